@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is installed from here.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-embedded test-postgres install migrate seed migration lock clean bench
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: install, migrate, load the demo city when the database is empty, serve on 127.0.0.1:8000
+run: install
+	$(PY) -m app migrate
+	$(PY) -m app seed --demo
+	$(PY) -m app serve
+
+## test: every test, on the embedded default (SQLite + in-process cache), then on PostgreSQL + Redis
+test: test-embedded test-postgres
+
+test-embedded: install
+	TEST_BACKEND=embedded $(PY) -m pytest
+
+test-postgres: install
+	TEST_BACKEND=postgres $(PY) -m pytest
+
+migrate: install
+	$(PY) -m app migrate
+
+## migration NAME=...: write the next migration (SQLite and PostgreSQL SQL in one file)
+migration: install
+	$(PY) scripts/makemigrations.py $(or $(NAME),update)
+
+## bench: the booking benchmark on PostgreSQL + Redis (needs wrk: apt-get install wrk); see docs/PERFORMANCE.md
+bench: install
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+## lock: record the exact versions installed, after changing pyproject.toml
+lock: install
+	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,1 @@
+"""City government service hall backend."""

@@ -1,0 +1,158 @@
+"""Command line: python -m app serve | worker | migrate | seed --demo | staff create."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from functools import partial
+
+from app.core.config import PROJECT_ROOT, ConfigError, Settings, get_settings
+
+DEMO_DATA_DIR = PROJECT_ROOT / "data" / "demo"
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from sanic import Sanic
+    from sanic.worker.loader import AppLoader
+
+    from app.main import create_app
+
+    host = args.host or settings.server.host
+    port = args.port or settings.server.port
+    workers = args.workers or settings.server.workers
+    loader = AppLoader(factory=partial(create_app, settings, embedded_worker=settings.worker.embedded))
+    app = loader.load()
+    app.prepare(host=host, port=port, workers=workers, access_log=False, motd=False,
+                single_process=workers == 1 and args.single_process)
+    print(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", flush=True)
+    Sanic.serve(primary=app, app_loader=loader)
+    return 0
+
+
+async def _with_db(settings: Settings, work):
+    from app.core.cache import build_cache
+    from app.core.db import close_db, init_db
+
+    await init_db(settings)
+    cache = build_cache(settings.cache.url, settings.cache.key_prefix)
+    try:
+        return await work(cache)
+    finally:
+        await cache.close()
+        await close_db()
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from app.worker import run_worker
+
+    return run_worker(settings)
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from app.core.db import close_db, migrate
+
+    async def run():
+        try:
+            return await migrate(settings)
+        finally:
+            await close_db()
+
+    applied = asyncio.run(run())
+    print(f"migrations applied: {len(applied)}" + (f" ({', '.join(applied)})" if applied else " (up to date)"))
+    return 0
+
+
+def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from app.catalog import service as catalog
+
+    if not args.demo:
+        print("nothing to seed: pass --demo", file=sys.stderr)
+        return 2
+
+    from app.identity import service as identity
+
+    async def work(cache):
+        counts = await catalog.seed_demo(DEMO_DATA_DIR, cache=cache)
+        staff = await identity.seed_demo_staff(await catalog.department_ids_by_code())
+        return counts, staff
+
+    counts, staff = asyncio.run(_with_db(settings, work))
+    if counts is None:
+        print("demo data: the database already has a catalog; nothing changed")
+    else:
+        print("demo data loaded: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
+    if staff:
+        print("demo staff accounts (passwords are shown only now; log in at POST /api/v1/auth/staff):")
+        for account in staff:
+            print(f"  {account['username']:<11} {account['password']}  roles={','.join(account['roles'])}"
+                  f"  department_id={account['department_id']}")
+    return 0
+
+
+def _staff(settings: Settings, args: argparse.Namespace) -> int:
+    from app.catalog import service as catalog
+    from app.core.errors import AppError
+    from app.identity import service as identity
+
+    async def work(cache):
+        department_id = None
+        if args.department:
+            codes = await catalog.department_ids_by_code()
+            department_id = int(args.department) if args.department.isdigit() else codes.get(args.department)
+            if department_id is None:
+                raise SystemExit(f"unknown department: {args.department}")
+        return await identity.create_staff(username=args.username, password=args.password, roles=args.role,
+                                           name=args.name or args.username, department_id=department_id,
+                                           actor="cli")
+
+    try:
+        account = asyncio.run(_with_db(settings, work))
+    except AppError as exc:
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    print(account["id"])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description="City government service hall backend")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.add_argument("--single-process", action="store_true", help="no worker manager (one process)")
+    serve.set_defaults(handler=_serve)
+    worker = commands.add_parser("worker", help="run the periodic jobs (no-shows, slots) in their own process")
+    worker.set_defaults(handler=_worker)
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(handler=_migrate)
+    seed = commands.add_parser("seed", help="load data")
+    seed.add_argument("--demo", action="store_true", help="the demo city's catalog, into an empty database")
+    seed.set_defaults(handler=_seed)
+    staff = commands.add_parser("staff", help="staff accounts")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    create = staff_commands.add_parser("create", help="create a staff account; prints its id")
+    create.add_argument("--username", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--role", required=True, action="append",
+                        choices=["clerk", "approver", "dept_admin", "supervisor", "admin"])
+    create.add_argument("--department", help="department id or code (clerk, approver, dept_admin)")
+    create.add_argument("--name")
+    create.set_defaults(handler=_staff)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return args.handler(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

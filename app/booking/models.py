@@ -1,0 +1,171 @@
+"""Booking tables: schedules and their slots, appointments, the hall queue, and the admin working-day calendar."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    CHECKED_IN = "checked_in"
+    NO_SHOW = "no_show"
+    DONE = "done"
+
+
+class TicketKind(StrEnum):
+    APPOINTMENT = "appointment"
+    WALK_IN = "walk_in"
+
+
+class TicketStatus(StrEnum):
+    WAITING = "waiting"
+    CALLED = "called"
+    DONE = "done"
+
+
+class Schedule(Model):
+    """When a hall serves a matter by appointment; slots are generated from it on working days."""
+
+    id = fields.IntField(primary_key=True)
+    # Catalog ids (another domain): plain integers, checked through the catalog service.
+    hall_id = fields.IntField()
+    matter_id = fields.IntField(db_index=True)
+    department_id = fields.IntField(db_index=True)
+    weekdays = fields.JSONField(default=list)  # ISO weekdays 1 (Monday) .. 7
+    ranges = fields.JSONField(default=list)  # [{"start": "09:00", "end": "12:00"}], local wall-clock times
+    slot_minutes = fields.IntField()
+    capacity = fields.IntField()
+    release_days = fields.IntField(default=5)
+    release_time = fields.CharField(max_length=5, default="08:00")
+    booking_closes_minutes = fields.IntField(default=120)
+    cancel_cutoff_minutes = fields.IntField(default=120)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "booking_schedule"
+        unique_together = (("hall_id", "matter_id"),)
+
+
+class Slot(Model):
+    """One bookable time window; `booked` never exceeds `capacity` (a conditional UPDATE is the only writer)."""
+
+    id = fields.IntField(primary_key=True)
+    schedule: fields.ForeignKeyRelation[Schedule] = fields.ForeignKeyField(
+        "models.Schedule", related_name="slots", on_delete=fields.CASCADE)
+    hall_id = fields.IntField()
+    matter_id = fields.IntField()
+    day = fields.DateField()
+    start_at = fields.DatetimeField()
+    end_at = fields.DatetimeField()
+    # Fixed when the slot is generated, so booking checks need no schedule read.
+    opens_at = fields.DatetimeField()
+    closes_at = fields.DatetimeField()
+    cancel_closes_at = fields.DatetimeField()
+    capacity = fields.IntField()
+    booked = fields.IntField(default=0)
+
+    class Meta:
+        table = "booking_slot"
+        unique_together = (("schedule", "start_at"),)
+        indexes = (("matter_id", "day"),)
+
+
+class Appointment(Model):
+    id = fields.IntField(primary_key=True)
+    citizen_id = fields.IntField(db_index=True)
+    slot: fields.ForeignKeyRelation[Slot] = fields.ForeignKeyField(
+        "models.Slot", related_name="appointments", on_delete=fields.RESTRICT)
+    matter_id = fields.IntField()
+    hall_id = fields.IntField()
+    day = fields.DateField()
+    start_at = fields.DatetimeField()
+    end_at = fields.DatetimeField(db_index=True)
+    cancel_closes_at = fields.DatetimeField()
+    status = fields.CharEnumField(AppointmentStatus, max_length=16, default=AppointmentStatus.BOOKED)
+    code = fields.CharField(max_length=12, unique=True)
+    # "citizen:matter:day" while booked or checked in, NULL after: the database refuses a second active one.
+    active_key = fields.CharField(max_length=64, unique=True, null=True)
+    idempotency_key = fields.CharField(max_length=80, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    cancelled_at = fields.DatetimeField(null=True)
+    checked_in_at = fields.DatetimeField(null=True)
+    no_show_at = fields.DatetimeField(null=True)
+    done_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "booking_appointment"
+        unique_together = (("citizen_id", "idempotency_key"),)
+
+
+class QueueCounter(Model):
+    """The last ticket number given per hall, day and prefix; an UPDATE on this row serialises numbering."""
+
+    id = fields.IntField(primary_key=True)
+    hall_id = fields.IntField()
+    day = fields.DateField()
+    prefix = fields.CharField(max_length=1)
+    last_seq = fields.IntField(default=0)
+
+    class Meta:
+        table = "queue_counter"
+        unique_together = (("hall_id", "day", "prefix"),)
+
+
+class Ticket(Model):
+    id = fields.IntField(primary_key=True)
+    hall_id = fields.IntField()
+    day = fields.DateField()
+    prefix = fields.CharField(max_length=1)
+    seq = fields.IntField()
+    number = fields.CharField(max_length=8)
+    kind = fields.CharEnumField(TicketKind, max_length=16)
+    appointment_id = fields.IntField(null=True, unique=True)
+    citizen_id = fields.IntField(null=True)
+    matter_id = fields.IntField(null=True)
+    status = fields.CharEnumField(TicketStatus, max_length=16, default=TicketStatus.WAITING)
+    window = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    called_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "queue_ticket"
+        unique_together = (("hall_id", "day", "number"),)
+        indexes = (("hall_id", "day", "status"),)
+
+
+class QueueEvent(Model):
+    """Something a citizen should be told (a ticket called to a window); the notification sender reads these."""
+
+    id = fields.IntField(primary_key=True)
+    ticket_id = fields.IntField()
+    hall_id = fields.IntField()
+    citizen_id = fields.IntField(null=True)
+    kind = fields.CharField(max_length=16)
+    window = fields.IntField(null=True)
+    number = fields.CharField(max_length=8)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    delivered_at = fields.DatetimeField(null=True, db_index=True)
+
+    class Meta:
+        table = "queue_event"
+
+
+class WorkCalendarDay(Model):
+    """An admin's word on one date, overriding chinesecalendar (and covering years it does not know)."""
+
+    id = fields.IntField(primary_key=True)
+    day = fields.DateField(unique=True)
+    is_workday = fields.BooleanField()
+    note = fields.CharField(max_length=64, default="")
+    updated_by = fields.CharField(max_length=64, default="")
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "work_calendar_day"

@@ -1,0 +1,182 @@
+"""Booking and queue request and response shapes (pydantic)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+
+from app.core.http import PageQuery
+
+ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TimeRange(_Input):
+    start: ClockTime
+    end: ClockTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "TimeRange":
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class ScheduleRules(_Input):
+    """When and how a hall takes appointments for a matter (everything of a schedule that can change)."""
+
+    weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(default_factory=lambda: [1, 2, 3, 4, 5],
+                                                              min_length=1, max_length=7)
+    ranges: list[TimeRange] = Field(min_length=1, max_length=8)
+    slot_minutes: Literal[30, 60]
+    capacity: StrictInt = Field(ge=1, le=1000)
+    release_days: StrictInt = Field(5, ge=1, le=30)
+    release_time: ClockTime = "08:00"
+    booking_closes_minutes: StrictInt = Field(120, ge=0, le=7 * 24 * 60)
+    cancel_cutoff_minutes: StrictInt = Field(120, ge=0, le=7 * 24 * 60)
+    active: StrictBool = True
+
+
+class ScheduleIn(ScheduleRules):
+    """A hall's appointment hours for one matter; slots follow on working days."""
+
+    hall_id: StrictInt = Field(ge=1)
+    matter_id: StrictInt = Field(ge=1)
+
+
+class ScheduleOut(ScheduleIn):
+    id: int
+    department_id: int
+
+
+class ScheduleQuery(PageQuery):
+    matter_id: int | None = Field(None, ge=1)
+    hall_id: int | None = Field(None, ge=1)
+
+
+class SlotQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    hall_id: int | None = Field(None, ge=1)
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @model_validator(mode="after")
+    def _short_range(self) -> "SlotQuery":
+        if self.date_from and self.date_to:
+            if self.date_to < self.date_from:
+                raise ValueError("date_to must not be before date_from")
+            if (self.date_to - self.date_from).days > 31:
+                raise ValueError("at most 31 days at once")
+        return self
+
+
+class SlotOut(BaseModel):
+    id: int
+    hall_id: int
+    matter_id: int
+    date: str
+    start: str
+    end: str
+    capacity: int
+    remaining: int
+    booking_closes_at: str
+
+
+class AppointmentIn(_Input):
+    slot_id: StrictInt = Field(ge=1)
+    matter_id: StrictInt = Field(ge=1)
+
+
+class TicketOut(BaseModel):
+    id: int
+    number: str
+    hall_id: int
+    kind: str
+    status: str
+    window: int | None
+    ahead: int
+    issued_at: str
+
+
+class AppointmentSlotOut(BaseModel):
+    id: int
+    hall_id: int
+    start: str
+    end: str
+
+
+class AppointmentOut(BaseModel):
+    id: int
+    status: str
+    code: str
+    matter_id: int
+    hall_id: int
+    slot: AppointmentSlotOut
+    cancel_closes_at: str
+    created_at: str
+    ticket_number: str | None = None
+
+
+class AppointmentPageOut(BaseModel):
+    items: list[AppointmentOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class AppointmentQuery(PageQuery):
+    status: Literal["booked", "cancelled", "checked_in", "no_show", "done"] | None = None
+
+
+class CheckInIn(_Input):
+    code: str = Field(min_length=4, max_length=12)
+
+
+class CheckInOut(BaseModel):
+    ticket: TicketOut
+    appointment_id: int
+
+
+class WalkInIn(_Input):
+    matter_id: StrictInt | None = Field(None, ge=1)
+
+
+class CallNextIn(_Input):
+    window: StrictInt = Field(ge=1, le=999)
+
+
+class ServingOut(BaseModel):
+    number: str
+    window: int | None
+    called_at: str | None
+
+
+class QueueOut(BaseModel):
+    hall_id: int
+    date: str
+    waiting: int
+    waiting_appointments: int
+    waiting_walk_ins: int
+    serving: list[ServingOut]
+
+
+class CalendarDayIn(_Input):
+    is_workday: StrictBool
+    note: str = Field("", max_length=64)
+
+
+class CalendarDayOut(BaseModel):
+    date: str
+    is_workday: bool
+    note: str
+    source: str
+
+
+class CalendarQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    year: int = Field(ge=2004, le=2100)

@@ -1,0 +1,89 @@
+"""Catalog HTTP: public reads for the mini-program, guide editing for staff."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import json
+
+from app.catalog import service
+from app.catalog.schemas import (DepartmentOut, GuideQuery, HallOut, MatterCreate, MatterOut, MatterPageOut,
+                                 MatterQuery, MatterUpdate, ReferenceQuery, ThemeOut, VersionOut)
+from app.core.auth import staff_required
+from app.core.http import page_of, parse_body, parse_query
+from app.core.openapi import doc
+
+bp = Blueprint("catalog", url_prefix="/api/v1")
+
+
+def _cache_args(request: Request) -> dict:
+    return {"cache": request.app.ctx.cache, "ttl": request.app.ctx.settings.catalog.cache_seconds}
+
+
+def _paged(items: list, query: ReferenceQuery) -> dict:
+    return page_of(items[query.offset:query.offset + query.page_size], len(items), query.page, query.page_size)
+
+
+@bp.get("/departments")
+@doc("部门列表", tag="catalog", response=list[DepartmentOut], query=ReferenceQuery)
+async def departments(request: Request):
+    query = parse_query(request, ReferenceQuery)
+    return json(_paged(await service.list_departments(**_cache_args(request)), query))
+
+
+@bp.get("/halls")
+@doc("政务服务大厅列表", tag="catalog", response=list[HallOut], query=ReferenceQuery)
+async def halls(request: Request):
+    query = parse_query(request, ReferenceQuery)
+    return json(_paged(await service.list_halls(**_cache_args(request)), query))
+
+
+@bp.get("/themes")
+@doc("主题（人生事件）列表", tag="catalog", response=list[ThemeOut], query=ReferenceQuery)
+async def themes(request: Request):
+    query = parse_query(request, ReferenceQuery)
+    return json(_paged(await service.list_themes(**_cache_args(request)), query))
+
+
+@bp.get("/matters")
+@doc("搜索事项", tag="catalog", response=MatterPageOut, query=MatterQuery)
+async def matters(request: Request):
+    query = parse_query(request, MatterQuery)
+    items, total = await service.search_matters(
+        q=query.q, department_id=query.department_id, theme=query.theme,
+        audience=query.audience.value if query.audience else None, bookable=query.bookable,
+        offset=query.offset, limit=query.page_size)
+    return json(page_of(items, total, query.page, query.page_size))
+
+
+@bp.get("/matters/<matter_id:int>")
+@doc("事项办事指南（当前版本，或 ?version= 指定的历史版本）", tag="catalog", response=MatterOut,
+     errors=(404, 422), query=GuideQuery)
+async def matter_guide(request: Request, matter_id: int):
+    query = parse_query(request, GuideQuery)
+    return json(await service.get_guide(matter_id, query.version, **_cache_args(request)))
+
+
+@bp.get("/matters/<matter_id:int>/versions")
+@doc("办事指南的历史版本", tag="catalog", response=list[VersionOut], errors=(404,))
+async def matter_versions(request: Request, matter_id: int):
+    versions = await service.list_versions(matter_id)
+    return json(page_of(versions, len(versions), 1, len(versions)))
+
+
+@bp.post("/admin/matters")
+@doc("新建事项（办事指南第 1 版）", tag="catalog-admin", body=MatterCreate, response=MatterOut, status=201,
+     errors=(400, 401, 403, 409, 422), secured=True)
+@staff_required("dept_admin", "admin")
+async def create_matter(request: Request):
+    data = parse_body(request, MatterCreate)
+    guide = await service.create_matter(data, actor=request.ctx.principal, **_cache_args(request))
+    return json(guide, status=201)
+
+
+@bp.put("/admin/matters/<matter_id:int>")
+@doc("修改办事指南（生成新版本）", tag="catalog-admin", body=MatterUpdate, response=MatterOut,
+     errors=(400, 401, 403, 404, 409, 422), secured=True)
+@staff_required("dept_admin", "admin")
+async def update_matter(request: Request, matter_id: int):
+    data = parse_body(request, MatterUpdate)
+    return json(await service.update_matter(matter_id, data, actor=request.ctx.principal, **_cache_args(request)))

@@ -1,0 +1,216 @@
+"""Catalog request and response shapes (pydantic), and the serialisers that produce them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+
+from app.catalog.models import Audience, MaterialForm, MatterKind, PayBefore
+from app.core.http import PageQuery
+
+ShortText = Annotated[str, Field(min_length=1, max_length=128)]
+LongText = Annotated[str, Field(max_length=4000)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class MaterialIn(_Input):
+    code: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,16}$")
+    name: ShortText
+    required: StrictBool
+    form: MaterialForm
+    copies: StrictInt = Field(1, ge=0, le=20)
+    notes: str = Field("", max_length=500)
+    sample_url: str | None = Field(None, max_length=256, pattern=r"^https?://\S+$")
+    e_licence: StrictBool = False
+
+
+class FeeIn(_Input):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    # Money is integer fen; a float or string here is refused rather than rounded.
+    amount_fen: StrictInt = Field(ge=0, le=100_000_000)
+
+
+class FormFieldIn(_Input):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    label: Annotated[str, Field(min_length=1, max_length=32)]
+    type: str = Field(pattern=r"^(text|number|date|select|phone)$")
+    required: StrictBool = False
+    options: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(None, max_length=50)
+    max_length: StrictInt | None = Field(None, ge=1, le=2000)
+
+    @model_validator(mode="after")
+    def _options_only_for_select(self) -> "FormFieldIn":
+        if self.type == "select" and not self.options:
+            raise ValueError("a select field needs options")
+        if self.type != "select" and self.options:
+            raise ValueError("only a select field has options")
+        return self
+
+
+class GuideIn(_Input):
+    """The whole standard guide of a matter; every edit sends all of it and makes a new version."""
+
+    name: ShortText
+    department_id: StrictInt = Field(ge=1)
+    kind: MatterKind
+    audience: Audience
+    themes: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(default_factory=list, max_length=10)
+    conditions: LongText = ""
+    legal_basis: LongText = ""
+    process: LongText = ""
+    materials: list[MaterialIn] = Field(default_factory=list, max_length=50)
+    form_fields: list[FormFieldIn] = Field(default_factory=list, max_length=30)
+    legal_days: StrictInt = Field(ge=0, le=365)
+    promised_days: StrictInt = Field(ge=0, le=365)
+    fees: list[FeeIn] = Field(default_factory=list, max_length=20)
+    max_visits: StrictInt = Field(ge=0, le=10)
+    online_depth: StrictInt = Field(ge=1, le=4)
+    hall_ids: list[StrictInt] = Field(default_factory=list, max_length=50)
+    bookable: StrictBool = False
+    pay_before: PayBefore | None = None
+    refund_on_denial: StrictBool = True
+    contact_phone: str = Field("", max_length=32)
+    change_note: str = Field("", max_length=200)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "GuideIn":
+        if self.promised_days > self.legal_days:
+            raise ValueError("promised_days cannot exceed legal_days")
+        codes = [m.code for m in self.materials if m.code]
+        if len(codes) != len(set(codes)):
+            raise ValueError("material codes must be unique within a guide")
+        names = [f.name for f in self.form_fields]
+        if len(names) != len(set(names)):
+            raise ValueError("form field names must be unique")
+        charged = sum(fee.amount_fen for fee in self.fees) > 0
+        if charged and self.pay_before is None:
+            raise ValueError("a matter with fees must say pay_before (acceptance or delivery)")
+        if not charged and self.pay_before is not None:
+            raise ValueError("a free matter has no pay_before")
+        if self.bookable and not self.hall_ids:
+            raise ValueError("a bookable matter needs at least one hall")
+        return self
+
+
+class MatterCreate(GuideIn):
+    code: str = Field(pattern=r"^[A-Za-z0-9-]{2,32}$")
+
+
+class MatterUpdate(GuideIn):
+    # The version the editor started from; a newer one in between answers 409 STALE_VERSION.
+    version: StrictInt | None = Field(None, ge=1)
+
+
+class ReferenceQuery(PageQuery):
+    """Departments, halls and themes are short lists: one page holds them all by default."""
+
+    page_size: int = Field(100, ge=1, le=100)
+
+
+class MatterQuery(PageQuery):
+    q: str | None = Field(None, max_length=50)
+    department_id: int | None = Field(None, ge=1)
+    theme: str | None = Field(None, max_length=32)
+    audience: Audience | None = None
+    bookable: bool | None = None
+
+
+class GuideQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    version: int | None = Field(None, ge=1)
+
+
+# ---- responses (documented in OpenAPI; built by the functions below) ----
+
+class DepartmentOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    short_name: str
+    phone: str
+
+
+class HallOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    district: str
+    address: str
+    opening_hours: str
+    phone: str
+    windows: int
+
+
+class ThemeOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    audience: Audience
+
+
+class MaterialOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    required: bool
+    form: MaterialForm
+    copies: int
+    notes: str
+    sample_url: str | None
+    e_licence: bool
+
+
+class FeeOut(BaseModel):
+    name: str
+    amount_fen: int
+
+
+class MatterSummaryOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    department_id: int
+    kind: MatterKind
+    audience: Audience
+    bookable: bool
+    version: int
+
+
+class MatterOut(MatterSummaryOut):
+    department_name: str
+    themes: list[str]
+    conditions: str
+    legal_basis: str
+    process: str
+    materials: list[MaterialOut]
+    form_fields: list[dict]
+    legal_days: int
+    promised_days: int
+    fees: list[FeeOut]
+    amount_fen: int
+    max_visits: int
+    online_depth: int
+    hall_ids: list[int]
+    pay_before: PayBefore | None
+    refund_on_denial: bool
+    contact_phone: str
+    is_current: bool
+    updated_at: str | None
+
+
+class MatterPageOut(BaseModel):
+    items: list[MatterSummaryOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class VersionOut(BaseModel):
+    version: int
+    change_note: str
+    created_by: str
+    created_at: str | None

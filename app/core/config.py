@@ -1,0 +1,196 @@
+"""Typed settings, read once from config.toml and APP_<SECTION>__<KEY> environment overrides."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.toml"
+ENV_PREFIX = "APP_"
+PLACEHOLDER_MARKERS = ("change-me", "placeholder")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message is one line naming the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AppSection(_Section):
+    env: Literal["development", "test", "production"]
+    timezone: str
+    public_base_url: str
+
+
+class ServerSection(_Section):
+    host: str
+    port: int = Field(ge=1, le=65535)
+    workers: int = Field(ge=1, le=64)
+    max_body_bytes: int = Field(ge=1024)
+    access_log: bool
+
+
+class DatabaseSection(_Section):
+    url: str
+    pool_max: int = Field(ge=1, le=200)
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgres://", "postgresql://")):
+            raise ValueError("must start with sqlite:// or postgres://")
+        return value
+
+
+class CacheSection(_Section):
+    url: str
+    key_prefix: str
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be empty (in-process cache) or start with redis://")
+        return value
+
+
+class LoggingSection(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class SecuritySection(_Section):
+    secret_key: str = Field(min_length=32)
+    token_ttl_seconds: int = Field(ge=60)
+    token_memo_seconds: float = Field(ge=0, le=60)
+    staff_max_failed_logins: int = Field(ge=1, le=100)
+    staff_lock_minutes: int = Field(ge=1)
+    login_attempts_per_minute: int = Field(ge=1)
+
+
+class PlatformsSection(_Section):
+    mode: Literal["sim", "live"]
+    sim_keys_dir: str
+    sdk_threads: int = Field(ge=1, le=256)
+    timeout_seconds: float = Field(gt=0, le=120)
+
+
+class WeChatSection(_Section):
+    appid: str = Field(min_length=1)
+    secret: str = Field(min_length=1)
+    api_base_url: str
+
+
+class AlipaySection(_Section):
+    app_id: str = Field(min_length=1)
+    gateway_url: str
+    app_private_key_path: str
+    alipay_public_key_path: str
+
+
+class CatalogSection(_Section):
+    cache_seconds: int = Field(ge=0)
+
+
+class BookingSection(_Section):
+    listing_cache_seconds: float = Field(ge=0, le=60)
+    full_memo_seconds: float = Field(ge=0, le=60)
+    seat_counter_seconds: int = Field(ge=10)
+    idempotency_seconds: int = Field(ge=60)
+    kiosk_tickets_per_minute: int = Field(ge=1)
+
+
+class WorkerSection(_Section):
+    embedded: bool
+    no_show_interval_seconds: int = Field(ge=5)
+    slots_interval_seconds: int = Field(ge=60)
+
+
+class Settings(_Section):
+    app: AppSection
+    server: ServerSection
+    database: DatabaseSection
+    cache: CacheSection
+    logging: LoggingSection
+    security: SecuritySection
+    catalog: CatalogSection
+    platforms: PlatformsSection
+    wechat: WeChatSection
+    alipay: AlipaySection
+    booking: BookingSection
+    worker: WorkerSection
+
+    @property
+    def is_production(self) -> bool:
+        return self.app.env == "production"
+
+
+SECRET_KEYS = (("security", "secret_key"), ("wechat", "secret"))
+
+
+def _apply_env(data: dict, environ: dict[str, str]) -> dict:
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
+        if not section or not key:
+            continue
+        data.setdefault(section, {})
+        if not isinstance(data[section], dict):
+            raise ConfigError(f"config: {name} overrides {section!r}, which is not a section")
+        data[section][key] = value
+    return data
+
+
+def _first_error_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    kind = first["type"]
+    if kind == "missing":
+        return f"config: {key} is missing"
+    if kind == "extra_forbidden":
+        return f"config: {key} is not a known setting"
+    return f"config: {key}: {first['msg']} (got {first.get('input')!r})"
+
+
+def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read config.toml, apply environment overrides, validate; raise ConfigError with one line on failure."""
+    path = path or Path(os.environ.get("APP_CONFIG", DEFAULT_CONFIG_PATH))
+    environ = dict(os.environ if environ is None else environ)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config: file {path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
+    data = _apply_env(data, environ)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_first_error_line(exc)) from None
+    if settings.platforms.mode == "live" or settings.is_production:
+        for section, key in SECRET_KEYS:
+            value = getattr(getattr(settings, section), key)
+            if any(marker in value.lower() for marker in PLACEHOLDER_MARKERS) or value.startswith("dev-"):
+                raise ConfigError(f"config: {section}.{key} is a placeholder; set a real secret for production "
+                                  f"or platforms.mode = live")
+        if settings.is_production and settings.platforms.mode != "live":
+            raise ConfigError("config: platforms.mode must be live in production (the simulator is for development)")
+        if settings.platforms.mode == "live":
+            for key in ("app_private_key_path", "alipay_public_key_path"):
+                if not getattr(settings.alipay, key):
+                    raise ConfigError(f"config: alipay.{key} is required when platforms.mode = live")
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

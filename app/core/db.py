@@ -1,0 +1,100 @@
+"""Tortoise ORM set-up and aerich migrations, for SQLite (embedded) and PostgreSQL (production) alike."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit, unquote
+
+from tortoise import Tortoise, connections
+
+from app.core.config import PROJECT_ROOT, Settings
+
+log = logging.getLogger("app.db")
+
+APP_LABEL = "models"
+# Every domain's models module; a new domain adds its own here.
+MODEL_MODULES = [
+    "app.catalog.models",
+    "app.identity.models",
+    "app.audit.models",
+    "app.booking.models",
+]
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+def _connection(url: str, pool_max: int) -> dict:
+    """A Tortoise connection dict for a sqlite:// or postgres:// URL."""
+    if url.startswith("sqlite://"):
+        raw_path = url[len("sqlite://"):]
+        if raw_path != ":memory:":
+            path = Path(raw_path)
+            if not path.is_absolute():
+                path = PROJECT_ROOT / path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            raw_path = str(path)
+        # Tortoise already sets WAL and foreign keys; busy_timeout makes a second writer wait, not fail at once.
+        return {
+            "engine": "tortoise.backends.sqlite",
+            "credentials": {"file_path": raw_path, "busy_timeout": 5000},
+        }
+    parts = urlsplit(url)
+    return {
+        "engine": "tortoise.backends.asyncpg",
+        "credentials": {
+            "host": parts.hostname or "127.0.0.1",
+            "port": parts.port or 5432,
+            "user": unquote(parts.username or "postgres"),
+            "password": unquote(parts.password or ""),
+            "database": parts.path.lstrip("/") or "postgres",
+            "minsize": 1,
+            "maxsize": pool_max,
+        },
+    }
+
+
+def tortoise_config(settings: Settings, database_url: str | None = None) -> dict:
+    """The Tortoise/aerich configuration for these settings."""
+    return {
+        "connections": {"default": _connection(database_url or settings.database.url, settings.database.pool_max)},
+        "apps": {
+            APP_LABEL: {"models": [*MODEL_MODULES, "aerich.models"], "default_connection": "default"},
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def init_db(settings: Settings, database_url: str | None = None) -> None:
+    """Open the ORM's connections for every task of this process."""
+    # Global fallback: the server's request tasks do not inherit the start-up task's context.
+    await Tortoise.init(config=tortoise_config(settings, database_url), _enable_global_fallback=True)
+
+
+async def close_db() -> None:
+    """Close the ORM's connections."""
+    await connections.close_all()
+
+
+def dialect() -> str:
+    """'sqlite' or 'postgres': the few places that need a dialect-specific statement ask here."""
+    return connections.get("default").capabilities.dialect
+
+
+async def ping_db() -> bool:
+    """True when the database answers a trivial query."""
+    await connections.get("default").execute_query("SELECT 1")
+    return True
+
+
+async def migrate(settings: Settings, database_url: str | None = None) -> list[str]:
+    """Apply every migration in migrations/ that the database lacks; returns the applied file names."""
+    from aerich import Command
+
+    command = Command(tortoise_config=tortoise_config(settings, database_url), app=APP_LABEL,
+                      location=str(MIGRATIONS_DIR))
+    await command.init()
+    applied = await command.upgrade(run_in_transaction=True)
+    for name in applied:
+        log.info("migration applied: %s", name)
+    return applied

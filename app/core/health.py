@@ -1,0 +1,41 @@
+"""GET /healthz: is the database and the cache answering."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from pydantic import BaseModel
+from sanic import Blueprint, Request
+from sanic.response import json
+
+from app.core.db import ping_db
+from app.core.openapi import doc
+
+log = logging.getLogger("app.health")
+bp = Blueprint("health")
+
+
+class HealthOut(BaseModel):
+    status: str
+    db: str
+    cache: str
+
+
+async def _check(name: str, probe) -> str:
+    try:
+        await asyncio.wait_for(probe(), timeout=2)
+        return "ok"
+    except Exception as exc:  # any failure of a dependency is a "down", reported, never raised
+        log.warning("health: %s is down: %s", name, exc.__class__.__name__)
+        return "down"
+
+
+@bp.get("/healthz")
+@doc("健康检查：数据库与缓存", tag="health", response=HealthOut, errors=(503,))
+async def healthz(request: Request):
+    db_state = await _check("db", ping_db)
+    cache_state = await _check("cache", request.app.ctx.cache.ping)
+    healthy = db_state == "ok" and cache_state == "ok"
+    body = {"status": "ok" if healthy else "degraded", "db": db_state, "cache": cache_state}
+    return json(body, status=200 if healthy else 503)

@@ -1,0 +1,100 @@
+"""What every endpoint shares: request ids, access log, body parsing into schemas, pagination."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sanic import Request, Sanic
+from sanic.exceptions import BadRequest as SanicBadRequest
+
+from app.core.errors import BadRequest, MalformedJson, ValidationFailed
+from app.core.logging import request_id_var
+
+access_log = logging.getLogger("app.access")
+Schema = TypeVar("Schema", bound=BaseModel)
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+MAX_PAGE_SIZE = 100
+
+
+def install_request_context(app: Sanic, *, access_log_enabled: bool) -> None:
+    """Give every request an id (echoed as X-Request-ID) and log one line per request."""
+
+    @app.on_request(priority=100)
+    async def _start(request: Request) -> None:
+        incoming = request.headers.get("x-request-id", "")
+        request.ctx.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.ctx.started_at = time.perf_counter()
+        request_id_var.set(request.ctx.request_id)
+
+    @app.on_response(priority=100)
+    async def _finish(request: Request, response) -> None:
+        request_id = getattr(request.ctx, "request_id", None)
+        if request_id and response is not None:
+            response.headers["X-Request-ID"] = request_id
+        if access_log_enabled and response is not None:
+            elapsed_ms = (time.perf_counter() - getattr(request.ctx, "started_at", time.perf_counter())) * 1000
+            # The path only: query strings may carry personal data, and headers (tokens) are never logged.
+            access_log.info("%s %s %s %.1fms", request.method, request.path, response.status, elapsed_ms)
+
+
+def json_body(request: Request) -> Any:
+    """The parsed JSON body, or a clear 400 when it is not JSON."""
+    if not request.body:
+        return None
+    try:
+        return request.json
+    except SanicBadRequest:
+        raise MalformedJson() from None
+
+
+def _validation_details(error: ValidationError) -> dict:
+    fields = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"]) or "body"
+        fields.append({"field": location, "message": item["msg"], "type": item["type"]})
+    return {"fields": fields}
+
+
+def parse(schema: type[Schema], data: Any) -> Schema:
+    """Validate data against a schema; 422 with the failing fields in details."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(details=_validation_details(exc)) from None
+
+
+def parse_body(request: Request, schema: type[Schema]) -> Schema:
+    """Parse the JSON object body of a request into a schema."""
+    data = json_body(request)
+    if not isinstance(data, dict):
+        raise BadRequest("请求体必须是 JSON 对象")
+    return parse(schema, data)
+
+
+def parse_query(request: Request, schema: type[Schema]) -> Schema:
+    """Parse query parameters (last value wins) into a schema."""
+    data = {key: values[-1] for key, values in request.args.items()}
+    return parse(schema, data)
+
+
+def page_of(items: list, total: int, page: int, page_size: int) -> dict:
+    """The API.md list shape."""
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+class PageQuery(BaseModel):
+    """?page=&page_size= of every list endpoint."""
+
+    model_config = ConfigDict(extra="ignore")
+    page: int = Field(1, ge=1, le=100_000)
+    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size

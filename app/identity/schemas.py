@@ -1,0 +1,88 @@
+"""Identity request and response shapes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class WeChatLoginIn(_Input):
+    code: str = Field(min_length=1, max_length=128)
+
+
+class AlipayLoginIn(_Input):
+    auth_code: str = Field(min_length=1, max_length=128)
+
+
+class StaffLoginIn(_Input):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class IdentityIn(_Input):
+    # Names: Chinese, or Latin letters, with the middle dot of ethnic-minority and foreign names.
+    name: str = Field(min_length=2, max_length=30, pattern=r"^[\u4e00-\u9fa5A-Za-z·•\. ]+$")
+    id_number: str = Field(min_length=1, max_length=32)
+    phone: str = Field(min_length=1, max_length=20)
+
+
+class ProxyGrantIn(_Input):
+    matter_id: StrictInt = Field(ge=1)
+    name: str = Field(min_length=2, max_length=30)
+    id_number: str = Field(min_length=1, max_length=32)
+
+
+class CitizenOut(BaseModel):
+    id: int
+    real_name_verified: bool
+    name: str | None
+    id_number_masked: str | None
+    phone_masked: str | None
+    channels: list[str]
+    created_at: str | None
+
+
+class CitizenLoginOut(BaseModel):
+    token: str
+    expires_in: int
+    citizen: CitizenOut
+
+
+class StaffOut(BaseModel):
+    id: int
+    username: str
+    name: str
+    roles: list[str]
+    department_id: int | None
+
+
+class StaffLoginOut(BaseModel):
+    token: str
+    expires_in: int
+    staff: StaffOut
+
+
+class ProxyPartyOut(BaseModel):
+    id: int
+    name: str | None
+    id_number_masked: str | None
+
+
+class ProxyGrantOut(BaseModel):
+    id: int
+    matter_id: int
+    principal: ProxyPartyOut
+    proxy: ProxyPartyOut
+    created_at: str | None
+    revoked_at: str | None
+    active: bool
+
+
+class ProxyGrantPageOut(BaseModel):
+    items: list[ProxyGrantOut]
+    total: int
+    page: int
+    page_size: int

@@ -1,0 +1,352 @@
+"""Identity rules: platform logins, real-name binding (one person, one citizen), staff accounts, proxies."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from app.audit import service as audit
+from app.catalog import service as catalog
+from app.core.auth import CITIZEN, STAFF, Principal, issue_token, repoint_token, revoke_token
+from app.core.cache import Cache
+from app.core.crypto import FieldCipher
+from app.core.errors import Unauthorized
+from app.core.timeutil import now, to_iso
+from app.identity import id_number as ids
+from app.identity.errors import (AccountLocked, CannotProxySelf, IdentityAlreadyBound, IdentityTaken,
+                                 InvalidCredentials, InvalidIdNumber, InvalidPhone, ProxyGrantNotFound,
+                                 ProxyNotFound, RealNameRequired, StaffExists, UnknownDepartment, WeakPassword)
+from app.identity.models import Citizen, ProxyGrant, Role, Staff
+
+ID_NUMBER = "id_number"
+PHONE = "phone"
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so a wrong username costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+
+
+# ---- views ----
+
+def citizen_view(citizen: Citizen) -> dict:
+    channels = [name for name, value in (("wechat", citizen.wechat_openid), ("alipay", citizen.alipay_user_id))
+                if value]
+    return {"id": citizen.id, "real_name_verified": citizen.real_name_verified_at is not None,
+            "name": citizen.name, "id_number_masked": citizen.id_number_masked,
+            "phone_masked": citizen.phone_masked, "channels": channels, "created_at": to_iso(citizen.created_at)}
+
+
+def staff_view(staff: Staff) -> dict:
+    return {"id": staff.id, "username": staff.username, "name": staff.name, "roles": list(staff.roles),
+            "department_id": staff.department_id}
+
+
+# ---- citizens ----
+
+async def _citizen_login(lookup: dict, updates: dict, *, cache: Cache, ttl: int) -> tuple[str, dict]:
+    citizen = await Citizen.get_or_none(**lookup)
+    if citizen is None:
+        try:
+            citizen = await Citizen.create(**lookup, **updates, last_login_at=now())
+        except IntegrityError:
+            # Two first logins of one user raced; the other one created the row.
+            citizen = await Citizen.get(**lookup)
+    else:
+        for key, value in updates.items():
+            setattr(citizen, key, value)
+        citizen.last_login_at = now()
+        await citizen.save(update_fields=[*updates, "last_login_at"])
+    token = await issue_token(cache, Principal(kind=CITIZEN, id=citizen.id), ttl)
+    return token, citizen_view(citizen)
+
+
+async def login_wechat(code: str, *, wechat, cache: Cache, ttl: int) -> tuple[str, dict]:
+    """wx.login code -> code2session -> the citizen of that openid (created on first login) and a token."""
+    session = await wechat.code_to_session(code)
+    updates = {"wechat_unionid": session.unionid} if session.unionid else {}
+    return await _citizen_login({"wechat_openid": session.openid}, updates, cache=cache, ttl=ttl)
+
+
+async def login_alipay(auth_code: str, *, alipay, cache: Cache, ttl: int) -> tuple[str, dict]:
+    """my.getAuthCode code -> alipay.system.oauth.token -> the citizen of that user_id and a token."""
+    user = await alipay.oauth_token(auth_code)
+    return await _citizen_login({"alipay_user_id": user.user_id}, {}, cache=cache, ttl=ttl)
+
+
+async def logout(token: str, *, cache: Cache) -> None:
+    """Revoke a token."""
+    await revoke_token(cache, token)
+
+
+async def _citizen(citizen_id: int) -> Citizen:
+    citizen = await Citizen.get_or_none(id=citizen_id)
+    if citizen is None:
+        # The row behind a live token is gone (merged into another account): log in again.
+        raise Unauthorized("登录已失效，请重新登录")
+    return citizen
+
+
+async def get_citizen(citizen_id: int) -> dict:
+    """The citizen as /me shows them."""
+    return citizen_view(await _citizen(citizen_id))
+
+
+async def require_real_name(citizen_id: int) -> dict:
+    """The citizen, or 403 REAL_NAME_REQUIRED when they have not bound a real-name identity."""
+    citizen = await _citizen(citizen_id)
+    if citizen.real_name_verified_at is None:
+        raise RealNameRequired()
+    return citizen_view(citizen)
+
+
+def normalise_id_number(raw: str) -> str:
+    """The 18-character ID number, or 422 INVALID_ID_NUMBER saying what is wrong."""
+    try:
+        return ids.normalise_id_number(raw)
+    except ids.InvalidIdNumber as exc:
+        raise InvalidIdNumber(str(exc)) from None
+
+
+def id_number_hash(id_number: str, *, cipher: FieldCipher) -> str:
+    """The keyed lookup hash of a (normalised) ID number."""
+    return cipher.lookup_hash(id_number, context=ID_NUMBER)
+
+
+async def bind_identity(citizen_id: int, *, name: str, id_number: str, phone: str, cipher: FieldCipher,
+                        token: str, cache: Cache, ttl: int) -> dict:
+    """Bind name + ID number + phone; when another account already holds this identity, the two become one."""
+    id_number = normalise_id_number(id_number)
+    phone = re.sub(r"[\s-]", "", phone)
+    if not ids.is_mobile(phone):
+        raise InvalidPhone()
+    lookup_hash = id_number_hash(id_number, cipher=cipher)
+    fields = {
+        "name": name,
+        "id_number_encrypted": cipher.encrypt(id_number, context=ID_NUMBER),
+        "id_number_hash": lookup_hash,
+        "id_number_masked": ids.mask_id_number(id_number),
+        "phone_encrypted": cipher.encrypt(phone, context=PHONE),
+        "phone_masked": ids.mask_phone(phone),
+    }
+    async with in_transaction() as connection:
+        me = await Citizen.select_for_update().using_db(connection).get_or_none(id=citizen_id)
+        if me is None:
+            raise Unauthorized("登录已失效，请重新登录")
+        if me.id_number_hash and me.id_number_hash != lookup_hash:
+            raise IdentityAlreadyBound()
+        other = await Citizen.select_for_update().using_db(connection).filter(
+            id_number_hash=lookup_hash).exclude(id=me.id).first()
+        if other is None:
+            target = me
+        else:
+            target = await _merge_into(me, other, name=name, connection=connection)
+        for key, value in fields.items():
+            setattr(target, key, value)
+        target.real_name_verified_at = target.real_name_verified_at or now()
+        await target.save(using_db=connection)
+    if target.id != citizen_id:
+        await repoint_token(cache, token, target.id, ttl)
+    return citizen_view(target)
+
+
+async def _merge_into(me: Citizen, other: Citizen, *, name: str, connection) -> Citizen:
+    """The same person logged in through another platform: keep the verified account, add this platform to it.
+
+    The unverified account holds nothing yet: booking, applying and proxies all need a real name first.
+    """
+    if other.name != name:
+        raise IdentityTaken("姓名与该身份证号码已登记的实名信息不一致")
+    if (me.wechat_openid and other.wechat_openid) or (me.alipay_user_id and other.alipay_user_id):
+        raise IdentityTaken()
+    moved = {"wechat_openid": me.wechat_openid, "wechat_unionid": me.wechat_unionid,
+             "alipay_user_id": me.alipay_user_id}
+    await me.delete(using_db=connection)
+    for key, value in moved.items():
+        if value and not getattr(other, key):
+            setattr(other, key, value)
+    return other
+
+
+async def citizen_id_by_id_number(id_number: str, *, cipher: FieldCipher) -> int | None:
+    """The real-name citizen holding this ID number, if any (for linking window-filed cases)."""
+    citizen = await Citizen.get_or_none(id_number_hash=id_number_hash(normalise_id_number(id_number),
+                                                                      cipher=cipher))
+    return citizen.id if citizen else None
+
+
+# ---- staff ----
+
+def _check_password_strength(password: str) -> None:
+    if len(password) < 10 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        raise WeakPassword()
+
+
+async def hash_password(password: str) -> str:
+    """Argon2id hash, computed off the event loop (it is deliberately slow)."""
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def _verify_password(password_hash: str, password: str) -> bool:
+    def verify() -> bool:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+    return await asyncio.to_thread(verify)
+
+
+async def create_staff(*, username: str, password: str, roles: list[str], name: str,
+                       department_id: int | None, actor: str) -> dict:
+    """A staff account; clerks, approvers and department admins must belong to a department."""
+    _check_password_strength(password)
+    roles = list(dict.fromkeys(Role(role).value for role in roles))
+    if not roles:
+        raise ValueError("at least one role")
+    if department_id is not None and await catalog.get_department(department_id) is None:
+        raise UnknownDepartment()
+    scoped = {Role.CLERK.value, Role.APPROVER.value, Role.DEPT_ADMIN.value}.intersection(roles)
+    all_departments = {Role.SUPERVISOR.value, Role.ADMIN.value}.intersection(roles)
+    if scoped and not all_departments and department_id is None:
+        raise UnknownDepartment("窗口、审批和部门管理员账号必须属于一个部门")
+    password_hash = await hash_password(password)
+    async with in_transaction() as connection:
+        if await Staff.filter(username=username).using_db(connection).exists():
+            raise StaffExists()
+        staff = await Staff.create(username=username, password_hash=password_hash, name=name or username,
+                                   roles=roles, department_id=department_id, using_db=connection)
+        await audit.record(actor=actor, action="staff.create", object_type="staff", object_id=staff.id,
+                           after=staff_view(staff), connection=connection)
+    return staff_view(staff)
+
+
+async def login_staff(*, username: str, password: str, cache: Cache, ttl: int, max_failed: int,
+                      lock_minutes: int) -> tuple[str, dict]:
+    """Username + password -> token; max_failed wrong passwords in a row lock the account for lock_minutes."""
+    staff = await Staff.get_or_none(username=username)
+    if staff is None or not staff.is_active:
+        await _verify_password(_DUMMY_HASH, password)
+        raise InvalidCredentials()
+    if staff.locked_until and staff.locked_until > now():
+        raise AccountLocked(details={"locked_until": to_iso(staff.locked_until)})
+    if not await _verify_password(staff.password_hash, password):
+        await Staff.filter(id=staff.id).update(failed_logins=F("failed_logins") + 1)
+        failed = (await Staff.get(id=staff.id)).failed_logins
+        if failed >= max_failed:
+            locked_until = now() + timedelta(minutes=lock_minutes)
+            await Staff.filter(id=staff.id).update(locked_until=locked_until, failed_logins=0)
+            await audit.record(actor="system", action="staff.lock", object_type="staff", object_id=staff.id,
+                               after={"locked_until": to_iso(locked_until)})
+            raise AccountLocked(details={"locked_until": to_iso(locked_until)})
+        raise InvalidCredentials()
+    if _hasher.check_needs_rehash(staff.password_hash):
+        staff.password_hash = await hash_password(password)
+    staff.failed_logins = 0
+    staff.locked_until = None
+    staff.last_login_at = now()
+    await staff.save(update_fields=["password_hash", "failed_logins", "locked_until", "last_login_at"])
+    principal = Principal(kind=STAFF, id=staff.id, roles=tuple(staff.roles), department_id=staff.department_id,
+                          name=staff.name)
+    return await issue_token(cache, principal, ttl), staff_view(staff)
+
+
+async def get_staff(staff_id: int) -> dict:
+    """A staff member's account."""
+    staff = await Staff.get_or_none(id=staff_id, is_active=True)
+    if staff is None:
+        raise Unauthorized("登录已失效，请重新登录")
+    return staff_view(staff)
+
+
+# ---- proxies (代办) ----
+
+def _party(citizen: Citizen) -> dict:
+    return {"id": citizen.id, "name": citizen.name, "id_number_masked": citizen.id_number_masked}
+
+
+def _grant_view(grant: ProxyGrant) -> dict:
+    return {"id": grant.id, "matter_id": grant.matter_id, "principal": _party(grant.principal),
+            "proxy": _party(grant.proxy), "created_at": to_iso(grant.created_at),
+            "revoked_at": to_iso(grant.revoked_at), "active": grant.revoked_at is None}
+
+
+async def grant_proxy(principal_id: int, *, matter_id: int, name: str, id_number: str,
+                      cipher: FieldCipher) -> tuple[dict, bool]:
+    """Authorise the real-name citizen with this name and ID number for one matter; (grant, created)."""
+    await require_real_name(principal_id)
+    await catalog.require_matter(matter_id)
+    proxy = await Citizen.get_or_none(id_number_hash=id_number_hash(normalise_id_number(id_number),
+                                                                    cipher=cipher))
+    if proxy is None or proxy.name != name or proxy.real_name_verified_at is None:
+        raise ProxyNotFound()
+    if proxy.id == principal_id:
+        raise CannotProxySelf()
+    existing = await ProxyGrant.filter(principal_id=principal_id, proxy_id=proxy.id, matter_id=matter_id,
+                                       revoked_at=None).prefetch_related("principal", "proxy").first()
+    if existing is not None:
+        return _grant_view(existing), False
+    grant = await ProxyGrant.create(principal_id=principal_id, proxy_id=proxy.id, matter_id=matter_id)
+    await grant.fetch_related("principal", "proxy")
+    return _grant_view(grant), True
+
+
+async def list_grants(citizen_id: int, *, received: bool, offset: int, limit: int) -> tuple[list[dict], int]:
+    """Grants this citizen gave (or received), newest first."""
+    query = ProxyGrant.filter(**({"proxy_id": citizen_id} if received else {"principal_id": citizen_id}))
+    total = await query.count()
+    grants = await query.order_by("-id").offset(offset).limit(limit).prefetch_related("principal", "proxy")
+    return [_grant_view(g) for g in grants], total
+
+
+async def revoke_grant(citizen_id: int, grant_id: int) -> dict:
+    """The principal (or the proxy, stepping down) ends a grant; anyone else gets 404."""
+    grant = await ProxyGrant.get_or_none(id=grant_id).prefetch_related("principal", "proxy")
+    if grant is None or citizen_id not in (grant.principal_id, grant.proxy_id):
+        raise ProxyGrantNotFound()
+    if grant.revoked_at is None:
+        grant.revoked_at = now()
+        await grant.save(update_fields=["revoked_at"])
+    return _grant_view(grant)
+
+
+async def is_proxy_for(proxy_id: int, principal_id: int, matter_id: int) -> bool:
+    """Whether proxy_id may act for principal_id on this matter right now."""
+    return await ProxyGrant.exists(proxy_id=proxy_id, principal_id=principal_id, matter_id=matter_id,
+                                   revoked_at=None)
+
+
+async def principals_for(proxy_id: int, matter_id: int | None = None) -> list[int]:
+    """The citizens this proxy currently acts for (on one matter, or any)."""
+    query = ProxyGrant.filter(proxy_id=proxy_id, revoked_at=None)
+    if matter_id is not None:
+        query = query.filter(matter_id=matter_id)
+    return list(await query.values_list("principal_id", flat=True))
+
+
+DEMO_STAFF = (
+    ("clerk", "窗口工作人员（演示）", ["clerk"], "RS"),
+    ("approver", "审批人员（演示）", ["approver"], "RS"),
+    ("dept_admin", "部门管理员（演示）", ["dept_admin"], "RS"),
+    ("supervisor", "效能监察（演示）", ["supervisor"], None),
+    ("admin", "系统管理员（演示）", ["admin"], None),
+)
+
+
+async def seed_demo_staff(department_ids_by_code: dict[str, int]) -> list[dict] | None:
+    """One demo account per role with a fresh random password (returned once, never stored in clear)."""
+    if await Staff.exists():
+        return None
+    created = []
+    for username, name, roles, department_code in DEMO_STAFF:
+        password = "Demo" + secrets.token_urlsafe(9) + "7"
+        department_id = department_ids_by_code.get(department_code) if department_code else None
+        account = await create_staff(username=username, password=password, roles=roles, name=name,
+                                     department_id=department_id, actor="seed")
+        created.append({**account, "password": password})
+    return created

@@ -1,0 +1,92 @@
+"""The Sanic application factory: settings, logging, errors, resources and every domain's blueprint."""
+
+from __future__ import annotations
+
+from sanic import Request, Sanic
+from sanic.response import json
+from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+
+from app.core.cache import build_cache, set_cache
+from app.core.config import Settings, get_settings
+from app.core.crypto import FieldCipher
+from app.core.db import close_db, init_db
+from app.core.errors import install_error_handler
+from app.core.http import install_request_context
+from app.core.logging import configure_logging
+from app.platforms import build_platforms
+
+
+async def start_resources(app: Sanic) -> None:
+    """Open the database and the cache for this process."""
+    settings: Settings = app.ctx.settings
+    await init_db(settings)
+    app.ctx.cache = build_cache(settings.cache.url, settings.cache.key_prefix)
+    set_cache(app.ctx.cache)
+    app.ctx.platforms = build_platforms(settings, app.ctx.cache)
+
+
+async def stop_resources(app: Sanic) -> None:
+    """Close what start_resources opened."""
+    platforms = getattr(app.ctx, "platforms", None)
+    if platforms is not None:
+        await platforms.close()
+    cache = getattr(app.ctx, "cache", None)
+    if cache is not None:
+        await cache.close()
+    set_cache(None)
+    await close_db()
+
+
+def create_app(settings: Settings | None = None, *, name: str = "govhall", manage_resources: bool = True,
+               embedded_worker: bool = False) -> Sanic:
+    """Build the app; tests pass manage_resources=False and open the resources themselves."""
+    settings = settings or get_settings()
+    configure_logging(settings.logging.level)
+    app = Sanic(name, configure_logging=False)
+    app.ctx.settings = settings
+    app.ctx.cipher = FieldCipher(settings.security.secret_key)
+    app.config.REQUEST_MAX_SIZE = settings.server.max_body_bytes
+    app.config.ACCESS_LOG = False  # ours is app.access, without query strings
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.OAS_URL_PREFIX = "/docs"
+    app.config.OAS_UI_DEFAULT = "swagger"
+    app.config.OAS_UI_REDOC = False
+    app.config.OAS_URI_TO_JSON = "/openapi.json"
+    app.config.CORS = False
+    app.config.HEALTH = False
+    app.ext.openapi.describe(
+        "临江市政务服务 API",
+        version="1.0.0",
+        description="掌上政务服务大厅：办事指南、预约取号、网上申办、办件进度、缴费、好差评与消息推送。",
+    )
+    app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer")
+
+    install_error_handler(app)
+    install_request_context(app, access_log_enabled=settings.server.access_log)
+
+    from app.booking.routes import bp as booking_bp
+    from app.catalog.routes import bp as catalog_bp
+    from app.core.health import bp as health_bp
+    from app.identity.routes import bp as identity_bp
+
+    app.blueprint(health_bp)
+    app.blueprint(catalog_bp)
+    app.blueprint(identity_bp)
+    app.blueprint(booking_bp)
+    if settings.platforms.mode == "sim":
+        from app.platforms.sim import bp as sim_bp
+
+        app.blueprint(sim_bp)
+
+    @app.get("/openapi.json")
+    async def openapi_json(request: Request):
+        return json(SpecificationBuilder().build(request.app).serialize())
+
+    if manage_resources:
+        app.before_server_start(start_resources)
+        app.after_server_stop(stop_resources)
+    if embedded_worker:
+        from app.worker import install_embedded
+
+        install_embedded(app)
+    return app

@@ -1,0 +1,73 @@
+"""Clients of the outside platforms (WeChat, Alipay), one module each, and the simulator that stands in for them.
+
+The SDKs (wechatpy, alipay-sdk-python) are synchronous: every call runs on a bounded thread pool, never on the
+event loop. Base URLs come from configuration, so sim and live mode run the same code paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from app.core.errors import AppError
+
+if TYPE_CHECKING:
+    from app.core.cache import Cache
+    from app.core.config import Settings
+    from app.platforms.alipay import AlipayPlatform
+    from app.platforms.wechat import WeChatPlatform
+
+
+class PlatformError(AppError):
+    """The platform answered with an error we cannot pass on as the user's fault."""
+
+    status_code = 502
+    code = "PLATFORM_ERROR"
+    message = "第三方平台返回错误，请稍后再试"
+
+
+class PlatformUnavailable(AppError):
+    """The platform did not answer (timeout, connection refused, HTTP 5xx)."""
+
+    status_code = 503
+    code = "PLATFORM_UNAVAILABLE"
+    message = "第三方平台暂时无法访问，请稍后再试"
+
+
+class LoginCodeInvalid(AppError):
+    """The wx.login code or Alipay auth_code is unknown, expired or already used."""
+
+    status_code = 401
+    code = "LOGIN_CODE_INVALID"
+    message = "登录凭证无效或已过期，请重新登录"
+
+
+@dataclass(frozen=True)
+class WeChatSession:
+    openid: str
+    unionid: str | None
+    session_key: str
+
+
+@dataclass(frozen=True)
+class AlipayUser:
+    user_id: str
+    access_token: str
+
+
+@dataclass
+class Platforms:
+    wechat: WeChatPlatform
+    alipay: AlipayPlatform
+
+    async def close(self) -> None:
+        await self.wechat.close()
+        await self.alipay.close()
+
+
+def build_platforms(settings: Settings, cache: Cache) -> Platforms:
+    """The platform clients for these settings (sim mode points them at this app's /sim)."""
+    from app.platforms.alipay import AlipayPlatform
+    from app.platforms.wechat import WeChatPlatform
+
+    return Platforms(wechat=WeChatPlatform(settings, cache), alipay=AlipayPlatform(settings, cache))

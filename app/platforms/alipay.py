@@ -1,0 +1,192 @@
+"""Alipay open platform through alipay-sdk-python: the auth_code login (alipay.system.oauth.token).
+
+The SDK builds and RSA2-signs each request and verifies the gateway's signed answer; only its transport is replaced
+(see AlipaySdkClient), because its http.client helper drops the port of the gateway URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import requests
+from alipay.aop.api.AlipayClientConfig import AlipayClientConfig
+from alipay.aop.api.constant.CommonConstants import THREAD_LOCAL
+from alipay.aop.api.DefaultAlipayClient import DefaultAlipayClient
+from alipay.aop.api.exception.Exception import RequestException as SdkRequestError
+from alipay.aop.api.exception.Exception import ResponseException as SdkResponseError
+from alipay.aop.api.request.AlipaySystemOauthTokenRequest import AlipaySystemOauthTokenRequest
+from alipay.aop.api.response.AlipayResponse import AlipayResponse
+from alipay.aop.api.response.AlipaySystemOauthTokenResponse import AlipaySystemOauthTokenResponse
+from alipay.aop.api.util.WebUtils import url_encode
+
+from app.core.cache import Cache
+from app.core.config import PROJECT_ROOT, ConfigError, Settings
+from app.platforms import AlipayUser, LoginCodeInvalid, PlatformError, PlatformUnavailable
+from app.platforms.executor import SdkExecutor, TimeoutSession
+from app.platforms.keys import (ensure_sim_keys, load_private_key, load_public_key, pkcs1_private_pem,
+                                public_pem_of)
+
+log = logging.getLogger("app.platforms.alipay")
+
+LIVE_GATEWAY_URL = "https://openapi.alipay.com/gateway.do"
+SUCCESS_CODE = "10000"
+UNAVAILABLE_CODE = "20000"  # "Service Currently Unavailable"
+LOGIN_CODE_SUB_CODES = frozenset({"isv.code-invalid"})
+AnyResponse = TypeVar("AnyResponse", bound=AlipayResponse)
+
+
+def alipay_gateway_url(settings: Settings) -> str:
+    """settings.alipay.gateway_url, or this app's /sim/alipay/gateway.do in sim mode and Alipay's in live mode."""
+    if settings.alipay.gateway_url:
+        return settings.alipay.gateway_url
+    if settings.platforms.mode == "sim":
+        return settings.app.public_base_url.rstrip("/") + "/sim/alipay/gateway.do"
+    return LIVE_GATEWAY_URL
+
+
+@dataclass(frozen=True)
+class AlipayKeys:
+    app_private_key: str  # PEM (PKCS#1 or PKCS#8) or bare base64
+    alipay_public_key: str  # PEM or bare base64
+
+
+def alipay_keys(settings: Settings) -> AlipayKeys:
+    """Sim mode: the simulator's generated keys; live mode: the files named by settings.alipay.*_path."""
+    if settings.platforms.mode == "sim":
+        sim_keys = ensure_sim_keys(settings)
+        return AlipayKeys(app_private_key=sim_keys.alipay_app.private_pem,
+                          alipay_public_key=sim_keys.alipay_platform.public_pem)
+    return AlipayKeys(app_private_key=_read_key_file("app_private_key_path", settings.alipay.app_private_key_path),
+                      alipay_public_key=_read_key_file("alipay_public_key_path",
+                                                       settings.alipay.alipay_public_key_path))
+
+
+def _read_key_file(setting: str, value: str) -> str:
+    path = Path(value) if Path(value).is_absolute() else PROJECT_ROOT / value
+    try:
+        return path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config: alipay.{setting}: cannot read {path} ({exc.__class__.__name__})") from None
+
+
+class GatewayHttpStatus(Exception):
+    """The gateway answered with an HTTP status other than 200."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+class AlipaySdkClient(DefaultAlipayClient):
+    """DefaultAlipayClient over a requests session; request signing and answer verification stay the SDK's own.
+
+    The SDK's do_post connects to port 80/443 whatever the URL says, raises TypeError on a URL with a port and on
+    any non-200 answer, so it can reach neither the simulator nor a gateway on a non-default port.
+    """
+
+    def __init__(self, config: AlipayClientConfig, *, timeout_seconds: float) -> None:
+        super().__init__(config)
+        self._config = config
+        self._http = TimeoutSession(timeout_seconds)
+
+    def execute(self, request) -> str:
+        """Sign and POST the request as the SDK's own execute does; return the verified response object's JSON."""
+        if request.get_multipart_params():
+            raise NotImplementedError("file uploads to the Alipay gateway are not supported")
+        THREAD_LOCAL.uuid = uuid.uuid4().hex  # the SDK's error messages refer to it
+        query_string, params = self._DefaultAlipayClient__prepare_request(request)
+        charset = self._config.charset
+        response = self._http.post(
+            f"{self._config.server_url}?{query_string}", data=url_encode(params, charset) if params else None,
+            headers={"Content-Type": f"application/x-www-form-urlencoded;charset={charset}"})
+        if response.status_code != 200:
+            raise GatewayHttpStatus(response.status_code)
+        return self._DefaultAlipayClient__parse_response(response.content)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def sdk_config(settings: Settings, keys: AlipayKeys) -> AlipayClientConfig:
+    """The SDK configuration: gateway, app id, RSA2 keys in the forms the SDK can load."""
+    config = AlipayClientConfig()
+    config.server_url = alipay_gateway_url(settings)
+    config.app_id = settings.alipay.app_id
+    config.sign_type = "RSA2"
+    try:
+        config.app_private_key = pkcs1_private_pem(load_private_key(keys.app_private_key))
+        config.alipay_public_key = public_pem_of(load_public_key(keys.alipay_public_key))
+    except ValueError as exc:
+        raise ConfigError(f"config: alipay keys are not usable RSA keys ({exc})") from None
+    config.timeout = settings.platforms.timeout_seconds
+    return config
+
+
+class AlipayPlatform:
+    """The Alipay mini-program's open platform API; keys come from settings unless given (tests)."""
+
+    def __init__(self, settings: Settings, cache: Cache, *, keys: AlipayKeys | None = None) -> None:
+        self._cache = cache
+        config = sdk_config(settings, keys or alipay_keys(settings))
+        timeout_seconds = settings.platforms.timeout_seconds
+        self._executor: SdkExecutor[AlipaySdkClient] = SdkExecutor(
+            "alipay", threads=settings.platforms.sdk_threads, timeout_seconds=timeout_seconds,
+            new_client=lambda: AlipaySdkClient(config, timeout_seconds=timeout_seconds))
+
+    async def oauth_token(self, auth_code: str) -> AlipayUser:
+        """Exchange a my.getAuthCode auth_code for the user's id and access token."""
+        if not auth_code:
+            raise LoginCodeInvalid()
+        request = AlipaySystemOauthTokenRequest()
+        request.grant_type = "authorization_code"
+        request.code = auth_code
+        response = await self._execute("oauth_token", request, AlipaySystemOauthTokenResponse)
+        if not response.user_id or not response.access_token:
+            # Apps switched to open_id get no user_id; this service keys Alipay citizens by user_id.
+            log.warning("alipay oauth_token: answer without user_id or access_token")
+            raise PlatformError()
+        return AlipayUser(user_id=response.user_id, access_token=response.access_token)
+
+    async def close(self) -> None:
+        await self._executor.close()
+
+    async def _execute(self, what: str, request, response_type: Callable[[], AnyResponse]) -> AnyResponse:
+        # Errors are logged by kind and code only: the SDK's messages quote whole answers (tokens, user ids).
+        try:
+            content = await self._executor.run(lambda client: client.execute(request))
+            response = response_type()
+            response.parse_response_content(content)
+        except GatewayHttpStatus as exc:
+            log.warning("alipay %s: HTTP %s", what, exc.status)
+            raise (PlatformUnavailable() if exc.status >= 500 else PlatformError()) from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            log.warning("alipay %s: %s", what, exc.__class__.__name__)
+            raise PlatformUnavailable() from None
+        except SdkResponseError as exc:
+            reason = "signature did not verify" if "sign verify failed" in str(exc) else "unexpected shape"
+            log.warning("alipay %s: answer refused, %s", what, reason)
+            raise PlatformError() from None
+        except SdkRequestError:
+            log.error("alipay %s: could not sign the request (app private key)", what)
+            raise PlatformError() from None
+        except (requests.RequestException, ValueError) as exc:  # ValueError: an answer that is not JSON
+            log.warning("alipay %s: unreadable answer (%s)", what, exc.__class__.__name__)
+            raise PlatformError() from None
+        _raise_for_code(what, response)
+        return response
+
+
+def _raise_for_code(what: str, response: AlipayResponse) -> None:
+    if not response.sub_code and response.code in (None, SUCCESS_CODE):
+        return
+    if response.sub_code in LOGIN_CODE_SUB_CODES:
+        log.info("alipay %s: auth code refused (sub_code %s)", what, response.sub_code)
+        raise LoginCodeInvalid()
+    log.warning("alipay %s: code %s sub_code %s", what, response.code, response.sub_code)
+    if response.code == UNAVAILABLE_CODE or (response.sub_code or "").startswith("isp."):
+        raise PlatformUnavailable()
+    raise PlatformError()

@@ -1,0 +1,85 @@
+"""Faults the simulated platforms can be told to show: an error rate and a delay, per platform, kept in the cache."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+from sanic import Blueprint, Request
+from sanic.response import json
+
+from app.core.cache import Cache, get_json, set_json
+from app.core.http import parse_body
+from app.core.openapi import doc
+
+# The simulated platforms that take faults; WeChat Pay and WeChat Work join when their simulators do.
+SimPlatform = Literal["wechat", "alipay"]
+SIM_PLATFORMS: tuple[str, ...] = get_args(SimPlatform)
+TAG = "simulator"
+
+
+class FaultIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    platform: SimPlatform
+    error_rate: float = Field(ge=0, le=1, description="Share of calls that fail; 0 (with delay_ms 0) clears")
+    errcode: int | None = Field(None, description="WeChat errcode of a failed call (default -1 system error)")
+    delay_ms: int = Field(0, ge=0, le=60_000, description="Every server API call of the platform waits this long")
+
+
+class FaultsOut(BaseModel):
+    faults: list[FaultIn]
+
+
+@dataclass(frozen=True)
+class Fault:
+    errcode: int | None
+
+
+def _key(platform: str) -> str:
+    return f"sim:faults:{platform}"
+
+
+async def platform_fault(cache: Cache, platform: str) -> Fault | None:
+    """Wait the platform's configured delay, then say whether this call fails (None: answer normally)."""
+    setting = await get_json(cache, _key(platform))
+    if setting is None:
+        return None
+    if setting["delay_ms"]:
+        await asyncio.sleep(setting["delay_ms"] / 1000)
+    if random.random() < setting["error_rate"]:
+        return Fault(errcode=setting["errcode"])
+    return None
+
+
+@doc("让模拟平台出错或变慢（error_rate 与 delay_ms 均为 0 时清除）", tag=TAG, body=FaultIn, response=FaultIn)
+async def set_fault(request: Request):
+    fault = parse_body(request, FaultIn)
+    cache = request.app.ctx.cache
+    if fault.error_rate == 0 and fault.delay_ms == 0:
+        await cache.delete(_key(fault.platform))
+    else:
+        await set_json(cache, _key(fault.platform), fault.model_dump())
+    return json(fault.model_dump())
+
+
+@doc("当前的模拟故障", tag=TAG, response=FaultsOut, errors=())
+async def list_faults(request: Request):
+    cache = request.app.ctx.cache
+    stored = [await get_json(cache, _key(platform)) for platform in SIM_PLATFORMS]
+    return json({"faults": [fault for fault in stored if fault is not None]})
+
+
+@doc("清除全部模拟故障", tag=TAG, response=FaultsOut, errors=())
+async def clear_faults(request: Request):
+    await request.app.ctx.cache.delete(*(_key(platform) for platform in SIM_PLATFORMS))
+    return json({"faults": []})
+
+
+def add_routes(bp: Blueprint) -> None:
+    """Mount /sim/faults."""
+    bp.add_route(set_fault, "/faults", methods=["POST"], name="sim_set_fault")
+    bp.add_route(list_faults, "/faults", methods=["GET"], name="sim_list_faults")
+    bp.add_route(clear_faults, "/faults", methods=["DELETE"], name="sim_clear_faults")

@@ -1,0 +1,90 @@
+"""Periodic jobs (no-shows, upcoming slots, the admin calendar), run by `python -m app worker` or inside serve.
+
+Every job is idempotent, so an embedded runner in each of several server processes does no harm; correctness never
+waits for it either (booking marks a citizen's no-shows itself before judging a suspension).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from app.core.config import Settings
+
+log = logging.getLogger("app.worker")
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval_seconds: float
+    run: Callable[[], Awaitable[object]]
+
+
+def booking_jobs(settings: Settings) -> list[Job]:
+    """The jobs the booking domain needs done on a timer."""
+    from app.booking import service as booking
+    from app.core import workdays
+
+    return [
+        Job("calendar", workdays.OVERRIDES_MAX_AGE_SECONDS, workdays.load_overrides),
+        Job("no_shows", settings.worker.no_show_interval_seconds, booking.mark_no_shows),
+        Job("slots", settings.worker.slots_interval_seconds, booking.ensure_all_slots),
+    ]
+
+
+async def run_jobs(jobs: list[Job], stop: asyncio.Event) -> None:
+    """Run each job every interval until stop is set; a failing job is logged and tried again next time."""
+    due = {job.name: 0.0 for job in jobs}
+    while not stop.is_set():
+        for job in jobs:
+            if time.monotonic() >= due[job.name]:
+                try:
+                    result = await job.run()
+                    if result:
+                        log.info("job %s: %s", job.name, result)
+                except Exception:
+                    log.exception("job %s failed", job.name)
+                due[job.name] = time.monotonic() + job.interval_seconds
+        wait = max(0.1, min(due.values()) - time.monotonic())
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=wait)
+        except asyncio.TimeoutError:
+            pass
+
+
+def install_embedded(app) -> None:
+    """Run the jobs inside this server process."""
+    stop = asyncio.Event()
+
+    @app.after_server_start
+    async def _start_jobs(app, _loop=None):
+        app.add_task(run_jobs(booking_jobs(app.ctx.settings), stop), name="periodic-jobs")
+
+    @app.before_server_stop
+    async def _stop_jobs(app, _loop=None):
+        stop.set()
+
+
+def run_worker(settings: Settings) -> int:
+    """`python -m app worker`: the jobs in their own process until SIGINT or SIGTERM."""
+    from app.core.db import close_db, init_db
+
+    async def main():
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await init_db(settings)
+        try:
+            log.info("worker started")
+            await run_jobs(booking_jobs(settings), stop)
+        finally:
+            await close_db()
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,376 @@
+"""Booking and queue rules at the service level, on a fixed clock (release, cut-offs and no-shows need one)."""
+
+import asyncio
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from app.booking import service as booking
+from app.booking.errors import (AlreadyBooked, AppointmentNotFound, AppointmentStateConflict, BookingClosed,
+                                BookingLimitReached, BookingSuspended, CancelClosed, CheckInNotOpen, QueueEmpty,
+                                SlotFull, SlotNotFound)
+from app.booking.models import QueueEvent
+from app.core.timeutil import CITY_TZ
+from tests import factories
+
+# Monday 2026-09-21, 09:00 in the city. Friday 09-25 is the Mid-Autumn Festival; 10-01..10-07 National Day;
+# Saturday 10-10 is a make-up working day.
+MONDAY = datetime(2026, 9, 21, 9, 0, tzinfo=CITY_TZ)
+
+
+def at(day: str, clock: str = "09:00") -> datetime:
+    return datetime.fromisoformat(f"{day}T{clock}:00+08:00")
+
+
+@pytest.fixture
+def tuning(settings):
+    return settings.booking
+
+
+@pytest.fixture(autouse=True)
+def fresh_memory():
+    # Tests move the clock back and forth; the process memos assume it only moves forward.
+    booking.forget_process_memory()
+    yield
+    booking.forget_process_memory()
+
+
+async def slots_of(setup, now, **kwargs):
+    return await booking.list_slots(matter_id=setup["matter"]["id"], hall_id=setup["hall"]["id"],
+                                    cache_seconds=0, now=now, **kwargs)
+
+
+async def book(citizen, slot, setup, cache, tuning, now, key=None):
+    return await booking.book(citizen_id=citizen["id"], slot_id=slot["id"], matter_id=setup["matter"]["id"],
+                              idempotency_key=key, cache=cache, tuning=tuning, now=now)
+
+
+async def ready(cache, now=MONDAY, **overrides):
+    setup = await factories.bookable_matter(cache)
+    setup["schedule"] = await factories.schedule(cache, setup, now=now, **overrides)
+    return setup
+
+
+# ---- working days and release ----
+
+async def test_slots_skip_national_day_and_open_on_the_make_up_saturday(cache):
+    now = at("2026-09-30")
+    setup = await ready(cache, now=now)
+    days = {s["date"] for s in await slots_of(setup, now, date_from=date(2026, 10, 1), date_to=date(2026, 10, 13))}
+    assert days == {"2026-10-08", "2026-10-09", "2026-10-10", "2026-10-12", "2026-10-13"}
+
+
+async def test_schedule_weekdays_limit_the_days_served(cache):
+    setup = await ready(cache, weekdays=[1, 3])
+    days = {s["date"] for s in await slots_of(setup, MONDAY)}
+    assert days == {"2026-09-21", "2026-09-23", "2026-09-28"}
+
+
+async def test_slots_are_released_at_the_set_time_n_working_days_ahead(cache):
+    setup = await ready(cache, now=at("2026-09-21", "07:00"), release_time="08:00", release_days=5)
+    before = {s["date"] for s in await slots_of(setup, at("2026-09-21", "07:59"))}
+    after = {s["date"] for s in await slots_of(setup, at("2026-09-21", "08:00"))}
+    # Five working days after Monday 09-21 skip the Mid-Autumn Friday: 22, 23, 24, 28, 29.
+    assert max(before) == "2026-09-28"
+    assert max(after) == "2026-09-29"
+    assert "2026-09-25" not in after
+
+
+async def test_listing_shows_capacity_and_remaining_and_hides_closed_slots(client, cache, tuning):
+    setup = await ready(cache, capacity=3, booking_closes_minutes=120)
+    listed = await slots_of(setup, at("2026-09-21", "08:30"))
+    first = listed[0]
+    # 09:00 and 10:00 closed two hours before they start.
+    assert (first["start"], first["end"]) == ("2026-09-21T11:00:00+08:00", "2026-09-21T12:00:00+08:00")
+    assert (first["capacity"], first["remaining"]) == (3, 3)
+    citizen = await factories.real_name_citizen(client)
+    await book(citizen, first, setup, cache, tuning, at("2026-09-21", "07:30"))
+    again = await slots_of(setup, at("2026-09-21", "07:30"))
+    assert [s["remaining"] for s in again if s["id"] == first["id"]] == [2]
+
+
+async def test_booking_before_release_or_inside_the_closing_window_is_refused(client, cache, tuning):
+    setup = await ready(cache, now=at("2026-09-21", "07:00"), release_time="08:00", booking_closes_minutes=120)
+    citizen = await factories.real_name_citizen(client)
+    late = next(s for s in await slots_of(setup, at("2026-09-21", "08:00")) if s["date"] == "2026-09-29")
+    with pytest.raises(BookingClosed):
+        await book(citizen, late, setup, cache, tuning, at("2026-09-21", "07:59"))
+    assert (await book(citizen, late, setup, cache, tuning, at("2026-09-21", "08:00")))["status"] == "booked"
+    soon = next(s for s in await slots_of(setup, at("2026-09-21", "06:00")) if s["date"] == "2026-09-21")
+    with pytest.raises(BookingClosed):  # 10:00 slot closes at 08:00
+        await book(citizen, soon, setup, cache, tuning, at("2026-09-21", "08:00"))
+
+
+# ---- booking ----
+
+async def test_booking_takes_a_seat_and_gives_a_short_check_in_code(client, cache, tuning):
+    setup = await ready(cache)
+    slot = (await slots_of(setup, MONDAY))[0]
+    citizen = await factories.real_name_citizen(client)
+    appointment = await book(citizen, slot, setup, cache, tuning, MONDAY)
+    assert appointment["status"] == "booked"
+    assert len(appointment["code"]) == 8 and appointment["code"].isalnum()
+    assert appointment["slot"]["id"] == slot["id"]
+    assert (await slots_of(setup, MONDAY))[0]["remaining"] == slot["remaining"] - 1
+
+
+async def test_full_slot_refuses_and_a_wrong_counter_never_overbooks(client, cache, tuning):
+    setup = await ready(cache, capacity=1)
+    slot = (await slots_of(setup, MONDAY))[0]
+    first, second, third = [await factories.real_name_citizen(client) for _ in range(3)]
+    await book(first, slot, setup, cache, tuning, MONDAY)
+    with pytest.raises(SlotFull):
+        await book(second, slot, setup, cache, tuning, MONDAY)
+    # The cache's counter is only a gate: even when it wrongly says there are seats, the database refuses.
+    booking.forget_process_memory()
+    await cache.set(f"booking:seats:{slot['id']}", "5", 60)
+    with pytest.raises(SlotFull):
+        await book(third, slot, setup, cache, tuning, MONDAY)
+    assert (await slots_of(setup, MONDAY))[0]["remaining"] == 0
+
+
+async def test_lost_seat_counter_is_rebuilt_from_the_database(client, cache, tuning):
+    setup = await ready(cache, capacity=2)
+    slot = (await slots_of(setup, MONDAY))[0]
+    citizens = [await factories.real_name_citizen(client) for _ in range(3)]
+    await book(citizens[0], slot, setup, cache, tuning, MONDAY)
+    await cache.delete(f"booking:seats:{slot['id']}")
+    await book(citizens[1], slot, setup, cache, tuning, MONDAY)
+    with pytest.raises(SlotFull):
+        await book(citizens[2], slot, setup, cache, tuning, MONDAY)
+
+
+async def test_slot_of_another_matter_or_unknown_slot_is_not_found(client, cache, tuning):
+    setup = await ready(cache)
+    other = await ready(cache)
+    slot = (await slots_of(other, MONDAY))[0]
+    citizen = await factories.real_name_citizen(client)
+    with pytest.raises(SlotNotFound):
+        await book(citizen, slot, setup, cache, tuning, MONDAY)
+    with pytest.raises(SlotNotFound):
+        await book(citizen, {"id": 10**9}, setup, cache, tuning, MONDAY)
+
+
+async def test_one_active_appointment_per_matter_per_day(client, cache, tuning):
+    setup = await ready(cache)
+    first, second, *_ = await slots_of(setup, MONDAY)
+    tomorrow = next(s for s in await slots_of(setup, MONDAY) if s["date"] == "2026-09-22")
+    citizen = await factories.real_name_citizen(client)
+    await book(citizen, first, setup, cache, tuning, MONDAY)
+    with pytest.raises(AlreadyBooked):
+        await book(citizen, second, setup, cache, tuning, MONDAY)
+    assert (await book(citizen, tomorrow, setup, cache, tuning, MONDAY))["status"] == "booked"
+    # The refused attempt gave its seat back.
+    assert next(s for s in await slots_of(setup, MONDAY) if s["id"] == second["id"])["remaining"] == 2
+
+
+async def test_at_most_three_active_appointments(client, cache, tuning):
+    setup = await ready(cache)
+    days = {}
+    for s in await slots_of(setup, MONDAY):
+        if s["date"] != "2026-09-21":  # today's are past their cancel cut-off
+            days.setdefault(s["date"], s)
+    citizen = await factories.real_name_citizen(client)
+    slots = list(days.values())
+    for slot in slots[:3]:
+        await book(citizen, slot, setup, cache, tuning, MONDAY)
+    with pytest.raises(BookingLimitReached):
+        await book(citizen, slots[3], setup, cache, tuning, MONDAY)
+    first = (await booking.list_appointments(citizen_id=citizen["id"], status=None, offset=0, limit=10,
+                                             now=MONDAY))[0][-1]
+    await booking.cancel(citizen_id=citizen["id"], appointment_id=first["id"], cache=cache, now=MONDAY)
+    assert (await book(citizen, slots[3], setup, cache, tuning, MONDAY))["status"] == "booked"
+
+
+async def test_idempotency_key_returns_the_same_appointment(client, cache, tuning):
+    setup = await ready(cache, capacity=1)
+    slot = (await slots_of(setup, MONDAY))[0]
+    citizen, other = await factories.real_name_citizen(client), await factories.real_name_citizen(client)
+    first = await book(citizen, slot, setup, cache, tuning, MONDAY, key="k-1")
+    # Even once the slot is full, and even without the cache's memory of the key.
+    await cache.delete(f"booking:idem:{citizen['id']}:k-1")
+    again = await book(citizen, slot, setup, cache, tuning, MONDAY, key="k-1")
+    assert again["id"] == first["id"] and again["code"] == first["code"]
+    with pytest.raises(SlotFull):  # keys are per citizen
+        await book(other, slot, setup, cache, tuning, MONDAY, key="k-1")
+
+
+async def test_concurrent_retries_with_one_key_make_one_appointment(client, cache, tuning):
+    setup = await ready(cache, capacity=5)
+    slot = (await slots_of(setup, MONDAY))[0]
+    citizen = await factories.real_name_citizen(client)
+    results = await asyncio.gather(*(book(citizen, slot, setup, cache, tuning, MONDAY, key="same")
+                                     for _ in range(5)))
+    assert len({r["id"] for r in results}) == 1
+    assert (await slots_of(setup, MONDAY))[0]["remaining"] == 4
+
+
+# ---- cancel, no-shows, suspension ----
+
+async def test_cancel_before_the_cut_off_frees_the_seat_at_once(client, cache, tuning):
+    setup = await ready(cache, capacity=1)
+    slot = next(s for s in await slots_of(setup, MONDAY) if s["date"] == "2026-09-22")
+    citizen, other = await factories.real_name_citizen(client), await factories.real_name_citizen(client)
+    appointment = await book(citizen, slot, setup, cache, tuning, MONDAY)
+    with pytest.raises(SlotFull):
+        await book(other, slot, setup, cache, tuning, MONDAY)
+    with pytest.raises(AppointmentNotFound):
+        await booking.cancel(citizen_id=other["id"], appointment_id=appointment["id"], cache=cache, now=MONDAY)
+    cancelled = await booking.cancel(citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache,
+                                     now=MONDAY)
+    assert cancelled["status"] == "cancelled"
+    with pytest.raises(AppointmentStateConflict):
+        await booking.cancel(citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache, now=MONDAY)
+    assert (await book(other, slot, setup, cache, tuning, MONDAY))["status"] == "booked"
+
+
+async def test_cancel_after_the_cut_off_is_refused(client, cache, tuning):
+    setup = await ready(cache, cancel_cutoff_minutes=120)
+    slot = next(s for s in await slots_of(setup, MONDAY) if s["start"] == "2026-09-22T09:00:00+08:00")
+    citizen = await factories.real_name_citizen(client)
+    appointment = await book(citizen, slot, setup, cache, tuning, MONDAY)
+    with pytest.raises(CancelClosed):
+        await booking.cancel(citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache,
+                             now=at("2026-09-22", "07:00"))
+    await booking.cancel(citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache,
+                         now=at("2026-09-22", "06:59"))
+
+
+async def test_not_checked_in_by_the_slot_end_is_a_no_show(client, cache, tuning):
+    setup = await ready(cache)
+    slot = (await slots_of(setup, MONDAY))[0]  # 10:00-11:00
+    citizen = await factories.real_name_citizen(client)
+    appointment = await book(citizen, slot, setup, cache, tuning, MONDAY)
+    assert await booking.mark_no_shows(now=at("2026-09-21", "10:59")) == 0
+    await booking.mark_no_shows(now=at("2026-09-21", "11:00"))
+    seen = await booking.get_appointment(citizen_id=citizen["id"], appointment_id=appointment["id"], now=MONDAY)
+    assert seen["status"] == "no_show"
+    with pytest.raises(AppointmentStateConflict):
+        await booking.self_check_in(citizen_id=citizen["id"], appointment_id=appointment["id"],
+                                    now=at("2026-09-21", "11:05"))
+
+
+async def _no_shows(client, cache, tuning, days: list[str]):
+    citizen = await factories.real_name_citizen(client)
+    for day in days:
+        setup = await ready(cache, now=at(day, "08:00"))
+        slot = next(s for s in await slots_of(setup, at(day, "08:00")) if s["date"] == day)
+        await book(citizen, slot, setup, cache, tuning, at(day, "08:00"))
+        booking.forget_process_memory()
+    return citizen
+
+
+async def test_three_no_shows_in_90_days_suspend_booking_for_30_days(client, cache, tuning):
+    citizen = await _no_shows(client, cache, tuning, ["2026-09-21", "2026-09-22", "2026-09-23"])
+    later = at("2026-09-28", "08:00")
+    setup = await ready(cache, now=later)
+    slot = (await slots_of(setup, later))[0]
+    # No worker ran: booking marks the no-shows itself before judging.
+    with pytest.raises(BookingSuspended) as refused:
+        await book(citizen, slot, setup, cache, tuning, later)
+    assert refused.value.details["suspended_until"] == "2026-10-23T10:00:00+08:00"
+    assert "2026-10-23" in refused.value.message
+    after = at("2026-10-23", "10:00")
+    booking.forget_process_memory()
+    setup = await ready(cache, now=after)
+    slot = next(s for s in await slots_of(setup, after, date_from=date(2026, 10, 26)))
+    assert (await book(citizen, slot, setup, cache, tuning, after))["status"] == "booked"
+
+
+async def test_no_shows_spread_over_more_than_90_days_do_not_suspend(client, cache, tuning):
+    citizen = await _no_shows(client, cache, tuning, ["2026-06-01", "2026-08-03", "2026-09-21"])
+    later = at("2026-09-28", "08:00")
+    setup = await ready(cache, now=later)
+    slot = (await slots_of(setup, later))[0]
+    assert (await book(citizen, slot, setup, cache, tuning, later))["status"] == "booked"
+
+
+# ---- the queue ----
+
+async def _booked_today(client, cache, tuning, setup, count: int) -> list[dict]:
+    slot = (await slots_of(setup, MONDAY))[0]
+    citizens = [await factories.real_name_citizen(client) for _ in range(count)]
+    return [await book(c, slot, setup, cache, tuning, MONDAY) | {"citizen": c} for c in citizens]
+
+
+async def test_check_in_and_calling_order_appointments_first_then_by_number(client, cache, tuning):
+    setup = await ready(cache, capacity=2)
+    hall_id = setup["hall"]["id"]
+    first, second = await _booked_today(client, cache, tuning, setup, 2)
+    walk_in = await booking.take_walk_in_ticket(hall_id=hall_id, matter_id=None, now=MONDAY)
+    assert (walk_in["number"], walk_in["ahead"]) == ("B001", 0)
+    checked = await booking.check_in_by_code(code=first["code"].lower(), now=MONDAY)
+    assert (checked["ticket"]["number"], checked["ticket"]["ahead"]) == ("A001", 0)
+    assert (await booking.check_in_by_code(code=first["code"], now=MONDAY))["ticket"]["number"] == "A001"
+    self_checked = await booking.self_check_in(citizen_id=second["citizen"]["id"], appointment_id=second["id"],
+                                               now=at("2026-09-21", "09:30"))
+    assert (self_checked["ticket"]["number"], self_checked["ticket"]["ahead"]) == ("A002", 1)
+    queue = await booking.queue_status(hall_id=hall_id, now=MONDAY)
+    assert (queue["waiting"], queue["waiting_appointments"], queue["waiting_walk_ins"]) == (3, 2, 1)
+
+    called = [await booking.call_next(hall_id=hall_id, window=1, now=MONDAY) for _ in range(2)]
+    called.append(await booking.call_next(hall_id=hall_id, window=2, now=MONDAY))
+    assert [(t["number"], t["window"], t["status"]) for t in called] == [
+        ("A001", 1, "called"), ("A002", 1, "called"), ("B001", 2, "called")]
+    queue = await booking.queue_status(hall_id=hall_id, now=MONDAY)
+    assert queue["waiting"] == 0
+    assert [(s["number"], s["window"]) for s in queue["serving"]] == [("A002", 1), ("B001", 2)]
+    # Calling the next at a window finishes the one served there: that appointment is done.
+    done = await booking.get_appointment(citizen_id=first["citizen"]["id"], appointment_id=first["id"], now=MONDAY)
+    assert (done["status"], done["ticket_number"]) == ("done", "A001")
+    events = await QueueEvent.filter(hall_id=hall_id).order_by("id")
+    assert [(e.number, e.window, e.citizen_id) for e in events] == [
+        ("A001", 1, first["citizen"]["id"]), ("A002", 1, second["citizen"]["id"]), ("B001", 2, None)]
+    with pytest.raises(QueueEmpty):
+        await booking.call_next(hall_id=hall_id, window=1, now=MONDAY)
+
+
+async def test_check_in_only_on_the_day_and_self_check_in_from_30_minutes_before(client, cache, tuning):
+    setup = await ready(cache)
+    slot = next(s for s in await slots_of(setup, MONDAY) if s["start"] == "2026-09-22T10:00:00+08:00")
+    citizen = await factories.real_name_citizen(client)
+    appointment = await book(citizen, slot, setup, cache, tuning, MONDAY)
+    with pytest.raises(CheckInNotOpen):
+        await booking.check_in_by_code(code=appointment["code"], now=MONDAY)
+    with pytest.raises(CheckInNotOpen):
+        await booking.self_check_in(citizen_id=citizen["id"], appointment_id=appointment["id"],
+                                    now=at("2026-09-22", "09:29"))
+    with pytest.raises(AppointmentNotFound):
+        await booking.self_check_in(citizen_id=citizen["id"] + 10**6, appointment_id=appointment["id"],
+                                    now=at("2026-09-22", "09:30"))
+    checked = await booking.self_check_in(citizen_id=citizen["id"], appointment_id=appointment["id"],
+                                          now=at("2026-09-22", "09:30"))
+    assert checked["ticket"]["number"] == "A001"
+    with pytest.raises(AppointmentNotFound):
+        await booking.check_in_by_code(code="NOSUCH99", now=MONDAY)
+
+
+async def test_concurrent_check_ins_get_distinct_consecutive_numbers(client, cache, tuning):
+    setup = await ready(cache, capacity=8)
+    appointments = await _booked_today(client, cache, tuning, setup, 8)
+    results = await asyncio.gather(*(booking.check_in_by_code(code=a["code"], now=MONDAY) for a in appointments))
+    assert sorted(r["ticket"]["number"] for r in results) == [f"A{n:03d}" for n in range(1, 9)]
+
+
+async def test_cancelled_appointment_cannot_check_in(client, cache, tuning):
+    setup = await ready(cache)
+    slot = next(s for s in await slots_of(setup, MONDAY) if s["date"] == "2026-09-22")
+    citizen = await factories.real_name_citizen(client)
+    appointment = await book(citizen, slot, setup, cache, tuning, MONDAY)
+    await booking.cancel(citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache, now=MONDAY)
+    with pytest.raises(AppointmentStateConflict):
+        await booking.check_in_by_code(code=appointment["code"], now=at("2026-09-22", "09:00"))
+
+
+async def test_mark_no_shows_leaves_checked_in_and_future_appointments_alone(client, cache, tuning):
+    setup = await ready(cache, capacity=2)
+    first, second = await _booked_today(client, cache, tuning, setup, 2)
+    await booking.check_in_by_code(code=first["code"], now=MONDAY)
+    await booking.mark_no_shows(now=MONDAY + timedelta(hours=1))
+    assert (await booking.get_appointment(citizen_id=first["citizen"]["id"], appointment_id=first["id"],
+                                          now=MONDAY))["status"] == "checked_in"
+    assert (await booking.get_appointment(citizen_id=second["citizen"]["id"], appointment_id=second["id"],
+                                          now=MONDAY))["status"] == "booked"
+    await booking.mark_no_shows(now=MONDAY + timedelta(hours=2))
+    assert (await booking.get_appointment(citizen_id=second["citizen"]["id"], appointment_id=second["id"],
+                                          now=MONDAY))["status"] == "no_show"

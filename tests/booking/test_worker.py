@@ -1,0 +1,29 @@
+"""The periodic-job runner behind `python -m app worker` and the embedded worker."""
+
+import asyncio
+
+from app.worker import Job, booking_jobs, run_jobs
+
+
+async def test_jobs_run_at_once_and_a_failing_job_does_not_stop_the_others(settings):
+    stop = asyncio.Event()
+    runs: list[str] = []
+
+    async def ok():
+        runs.append("ok")
+        if runs.count("ok") == 2:
+            stop.set()
+
+    async def broken():
+        runs.append("broken")
+        raise RuntimeError("boom")
+
+    await asyncio.wait_for(run_jobs([Job("broken", 0.05, broken), Job("ok", 0.05, ok)], stop), timeout=5)
+    assert runs.count("ok") == 2 and runs.count("broken") >= 1
+
+
+async def test_booking_jobs_mark_no_shows_and_make_slots(app, settings):
+    names = {job.name for job in booking_jobs(settings)}
+    assert names == {"calendar", "no_shows", "slots"}
+    for job in booking_jobs(settings):
+        await job.run()  # each job works against the real database without arguments

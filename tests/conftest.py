@@ -1,0 +1,155 @@
+"""Test harness: one isolated database and cache prefix per run, on the embedded default or PostgreSQL + Redis.
+
+TEST_BACKEND=embedded (default): a SQLite file in a temp folder and the in-process cache.
+TEST_BACKEND=postgres: a fresh PostgreSQL database (created, migrated, dropped) and Redis under a unique prefix.
+Under CI=true a missing PostgreSQL or Redis fails the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import redis.asyncio as redis_async
+from sanic import Sanic
+
+from app.core.config import load_settings
+from app.core.db import close_db, migrate
+from app.main import create_app
+
+BACKEND = os.environ.get("TEST_BACKEND", "embedded")
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+RUN_ID = uuid.uuid4().hex[:10]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+SERVER_PORT = free_port()
+DEMO_DATA = Path(__file__).resolve().parents[1] / "data" / "demo"
+
+
+def pytest_report_header(config):
+    return f"backend: {BACKEND} (run {RUN_ID})"
+
+
+def _unavailable(what: str, error: Exception):
+    message = f"{what} is not reachable for TEST_BACKEND=postgres: {error!r}"
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+async def _create_postgres_database(name: str) -> str:
+    try:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        _unavailable("PostgreSQL", exc)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def _drop_postgres_database(name: str) -> None:
+    conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def _check_redis() -> None:
+    client = redis_async.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except (OSError, redis_async.RedisError) as exc:
+        _unavailable("Redis", exc)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(scope="session")
+async def settings(tmp_path_factory):
+    """Settings of this test run, pointing at its own database and cache prefix."""
+    env = dict(os.environ)
+    env.update({"APP_APP__ENV": "test", "APP_CACHE__KEY_PREFIX": f"test:{RUN_ID}:", "APP_LOGGING__LEVEL": "INFO",
+                "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{SERVER_PORT}",
+                # every test logs in from 127.0.0.1; the rate-limit test lowers this for itself
+                "APP_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE": "1000000"})
+    database_name = f"govhall_test_{RUN_ID}"
+    if BACKEND == "postgres":
+        await _check_redis()
+        env["APP_DATABASE__URL"] = await _create_postgres_database(database_name)
+        env["APP_CACHE__URL"] = REDIS_URL
+    elif BACKEND == "embedded":
+        env["APP_DATABASE__URL"] = f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        env["APP_CACHE__URL"] = ""
+    else:
+        raise pytest.UsageError(f"TEST_BACKEND must be embedded or postgres, not {BACKEND!r}")
+    yield load_settings(environ=env)
+    if BACKEND == "postgres":
+        await _drop_postgres_database(database_name)
+
+
+@pytest.fixture(scope="session")
+async def app(settings):
+    """The app serving on a real local port (the SDKs' threads call its /sim), migrated, with the demo city."""
+    from app.catalog import service as catalog
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    await migrate(settings)
+    await close_db()
+    application = create_app(settings, name=f"govhall_test_{RUN_ID}")
+    server = await application.create_server(host="127.0.0.1", port=SERVER_PORT, return_asyncio_server=True,
+                                             access_log=False)
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    serving = asyncio.ensure_future(server.serve_forever())
+    await catalog.seed_demo(DEMO_DATA, cache=application.ctx.cache)
+    yield application
+    cache = application.ctx.cache
+    if hasattr(cache, "delete_prefix"):
+        await cache.delete_prefix()
+    await server.before_stop()
+    await server.close()
+    await server.wait_closed()
+    await server.after_stop()
+    serving.cancel()
+
+
+@pytest.fixture
+def cache(app):
+    return app.ctx.cache
+
+
+@pytest.fixture
+async def client(app):
+    """An HTTP client of the running app, as the mini-program or the console would use it."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{SERVER_PORT}", timeout=30) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def admin_headers(app):
+    """Headers of a logged-in admin (every department)."""
+    from tests import factories
+
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{SERVER_PORT}", timeout=30) as http:
+        admin = await factories.staff(http, "admin")
+    return admin["headers"]

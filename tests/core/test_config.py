@@ -1,0 +1,73 @@
+from pathlib import Path
+
+import pytest
+
+from app.core.config import ConfigError, load_settings
+
+BASE = {"APP_APP__ENV": "development"}
+
+
+def test_defaults_are_the_embedded_set_up():
+    settings = load_settings(environ={})
+    assert settings.database.url.startswith("sqlite://")
+    assert settings.cache.url == ""
+    assert settings.server.port == 8000
+
+
+def test_environment_overrides_any_key_with_types_coerced():
+    settings = load_settings(environ={"APP_SERVER__PORT": "9001", "APP_SERVER__ACCESS_LOG": "false",
+                                      "APP_DATABASE__URL": "postgres://u@db:5432/hall"})
+    assert settings.server.port == 9001
+    assert settings.server.access_log is False
+    assert settings.database.url == "postgres://u@db:5432/hall"
+
+
+@pytest.mark.parametrize("environ, named_key", [
+    ({"APP_SERVER__PORT": "eighty"}, "server.port"),
+    ({"APP_SERVER__PORT": "70000"}, "server.port"),
+    ({"APP_DATABASE__URL": "mysql://x"}, "database.url"),
+    ({"APP_CACHE__URL": "memcached://x"}, "cache.url"),
+    ({"APP_SERVER__COLOUR": "blue"}, "server.colour"),
+])
+def test_bad_setting_stops_with_one_line_naming_the_key(environ, named_key):
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ=environ)
+    message = str(error.value)
+    assert named_key in message
+    assert "\n" not in message
+
+
+def test_missing_setting_is_named(tmp_path: Path):
+    source = Path(__file__).resolve().parents[2] / "config.toml"
+    text = source.read_text(encoding="utf-8").replace('url = "sqlite://var/govhall.sqlite3"\n', "")
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"database\.url is missing"):
+        load_settings(path=config, environ={})
+
+
+def test_production_refuses_placeholder_secrets():
+    live = {"APP_APP__ENV": "production", "APP_PLATFORMS__MODE": "live",
+            "APP_ALIPAY__APP_PRIVATE_KEY_PATH": "/etc/govhall/app.pem",
+            "APP_ALIPAY__ALIPAY_PUBLIC_KEY_PATH": "/etc/govhall/alipay.pem"}
+    with pytest.raises(ConfigError, match="security.secret_key"):
+        load_settings(environ=live)
+    live["APP_SECURITY__SECRET_KEY"] = "a-real-long-random-secret-value-0123456789"
+    with pytest.raises(ConfigError, match="wechat.secret"):
+        load_settings(environ=live)
+    live["APP_WECHAT__SECRET"] = "0123456789abcdef0123456789abcdef"
+    assert load_settings(environ=live).is_production
+
+
+def test_production_refuses_the_simulator():
+    with pytest.raises(ConfigError, match="platforms.mode"):
+        load_settings(environ={"APP_APP__ENV": "production", "APP_PLATFORMS__MODE": "sim",
+                               "APP_SECURITY__SECRET_KEY": "a-real-long-random-secret-value-0123456789",
+                               "APP_WECHAT__SECRET": "0123456789abcdef0123456789abcdef"})
+
+
+def test_live_mode_needs_alipay_key_files():
+    with pytest.raises(ConfigError, match="alipay.app_private_key_path"):
+        load_settings(environ={"APP_PLATFORMS__MODE": "live",
+                               "APP_SECURITY__SECRET_KEY": "a-real-long-random-secret-value-0123456789",
+                               "APP_WECHAT__SECRET": "0123456789abcdef0123456789abcdef"})

@@ -1,0 +1,157 @@
+"""Test data built through the services, with unique codes so tests never collide."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+from app.catalog import service as catalog
+from app.catalog.schemas import MatterCreate
+from app.core.auth import SYSTEM
+
+_counter = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_counter)}{uuid.uuid4().hex[:4]}"
+
+
+async def department(cache, **overrides) -> dict:
+    data = {"code": unique("D"), "name": f"测试部门{unique('')}", "short_name": "测试", "phone": "0571-00000000"}
+    data.update(overrides)
+    return await catalog.create_department(**data, cache=cache)
+
+
+async def hall(cache, **overrides) -> dict:
+    data = {"code": unique("H"), "name": f"测试大厅{unique('')}", "district": "测试区", "address": "测试路1号",
+            "opening_hours": "周一至周五 09:00-17:00", "windows": 5}
+    data.update(overrides)
+    return await catalog.create_hall(**data, cache=cache)
+
+
+def guide_payload(department_id: int, hall_ids: list[int] | None = None, **overrides) -> dict:
+    """A complete, valid guide body as the staff console would send it."""
+    payload = {
+        "name": f"测试事项{unique('')}",
+        "department_id": department_id,
+        "kind": "public_service",
+        "audience": "citizen",
+        "themes": [],
+        "conditions": "本市户籍居民",
+        "materials": [
+            {"name": "居民身份证", "required": True, "form": "original", "copies": 1, "e_licence": True},
+            {"name": "申请表", "required": True, "form": "copy", "copies": 2},
+            {"name": "其他证明材料", "required": False, "form": "electronic", "copies": 0},
+        ],
+        "form_fields": [{"name": "reason", "label": "申请事由", "type": "text", "required": True, "max_length": 200}],
+        "legal_days": 20,
+        "promised_days": 5,
+        "fees": [],
+        "max_visits": 1,
+        "online_depth": 3,
+        "hall_ids": hall_ids or [],
+        "bookable": bool(hall_ids),
+    }
+    payload.update(overrides)
+    return payload
+
+
+async def matter(cache, *, department_id: int | None = None, hall_ids: list[int] | None = None,
+                 **overrides) -> dict:
+    if department_id is None:
+        department_id = (await department(cache))["id"]
+    payload = guide_payload(department_id, hall_ids, **overrides)
+    payload.setdefault("code", unique("T-"))
+    return await catalog.create_matter(MatterCreate.model_validate(payload), actor=SYSTEM, cache=cache, ttl=60)
+
+
+# ---- identity ----
+
+def id_number(birth: str = "19900307") -> str:
+    """A valid, unique 18-digit resident ID number (GB 11643 check digit)."""
+    from app.identity.id_number import check_digit
+
+    first17 = "110101" + birth + f"{next(_counter) % 1000:03d}"
+    return first17 + check_digit(first17)
+
+
+def phone() -> str:
+    return f"139{next(_counter) % 100_000_000:08d}"
+
+
+async def wechat_login(client, openid: str | None = None) -> dict:
+    """Log in as the mini-program does: wx.login (the simulator) then POST /auth/wechat."""
+    code = (await client.post("/sim/wechat/code", json={"openid": openid} if openid else {})).json()["code"]
+    response = await client.post("/api/v1/auth/wechat", json={"code": code})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return {"token": body["token"], "id": body["citizen"]["id"],
+            "headers": {"Authorization": f"Bearer {body['token']}"}}
+
+
+async def alipay_login(client, user_id: str | None = None) -> dict:
+    code = (await client.post("/sim/alipay/auth_code", json={"user_id": user_id} if user_id else {})).json()
+    response = await client.post("/api/v1/auth/alipay", json={"auth_code": code["auth_code"]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return {"token": body["token"], "id": body["citizen"]["id"],
+            "headers": {"Authorization": f"Bearer {body['token']}"}}
+
+
+async def real_name_citizen(client, name: str = "张三") -> dict:
+    """A WeChat citizen who has bound a real-name identity."""
+    citizen = await wechat_login(client)
+    number = id_number()
+    response = await client.put("/api/v1/me/identity", headers=citizen["headers"],
+                                json={"name": name, "id_number": number, "phone": phone()})
+    assert response.status_code == 200, response.text
+    return {**citizen, "name": name, "id_number": number}
+
+
+STAFF_PASSWORD = "Correct-horse-42"
+
+
+async def staff(client, *roles: str, department_id: int | None = None) -> dict:
+    """A staff account of these roles, logged in through POST /auth/staff."""
+    from app.identity import service as identity
+
+    username = unique("staff_")
+    account = await identity.create_staff(username=username, password=STAFF_PASSWORD, roles=list(roles),
+                                          name=username, department_id=department_id, actor="test")
+    response = await client.post("/api/v1/auth/staff", json={"username": username, "password": STAFF_PASSWORD})
+    assert response.status_code == 200, response.text
+    token = response.json()["token"]
+    return {**account, "token": token, "headers": {"Authorization": f"Bearer {token}"}}
+
+
+# ---- booking ----
+
+async def bookable_matter(cache, *, windows: int = 3) -> dict:
+    """A department, a hall and a bookable matter of that department offered at that hall."""
+    dep = await department(cache)
+    place = await hall(cache, windows=windows)
+    item = await matter(cache, department_id=dep["id"], hall_ids=[place["id"]])
+    return {"department": dep, "hall": place, "matter": item}
+
+
+async def schedule(cache, setup: dict, *, now=None, **overrides) -> dict:
+    """A booking schedule for a bookable_matter: every weekday, 09:00-12:00 in 60-minute slots of 2 seats,
+    released 5 working days ahead at 00:00, booking open until the slot starts, cancel until 2 hours before."""
+    from app.booking import service as booking
+    from app.booking.schemas import ScheduleIn
+
+    data = {"hall_id": setup["hall"]["id"], "matter_id": setup["matter"]["id"], "weekdays": [1, 2, 3, 4, 5, 6, 7],
+            "ranges": [{"start": "09:00", "end": "12:00"}], "slot_minutes": 60, "capacity": 2, "release_days": 5,
+            "release_time": "00:00", "booking_closes_minutes": 0, "cancel_cutoff_minutes": 120}
+    data.update(overrides)
+    return await booking.create_schedule(ScheduleIn.model_validate(data), actor=SYSTEM, cache=cache,
+                                         catalog_ttl=60, now=now)
+
+
+async def open_slot(client, setup: dict) -> dict:
+    """The first slot of the matter the citizen can book now (the next working day's morning)."""
+    response = await client.get(f"/api/v1/matters/{setup['matter']['id']}/slots",
+                                params={"hall_id": setup["hall"]["id"]})
+    assert response.status_code == 200, response.text
+    assert response.json(), "no open slot"
+    return response.json()[0]

@@ -1,0 +1,301 @@
+"""Identity through HTTP, from the mini-program's and the console's point of view."""
+
+import asyncio
+import logging
+import uuid
+
+import pytest
+
+from app.core.auth import CITIZEN, Principal, issue_token
+from app.identity.models import Citizen
+from tests import factories
+from tests.core.test_errors import assert_error_shape
+
+# ---- WeChat and Alipay login ----
+
+
+async def test_wechat_login_creates_the_citizen_once_and_me_shows_them_unverified(client):
+    openid = "o" + uuid.uuid4().hex[:27]
+    first = await factories.wechat_login(client, openid)
+    again = await factories.wechat_login(client, openid)
+    assert first["id"] == again["id"]
+    assert first["token"] != again["token"]
+    me = (await client.get("/api/v1/me", headers=again["headers"])).json()
+    assert me["id"] == first["id"]
+    assert me["real_name_verified"] is False
+    assert me["channels"] == ["wechat"]
+    assert me["id_number_masked"] is None
+
+
+async def test_wechat_code_works_once(client):
+    code = (await client.post("/sim/wechat/code", json={})).json()["code"]
+    assert (await client.post("/api/v1/auth/wechat", json={"code": code})).status_code == 200
+    assert_error_shape(await client.post("/api/v1/auth/wechat", json={"code": code}), 401, "LOGIN_CODE_INVALID")
+    assert_error_shape(await client.post("/api/v1/auth/wechat", json={"code": "never-issued"}),
+                       401, "LOGIN_CODE_INVALID")
+
+
+async def test_alipay_login_through_the_signed_gateway(client):
+    user_id = "2088" + str(uuid.uuid4().int)[:12]
+    first = await factories.alipay_login(client, user_id)
+    again = await factories.alipay_login(client, user_id)
+    assert first["id"] == again["id"]
+    me = (await client.get("/api/v1/me", headers=first["headers"])).json()
+    assert me["channels"] == ["alipay"]
+    code = (await client.post("/sim/alipay/auth_code", json={})).json()["auth_code"]
+    assert (await client.post("/api/v1/auth/alipay", json={"auth_code": code})).status_code == 200
+    assert_error_shape(await client.post("/api/v1/auth/alipay", json={"auth_code": code}),
+                       401, "LOGIN_CODE_INVALID")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/wechat", "/api/v1/auth/alipay", "/api/v1/auth/staff",
+                                  "/api/v1/me/identity", "/api/v1/me/proxies"])
+@pytest.mark.parametrize("body", [b"", b"not json", b"[1]", b'{"code": 5, "auth_code": 5}', b'{"code": ""}',
+                                  b'{"username": null}', ('{"code": "' + "x" * 5000 + '"}').encode()])
+async def test_malformed_identity_input_is_4xx_never_500(client, path, body):
+    citizen = await factories.wechat_login(client)
+    method = client.put if path.endswith("identity") else client.post
+    response = await method(path, content=body, headers={**citizen["headers"],
+                                                          "Content-Type": "application/json"})
+    assert 400 <= response.status_code < 500, (path, body, response.text)
+    assert "error" in response.json()
+
+
+# ---- tokens ----
+
+async def test_missing_bad_revoked_and_expired_tokens_are_401(client, cache):
+    assert_error_shape(await client.get("/api/v1/me"), 401, "UNAUTHORIZED")
+    assert_error_shape(await client.get("/api/v1/me", headers={"Authorization": "Bearer nope"}), 401,
+                       "UNAUTHORIZED")
+    citizen = await factories.wechat_login(client)
+    assert (await client.post("/api/v1/auth/logout", headers=citizen["headers"])).status_code == 200
+    assert_error_shape(await client.get("/api/v1/me", headers=citizen["headers"]), 401, "UNAUTHORIZED")
+
+    short_lived = await issue_token(cache, Principal(kind=CITIZEN, id=citizen["id"]), ttl_seconds=1)
+    headers = {"Authorization": f"Bearer {short_lived}"}
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+    await asyncio.sleep(2.1)
+    assert_error_shape(await client.get("/api/v1/me", headers=headers), 401, "UNAUTHORIZED")
+
+
+async def test_tokens_are_kept_hashed_in_the_cache(client, cache):
+    citizen = await factories.wechat_login(client)
+    assert await cache.get(f"session:{citizen['token']}") is None
+
+
+async def test_citizen_and_staff_endpoints_refuse_each_others_tokens(client):
+    citizen = await factories.wechat_login(client)
+    clerk = await factories.staff(client, "supervisor")
+    assert_error_shape(await client.get("/api/v1/me", headers=clerk["headers"]), 403, "FORBIDDEN")
+    assert_error_shape(await client.get("/api/v1/staff/me", headers=citizen["headers"]), 403, "FORBIDDEN")
+
+
+# ---- real-name binding ----
+
+async def test_binding_identity_shows_it_masked_and_stores_it_encrypted(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="tortoise")
+    citizen = await factories.wechat_login(client)
+    number, phone = factories.id_number(), factories.phone()
+    response = await client.put("/api/v1/me/identity", headers=citizen["headers"],
+                                json={"name": "李四", "id_number": number, "phone": phone})
+    assert response.status_code == 200, response.text
+    me = (await client.get("/api/v1/me", headers=citizen["headers"])).json()
+    assert me["real_name_verified"] is True
+    assert me["name"] == "李四"
+    assert me["id_number_masked"] == number[:3] + "*" * 11 + number[-4:]
+    assert me["phone_masked"] == phone[:3] + "****" + phone[-4:]
+    assert number not in response.text
+
+    raw = (await Citizen.filter(id=citizen["id"]).values())[0]
+    stored = " ".join(str(value) for value in raw.values())
+    assert number not in stored and number[6:14] not in stored
+    assert phone not in stored
+    assert raw["id_number_encrypted"].startswith("v1:")
+    assert number not in caplog.text and phone not in caplog.text
+
+
+@pytest.mark.parametrize("id_number, message_part", [
+    ("110101199003074579", "校验位"),
+    ("110101199013074578", "出生日期"),
+    ("110101900307457", "15 位"),
+    ("11010119900307457", "18 位"),
+    ("abc", "18 位"),
+])
+async def test_bad_id_numbers_are_422_invalid_id_number(client, id_number, message_part):
+    citizen = await factories.wechat_login(client)
+    response = await client.put("/api/v1/me/identity", headers=citizen["headers"],
+                                json={"name": "王五", "id_number": id_number, "phone": "13912345678"})
+    error = assert_error_shape(response, 422, "INVALID_ID_NUMBER")
+    assert message_part in error["message"]
+    assert (await client.get("/api/v1/me", headers=citizen["headers"])).json()["real_name_verified"] is False
+
+
+async def test_lower_case_x_is_accepted(client):
+    from app.identity.id_number import check_digit
+
+    first17 = next(f"11010519491231{n:03d}" for n in range(1000) if check_digit(f"11010519491231{n:03d}") == "X")
+    citizen = await factories.wechat_login(client)
+    response = await client.put("/api/v1/me/identity", headers=citizen["headers"],
+                                json={"name": "赵六", "id_number": first17 + "x", "phone": "13912345678"})
+    assert response.status_code == 200, response.text
+    assert response.json()["id_number_masked"].endswith("X")
+
+
+async def test_bad_phone_is_422(client):
+    citizen = await factories.wechat_login(client)
+    response = await client.put("/api/v1/me/identity", headers=citizen["headers"],
+                                json={"name": "王五", "id_number": factories.id_number(), "phone": "12345"})
+    assert_error_shape(response, 422, "INVALID_PHONE")
+
+
+async def test_a_bound_identity_cannot_be_swapped_but_the_phone_can_change(client):
+    citizen = await factories.real_name_citizen(client, name="孙七")
+    other = await client.put("/api/v1/me/identity", headers=citizen["headers"],
+                             json={"name": "孙七", "id_number": factories.id_number(), "phone": "13912345678"})
+    assert_error_shape(other, 409, "IDENTITY_ALREADY_BOUND")
+    same = await client.put("/api/v1/me/identity", headers=citizen["headers"],
+                            json={"name": "孙七", "id_number": citizen["id_number"], "phone": "13800001111"})
+    assert same.status_code == 200
+    assert same.json()["phone_masked"] == "138****1111"
+
+
+async def test_wechat_and_alipay_accounts_of_one_person_become_one_citizen(client):
+    wechat = await factories.real_name_citizen(client, name="周八")
+    alipay = await factories.alipay_login(client)
+    assert alipay["id"] != wechat["id"]
+    response = await client.put("/api/v1/me/identity", headers=alipay["headers"],
+                                json={"name": "周八", "id_number": wechat["id_number"], "phone": "13700000000"})
+    assert response.status_code == 200, response.text
+    merged = response.json()
+    assert merged["id"] == wechat["id"]
+    assert merged["channels"] == ["wechat", "alipay"]
+    # the Alipay session now belongs to the one citizen, and a new Alipay login lands there too
+    assert (await client.get("/api/v1/me", headers=alipay["headers"])).json()["id"] == wechat["id"]
+
+
+async def test_merging_refuses_a_different_name_or_a_second_account_of_the_same_platform(client):
+    wechat = await factories.real_name_citizen(client, name="吴九")
+    alipay = await factories.alipay_login(client)
+    wrong_name = await client.put("/api/v1/me/identity", headers=alipay["headers"],
+                                  json={"name": "郑十", "id_number": wechat["id_number"], "phone": "13700000000"})
+    assert_error_shape(wrong_name, 409, "IDENTITY_TAKEN")
+    second_wechat = await factories.wechat_login(client)
+    response = await client.put("/api/v1/me/identity", headers=second_wechat["headers"],
+                                json={"name": "吴九", "id_number": wechat["id_number"], "phone": "13700000000"})
+    assert_error_shape(response, 409, "IDENTITY_TAKEN")
+    assert (await client.get("/api/v1/me", headers=second_wechat["headers"])).json()["real_name_verified"] is False
+
+
+# ---- staff ----
+
+async def test_staff_login_returns_roles_and_department(client, cache):
+    department = await factories.department(cache)
+    clerk = await factories.staff(client, "clerk", department_id=department["id"])
+    me = (await client.get("/api/v1/staff/me", headers=clerk["headers"])).json()
+    assert me["roles"] == ["clerk"] and me["department_id"] == department["id"]
+
+
+async def test_wrong_password_and_unknown_user_look_the_same(client):
+    clerk = await factories.staff(client, "supervisor")
+    wrong = await client.post("/api/v1/auth/staff", json={"username": clerk["username"], "password": "nope"})
+    unknown = await client.post("/api/v1/auth/staff", json={"username": "nobody-" + uuid.uuid4().hex,
+                                                            "password": "nope"})
+    assert assert_error_shape(wrong, 401, "INVALID_CREDENTIALS")["message"] == \
+        assert_error_shape(unknown, 401, "INVALID_CREDENTIALS")["message"]
+
+
+async def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(client):
+    account = await factories.staff(client, "supervisor")
+    for _ in range(4):
+        assert_error_shape(await client.post("/api/v1/auth/staff", json={"username": account["username"],
+                                                                         "password": "wrong"}),
+                           401, "INVALID_CREDENTIALS")
+    locked = await client.post("/api/v1/auth/staff", json={"username": account["username"], "password": "wrong"})
+    error = assert_error_shape(locked, 429, "ACCOUNT_LOCKED")
+    assert error["details"]["locked_until"]
+    right = await client.post("/api/v1/auth/staff", json={"username": account["username"],
+                                                          "password": factories.STAFF_PASSWORD})
+    assert_error_shape(right, 429, "ACCOUNT_LOCKED")
+
+
+async def test_a_right_password_resets_the_failure_count(client):
+    account = await factories.staff(client, "supervisor")
+    credentials = {"username": account["username"], "password": "wrong"}
+    for _ in range(4):
+        await client.post("/api/v1/auth/staff", json=credentials)
+    assert (await client.post("/api/v1/auth/staff", json={**credentials, "password": factories.STAFF_PASSWORD})
+            ).status_code == 200
+    for _ in range(4):
+        assert (await client.post("/api/v1/auth/staff", json=credentials)).status_code == 401
+
+
+async def test_logins_are_rate_limited_per_ip(app, client, monkeypatch):
+    from app.identity import routes
+
+    address = f"203.0.113.{uuid.uuid4().int % 250}-{uuid.uuid4().hex[:6]}"
+    monkeypatch.setattr(routes, "client_ip", lambda request: address)
+    security = app.ctx.settings.security.model_copy(update={"login_attempts_per_minute": 3})
+    monkeypatch.setattr(app.ctx, "settings", app.ctx.settings.model_copy(update={"security": security}))
+    for _ in range(3):
+        assert_error_shape(await client.post("/api/v1/auth/staff", json={"username": "x", "password": "y"}),
+                           401, "INVALID_CREDENTIALS")
+    limited = await client.post("/api/v1/auth/staff", json={"username": "x", "password": "y"})
+    assert_error_shape(limited, 429, "RATE_LIMITED")
+    assert int(limited.headers["retry-after"]) <= 60
+
+
+# ---- proxies (代办) ----
+
+async def test_proxy_authorisation_life(client, cache):
+    matter = await factories.matter(cache)
+    principal = await factories.real_name_citizen(client, name="陈一")
+    proxy = await factories.real_name_citizen(client, name="陈二")
+    body = {"matter_id": matter["id"], "name": "陈二", "id_number": proxy["id_number"]}
+    created = await client.post("/api/v1/me/proxies", headers=principal["headers"], json=body)
+    assert created.status_code == 201, created.text
+    grant = created.json()
+    assert grant["proxy"]["id"] == proxy["id"] and grant["active"] is True
+    assert proxy["id_number"] not in created.text
+    again = await client.post("/api/v1/me/proxies", headers=principal["headers"], json=body)
+    assert again.status_code == 200 and again.json()["id"] == grant["id"]
+
+    received = (await client.get("/api/v1/me/proxies", params={"received": "true"},
+                                 headers=proxy["headers"])).json()
+    assert [g["id"] for g in received["items"]] == [grant["id"]]
+    given = (await client.get("/api/v1/me/proxies", headers=principal["headers"])).json()
+    assert [g["id"] for g in given["items"]] == [grant["id"]]
+
+    stranger = await factories.real_name_citizen(client)
+    assert_error_shape(await client.post(f"/api/v1/me/proxies/{grant['id']}/revoke",
+                                         headers=stranger["headers"]), 404, "PROXY_GRANT_NOT_FOUND")
+    revoked = await client.post(f"/api/v1/me/proxies/{grant['id']}/revoke", headers=principal["headers"])
+    assert revoked.status_code == 200 and revoked.json()["active"] is False
+
+
+async def test_proxy_must_be_a_real_name_citizen_matching_name_and_number(client, cache):
+    matter = await factories.matter(cache)
+    principal = await factories.real_name_citizen(client, name="林一")
+    proxy = await factories.real_name_citizen(client, name="林二")
+    cases = [
+        ({"name": "林三", "id_number": proxy["id_number"]}, 404, "PROXY_NOT_FOUND"),
+        ({"name": "林二", "id_number": factories.id_number()}, 404, "PROXY_NOT_FOUND"),
+        ({"name": "林一", "id_number": principal["id_number"]}, 422, "CANNOT_PROXY_SELF"),
+        ({"name": "林二", "id_number": "123"}, 422, "INVALID_ID_NUMBER"),
+    ]
+    for change, status, code in cases:
+        response = await client.post("/api/v1/me/proxies", headers=principal["headers"],
+                                     json={"matter_id": matter["id"], **change})
+        assert_error_shape(response, status, code)
+    unknown_matter = await client.post("/api/v1/me/proxies", headers=principal["headers"],
+                                       json={"matter_id": 999999, "name": "林二", "id_number": proxy["id_number"]})
+    assert_error_shape(unknown_matter, 404, "MATTER_NOT_FOUND")
+
+
+async def test_granting_a_proxy_needs_a_real_name(client, cache):
+    matter = await factories.matter(cache)
+    unverified = await factories.wechat_login(client)
+    proxy = await factories.real_name_citizen(client, name="黄二")
+    response = await client.post("/api/v1/me/proxies", headers=unverified["headers"],
+                                 json={"matter_id": matter["id"], "name": "黄二", "id_number": proxy["id_number"]})
+    assert_error_shape(response, 403, "REAL_NAME_REQUIRED")

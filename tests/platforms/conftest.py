@@ -1,0 +1,74 @@
+"""Fixtures of the platform tests: simulator faults that always get cleared, extra platform clients, login codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.platforms.alipay import AlipayPlatform
+from app.platforms.wechat import WeChatPlatform
+
+
+@pytest.fixture
+async def faults(client):
+    """Set simulator faults with `await faults(platform, error_rate, ...)`; every fault is cleared afterwards."""
+
+    async def set_fault(platform: str, error_rate: float, **extra) -> None:
+        response = await client.post("/sim/faults", json={"platform": platform, "error_rate": error_rate, **extra})
+        assert response.status_code == 200, response.text
+
+    yield set_fault
+    cleared = await client.delete("/sim/faults")
+    assert cleared.status_code == 200
+
+
+@pytest.fixture
+async def make_wechat(cache):
+    """Build extra WeChatPlatform clients (another worker, other settings); closed after the test."""
+    made: list[WeChatPlatform] = []
+
+    def make(settings) -> WeChatPlatform:
+        made.append(WeChatPlatform(settings, cache))
+        return made[-1]
+
+    yield make
+    for platform in made:
+        await platform.close()
+
+
+@pytest.fixture
+async def make_alipay(cache):
+    """Build extra AlipayPlatform clients (other keys, other settings); closed after the test."""
+    made: list[AlipayPlatform] = []
+
+    def make(settings, **kwargs) -> AlipayPlatform:
+        made.append(AlipayPlatform(settings, cache, **kwargs))
+        return made[-1]
+
+    yield make
+    for platform in made:
+        await platform.close()
+
+
+async def wechat_code(client, openid: str | None = None) -> str:
+    """A wx.login code from the simulator."""
+    response = await client.post("/sim/wechat/code", json={"openid": openid} if openid else {})
+    assert response.status_code == 200, response.text
+    return response.json()["code"]
+
+
+async def alipay_auth_code(client, user_id: str | None = None) -> str:
+    """A my.getAuthCode auth_code from the simulator."""
+    response = await client.post("/sim/alipay/auth_code", json={"user_id": user_id} if user_id else {})
+    assert response.status_code == 200, response.text
+    return response.json()["auth_code"]
+
+
+def with_changes(settings, **sections):
+    """A copy of the (frozen) settings with some keys of some sections changed."""
+    return settings.model_copy(update={name: getattr(settings, name).model_copy(update=changes)
+                                       for name, changes in sections.items()})
+
+
+def platform_log(caplog) -> str:
+    """What the platform clients logged (urllib3's DEBUG lines are left to the logging setup)."""
+    return "\n".join(record.getMessage() for record in caplog.records if record.name.startswith("app.platforms"))
