@@ -34,8 +34,9 @@ def _connection(url: str, pool_max: int) -> dict:
             path.parent.mkdir(parents=True, exist_ok=True)
             raw_path = str(path)
         # Tortoise already sets WAL and foreign keys; busy_timeout makes a second writer wait, not fail at once.
+        # Our engine is Tortoise's SQLite client with a cancellation-safe lock (see app/core/sqlite_backend.py).
         return {
-            "engine": "tortoise.backends.sqlite",
+            "engine": "app.core.sqlite_backend",
             "credentials": {"file_path": raw_path, "busy_timeout": 5000},
         }
     parts = urlsplit(url)
@@ -69,6 +70,8 @@ async def init_db(settings: Settings, database_url: str | None = None) -> None:
     """Open the ORM's connections for every task of this process."""
     # Global fallback: the server's request tasks do not inherit the start-up task's context.
     await Tortoise.init(config=tortoise_config(settings, database_url), _enable_global_fallback=True)
+    # Connect now rather than inside the first request, so a bad URL stops start-up and no request pays for it.
+    await ping_db()
 
 
 async def close_db() -> None:

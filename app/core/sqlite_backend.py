@@ -1,0 +1,89 @@
+"""Tortoise's SQLite client, made safe for a task that is cancelled while it takes the connection.
+
+Sanic cancels a request's task when the client hangs up. Tortoise's SQLite client guards its single connection with
+an asyncio lock and takes it in `__aenter__`; a cancellation between taking the lock and returning (while the
+connection opens, or while BEGIN runs) leaves the lock taken for ever and every later query of the process waits.
+Here that step always runs to its end: the lock is handed back, and a BEGIN that ran is rolled back, before the
+cancellation goes on. Named as the engine in app.core.db for sqlite:// URLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Awaitable, TypeVar
+
+from tortoise.backends.base.client import ConnectionWrapper, TransactionContext
+from tortoise.backends.sqlite.client import SqliteClient as _TortoiseSqliteClient
+from tortoise.backends.sqlite.client import SqliteTransactionContext, SqliteTransactionWrapper
+from tortoise.connection import get_connections
+
+T = TypeVar("T")
+
+
+async def run_to_end(step: Awaitable[T]) -> T:
+    """Await step to its end even if the caller is cancelled meanwhile; then pass the cancellation on."""
+    task = asyncio.ensure_future(step)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError as cancellation:
+        if task.done():
+            raise
+        while not task.done():
+            try:
+                await asyncio.wait({task})
+            except asyncio.CancelledError:
+                continue
+        raise cancellation
+
+
+class _ConnectionWrapper(ConnectionWrapper):
+    async def __aenter__(self):
+        await self._lock.acquire()
+        try:
+            await run_to_end(self.ensure_connection())
+        except BaseException:
+            self._lock.release()
+            raise
+        return self.connection
+
+
+class _TransactionContext(SqliteTransactionContext):
+    __slots__ = ("_begun",)
+
+    async def _begin(self) -> None:
+        await self.ensure_connection()
+        await self.connection.begin()
+        self._begun = True
+
+    async def __aenter__(self):
+        await self._trxlock.acquire()
+        self._begun = False
+        try:
+            await run_to_end(self._begin())
+        except BaseException:
+            try:
+                if self._begun:
+                    await run_to_end(self.connection.rollback())
+            finally:
+                self._trxlock.release()
+            raise
+        self.token = get_connections().set(self.connection_name, self.connection)
+        return self.connection
+
+
+class SqliteClient(_TortoiseSqliteClient):
+    """Tortoise's SQLite client with cancellation-safe connection and transaction entry."""
+
+    def acquire_connection(self) -> ConnectionWrapper:
+        return _ConnectionWrapper(self._lock, self)
+
+    def _in_transaction(self) -> TransactionContext:
+        return _TransactionContext(SqliteTransactionWrapper(self), self._lock)
+
+
+client_class = SqliteClient
+
+
+def get_client_class(db_info: dict[str, Any]) -> type[SqliteClient]:
+    """Tortoise's engine hook."""
+    return SqliteClient
