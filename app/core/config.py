@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.toml"
@@ -95,6 +96,42 @@ class AlipaySection(_Section):
     alipay_public_key_path: str
 
 
+class WeComSection(_Section):
+    corp_id: str = Field(min_length=1)
+    corp_secret: str = Field(min_length=1, repr=False)
+    agent_id: int = Field(ge=1)
+    api_base_url: str
+
+
+# The value types of WeChat subscribe-message keywords; a keyword's key is its type and an index ("thing1").
+SubscribeFieldType = Literal["thing", "number", "letter", "symbol", "character_string", "time", "date", "amount",
+                             "phone_number", "car_number", "name", "phrase"]
+
+
+class WeChatTemplate(_Section):
+    template_id: str = Field(min_length=1)
+    fields: dict[str, SubscribeFieldType] = Field(min_length=1, max_length=5)
+
+    @field_validator("fields")
+    @classmethod
+    def _keys_name_their_type(cls, value: dict[str, str]) -> dict[str, str]:
+        # WeChat names every keyword <type><n>; a key that disagrees with its type is a typo in this file.
+        for key, kind in value.items():
+            if not re.fullmatch(rf"{kind}\d+", key):
+                raise ValueError(f"key {key!r} must be its type {kind!r} followed by a number (e.g. {kind}1)")
+        return value
+
+
+class AlipayTemplate(_Section):
+    template_id: str = Field(min_length=1)
+    keywords: int = Field(ge=1)
+
+
+class NotificationsSection(_Section):
+    wechat_templates: dict[str, WeChatTemplate]
+    alipay_templates: dict[str, AlipayTemplate]
+
+
 class CatalogSection(_Section):
     cache_seconds: int = Field(ge=0)
 
@@ -111,6 +148,41 @@ class WorkerSection(_Section):
     embedded: bool
     no_show_interval_seconds: int = Field(ge=5)
     slots_interval_seconds: int = Field(ge=60)
+    case_lights_interval_seconds: int = Field(ge=5)
+
+
+class StorageSection(_Section):
+    backend: Literal["local", "s3"]
+    local_dir: str
+    max_upload_bytes: int = Field(ge=1024)
+    s3_endpoint: str
+    s3_bucket: str
+    s3_access_key: str
+    s3_secret_key: str = Field(repr=False)
+    s3_region: str
+    s3_path_style: bool
+
+    @field_validator("s3_endpoint", "s3_bucket", "s3_access_key", "s3_secret_key")
+    @classmethod
+    def _required_for_s3(cls, value: str, info: ValidationInfo) -> str:
+        if not value and info.data.get("backend") == "s3":
+            raise ValueError("is required when storage.backend = s3")
+        return value
+
+    @field_validator("s3_endpoint")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^/?#\s]+/?", value):
+            raise ValueError("must be an http:// or https:// URL with no path (https://oss-cn-hangzhou.aliyuncs.com)")
+        return value
+
+    @field_validator("s3_bucket")
+    @classmethod
+    def _bucket_name(cls, value: str) -> str:
+        # The S3 naming rule, checked here so a typo stops start-up instead of the first upload.
+        if value and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value):
+            raise ValueError("must be 3-63 lowercase letters, digits, dots or hyphens")
+        return value
 
 
 class Settings(_Section):
@@ -124,15 +196,18 @@ class Settings(_Section):
     platforms: PlatformsSection
     wechat: WeChatSection
     alipay: AlipaySection
+    wecom: WeComSection
     booking: BookingSection
     worker: WorkerSection
+    storage: StorageSection
+    notifications: NotificationsSection
 
     @property
     def is_production(self) -> bool:
         return self.app.env == "production"
 
 
-SECRET_KEYS = (("security", "secret_key"), ("wechat", "secret"))
+SECRET_KEYS = (("security", "secret_key"), ("wechat", "secret"), ("wecom", "corp_secret"))
 
 
 def _apply_env(data: dict, environ: dict[str, str]) -> dict:
