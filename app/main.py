@@ -13,6 +13,7 @@ from app.core.db import close_db, init_db
 from app.core.errors import install_error_handler
 from app.core.http import install_request_context
 from app.core.logging import configure_logging
+from app.core.storage import build_storage
 from app.platforms import build_platforms
 
 
@@ -23,10 +24,14 @@ async def start_resources(app: Sanic) -> None:
     app.ctx.cache = build_cache(settings.cache.url, settings.cache.key_prefix)
     set_cache(app.ctx.cache)
     app.ctx.platforms = build_platforms(settings, app.ctx.cache)
+    app.ctx.storage = build_storage(settings.storage)
 
 
 async def stop_resources(app: Sanic) -> None:
     """Close what start_resources opened."""
+    storage = getattr(app.ctx, "storage", None)
+    if storage is not None:
+        await storage.close()
     platforms = getattr(app.ctx, "platforms", None)
     if platforms is not None:
         await platforms.close()
@@ -65,6 +70,7 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
     install_request_context(app, access_log_enabled=settings.server.access_log)
 
     from app.booking.routes import bp as booking_bp
+    from app.cases.routes import bp as cases_bp
     from app.catalog.routes import bp as catalog_bp
     from app.core.health import bp as health_bp
     from app.identity.routes import bp as identity_bp
@@ -73,6 +79,7 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
     app.blueprint(catalog_bp)
     app.blueprint(identity_bp)
     app.blueprint(booking_bp)
+    app.blueprint(cases_bp)
     if settings.platforms.mode == "sim":
         from app.platforms.sim import bp as sim_bp
 

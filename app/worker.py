@@ -25,15 +25,17 @@ class Job:
     run: Callable[[], Awaitable[object]]
 
 
-def booking_jobs(settings: Settings) -> list[Job]:
-    """The jobs the booking domain needs done on a timer."""
+def all_jobs(settings: Settings) -> list[Job]:
+    """Every domain's jobs that must run on a timer."""
     from app.booking import service as booking
+    from app.cases import service as cases
     from app.core import workdays
 
     return [
         Job("calendar", workdays.OVERRIDES_MAX_AGE_SECONDS, workdays.load_overrides),
         Job("no_shows", settings.worker.no_show_interval_seconds, booking.mark_no_shows),
         Job("slots", settings.worker.slots_interval_seconds, booking.ensure_all_slots),
+        Job("case_lights", settings.worker.case_lights_interval_seconds, cases.announce_lights),
     ]
 
 
@@ -63,7 +65,7 @@ def install_embedded(app) -> None:
 
     @app.after_server_start
     async def _start_jobs(app, _loop=None):
-        app.add_task(run_jobs(booking_jobs(app.ctx.settings), stop), name="periodic-jobs")
+        app.add_task(run_jobs(all_jobs(app.ctx.settings), stop), name="periodic-jobs")
 
     @app.before_server_stop
     async def _stop_jobs(app, _loop=None):
@@ -82,7 +84,7 @@ def run_worker(settings: Settings) -> int:
         await init_db(settings)
         try:
             log.info("worker started")
-            await run_jobs(booking_jobs(settings), stop)
+            await run_jobs(all_jobs(settings), stop)
         finally:
             await close_db()
 

@@ -67,11 +67,16 @@ async def matter(cache, *, department_id: int | None = None, hall_ids: list[int]
 
 # ---- identity ----
 
-def id_number(birth: str = "19900307") -> str:
-    """A valid, unique 18-digit resident ID number (GB 11643 check digit)."""
+def id_number(birth: str | None = None) -> str:
+    """A valid 18-digit resident ID number (GB 11643 check digit), unique in the run unless birth is given."""
+    from datetime import date, timedelta
+
     from app.identity.id_number import check_digit
 
-    first17 = "110101" + birth + f"{next(_counter) % 1000:03d}"
+    n = next(_counter)
+    # 1000 sequence numbers per birth date: move to the next date rather than repeat a number.
+    born = birth or (date(1960, 1, 1) + timedelta(days=n // 1000)).strftime("%Y%m%d")
+    first17 = "110101" + born + f"{n % 1000:03d}"
     return first17 + check_digit(first17)
 
 
@@ -155,3 +160,74 @@ async def open_slot(client, setup: dict) -> dict:
     assert response.status_code == 200, response.text
     assert response.json(), "no open slot"
     return response.json()[0]
+
+
+# ---- cases ----
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
+
+
+async def case_setup(client, cache) -> dict:
+    """A department with an online matter, its clerk, its approver, and a real-name citizen."""
+    dep = await department(cache)
+    item = await matter(cache, department_id=dep["id"])
+    return {"department": dep, "matter": item,
+            "required": [m["id"] for m in item["materials"] if m["required"]],
+            "optional": [m["id"] for m in item["materials"] if not m["required"]],
+            "clerk": await staff(client, "clerk", department_id=dep["id"]),
+            "approver": await staff(client, "approver", department_id=dep["id"]),
+            "citizen": await real_name_citizen(client)}
+
+
+async def draft(client, setup: dict, citizen: dict | None = None, **body) -> dict:
+    """A draft case with the form filled in."""
+    citizen = citizen or setup["citizen"]
+    payload = {"matter_id": setup["matter"]["id"], "form": {"reason": "办理需要"}, **body}
+    response = await client.post("/api/v1/cases", json=payload, headers=citizen["headers"])
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def upload(client, case_id: int, material_id: int, citizen: dict, data: bytes = PDF_BYTES,
+                 name: str = "scan.pdf"):
+    return await client.post(f"/api/v1/cases/{case_id}/materials", headers=citizen["headers"],
+                             data={"material_id": str(material_id)}, files={"file": (name, data)})
+
+
+async def submitted_case(client, setup: dict, citizen: dict | None = None) -> dict:
+    """A draft with every required material uploaded, submitted."""
+    citizen = citizen or setup["citizen"]
+    case = await draft(client, setup, citizen)
+    for material_id in setup["required"]:
+        response = await upload(client, case["id"], material_id, citizen)
+        assert response.status_code == 201, response.text
+    response = await client.post(f"/api/v1/cases/{case['id']}/submit", headers=citizen["headers"])
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def move(client, case: dict, actor: dict, action: str, **body):
+    """POST a staff transition with the case's current version."""
+    payload = {"action": action, "version": case["version"], **body}
+    return await client.post(f"/api/v1/staff/cases/{case['id']}/transitions", json=payload,
+                             headers=actor["headers"])
+
+
+async def moved(client, case: dict, actor: dict, action: str, **body) -> dict:
+    response = await move(client, case, actor, action, **body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def every_item(client, path: str, **params) -> list[dict]:
+    """All items of a list endpoint, page by page: tests share one database, so page one holds no promise."""
+    items: list[dict] = []
+    page = 1
+    while True:
+        body = (await client.get(path, params={**params, "page": page, "page_size": 100})).json()
+        items += body["items"]
+        if len(items) >= body["total"] or not body["items"]:
+            return items
+        page += 1

@@ -18,23 +18,13 @@ from app.booking.schemas import (AppointmentIn, AppointmentOut, AppointmentPageO
                                  ScheduleIn, ScheduleOut, ScheduleQuery, ScheduleRules, SlotOut, SlotQuery, TicketOut,
                                  WalkInIn)
 from app.core.auth import citizen_required, client_ip, limit_rate, staff_required
-from app.core.errors import BadRequest, ValidationFailed
-from app.core.http import page_of, parse_body, parse_query
+from app.core.errors import ValidationFailed
+from app.core.http import idempotency_key, page_of, parse_body, parse_query
 from app.core.openapi import doc
 
 bp = Blueprint("booking", url_prefix="/api/v1")
 
 QUEUE_ROLES = ("clerk", "supervisor", "admin")
-IDEMPOTENCY_KEY_MAX = 80
-
-
-def _idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("idempotency-key", "").strip()
-    if len(key) > IDEMPOTENCY_KEY_MAX:
-        raise BadRequest(f"Idempotency-Key 不能超过 {IDEMPOTENCY_KEY_MAX} 个字符")
-    return key or None
-
-
 def _date(raw: str) -> date:
     try:
         return date.fromisoformat(raw)
@@ -60,7 +50,7 @@ async def slots(request: Request, matter_id: int):
 async def book(request: Request):
     data = parse_body(request, AppointmentIn)
     appointment = await service.book(citizen_id=request.ctx.principal.id, slot_id=data.slot_id,
-                                     matter_id=data.matter_id, idempotency_key=_idempotency_key(request),
+                                     matter_id=data.matter_id, idempotency_key=idempotency_key(request),
                                      cache=request.app.ctx.cache, tuning=request.app.ctx.settings.booking)
     return json(appointment, status=201)
 

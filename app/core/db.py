@@ -15,10 +15,12 @@ log = logging.getLogger("app.db")
 APP_LABEL = "models"
 # Every domain's models module; a new domain adds its own here.
 MODEL_MODULES = [
+    "app.core.models",
     "app.catalog.models",
     "app.identity.models",
     "app.audit.models",
     "app.booking.models",
+    "app.cases.models",
 ]
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 

@@ -83,6 +83,17 @@ def parse_query(request: Request, schema: type[Schema]) -> Schema:
     return parse(schema, data)
 
 
+IDEMPOTENCY_KEY_MAX = 80
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The Idempotency-Key header of a creating POST (400 when absurdly long)."""
+    key = request.headers.get("idempotency-key", "").strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise BadRequest(f"Idempotency-Key 不能超过 {IDEMPOTENCY_KEY_MAX} 个字符")
+    return key or None
+
+
 def page_of(items: list, total: int, page: int, page_size: int) -> dict:
     """The API.md list shape."""
     return {"items": items, "total": total, "page": page, "page_size": page_size}

@@ -106,6 +106,22 @@ async def require_real_name(citizen_id: int) -> dict:
     return citizen_view(citizen)
 
 
+async def real_name_identity(citizen_id: int) -> dict:
+    """Name, ID hash and masked ID of a real-name citizen (403 REAL_NAME_REQUIRED otherwise), for case records."""
+    citizen = await _citizen(citizen_id)
+    if citizen.real_name_verified_at is None:
+        raise RealNameRequired()
+    return {"name": citizen.name, "id_number_hash": citizen.id_number_hash,
+            "id_number_masked": citizen.id_number_masked}
+
+
+def describe_id_number(raw: str, *, cipher: FieldCipher) -> dict:
+    """A typed-in ID number checked (422 when invalid) and turned into its hash, masked and encrypted forms."""
+    number = normalise_id_number(raw)
+    return {"id_number_hash": id_number_hash(number, cipher=cipher), "id_number_masked": ids.mask_id_number(number),
+            "id_number_encrypted": cipher.encrypt(number, context=ID_NUMBER)}
+
+
 def normalise_id_number(raw: str) -> str:
     """The 18-character ID number, or 422 INVALID_ID_NUMBER saying what is wrong."""
     try:
@@ -179,6 +195,14 @@ async def citizen_id_by_id_number(id_number: str, *, cipher: FieldCipher) -> int
     citizen = await Citizen.get_or_none(id_number_hash=id_number_hash(normalise_id_number(id_number),
                                                                       cipher=cipher))
     return citizen.id if citizen else None
+
+
+async def push_targets(citizen_id: int) -> dict:
+    """Where a citizen can be pushed to: their WeChat openid and Alipay user id, when they have logged in there."""
+    citizen = await Citizen.get_or_none(id=citizen_id)
+    if citizen is None:
+        return {"wechat_openid": None, "alipay_user_id": None}
+    return {"wechat_openid": citizen.wechat_openid, "alipay_user_id": citizen.alipay_user_id}
 
 
 # ---- staff ----
@@ -350,3 +374,16 @@ async def seed_demo_staff(department_ids_by_code: dict[str, int]) -> list[dict] 
                                      department_id=department_id, actor="seed")
         created.append({**account, "password": password})
     return created
+
+
+async def alert_recipients(*, department_id: int | None, roles: tuple[str, ...],
+                           all_department_roles: tuple[str, ...] = ()) -> list[str]:
+    """WeChat Work user ids of active staff holding one of roles in the department, plus any holding one of
+    all_department_roles wherever they sit; the WeChat Work user id is the staff username."""
+    found: list[str] = []
+    for member in await Staff.filter(is_active=True).order_by("id"):
+        member_roles = set(member.roles)
+        in_department = department_id is not None and member.department_id == department_id
+        if (in_department and member_roles.intersection(roles)) or member_roles.intersection(all_department_roles):
+            found.append(member.username)
+    return found

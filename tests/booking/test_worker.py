@@ -2,7 +2,7 @@
 
 import asyncio
 
-from app.worker import Job, booking_jobs, run_jobs
+from app.worker import Job, all_jobs, run_jobs
 
 
 async def test_jobs_run_at_once_and_a_failing_job_does_not_stop_the_others(settings):
@@ -22,8 +22,8 @@ async def test_jobs_run_at_once_and_a_failing_job_does_not_stop_the_others(setti
     assert runs.count("ok") == 2 and runs.count("broken") >= 1
 
 
-async def test_booking_jobs_mark_no_shows_and_make_slots(app, settings):
-    names = {job.name for job in booking_jobs(settings)}
-    assert names == {"calendar", "no_shows", "slots"}
-    for job in booking_jobs(settings):
+async def test_every_periodic_job_is_listed_and_runs(app, settings):
+    names = {job.name for job in all_jobs(settings)}
+    assert names == {"calendar", "no_shows", "slots", "case_lights"}
+    for job in all_jobs(settings):
         await job.run()  # each job works against the real database without arguments

@@ -30,7 +30,7 @@ async def test_operator_creates_a_staff_account_that_can_log_in(client, settings
     staff = response.json()["staff"]
     assert staff["id"] == staff_id
     assert staff["roles"] == ["clerk", "approver"]
-    departments = (await client.get("/api/v1/departments")).json()["items"]
+    departments = await factories.every_item(client, "/api/v1/departments")
     assert staff["department_id"] == next(d["id"] for d in departments if d["code"] == "RS")
 
 

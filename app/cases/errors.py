@@ -1,0 +1,65 @@
+"""Case errors."""
+
+from app.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+
+
+class CaseNotFound(NotFound):
+    code = "CASE_NOT_FOUND"
+    message = "办件不存在"
+
+
+class MaterialFileNotFound(NotFound):
+    code = "MATERIAL_FILE_NOT_FOUND"
+    message = "材料文件不存在"
+
+
+class IllegalTransition(Conflict):
+    code = "ILLEGAL_TRANSITION"
+    message = "办件当前状态不允许该操作"
+
+
+class MaterialsMissing(ValidationFailed):
+    code = "MATERIALS_MISSING"
+    message = "缺少必需的申请材料"
+
+
+class NoteRequired(ValidationFailed):
+    code = "NOTE_REQUIRED"
+    message = "该操作必须填写理由"
+
+
+class InvalidForm(ValidationFailed):
+    code = "INVALID_FORM"
+    message = "申请表填写有误"
+
+
+class UnknownMaterial(ValidationFailed):
+    code = "UNKNOWN_MATERIAL"
+    message = "该事项没有这项材料"
+
+
+class UnsupportedFileType(AppError):
+    status_code = 415
+    code = "UNSUPPORTED_FILE_TYPE"
+    message = "只接受 PDF、JPEG 或 PNG 文件"
+
+
+class FileTooLarge(AppError):
+    status_code = 413
+    code = "FILE_TOO_LARGE"
+    message = "文件过大"
+
+
+class NotEditable(Conflict):
+    code = "CASE_NOT_EDITABLE"
+    message = "办件已提交，不能再修改材料或表单"
+
+
+class RoleNotAllowed(Forbidden):
+    code = "ROLE_NOT_ALLOWED"
+    message = "您的岗位不能办理该操作"
+
+
+class OnlineNotOffered(ValidationFailed):
+    code = "ONLINE_NOT_OFFERED"
+    message = "该事项不支持网上申办，请到窗口办理"

@@ -1,0 +1,155 @@
+"""Case request and response bodies (they also feed /openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from app.cases.models import CaseStatus
+from app.core.http import PageQuery
+
+Action = Literal["accept", "request_supplement", "reject", "start_review", "suspend", "resume", "approve", "deny",
+                 "deliver"]
+Light = Literal["green", "yellow", "red"]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CaseIn(_Input):
+    matter_id: StrictInt
+    form: dict[str, Any] = Field(default_factory=dict)
+    appointment_id: StrictInt | None = None
+    # A proxy files for the citizen who granted them this matter (see /me/proxies).
+    on_behalf_of: StrictInt | None = None
+
+
+class FormIn(_Input):
+    form: dict[str, Any]
+    version: StrictInt | None = None
+
+
+class CitizenActionIn(_Input):
+    version: StrictInt | None = None
+
+
+class SupplementItemIn(_Input):
+    material_id: StrictInt | None = None
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class TransitionIn(_Input):
+    action: Action
+    version: StrictInt
+    note: str = Field("", max_length=500)
+    items: list[SupplementItemIn] | None = Field(None, max_length=50)
+    method: Literal["pickup", "express"] | None = None
+    tracking_no: str | None = Field(None, max_length=40, pattern=r"^[A-Za-z0-9-]*$")
+
+
+class WindowFilingIn(_Input):
+    matter_id: StrictInt
+    applicant_name: str = Field(min_length=1, max_length=32)
+    id_number: str = Field(min_length=15, max_length=18)
+    form: dict[str, Any] = Field(default_factory=dict)
+    materials_checked: list[StrictInt] = Field(default_factory=list, max_length=100)
+    hall_id: StrictInt | None = None
+
+
+class LinkIn(_Input):
+    receipt_no: str = Field(min_length=1, max_length=32)
+    id_number: str = Field(min_length=1, max_length=18)
+
+
+class CaseQuery(PageQuery):
+    status: CaseStatus | None = None
+
+
+class StaffCaseQuery(PageQuery):
+    status: CaseStatus | None = None
+    light: Light | None = None
+    department_id: int | None = None
+
+
+class MaterialFileOut(BaseModel):
+    id: int
+    material_id: int
+    content_type: str
+    size_bytes: int
+    sha256: str
+    file_name: str
+    uploaded_at: str
+
+
+class CaseMaterialOut(BaseModel):
+    id: int
+    name: str
+    required: bool
+    form: str
+    e_licence: bool
+    files: list[MaterialFileOut]
+
+
+class TimelineEntryOut(BaseModel):
+    at: str
+    action: str
+    # "from" is a Python keyword: the JSON field is still "from".
+    from_: str | None = Field(None, alias="from")
+    to: str
+    actor: str
+    note: str
+    details: dict[str, Any] | None = None
+
+
+class CaseSummaryOut(BaseModel):
+    id: int
+    matter_id: int
+    matter_name: str
+    guide_version: int
+    department_id: int
+    department_name: str
+    channel: Literal["online", "window"]
+    status: CaseStatus
+    version: int
+    receipt_no: str | None
+    applicant_name: str
+    id_number_masked: str
+    filed_by_proxy: bool
+    created_at: str
+    submitted_at: str | None
+    accepted_at: str | None
+    deadline: str | None
+    light: Light | None
+    clock_paused: bool
+    paused_workdays: int
+    promised_days: int
+    amount_fen: int
+    paid: bool
+    ended_at: str | None
+    allowed_actions: list[str]
+
+
+class CaseOut(CaseSummaryOut):
+    form: dict[str, Any]
+    form_fields: list[dict[str, Any]]
+    supplement_items: list[dict[str, Any]]
+    delivery: dict[str, str] | None
+    materials: list[CaseMaterialOut]
+    timeline: list[TimelineEntryOut]
+
+
+class StaffCaseOut(CaseOut):
+    applicant_id: int | None
+    proxy_id: int | None
+    filed_by_staff_id: int | None
+    hall_id: int | None
+    appointment_id: int | None
+
+
+class CasePageOut(BaseModel):
+    items: list[CaseSummaryOut]
+    total: int
+    page: int
+    page_size: int

@@ -1,0 +1,642 @@
+"""Case rules: drafts and materials, the workflow of app/cases/workflow.py, deadlines and lights, window filing."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from datetime import date, datetime, time
+from typing import Any
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from app.audit import service as audit
+from app.booking import service as booking
+from app.cases.errors import (CaseNotFound, FileTooLarge, IllegalTransition, InvalidForm, MaterialFileNotFound,
+                              MaterialsMissing, NoteRequired, NotEditable, OnlineNotOffered, RoleNotAllowed,
+                              UnknownMaterial, UnsupportedFileType)
+from app.cases.models import Case, CaseFile, CaseStatus, CaseTimelineEntry, Channel, ReceiptCounter
+from app.cases.workflow import (CITIZEN, CLOCK_STATES, EDITABLE_STATES, MOVES, STAFF, Move, allowed_actions,
+                                find_move, may_make)
+from app.catalog import service as catalog
+from app.core import outbox, workdays
+from app.core.auth import Principal
+from app.core.cache import Cache
+from app.core.crypto import FieldCipher
+from app.core.errors import Forbidden, StaleVersion, ValidationFailed
+from app.core.storage import EXTENSIONS, Storage, sniff_content_type
+from app.core.timeutil import CITY_TZ, now as clock_now, to_iso
+from app.identity import service as identity
+
+AGGREGATE = "case"
+YELLOW_AT = 0.8  # share of the time from acceptance to deadline after which a case turns yellow
+LIGHT_RANK = {"": 0, "green": 0, "yellow": 1, "red": 2}
+ONLINE_DEPTH_MIN = 3  # 三级: the matter can be applied for online
+_SAFE_FILE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
+
+
+# ---- reading ----
+
+def light_of(case: Case, at: datetime) -> str | None:
+    """green / yellow (80% of the time used) / red (past the deadline); None when no clock runs."""
+    if case.status not in CLOCK_STATES or case.accepted_at is None or case.deadline_at is None:
+        return None
+    # A suspended case's clock stands still: its light is the one it had when suspended.
+    moment = case.suspended_at if case.status == CaseStatus.SUSPENDED and case.suspended_at else at
+    if moment > case.deadline_at:
+        return "red"
+    span = case.deadline_at - case.accepted_at
+    if moment >= case.accepted_at + span * YELLOW_AT:
+        return "yellow"
+    return "green"
+
+
+def _actor_kind(principal: Principal) -> str:
+    return STAFF if principal.is_staff else CITIZEN
+
+
+def _timeline_view(entry: CaseTimelineEntry, *, for_staff: bool) -> dict:
+    view = {"at": to_iso(entry.at), "action": entry.action, "from": entry.from_status, "to": entry.to_status,
+            "actor": entry.actor_role, "note": entry.note}
+    if entry.details:
+        view["details"] = entry.details
+    if for_staff:
+        view["actor_id"] = entry.actor
+    return view
+
+
+def _file_view(file: CaseFile) -> dict:
+    return {"id": file.id, "material_id": file.material_id, "content_type": file.content_type,
+            "size_bytes": file.size_bytes, "sha256": file.sha256, "file_name": file.file_name,
+            "uploaded_at": to_iso(file.uploaded_at)}
+
+
+async def _guide_of(case: Case, cache: Cache, ttl: int) -> dict:
+    return await catalog.get_guide(case.matter_id, case.guide_version, cache=cache, ttl=ttl)
+
+
+async def _live_files(case_id: int) -> list[CaseFile]:
+    return list(await CaseFile.filter(case_id=case_id, removed_at__isnull=True).order_by("id"))
+
+
+async def case_view(case: Case, *, viewer: Principal, cache: Cache, guide_ttl: int, now: datetime | None = None,
+                    summary: bool = False) -> dict:
+    """A case as the mini-program (citizen) or the console (staff) shows it."""
+    at = now or clock_now()
+    for_staff = viewer.is_staff
+    guide = await _guide_of(case, cache, guide_ttl)
+    view = {
+        "id": case.id, "matter_id": case.matter_id, "matter_name": guide["name"], "guide_version": case.guide_version,
+        "department_id": case.department_id, "department_name": guide["department_name"],
+        "channel": case.channel.value, "status": case.status.value, "version": case.version,
+        "receipt_no": case.receipt_no, "applicant_name": case.applicant_name,
+        "id_number_masked": case.id_number_masked, "filed_by_proxy": case.proxy_id is not None,
+        "created_at": to_iso(case.created_at), "submitted_at": to_iso(case.submitted_at),
+        "accepted_at": to_iso(case.accepted_at), "deadline": to_iso(case.deadline_at),
+        "light": light_of(case, at), "clock_paused": case.status == CaseStatus.SUSPENDED,
+        "paused_workdays": case.paused_workdays, "promised_days": case.promised_days,
+        "amount_fen": case.amount_fen, "paid": case.paid, "ended_at": to_iso(case.ended_at),
+        "allowed_actions": allowed_actions(case.status, actor_kind=_actor_kind(viewer), roles=viewer.roles),
+    }
+    if summary:
+        return view
+    files = await _live_files(case.id)
+    by_material: dict[int, list[dict]] = {}
+    for file in files:
+        by_material.setdefault(file.material_id, []).append(_file_view(file))
+    timeline = await CaseTimelineEntry.filter(case_id=case.id).order_by("id")
+    view.update({
+        "form": case.form, "form_fields": guide["form_fields"],
+        "supplement_items": case.supplement_items,
+        "delivery": {"method": case.delivery_method, "tracking_no": case.tracking_no} if case.delivery_method else None,
+        "materials": [{"id": m["id"], "name": m["name"], "required": m["required"], "form": m["form"],
+                       "e_licence": m["e_licence"], "files": by_material.get(m["id"], [])}
+                      for m in guide["materials"]],
+        "timeline": [_timeline_view(entry, for_staff=for_staff) for entry in timeline],
+    })
+    if for_staff:
+        view.update({"applicant_id": case.applicant_id, "proxy_id": case.proxy_id,
+                     "filed_by_staff_id": case.filed_by_staff_id, "hall_id": case.hall_id,
+                     "appointment_id": case.appointment_id})
+    return view
+
+
+# ---- who may see a case ----
+
+async def _visible_to_citizen(case: Case, citizen_id: int) -> bool:
+    if case.applicant_id == citizen_id:
+        return True
+    # A proxy sees the case only while the applicant's grant for this matter still stands.
+    return (case.proxy_id == citizen_id and case.applicant_id is not None
+            and await identity.is_proxy_for(citizen_id, case.applicant_id, case.matter_id))
+
+
+async def _case_for(principal: Principal, case_id: int) -> Case:
+    """The case if this principal may see it; otherwise the same 404 as a case that does not exist."""
+    case = await Case.get_or_none(id=case_id)
+    if case is None:
+        raise CaseNotFound()
+    if principal.is_staff:
+        if not principal.covers_department(case.department_id):
+            raise CaseNotFound()
+    elif not await _visible_to_citizen(case, principal.id):
+        raise CaseNotFound()
+    return case
+
+
+async def get_case(principal: Principal, case_id: int, *, cache: Cache, guide_ttl: int,
+                   now: datetime | None = None) -> dict:
+    """One case with its materials and timeline (404 unless the caller may see it)."""
+    case = await _case_for(principal, case_id)
+    return await case_view(case, viewer=principal, cache=cache, guide_ttl=guide_ttl, now=now)
+
+
+async def list_for_citizen(citizen_id: int, *, status: str | None, offset: int, limit: int, cache: Cache,
+                           guide_ttl: int, viewer: Principal) -> tuple[list[dict], int]:
+    """The citizen's cases and those they filed as a proxy, newest first."""
+    from tortoise.expressions import Q
+
+    query = Case.filter(Q(applicant_id=citizen_id) | Q(proxy_id=citizen_id))
+    if status:
+        query = query.filter(status=status)
+    # A person has a handful of cases; those filed as a proxy count only while the grant stands.
+    visible = [case for case in await query.order_by("-id") if await _visible_to_citizen(case, citizen_id)]
+    items = [await case_view(case, viewer=viewer, cache=cache, guide_ttl=guide_ttl, summary=True)
+             for case in visible[offset:offset + limit]]
+    return items, len(visible)
+
+
+async def list_for_staff(staff: Principal, *, status: str | None, light: str | None, department_id: int | None,
+                         offset: int, limit: int, cache: Cache, guide_ttl: int,
+                         now: datetime | None = None) -> tuple[list[dict], int]:
+    """Cases of the staff member's department (every department for supervisors), oldest deadline first."""
+    at = now or clock_now()
+    query = Case.exclude(status=CaseStatus.DRAFT)
+    if staff.sees_all_departments:
+        if department_id is not None:
+            query = query.filter(department_id=department_id)
+    else:
+        query = query.filter(department_id=staff.department_id)
+    if status:
+        query = query.filter(status=status)
+    if light:
+        # Lights are a matter of the clock, not of a column: filter the running cases in memory.
+        running = [case for case in await query.filter(status__in=list(CLOCK_STATES)).order_by("deadline_at", "id")
+                   if light_of(case, at) == light]
+        total = len(running)
+        rows = running[offset:offset + limit]
+    else:
+        total = await query.count()
+        # Cases with a deadline first, the most urgent on top; the others (not yet accepted, ended) after them.
+        with_deadline = await query.filter(deadline_at__isnull=False).count()
+        rows = list(await query.filter(deadline_at__isnull=False).order_by("deadline_at", "id")
+                    .offset(offset).limit(limit))
+        if len(rows) < limit:
+            rest_offset = max(0, offset - with_deadline)
+            rows += list(await query.filter(deadline_at__isnull=True).order_by("id")
+                         .offset(rest_offset).limit(limit - len(rows)))
+    items = [await case_view(case, viewer=staff, cache=cache, guide_ttl=guide_ttl, now=at, summary=True)
+             for case in rows]
+    return items, total
+
+
+# ---- drafts, forms and materials ----
+
+def _check_form(form: dict[str, Any], fields: list[dict], *, complete: bool) -> dict[str, Any]:
+    """The form checked against the guide's fields; complete=True also demands every required field."""
+    by_name = {field["name"]: field for field in fields}
+    problems = []
+    cleaned: dict[str, Any] = {}
+    for name, value in form.items():
+        field = by_name.get(name)
+        if field is None:
+            problems.append({"field": f"form.{name}", "message": "该事项没有这个字段"})
+            continue
+        if value is None or value == "":
+            continue
+        kind = field["type"]
+        if kind == "number":
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif kind == "date":
+            ok = isinstance(value, str) and _is_date(value)
+        elif kind == "select":
+            ok = isinstance(value, str) and value in (field.get("options") or [])
+        elif kind == "phone":
+            ok = isinstance(value, str) and bool(re.fullmatch(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}", value))
+        else:
+            ok = isinstance(value, str) and len(value) <= (field.get("max_length") or 2000)
+        if not ok:
+            problems.append({"field": f"form.{name}", "message": f"「{field['label']}」填写有误"})
+        else:
+            cleaned[name] = value
+    if complete:
+        for field in fields:
+            if field.get("required") and cleaned.get(field["name"]) in (None, ""):
+                problems.append({"field": f"form.{field['name']}", "message": f"请填写「{field['label']}」"})
+    if problems:
+        raise InvalidForm(details={"fields": problems})
+    return cleaned
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+        return True
+    except ValueError:
+        return False
+
+
+async def create_draft(principal: Principal, *, matter_id: int, form: dict[str, Any], appointment_id: int | None,
+                       on_behalf_of: int | None, idempotency_key: str | None, cache: Cache,
+                       guide_ttl: int) -> dict:
+    """A draft for a matter, by the applicant or by a proxy holding the applicant's grant for it."""
+    applicant_id = principal.id
+    proxy_id = None
+    if on_behalf_of is not None and on_behalf_of != principal.id:
+        if not await identity.is_proxy_for(principal.id, on_behalf_of, matter_id):
+            raise Forbidden("没有该申请人对此事项的有效委托")
+        applicant_id, proxy_id = on_behalf_of, principal.id
+    else:
+        await identity.real_name_identity(principal.id)
+    if idempotency_key:
+        earlier = await Case.get_or_none(applicant_id=applicant_id, idempotency_key=idempotency_key)
+        if earlier is not None:
+            return await case_view(earlier, viewer=principal, cache=cache, guide_ttl=guide_ttl)
+    applicant = await identity.real_name_identity(applicant_id)
+    guide = await catalog.get_guide(matter_id, cache=cache, ttl=guide_ttl)
+    if guide["online_depth"] < ONLINE_DEPTH_MIN:
+        raise OnlineNotOffered()
+    cleaned = _check_form(form, guide["form_fields"], complete=False)
+    hall_id = None
+    if appointment_id is not None:
+        appointment = await booking.get_appointment(citizen_id=principal.id, appointment_id=appointment_id)
+        if appointment["matter_id"] != matter_id:
+            raise ValidationFailed("预约的事项与申请的事项不同",
+                                   details={"fields": [{"field": "appointment_id", "message": "预约的事项不同"}]})
+        hall_id = appointment["hall_id"]
+    async with in_transaction() as connection:
+        case = await Case.create(
+            matter_id=matter_id, guide_version=guide["version"], department_id=guide["department_id"],
+            channel=Channel.ONLINE, applicant_id=applicant_id, proxy_id=proxy_id, applicant_name=applicant["name"],
+            id_number_hash=applicant["id_number_hash"], id_number_masked=applicant["id_number_masked"],
+            hall_id=hall_id, appointment_id=appointment_id, form=cleaned, promised_days=guide["promised_days"],
+            amount_fen=guide["amount_fen"], idempotency_key=idempotency_key, using_db=connection)
+        await _record(case, action="create", from_status=None, to_status=CaseStatus.DRAFT, actor=principal,
+                      connection=connection)
+    return await case_view(case, viewer=principal, cache=cache, guide_ttl=guide_ttl)
+
+
+async def update_form(principal: Principal, case_id: int, *, form: dict[str, Any], version: int | None,
+                      cache: Cache, guide_ttl: int) -> dict:
+    """Replace the form of a draft (or of a case sent back for supplements)."""
+    case = await _case_for(principal, case_id)
+    if principal.is_staff:
+        raise CaseNotFound()
+    _require_editable(case)
+    guide = await _guide_of(case, cache, guide_ttl)
+    cleaned = _check_form(form, guide["form_fields"], complete=False)
+    expected = case.version if version is None else version
+    updated = await Case.filter(id=case.id, version=expected, status=case.status).update(
+        form=cleaned, version=F("version") + 1)
+    if not updated:
+        raise StaleVersion()
+    return await get_case(principal, case_id, cache=cache, guide_ttl=guide_ttl)
+
+
+def _require_editable(case: Case) -> None:
+    if case.status not in EDITABLE_STATES:
+        raise NotEditable()
+
+
+def _clean_file_name(name: str, extension: str) -> str:
+    stem = _SAFE_FILE_NAME.sub("_", name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip("._")[:60] or "material"
+    stem = stem.rsplit(".", 1)[0] if "." in stem else stem
+    return f"{stem}.{extension}"
+
+
+async def upload_material(principal: Principal, case_id: int, *, material_id: int, data: bytes, file_name: str,
+                          storage: Storage, max_bytes: int, cache: Cache, guide_ttl: int) -> dict:
+    """Store one file for one material of the case's guide: PDF, JPEG or PNG by content, within the size limit."""
+    case = await _case_for(principal, case_id)
+    if principal.is_staff:
+        raise CaseNotFound()
+    _require_editable(case)
+    guide = await _guide_of(case, cache, guide_ttl)
+    if material_id not in {m["id"] for m in guide["materials"]}:
+        raise UnknownMaterial(details={"fields": [{"field": "material_id", "message": "该事项没有这项材料"}]})
+    if len(data) > max_bytes:
+        raise FileTooLarge(f"文件不能超过 {max_bytes // (1024 * 1024) or 1} MB",
+                           details={"max_bytes": max_bytes})
+    content_type = sniff_content_type(data)
+    if content_type is None:
+        raise UnsupportedFileType()
+    extension = EXTENSIONS[content_type]
+    key = f"cases/{case.id}/{uuid.uuid4().hex}.{extension}"
+    await storage.put(key, data, content_type)
+    try:
+        file = await CaseFile.create(case_id=case.id, material_id=material_id, storage_key=key,
+                                     content_type=content_type, size_bytes=len(data),
+                                     sha256=hashlib.sha256(data).hexdigest(),
+                                     file_name=_clean_file_name(file_name, extension), uploaded_by=principal.actor)
+    except BaseException:
+        await storage.delete(key)  # no orphan file when the row could not be written
+        raise
+    return _file_view(file)
+
+
+async def remove_material(principal: Principal, case_id: int, file_id: int) -> None:
+    """Take back an uploaded file while the case is still editable (the stored bytes stay for the record)."""
+    case = await _case_for(principal, case_id)
+    if principal.is_staff:
+        raise CaseNotFound()
+    _require_editable(case)
+    removed = await CaseFile.filter(id=file_id, case_id=case.id, removed_at__isnull=True).update(
+        removed_at=clock_now())
+    if not removed:
+        raise MaterialFileNotFound()
+
+
+async def read_material(principal: Principal, case_id: int, file_id: int, *, storage: Storage) -> tuple[bytes, dict]:
+    """The bytes of an uploaded file, for the applicant, their proxy and the handling department only."""
+    case = await _case_for(principal, case_id)
+    file = await CaseFile.get_or_none(id=file_id, case_id=case.id)
+    if file is None or (file.removed_at is not None and not principal.is_staff):
+        raise MaterialFileNotFound()
+    return await storage.get(file.storage_key), _file_view(file)
+
+
+async def _missing_materials(case: Case, guide: dict) -> list[dict]:
+    """Required materials without a file, and supplement items without a file uploaded since the request."""
+    files = await _live_files(case.id)
+    have = {file.material_id for file in files}
+    missing = [{"id": m["id"], "name": m["name"], "reason": "required"}
+               for m in guide["materials"] if m["required"] and m["id"] not in have]
+    if case.status == CaseStatus.SUPPLEMENT_REQUIRED and case.supplement_requested_at is not None:
+        fresh = {file.material_id for file in files if file.uploaded_at > case.supplement_requested_at}
+        names = {m["id"]: m["name"] for m in guide["materials"]}
+        listed = {m["id"] for m in missing}
+        for item in case.supplement_items:
+            material_id = item.get("material_id")
+            if material_id is not None and material_id not in fresh and material_id not in listed:
+                missing.append({"id": material_id, "name": names.get(material_id, ""), "reason": "supplement"})
+    return missing
+
+
+# ---- the workflow ----
+
+def _actor_label(principal: Principal, case: Case) -> str:
+    if not principal.is_staff:
+        return "proxy" if case.proxy_id == principal.id and case.applicant_id != principal.id else "applicant"
+    for role in ("clerk", "approver"):
+        if role in principal.roles:
+            return role
+    return principal.roles[0] if principal.roles else "staff"
+
+
+async def _record(case: Case, *, action: str, from_status: CaseStatus | None, to_status: CaseStatus,
+                  actor: Principal, connection, note: str = "", details: dict | None = None,
+                  event_payload: dict | None = None) -> None:
+    """The timeline entry and the outbox event of one move, inside the move's transaction."""
+    await CaseTimelineEntry.create(case_id=case.id, action=action,
+                                   from_status=from_status.value if from_status else None,
+                                   to_status=to_status.value, actor=actor.actor,
+                                   actor_role=_actor_label(actor, case), note=note, details=details or {},
+                                   using_db=connection)
+    payload = {"case_id": case.id, "matter_id": case.matter_id, "receipt_no": case.receipt_no, "action": action,
+               "from": from_status.value if from_status else None, "to": to_status.value, "note": note,
+               **(event_payload or {})}
+    await outbox.emit(f"case.{to_status.value}" if action != "create" else "case.created",
+                      aggregate_type=AGGREGATE, aggregate_id=case.id, connection=connection, payload=payload,
+                      citizen_id=case.applicant_id, department_id=case.department_id)
+
+
+async def _next_receipt_no(department_id: int, day: date, connection) -> str:
+    """Department code + date + a per-department daily sequence, e.g. RS-20261123-0007."""
+    department = await catalog.get_department(department_id)
+    code = (department or {}).get("code") or f"D{department_id}"
+    for _ in range(3):
+        bumped = await ReceiptCounter.filter(department_id=department_id, day=day).using_db(connection).update(
+            last_sequence=F("last_sequence") + 1)
+        if not bumped:
+            from tortoise.exceptions import IntegrityError
+
+            try:
+                async with in_transaction() as nested:
+                    await ReceiptCounter.create(department_id=department_id, day=day, last_sequence=1, using_db=nested)
+                sequence = 1
+            except IntegrityError:
+                continue  # another acceptance created today's counter first: bump it
+        else:
+            counter = await ReceiptCounter.get(department_id=department_id, day=day).using_db(connection)
+            sequence = counter.last_sequence
+        return f"{code}-{day:%Y%m%d}-{sequence:04d}"
+    raise StaleVersion("受理编号分配冲突，请重试")
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=CITY_TZ)
+
+
+def _check_actor(move_candidates: list[Move], principal: Principal) -> None:
+    if not any(may_make(move, actor_kind=_actor_kind(principal), roles=principal.roles)
+               for move in move_candidates):
+        raise RoleNotAllowed()
+
+
+async def transition(principal: Principal, case_id: int, action: str, *, version: int | None, note: str = "",
+                     items: list[dict] | None = None, method: str | None = None, tracking_no: str | None = None,
+                     cache: Cache, guide_ttl: int, now: datetime | None = None) -> dict:
+    """Make one move of the table, whole or not at all: role, state, version, timeline and event together."""
+    at = now or clock_now()
+    case = await _case_for(principal, case_id)
+    candidates = [move for move in MOVES if move.action == action]
+    if not candidates:
+        raise ValidationFailed(details={"fields": [{"field": "action", "message": f"未知操作 {action}"}]})
+    _check_actor(candidates, principal)
+    if principal.is_staff and principal.department_id != case.department_id:
+        raise RoleNotAllowed("只能办理本部门的办件")
+    # A caller who saw an older version is told so first: what they decided on is no longer what is there.
+    if version is not None and version != case.version:
+        raise StaleVersion(details={"current_version": case.version})
+    move = find_move(action, case.status)
+    if move is None:
+        raise IllegalTransition(details={"status": case.status.value, "action": action,
+                                         "allowed_actions": allowed_actions(case.status,
+                                                                            actor_kind=_actor_kind(principal),
+                                                                            roles=principal.roles)})
+    note = (note or "").strip()
+    if move.note_required and not note:
+        raise NoteRequired()
+    changes: dict[str, Any] = {}
+    event: dict[str, Any] = {}
+    details: dict[str, Any] = {}
+    guide = await _guide_of(case, cache, guide_ttl)
+    event["matter_name"] = guide["name"]
+    if action == "submit":
+        missing = await _missing_materials(case, guide)
+        if missing:
+            raise MaterialsMissing(details={"missing": [m["id"] for m in missing], "materials": missing})
+        _check_form(case.form, guide["form_fields"], complete=True)
+        changes.update(submitted_at=at, supplement_items=[], supplement_requested_at=None)
+    elif action == "request_supplement":
+        checked = _check_supplement_items(items or [], guide)
+        changes.update(supplement_items=checked, supplement_requested_at=at)
+        details["items"] = event["items"] = checked
+    elif action == "suspend":
+        changes["suspended_at"] = at
+    elif action == "resume":
+        paused = workdays.workdays_between(workdays.local_date(case.suspended_at or at), workdays.local_date(at))
+        changes.update(suspended_at=None, paused_workdays=case.paused_workdays + paused,
+                       deadline_at=_end_of(workdays.add_workdays(workdays.local_date(case.deadline_at), paused)))
+        details["paused_workdays"] = paused
+        event["deadline"] = to_iso(changes["deadline_at"])
+    elif action == "deliver":
+        if method not in ("pickup", "express"):
+            raise ValidationFailed(details={"fields": [{"field": "method", "message": "取件方式应为 pickup 或 express"}]})
+        if method == "express" and not (tracking_no or "").strip():
+            raise ValidationFailed(details={"fields": [{"field": "tracking_no", "message": "快递寄送须填写运单号"}]})
+        changes.update(delivery_method=method, tracking_no=(tracking_no or "").strip() if method == "express" else "")
+        details.update(method=method, tracking_no=changes["tracking_no"])
+        event.update(method=method, tracking_no=changes["tracking_no"])
+    if move.ends_case and case.ended_at is None:
+        changes["ended_at"] = at
+    await workdays.ensure_overrides_fresh()
+    async with in_transaction() as connection:
+        if action == "accept":
+            receipt_no = await _next_receipt_no(case.department_id, workdays.local_date(at), connection)
+            deadline = workdays.deadline_after(at, case.promised_days)
+            changes.update(receipt_no=receipt_no, accepted_at=at, deadline_at=deadline)
+            details["receipt_no"] = event["receipt_no"] = receipt_no
+            event["deadline"] = to_iso(deadline)
+        updated = await Case.filter(id=case.id, version=case.version, status=case.status).using_db(connection) \
+            .update(status=move.target, version=case.version + 1, **changes)
+        if not updated:
+            raise StaleVersion()
+        await _record(case, action=action, from_status=case.status, to_status=move.target, actor=principal,
+                      connection=connection, note=note, details=details, event_payload=event)
+        if principal.is_staff:
+            await audit.record(actor=principal.actor, staff_id=principal.id, action=f"case.{action}",
+                               object_type=AGGREGATE, object_id=case.id, before={"status": case.status.value},
+                               after={"status": move.target.value}, connection=connection)
+    return await get_case(principal, case_id, cache=cache, guide_ttl=guide_ttl, now=at)
+
+
+def _check_supplement_items(items: list[dict], guide: dict) -> list[dict]:
+    """Every item the citizen must fix, at once: at least one, each with a reason, materials of this guide."""
+    if not items:
+        raise ValidationFailed("请一次列出需要补正的全部内容",
+                               details={"fields": [{"field": "items", "message": "至少一项"}]})
+    names = {m["id"]: m["name"] for m in guide["materials"]}
+    checked = []
+    for index, item in enumerate(items):
+        material_id = item.get("material_id")
+        if material_id is not None and material_id not in names:
+            raise UnknownMaterial(details={"fields": [{"field": f"items.{index}.material_id",
+                                                       "message": "该事项没有这项材料"}]})
+        checked.append({"material_id": material_id, "material_name": names.get(material_id, ""),
+                        "reason": item["reason"]})
+    return checked
+
+
+# ---- window filing and linking ----
+
+async def file_at_window(clerk: Principal, *, matter_id: int, applicant_name: str, id_number: str,
+                         form: dict[str, Any], materials_checked: list[int], hall_id: int | None,
+                         cipher: FieldCipher, cache: Cache, guide_ttl: int, now: datetime | None = None) -> dict:
+    """A clerk files and accepts a walk-in citizen's case after checking the paper materials at the window."""
+    at = now or clock_now()
+    if not clerk.has_role("clerk"):
+        raise RoleNotAllowed()
+    guide = await catalog.get_guide(matter_id, cache=cache, ttl=guide_ttl)
+    if clerk.department_id != guide["department_id"]:
+        raise RoleNotAllowed("只能受理本部门的事项")
+    applicant = identity.describe_id_number(id_number, cipher=cipher)
+    cleaned = _check_form(form, guide["form_fields"], complete=True)
+    material_ids = {m["id"] for m in guide["materials"]}
+    unknown = [m for m in materials_checked if m not in material_ids]
+    if unknown:
+        raise UnknownMaterial(details={"fields": [{"field": "materials_checked", "message": f"未知材料 {unknown}"}]})
+    missing = [{"id": m["id"], "name": m["name"], "reason": "required"}
+               for m in guide["materials"] if m["required"] and m["id"] not in set(materials_checked)]
+    if missing:
+        raise MaterialsMissing(details={"missing": [m["id"] for m in missing], "materials": missing})
+    await workdays.ensure_overrides_fresh()
+    async with in_transaction() as connection:
+        receipt_no = await _next_receipt_no(guide["department_id"], workdays.local_date(at), connection)
+        deadline = workdays.deadline_after(at, guide["promised_days"])
+        case = await Case.create(
+            matter_id=matter_id, guide_version=guide["version"], department_id=guide["department_id"],
+            channel=Channel.WINDOW, applicant_name=applicant_name, **applicant, filed_by_staff_id=clerk.id,
+            hall_id=hall_id, form=cleaned, promised_days=guide["promised_days"], amount_fen=guide["amount_fen"],
+            status=CaseStatus.ACCEPTED, version=2, receipt_no=receipt_no, submitted_at=at, accepted_at=at,
+            deadline_at=deadline, using_db=connection)
+        checked = [{"material_id": m["id"], "material_name": m["name"]}
+                   for m in guide["materials"] if m["id"] in set(materials_checked)]
+        await _record(case, action="file_at_window", from_status=None, to_status=CaseStatus.SUBMITTED,
+                      actor=clerk, connection=connection, details={"materials_checked": checked},
+                      event_payload={"matter_name": guide["name"]})
+        await _record(case, action="accept", from_status=CaseStatus.SUBMITTED, to_status=CaseStatus.ACCEPTED,
+                      actor=clerk, connection=connection, details={"receipt_no": receipt_no},
+                      event_payload={"matter_name": guide["name"], "receipt_no": receipt_no,
+                                     "deadline": to_iso(deadline)})
+        await audit.record(actor=clerk.actor, staff_id=clerk.id, action="case.file_at_window",
+                           object_type=AGGREGATE, object_id=case.id, after={"receipt_no": receipt_no},
+                           connection=connection)
+    return await case_view(case, viewer=clerk, cache=cache, guide_ttl=guide_ttl, now=at)
+
+
+async def link_case(principal: Principal, *, receipt_no: str, id_number: str, cipher: FieldCipher, cache: Cache,
+                    guide_ttl: int) -> dict:
+    """Attach a window-filed case to the citizen whose real-name ID it was filed under (404 for any wrong pair)."""
+    me = await identity.real_name_identity(principal.id)
+    try:
+        typed = identity.describe_id_number(id_number, cipher=cipher)["id_number_hash"]
+    except ValidationFailed:
+        raise CaseNotFound() from None
+    case = await Case.get_or_none(receipt_no=receipt_no.strip())
+    if (case is None or case.id_number_hash != typed or me["id_number_hash"] != typed
+            or case.applicant_id not in (None, principal.id)):
+        raise CaseNotFound()
+    if case.applicant_id is None:
+        async with in_transaction() as connection:
+            linked = await Case.filter(id=case.id, applicant_id__isnull=True).using_db(connection).update(
+                applicant_id=principal.id)
+            if linked:
+                await CaseTimelineEntry.create(case_id=case.id, action="link", from_status=case.status.value,
+                                               to_status=case.status.value, actor=principal.actor,
+                                               actor_role="applicant", using_db=connection)
+        case = await Case.get(id=case.id)
+        if case.applicant_id != principal.id:
+            raise CaseNotFound()
+    return await case_view(case, viewer=principal, cache=cache, guide_ttl=guide_ttl)
+
+
+# ---- deadline lights (the worker's job) ----
+
+async def announce_lights(*, now: datetime | None = None) -> int:
+    """Emit case.deadline_warning (yellow) and case.overdue (red) once per case and level; returns how many."""
+    at = now or clock_now()
+    await workdays.ensure_overrides_fresh()
+    announced = 0
+    running = await Case.filter(status__in=[CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW],
+                                deadline_at__isnull=False).exclude(light_announced="red")
+    for case in running:
+        light = light_of(case, at)
+        if light is None or LIGHT_RANK[light] <= LIGHT_RANK[case.light_announced]:
+            continue
+        async with in_transaction() as connection:
+            # Conditional on the level we read: another worker announcing the same level changes nothing here.
+            won = await Case.filter(id=case.id, light_announced=case.light_announced).using_db(connection).update(
+                light_announced=light)
+            if not won:
+                continue
+            kind = "case.overdue" if light == "red" else "case.deadline_warning"
+            await outbox.emit(kind, aggregate_type=AGGREGATE, aggregate_id=case.id, connection=connection,
+                              citizen_id=case.applicant_id, department_id=case.department_id,
+                              payload={"case_id": case.id, "matter_id": case.matter_id, "light": light,
+                                       "receipt_no": case.receipt_no, "deadline": to_iso(case.deadline_at),
+                                       "status": case.status.value})
+        announced += 1
+    return announced
+

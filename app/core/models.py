@@ -1,0 +1,25 @@
+"""Tables every domain shares: the outbox of domain events."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class OutboxEvent(Model):
+    """A domain event written in the same transaction as the change it reports; the notifier delivers it later."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=48)
+    aggregate_type = fields.CharField(max_length=24)
+    aggregate_id = fields.BigIntField()
+    # Who should hear of it, when known: the citizen and the department (staff alerts).
+    citizen_id = fields.IntField(null=True)
+    department_id = fields.IntField(null=True)
+    payload = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    dispatched_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox_event"
+        indexes = (("dispatched_at", "id"), ("aggregate_type", "aggregate_id"))

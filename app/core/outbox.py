@@ -1,0 +1,36 @@
+"""The outbox: domains record events inside their own transaction; the notifier reads and delivers them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.core.models import OutboxEvent
+from app.core.timeutil import to_iso
+
+
+def event_view(event: OutboxEvent) -> dict:
+    """An outbox row as plain data."""
+    return {"id": event.id, "kind": event.kind, "aggregate_type": event.aggregate_type,
+            "aggregate_id": event.aggregate_id, "citizen_id": event.citizen_id,
+            "department_id": event.department_id, "payload": event.payload, "at": to_iso(event.created_at),
+            "dispatched_at": to_iso(event.dispatched_at)}
+
+
+async def emit(kind: str, *, aggregate_type: str, aggregate_id: int, connection, payload: dict[str, Any] | None = None,
+               citizen_id: int | None = None, department_id: int | None = None) -> None:
+    """Record an event; pass the caller's transaction so the event exists exactly when the change does."""
+    await OutboxEvent.create(kind=kind, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
+                             citizen_id=citizen_id, department_id=department_id, payload=payload or {},
+                             using_db=connection)
+
+
+async def events_for(aggregate_type: str, aggregate_id: int) -> list[dict]:
+    """Every event recorded about one object, oldest first."""
+    rows = await OutboxEvent.filter(aggregate_type=aggregate_type, aggregate_id=aggregate_id).order_by("id")
+    return [event_view(row) for row in rows]
+
+
+async def undispatched(limit: int = 100) -> list[dict]:
+    """Events nobody has delivered yet, oldest first."""
+    rows = await OutboxEvent.filter(dispatched_at__isnull=True).order_by("id").limit(limit)
+    return [event_view(row) for row in rows]
