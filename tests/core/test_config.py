@@ -56,6 +56,9 @@ def test_production_refuses_placeholder_secrets():
     with pytest.raises(ConfigError, match="wechat.secret"):
         load_settings(environ=live)
     live["APP_WECHAT__SECRET"] = "0123456789abcdef0123456789abcdef"
+    with pytest.raises(ConfigError, match="wecom.corp_secret"):
+        load_settings(environ=live)
+    live["APP_WECOM__CORP_SECRET"] = "wecom-application-secret-0123456789abcdef"
     assert load_settings(environ=live).is_production
 
 
@@ -70,4 +73,5 @@ def test_live_mode_needs_alipay_key_files():
     with pytest.raises(ConfigError, match="alipay.app_private_key_path"):
         load_settings(environ={"APP_PLATFORMS__MODE": "live",
                                "APP_SECURITY__SECRET_KEY": "a-real-long-random-secret-value-0123456789",
-                               "APP_WECHAT__SECRET": "0123456789abcdef0123456789abcdef"})
+                               "APP_WECHAT__SECRET": "0123456789abcdef0123456789abcdef",
+                               "APP_WECOM__CORP_SECRET": "wecom-application-secret-0123456789abcdef"})
