@@ -1,4 +1,4 @@
-"""Clients of the outside platforms (WeChat, Alipay), one module each, and the simulator that stands in for them.
+"""Clients of the outside platforms (WeChat, WeChat Work, Alipay), one module each, and the simulator for them.
 
 The SDKs (wechatpy, alipay-sdk-python) are synchronous: every call runs on a bounded thread pool, never on the
 event loop. Base URLs come from configuration, so sim and live mode run the same code paths.
@@ -7,7 +7,7 @@ event loop. Base URLs come from configuration, so sim and live mode run the same
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.core.errors import AppError
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from app.core.config import Settings
     from app.platforms.alipay import AlipayPlatform
     from app.platforms.wechat import WeChatPlatform
+    from app.platforms.wecom import WeComPlatform
 
 
 class PlatformError(AppError):
@@ -26,12 +27,31 @@ class PlatformError(AppError):
     message = "第三方平台返回错误，请稍后再试"
 
 
+class MessageRejected(PlatformError):
+    """The platform refused this message for good (recipient, template or data): sending it again cannot help."""
+
+    code = "MESSAGE_REJECTED"
+    message = "第三方平台拒绝了这条消息"
+
+    def __init__(self, errcode: str, errmsg: str) -> None:
+        super().__init__()
+        # The platform's own code and text, for the sender's records; never shown to a client.
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
 class PlatformUnavailable(AppError):
-    """The platform did not answer (timeout, connection refused, HTTP 5xx)."""
+    """The platform did not answer or asked us to come back later (timeout, HTTP 5xx, busy, rate limit)."""
 
     status_code = 503
     code = "PLATFORM_UNAVAILABLE"
     message = "第三方平台暂时无法访问，请稍后再试"
+
+    def __init__(self, message: str | None = None, *, errcode: str | None = None,
+                 details: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, details=details, headers=headers)
+        # The platform's code when it answered (e.g. "-1", "45009", "isp.unknow-error"); None when it did not.
+        self.errcode = errcode
 
 
 class LoginCodeInvalid(AppError):
@@ -59,15 +79,19 @@ class AlipayUser:
 class Platforms:
     wechat: WeChatPlatform
     alipay: AlipayPlatform
+    wecom: WeComPlatform
 
     async def close(self) -> None:
         await self.wechat.close()
         await self.alipay.close()
+        await self.wecom.close()
 
 
 def build_platforms(settings: Settings, cache: Cache) -> Platforms:
     """The platform clients for these settings (sim mode points them at this app's /sim)."""
     from app.platforms.alipay import AlipayPlatform
     from app.platforms.wechat import WeChatPlatform
+    from app.platforms.wecom import WeComPlatform
 
-    return Platforms(wechat=WeChatPlatform(settings, cache), alipay=AlipayPlatform(settings, cache))
+    return Platforms(wechat=WeChatPlatform(settings, cache), alipay=AlipayPlatform(settings, cache),
+                     wecom=WeComPlatform(settings, cache))

@@ -1,4 +1,5 @@
-"""Alipay open platform through alipay-sdk-python: the auth_code login (alipay.system.oauth.token).
+"""Alipay open platform through alipay-sdk-python: the auth_code login (alipay.system.oauth.token) and template
+messages to users (alipay.open.app.mini.templatemessage.send).
 
 The SDK builds and RSA2-signs each request and verifies the gateway's signed answer; only its transport is replaced
 (see AlipaySdkClient), because its http.client helper drops the port of the gateway URL.
@@ -6,6 +7,7 @@ The SDK builds and RSA2-signs each request and verifies the gateway's signed ans
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -16,16 +18,21 @@ import requests
 from alipay.aop.api.AlipayClientConfig import AlipayClientConfig
 from alipay.aop.api.constant.CommonConstants import THREAD_LOCAL
 from alipay.aop.api.DefaultAlipayClient import DefaultAlipayClient
+from alipay.aop.api.domain.AlipayOpenAppMiniTemplatemessageSendModel import AlipayOpenAppMiniTemplatemessageSendModel
 from alipay.aop.api.exception.Exception import RequestException as SdkRequestError
 from alipay.aop.api.exception.Exception import ResponseException as SdkResponseError
+from alipay.aop.api.request.AlipayOpenAppMiniTemplatemessageSendRequest import (
+    AlipayOpenAppMiniTemplatemessageSendRequest)
 from alipay.aop.api.request.AlipaySystemOauthTokenRequest import AlipaySystemOauthTokenRequest
+from alipay.aop.api.response.AlipayOpenAppMiniTemplatemessageSendResponse import (
+    AlipayOpenAppMiniTemplatemessageSendResponse)
 from alipay.aop.api.response.AlipayResponse import AlipayResponse
 from alipay.aop.api.response.AlipaySystemOauthTokenResponse import AlipaySystemOauthTokenResponse
 from alipay.aop.api.util.WebUtils import url_encode
 
 from app.core.cache import Cache
 from app.core.config import PROJECT_ROOT, ConfigError, Settings
-from app.platforms import AlipayUser, LoginCodeInvalid, PlatformError, PlatformUnavailable
+from app.platforms import AlipayUser, LoginCodeInvalid, MessageRejected, PlatformError, PlatformUnavailable
 from app.platforms.executor import SdkExecutor, TimeoutSession
 from app.platforms.keys import (ensure_sim_keys, load_private_key, load_public_key, pkcs1_private_pem,
                                 public_pem_of)
@@ -35,6 +42,10 @@ log = logging.getLogger("app.platforms.alipay")
 LIVE_GATEWAY_URL = "https://openapi.alipay.com/gateway.do"
 SUCCESS_CODE = "10000"
 UNAVAILABLE_CODE = "20000"  # "Service Currently Unavailable"
+# "Business Failed": the gateway took the request and the service refused it (for a message: user, template, data).
+BUSINESS_FAILED_CODE = "40004"
+# Alipay's own failures, worth another try later whatever the code says (besides every isp.* sub_code).
+TRANSIENT_SUB_CODES = frozenset({"ACQ.SYSTEM_ERROR", "SYSTEM_ERROR"})
 LOGIN_CODE_SUB_CODES = frozenset({"isv.code-invalid"})
 AnyResponse = TypeVar("AnyResponse", bound=AlipayResponse)
 
@@ -151,10 +162,26 @@ class AlipayPlatform:
             raise PlatformError()
         return AlipayUser(user_id=response.user_id, access_token=response.access_token)
 
+    async def send_template_message(self, *, user_id: str, template_id: str, data: dict[str, str],
+                                    page: str | None = None) -> None:
+        """Send a mini-program template message to a user; MessageRejected when Alipay refuses it for good."""
+        model = AlipayOpenAppMiniTemplatemessageSendModel()
+        model.to_user_id = user_id
+        model.user_template_id = template_id
+        if page:
+            model.page = page
+        # data is itself a JSON text inside biz_content, every keyword wrapped as {"value": ...}.
+        model.data = json.dumps({key: {"value": value} for key, value in data.items()}, ensure_ascii=False,
+                                separators=(",", ":"))
+        request = AlipayOpenAppMiniTemplatemessageSendRequest(biz_model=model)
+        await self._execute("template_message", request, AlipayOpenAppMiniTemplatemessageSendResponse,
+                            message=True)
+
     async def close(self) -> None:
         await self._executor.close()
 
-    async def _execute(self, what: str, request, response_type: Callable[[], AnyResponse]) -> AnyResponse:
+    async def _execute(self, what: str, request, response_type: Callable[[], AnyResponse], *,
+                       message: bool = False) -> AnyResponse:
         # Errors are logged by kind and code only: the SDK's messages quote whole answers (tokens, user ids).
         try:
             content = await self._executor.run(lambda client: client.execute(request))
@@ -176,17 +203,23 @@ class AlipayPlatform:
         except (requests.RequestException, ValueError) as exc:  # ValueError: an answer that is not JSON
             log.warning("alipay %s: unreadable answer (%s)", what, exc.__class__.__name__)
             raise PlatformError() from None
-        _raise_for_code(what, response)
+        _raise_for_code(what, response, message=message)
         return response
 
 
-def _raise_for_code(what: str, response: AlipayResponse) -> None:
+def _raise_for_code(what: str, response: AlipayResponse, *, message: bool = False) -> None:
+    # message: a refusal of the business (40004) is MessageRejected, which a retrying sender must not retry.
     if not response.sub_code and response.code in (None, SUCCESS_CODE):
         return
-    if response.sub_code in LOGIN_CODE_SUB_CODES:
-        log.info("alipay %s: auth code refused (sub_code %s)", what, response.sub_code)
+    sub_code = response.sub_code or ""
+    if sub_code in LOGIN_CODE_SUB_CODES:
+        log.info("alipay %s: auth code refused (sub_code %s)", what, sub_code)
         raise LoginCodeInvalid()
-    log.warning("alipay %s: code %s sub_code %s", what, response.code, response.sub_code)
-    if response.code == UNAVAILABLE_CODE or (response.sub_code or "").startswith("isp."):
-        raise PlatformUnavailable()
+    if response.code == UNAVAILABLE_CODE or sub_code.startswith("isp.") or sub_code in TRANSIENT_SUB_CODES:
+        log.warning("alipay %s: code %s sub_code %s, try again later", what, response.code, sub_code)
+        raise PlatformUnavailable(errcode=sub_code or response.code)
+    if message and response.code == BUSINESS_FAILED_CODE:
+        log.info("alipay %s: message refused (sub_code %s)", what, sub_code)
+        raise MessageRejected(sub_code or response.code, response.sub_msg or response.msg or "")
+    log.warning("alipay %s: code %s sub_code %s", what, response.code, sub_code)
     raise PlatformError()

@@ -1,11 +1,11 @@
-"""WeChat mini-program server API through wechatpy: code2Session login and the shared access token."""
+"""WeChat mini-program server API through wechatpy: code2Session login, subscribe messages, the shared token."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import math
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 import requests
 from wechatpy.client import WeChatClient
@@ -13,10 +13,11 @@ from wechatpy.exceptions import WeChatClientException
 
 from app.core.cache import Cache
 from app.core.config import Settings
-from app.platforms import LoginCodeInvalid, PlatformError, PlatformUnavailable, WeChatSession
+from app.platforms import LoginCodeInvalid, MessageRejected, PlatformError, PlatformUnavailable, WeChatSession
 from app.platforms.executor import SdkExecutor, TimeoutSession
 
 log = logging.getLogger("app.platforms.wechat")
+Result = TypeVar("Result")
 
 LIVE_API_BASE_URL = "https://api.weixin.qq.com/"
 ACCESS_TOKEN_KEY = "wechat:access_token"
@@ -27,6 +28,22 @@ REFRESH_POLL_SECONDS = 0.05
 
 LOGIN_CODE_ERRCODES = frozenset({40029, 40163, 40226})  # invalid code, code been used, high-risk user blocked
 BUSY_ERRCODES = frozenset({-1})  # "system error, please retry"
+# The access token was refused: invalid or not the latest (40001, 40014) or expired (42001). Another worker may have
+# fetched a newer one, or the cache outlived WeChat's expiry: fetch again and retry the call once.
+TOKEN_REJECTED_ERRCODES = frozenset({40001, 40014, 42001})
+# subscribeMessage.send refusals that no retry changes: bad openid, bad template id, bad page, the user refused or
+# has no subscription left for this template, data not JSON, a value breaking its keyword's rule.
+MESSAGE_REJECTED_ERRCODES = frozenset({40003, 40037, 41030, 43101, 47001, 47003})
+# Worth another try later: system busy, daily quota used up, per-minute quota used up.
+MESSAGE_TRANSIENT_ERRCODES = frozenset({-1, 45009, 45011})
+
+
+class TokenRejected(Exception):
+    """The platform refused the access token of a call (internal: the caller fetches a new one and retries)."""
+
+    def __init__(self, errcode: int) -> None:
+        super().__init__(f"errcode {errcode}")
+        self.errcode = errcode
 
 
 def wechat_api_base_url(settings: Settings) -> str:
@@ -36,6 +53,91 @@ def wechat_api_base_url(settings: Settings) -> str:
         base = (settings.app.public_base_url.rstrip("/") + "/sim/wechat/" if settings.platforms.mode == "sim"
                 else LIVE_API_BASE_URL)
     return base if base.endswith("/") else base + "/"
+
+
+def rebased_url(url: str, *, live_base_url: str, api_base_url: str) -> str:
+    """A URL on the platform's live host moved onto our configured base URL; any other URL unchanged."""
+    return api_base_url + url[len(live_base_url):] if url.startswith(live_base_url) else url
+
+
+class SharedAccessToken:
+    """An access token kept in the shared cache for every worker; when it is missing, one caller fetches it."""
+
+    def __init__(self, platform: str, cache: Cache, *, key: str, refresh_lock_key: str, timeout_seconds: float,
+                 fetch: Callable[[], Awaitable[dict]]) -> None:
+        self._platform = platform
+        self._cache = cache
+        self._key = key
+        self._refresh_lock_key = refresh_lock_key
+        self._timeout_seconds = timeout_seconds
+        self._fetch = fetch
+        self._lock = asyncio.Lock()
+        self._log = logging.getLogger(f"app.platforms.{platform}")
+
+    async def get(self) -> str:
+        """The current token, from the shared cache; fetched from the platform by one caller when missing."""
+        token = await self._cache.get(self._key)
+        if token:
+            return token
+        async with self._lock:
+            # Whoever held the lock before us has probably just stored a fresh token.
+            return await self._cache.get(self._key) or await self._refresh_shared()
+
+    async def drop(self, stale_token: str) -> None:
+        """Forget a token the platform refused, unless another caller already replaced it."""
+        if await self._cache.get(self._key) == stale_token:
+            await self._cache.delete(self._key)
+
+    async def call(self, what: str, operation: Callable[[str], Awaitable[Result]]) -> Result:
+        """operation(token); on TokenRejected the token is dropped, fetched anew and operation runs once more."""
+        token = await self.get()
+        try:
+            return await operation(token)
+        except TokenRejected as exc:
+            self._log.info("%s %s: access token refused (errcode %s), fetching a new one", self._platform, what,
+                           exc.errcode)
+            await self.drop(token)
+        # Once only: a freshly fetched token refused again is not a stale token (another system fetching with our
+        # secret, a wrong app id); retrying in a loop would only burn the daily token quota.
+        token = await self.get()
+        try:
+            return await operation(token)
+        except TokenRejected as exc:
+            await self.drop(token)
+            self._log.warning("%s %s: a fresh access token was refused too (errcode %s)", self._platform, what,
+                              exc.errcode)
+            raise PlatformError() from None
+
+    async def _refresh_shared(self) -> str:
+        # Each fetch counts against a daily quota (and on WeChat invalidates the previous token within minutes), so
+        # across workers one fetches while the others wait for the cache (the add() is the cross-process lock).
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout_seconds
+        lock_ttl = math.ceil(self._timeout_seconds) + 1
+        while True:
+            if await self._cache.add(self._refresh_lock_key, "1", lock_ttl):
+                try:
+                    return await self._fetch_and_store()
+                finally:
+                    await self._cache.delete(self._refresh_lock_key)
+            if loop.time() >= deadline:
+                self._log.warning("%s access token: another worker's refresh did not finish in time", self._platform)
+                raise PlatformUnavailable()
+            await asyncio.sleep(REFRESH_POLL_SECONDS)
+            token = await self._cache.get(self._key)
+            if token:
+                return token
+
+    async def _fetch_and_store(self) -> str:
+        result = await self._fetch()
+        token, expires_in = result.get("access_token"), result.get("expires_in", 7200)
+        if not token or not isinstance(expires_in, int) or expires_in <= 0:
+            self._log.warning("%s access_token: answer without a token or lifetime", self._platform)
+            raise PlatformError()
+        margin = min(REFRESH_MARGIN_SECONDS, expires_in // 10)
+        await self._cache.set(self._key, token, ttl_seconds=max(1, expires_in - margin))
+        self._log.info("%s access token refreshed (expires in %ss)", self._platform, expires_in)
+        return token
 
 
 class WeChatSdkClient(WeChatClient):
@@ -54,7 +156,7 @@ class WeChatSdkClient(WeChatClient):
         return self.call_token
 
     def _on_our_base(self, url: str) -> str:
-        return self.api_base_url + url[len(LIVE_API_BASE_URL):] if url.startswith(LIVE_API_BASE_URL) else url
+        return rebased_url(url, live_base_url=LIVE_API_BASE_URL, api_base_url=self.api_base_url)
 
     def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
         # wechatpy spells WeChat's host in class attributes and in some absolute URLs; all go to our base URL.
@@ -74,17 +176,18 @@ class WeChatSdkClient(WeChatClient):
 
 
 class WeChatPlatform:
-    """The mini-program's WeChat server API: login codes and the access token shared by every worker."""
+    """The mini-program's WeChat server API: login codes, subscribe messages, the access token all workers share."""
 
     def __init__(self, settings: Settings, cache: Cache) -> None:
-        self._cache = cache
-        self._timeout_seconds = settings.platforms.timeout_seconds
-        self._token_lock = asyncio.Lock()
         appid, secret, base_url = settings.wechat.appid, settings.wechat.secret, wechat_api_base_url(settings)
         self._executor: SdkExecutor[WeChatSdkClient] = SdkExecutor(
             "wechat", threads=settings.platforms.sdk_threads, timeout_seconds=settings.platforms.timeout_seconds,
             new_client=lambda: WeChatSdkClient(appid, secret, api_base_url=base_url,
                                                timeout_seconds=settings.platforms.timeout_seconds))
+        self._token = SharedAccessToken(
+            "wechat", cache, key=ACCESS_TOKEN_KEY, refresh_lock_key=REFRESH_LOCK_KEY,
+            timeout_seconds=settings.platforms.timeout_seconds,
+            fetch=lambda: self._call("access_token", lambda client: client.fetch_access_token()))
 
     async def code_to_session(self, code: str) -> WeChatSession:
         """Exchange a wx.login code for the user's openid, unionid and session_key (code2Session)."""
@@ -97,56 +200,41 @@ class WeChatPlatform:
         return WeChatSession(openid=result["openid"], unionid=result.get("unionid") or None,
                              session_key=result["session_key"])
 
+    async def send_subscribe_message(self, *, openid: str, template_id: str, data: dict[str, str],
+                                     page: str | None = None, dedupe_key: str | None = None) -> None:
+        """Send a subscribe message (subscribeMessage.send); MessageRejected when WeChat refuses it for good."""
+        # WeChat wants every keyword as {"value": ...}; mini-program template messages (switched off in 2020) are not
+        # an alternative, so there is no fallback.
+        payload = {key: {"value": value} for key, value in data.items()}
+
+        def send(client: WeChatSdkClient) -> Any:
+            if dedupe_key is None:
+                return client.wxa.send_subscribe_message(openid, template_id, payload, page=page)
+            # The same body as wxa.send_subscribe_message plus client_msg_id, our key for this message and user: a
+            # resend after a worker died between WeChat's answer and our record of it can be recognised (the
+            # simulator delivers it once; WeChat itself ignores the field today).
+            body = {"touser": openid, "template_id": template_id, "data": payload, "client_msg_id": dedupe_key}
+            if page:
+                body["page"] = page
+            return client.post("message/subscribe/send", data=body)  # relative to wechatpy's cgi-bin/ base
+
+        await self._token.call("subscribe_message", lambda token: self._call(
+            "subscribe_message", send, token=token, errors=_message_error))
+
     async def access_token(self) -> str:
         """The current access token, from the shared cache; fetched from WeChat by one caller when missing."""
-        token = await self._cache.get(ACCESS_TOKEN_KEY)
-        if token:
-            return token
-        async with self._token_lock:
-            # Whoever held the lock before us has probably just stored a fresh token.
-            return await self._cache.get(ACCESS_TOKEN_KEY) or await self._refresh_shared_token()
+        return await self._token.get()
 
     async def drop_access_token(self, stale_token: str) -> None:
         """Forget a token WeChat called invalid (40001/42001), unless another caller already replaced it."""
-        if await self._cache.get(ACCESS_TOKEN_KEY) == stale_token:
-            await self._cache.delete(ACCESS_TOKEN_KEY)
+        await self._token.drop(stale_token)
 
     async def close(self) -> None:
         await self._executor.close()
 
-    async def _refresh_shared_token(self) -> str:
-        # Each fetch invalidates the previous token within minutes and counts against a daily quota, so across
-        # workers one fetches while the others wait for the cache (the add() is the cross-process lock).
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._timeout_seconds
-        lock_ttl = math.ceil(self._timeout_seconds) + 1
-        while True:
-            if await self._cache.add(REFRESH_LOCK_KEY, "1", lock_ttl):
-                try:
-                    return await self._fetch_and_store_token()
-                finally:
-                    await self._cache.delete(REFRESH_LOCK_KEY)
-            if loop.time() >= deadline:
-                log.warning("wechat access token: another worker's refresh did not finish in time")
-                raise PlatformUnavailable()
-            await asyncio.sleep(REFRESH_POLL_SECONDS)
-            token = await self._cache.get(ACCESS_TOKEN_KEY)
-            if token:
-                return token
-
-    async def _fetch_and_store_token(self) -> str:
-        result = await self._call("access_token", lambda client: client.fetch_access_token())
-        token, expires_in = result.get("access_token"), result.get("expires_in", 7200)
-        if not token or not isinstance(expires_in, int) or expires_in <= 0:
-            log.warning("wechat access_token: answer without a token or lifetime")
-            raise PlatformError()
-        margin = min(REFRESH_MARGIN_SECONDS, expires_in // 10)
-        await self._cache.set(ACCESS_TOKEN_KEY, token, ttl_seconds=max(1, expires_in - margin))
-        log.info("wechat access token refreshed (expires in %ss)", expires_in)
-        return token
-
     async def _call(self, what: str, operation: Callable[[WeChatSdkClient], Any], *,
-                    token: str | None = None) -> Any:
+                    token: str | None = None,
+                    errors: Callable[[str, WeChatClientException], Exception] | None = None) -> Any:
         def with_token(client: WeChatSdkClient) -> Any:
             client.call_token = token
             try:
@@ -157,7 +245,7 @@ class WeChatPlatform:
         try:
             return await self._executor.run(with_token)
         except WeChatClientException as exc:
-            raise _mapped_error(what, exc) from None
+            raise (errors or _mapped_error)(what, exc) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             log.warning("wechat %s: %s", what, exc.__class__.__name__)
             raise PlatformUnavailable() from None
@@ -177,7 +265,21 @@ def _mapped_error(what: str, exc: WeChatClientException) -> Exception:
         log.info("wechat %s: login code refused (errcode %s)", what, errcode)
         return LoginCodeInvalid()
     log.warning("wechat %s: errcode %s", what, errcode)
-    return PlatformUnavailable() if errcode in BUSY_ERRCODES else PlatformError()
+    return PlatformUnavailable(errcode=str(errcode)) if errcode in BUSY_ERRCODES else PlatformError()
+
+
+def _message_error(what: str, exc: WeChatClientException) -> Exception:
+    # Sorted for a retrying sender: refused for good, worth retrying later, or neither (configuration, surprises).
+    errcode = _as_int(exc.errcode)
+    if errcode in TOKEN_REJECTED_ERRCODES:
+        return TokenRejected(errcode)
+    if errcode in MESSAGE_REJECTED_ERRCODES:
+        log.info("wechat %s: message refused (errcode %s)", what, errcode)
+        return MessageRejected(str(errcode), str(exc.errmsg or ""))
+    if errcode in MESSAGE_TRANSIENT_ERRCODES:
+        log.warning("wechat %s: errcode %s, try again later", what, errcode)
+        return PlatformUnavailable(errcode=str(errcode))
+    return _mapped_error(what, exc)
 
 
 def _as_int(value: Any) -> int | None:

@@ -4,11 +4,13 @@ A request arrives as the SDK sends it: common parameters (method, app_id, sign_t
 query string, business parameters in the form body. The answer is `{"<method>_response": {...}, "sign": "..."}`
 where sign is RSA2 over the exact JSON text of the response object, signed with the simulated Alipay key.
 A new gateway method is one entry in GATEWAY_METHODS. State lives in the app's cache under "sim:alipay:".
+Template messages are checked against settings.notifications.alipay_templates and kept for inspection.
 """
 
 from __future__ import annotations
 
 import json as jsonlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,9 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, json
 
-from app.core.http import parse_body
+from app.core.http import parse_body, parse_query
 from app.core.openapi import doc
 from app.platforms.keys import ensure_sim_keys, rsa2_sign, rsa2_verify
+from app.platforms.sim import inbox
 from app.platforms.sim.faults import TAG, platform_fault
 
 AUTH_CODE_TTL_SECONDS = 300
@@ -29,6 +32,8 @@ ACCESS_TOKEN_TTL_SECONDS = 1_296_000  # 15 days, what Alipay grants
 REFRESH_TOKEN_TTL_SECONDS = 2_592_000  # 30 days
 ALIPAY_TIMEZONE = ZoneInfo("Asia/Shanghai")
 USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+# The simulated Alipay knows every user whose id has the real shape: 2088 and twelve digits.
+KNOWN_USER_ID = re.compile(r"2088[0-9]{12}")
 
 
 class AuthCodeIn(BaseModel):
@@ -38,6 +43,22 @@ class AuthCodeIn(BaseModel):
 
 class AuthCodeOut(BaseModel):
     auth_code: str
+
+
+class MessagesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: str = Field(pattern=USER_ID_PATTERN, description="The recipient")
+
+
+class DeliveredMessage(BaseModel):
+    template_id: str
+    data: dict[str, str] = Field(description="Each keyword's value (keyword1, keyword2 ...)")
+    page: str | None
+    received_at: str
+
+
+class MessagesOut(BaseModel):
+    items: list[DeliveredMessage]
 
 
 class GatewayOut(BaseModel):
@@ -61,6 +82,10 @@ def missing_argument(sub_code: str, sub_msg: str) -> GatewayError:
 
 def invalid_argument(sub_code: str, sub_msg: str) -> GatewayError:
     return GatewayError("40002", "Invalid Arguments", sub_code, sub_msg)
+
+
+def business_failed(sub_code: str, sub_msg: str) -> GatewayError:
+    return GatewayError("40004", "Business Failed", sub_code, sub_msg)
 
 
 def service_unavailable() -> GatewayError:
@@ -122,8 +147,42 @@ async def _oauth_token(call: GatewayCall) -> dict[str, Any]:
             "auth_start": datetime.now(ALIPAY_TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")}
 
 
+def _template_keyword_values(data_text: object, keywords: int) -> dict[str, str] | None:
+    """keyword1..keywordN -> value from the data JSON text, when it fills exactly the template's keywords."""
+    try:
+        data = jsonlib.loads(data_text) if isinstance(data_text, str) else None
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or set(data) != {f"keyword{n}" for n in range(1, keywords + 1)}:
+        return None
+    values = {key: entry.get("value") if isinstance(entry, dict) else None for key, entry in data.items()}
+    if not all(isinstance(value, str) for value in values.values()):
+        return None
+    return dict(sorted(values.items(), key=lambda item: int(item[0].removeprefix("keyword"))))
+
+
+async def _template_message_send(call: GatewayCall) -> dict[str, Any]:
+    content = call.biz_content
+    user_id, template_id = content.get("to_user_id"), content.get("user_template_id")
+    if not isinstance(user_id, str) or not KNOWN_USER_ID.fullmatch(user_id):
+        raise business_failed("USER_NOT_EXIST", "用户不存在")
+    configured = call.app.ctx.settings.notifications.alipay_templates.values()
+    template = next((template for template in configured if template.template_id == template_id), None)
+    if template is None:
+        raise business_failed("USER_TEMPLATE_ILLEGAL", "模板非法")
+    # Alipay: the placeholders must match the template's keywords one to one.
+    values = _template_keyword_values(content.get("data"), template.keywords)
+    if values is None:
+        raise business_failed("INVALID_PARAMETER", f"data 须为 keyword1..keyword{template.keywords} 的取值")
+    page = content.get("page")
+    await inbox.record(call.app, "alipay", user_id, {"template_id": template.template_id, "data": values,
+                                                     "page": page if isinstance(page, str) else None})
+    return {"code": "10000", "msg": "Success"}
+
+
 GATEWAY_METHODS: dict[str, GatewayMethod] = {
     "alipay.system.oauth.token": GatewayMethod(_oauth_token, errors_as_error_response=True),
+    "alipay.open.app.mini.templatemessage.send": GatewayMethod(_template_message_send),
 }
 
 
@@ -194,7 +253,22 @@ async def gateway(request: Request):
     return _signed_answer(app, response_key(method_name), body)
 
 
+@doc("测试辅助：发给某 user_id 的模板消息（按收到的顺序）", tag=TAG, query=MessagesQuery, response=MessagesOut)
+async def list_messages(request: Request):
+    query = parse_query(request, MessagesQuery)
+    return json({"items": await inbox.messages(request.app, "alipay", query.user_id)})
+
+
+@doc("测试辅助：清空发给某 user_id 的模板消息", tag=TAG, query=MessagesQuery, response=MessagesOut)
+async def clear_messages(request: Request):
+    query = parse_query(request, MessagesQuery)
+    await inbox.clear(request.app, "alipay", query.user_id)
+    return json({"items": []})
+
+
 def add_routes(bp: Blueprint) -> None:
     """Mount the Alipay stand-in under /sim/alipay."""
     bp.add_route(issue_auth_code, "/alipay/auth_code", methods=["POST"], name="sim_alipay_auth_code")
     bp.add_route(gateway, "/alipay/gateway.do", methods=["POST"], name="sim_alipay_gateway")
+    bp.add_route(list_messages, "/alipay/messages", methods=["GET"], name="sim_alipay_messages")
+    bp.add_route(clear_messages, "/alipay/messages", methods=["DELETE"], name="sim_alipay_clear_messages")

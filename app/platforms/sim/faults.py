@@ -15,8 +15,8 @@ from app.core.cache import Cache, get_json, set_json
 from app.core.http import parse_body
 from app.core.openapi import doc
 
-# The simulated platforms that take faults; WeChat Pay and WeChat Work join when their simulators do.
-SimPlatform = Literal["wechat", "alipay"]
+# The simulated platforms that take faults; WeChat Pay joins when its simulator does.
+SimPlatform = Literal["wechat", "alipay", "wecom"]
 SIM_PLATFORMS: tuple[str, ...] = get_args(SimPlatform)
 TAG = "simulator"
 
@@ -25,7 +25,8 @@ class FaultIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     platform: SimPlatform
     error_rate: float = Field(ge=0, le=1, description="Share of calls that fail; 0 (with delay_ms 0) clears")
-    errcode: int | None = Field(None, description="WeChat errcode of a failed call (default -1 system error)")
+    errcode: int | None = Field(None, description="WeChat / WeCom errcode of a failed call (default -1 system "
+                                                   "error); Alipay always answers its system error")
     delay_ms: int = Field(0, ge=0, le=60_000, description="Every server API call of the platform waits this long")
 
 

@@ -1,23 +1,29 @@
-"""The simulated WeChat server API: wx.login codes, code2Session and access tokens, answering like WeChat does.
+"""The simulated WeChat server API: wx.login codes, code2Session, access tokens and subscribe messages, answering
+like WeChat does.
 
 WeChat answers HTTP 200 with {"errcode", "errmsg"} on failure; so does this. State lives in the app's cache under
-"sim:wechat:", so several workers on Redis share it.
+"sim:wechat:", so several workers on Redis share it. Subscribe messages are checked against the templates of
+settings.notifications.wechat_templates with WeChat's rules for each keyword type, and kept for inspection.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json as jsonlib
+import re
 import secrets
 import time
+from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from app.core.cache import Cache, get_json, set_json
-from app.core.http import parse_body
+from app.core.http import parse_body, parse_query
 from app.core.openapi import doc
+from app.platforms.sim import inbox
 from app.platforms.sim.faults import TAG, platform_fault
 
 CODE_TTL_SECONDS = 300
@@ -32,15 +38,45 @@ ERRMSG = {
     -1: "system error",
     40001: "invalid credential, access_token is invalid or not latest",
     40002: "invalid grant_type",
+    40003: "invalid openid",
     40013: "invalid appid",
     40029: "invalid code",
+    40037: "invalid template_id",
     40125: "invalid appsecret",
     40163: "code been used",
     41001: "access_token missing",
     41008: "missing code",
     42001: "access_token expired",
+    47001: "data format error",
+    47003: "argument invalid!",
 }
 OPENID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+# WeChat's rule for the value of each subscribe-message keyword type (subscribeMessage.send, 模板参数值限制).
+_CJK = "\u4e00-\u9fff"
+_MONTH, _DAY = r"(?:0?[1-9]|1[0-2])", r"(?:0?[1-9]|[12][0-9]|3[01])"
+_DATE = rf"[0-9]{{4}}(?:年{_MONTH}月{_DAY}日|-{_MONTH}-{_DAY}|/{_MONTH}/{_DAY})"
+_CLOCK = r"(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?"
+_MOMENT = rf"(?:{_DATE}(?:\s*{_CLOCK})?|{_CLOCK})"
+# A date and/or time of day; WeChat also takes a span of two joined by "~".
+_TIME_OR_SPAN = re.compile(rf"{_MOMENT}(?:\s*~\s*{_MOMENT})?")
+VALUE_RULES: dict[str, Callable[[str], object]] = {
+    "thing": lambda value: len(value) <= 20,
+    "number": lambda value: len(value) <= 32 and re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", value),
+    "letter": re.compile(r"[A-Za-z]{1,32}").fullmatch,
+    "symbol": re.compile(r"[!-/:-@\[-`{-~]{1,5}").fullmatch,
+    "character_string": re.compile(r"[!-~]{1,32}").fullmatch,  # printable ASCII, no spaces
+    "time": _TIME_OR_SPAN.fullmatch,
+    "date": _TIME_OR_SPAN.fullmatch,
+    "amount": re.compile(r"[¥￥]?[0-9]{1,10}(?:\.[0-9]{1,2})?元?").fullmatch,
+    "phone_number": re.compile(r"[0-9+-]{1,17}").fullmatch,
+    # First and last may be Chinese (粤A8Z888挂), the rest letters and digits.
+    "car_number": re.compile(rf"[{_CJK}A-Za-z0-9][A-Za-z0-9]{{0,6}}[{_CJK}A-Za-z0-9]?").fullmatch,
+    # Up to 10 characters when any is Chinese, else up to 20 letters or symbols; never digits.
+    "name": lambda value: (not re.search(r"[0-9]", value)
+                           and len(value) <= (10 if re.search(f"[{_CJK}]", value) else 20)),
+    "phrase": re.compile(rf"[{_CJK}]{{1,5}}").fullmatch,
+}
 
 
 class CodeIn(BaseModel):
@@ -78,6 +114,44 @@ class TokenOut(BaseModel):
     expires_in: int | None = None
     errcode: int | None = None
     errmsg: str | None = None
+
+
+class AccessTokenQuery(BaseModel):
+    access_token: str | None = None
+
+
+class SubscribeMessageIn(BaseModel):
+    """What subscribeMessage.send takes (documentation only: the handler answers bad input the way WeChat does)."""
+
+    touser: str
+    template_id: str
+    page: str | None = None
+    data: dict[str, dict[str, str]] = Field(description='{"thing1": {"value": "..."}, ...}')
+    miniprogram_state: str | None = None
+    lang: str | None = None
+    client_msg_id: str | None = Field(None, description="our dedupe key: the simulator delivers a repeat once")
+
+
+class SendOut(BaseModel):
+    errcode: int
+    errmsg: str
+    msgid: int | None = None
+
+
+class MessagesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    openid: str = Field(pattern=OPENID_PATTERN, description="The recipient")
+
+
+class DeliveredMessage(BaseModel):
+    template_id: str
+    data: dict[str, str] = Field(description="Each keyword's value")
+    page: str | None
+    received_at: str
+
+
+class MessagesOut(BaseModel):
+    items: list[DeliveredMessage]
 
 
 class TokenTtlIn(BaseModel):
@@ -178,6 +252,67 @@ async def issue_access_token(request: Request):
     return json({"access_token": token, "expires_in": ttl})
 
 
+def _data_error(template_fields: dict[str, str], data: object) -> str | None:
+    """What WeChat would say about the data of a message to this template (None: acceptable)."""
+    if not isinstance(data, dict) or not data:
+        return "argument invalid! data is empty"
+    for key, entry in data.items():
+        kind = template_fields.get(key)
+        if kind is None:
+            return f"argument invalid! data.{key} is not a keyword of the template"
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if not isinstance(value, str) or not value.strip() or not VALUE_RULES[kind](value):
+            return f"argument invalid! data.{key}.value invalid"
+    return None
+
+
+@doc("模拟发送订阅消息（cgi-bin/message/subscribe/send）：模板须为 [notifications] 中配置的，各字段按其类型校验",
+     tag=TAG, query=AccessTokenQuery, body=SubscribeMessageIn, response=SendOut, errors=())
+async def send_subscribe_message(request: Request):
+    app = request.app
+    fault = await platform_fault(app.ctx.cache, "wechat")
+    if fault is not None:
+        return _error(fault.errcode if fault.errcode is not None else -1, "system error")
+    token_errcode = await sim_check_access_token(app.ctx.cache, request.args.get("access_token"))
+    if token_errcode:
+        return _error(token_errcode)
+    try:
+        message = jsonlib.loads(request.body or b"")
+    except ValueError:
+        return _error(47001)
+    if not isinstance(message, dict) or not isinstance(message.get("page") or "", str):
+        return _error(47001)
+    openid = message.get("touser")
+    if not isinstance(openid, str) or not re.fullmatch(OPENID_PATTERN, openid):
+        return _error(40003)
+    configured = app.ctx.settings.notifications.wechat_templates.values()
+    template = next((template for template in configured if template.template_id == message.get("template_id")), None)
+    if template is None:
+        return _error(40037)
+    data_error = _data_error(template.fields, message.get("data"))
+    if data_error:
+        return _error(47003, data_error)
+    client_msg_id = message.get("client_msg_id")
+    await inbox.record(app, "wechat", openid, {
+        "template_id": template.template_id, "page": message.get("page"),
+        "data": {key: entry["value"] for key, entry in message["data"].items()}},
+        dedupe_key=client_msg_id if isinstance(client_msg_id, str) else None)
+    return json({"errcode": 0, "errmsg": "ok", "msgid": secrets.randbelow(2**53)})
+
+
+@doc("测试辅助：发给某 openid 的订阅消息（按收到的顺序）", tag=TAG, query=MessagesQuery, response=MessagesOut)
+async def list_messages(request: Request):
+    query = parse_query(request, MessagesQuery)
+    return json({"items": await inbox.messages(request.app, "wechat", query.openid)})
+
+
+@doc("测试辅助：清空发给某 openid 的订阅消息", tag=TAG, query=MessagesQuery, response=MessagesOut)
+async def clear_messages(request: Request):
+    query = parse_query(request, MessagesQuery)
+    await inbox.clear(request.app, "wechat", query.openid)
+    return json({"items": []})
+
+
 @doc("测试辅助：设置此后签发的 access_token 有效期（秒，7200 恢复默认）", tag=TAG, body=TokenTtlIn,
      response=TokenTtlIn)
 async def set_token_ttl(request: Request):
@@ -196,3 +331,7 @@ def add_routes(bp: Blueprint) -> None:
     bp.add_route(code_to_session, "/wechat/sns/jscode2session", methods=["GET"], name="sim_wechat_jscode2session")
     bp.add_route(issue_access_token, "/wechat/cgi-bin/token", methods=["GET"], name="sim_wechat_token")
     bp.add_route(set_token_ttl, "/wechat/token-ttl", methods=["POST"], name="sim_wechat_token_ttl")
+    bp.add_route(send_subscribe_message, "/wechat/cgi-bin/message/subscribe/send", methods=["POST"],
+                 name="sim_wechat_subscribe_send")
+    bp.add_route(list_messages, "/wechat/messages", methods=["GET"], name="sim_wechat_messages")
+    bp.add_route(clear_messages, "/wechat/messages", methods=["DELETE"], name="sim_wechat_clear_messages")
