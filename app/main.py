@@ -74,12 +74,14 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
     from app.catalog.routes import bp as catalog_bp
     from app.core.health import bp as health_bp
     from app.identity.routes import bp as identity_bp
+    from app.notifications.routes import bp as notifications_bp
 
     app.blueprint(health_bp)
     app.blueprint(catalog_bp)
     app.blueprint(identity_bp)
     app.blueprint(booking_bp)
     app.blueprint(cases_bp)
+    app.blueprint(notifications_bp)
     if settings.platforms.mode == "sim":
         from app.platforms.sim import bp as sim_bp
 

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import time
+import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Awaitable, Callable
 
 from app.core.config import Settings
@@ -25,18 +29,31 @@ class Job:
     run: Callable[[], Awaitable[object]]
 
 
-def all_jobs(settings: Settings) -> list[Job]:
-    """Every domain's jobs that must run on a timer."""
+def worker_id() -> str:
+    """Who claims deliveries: host, process and a random tag (a restarted process is a new worker)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def all_jobs(settings: Settings, platforms=None) -> list[Job]:
+    """Every domain's jobs that must run on a timer (the notifier only when there are platform clients)."""
     from app.booking import service as booking
     from app.cases import service as cases
     from app.core import workdays
+    from app.notifications import service as notifications
 
-    return [
+    jobs = [
         Job("calendar", workdays.OVERRIDES_MAX_AGE_SECONDS, workdays.load_overrides),
         Job("no_shows", settings.worker.no_show_interval_seconds, booking.mark_no_shows),
         Job("slots", settings.worker.slots_interval_seconds, booking.ensure_all_slots),
+        # Reminders ride on the no-show timer: both look at appointments around now, once a minute by default.
+        Job("reminders", settings.worker.no_show_interval_seconds, booking.remind_appointments),
         Job("case_lights", settings.worker.case_lights_interval_seconds, cases.announce_lights),
     ]
+    if platforms is not None:
+        me = worker_id()
+        jobs.append(Job("notify", settings.worker.notify_interval_seconds,
+                        partial(notifications.run_once, platforms=platforms, settings=settings, worker_id=me)))
+    return jobs
 
 
 async def run_jobs(jobs: list[Job], stop: asyncio.Event) -> None:
@@ -65,7 +82,7 @@ def install_embedded(app) -> None:
 
     @app.after_server_start
     async def _start_jobs(app, _loop=None):
-        app.add_task(run_jobs(all_jobs(app.ctx.settings), stop), name="periodic-jobs")
+        app.add_task(run_jobs(all_jobs(app.ctx.settings, app.ctx.platforms), stop), name="periodic-jobs")
 
     @app.before_server_stop
     async def _stop_jobs(app, _loop=None):
@@ -74,7 +91,9 @@ def install_embedded(app) -> None:
 
 def run_worker(settings: Settings) -> int:
     """`python -m app worker`: the jobs in their own process until SIGINT or SIGTERM."""
+    from app.core.cache import build_cache, set_cache
     from app.core.db import close_db, init_db
+    from app.platforms import build_platforms
 
     async def main():
         stop = asyncio.Event()
@@ -82,10 +101,15 @@ def run_worker(settings: Settings) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await init_db(settings)
+        cache = build_cache(settings.cache.url, settings.cache.key_prefix)
+        set_cache(cache)
+        platforms = build_platforms(settings, cache)
         try:
             log.info("worker started")
-            await run_jobs(all_jobs(settings), stop)
+            await run_jobs(all_jobs(settings, platforms), stop)
         finally:
+            await platforms.close()
+            await cache.close()
             await close_db()
 
     asyncio.run(main())

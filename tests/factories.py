@@ -158,8 +158,14 @@ async def open_slot(client, setup: dict) -> dict:
     response = await client.get(f"/api/v1/matters/{setup['matter']['id']}/slots",
                                 params={"hall_id": setup["hall"]["id"]})
     assert response.status_code == 200, response.text
-    assert response.json(), "no open slot"
-    return response.json()[0]
+    from app.core.timeutil import now
+    from app.core.workdays import local_date
+
+    # After midnight in the city, today's morning is open too: take a later day, as the docstring promises.
+    today = local_date(now()).isoformat()
+    later = [slot for slot in response.json() if slot["date"] > today]
+    assert later, "no open slot after today"
+    return later[0]
 
 
 # ---- cases ----

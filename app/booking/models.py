@@ -140,23 +140,6 @@ class Ticket(Model):
         indexes = (("hall_id", "day", "status"),)
 
 
-class QueueEvent(Model):
-    """Something a citizen should be told (a ticket called to a window); the notification sender reads these."""
-
-    id = fields.IntField(primary_key=True)
-    ticket_id = fields.IntField()
-    hall_id = fields.IntField()
-    citizen_id = fields.IntField(null=True)
-    kind = fields.CharField(max_length=16)
-    window = fields.IntField(null=True)
-    number = fields.CharField(max_length=8)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    delivered_at = fields.DatetimeField(null=True, db_index=True)
-
-    class Meta:
-        table = "queue_event"
-
-
 class WorkCalendarDay(Model):
     """An admin's word on one date, overriding chinesecalendar (and covering years it does not know)."""
 

@@ -22,12 +22,12 @@ from app.booking.errors import (AlreadyBooked, AppointmentNotFound, AppointmentS
                                 BookingLimitReached, BookingSuspended, CancelClosed, CheckInNotOpen, HallNotFound,
                                 NotBookableHere, QueueEmpty, ScheduleExists, ScheduleNotFound, SlotFull,
                                 SlotNotFound)
-from app.booking.models import (Appointment, AppointmentStatus, QueueCounter, QueueEvent, Schedule, Slot, Ticket,
+from app.booking.models import (Appointment, AppointmentStatus, QueueCounter, Schedule, Slot, Ticket,
                                 TicketKind, TicketStatus, WorkCalendarDay)
 from app.booking.schemas import ScheduleIn, ScheduleRules
 from app.catalog import service as catalog
 from app.catalog.errors import MatterNotFound
-from app.core import timeutil, workdays
+from app.core import outbox, timeutil, workdays
 from app.core.auth import Principal
 from app.core.cache import Cache
 from app.core.config import BookingSection
@@ -435,6 +435,11 @@ async def book(*, citizen_id: int, slot_id: int, matter_id: int, idempotency_key
                 cancel_closes_at=facts["cancel_closes_at"], code=_new_code(),
                 active_key=f"{citizen_id}:{matter_id}:{facts['day'].isoformat()}",
                 idempotency_key=idempotency_key or None, using_db=connection)
+            await outbox.emit("appointment.booked", aggregate_type="appointment", aggregate_id=appointment.id,
+                              citizen_id=citizen_id, connection=connection,
+                              payload={"appointment_id": appointment.id, "matter_id": matter_id,
+                                       "hall_id": facts["hall_id"], "start": to_iso(facts["start_at"]),
+                                       "code": appointment.code})
     except (IntegrityError, AlreadyBooked):
         # A twin won: the same Idempotency-Key (return its appointment) or the same matter and day.
         if holds_seat:
@@ -512,6 +517,11 @@ async def cancel(*, citizen_id: int, appointment_id: int, cache: Cache, now: dat
     async with in_transaction() as connection:
         await _transition(appointment.id, "cancel", connection, cancelled_at=now)
         await Slot.filter(id=appointment.slot_id, booked__gt=0).using_db(connection).update(booked=F("booked") - 1)
+        await outbox.emit("appointment.cancelled", aggregate_type="appointment", aggregate_id=appointment.id,
+                          citizen_id=citizen_id, connection=connection,
+                          payload={"appointment_id": appointment.id, "matter_id": appointment.matter_id,
+                                   "hall_id": appointment.hall_id, "start": to_iso(appointment.start_at),
+                                   "reason": "本人取消"})
     await cache.incr_if_exists(_seat_key(appointment.slot_id))
     _full_until.pop(appointment.slot_id, None)
     _drop_listings(appointment.matter_id)
@@ -682,8 +692,10 @@ async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -
                 status=target, window=window, called_at=now)
             if not called:
                 continue
-            await QueueEvent.create(ticket_id=candidate.id, hall_id=hall_id, citizen_id=candidate.citizen_id,
-                                    kind="called", window=window, number=candidate.number, using_db=connection)
+            await outbox.emit("queue.called", aggregate_type="ticket", aggregate_id=candidate.id,
+                              citizen_id=candidate.citizen_id, connection=connection,
+                              payload={"ticket_id": candidate.id, "hall_id": hall_id, "window": window,
+                                       "number": candidate.number})
         await candidate.refresh_from_db()
         return await ticket_view(candidate)
 
@@ -702,11 +714,27 @@ async def queue_status(*, hall_id: int, now: datetime | None = None) -> dict:
             "serving": [{"number": t.number, "window": t.window, "called_at": to_iso(t.called_at)} for t in serving]}
 
 
-async def undelivered_queue_events(limit: int = 100) -> list[dict]:
-    """Queue events the notification sender has not delivered yet, oldest first."""
-    events = await QueueEvent.filter(delivered_at__isnull=True).order_by("id").limit(limit)
-    return [{"id": e.id, "ticket_id": e.ticket_id, "hall_id": e.hall_id, "citizen_id": e.citizen_id,
-             "kind": e.kind, "window": e.window, "number": e.number, "at": to_iso(e.created_at)} for e in events]
+# Reminders: the day before and an hour before, each only when the booking was made earlier than that.
+REMINDERS = (("hour", timedelta(hours=1)), ("day", timedelta(hours=24)))
+
+
+async def remind_appointments(*, now: datetime | None = None) -> int:
+    """Emit appointment.reminder events that are due, once per appointment and reminder; returns how many."""
+    now = _utc(now)
+    emitted = 0
+    upcoming = await Appointment.filter(status=AppointmentStatus.BOOKED, start_at__gt=now,
+                                        start_at__lte=now + REMINDERS[-1][1])
+    for appointment in upcoming:
+        for name, ahead in REMINDERS:  # the nearest first: an hour before replaces a day-before not yet sent
+            if appointment.start_at - now > ahead or appointment.created_at > appointment.start_at - ahead:
+                continue
+            emitted += await outbox.emit_once(
+                "appointment.reminder", dedupe_key=f"appointment:{appointment.id}:reminder:{name}",
+                aggregate_type="appointment", aggregate_id=appointment.id, citizen_id=appointment.citizen_id,
+                payload={"appointment_id": appointment.id, "matter_id": appointment.matter_id,
+                         "hall_id": appointment.hall_id, "start": to_iso(appointment.start_at), "ahead": name})
+            break
+    return emitted
 
 
 # ---- the admin working-day calendar ----

@@ -130,6 +130,11 @@ class AlipayTemplate(_Section):
 class NotificationsSection(_Section):
     wechat_templates: dict[str, WeChatTemplate]
     alipay_templates: dict[str, AlipayTemplate]
+    batch_size: int = Field(ge=1, le=1000)
+    lease_seconds: int = Field(ge=5)
+    max_attempts: int = Field(ge=1, le=50)
+    backoff_base_seconds: float = Field(gt=0)
+    backoff_max_seconds: float = Field(gt=0)
 
 
 class CatalogSection(_Section):
@@ -149,6 +154,7 @@ class WorkerSection(_Section):
     no_show_interval_seconds: int = Field(ge=5)
     slots_interval_seconds: int = Field(ge=60)
     case_lights_interval_seconds: int = Field(ge=5)
+    notify_interval_seconds: float = Field(gt=0)
 
 
 class StorageSection(_Section):

@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "app.audit.models",
     "app.booking.models",
     "app.cases.models",
+    "app.notifications.models",
 ]
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 

@@ -17,6 +17,8 @@ class OutboxEvent(Model):
     citizen_id = fields.IntField(null=True)
     department_id = fields.IntField(null=True)
     payload = fields.JSONField(default=dict)
+    # Set for events that must exist once whoever notices them first (a reminder, a deadline light).
+    dedupe_key = fields.CharField(max_length=96, unique=True, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     dispatched_at = fields.DatetimeField(null=True)
 

@@ -24,6 +24,23 @@ async def emit(kind: str, *, aggregate_type: str, aggregate_id: int, connection,
                              using_db=connection)
 
 
+async def emit_once(kind: str, *, dedupe_key: str, aggregate_type: str, aggregate_id: int,
+                    payload: dict[str, Any] | None = None, citizen_id: int | None = None,
+                    department_id: int | None = None) -> bool:
+    """Record an event unless one with this key exists (several workers may notice it); True when this call did."""
+    from tortoise.exceptions import IntegrityError
+    from tortoise.transactions import in_transaction
+
+    try:
+        async with in_transaction() as connection:
+            await OutboxEvent.create(kind=kind, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
+                                     citizen_id=citizen_id, department_id=department_id, payload=payload or {},
+                                     dedupe_key=dedupe_key, using_db=connection)
+    except IntegrityError:
+        return False
+    return True
+
+
 async def events_for(aggregate_type: str, aggregate_id: int) -> list[dict]:
     """Every event recorded about one object, oldest first."""
     rows = await OutboxEvent.filter(aggregate_type=aggregate_type, aggregate_id=aggregate_id).order_by("id")

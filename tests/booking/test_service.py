@@ -9,7 +9,7 @@ from app.booking import service as booking
 from app.booking.errors import (AlreadyBooked, AppointmentNotFound, AppointmentStateConflict, BookingClosed,
                                 BookingLimitReached, BookingSuspended, CancelClosed, CheckInNotOpen, QueueEmpty,
                                 SlotFull, SlotNotFound)
-from app.booking.models import QueueEvent
+from app.core.models import OutboxEvent
 from app.core.timeutil import CITY_TZ
 from tests import factories
 
@@ -318,8 +318,9 @@ async def test_check_in_and_calling_order_appointments_first_then_by_number(clie
     # Calling the next at a window finishes the one served there: that appointment is done.
     done = await booking.get_appointment(citizen_id=first["citizen"]["id"], appointment_id=first["id"], now=MONDAY)
     assert (done["status"], done["ticket_number"]) == ("done", "A001")
-    events = await QueueEvent.filter(hall_id=hall_id).order_by("id")
-    assert [(e.number, e.window, e.citizen_id) for e in events] == [
+    events = [e for e in await OutboxEvent.filter(kind="queue.called").order_by("id")
+              if e.payload["hall_id"] == hall_id]
+    assert [(e.payload["number"], e.payload["window"], e.citizen_id) for e in events] == [
         ("A001", 1, first["citizen"]["id"]), ("A002", 1, second["citizen"]["id"]), ("B001", 2, None)]
     with pytest.raises(QueueEmpty):
         await booking.call_next(hall_id=hall_id, window=1, now=MONDAY)

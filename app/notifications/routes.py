@@ -1,0 +1,76 @@
+"""Notification HTTP: the citizen's inbox and subscription credits; the operators' view of failed pushes."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import json
+
+from app.core.auth import citizen_required, staff_required
+from app.core.http import page_of, parse_body, parse_query
+from app.core.openapi import doc
+from app.notifications import service
+from app.notifications.schemas import (CreditOut, DeliveryOut, DeliveryPageOut, DeliveryQuery, MessageOut,
+                                       MessagePageOut, MessageQuery, SubscriptionsIn, TemplateOut)
+
+bp = Blueprint("notifications", url_prefix="/api/v1")
+
+OPERATOR_ROLES = ("admin", "supervisor")
+
+
+@bp.get("/me/messages")
+@doc("我的消息（站内信）", tag="notifications", response=MessagePageOut, errors=(401, 422), secured=True,
+     query=MessageQuery)
+@citizen_required
+async def messages(request: Request):
+    query = parse_query(request, MessageQuery)
+    items, total, unread = await service.inbox(request.ctx.principal.id, unread_only=query.unread,
+                                               offset=query.offset, limit=query.page_size)
+    return json({**page_of(items, total, query.page, query.page_size), "unread": unread})
+
+
+@bp.post("/me/messages/<message_id:int>/read")
+@doc("标记消息已读", tag="notifications", response=MessageOut, errors=(401, 404), secured=True)
+@citizen_required
+async def read(request: Request, message_id: int):
+    return json(await service.mark_read(request.ctx.principal.id, message_id))
+
+
+@bp.get("/subscriptions/templates")
+@doc("小程序应请求订阅的消息模板（按用途）", tag="notifications", response=dict[str, TemplateOut])
+async def templates(request: Request):
+    return json(service.template_catalogue(request.app.ctx.settings))
+
+
+@bp.post("/me/subscriptions")
+@doc("记录用户在 wx.requestSubscribeMessage 中同意的模板（每个一次发送额度）", tag="notifications",
+     body=SubscriptionsIn, response=list[CreditOut], errors=(401, 422), secured=True)
+@citizen_required
+async def subscribe(request: Request):
+    data = parse_body(request, SubscriptionsIn)
+    return json(await service.grant_subscriptions(request.ctx.principal.id, data.template_ids,
+                                                  settings=request.app.ctx.settings))
+
+
+@bp.get("/me/subscriptions")
+@doc("我剩余的订阅消息额度", tag="notifications", response=list[CreditOut], errors=(401,), secured=True)
+@citizen_required
+async def my_credits(request: Request):
+    return json(await service.credits(request.ctx.principal.id))
+
+
+@bp.get("/staff/deliveries")
+@doc("推送记录（运维：失败终止的可重试）", tag="notifications-staff", response=DeliveryPageOut,
+     errors=(401, 403, 422), secured=True, query=DeliveryQuery)
+@staff_required(*OPERATOR_ROLES)
+async def deliveries(request: Request):
+    query = parse_query(request, DeliveryQuery)
+    items, total = await service.list_deliveries(status=query.status, offset=query.offset, limit=query.page_size)
+    return json(page_of(items, total, query.page, query.page_size))
+
+
+@bp.post("/staff/deliveries/<delivery_id:int>/retry")
+@doc("重试一条失败终止的推送", tag="notifications-staff", response=DeliveryOut, errors=(401, 403, 404, 409),
+     secured=True)
+@staff_required(*OPERATOR_ROLES)
+async def retry(request: Request, delivery_id: int):
+    return json(await service.retry_delivery(delivery_id, actor=request.ctx.principal))

@@ -1,0 +1,115 @@
+"""Who hears of which event, and in what words: one table, read by the dispatcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+STATUS_PHRASES = {"submitted": "已提交", "supplement_required": "需补正", "accepted": "已受理", "rejected": "不予受理",
+                  "in_review": "审查中", "suspended": "已中止", "approved": "准予许可", "denied": "不予许可",
+                  "delivered": "已送达", "withdrawn": "已撤回"}
+
+
+@dataclass(frozen=True)
+class Route:
+    """What one kind of event becomes."""
+
+    title: str
+    body: Callable[[dict], str] | None = None  # the citizen's inbox text; None: no citizen message
+    purpose: str = ""  # the push template purpose (config notifications.wechat_templates)
+    staff_roles: tuple[str, ...] = ()  # staff of the event's department who get a WeChat Work alert
+    all_department_roles: tuple[str, ...] = ()  # staff of every department who get it too
+    staff_text: Callable[[dict], str] | None = None
+    # The push template's values in its field order, from the payload and the time of dispatch.
+    values: Callable[[dict, str], list[object]] | None = None
+
+
+def _matter(p: dict) -> str:
+    return p.get("matter_name") or f"办件{p.get('case_id', '')}"
+
+
+def _note(p: dict) -> str:
+    return f"：{p['note']}" if p.get("note") else ""
+
+
+def _items(p: dict) -> str:
+    return "；".join(f"{i.get('material_name') or '补充说明'}（{i['reason']}）" for i in p.get("items", []))
+
+
+def _tracking(p: dict) -> str:
+    if p.get("method") == "express":
+        return f"已寄出，运单号 {p.get('tracking_no', '')}"
+    return "请到窗口领取"
+
+
+ROUTES: dict[str, Route] = {
+    "case.submitted": Route(
+        "申请已提交", lambda p: f"您的「{_matter(p)}」申请已提交，等待窗口预审。", "case_progress",
+        staff_roles=("clerk",), staff_text=lambda p: f"新办件待预审：{_matter(p)}（办件号 {p['case_id']}）"),
+    "case.supplement_required": Route(
+        "需要补正材料", lambda p: f"您的「{_matter(p)}」申请需要补正：{_items(p)}。请一次补齐后重新提交。",
+        "supplement_required",
+        values=lambda p, at: [_matter(p), p.get("receipt_no") or f"CASE{p.get('case_id', '')}", _items(p), at,
+                              "请一次补齐后重新提交"]),
+    "case.accepted": Route(
+        "申请已受理", lambda p: f"您的「{_matter(p)}」已受理，受理编号 {p.get('receipt_no')}，"
+                           f"承诺办结时间 {str(p.get('deadline', ''))[:10]}。", "case_progress"),
+    "case.rejected": Route("申请不予受理", lambda p: f"您的「{_matter(p)}」申请不予受理{_note(p)}", "case_progress"),
+    "case.in_review": Route("审查中", lambda p: f"您的「{_matter(p)}」正在审查。", "case_progress"),
+    "case.suspended": Route("办理中止", lambda p: f"您的「{_matter(p)}」暂时中止办理，期间不计入办理时限{_note(p)}",
+                            "case_progress"),
+    "case.approved": Route("准予许可", lambda p: f"您的「{_matter(p)}」已办结：准予许可。", "case_progress"),
+    "case.denied": Route("不予许可", lambda p: f"您的「{_matter(p)}」已办结：不予许可{_note(p)}", "case_progress"),
+    "case.delivered": Route("办理结果已送达", lambda p: f"您的「{_matter(p)}」办理结果{_tracking(p)}。", "case_progress"),
+    "case.withdrawn": Route("申请已撤回", lambda p: f"您的「{_matter(p)}」申请已撤回。", "case_progress"),
+    "case.deadline_warning": Route(
+        "办件临近时限", staff_roles=("approver", "dept_admin"),
+        staff_text=lambda p: f"黄灯预警：办件 {p.get('receipt_no')} 已用去八成时限，截止 {str(p.get('deadline', ''))[:10]}"),
+    "case.overdue": Route(
+        "办件已超期", staff_roles=("approver", "dept_admin"), all_department_roles=("supervisor",),
+        staff_text=lambda p: f"红灯超期：办件 {p.get('receipt_no')} 已超过承诺时限（{str(p.get('deadline', ''))[:10]}）"),
+}
+
+
+def _when(p: dict, key: str = "start") -> str:
+    return str(p.get(key) or "")[:16].replace("T", " ")
+
+
+def _place(p: dict) -> str:
+    return p.get("hall_name") or "办事大厅"
+
+
+APPOINTMENT_ROUTES: dict[str, Route] = {
+    "appointment.booked": Route(
+        "预约成功", lambda p: f"您已预约「{_matter(p)}」，{_when(p)} 在{_place(p)}办理，签到码 {p.get('code')}。",
+        "appointment_booked",
+        values=lambda p, at: [_matter(p), _place(p), _when(p), p.get("code"), "请按时到场并携带身份证件"]),
+    "appointment.reminder": Route(
+        "预约提醒", lambda p: f"提醒：您预约的「{_matter(p)}」将于 {_when(p)} 在{_place(p)}办理，请按时到场。",
+        "appointment_reminder",
+        values=lambda p, at: [_matter(p), _when(p), _place(p), "请按时到场，到场后扫码签到"]),
+    "appointment.cancelled": Route(
+        "预约已取消", lambda p: f"您预约的「{_matter(p)}」（{_when(p)}）已取消，名额已释放。", "appointment_cancelled",
+        values=lambda p, at: [_matter(p), _when(p), p.get("reason") or "本人取消"]),
+    "queue.called": Route(
+        "请到窗口办理", lambda p: f"请 {p.get('number')} 号到{p.get('window')}号窗口办理（{_place(p)}）。", "queue_called",
+        values=lambda p, at: [p.get("number"), f"{p.get('window')}号窗口", _place(p), at, "请尽快前往，过号需重新取号"]),
+}
+ROUTES.update(APPOINTMENT_ROUTES)
+
+
+def route_for(kind: str) -> Route | None:
+    """The route of an event kind; None for events nobody is told about (case.created)."""
+    return ROUTES.get(kind)
+
+
+def template_values(kind: str, payload: dict, at_text: str) -> list[object]:
+    """The values of the event's push, in the template's field order."""
+    route = ROUTES[kind]
+    if route.values is not None:
+        return route.values(payload, at_text)
+    status = STATUS_PHRASES.get(payload.get("to", ""), "更新")
+    note = payload.get("note") or (_items(payload) if payload.get("items") else ROUTES[kind].title)
+    return [_matter(payload), payload.get("receipt_no") or f"CASE{payload.get('case_id', '')}", status, at_text,
+            note]
+

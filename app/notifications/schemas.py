@@ -1,0 +1,71 @@
+"""Notification request and response bodies."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.http import PageQuery
+
+
+class SubscriptionsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # wx.requestSubscribeMessage asks for at most 3 templates at a time; what the user accepted comes here.
+    template_ids: list[str] = Field(min_length=1, max_length=3)
+
+
+class CreditOut(BaseModel):
+    template_id: str
+    remaining: int
+
+
+class TemplateOut(BaseModel):
+    template_id: str
+    fields: list[str]
+
+
+class MessageOut(BaseModel):
+    id: int
+    kind: str
+    title: str
+    body: str
+    subject: dict[str, Any]
+    created_at: str
+    read: bool
+
+
+class MessagePageOut(BaseModel):
+    items: list[MessageOut]
+    total: int
+    unread: int
+    page: int
+    page_size: int
+
+
+class MessageQuery(PageQuery):
+    unread: bool = False
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    event_id: int
+    channel: str
+    purpose: str
+    status: str
+    attempts: int
+    last_error: str
+    created_at: str
+    next_attempt_at: str | None
+    sent_at: str | None
+
+
+class DeliveryPageOut(BaseModel):
+    items: list[DeliveryOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class DeliveryQuery(PageQuery):
+    status: Literal["pending", "sending", "sent", "rejected", "dead"] | None = None

@@ -1,0 +1,259 @@
+"""Every status change reaches the citizen and the right staff exactly once, even when the platforms fail."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from app.core.models import OutboxEvent
+from app.notifications import service as notifications
+from app.notifications.models import Delivery, DeliveryStatus
+from tests import factories as f
+from tests.core.test_errors import assert_error_shape
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _quick(settings, **changes):
+    """The run's settings with retries fast enough for a test."""
+    tuning = {"backoff_base_seconds": 0.01, "backoff_max_seconds": 0.05, "max_attempts": 50, **changes}
+    return settings.model_copy(update={"notifications": settings.notifications.model_copy(update=tuning)})
+
+
+async def drain(app, settings, *, worker_id: str = "test-worker", rounds: int = 400) -> None:
+    """Run the notifier until nothing is left to send."""
+    for _ in range(rounds):
+        await notifications.run_once(platforms=app.ctx.platforms, settings=settings, worker_id=worker_id)
+        open_rows = await Delivery.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]).count()
+        if not open_rows and not await OutboxEvent.filter(dispatched_at__isnull=True).exists():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("deliveries still open")
+
+
+async def _subscribed_citizen(client, settings, purposes=("case_progress", "supplement_required"), times: int = 20):
+    citizen = await f.real_name_citizen(client)
+    catalogue = (await client.get("/api/v1/subscriptions/templates")).json()
+    template_ids = [catalogue[p]["template_id"] for p in purposes]
+    for _ in range(times):
+        response = await client.post("/api/v1/me/subscriptions", headers=citizen["headers"],
+                                     json={"template_ids": template_ids})
+        assert response.status_code == 200, response.text
+    openid = await _openid(citizen["id"])
+    return {**citizen, "openid": openid, "template_ids": template_ids}
+
+
+async def _openid(citizen_id: int) -> str:
+    from app.identity import service as identity
+
+    return (await identity.push_targets(citizen_id))["wechat_openid"]
+
+
+async def _sim_messages(client, openid: str) -> list[dict]:
+    response = await client.get("/sim/wechat/messages", params={"openid": openid})
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+async def _walk_a_case(client, setup: dict) -> dict:
+    clerk, approver = setup["clerk"], setup["approver"]
+    case = await f.submitted_case(client, setup)
+    case = (await client.get(f"/api/v1/staff/cases/{case['id']}", headers=clerk["headers"])).json()
+    case = await f.moved(client, case, clerk, "accept")
+    case = await f.moved(client, case, approver, "start_review")
+    case = await f.moved(client, case, approver, "approve")
+    return await f.moved(client, case, clerk, "deliver", method="express", tracking_no="SF100200300")
+
+
+async def test_a_case_walked_through_yields_the_expected_messages_in_order(app, client, cache, settings):
+    setup = await f.case_setup(client, cache)
+    citizen = await _subscribed_citizen(client, settings)
+    setup["citizen"] = citizen
+    case = await _walk_a_case(client, setup)
+    await drain(app, _quick(settings))
+
+    inbox = (await client.get("/api/v1/me/messages", headers=citizen["headers"])).json()
+    titles = [m["title"] for m in reversed(inbox["items"])]
+    assert titles == ["申请已提交", "申请已受理", "审查中", "准予许可", "办理结果已送达"]
+    assert inbox["unread"] == 5 and all(m["subject"] == {"type": "case", "id": case["id"]} for m in inbox["items"])
+    assert "SF100200300" in inbox["items"][0]["body"]
+    pushed = await _sim_messages(client, citizen["openid"])
+    assert len(pushed) == 5
+    statuses = [next(v for k, v in _values(m).items() if k.startswith("phrase")) for m in pushed]
+    assert statuses == ["已提交", "已受理", "审查中", "准予许可", "已送达"]
+    receipt = next(v for k, v in _values(pushed[1]).items() if k.startswith("character_string"))
+    assert receipt == case["receipt_no"]
+    # The department's clerk heard of the new case on WeChat Work, the approver did not.
+    clerk_alerts = (await client.get("/sim/wecom/messages", params={"userid": setup["clerk"]["username"]})).json()
+    assert any(str(case["id"]) in _content(m) for m in clerk_alerts["items"])
+    approver_alerts = (await client.get("/sim/wecom/messages",
+                                        params={"userid": setup["approver"]["username"]})).json()
+    assert not any(str(case["id"]) in _content(m) for m in approver_alerts["items"])
+
+    read = await client.post(f"/api/v1/me/messages/{inbox['items'][0]['id']}/read", headers=citizen["headers"])
+    assert read.status_code == 200 and read.json()["read"] is True
+    other = await f.real_name_citizen(client)
+    assert_error_shape(await client.post(f"/api/v1/me/messages/{inbox['items'][1]['id']}/read",
+                                         headers=other["headers"]), 404, "MESSAGE_NOT_FOUND")
+
+
+def _values(message: dict) -> dict:
+    data = message["data"]
+    return {key: value["value"] if isinstance(value, dict) else value for key, value in data.items()}
+
+
+def _content(message: dict) -> str:
+    return message.get("content") or message.get("text", {}).get("content", "")
+
+
+async def test_no_credit_means_inbox_only_and_credits_are_spent_one_per_push(app, client, cache, settings):
+    setup = await f.case_setup(client, cache)
+    citizen = await _subscribed_citizen(client, settings, purposes=("case_progress",), times=2)
+    setup["citizen"] = citizen
+    await _walk_a_case(client, setup)  # five citizen messages, two credits
+    await drain(app, _quick(settings))
+    inbox = (await client.get("/api/v1/me/messages", headers=citizen["headers"])).json()
+    assert inbox["total"] == 5
+    assert len(await _sim_messages(client, citizen["openid"])) == 2
+    credits = (await client.get("/api/v1/me/subscriptions", headers=citizen["headers"])).json()
+    assert credits == [{"template_id": citizen["template_ids"][0], "remaining": 0}]
+
+
+async def test_subscriptions_take_at_most_three_known_templates(client):
+    citizen = await f.real_name_citizen(client)
+    too_many = await client.post("/api/v1/me/subscriptions", headers=citizen["headers"],
+                                 json={"template_ids": ["a", "b", "c", "d"]})
+    assert_error_shape(too_many, 422, "VALIDATION_FAILED")
+    unknown = await client.post("/api/v1/me/subscriptions", headers=citizen["headers"],
+                                json={"template_ids": ["not-ours"]})
+    assert_error_shape(unknown, 422, "VALIDATION_FAILED")
+    assert (await client.post("/api/v1/me/subscriptions", json={"template_ids": ["x"]})).status_code == 401
+
+
+async def test_with_half_the_platform_calls_failing_every_message_arrives_once(app, client, cache, settings):
+    setup = await f.case_setup(client, cache)
+    citizen = await _subscribed_citizen(client, settings)
+    setup["citizen"] = citizen
+    await client.post("/sim/faults", json={"platform": "wechat", "error_rate": 0.5})
+    await client.post("/sim/faults", json={"platform": "wecom", "error_rate": 0.5})
+    try:
+        for _ in range(3):
+            await _walk_a_case(client, setup)
+        await drain(app, _quick(settings))
+    finally:
+        await client.delete("/sim/faults")
+    pushed = await _sim_messages(client, citizen["openid"])
+    assert len(pushed) == 15
+    keys = [(m["template_id"], tuple(sorted(_values(m).items()))) for m in pushed]
+    assert len(set(keys)) == 15  # fifteen different messages, none of them twice
+    retried = await Delivery.filter(recipient=citizen["openid"], attempts__gt=1).count()
+    assert retried > 0  # the faults did bite, and retries carried the messages through
+    assert await Delivery.filter(recipient=citizen["openid"], status=DeliveryStatus.SENT).count() == 15
+
+
+async def test_permanent_refusal_stops_and_a_message_that_keeps_failing_goes_dead_until_retried(app, client, cache,
+                                                                                                 settings):
+    setup = await f.case_setup(client, cache)
+    citizen = await _subscribed_citizen(client, settings)
+    setup["citizen"] = citizen
+    await f.submitted_case(client, setup)
+    await client.post("/sim/faults", json={"platform": "wechat", "error_rate": 1.0, "errcode": 43101})
+    try:
+        await drain(app, _quick(settings))
+    finally:
+        await client.delete("/sim/faults")
+    refused = await Delivery.get(recipient=citizen["openid"])
+    assert refused.status == DeliveryStatus.REJECTED and refused.attempts == 1 and "43101" in refused.last_error
+
+    await f.submitted_case(client, setup)
+    await client.post("/sim/faults", json={"platform": "wechat", "error_rate": 1.0})
+    try:
+        await drain(app, _quick(settings, max_attempts=3))
+    finally:
+        await client.delete("/sim/faults")
+    dead = await Delivery.filter(recipient=citizen["openid"], status=DeliveryStatus.DEAD).first()
+    assert dead is not None and dead.attempts == 3
+    admin = await f.staff(client, "admin")
+    listed = (await client.get("/api/v1/staff/deliveries", params={"status": "dead"},
+                               headers=admin["headers"])).json()
+    assert dead.id in [d["id"] for d in listed["items"]]
+    assert (await client.get("/api/v1/staff/deliveries", headers=citizen["headers"])).status_code == 403
+    retried = await client.post(f"/api/v1/staff/deliveries/{dead.id}/retry", headers=admin["headers"])
+    assert retried.status_code == 200 and retried.json()["status"] == "pending"
+    assert_error_shape(await client.post(f"/api/v1/staff/deliveries/{dead.id}/retry", headers=admin["headers"]),
+                       409, "CONFLICT")
+    await drain(app, _quick(settings))
+    assert (await Delivery.get(id=dead.id)).status == DeliveryStatus.SENT
+    assert len(await _sim_messages(client, citizen["openid"])) == 1
+
+
+async def test_two_workers_draining_one_outbox_send_each_message_once(app, client, cache, settings):
+    setup = await f.case_setup(client, cache)
+    citizen = await _subscribed_citizen(client, settings)
+    setup["citizen"] = citizen
+    for _ in range(4):
+        await _walk_a_case(client, setup)
+    quick = _quick(settings, batch_size=3)
+    await asyncio.gather(drain(app, quick, worker_id="worker-a"), drain(app, quick, worker_id="worker-b"))
+    pushed = await _sim_messages(client, citizen["openid"])
+    assert len(pushed) == 20
+    inbox = (await client.get("/api/v1/me/messages", headers=citizen["headers"],
+                              params={"page_size": 100})).json()
+    assert inbox["total"] == 20
+    by_worker = set(await Delivery.filter(recipient=citizen["openid"]).values_list("claimed_by", flat=True))
+    assert by_worker <= {"worker-a", "worker-b"}
+
+
+async def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(app, client, cache, settings):
+    setup = await f.case_setup(client, cache)
+    citizen = await _subscribed_citizen(client, settings)
+    setup["citizen"] = citizen
+    for _ in range(3):
+        await _walk_a_case(client, setup)
+    # Every WeChat call takes a while, so the kill lands in the middle of the batch.
+    await client.post("/sim/faults", json={"platform": "wechat", "error_rate": 0.0, "delay_ms": 150})
+    env = dict(os.environ)
+    env.update({"APP_DATABASE__URL": settings.database.url, "APP_CACHE__URL": settings.cache.url,
+                "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix, "APP_APP__ENV": "test",
+                "APP_APP__PUBLIC_BASE_URL": settings.app.public_base_url,
+                "APP_NOTIFICATIONS__LEASE_SECONDS": "5", "APP_WORKER__NOTIFY_INTERVAL_SECONDS": "0.1",
+                "APP_WORKER__SLOTS_INTERVAL_SECONDS": "3600", "APP_WORKER__CASE_LIGHTS_INTERVAL_SECONDS": "3600"})
+    worker = subprocess.Popen([sys.executable, "-m", "app", "worker"], cwd=ROOT, env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(await _sim_messages(client, citizen["openid"])) < 3:
+            await asyncio.sleep(0.05)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    await client.delete("/sim/faults")
+    sent_before = len(await _sim_messages(client, citizen["openid"]))
+    assert 3 <= sent_before < 15, "the kill should land mid-batch"
+    # What the dead worker held comes back after its lease; this worker finishes the batch.
+    await asyncio.sleep(5.5)
+    await drain(app, _quick(settings))
+    pushed = await _sim_messages(client, citizen["openid"])
+    assert len(pushed) == 15
+    assert await Delivery.filter(recipient=citizen["openid"], status=DeliveryStatus.SENT).count() == 15
+
+
+async def test_alipay_users_get_alipay_template_messages(app, client, cache, settings):
+    from app.identity import service as identity
+
+    setup = await f.case_setup(client, cache)
+    citizen = await f.alipay_login(client)
+    bound = await client.put("/api/v1/me/identity", headers=citizen["headers"],
+                             json={"name": "钱八", "id_number": f.id_number(), "phone": f.phone()})
+    assert bound.status_code == 200, bound.text
+    setup["citizen"] = citizen
+    await f.submitted_case(client, setup)
+    await drain(app, _quick(settings))
+    user_id = (await identity.push_targets(citizen["id"]))["alipay_user_id"]
+    pushed = (await client.get("/sim/alipay/messages", params={"user_id": user_id})).json()["items"]
+    assert [m["template_id"] for m in pushed] == [settings.notifications.alipay_templates["case_progress"].template_id]
+    keywords = settings.notifications.alipay_templates["case_progress"].keywords
+    assert sorted(pushed[0]["data"]) == [f"keyword{i}" for i in range(1, keywords + 1)]
