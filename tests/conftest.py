@@ -18,7 +18,6 @@ import asyncpg
 import httpx
 import pytest
 import redis.asyncio as redis_async
-from sanic import Sanic
 
 from app.core.config import load_settings
 from app.core.db import close_db, migrate

@@ -127,9 +127,19 @@ class AlipayTemplate(_Section):
     keywords: int = Field(ge=1)
 
 
+StaffRole = Literal["clerk", "approver", "dept_admin", "supervisor", "admin"]
+
+
+class StaffAlert(_Section):
+    # Roles in the event's own department, and roles that hear of it wherever they sit.
+    roles: list[StaffRole] = Field(default_factory=list)
+    all_departments: list[StaffRole] = Field(default_factory=list)
+
+
 class NotificationsSection(_Section):
     wechat_templates: dict[str, WeChatTemplate]
     alipay_templates: dict[str, AlipayTemplate]
+    staff_alerts: dict[str, StaffAlert]
     batch_size: int = Field(ge=1, le=1000)
     lease_seconds: int = Field(ge=5)
     max_attempts: int = Field(ge=1, le=50)

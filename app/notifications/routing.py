@@ -17,8 +17,7 @@ class Route:
     title: str
     body: Callable[[dict], str] | None = None  # the citizen's inbox text; None: no citizen message
     purpose: str = ""  # the push template purpose (config notifications.wechat_templates)
-    staff_roles: tuple[str, ...] = ()  # staff of the event's department who get a WeChat Work alert
-    all_department_roles: tuple[str, ...] = ()  # staff of every department who get it too
+    # The WeChat Work alert's text; who receives it is configuration (notifications.staff_alerts).
     staff_text: Callable[[dict], str] | None = None
     # The push template's values in its field order, from the payload and the time of dispatch.
     values: Callable[[dict, str], list[object]] | None = None
@@ -45,7 +44,7 @@ def _tracking(p: dict) -> str:
 ROUTES: dict[str, Route] = {
     "case.submitted": Route(
         "申请已提交", lambda p: f"您的「{_matter(p)}」申请已提交，等待窗口预审。", "case_progress",
-        staff_roles=("clerk",), staff_text=lambda p: f"新办件待预审：{_matter(p)}（办件号 {p['case_id']}）"),
+        staff_text=lambda p: f"新办件待预审：{_matter(p)}（办件号 {p['case_id']}）"),
     "case.supplement_required": Route(
         "需要补正材料", lambda p: f"您的「{_matter(p)}」申请需要补正：{_items(p)}。请一次补齐后重新提交。",
         "supplement_required",
@@ -63,10 +62,10 @@ ROUTES: dict[str, Route] = {
     "case.delivered": Route("办理结果已送达", lambda p: f"您的「{_matter(p)}」办理结果{_tracking(p)}。", "case_progress"),
     "case.withdrawn": Route("申请已撤回", lambda p: f"您的「{_matter(p)}」申请已撤回。", "case_progress"),
     "case.deadline_warning": Route(
-        "办件临近时限", staff_roles=("approver", "dept_admin"),
+        "办件临近时限",
         staff_text=lambda p: f"黄灯预警：办件 {p.get('receipt_no')} 已用去八成时限，截止 {str(p.get('deadline', ''))[:10]}"),
     "case.overdue": Route(
-        "办件已超期", staff_roles=("approver", "dept_admin"), all_department_roles=("supervisor",),
+        "办件已超期",
         staff_text=lambda p: f"红灯超期：办件 {p.get('receipt_no')} 已超过承诺时限（{str(p.get('deadline', ''))[:10]}）"),
 }
 

@@ -155,9 +155,10 @@ async def _dispatch_one(event: OutboxEvent, *, settings, at: datetime, connectio
                                   title=route.title, body=body[:500], subject=subject,
                                   using_db=connection)
         await _plan_citizen_push(event, route.purpose, payload, settings=settings, at=at, connection=connection)
-    if route.staff_text is not None and (route.staff_roles or route.all_department_roles):
-        recipients = await identity.alert_recipients(department_id=event.department_id, roles=route.staff_roles,
-                                                     all_department_roles=route.all_department_roles)
+    alert = settings.notifications.staff_alerts.get(event.kind)
+    if route.staff_text is not None and alert is not None and (alert.roles or alert.all_departments):
+        recipients = await identity.alert_recipients(department_id=event.department_id, roles=tuple(alert.roles),
+                                                     all_department_roles=tuple(alert.all_departments))
         text = f"【{route.title}】{route.staff_text(payload)}"
         for userid in recipients:
             await _plan(event, channel="wecom", recipient=userid, purpose=event.kind, template_id="",

@@ -46,13 +46,17 @@ class TokenRejected(Exception):
         self.errcode = errcode
 
 
+def platform_base_url(configured: str, settings: Settings, *, sim_path: str, live_base_url: str) -> str:
+    """The configured base URL, or this app's /sim/<platform>/ in sim mode and the platform's host in live mode."""
+    base = configured or (settings.app.public_base_url.rstrip("/") + sim_path if settings.platforms.mode == "sim"
+                          else live_base_url)
+    return base if base.endswith("/") else base + "/"
+
+
 def wechat_api_base_url(settings: Settings) -> str:
     """settings.wechat.api_base_url, or this app's /sim/wechat/ in sim mode and WeChat's own host in live mode."""
-    base = settings.wechat.api_base_url
-    if not base:
-        base = (settings.app.public_base_url.rstrip("/") + "/sim/wechat/" if settings.platforms.mode == "sim"
-                else LIVE_API_BASE_URL)
-    return base if base.endswith("/") else base + "/"
+    return platform_base_url(settings.wechat.api_base_url, settings, sim_path="/sim/wechat/",
+                             live_base_url=LIVE_API_BASE_URL)
 
 
 def rebased_url(url: str, *, live_base_url: str, api_base_url: str) -> str:
@@ -140,39 +144,50 @@ class SharedAccessToken:
         return token
 
 
-class WeChatSdkClient(WeChatClient):
-    """wechatpy's client sending every call to our base URL; the access token is handed in, never fetched by it."""
+class OnOurBaseUrl:
+    """For wechatpy clients: every call goes to our configured base URL, and the access token is handed in (it is
+    shared through the cache, never fetched by wechatpy itself)."""
 
-    def __init__(self, appid: str, secret: str, *, api_base_url: str, timeout_seconds: float) -> None:
-        # auto_retry off: on 40001/42001 wechatpy would fetch a private token; ours is shared through the cache.
-        super().__init__(appid, secret, timeout=timeout_seconds, auto_retry=False)
+    LIVE_BASE_URL = LIVE_API_BASE_URL
+    API_BASE_URL: str
+
+    def _on_our_base_setup(self, api_base_url: str, timeout_seconds: float) -> None:
         self._http = TimeoutSession(timeout_seconds)
         self.api_base_url = api_base_url
         self.call_token: str | None = None
 
     @property
     def access_token(self) -> str | None:
-        # wechatpy appends ?access_token= to every call; None drops it (code2Session takes none).
+        # wechatpy appends ?access_token= to every call; None drops it (code2Session and gettoken take none).
         return self.call_token
 
     def _on_our_base(self, url: str) -> str:
-        return rebased_url(url, live_base_url=LIVE_API_BASE_URL, api_base_url=self.api_base_url)
+        return rebased_url(url, live_base_url=self.LIVE_BASE_URL, api_base_url=self.api_base_url)
 
     def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
-        # wechatpy spells WeChat's host in class attributes and in some absolute URLs; all go to our base URL.
+        # wechatpy spells the platform's host in class attributes and in some absolute URLs; all go to our base.
         if url_or_endpoint.startswith(("http://", "https://")):
             url_or_endpoint = self._on_our_base(url_or_endpoint)
         else:
             kwargs["api_base_url"] = self._on_our_base(kwargs.get("api_base_url", self.API_BASE_URL))
-        return super()._request(method, url_or_endpoint, **kwargs)
+        return super()._request(method, url_or_endpoint, **kwargs)  # type: ignore[misc]
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class WeChatSdkClient(OnOurBaseUrl, WeChatClient):
+    """wechatpy's mini-program client on our base URL."""
+
+    def __init__(self, appid: str, secret: str, *, api_base_url: str, timeout_seconds: float) -> None:
+        # auto_retry off: on 40001/42001 wechatpy would fetch a private token; ours is shared through the cache.
+        super().__init__(appid, secret, timeout=timeout_seconds, auto_retry=False)
+        self._on_our_base_setup(api_base_url, timeout_seconds)
 
     def fetch_access_token(self) -> dict:
         """GET cgi-bin/token on our base URL (wechatpy hard-codes WeChat's host here)."""
         return self._fetch_access_token(url=self.api_base_url + "cgi-bin/token", params={
             "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
-
-    def close(self) -> None:
-        self._http.close()
 
 
 class WeChatPlatform:

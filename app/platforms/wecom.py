@@ -16,8 +16,8 @@ from wechatpy.exceptions import WeChatClientException
 from app.core.cache import Cache
 from app.core.config import Settings
 from app.platforms import MessageRejected, PlatformError, PlatformUnavailable
-from app.platforms.executor import SdkExecutor, TimeoutSession
-from app.platforms.wechat import SharedAccessToken, TokenRejected, rebased_url
+from app.platforms.executor import SdkExecutor
+from app.platforms.wechat import OnOurBaseUrl, SharedAccessToken, TokenRejected, platform_base_url
 
 log = logging.getLogger("app.platforms.wecom")
 
@@ -39,46 +39,24 @@ DUPLICATE_CHECK_SECONDS = 600
 
 def wecom_api_base_url(settings: Settings) -> str:
     """settings.wecom.api_base_url, or this app's /sim/wecom/ in sim mode and WeCom's own host in live mode."""
-    base = settings.wecom.api_base_url
-    if not base:
-        base = (settings.app.public_base_url.rstrip("/") + "/sim/wecom/" if settings.platforms.mode == "sim"
-                else LIVE_API_BASE_URL)
-    return base if base.endswith("/") else base + "/"
+    return platform_base_url(settings.wecom.api_base_url, settings, sim_path="/sim/wecom/",
+                             live_base_url=LIVE_API_BASE_URL)
 
 
-class WeComSdkClient(WeChatEnterpriseClient):
-    """wechatpy's enterprise client sending every call to our base URL; the access token is handed in."""
+class WeComSdkClient(OnOurBaseUrl, WeChatEnterpriseClient):
+    """wechatpy's enterprise client on our base URL."""
+
+    LIVE_BASE_URL = LIVE_API_BASE_URL
 
     def __init__(self, corp_id: str, secret: str, *, api_base_url: str, timeout_seconds: float) -> None:
         # auto_retry off: on 40014/42001 wechatpy would fetch a private token; ours is shared through the cache.
         super().__init__(corp_id, secret, timeout=timeout_seconds, auto_retry=False)
-        self._http = TimeoutSession(timeout_seconds)
-        self.api_base_url = api_base_url
-        self.call_token: str | None = None
-
-    @property
-    def access_token(self) -> str | None:
-        # wechatpy appends ?access_token= to every call; gettoken takes none.
-        return self.call_token
-
-    def _on_our_base(self, url: str) -> str:
-        return rebased_url(url, live_base_url=LIVE_API_BASE_URL, api_base_url=self.api_base_url)
-
-    def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
-        # wechatpy spells WeCom's host in its class attributes; every call goes to our base URL.
-        if url_or_endpoint.startswith(("http://", "https://")):
-            url_or_endpoint = self._on_our_base(url_or_endpoint)
-        else:
-            kwargs["api_base_url"] = self._on_our_base(kwargs.get("api_base_url", self.API_BASE_URL))
-        return super()._request(method, url_or_endpoint, **kwargs)
+        self._on_our_base_setup(api_base_url, timeout_seconds)
 
     def fetch_access_token(self) -> dict:
         """GET cgi-bin/gettoken on our base URL (wechatpy hard-codes WeCom's host here)."""
         return self._fetch_access_token(url=self.api_base_url + "cgi-bin/gettoken", params={
             "corpid": self.corp_id, "corpsecret": self.secret})
-
-    def close(self) -> None:
-        self._http.close()
 
 
 class WeComPlatform:

@@ -257,3 +257,37 @@ async def test_alipay_users_get_alipay_template_messages(app, client, cache, set
     assert [m["template_id"] for m in pushed] == [settings.notifications.alipay_templates["case_progress"].template_id]
     keywords = settings.notifications.alipay_templates["case_progress"].keywords
     assert sorted(pushed[0]["data"]) == [f"keyword{i}" for i in range(1, keywords + 1)]
+
+
+async def test_deadline_lights_alert_approvers_and_admins_and_red_also_supervisors(app, client, cache, settings):
+    from datetime import datetime
+
+    from app.cases import service as cases
+    from app.core.auth import Principal
+    from app.core.timeutil import CITY_TZ
+
+    setup = await f.case_setup(client, cache)
+    dept_admin = await f.staff(client, "dept_admin", department_id=setup["department"]["id"])
+    supervisor = await f.staff(client, "supervisor")
+    case = await f.submitted_case(client, setup)
+    clerk = Principal(kind="staff", id=setup["clerk"]["id"], roles=("clerk",),
+                      department_id=setup["department"]["id"])
+    accepted_at = datetime(2026, 9, 29, 10, tzinfo=CITY_TZ)
+    case = await cases.transition(clerk, case["id"], "accept", version=case["version"], cache=cache, guide_ttl=60,
+                                  now=accepted_at)
+    await drain(app, _quick(settings))  # the earlier events first, so the alerts below are the only new ones
+
+    async def alerts(account) -> list[str]:
+        items = (await client.get("/sim/wecom/messages", params={"userid": account["username"]})).json()["items"]
+        return [m["content"] for m in items if case["receipt_no"] in m["content"]]
+
+    await cases.announce_lights(now=datetime(2026, 10, 11, 12, tzinfo=CITY_TZ))
+    await drain(app, _quick(settings))
+    for account in (setup["approver"], dept_admin):
+        assert len(await alerts(account)) == 1 and "黄灯" in (await alerts(account))[0]
+    assert await alerts(supervisor) == [] and await alerts(setup["clerk"]) == []
+    await cases.announce_lights(now=datetime(2026, 10, 14, 9, tzinfo=CITY_TZ))
+    await drain(app, _quick(settings))
+    assert ["红灯" in text for text in await alerts(setup["approver"])] == [False, True]
+    assert len(await alerts(supervisor)) == 1 and "红灯" in (await alerts(supervisor))[0]
+    assert await alerts(setup["clerk"]) == []
