@@ -1,4 +1,4 @@
-"""Command line: python -m app serve | worker | migrate | seed --demo | staff create."""
+"""Command line: python -m app serve | worker | migrate | seed --demo | staff create | reconcile --date."""
 
 from __future__ import annotations
 
@@ -115,6 +115,35 @@ def _staff(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from app.core.cache import set_cache
+    from app.payments import service as payments
+    from app.platforms import build_platforms
+
+    try:
+        day = date.fromisoformat(args.date)
+    except ValueError:
+        print(f"error: --date must be YYYY-MM-DD, not {args.date!r}", file=sys.stderr)
+        return 2
+
+    async def work(cache):
+        set_cache(cache)
+        platforms = build_platforms(settings, cache)
+        try:
+            return await payments.reconcile(day, platforms=platforms)
+        finally:
+            await platforms.close()
+
+    for report in asyncio.run(_with_db(settings, work)):
+        print(f"{report['date']} {report['channel']}: {report['summary']['differences']} difference(s) "
+              f"(report {report['id']})")
+        for difference in report["differences"]:
+            print("  " + " ".join(f"{key}={value}" for key, value in difference.items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="City government service hall backend")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -141,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--department", help="department id or code (clerk, approver, dept_admin)")
     create.add_argument("--name")
     create.set_defaults(handler=_staff)
+    reconcile = commands.add_parser("reconcile", help="compare both providers' bills of a day with our payments")
+    reconcile.add_argument("--date", required=True, help="YYYY-MM-DD (city time)")
+    reconcile.set_defaults(handler=_reconcile)
     return parser
 
 

@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
     from app.core.health import bp as health_bp
     from app.identity.routes import bp as identity_bp
     from app.notifications.routes import bp as notifications_bp
+    from app.payments.routes import bp as payments_bp
 
     app.blueprint(health_bp)
     app.blueprint(catalog_bp)
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
     app.blueprint(booking_bp)
     app.blueprint(cases_bp)
     app.blueprint(notifications_bp)
+    app.blueprint(payments_bp)
     if settings.platforms.mode == "sim":
         from app.platforms.sim import bp as sim_bp
 

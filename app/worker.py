@@ -50,9 +50,13 @@ def all_jobs(settings: Settings, platforms=None) -> list[Job]:
         Job("case_lights", settings.worker.case_lights_interval_seconds, cases.announce_lights),
     ]
     if platforms is not None:
+        from app.payments import service as payments
+
         me = worker_id()
         jobs.append(Job("notify", settings.worker.notify_interval_seconds,
                         partial(notifications.run_once, platforms=platforms, settings=settings, worker_id=me)))
+        jobs.append(Job("payments", settings.worker.payments_interval_seconds,
+                        partial(payments.sweep, platforms=platforms, settings=settings)))
     return jobs
 
 
@@ -87,6 +91,9 @@ def install_embedded(app) -> None:
     @app.before_server_stop
     async def _stop_jobs(app, _loop=None):
         stop.set()
+        # A job may be in the middle of a platform call: leave it, do not wait for it. What it held (a delivery's
+        # lease, an unmarked event) is picked up again by the next worker.
+        await app.cancel_task("periodic-jobs", raise_exception=False)
 
 
 def run_worker(settings: Settings) -> int:

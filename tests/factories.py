@@ -237,3 +237,27 @@ async def every_item(client, path: str, **params) -> list[dict]:
         if len(items) >= body["total"] or not body["items"]:
             return items
         page += 1
+
+
+# ---- payments ----
+
+async def fee_case_setup(client, cache, *, amount_fen: int = 1250, pay_before: str = "delivery",
+                         channel: str = "wechat") -> dict:
+    """A matter with a fee, its clerk and approver, and a real-name citizen of the channel with a submitted case."""
+    dep = await department(cache)
+    item = await matter(cache, department_id=dep["id"], fees=[{"name": "工本费", "amount_fen": amount_fen}],
+                        pay_before=pay_before)
+    if channel == "wechat":
+        citizen = await real_name_citizen(client)
+    else:
+        citizen = await alipay_login(client)
+        number = id_number()
+        bound = await client.put("/api/v1/me/identity", headers=citizen["headers"],
+                                 json={"name": "钱八", "id_number": number, "phone": phone()})
+        assert bound.status_code == 200, bound.text
+    setup = {"department": dep, "matter": item, "required": [m["id"] for m in item["materials"] if m["required"]],
+             "optional": [], "citizen": citizen,
+             "clerk": await staff(client, "clerk", department_id=dep["id"]),
+             "approver": await staff(client, "approver", department_id=dep["id"])}
+    setup["case"] = await submitted_case(client, setup)
+    return setup

@@ -30,7 +30,9 @@ def server(app, settings, tmp_path_factory):
     folder = tmp_path_factory.mktemp("server")
     env = dict(os.environ)
     env.update({"APP_DATABASE__URL": settings.database.url, "APP_CACHE__URL": settings.cache.url,
-                "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix, "APP_SERVER__MAX_BODY_BYTES": "65536"})
+                "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix, "APP_SERVER__MAX_BODY_BYTES": "65536",
+                # its own simulator, as `make run` has: the embedded worker's platform calls stay in this server
+                "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"})
     if settings.database.url.startswith("sqlite://"):
         # Its own SQLite file, set up the way `make run` does it: migrate, then the demo seed.
         env["APP_DATABASE__URL"] = f"sqlite://{folder / 'e2e.sqlite3'}"

@@ -63,3 +63,13 @@ class RoleNotAllowed(Forbidden):
 class OnlineNotOffered(ValidationFailed):
     code = "ONLINE_NOT_OFFERED"
     message = "该事项不支持网上申办，请到窗口办理"
+
+
+class PaymentRequired(Conflict):
+    code = "PAYMENT_REQUIRED"
+    message = "该事项须先缴费才能继续办理"
+
+
+class NothingToPay(Conflict):
+    code = "NOTHING_TO_PAY"
+    message = "该办件无需缴费或已缴清"

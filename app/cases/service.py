@@ -14,8 +14,8 @@ from tortoise.transactions import in_transaction
 from app.audit import service as audit
 from app.booking import service as booking
 from app.cases.errors import (CaseNotFound, FileTooLarge, IllegalTransition, InvalidForm, MaterialFileNotFound,
-                              MaterialsMissing, NoteRequired, NotEditable, OnlineNotOffered, RoleNotAllowed,
-                              UnknownMaterial, UnsupportedFileType)
+                              MaterialsMissing, NoteRequired, NotEditable, NothingToPay, OnlineNotOffered,
+                              PaymentRequired, RoleNotAllowed, UnknownMaterial, UnsupportedFileType)
 from app.cases.models import Case, CaseFile, CaseStatus, CaseTimelineEntry, Channel, ReceiptCounter
 from app.cases.workflow import (CITIZEN, CLOCK_STATES, EDITABLE_STATES, MOVES, STAFF, Move, allowed_actions,
                                 find_move, may_make)
@@ -499,6 +499,10 @@ async def transition(principal: Principal, case_id: int, action: str, *, version
         changes.update(delivery_method=method, tracking_no=(tracking_no or "").strip() if method == "express" else "")
         details.update(method=method, tracking_no=changes["tracking_no"])
         event.update(method=method, tracking_no=changes["tracking_no"])
+    # The matter may ask for the fee before acceptance or before delivery: that move waits for the payment.
+    if action in ("accept", "deliver") and case.amount_fen > 0 and not case.paid \
+            and guide.get("pay_before") == ("acceptance" if action == "accept" else "delivery"):
+        raise PaymentRequired(details={"amount_fen": case.amount_fen, "pay_before": guide["pay_before"]})
     if move.ends_case and case.ended_at is None:
         changes["ended_at"] = at
     await workdays.ensure_overrides_fresh()
@@ -639,4 +643,34 @@ async def announce_lights(*, now: datetime | None = None) -> int:
                                        "status": case.status.value})
         announced += 1
     return announced
+
+
+# ---- what payments need to know ----
+
+PAYABLE_STATES = frozenset({CaseStatus.SUBMITTED, CaseStatus.SUPPLEMENT_REQUIRED, CaseStatus.ACCEPTED,
+                            CaseStatus.IN_REVIEW, CaseStatus.SUSPENDED, CaseStatus.APPROVED})
+
+
+async def payment_facts(principal: Principal, case_id: int, *, cache: Cache, guide_ttl: int) -> dict:
+    """What a payment for this case needs (404 unless the caller may see it; 409 when nothing is due)."""
+    case = await _case_for(principal, case_id)
+    if case.amount_fen <= 0 or case.paid or case.status not in PAYABLE_STATES:
+        raise NothingToPay(details={"amount_fen": case.amount_fen, "paid": case.paid, "status": case.status.value})
+    guide = await _guide_of(case, cache, guide_ttl)
+    return {"case_id": case.id, "amount_fen": case.amount_fen, "matter_name": guide["name"],
+            "applicant_id": case.applicant_id, "department_id": case.department_id}
+
+
+async def mark_paid(case_id: int, *, connection) -> None:
+    """Record, inside the payment's transaction, that the case's fee is paid."""
+    await Case.filter(id=case_id).using_db(connection).update(paid=True)
+
+
+async def refund_due(case_id: int, *, cache: Cache, guide_ttl: int) -> bool:
+    """Whether the case ended so that its fee goes back in full (denied or withdrawn, where the matter says so)."""
+    case = await Case.get_or_none(id=case_id)
+    if case is None or case.status not in (CaseStatus.DENIED, CaseStatus.WITHDRAWN, CaseStatus.REJECTED):
+        return False
+    guide = await _guide_of(case, cache, guide_ttl)
+    return bool(guide.get("refund_on_denial"))
 

@@ -94,6 +94,23 @@ class AlipaySection(_Section):
     gateway_url: str
     app_private_key_path: str
     alipay_public_key_path: str
+    notify_url: str
+    seller_id: str
+
+    @field_validator("notify_url")
+    @classmethod
+    def _notify_url_is_http(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s?#]+", value):
+            raise ValueError("must be empty or an http:// or https:// URL without query string")
+        return value
+
+    @field_validator("seller_id")
+    @classmethod
+    def _seller_id_is_a_pid(cls, value: str) -> str:
+        # A merchant's PID: 2088 and twelve digits, as Alipay's console shows it.
+        if value and not re.fullmatch(r"2088[0-9]{12}", value):
+            raise ValueError("must be empty or a PID (2088 followed by 12 digits)")
+        return value
 
 
 class WeComSection(_Section):
@@ -101,6 +118,43 @@ class WeComSection(_Section):
     corp_secret: str = Field(min_length=1, repr=False)
     agent_id: int = Field(ge=1)
     api_base_url: str
+
+
+class WeChatPaySection(_Section):
+    mchid: str = Field(pattern=r"^[0-9]{1,32}$")
+    appid: str
+    apiv3_key: str = Field(repr=False)
+    merchant_serial_no: str = Field(pattern=r"^[0-9A-Fa-f]{1,64}$")
+    merchant_private_key_path: str
+    platform_cert_path: str
+    platform_public_key_path: str
+    platform_public_key_id: str
+    api_base_url: str
+    notify_url: str
+
+    @field_validator("apiv3_key")
+    @classmethod
+    def _aes_256_key(cls, value: str) -> str:
+        # WeChat Pay uses the key's UTF-8 bytes as the AES-256-GCM key of notification resources: exactly 32.
+        if len(value.encode("utf-8")) != 32 or not value.isascii():
+            raise ValueError("must be exactly 32 ASCII characters (the APIv3 key set in pay.weixin.qq.com)")
+        return value
+
+    @field_validator("api_base_url", "notify_url")
+    @classmethod
+    def _http_url_or_empty(cls, value: str) -> str:
+        # WeChat Pay refuses a notify_url with a query string.
+        if value and not re.fullmatch(r"https?://[^\s?#]+", value):
+            raise ValueError("must be empty or an http:// or https:// URL without query string")
+        return value
+
+    @field_validator("platform_public_key_id")
+    @classmethod
+    def _id_with_its_key(cls, value: str, info: ValidationInfo) -> str:
+        # The id is what WeChat Pay puts in Wechatpay-Serial when it signs with that key: one is useless alone.
+        if bool(value) != bool(info.data.get("platform_public_key_path")):
+            raise ValueError("platform_public_key_path and platform_public_key_id go together")
+        return value
 
 
 # The value types of WeChat subscribe-message keywords; a keyword's key is its type and an index ("thing1").
@@ -147,6 +201,11 @@ class NotificationsSection(_Section):
     backoff_max_seconds: float = Field(gt=0)
 
 
+class PaymentsSection(_Section):
+    expire_minutes: int = Field(ge=1, le=120)
+    query_after_seconds: int = Field(ge=10)
+
+
 class CatalogSection(_Section):
     cache_seconds: int = Field(ge=0)
 
@@ -165,6 +224,7 @@ class WorkerSection(_Section):
     slots_interval_seconds: int = Field(ge=60)
     case_lights_interval_seconds: int = Field(ge=5)
     notify_interval_seconds: float = Field(gt=0)
+    payments_interval_seconds: int = Field(ge=5)
 
 
 class StorageSection(_Section):
@@ -213,17 +273,20 @@ class Settings(_Section):
     wechat: WeChatSection
     alipay: AlipaySection
     wecom: WeComSection
+    wechatpay: WeChatPaySection
     booking: BookingSection
     worker: WorkerSection
     storage: StorageSection
     notifications: NotificationsSection
+    payments: PaymentsSection
 
     @property
     def is_production(self) -> bool:
         return self.app.env == "production"
 
 
-SECRET_KEYS = (("security", "secret_key"), ("wechat", "secret"), ("wecom", "corp_secret"))
+SECRET_KEYS = (("security", "secret_key"), ("wechat", "secret"), ("wecom", "corp_secret"),
+               ("wechatpay", "apiv3_key"))
 
 
 def _apply_env(data: dict, environ: dict[str, str]) -> dict:

@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "app.booking.models",
     "app.cases.models",
     "app.notifications.models",
+    "app.payments.models",
 ]
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 

@@ -97,6 +97,26 @@ APPOINTMENT_ROUTES: dict[str, Route] = {
 ROUTES.update(APPOINTMENT_ROUTES)
 
 
+def yuan(fen: int | None) -> str:
+    """12.50元 from 1250 fen, without floats."""
+    fen = int(fen or 0)
+    return f"{fen // 100}.{fen % 100:02d}元"
+
+
+PAYMENT_ROUTES: dict[str, Route] = {
+    "payment.succeeded": Route(
+        "缴费成功", lambda p: f"您为「{_matter(p)}」缴纳的 {yuan(p.get('amount_fen'))} 已到账，订单号 {p.get('order_no')}。",
+        "payment", values=lambda p, at: [_matter(p), yuan(p.get("amount_fen")), p.get("order_no"), "已支付", at]),
+    "payment.refunded": Route(
+        "退款成功", lambda p: f"「{_matter(p)}」的 {yuan(p.get('amount_fen'))} 已原路退回，订单号 {p.get('order_no')}。",
+        "payment", values=lambda p, at: [_matter(p), yuan(p.get("amount_fen")), p.get("order_no"), "已退款", at]),
+    "payment.mismatch": Route(
+        "支付异常",
+        staff_text=lambda p: f"支付通知与订单不符（{p.get('reason')}）：订单 {p.get('order_no') or '未知'}，请核查"),
+}
+ROUTES.update(PAYMENT_ROUTES)
+
+
 def route_for(kind: str) -> Route | None:
     """The route of an event kind; None for events nobody is told about (case.created)."""
     return ROUTES.get(kind)

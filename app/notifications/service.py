@@ -131,7 +131,12 @@ async def dispatch_events(*, settings, limit: int = 100, now: datetime | None = 
     async with in_transaction() as connection:
         events = await _claim_events(connection, limit)
         for event in events:
-            await _dispatch_one(event, settings=settings, at=at, connection=connection)
+            try:
+                async with in_transaction() as savepoint:
+                    await _dispatch_one(event, settings=settings, at=at, connection=savepoint)
+            except Exception:
+                # A bug in one event's wording must not hold back every event after it: logged, and passed over.
+                log.exception("outbox event %s (%s) could not be dispatched", event.id, event.kind)
         if events:
             await OutboxEvent.filter(id__in=[e.id for e in events]).using_db(connection).update(dispatched_at=at)
     return len(events)

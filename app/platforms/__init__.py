@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from app.core.cache import Cache
     from app.core.config import Settings
     from app.platforms.alipay import AlipayPlatform
+    from app.platforms.alipay_pay import AlipayPayProvider
     from app.platforms.wechat import WeChatPlatform
+    from app.platforms.wechatpay import WeChatPayProvider
     from app.platforms.wecom import WeComPlatform
 
 
@@ -80,18 +82,26 @@ class Platforms:
     wechat: WeChatPlatform
     alipay: AlipayPlatform
     wecom: WeComPlatform
+    alipay_pay: AlipayPayProvider
+    wechatpay: WeChatPayProvider
 
     async def close(self) -> None:
         await self.wechat.close()
         await self.alipay.close()
         await self.wecom.close()
+        # aclose: a payment provider's close(order_no) closes a trade.
+        await self.alipay_pay.aclose()
+        await self.wechatpay.aclose()
 
 
 def build_platforms(settings: Settings, cache: Cache) -> Platforms:
     """The platform clients for these settings (sim mode points them at this app's /sim)."""
     from app.platforms.alipay import AlipayPlatform
+    from app.platforms.alipay_pay import AlipayPayProvider
     from app.platforms.wechat import WeChatPlatform
+    from app.platforms.wechatpay import WeChatPayProvider
     from app.platforms.wecom import WeComPlatform
 
     return Platforms(wechat=WeChatPlatform(settings, cache), alipay=AlipayPlatform(settings, cache),
-                     wecom=WeComPlatform(settings, cache))
+                     wecom=WeComPlatform(settings, cache), alipay_pay=AlipayPayProvider(settings, cache),
+                     wechatpay=WeChatPayProvider(settings, cache))

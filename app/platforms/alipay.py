@@ -1,5 +1,5 @@
 """Alipay open platform through alipay-sdk-python: the auth_code login (alipay.system.oauth.token) and template
-messages to users (alipay.open.app.mini.templatemessage.send).
+messages to users (alipay.open.app.mini.templatemessage.send); the client pieces payments share (alipay_pay.py).
 
 The SDK builds and RSA2-signs each request and verifies the gateway's signed answer; only its transport is replaced
 (see AlipaySdkClient), because its http.client helper drops the port of the gateway URL.
@@ -48,6 +48,7 @@ BUSINESS_FAILED_CODE = "40004"
 TRANSIENT_SUB_CODES = frozenset({"ACQ.SYSTEM_ERROR", "SYSTEM_ERROR"})
 LOGIN_CODE_SUB_CODES = frozenset({"isv.code-invalid"})
 AnyResponse = TypeVar("AnyResponse", bound=AlipayResponse)
+Result = TypeVar("Result")
 
 
 def alipay_gateway_url(settings: Settings) -> str:
@@ -118,6 +119,13 @@ class AlipaySdkClient(DefaultAlipayClient):
             raise GatewayHttpStatus(response.status_code)
         return self._DefaultAlipayClient__parse_response(response.content)
 
+    def download(self, url: str) -> bytes:
+        """GET a file the gateway pointed at (a bill); GatewayHttpStatus unless the answer is 200."""
+        response = self._http.get(url)
+        if response.status_code != 200:
+            raise GatewayHttpStatus(response.status_code)
+        return response.content
+
     def close(self) -> None:
         self._http.close()
 
@@ -137,16 +145,20 @@ def sdk_config(settings: Settings, keys: AlipayKeys) -> AlipayClientConfig:
     return config
 
 
+def sdk_executor(settings: Settings, config: AlipayClientConfig, *,
+                 name: str = "alipay") -> SdkExecutor[AlipaySdkClient]:
+    """A bounded pool of SDK clients for this configuration, one client per thread."""
+    timeout_seconds = settings.platforms.timeout_seconds
+    return SdkExecutor(name, threads=settings.platforms.sdk_threads, timeout_seconds=timeout_seconds,
+                       new_client=lambda: AlipaySdkClient(config, timeout_seconds=timeout_seconds))
+
+
 class AlipayPlatform:
     """The Alipay mini-program's open platform API; keys come from settings unless given (tests)."""
 
     def __init__(self, settings: Settings, cache: Cache, *, keys: AlipayKeys | None = None) -> None:
         self._cache = cache
-        config = sdk_config(settings, keys or alipay_keys(settings))
-        timeout_seconds = settings.platforms.timeout_seconds
-        self._executor: SdkExecutor[AlipaySdkClient] = SdkExecutor(
-            "alipay", threads=settings.platforms.sdk_threads, timeout_seconds=timeout_seconds,
-            new_client=lambda: AlipaySdkClient(config, timeout_seconds=timeout_seconds))
+        self._executor = sdk_executor(settings, sdk_config(settings, keys or alipay_keys(settings)))
 
     async def oauth_token(self, auth_code: str) -> AlipayUser:
         """Exchange a my.getAuthCode auth_code for the user's id and access token."""
@@ -182,40 +194,68 @@ class AlipayPlatform:
 
     async def _execute(self, what: str, request, response_type: Callable[[], AnyResponse], *,
                        message: bool = False) -> AnyResponse:
-        # Errors are logged by kind and code only: the SDK's messages quote whole answers (tokens, user ids).
-        try:
-            content = await self._executor.run(lambda client: client.execute(request))
-            response = response_type()
-            response.parse_response_content(content)
-        except GatewayHttpStatus as exc:
-            log.warning("alipay %s: HTTP %s", what, exc.status)
-            raise (PlatformUnavailable() if exc.status >= 500 else PlatformError()) from None
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            log.warning("alipay %s: %s", what, exc.__class__.__name__)
-            raise PlatformUnavailable() from None
-        except SdkResponseError as exc:
-            reason = "signature did not verify" if "sign verify failed" in str(exc) else "unexpected shape"
-            log.warning("alipay %s: answer refused, %s", what, reason)
-            raise PlatformError() from None
-        except SdkRequestError:
-            log.error("alipay %s: could not sign the request (app private key)", what)
-            raise PlatformError() from None
-        except (requests.RequestException, ValueError) as exc:  # ValueError: an answer that is not JSON
-            log.warning("alipay %s: unreadable answer (%s)", what, exc.__class__.__name__)
-            raise PlatformError() from None
-        _raise_for_code(what, response, message=message)
+        response = await execute_request(self._executor, what, request, response_type)
+        raise_for_code(what, response, message=message)
         return response
 
 
-def _raise_for_code(what: str, response: AlipayResponse, *, message: bool = False) -> None:
+async def execute_request(executor: SdkExecutor[AlipaySdkClient], what: str, request,
+                          response_type: Callable[[], AnyResponse]) -> AnyResponse:
+    """Sign, send and verify one gateway call on the pool; the answer whatever its code (see raise_for_code)."""
+
+    def call(client: AlipaySdkClient) -> AnyResponse:
+        response = response_type()
+        response.parse_response_content(client.execute(request))
+        return response
+
+    return await run_sdk(executor, what, call)
+
+
+async def run_sdk(executor: SdkExecutor[AlipaySdkClient], what: str,
+                  operation: Callable[[AlipaySdkClient], Result]) -> Result:
+    """Run operation(client) on the pool; transport failures become PlatformUnavailable or PlatformError."""
+    # Errors are logged by kind and code only: the SDK's messages quote whole answers (tokens, user ids).
+    try:
+        return await executor.run(operation)
+    except GatewayHttpStatus as exc:
+        log.warning("alipay %s: HTTP %s", what, exc.status)
+        raise (PlatformUnavailable() if exc.status >= 500 else PlatformError()) from None
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        log.warning("alipay %s: %s", what, exc.__class__.__name__)
+        raise PlatformUnavailable() from None
+    except SdkResponseError as exc:
+        reason = "signature did not verify" if "sign verify failed" in str(exc) else "unexpected shape"
+        log.warning("alipay %s: answer refused, %s", what, reason)
+        raise PlatformError() from None
+    except SdkRequestError:
+        log.error("alipay %s: could not sign the request (app private key)", what)
+        raise PlatformError() from None
+    except (requests.RequestException, ValueError) as exc:  # ValueError: an answer that is not JSON
+        log.warning("alipay %s: unreadable answer (%s)", what, exc.__class__.__name__)
+        raise PlatformError() from None
+
+
+def is_success(response: AlipayResponse) -> bool:
+    """Whether the gateway's answer says the call succeeded."""
+    return not response.sub_code and response.code in (None, SUCCESS_CODE)
+
+
+def is_transient(response: AlipayResponse) -> bool:
+    """Whether a failed answer is Alipay's own trouble, worth another try later."""
+    sub_code = response.sub_code or ""
+    return response.code == UNAVAILABLE_CODE or sub_code.startswith("isp.") or sub_code in TRANSIENT_SUB_CODES
+
+
+def raise_for_code(what: str, response: AlipayResponse, *, message: bool = False) -> None:
+    """Nothing on success; otherwise the error the answer's code and sub_code mean."""
     # message: a refusal of the business (40004) is MessageRejected, which a retrying sender must not retry.
-    if not response.sub_code and response.code in (None, SUCCESS_CODE):
+    if is_success(response):
         return
     sub_code = response.sub_code or ""
     if sub_code in LOGIN_CODE_SUB_CODES:
         log.info("alipay %s: auth code refused (sub_code %s)", what, sub_code)
         raise LoginCodeInvalid()
-    if response.code == UNAVAILABLE_CODE or sub_code.startswith("isp.") or sub_code in TRANSIENT_SUB_CODES:
+    if is_transient(response):
         log.warning("alipay %s: code %s sub_code %s, try again later", what, response.code, sub_code)
         raise PlatformUnavailable(errcode=sub_code or response.code)
     if message and response.code == BUSINESS_FAILED_CODE:

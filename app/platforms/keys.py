@@ -8,24 +8,28 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
 
 from app.core.config import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from app.core.config import Settings
 
-# Every pair the simulator needs; a later platform adds its names here (e.g. "wechatpay_merchant").
-SIM_KEY_PAIRS = ("alipay_app", "alipay_platform")
+# Every pair the simulator needs; a later platform adds its names here.
+SIM_KEY_PAIRS = ("alipay_app", "alipay_platform", "wechatpay_merchant", "wechatpay_platform", "wechatpay_public_key")
 RSA_KEY_BITS = 2048
 
 
@@ -51,6 +55,21 @@ class SimKeys:
     def alipay_platform(self) -> KeyPair:
         """The simulated Alipay's pair: the gateway signs answers with it, our client verifies them."""
         return self.pairs["alipay_platform"]
+
+    @property
+    def wechatpay_merchant(self) -> KeyPair:
+        """Our WeChat Pay merchant API key: we sign requests and wx.requestPayment with it, the simulator verifies."""
+        return self.pairs["wechatpay_merchant"]
+
+    @property
+    def wechatpay_platform(self) -> KeyPair:
+        """The key of the simulated WeChat Pay platform certificate (see self_signed_certificate)."""
+        return self.pairs["wechatpay_platform"]
+
+    @property
+    def wechatpay_public_key(self) -> KeyPair:
+        """The simulated WeChat Pay public key (微信支付公钥), a key apart from the certificate's, as on WeChat Pay."""
+        return self.pairs["wechatpay_public_key"]
 
 
 def generate_key_pair() -> KeyPair:
@@ -127,6 +146,29 @@ def rsa2_verify(public_pem: str, text: str, signature_b64: str) -> bool:
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True
+
+
+# A simulated certificate's validity: fixed, so that every process derives the very same certificate.
+SIM_CERTIFICATE_NOT_BEFORE = datetime(2020, 1, 1, tzinfo=timezone.utc)
+SIM_CERTIFICATE_NOT_AFTER = datetime(2099, 12, 31, tzinfo=timezone.utc)
+
+
+@lru_cache(maxsize=8)
+def self_signed_certificate(private_pem: str, common_name: str) -> str:
+    """A self-signed X.509 certificate (PEM) of a simulator key, the same in every process that derives it."""
+    private_key = _loaded_private_key(private_pem)
+    public_der = private_key.public_key().public_bytes(serialization.Encoding.DER,
+                                                       serialization.PublicFormat.SubjectPublicKeyInfo)
+    # The serial comes from the key, so the key's certificate keeps its serial; the top bit set keeps it 20 bytes
+    # long at most and never zero, as X.509 wants.
+    serial = int.from_bytes(hashlib.sha256(public_der).digest()[:19], "big") | (1 << 151)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    # PKCS#1 v1.5 signatures are deterministic, so with fixed dates the certificate is too.
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(private_key.public_key()).serial_number(serial)
+                   .not_valid_before(SIM_CERTIFICATE_NOT_BEFORE).not_valid_after(SIM_CERTIFICATE_NOT_AFTER)
+                   .sign(private_key, hashes.SHA256()))
+    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
 def sim_keys_dir(settings: Settings) -> Path:

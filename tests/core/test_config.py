@@ -59,6 +59,9 @@ def test_production_refuses_placeholder_secrets():
     with pytest.raises(ConfigError, match="wecom.corp_secret"):
         load_settings(environ=live)
     live["APP_WECOM__CORP_SECRET"] = "wecom-application-secret-0123456789abcdef"
+    with pytest.raises(ConfigError, match="wechatpay.apiv3_key"):
+        load_settings(environ=live)
+    live["APP_WECHATPAY__APIV3_KEY"] = "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S"
     assert load_settings(environ=live).is_production
 
 
@@ -74,4 +77,5 @@ def test_live_mode_needs_alipay_key_files():
         load_settings(environ={"APP_PLATFORMS__MODE": "live",
                                "APP_SECURITY__SECRET_KEY": "a-real-long-random-secret-value-0123456789",
                                "APP_WECHAT__SECRET": "0123456789abcdef0123456789abcdef",
-                               "APP_WECOM__CORP_SECRET": "wecom-application-secret-0123456789abcdef"})
+                               "APP_WECOM__CORP_SECRET": "wecom-application-secret-0123456789abcdef",
+                               "APP_WECHATPAY__APIV3_KEY": "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S"})

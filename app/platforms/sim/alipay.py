@@ -5,27 +5,44 @@ query string, business parameters in the form body. The answer is `{"<method>_re
 where sign is RSA2 over the exact JSON text of the response object, signed with the simulated Alipay key.
 A new gateway method is one entry in GATEWAY_METHODS. State lives in the app's cache under "sim:alipay:".
 Template messages are checked against settings.notifications.alipay_templates and kept for inspection.
+
+Payments: alipay.trade.create opens a JSAPI trade, POST /sim/alipay/pay is the buyer paying it (the RSA2-signed
+form notification goes to the trade's notify_url before the helper answers), and query, close, refund, refund query
+and the bill download behave as Alipay's do. Unlike Alipay, a day's bill is served at once, today's included.
 """
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
 import json as jsonlib
+import logging
 import re
 import secrets
+import zipfile
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Awaitable, Callable
+from datetime import date, datetime, timedelta
+from typing import Any, Awaitable, Callable, Literal
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field
 from sanic import Blueprint, Request, Sanic
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse, json, raw
 
+from app.core.cache import Cache, get_json, set_json
+from app.core.config import Settings
+from app.core.errors import Conflict, NotFound
 from app.core.http import parse_body, parse_query
 from app.core.openapi import doc
+from app.platforms.alipay_pay import fen_to_yuan, yuan_to_fen
 from app.platforms.keys import ensure_sim_keys, rsa2_sign, rsa2_verify
 from app.platforms.sim import inbox
-from app.platforms.sim.faults import TAG, platform_fault
+from app.platforms.sim.faults import TAG, notify_fault, platform_fault
+
+log = logging.getLogger("app.platforms.sim.alipay")
 
 AUTH_CODE_TTL_SECONDS = 300
 ACCESS_TOKEN_TTL_SECONDS = 1_296_000  # 15 days, what Alipay grants
@@ -34,6 +51,21 @@ ALIPAY_TIMEZONE = ZoneInfo("Asia/Shanghai")
 USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 # The simulated Alipay knows every user whose id has the real shape: 2088 and twelve digits.
 KNOWN_USER_ID = re.compile(r"2088[0-9]{12}")
+ALIPAY_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# Alipay's out_trade_no and out_request_no: up to 64 letters, digits and underscores.
+MERCHANT_NO_PATTERN = r"^[0-9A-Za-z_]{1,64}$"
+PRODUCT_CODE = "JSAPI_PAY"
+MAX_TRADE_FEN = 10_000_000_000  # Alipay's ceiling: 100000000.00 yuan
+# Trades, refunds and bill lines live a week here (Alipay keeps them for years): enough for development and tests.
+TRADE_TTL_SECONDS = 7 * 86400
+# Alipay's bill links work for 30 seconds.
+BILL_LINK_TTL_SECONDS = 30
+# The simulated merchant's PID, the seller of every trade when alipay.seller_id is empty.
+SIM_SELLER_ID = "2088000000000000"
+BILL_HEADER = ("支付宝交易号", "商户订单号", "业务类型", "商品名称", "创建时间", "完成时间", "门店编号", "门店名称", "操作员",
+               "终端号", "对方账户", "订单金额（元）", "商家实收（元）", "支付宝红包（元）", "集分宝（元）", "支付宝优惠（元）",
+               "商家优惠（元）", "券核销金额（元）", "券名称", "商家红包消费金额（元）", "卡消费金额（元）", "退款批次号/请求号",
+               "服务费（元）", "分润（元）", "备注")
 
 
 class AuthCodeIn(BaseModel):
@@ -59,6 +91,20 @@ class DeliveredMessage(BaseModel):
 
 class MessagesOut(BaseModel):
     items: list[DeliveredMessage]
+
+
+class PayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order_no: str = Field(pattern=MERCHANT_NO_PATTERN, description="Our order number (the trade's out_trade_no)")
+    amount_fen: int | None = Field(None, ge=0, le=MAX_TRADE_FEN,
+                                   description="Tamper: the notification says this amount, changed after signing")
+    sign: Literal["bad"] | None = Field(None, description="bad: the notification is signed with a key not Alipay's")
+
+
+class PayOut(BaseModel):
+    delivered: bool = Field(description="Our service answered 200 with the text success")
+    status: int | None = Field(description="The HTTP status we answered; null when nothing was sent or reached us")
+    body: str | None = Field(description="The text we answered")
 
 
 class GatewayOut(BaseModel):
@@ -180,9 +226,262 @@ async def _template_message_send(call: GatewayCall) -> dict[str, Any]:
     return {"code": "10000", "msg": "Success"}
 
 
+# ---- payments: trades, refunds, bills ----
+
+def _trade_key(out_trade_no: str) -> str:
+    return f"sim:alipay:trade:{out_trade_no}"
+
+
+def _outcome_key(out_trade_no: str) -> str:
+    # Set once (add): "paid" or "closed", so a payment and a close can never both win.
+    return f"sim:alipay:trade:{out_trade_no}:outcome"
+
+
+def _refunded_key(out_trade_no: str) -> str:
+    return f"sim:alipay:trade:{out_trade_no}:refunded_fen"
+
+
+def _refund_key(out_trade_no: str, out_request_no: str) -> str:
+    return f"sim:alipay:trade:{out_trade_no}:refund:{out_request_no}"
+
+
+def _bill_count_key(day: date) -> str:
+    return f"sim:alipay:bill:{day.isoformat()}:count"
+
+
+def _bill_line_key(day: date, number: int) -> str:
+    return f"sim:alipay:bill:{day.isoformat()}:{number}"
+
+
+def _bill_link_key(token: str) -> str:
+    return f"sim:alipay:bill_link:{token}"
+
+
+def _now() -> datetime:
+    return datetime.now(ALIPAY_TIMEZONE)
+
+
+def _alipay_time(moment: datetime) -> str:
+    return moment.astimezone(ALIPAY_TIMEZONE).strftime(ALIPAY_TIME_FORMAT)
+
+
+def _parse_alipay_time(text: str) -> datetime:
+    return datetime.strptime(text, ALIPAY_TIME_FORMAT).replace(tzinfo=ALIPAY_TIMEZONE)
+
+
+def _trade_not_exist() -> GatewayError:
+    return business_failed("ACQ.TRADE_NOT_EXIST", "交易不存在")
+
+
+def _merchant_no(content: dict[str, Any], name: str) -> str:
+    value = content.get(name)
+    if value is None or value == "":
+        raise missing_argument(f"isv.missing-{name.replace('_', '-')}", f"缺少参数 {name}")
+    if not isinstance(value, str) or not re.fullmatch(MERCHANT_NO_PATTERN, value):
+        raise business_failed("ACQ.INVALID_PARAMETER", f"{name} 须为不超过 64 位的字母、数字或下划线")
+    return value
+
+
+def _amount_fen(content: dict[str, Any], name: str) -> int:
+    try:
+        fen = yuan_to_fen(content.get(name))
+    except (TypeError, ValueError):
+        raise business_failed("ACQ.INVALID_PARAMETER", f"{name} 须为最多两位小数的金额（元）") from None
+    if not 0 < fen <= MAX_TRADE_FEN:
+        raise business_failed("ACQ.INVALID_PARAMETER", f"{name} 须在 0.01 与 100000000.00 之间")
+    return fen
+
+
+async def _existing_trade(cache: Cache, content: dict[str, Any]) -> dict[str, Any]:
+    trade = await get_json(cache, _trade_key(_merchant_no(content, "out_trade_no")))
+    if trade is None:
+        raise _trade_not_exist()
+    return trade
+
+
+async def _outcome(cache: Cache, trade: dict[str, Any]) -> dict[str, str] | None:
+    """{"status": "paid" | "closed", "at"} once the trade was paid or closed; an unpaid trade closes at expiry."""
+    outcome = await get_json(cache, _outcome_key(trade["out_trade_no"]))
+    if outcome is None and _now() >= _parse_alipay_time(trade["time_expire"]):
+        # Alipay closes an unpaid trade when it expires; whoever notices first writes it, the rest read it.
+        await _add_outcome(cache, trade, "closed", trade["time_expire"])
+        outcome = await get_json(cache, _outcome_key(trade["out_trade_no"]))
+    return outcome
+
+
+async def _add_outcome(cache: Cache, trade: dict[str, Any], status: str, at: str) -> bool:
+    return await cache.add(_outcome_key(trade["out_trade_no"]), jsonlib.dumps({"status": status, "at": at}),
+                           TRADE_TTL_SECONDS)
+
+
+async def _trade_status(cache: Cache, trade: dict[str, Any]) -> tuple[str, dict[str, str] | None]:
+    outcome = await _outcome(cache, trade)
+    if outcome is None:
+        return "WAIT_BUYER_PAY", None
+    if outcome["status"] == "closed":
+        return "TRADE_CLOSED", outcome
+    refunded_fen = int(await cache.get(_refunded_key(trade["out_trade_no"])) or 0)
+    # A trade refunded in full is closed; a partly refunded one stays a success.
+    return ("TRADE_CLOSED" if refunded_fen >= trade["total_fen"] else "TRADE_SUCCESS"), outcome
+
+
+async def _record_bill_line(cache: Cache, day: date, line: dict[str, Any]) -> None:
+    number = await cache.incr(_bill_count_key(day), TRADE_TTL_SECONDS)
+    await set_json(cache, _bill_line_key(day, number), line, TRADE_TTL_SECONDS)
+
+
+async def _bill_lines(cache: Cache, day: date) -> list[dict[str, Any]]:
+    count = int(await cache.get(_bill_count_key(day)) or 0)
+    found = await asyncio.gather(*(get_json(cache, _bill_line_key(day, number)) for number in range(1, count + 1)))
+    # A slot can be empty for a moment: numbered by one worker, not yet written.
+    return [line for line in found if line is not None]
+
+
+async def _trade_create(call: GatewayCall) -> dict[str, Any]:
+    content, cache = call.biz_content, call.app.ctx.cache
+    out_trade_no = _merchant_no(content, "out_trade_no")
+    if content.get("product_code") != PRODUCT_CODE:
+        raise business_failed("ACQ.INVALID_PARAMETER", f"小程序支付的 product_code 须为 {PRODUCT_CODE}")
+    total_fen = _amount_fen(content, "total_amount")
+    subject, buyer_id = content.get("subject"), content.get("buyer_id")
+    if not isinstance(subject, str) or not 0 < len(subject) <= 256:
+        raise business_failed("ACQ.INVALID_PARAMETER", "subject 须为 1 到 256 个字符")
+    if not isinstance(buyer_id, str) or not KNOWN_USER_ID.fullmatch(buyer_id):
+        raise business_failed("ACQ.INVALID_PARAMETER", "buyer_id 无效")
+    try:
+        time_expire = _parse_alipay_time(content.get("time_expire"))
+    except (TypeError, ValueError):
+        raise business_failed("ACQ.INVALID_PARAMETER", "time_expire 须为 yyyy-MM-dd HH:mm:ss") from None
+    if time_expire <= _now():
+        raise business_failed("ACQ.INVALID_PARAMETER", "time_expire 已过")
+    trade = {"out_trade_no": out_trade_no, "trade_no": f"{_now():%Y%m%d}22001{secrets.randbelow(10**15):015d}",
+             "total_fen": total_fen, "subject": subject, "buyer_id": buyer_id,
+             "seller_id": content.get("seller_id") or call.app.ctx.settings.alipay.seller_id or SIM_SELLER_ID,
+             "notify_url": call.params.get("notify_url", ""), "time_expire": _alipay_time(time_expire),
+             "gmt_create": _alipay_time(_now())}
+    if not await cache.add(_trade_key(out_trade_no), jsonlib.dumps(trade, ensure_ascii=False), TRADE_TTL_SECONDS):
+        # The same out_trade_no again: Alipay answers the open trade when nothing differs, and refuses otherwise.
+        existing = await get_json(cache, _trade_key(out_trade_no))
+        outcome = await _outcome(cache, existing)
+        if outcome is not None and outcome["status"] == "paid":
+            raise business_failed("ACQ.TRADE_HAS_SUCCESS", "交易已被支付")
+        if outcome is not None:
+            raise business_failed("ACQ.TRADE_HAS_CLOSE", "交易已经关闭")
+        if any(existing[name] != trade[name] for name in ("total_fen", "subject", "buyer_id", "seller_id")):
+            raise business_failed("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改")
+        trade = existing
+    return {"code": "10000", "msg": "Success", "out_trade_no": out_trade_no, "trade_no": trade["trade_no"]}
+
+
+async def _trade_query(call: GatewayCall) -> dict[str, Any]:
+    cache = call.app.ctx.cache
+    trade = await _existing_trade(cache, call.biz_content)
+    status, outcome = await _trade_status(cache, trade)
+    total = fen_to_yuan(trade["total_fen"])
+    body = {"code": "10000", "msg": "Success", "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"],
+            "buyer_user_id": trade["buyer_id"], "trade_status": status, "total_amount": total}
+    if outcome is not None and outcome["status"] == "paid":
+        body.update(send_pay_date=outcome["at"], receipt_amount=total, buyer_pay_amount=total, invoice_amount=total)
+    return body
+
+
+async def _trade_close(call: GatewayCall) -> dict[str, Any]:
+    cache = call.app.ctx.cache
+    trade = await _existing_trade(cache, call.biz_content)
+    # Only an open trade can be closed: paid, closed and expired ones are all "not in a state to close".
+    if await _outcome(cache, trade) is not None or not await _add_outcome(cache, trade, "closed", _alipay_time(_now())):
+        raise business_failed("ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
+    return {"code": "10000", "msg": "Success", "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"]}
+
+
+def _refund_answer(trade: dict[str, Any], refunded_fen: int, *, fund_change: bool, at: str) -> dict[str, Any]:
+    # refund_fee is the trade's refunded total, not this refund's amount (Alipay's definition).
+    return {"code": "10000", "msg": "Success", "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"],
+            "buyer_user_id": trade["buyer_id"], "fund_change": "Y" if fund_change else "N",
+            "refund_fee": fen_to_yuan(refunded_fen), "gmt_refund_pay": at}
+
+
+async def _trade_refund(call: GatewayCall) -> dict[str, Any]:
+    content, cache = call.biz_content, call.app.ctx.cache
+    trade = await _existing_trade(cache, content)
+    out_trade_no = trade["out_trade_no"]
+    refund_fen = _amount_fen(content, "refund_amount")
+    out_request_no = content.get("out_request_no") or out_trade_no  # Alipay's default: one refund, named as the trade
+    if not re.fullmatch(MERCHANT_NO_PATTERN, out_request_no):
+        raise business_failed("ACQ.INVALID_PARAMETER", "out_request_no 须为不超过 64 位的字母、数字或下划线")
+    refund_key = _refund_key(out_trade_no, out_request_no)
+    earlier = await get_json(cache, refund_key)
+    if earlier is None:
+        status, _ = await _trade_status(cache, trade)
+        if status != "TRADE_SUCCESS":
+            raise business_failed("ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
+        # Counted first and taken back when over: two refunds at once can never together pass what was paid.
+        refunded_fen = await cache.incr_if_exists(_refunded_key(out_trade_no), refund_fen)
+        if refunded_fen is None:
+            raise business_failed("ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
+        if refunded_fen > trade["total_fen"]:
+            await cache.incr_if_exists(_refunded_key(out_trade_no), -refund_fen)
+            raise business_failed("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限")
+        moment = _now()
+        at = _alipay_time(moment)
+        if await cache.add(refund_key, jsonlib.dumps({"refund_fen": refund_fen, "at": at}), TRADE_TTL_SECONDS):
+            await _record_bill_line(cache, moment.date(), {
+                "kind": "退款", "trade_no": trade["trade_no"], "out_trade_no": out_trade_no,
+                "subject": trade["subject"], "gmt_create": trade["gmt_create"], "finished_at": at,
+                "buyer_id": trade["buyer_id"], "amount_fen": refund_fen, "out_request_no": out_request_no})
+            return _refund_answer(trade, refunded_fen, fund_change=True, at=at)
+        # The same out_request_no at the same moment: the other one refunded; this one takes its count back.
+        await cache.incr_if_exists(_refunded_key(out_trade_no), -refund_fen)
+        earlier = await get_json(cache, refund_key)
+    if earlier["refund_fen"] != refund_fen:
+        raise business_failed("ACQ.DISCORDANT_REPEAT_REQUEST", "退款请求号对应的退款金额与之前不一致")
+    # A repeat of a refund already done: answered again, no money moves.
+    refunded_fen = int(await cache.get(_refunded_key(out_trade_no)) or 0)
+    return _refund_answer(trade, refunded_fen, fund_change=False, at=earlier["at"])
+
+
+async def _refund_query(call: GatewayCall) -> dict[str, Any]:
+    content, cache = call.biz_content, call.app.ctx.cache
+    trade = await _existing_trade(cache, content)
+    out_request_no = content.get("out_request_no") or trade["out_trade_no"]
+    refund = await get_json(cache, _refund_key(trade["out_trade_no"], str(out_request_no)))
+    if refund is None:
+        # Alipay answers success with no refund fields for a refund it does not know.
+        return {"code": "10000", "msg": "Success"}
+    return {"code": "10000", "msg": "Success", "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"],
+            "out_request_no": out_request_no, "total_amount": fen_to_yuan(trade["total_fen"]),
+            "refund_amount": fen_to_yuan(refund["refund_fen"]), "refund_status": "REFUND_SUCCESS",
+            "gmt_refund_pay": refund["at"]}
+
+
+async def _bill_download_url(call: GatewayCall) -> dict[str, Any]:
+    content = call.biz_content
+    if content.get("bill_type") != "trade":
+        raise invalid_argument("isv.invalid-arguments", "bill_type 仅支持 trade")
+    bill_date = content.get("bill_date")
+    if not isinstance(bill_date, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", bill_date):
+        raise invalid_argument("isv.invalid-arguments", "bill_date 须为 yyyy-MM-dd（模拟器只提供日账单）")
+    try:
+        day = date.fromisoformat(bill_date)
+    except ValueError:
+        raise invalid_argument("isv.invalid-arguments", "bill_date 不是有效日期") from None
+    if day > _now().date():
+        raise business_failed("isp.bill_not_exist", "账单不存在")
+    token = secrets.token_urlsafe(24)
+    await call.app.ctx.cache.set(_bill_link_key(token), day.isoformat(), BILL_LINK_TTL_SECONDS)
+    url = call.app.ctx.settings.app.public_base_url.rstrip("/") + f"/sim/alipay/bill/{token}"
+    return {"code": "10000", "msg": "Success", "bill_download_url": url}
+
+
 GATEWAY_METHODS: dict[str, GatewayMethod] = {
     "alipay.system.oauth.token": GatewayMethod(_oauth_token, errors_as_error_response=True),
     "alipay.open.app.mini.templatemessage.send": GatewayMethod(_template_message_send),
+    "alipay.trade.create": GatewayMethod(_trade_create),
+    "alipay.trade.query": GatewayMethod(_trade_query),
+    "alipay.trade.close": GatewayMethod(_trade_close),
+    "alipay.trade.refund": GatewayMethod(_trade_refund),
+    "alipay.trade.fastpay.refund.query": GatewayMethod(_refund_query),
+    "alipay.data.dataservice.bill.downloadurl.query": GatewayMethod(_bill_download_url),
 }
 
 
@@ -266,9 +565,164 @@ async def clear_messages(request: Request):
     return json({"items": []})
 
 
+def notification_sign_content(params: dict[str, str]) -> str:
+    """What a notification's sign covers: every parameter but sign and sign_type, empty ones too, sorted by name."""
+    return "&".join(f"{name}={value}" for name, value in sorted(params.items())
+                    if name not in ("sign", "sign_type"))
+
+
+def sign_notification(settings: Settings, params: dict[str, str]) -> dict[str, str]:
+    """The notification form as Alipay sends it: params plus sign_type RSA2 and a sign by the simulated Alipay."""
+    sign = rsa2_sign(ensure_sim_keys(settings).alipay_platform.private_pem, notification_sign_content(params))
+    return {**params, "sign_type": "RSA2", "sign": sign}
+
+
+def trade_notification(settings: Settings, trade: dict[str, Any], *, paid_at: str) -> dict[str, str]:
+    """The unsigned parameters of a trade's TRADE_SUCCESS notification."""
+    total = fen_to_yuan(trade["total_fen"])
+    return {"notify_time": _alipay_time(_now()), "notify_type": "trade_status_sync",
+            "notify_id": secrets.token_hex(16), "app_id": settings.alipay.app_id, "charset": "utf-8",
+            "version": "1.0", "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"],
+            "buyer_id": trade["buyer_id"], "seller_id": trade["seller_id"], "trade_status": "TRADE_SUCCESS",
+            "total_amount": total, "receipt_amount": total, "buyer_pay_amount": total, "invoice_amount": total,
+            "subject": trade["subject"], "gmt_create": trade["gmt_create"], "gmt_payment": paid_at,
+            "fund_bill_list": jsonlib.dumps([{"amount": total, "fundChannel": "ALIPAYACCOUNT"}],
+                                            separators=(",", ":"))}
+
+
+async def deliver_notification(url: str, form: dict[str, str], *, timeout_seconds: float) -> dict[str, Any]:
+    """POST the form to url as Alipay does; delivered only when the answer is 200 and the text success."""
+    if not url:
+        return {"delivered": False, "status": None, "body": None}
+    try:
+        async with httpx.AsyncClient(timeout=timeout_seconds) as http:
+            answer = await http.post(url, content=urlencode(form).encode("ascii"), headers={
+                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    except httpx.HTTPError as exc:
+        log.info("sim alipay: notification to %s not delivered (%s)", url, exc.__class__.__name__)
+        return {"delivered": False, "status": None, "body": None}
+    text = answer.text[:2000]
+    return {"delivered": answer.status_code == 200 and text.strip() == "success", "status": answer.status_code,
+            "body": text}
+
+
+# Late notifications run after the helper answered; kept here so the event loop does not drop them half-way.
+_late_deliveries: set[asyncio.Task] = set()
+
+
+async def _deliver_late(url: str, form: dict[str, str], *, delay_ms: int, timeout_seconds: float) -> None:
+    await asyncio.sleep(delay_ms / 1000)
+    await deliver_notification(url, form, timeout_seconds=timeout_seconds)
+
+
+@doc("模拟买家用 my.tradePay 付款：交易变为 TRADE_SUCCESS，先把 RSA2 签名的异步通知 POST 到 notify_url 再应答"
+     "（amount_fen：签名后篡改金额；sign=bad：伪造签名）", tag=TAG, body=PayIn, response=PayOut,
+     errors=(400, 404, 409, 422))
+async def pay_trade(request: Request):
+    data = parse_body(request, PayIn)
+    cache, settings = request.app.ctx.cache, request.app.ctx.settings
+    trade = await get_json(cache, _trade_key(data.order_no))
+    if trade is None:
+        raise NotFound("模拟支付宝中没有这笔交易")
+    # The refund counter first (add: never resets one), so a refund racing the payment finds it.
+    await cache.add(_refunded_key(trade["out_trade_no"]), "0", TRADE_TTL_SECONDS)
+    moment = _now()
+    paid_at = _alipay_time(moment)
+    if await _outcome(cache, trade) is not None or not await _add_outcome(cache, trade, "paid", paid_at):
+        raise Conflict("这笔交易已支付、已关闭或已过期")
+    await _record_bill_line(cache, moment.date(), {
+        "kind": "交易", "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"],
+        "subject": trade["subject"], "gmt_create": trade["gmt_create"], "finished_at": paid_at,
+        "buyer_id": trade["buyer_id"], "amount_fen": trade["total_fen"], "out_request_no": ""})
+    form = sign_notification(settings, trade_notification(settings, trade, paid_at=paid_at))
+    if data.sign == "bad":
+        # Signed, but by a key that is not Alipay's: what a forger could make.
+        sim_keys = ensure_sim_keys(settings)
+        form["sign"] = rsa2_sign(sim_keys.alipay_app.private_pem, notification_sign_content(form))
+    if data.amount_fen is not None:
+        # Changed after signing, as a man in the middle would: the signature still covers the real amount.
+        tampered = fen_to_yuan(data.amount_fen)
+        form.update(total_amount=tampered, receipt_amount=tampered, buyer_pay_amount=tampered,
+                    invoice_amount=tampered)
+    fault = await notify_fault(cache, "alipay")
+    mode = fault.notify if fault is not None else None
+    timeout_seconds = settings.platforms.timeout_seconds
+    if mode == "never":
+        return json({"delivered": False, "status": None, "body": None})
+    if mode == "late":
+        task = asyncio.create_task(_deliver_late(trade["notify_url"], form, delay_ms=fault.delay_ms,
+                                                 timeout_seconds=timeout_seconds))
+        _late_deliveries.add(task)
+        task.add_done_callback(_late_deliveries.discard)
+        return json({"delivered": False, "status": None, "body": None})
+    result = await deliver_notification(trade["notify_url"], form, timeout_seconds=timeout_seconds)
+    if mode == "twice":
+        # Alipay may repeat a notification our service already answered: the second answer is the one shown.
+        result = await deliver_notification(trade["notify_url"], form, timeout_seconds=timeout_seconds)
+    return json(result)
+
+
+def _bill_csv_line(line: dict[str, Any]) -> list[str]:
+    refund = line["kind"] == "退款"
+    amount = ("-" if refund else "") + fen_to_yuan(line["amount_fen"])
+    buyer = line["buyer_id"][:4] + "****" + line["buyer_id"][-4:]
+    # Identifiers end in a tab, as in Alipay's files, so spreadsheets keep them as text.
+    return [line["trade_no"] + "\t", line["out_trade_no"] + "\t", line["kind"], line["subject"], line["gmt_create"],
+            line["finished_at"], "", "", "", "", buyer, amount, amount, "0.00", "0.00", "0.00", "0.00", "0.00", "",
+            "0.00", "0.00", line["out_request_no"] + "\t" if refund else "", "0.00", "0.00", ""]
+
+
+def bill_archive(seller_id: str, day: date, lines: list[dict[str, Any]], *, exported_at: datetime) -> bytes:
+    """A day's trade bill as Alipay serves it: a zip of the detail and the summary CSV files, GBK-encoded."""
+    payments = [line for line in lines if line["kind"] == "交易"]
+    refunds = [line for line in lines if line["kind"] == "退款"]
+    period = f"#起始日期：[{day:%Y年%m月%d日} 00:00:00]   终止日期：[{day + timedelta(days=1):%Y年%m月%d日} 00:00:00]"
+    exported = f"#导出时间：[{exported_at:%Y年%m月%d日 %H:%M:%S}]"
+    detail = io.StringIO()
+    detail.write(f"#支付宝业务明细查询\n#账号：[{seller_id}0156]\n{period}\n")
+    detail.write("#-----------------------------------------业务明细列表----------------------------------------\n")
+    writer = csv.writer(detail, lineterminator="\n")
+    writer.writerow(BILL_HEADER)
+    writer.writerows(_bill_csv_line(line) for line in lines)
+    detail.write("#-----------------------------------------业务明细列表结束------------------------------------\n")
+    detail.write(f"#交易合计：{len(payments)}笔，退款合计：{len(refunds)}笔\n{exported}\n")
+    paid_fen = sum(line["amount_fen"] for line in payments)
+    refunded_fen = sum(line["amount_fen"] for line in refunds)
+    summary = io.StringIO()
+    summary.write(f"#支付宝业务汇总查询\n#账号：[{seller_id}0156]\n{period}\n")
+    summary_writer = csv.writer(summary, lineterminator="\n")
+    summary_writer.writerow(("门店编号", "门店名称", "交易订单总笔数", "退款订单总笔数", "订单金额（元）", "商家实收（元）"))
+    summary_writer.writerow(("合计", "", len(payments), len(refunds), fen_to_yuan(paid_fen),
+                             ("-" if refunded_fen > paid_fen else "") + fen_to_yuan(abs(paid_fen - refunded_fen))))
+    summary.write(f"#结束\n{exported}\n")
+    name = f"{seller_id}_{day:%Y%m%d}"
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        # errors="replace": a subject GBK cannot write (an emoji) must not keep the whole bill from downloading.
+        bundle.writestr(f"{name}_业务明细.csv", detail.getvalue().encode("gbk", errors="replace"))
+        bundle.writestr(f"{name}_业务明细(汇总).csv", summary.getvalue().encode("gbk", errors="replace"))
+    return archive.getvalue()
+
+
+@doc("模拟支付宝账单下载地址（alipay.data.dataservice.bill.downloadurl.query 给出，30 秒内有效）：zip 内 GBK 编码的 CSV",
+     tag=TAG, errors=(404,))
+async def download_bill(request: Request, token: str):
+    cache, settings = request.app.ctx.cache, request.app.ctx.settings
+    day_text = await cache.get(_bill_link_key(token))
+    if day_text is None:
+        raise NotFound("账单下载地址无效或已过期")
+    day = date.fromisoformat(day_text)
+    seller_id = settings.alipay.seller_id or SIM_SELLER_ID
+    content = bill_archive(seller_id, day, await _bill_lines(cache, day), exported_at=_now())
+    return raw(content, content_type="application/zip",
+               headers={"Content-Disposition": f'attachment; filename="{seller_id}_{day:%Y%m%d}.csv.zip"'})
+
+
 def add_routes(bp: Blueprint) -> None:
     """Mount the Alipay stand-in under /sim/alipay."""
     bp.add_route(issue_auth_code, "/alipay/auth_code", methods=["POST"], name="sim_alipay_auth_code")
     bp.add_route(gateway, "/alipay/gateway.do", methods=["POST"], name="sim_alipay_gateway")
     bp.add_route(list_messages, "/alipay/messages", methods=["GET"], name="sim_alipay_messages")
     bp.add_route(clear_messages, "/alipay/messages", methods=["DELETE"], name="sim_alipay_clear_messages")
+    bp.add_route(pay_trade, "/alipay/pay", methods=["POST"], name="sim_alipay_pay")
+    bp.add_route(download_bill, "/alipay/bill/<token:str>", methods=["GET"], name="sim_alipay_bill")

@@ -1,4 +1,5 @@
-"""Faults the simulated platforms can be told to show: an error rate and a delay, per platform, kept in the cache."""
+"""Faults the simulated platforms can be told to show: an error rate, a delay and how payment notifications go,
+per platform, kept in the cache."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from app.core.cache import Cache, get_json, set_json
 from app.core.http import parse_body
 from app.core.openapi import doc
 
-# The simulated platforms that take faults; WeChat Pay joins when its simulator does.
-SimPlatform = Literal["wechat", "alipay", "wecom"]
+# The simulated platforms that take faults.
+SimPlatform = Literal["wechat", "alipay", "wecom", "wechatpay"]
 SIM_PLATFORMS: tuple[str, ...] = get_args(SimPlatform)
+# How a payment platform's notifications go: sent twice, late (after delay_ms, in the background) or never.
+NotifyMode = Literal["twice", "late", "never"]
 TAG = "simulator"
 
 
@@ -28,6 +31,8 @@ class FaultIn(BaseModel):
     errcode: int | None = Field(None, description="WeChat / WeCom errcode of a failed call (default -1 system "
                                                    "error); Alipay always answers its system error")
     delay_ms: int = Field(0, ge=0, le=60_000, description="Every server API call of the platform waits this long")
+    notify: NotifyMode | None = Field(None, description="Payment notifications are sent twice, late (after delay_ms, "
+                                                        "in the background) or never; absent: once, at once")
 
 
 class FaultsOut(BaseModel):
@@ -36,7 +41,11 @@ class FaultsOut(BaseModel):
 
 @dataclass(frozen=True)
 class Fault:
+    """The errcode of a call that fails; for notify_fault, also how notifications go and the delay of late ones."""
+
     errcode: int | None
+    notify: NotifyMode | None = None
+    delay_ms: int = 0
 
 
 def _key(platform: str) -> str:
@@ -55,15 +64,32 @@ async def platform_fault(cache: Cache, platform: str) -> Fault | None:
     return None
 
 
-@doc("让模拟平台出错或变慢（error_rate 与 delay_ms 均为 0 时清除）", tag=TAG, body=FaultIn, response=FaultIn)
+async def notify_fault(cache: Cache, platform: str) -> Fault | None:
+    """How the platform's payment notifications go when told otherwise than once and at once (no wait, no dice)."""
+    setting = await get_json(cache, _key(platform))
+    if setting is None or not setting.get("notify"):
+        return None
+    return Fault(errcode=setting["errcode"], notify=setting["notify"], delay_ms=setting["delay_ms"])
+
+
+def _shown(fault: FaultIn) -> dict:
+    # Faults without a notification behaviour keep the shape they had before it existed.
+    data = fault.model_dump()
+    if data["notify"] is None:
+        del data["notify"]
+    return data
+
+
+@doc("让模拟平台出错、变慢或改变支付通知（error_rate、delay_ms 为 0 且无 notify 时清除）", tag=TAG, body=FaultIn,
+     response=FaultIn)
 async def set_fault(request: Request):
     fault = parse_body(request, FaultIn)
     cache = request.app.ctx.cache
-    if fault.error_rate == 0 and fault.delay_ms == 0:
+    if fault.error_rate == 0 and fault.delay_ms == 0 and fault.notify is None:
         await cache.delete(_key(fault.platform))
     else:
-        await set_json(cache, _key(fault.platform), fault.model_dump())
-    return json(fault.model_dump())
+        await set_json(cache, _key(fault.platform), _shown(fault))
+    return json(_shown(fault))
 
 
 @doc("当前的模拟故障", tag=TAG, response=FaultsOut, errors=())

@@ -1,0 +1,84 @@
+"""Payment HTTP: orders for citizens, the providers' callbacks, refunds and reconciliation for admins."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sanic import Blueprint, Request
+from sanic.response import json, raw
+
+from app.core.auth import citizen_required, staff_required
+from app.core.errors import ValidationFailed
+from app.core.http import parse_body, parse_query
+from app.core.openapi import doc
+from app.payments import service
+from app.payments.schemas import (PaymentIn, PaymentOut, ReconciliationOut, ReconciliationQuery, RefundIn,
+                                  RefundOut)
+
+bp = Blueprint("payments", url_prefix="/api/v1")
+
+
+def _ctx(request: Request) -> dict:
+    return {"platforms": request.app.ctx.platforms, "settings": request.app.ctx.settings}
+
+
+@bp.post("/cases/<case_id:int>/payments")
+@doc("为办件缴费：同一办件同一渠道只有一张未支付订单", tag="payments", body=PaymentIn, response=PaymentOut,
+     status=201, errors=(401, 404, 409, 422, 502, 503), secured=True)
+@citizen_required
+async def create(request: Request, case_id: int):
+    data = parse_body(request, PaymentIn)
+    order, created = await service.create_order(request.ctx.principal, case_id, channel=data.channel,
+                                                cache=request.app.ctx.cache,
+                                                guide_ttl=request.app.ctx.settings.catalog.cache_seconds,
+                                                **_ctx(request))
+    return json(order, status=201 if created else 200)
+
+
+@bp.get("/payments/<order_no:str>")
+@doc("支付结果（未支付时向支付平台查询）", tag="payments", response=PaymentOut, errors=(401, 404), secured=True)
+@citizen_required
+async def status(request: Request, order_no: str):
+    return json(await service.get_order(request.ctx.principal, order_no, **_ctx(request)))
+
+
+async def _notify(request: Request, channel: str):
+    ack = await service.handle_notification(channel, headers=dict(request.headers), body=request.body or b"",
+                                            **_ctx(request))
+    return raw(ack.body, status=ack.status, content_type=ack.content_type)
+
+
+@bp.post("/pay/notify/wechat")
+@doc("微信支付回调（验签、解密、核对后入账）", tag="payments-callbacks")
+async def notify_wechat(request: Request):
+    return await _notify(request, "wechat")
+
+
+@bp.post("/pay/notify/alipay")
+@doc("支付宝回调（验签、核对后入账；应答 success）", tag="payments-callbacks")
+async def notify_alipay(request: Request):
+    return await _notify(request, "alipay")
+
+
+@bp.post("/admin/payments/<order_no:str>/refunds")
+@doc("退款（可部分退款，累计不超过已付金额）", tag="payments-admin", body=RefundIn, response=RefundOut, status=201,
+     errors=(401, 403, 404, 409, 422), secured=True)
+@staff_required("admin")
+async def refund(request: Request, order_no: str):
+    data = parse_body(request, RefundIn)
+    result = await service.admin_refund(order_no, amount_fen=data.amount_fen, reason=data.reason,
+                                        actor=request.ctx.principal, platforms=request.app.ctx.platforms)
+    return json(result, status=201)
+
+
+@bp.get("/admin/reconciliations")
+@doc("某日对账报告（两个渠道）", tag="payments-admin", response=list[ReconciliationOut], errors=(401, 403, 422),
+     secured=True, query=ReconciliationQuery)
+@staff_required("admin", "supervisor")
+async def reconciliations(request: Request):
+    query = parse_query(request, ReconciliationQuery)
+    try:
+        day = date.fromisoformat(query.date)
+    except ValueError:
+        raise ValidationFailed(details={"fields": [{"field": "date", "message": "日期无效"}]}) from None
+    return json(await service.reports_for(day))

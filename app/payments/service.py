@@ -1,0 +1,399 @@
+"""Payments: an order per case and channel, notifications applied exactly once, queries for what went missing,
+refunds that never exceed what was paid, and the daily reconciliation against the providers' bills."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from app.cases import service as cases
+from app.core import outbox
+from app.core.auth import Principal
+from app.core.cache import Cache
+from app.core.errors import AppError, Conflict, NotFound, ValidationFailed
+from app.core.timeutil import now as clock_now, to_iso
+from app.identity import service as identity
+from app.payments.models import OrderStatus, PaymentOrder, ReconciliationReport, Refund, RefundStatus
+from app.platforms.payment_types import (Acknowledgement, BadNotification, Notification, PaymentProvider,
+                                         RefundState, TradeState)
+
+log = logging.getLogger("app.payments")
+
+AGGREGATE = "payment"
+CHANNELS = ("wechat", "alipay")
+
+
+class PaymentNotFound(NotFound):
+    code = "PAYMENT_NOT_FOUND"
+    message = "支付订单不存在"
+
+
+class ChannelUnavailable(ValidationFailed):
+    code = "CHANNEL_UNAVAILABLE"
+    message = "请先用该渠道登录（微信或支付宝）再支付"
+
+
+class RefundTooLarge(Conflict):
+    code = "REFUND_EXCEEDS_PAID"
+    message = "退款金额超过可退金额"
+
+
+# ---- providers and views ----
+
+def provider_for(platforms, channel: str) -> PaymentProvider:
+    """The provider of a channel."""
+    return platforms.wechatpay if channel == "wechat" else platforms.alipay_pay
+
+
+def expected_merchant(settings, channel: str) -> str:
+    """Whose money it must be: our WeChat Pay mchid or our Alipay app id."""
+    return settings.wechatpay.mchid if channel == "wechat" else settings.alipay.app_id
+
+
+async def _status_of(order: PaymentOrder) -> str:
+    if order.status != OrderStatus.PAID:
+        return order.status.value
+    if await Refund.exists(order_id=order.id, status=RefundStatus.PROCESSING):
+        return "refunding"
+    return "refunded" if order.refunded_fen >= order.amount_fen else "paid"
+
+
+async def order_view(order: PaymentOrder, *, with_checkout: bool = False) -> dict:
+    """An order as the mini-program and the console see it."""
+    view = {"order_no": order.order_no, "case_id": order.case_id, "channel": order.channel,
+            "amount_fen": order.amount_fen, "status": await _status_of(order), "refunded_fen": order.refunded_fen,
+            "created_at": to_iso(order.created_at), "expires_at": to_iso(order.expires_at),
+            "paid_at": to_iso(order.paid_at)}
+    if with_checkout:
+        view["pay_params"] = order.checkout
+    return view
+
+
+def _new_order_no(case_id: int, at: datetime) -> str:
+    # 2 + 12 + 8 + 6 = 28 characters of [0-9A-Za-z]: inside both providers' 32.
+    return f"GH{at:%y%m%d%H%M%S}{case_id % 10**8:08d}{secrets.token_hex(3)}"
+
+
+# ---- ordering ----
+
+async def create_order(principal: Principal, case_id: int, *, channel: str, platforms, settings, cache: Cache,
+                       guide_ttl: int, now: datetime | None = None) -> tuple[dict, bool]:
+    """The case's open order on this channel, made at the provider when there is none; (view, created)."""
+    at = now or clock_now()
+    facts = await cases.payment_facts(principal, case_id, cache=cache, guide_ttl=guide_ttl)
+    open_key = f"{case_id}:{channel}"
+    existing = await PaymentOrder.get_or_none(open_key=open_key)
+    if existing is not None and existing.expires_at > at:
+        return await order_view(existing, with_checkout=True), False
+    if existing is not None:
+        await _close(existing, platforms)
+    targets = await identity.push_targets(principal.id)
+    payer = targets["wechat_openid"] if channel == "wechat" else targets["alipay_user_id"]
+    if not payer:
+        raise ChannelUnavailable()
+    order_no = _new_order_no(case_id, at)
+    expires_at = at + timedelta(minutes=settings.payments.expire_minutes)
+    checkout = await provider_for(platforms, channel).create(
+        order_no=order_no, amount_fen=facts["amount_fen"], description=facts["matter_name"][:40], payer_id=payer,
+        expires_at=expires_at)
+    try:
+        order = await PaymentOrder.create(order_no=order_no, case_id=case_id, citizen_id=principal.id,
+                                          department_id=facts["department_id"], channel=channel,
+                                          amount_fen=facts["amount_fen"], description=facts["matter_name"][:64],
+                                          open_key=open_key, checkout=checkout,
+                                          expires_at=expires_at)
+    except IntegrityError:
+        # A twin request opened one first: that one stands, this one is closed at the provider.
+        await provider_for(platforms, channel).close(order_no)
+        order = await PaymentOrder.get(open_key=open_key)
+        return await order_view(order, with_checkout=True), False
+    return await order_view(order, with_checkout=True), True
+
+
+async def _close(order: PaymentOrder, platforms) -> None:
+    """Close an expired unpaid order at the provider, then here (unless it was paid meanwhile)."""
+    trade = await provider_for(platforms, order.channel).query(order.order_no)
+    if trade.status == "paid":
+        return  # paid at the last moment: the notification or the next query applies it
+    await provider_for(platforms, order.channel).close(order.order_no)
+    await PaymentOrder.filter(id=order.id, status=OrderStatus.PENDING).update(
+        status=OrderStatus.CLOSED, open_key=None, closed_at=clock_now())
+
+
+async def get_order(principal: Principal, order_no: str, *, platforms, settings) -> dict:
+    """The citizen's order; while pending the provider is asked (the payer is back before the notification)."""
+    order = await PaymentOrder.get_or_none(order_no=order_no)
+    if order is None or (not principal.is_staff and order.citizen_id != principal.id):
+        raise PaymentNotFound()
+    if order.status == OrderStatus.PENDING:
+        trade = await provider_for(platforms, order.channel).query(order.order_no)
+        if trade.status == "paid":
+            await apply_trade(order, trade, settings=settings)
+            order = await PaymentOrder.get(id=order.id)
+    return await order_view(order)
+
+
+# ---- applying what the provider says ----
+
+class Mismatch(AppError):
+    status_code = 400
+    code = "PAYMENT_MISMATCH"
+    message = "支付结果与订单不符"
+
+
+async def _alert(reason: str, *, order: PaymentOrder | None, details: dict[str, Any]) -> None:
+    """A staff alert event for money that does not add up."""
+    async with in_transaction() as connection:
+        await outbox.emit("payment.mismatch", aggregate_type=AGGREGATE, aggregate_id=order.id if order else 0,
+                          department_id=order.department_id if order else None, connection=connection,
+                          payload={"reason": reason, "order_no": order.order_no if order else details.get("order_no"),
+                                   **details})
+    log.warning("payment mismatch: %s %s", reason, order.order_no if order else details.get("order_no", "?"))
+
+
+async def apply_trade(order: PaymentOrder, trade: TradeState, *, settings) -> bool:
+    """Mark the order paid if the provider's word matches it; True when this call did (exactly one does)."""
+    if trade.merchant_id != expected_merchant(settings, order.channel):
+        await _alert("merchant", order=order, details={"merchant_id": trade.merchant_id})
+        raise Mismatch("商户号不符")
+    if trade.amount_fen != order.amount_fen:
+        await _alert("amount", order=order, details={"paid_fen": trade.amount_fen, "expected_fen": order.amount_fen})
+        raise Mismatch("金额不符")
+    async with in_transaction() as connection:
+        won = await PaymentOrder.filter(id=order.id, status__in=[OrderStatus.PENDING, OrderStatus.CLOSED]) \
+            .using_db(connection).update(status=OrderStatus.PAID, open_key=None, paid_at=trade.paid_at or clock_now(),
+                                         transaction_id=trade.transaction_id)
+        if won:
+            await cases.mark_paid(order.case_id, connection=connection)
+            await outbox.emit("payment.succeeded", aggregate_type=AGGREGATE, aggregate_id=order.id,
+                              citizen_id=order.citizen_id, department_id=order.department_id, connection=connection,
+                              payload={"order_no": order.order_no, "case_id": order.case_id,
+                                       "matter_name": order.description, "amount_fen": order.amount_fen,
+                                       "channel": order.channel})
+    return bool(won)
+
+
+async def handle_notification(channel: str, *, headers: dict[str, str], body: bytes, platforms,
+                              settings) -> Acknowledgement:
+    """A provider's callback: verified, matched and applied once, answered in the provider's own words."""
+    provider = provider_for(platforms, channel)
+    try:
+        notification = await provider.parse_notification(headers=headers, body=body)
+    except BadNotification:
+        await _alert("signature", order=None, details={"channel": channel})
+        return provider.acknowledge(False)
+    try:
+        if notification.kind == "trade" and notification.trade is not None:
+            return provider.acknowledge(await _on_trade(notification, channel, settings))
+        if notification.kind == "refund" and notification.refund is not None:
+            return provider.acknowledge(await _on_refund(notification.refund))
+    except Mismatch:
+        return provider.acknowledge(False)
+    except Exception:
+        # Not recorded: fail, so the provider tries again later.
+        log.exception("payment notification could not be recorded")
+        return provider.acknowledge(False)
+    return provider.acknowledge(False)
+
+
+async def _on_trade(notification: Notification, channel: str, settings) -> bool:
+    trade = notification.trade
+    order = await PaymentOrder.get_or_none(order_no=trade.order_no, channel=channel)
+    if order is None:
+        await _alert("unknown_order", order=None, details={"order_no": trade.order_no, "channel": channel})
+        return False
+    if trade.status != "paid":
+        return True  # a closed trade tells us nothing we must record
+    await apply_trade(order, trade, settings=settings)
+    return True
+
+
+async def _on_refund(state: RefundState) -> bool:
+    refund = await Refund.get_or_none(refund_no=state.refund_no).prefetch_related("order")
+    if refund is None:
+        await _alert("unknown_refund", order=None, details={"refund_no": state.refund_no})
+        return False
+    await _settle_refund(refund, state)
+    return True
+
+
+# ---- refunds ----
+
+async def request_refund(order: PaymentOrder, *, amount_fen: int, reason: str, actor: str, platforms) -> dict:
+    """Refund part or all of a paid order; the amount is reserved first, so refunds never add up past the payment."""
+    if order.status != OrderStatus.PAID:
+        raise Conflict("只有已支付的订单可以退款")
+    if amount_fen <= 0:
+        raise ValidationFailed(details={"fields": [{"field": "amount_fen", "message": "退款金额须大于 0"}]})
+    reserved = await PaymentOrder.filter(id=order.id, refunded_fen__lte=order.amount_fen - amount_fen).update(
+        refunded_fen=F("refunded_fen") + amount_fen)
+    if not reserved:
+        raise RefundTooLarge(details={"refundable_fen": order.amount_fen - (await PaymentOrder.get(
+            id=order.id)).refunded_fen})
+    refund = await Refund.create(refund_no=f"R{order.order_no[2:]}{secrets.token_hex(2)}"[:32], order_id=order.id,
+                                 amount_fen=amount_fen, reason=reason[:80], requested_by=actor)
+    try:
+        state = await provider_for(platforms, order.channel).refund(
+            order_no=order.order_no, refund_no=refund.refund_no, refund_fen=amount_fen, total_fen=order.amount_fen,
+            reason=reason[:80])
+    except Exception:
+        await _settle_refund(refund, RefundState(order_no=order.order_no, refund_no=refund.refund_no,
+                                                 status="failed", refund_fen=amount_fen))
+        raise
+    await refund.fetch_related("order")
+    await _settle_refund(refund, state)
+    return _refund_view(await Refund.get(id=refund.id))
+
+
+def _refund_view(refund: Refund) -> dict:
+    return {"refund_no": refund.refund_no, "amount_fen": refund.amount_fen, "status": refund.status.value,
+            "reason": refund.reason, "created_at": to_iso(refund.created_at),
+            "finished_at": to_iso(refund.finished_at)}
+
+
+async def _settle_refund(refund: Refund, state: RefundState) -> None:
+    """Record the provider's word on a refund once; a failed one gives its reserved amount back."""
+    if state.status == "processing":
+        return
+    target = RefundStatus.SUCCEEDED if state.status == "succeeded" else RefundStatus.FAILED
+    async with in_transaction() as connection:
+        settled = await Refund.filter(id=refund.id, status=RefundStatus.PROCESSING).using_db(connection).update(
+            status=target, finished_at=clock_now(), refund_id=state.refund_id)
+        if not settled:
+            return
+        order = await PaymentOrder.get(id=refund.order_id).using_db(connection)
+        if target == RefundStatus.FAILED:
+            await PaymentOrder.filter(id=order.id).using_db(connection).update(
+                refunded_fen=F("refunded_fen") - refund.amount_fen)
+            return
+        await outbox.emit("payment.refunded", aggregate_type=AGGREGATE, aggregate_id=order.id,
+                          citizen_id=order.citizen_id, department_id=order.department_id, connection=connection,
+                          payload={"order_no": order.order_no, "case_id": order.case_id,
+                                   "matter_name": order.description, "amount_fen": refund.amount_fen,
+                                   "channel": order.channel})
+
+
+async def admin_refund(order_no: str, *, amount_fen: int, reason: str, actor: Principal, platforms) -> dict:
+    """An admin's (partial) refund."""
+    from app.audit import service as audit
+
+    order = await PaymentOrder.get_or_none(order_no=order_no)
+    if order is None:
+        raise PaymentNotFound()
+    refund = await request_refund(order, amount_fen=amount_fen, reason=reason, actor=actor.actor,
+                                  platforms=platforms)
+    await audit.record(actor=actor.actor, staff_id=actor.id, action="payment.refund", object_type=AGGREGATE,
+                       object_id=order.id, after={"refund_no": refund["refund_no"], "amount_fen": amount_fen})
+    return refund
+
+
+# ---- the worker's jobs ----
+
+async def sweep(*, platforms, settings, now: datetime | None = None) -> dict[str, int]:
+    """Ask the provider about pending orders older than a few minutes; close expired ones; refund ended cases."""
+    at = now or clock_now()
+    counts = {"paid": 0, "closed": 0, "refunded": 0}
+    stale = at - timedelta(seconds=settings.payments.query_after_seconds)
+    for order in await PaymentOrder.filter(status=OrderStatus.PENDING, created_at__lte=stale).order_by("id"):
+        try:
+            trade = await provider_for(platforms, order.channel).query(order.order_no)
+            if trade.status == "paid":
+                counts["paid"] += await apply_trade(order, trade, settings=settings)
+            elif order.expires_at <= at:
+                await provider_for(platforms, order.channel).close(order.order_no)
+                counts["closed"] += await PaymentOrder.filter(id=order.id, status=OrderStatus.PENDING).update(
+                    status=OrderStatus.CLOSED, open_key=None, closed_at=at)
+        except Mismatch:
+            continue
+        except Exception:
+            log.warning("payment sweep: order %s not settled this time", order.order_no, exc_info=True)
+    counts["refunded"] = await _refund_ended_cases(platforms=platforms, settings=settings)
+    return {k: v for k, v in counts.items() if v}
+
+
+async def _refund_ended_cases(*, platforms, settings) -> int:
+    from app.core.cache import get_cache
+
+    refunded = 0
+    for order in await PaymentOrder.filter(status=OrderStatus.PAID, refunded_fen=0, refund_checked_at__isnull=True):
+        if not await cases.refund_due(order.case_id, cache=get_cache(), guide_ttl=settings.catalog.cache_seconds):
+            continue
+        # Claimed first, so two workers never refund the same order.
+        if not await PaymentOrder.filter(id=order.id, refund_checked_at__isnull=True).update(
+                refund_checked_at=clock_now()):
+            continue
+        try:
+            await request_refund(order, amount_fen=order.amount_fen, reason="办件未获批准，全额退款",
+                                 actor="system", platforms=platforms)
+            refunded += 1
+        except Exception:
+            log.warning("automatic refund of %s failed; it will be retried", order.order_no, exc_info=True)
+            await PaymentOrder.filter(id=order.id).update(refund_checked_at=None)
+    return refunded
+
+
+# ---- reconciliation ----
+
+async def reconcile(day: date, *, platforms) -> list[dict]:
+    """Compare each provider's bill of the day with our orders and refunds; store and return one report each."""
+    from app.core.workdays import local_date
+
+    reports = []
+    for channel in CHANNELS:
+        bill = await provider_for(platforms, channel).bill(day)
+        ours_paid = {o.order_no: o for o in await PaymentOrder.filter(channel=channel, status=OrderStatus.PAID)
+                     if o.paid_at is not None and local_date(o.paid_at) == day}
+        ours_refunds = {r.refund_no: r for r in await Refund.filter(order__channel=channel,
+                                                                     status=RefundStatus.SUCCEEDED)
+                        .prefetch_related("order") if r.finished_at and local_date(r.finished_at) == day}
+        differences: list[dict] = []
+        seen_paid, seen_refunds = set(), set()
+        for row in bill:
+            if row.status == "paid":
+                seen_paid.add(row.order_no)
+                ours = ours_paid.get(row.order_no) or await PaymentOrder.get_or_none(order_no=row.order_no)
+                if ours is None or ours.status != OrderStatus.PAID:
+                    differences.append({"kind": "paid_there_not_here", "order_no": row.order_no,
+                                        "their_fen": row.amount_fen,
+                                        "our_status": ours.status.value if ours else None})
+                elif ours.amount_fen != row.amount_fen:
+                    differences.append({"kind": "amount", "order_no": row.order_no, "their_fen": row.amount_fen,
+                                        "our_fen": ours.amount_fen})
+            else:
+                seen_refunds.add(row.refund_no)
+                ours_refund = ours_refunds.get(row.refund_no) or await Refund.get_or_none(refund_no=row.refund_no)
+                if ours_refund is None or ours_refund.status != RefundStatus.SUCCEEDED:
+                    differences.append({"kind": "refunded_there_not_here", "order_no": row.order_no,
+                                        "refund_no": row.refund_no, "their_fen": row.amount_fen})
+                elif ours_refund.amount_fen != row.amount_fen:
+                    differences.append({"kind": "refund_amount", "refund_no": row.refund_no,
+                                        "their_fen": row.amount_fen, "our_fen": ours_refund.amount_fen})
+        for order_no, order in ours_paid.items():
+            if order_no not in seen_paid:
+                differences.append({"kind": "paid_here_not_there", "order_no": order_no, "our_fen": order.amount_fen})
+        for refund_no, refund in ours_refunds.items():
+            if refund_no not in seen_refunds:
+                differences.append({"kind": "refunded_here_not_there", "refund_no": refund_no,
+                                    "our_fen": refund.amount_fen})
+        summary = {"bill_rows": len(bill), "our_payments": len(ours_paid), "our_refunds": len(ours_refunds),
+                   "differences": len(differences)}
+        report = await ReconciliationReport.create(day=day, channel=channel, differences=differences,
+                                                   summary=summary)
+        reports.append(report_view(report))
+    return reports
+
+
+def report_view(report: ReconciliationReport) -> dict:
+    return {"id": report.id, "date": report.day.isoformat(), "channel": report.channel,
+            "summary": report.summary, "differences": report.differences, "created_at": to_iso(report.created_at)}
+
+
+async def reports_for(day: date) -> list[dict]:
+    """The reconciliation reports of a day, newest first."""
+    return [report_view(r) for r in await ReconciliationReport.filter(day=day).order_by("-id")]

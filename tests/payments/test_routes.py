@@ -1,0 +1,256 @@
+"""Payments through HTTP: pay by each channel, notifications applied once, forgeries refused, missed notifications
+caught by querying, expiry, refunds and reconciliation."""
+
+import asyncio
+from datetime import timedelta
+
+from app.core import outbox
+from app.core.timeutil import now as clock_now
+from app.core.workdays import local_date
+from app.payments import service as payments
+from app.payments.models import PaymentOrder
+from tests import factories as f
+from tests.core.test_errors import assert_error_shape
+
+SIM_PAY = {"wechat": "/sim/wechatpay/pay", "alipay": "/sim/alipay/pay"}
+SIM_PLATFORM = {"wechat": "wechatpay", "alipay": "alipay"}
+
+
+async def _order(client, setup, channel: str = "wechat"):
+    response = await client.post(f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": channel},
+                                 headers=setup["citizen"]["headers"])
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+async def _payment_events(case_id: int) -> list[str]:
+    return [e["kind"] for e in await outbox.events_for("payment", (await PaymentOrder.filter(case_id=case_id)
+                                                                   .first()).id)]
+
+
+async def _mismatch_alerts(order_no: str) -> int:
+    from app.core.models import OutboxEvent
+
+    return sum(1 for e in await OutboxEvent.filter(kind="payment.mismatch") if e.payload.get("order_no") == order_no)
+
+
+async def test_wechat_pay_end_to_end(client, cache):
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    assert order["amount_fen"] == 1250 and order["status"] == "pending"
+    assert set(order["pay_params"]) >= {"appId", "timeStamp", "nonceStr", "package", "signType", "paySign"}
+    assert order["pay_params"]["package"].startswith("prepay_id=")
+    again = await _order(client, setup)
+    assert again["order_no"] == order["order_no"]  # one open order per case and channel
+    assert len(order["order_no"]) <= 32 and order["order_no"].isalnum()
+
+    paid = await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    assert paid.status_code == 200 and paid.json()["delivered"] is True, paid.text
+    status = (await client.get(f"/api/v1/payments/{order['order_no']}", headers=setup["citizen"]["headers"])).json()
+    assert status["status"] == "paid" and status["case_id"] == setup["case"]["id"]
+    case = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=setup["citizen"]["headers"])).json()
+    assert case["paid"] is True
+    assert await _payment_events(setup["case"]["id"]) == ["payment.succeeded"]
+    assert_error_shape(await client.post(f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": "wechat"},
+                                         headers=setup["citizen"]["headers"]), 409, "NOTHING_TO_PAY")
+
+
+async def test_alipay_end_to_end(client, cache):
+    setup = await f.fee_case_setup(client, cache, amount_fen=3001, channel="alipay")
+    order = await _order(client, setup, "alipay")
+    assert order["pay_params"]["trade_no"]
+    paid = await client.post(SIM_PAY["alipay"], json={"order_no": order["order_no"]})
+    assert paid.status_code == 200 and paid.json()["delivered"] is True, paid.text
+    status = (await client.get(f"/api/v1/payments/{order['order_no']}", headers=setup["citizen"]["headers"])).json()
+    assert status["status"] == "paid" and status["amount_fen"] == 3001
+
+
+async def test_other_people_and_wrong_channels(client, cache):
+    setup = await f.fee_case_setup(client, cache)
+    other = await f.real_name_citizen(client)
+    assert (await client.post(f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": "wechat"},
+                              headers=other["headers"])).status_code == 404
+    order = await _order(client, setup)
+    assert_error_shape(await client.get(f"/api/v1/payments/{order['order_no']}", headers=other["headers"]),
+                       404, "PAYMENT_NOT_FOUND")
+    no_alipay = await client.post(f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": "alipay"},
+                                  headers=setup["citizen"]["headers"])
+    assert_error_shape(no_alipay, 422, "CHANNEL_UNAVAILABLE")
+    bad = await client.post(f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": "cash"},
+                            headers=setup["citizen"]["headers"])
+    assert bad.status_code == 422
+
+
+async def test_forged_tampered_and_foreign_notifications_change_nothing_and_alert(client, cache):
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    forged = await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"], "sign": "bad"})
+    assert forged.json()["status"] >= 400
+    tampered = await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"], "amount_fen": 1})
+    assert tampered.json()["status"] >= 400
+    assert await _mismatch_alerts(order["order_no"]) == 1  # the amount; a forger's notification names no order we trust
+    local = await PaymentOrder.get(order_no=order["order_no"])
+    assert local.status.value == "pending"
+    case = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=setup["citizen"]["headers"])).json()
+    assert case["paid"] is False
+
+
+async def test_a_notification_that_never_comes_is_caught_by_the_query(client, cache):
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    await client.post("/sim/faults", json={"platform": "wechatpay", "error_rate": 0.0, "notify": "never"})
+    try:
+        paid = await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+        assert paid.json()["delivered"] is False
+    finally:
+        await client.delete("/sim/faults")
+    assert (await PaymentOrder.get(order_no=order["order_no"])).status.value == "pending"
+    status = (await client.get(f"/api/v1/payments/{order['order_no']}", headers=setup["citizen"]["headers"])).json()
+    assert status["status"] == "paid"
+    assert await _payment_events(setup["case"]["id"]) == ["payment.succeeded"]
+
+
+async def test_the_sweep_pays_what_it_finds_paid_and_closes_what_expired(app, client, cache, settings):
+    paid_setup = await f.fee_case_setup(client, cache)
+    paid_order = await _order(client, paid_setup)
+    await client.post("/sim/faults", json={"platform": "wechatpay", "error_rate": 0.0, "notify": "never"})
+    try:
+        await client.post(SIM_PAY["wechat"], json={"order_no": paid_order["order_no"]})
+    finally:
+        await client.delete("/sim/faults")
+    idle_setup = await f.fee_case_setup(client, cache)
+    idle_order = await _order(client, idle_setup)
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, now=clock_now() + timedelta(minutes=31))
+    assert (await PaymentOrder.get(order_no=paid_order["order_no"])).status.value == "paid"
+    assert (await PaymentOrder.get(order_no=idle_order["order_no"])).status.value == "closed"
+    late = await client.post(SIM_PAY["wechat"], json={"order_no": idle_order["order_no"]})
+    assert late.status_code in (200, 409, 422) and late.json().get("delivered") is not True
+    fresh = await _order(client, idle_setup)
+    assert fresh["order_no"] != idle_order["order_no"] and fresh["status"] == "pending"
+
+
+async def test_a_notification_replayed_20_times_at_once_pays_once(app, client, cache, settings):
+    from app.platforms.sim import wechatpay as sim_wechatpay
+
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    await client.post("/sim/faults", json={"platform": "wechatpay", "error_rate": 0.0, "notify": "never"})
+    try:
+        await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    finally:
+        await client.delete("/sim/faults")
+    headers, body = await sim_wechatpay.signed_trade_notification(app, order["order_no"])
+    answers = await asyncio.gather(*(client.post("/api/v1/pay/notify/wechat", content=body, headers=headers)
+                                     for _ in range(20)))
+    assert [a.status_code for a in answers] == [200] * 20
+    assert await _payment_events(setup["case"]["id"]) == ["payment.succeeded"]
+
+
+async def test_pay_before_acceptance_holds_the_clerk_until_paid(client, cache):
+    setup = await f.fee_case_setup(client, cache, pay_before="acceptance")
+    case = (await client.get(f"/api/v1/staff/cases/{setup['case']['id']}", headers=setup["clerk"]["headers"])).json()
+    assert_error_shape(await f.move(client, case, setup["clerk"], "accept"), 409, "PAYMENT_REQUIRED")
+    order = await _order(client, setup)
+    await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    accepted = await f.moved(client, case, setup["clerk"], "accept")
+    assert accepted["status"] == "accepted" and accepted["paid"] is True
+
+
+async def test_a_denied_paid_case_is_refunded_in_full_and_refunds_never_exceed_the_payment(app, client, cache,
+                                                                                            settings):
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    clerk, approver = setup["clerk"], setup["approver"]
+    case = (await client.get(f"/api/v1/staff/cases/{setup['case']['id']}", headers=clerk["headers"])).json()
+    case = await f.moved(client, case, clerk, "accept")
+    case = await f.moved(client, case, approver, "start_review")
+    await f.moved(client, case, approver, "deny", note="不符合条件")
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings)
+    status = (await client.get(f"/api/v1/payments/{order['order_no']}", headers=setup["citizen"]["headers"])).json()
+    assert status["status"] == "refunded" and status["refunded_fen"] == 1250
+    assert await _payment_events(setup["case"]["id"]) == ["payment.succeeded", "payment.refunded"]
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings)  # a second pass refunds nothing more
+    assert (await PaymentOrder.get(order_no=order["order_no"])).refunded_fen == 1250
+
+    admin = await f.staff(client, "admin")
+    more = await client.post(f"/api/v1/admin/payments/{order['order_no']}/refunds", headers=admin["headers"],
+                             json={"amount_fen": 1, "reason": "多退"})
+    assert_error_shape(more, 409, "REFUND_EXCEEDS_PAID")
+
+
+async def test_admin_partial_refunds_add_up_to_at_most_the_payment(client, cache):
+    setup = await f.fee_case_setup(client, cache, amount_fen=1000)
+    order = await _order(client, setup)
+    await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    admin = await f.staff(client, "admin")
+    path = f"/api/v1/admin/payments/{order['order_no']}/refunds"
+    first = await client.post(path, headers=admin["headers"], json={"amount_fen": 600, "reason": "部分退费"})
+    assert first.status_code == 201 and first.json()["status"] in ("succeeded", "processing"), first.text
+    too_much = await client.post(path, headers=admin["headers"], json={"amount_fen": 401, "reason": "超额"})
+    assert_error_shape(too_much, 409, "REFUND_EXCEEDS_PAID")
+    rest = await client.post(path, headers=admin["headers"], json={"amount_fen": 400, "reason": "余额"})
+    assert rest.status_code == 201
+    assert (await client.post(path, headers=setup["citizen"]["headers"],
+                              json={"amount_fen": 1, "reason": "x"})).status_code == 403
+    float_amount = await client.post(path, headers=admin["headers"], json={"amount_fen": 1.5, "reason": "x"})
+    assert float_amount.status_code == 422
+
+
+async def test_reconciliation_finds_a_planted_difference(app, client, cache):
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    # Planted: our record says this payment never happened, the provider's bill says it did.
+    await PaymentOrder.filter(order_no=order["order_no"]).update(status="pending")
+    reports = await payments.reconcile(local_date(clock_now()), platforms=app.ctx.platforms)
+    wechat = next(r for r in reports if r["channel"] == "wechat")
+    assert {"kind": "paid_there_not_here", "order_no": order["order_no"], "their_fen": 1250,
+            "our_status": "pending"} in wechat["differences"]
+    admin = await f.staff(client, "admin")
+    listed = (await client.get("/api/v1/admin/reconciliations", params={"date": wechat["date"]},
+                               headers=admin["headers"])).json()
+    assert wechat["id"] in [r["id"] for r in listed]
+
+
+async def test_a_genuine_notification_for_another_merchant_changes_nothing(app, client, cache, settings):
+    from app.platforms.sim import wechatpay as sim_wechatpay
+
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    resource = {"appid": settings.wechat.appid, "mchid": "1900000099", "out_trade_no": order["order_no"],
+                "transaction_id": "4200000000202611230000000001", "trade_type": "JSAPI", "trade_state": "SUCCESS",
+                "trade_state_desc": "支付成功", "bank_type": "OTHERS", "attach": "",
+                "success_time": "2026-11-23T10:00:00+08:00", "payer": {"openid": "o-someone"},
+                "amount": {"total": 1250, "payer_total": 1250, "currency": "CNY", "payer_currency": "CNY"}}
+    headers, body = sim_wechatpay.signed_notification(settings, event_type="TRANSACTION.SUCCESS", resource=resource)
+    answer = await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers)
+    assert answer.status_code >= 400  # failure, in WeChat Pay's words
+    assert (await PaymentOrder.get(order_no=order["order_no"])).status.value == "pending"
+    assert await _mismatch_alerts(order["order_no"]) == 1
+
+
+async def test_a_forged_alipay_notification_is_answered_failure(client, cache):
+    setup = await f.fee_case_setup(client, cache, channel="alipay")
+    order = await _order(client, setup, "alipay")
+    forged = await client.post(SIM_PAY["alipay"], json={"order_no": order["order_no"], "sign": "bad"})
+    assert forged.json()["body"] == "failure"
+    assert (await PaymentOrder.get(order_no=order["order_no"])).status.value == "pending"
+
+
+
+async def test_the_citizen_is_told_of_the_payment_and_the_refund(app, client, cache, settings):
+    from tests.notifications.test_delivery import _quick, drain
+
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    admin = await f.staff(client, "admin")
+    refund = await client.post(f"/api/v1/admin/payments/{order['order_no']}/refunds", headers=admin["headers"],
+                               json={"amount_fen": 250, "reason": "多收的工本费"})
+    assert refund.status_code == 201, refund.text
+    await asyncio.sleep(0.3)  # the simulated WeChat Pay sends its refund notification just after answering
+    await drain(app, _quick(settings))
+    inbox = (await client.get("/api/v1/me/messages", headers=setup["citizen"]["headers"])).json()
+    bodies = {m["title"]: m["body"] for m in inbox["items"]}
+    assert "12.50元" in bodies["缴费成功"] and "2.50元" in bodies["退款成功"]
