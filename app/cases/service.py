@@ -661,9 +661,9 @@ async def payment_facts(principal: Principal, case_id: int, *, cache: Cache, gui
             "applicant_id": case.applicant_id, "department_id": case.department_id}
 
 
-async def mark_paid(case_id: int, *, connection) -> None:
-    """Record, inside the payment's transaction, that the case's fee is paid."""
-    await Case.filter(id=case_id).using_db(connection).update(paid=True)
+async def mark_paid(case_id: int, *, connection, paid: bool = True) -> None:
+    """Record, inside the payment's (or full refund's) transaction, whether the case's fee is paid."""
+    await Case.filter(id=case_id).using_db(connection).update(paid=paid)
 
 
 async def refund_due(case_id: int, *, cache: Cache, guide_ttl: int) -> bool:

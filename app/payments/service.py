@@ -272,6 +272,8 @@ async def _settle_refund(refund: Refund, state: RefundState) -> None:
             await PaymentOrder.filter(id=order.id).using_db(connection).update(
                 refunded_fen=F("refunded_fen") - refund.amount_fen)
             return
+        if order.refunded_fen >= order.amount_fen:
+            await cases.mark_paid(order.case_id, connection=connection, paid=False)  # all of it went back
         await outbox.emit("payment.refunded", aggregate_type=AGGREGATE, aggregate_id=order.id,
                           citizen_id=order.citizen_id, department_id=order.department_id, connection=connection,
                           payload={"order_no": order.order_no, "case_id": order.case_id,

@@ -38,3 +38,18 @@ def test_live_mode_has_no_simulator_routes(settings):
     paths = {route.path for route in app.router.routes}
     assert not any(path.startswith("sim") for path in paths)
     assert "api/v1/auth/wechat" in paths
+
+
+async def test_openapi_document_lists_the_case_notification_and_payment_routes(client):
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in ("/api/v1/cases", "/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/materials",
+                 "/api/v1/cases/{case_id}/submit", "/api/v1/cases/link", "/api/v1/staff/cases",
+                 "/api/v1/staff/cases/{case_id}/transitions", "/api/v1/me/messages", "/api/v1/me/subscriptions",
+                 "/api/v1/subscriptions/templates", "/api/v1/staff/deliveries", "/api/v1/cases/{case_id}/payments",
+                 "/api/v1/payments/{order_no}", "/api/v1/pay/notify/wechat", "/api/v1/pay/notify/alipay",
+                 "/api/v1/admin/payments/{order_no}/refunds", "/api/v1/admin/reconciliations"):
+        assert path in paths, path
+    transition = paths["/api/v1/staff/cases/{case_id}/transitions"]["post"]
+    assert "requestBody" in transition and "200" in transition["responses"]

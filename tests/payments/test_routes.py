@@ -169,6 +169,8 @@ async def test_a_denied_paid_case_is_refunded_in_full_and_refunds_never_exceed_t
     await payments.sweep(platforms=app.ctx.platforms, settings=settings)
     status = (await client.get(f"/api/v1/payments/{order['order_no']}", headers=setup["citizen"]["headers"])).json()
     assert status["status"] == "refunded" and status["refunded_fen"] == 1250
+    mine = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=setup["citizen"]["headers"])).json()
+    assert mine["paid"] is False  # the whole fee went back
     assert await _payment_events(setup["case"]["id"]) == ["payment.succeeded", "payment.refunded"]
     await payments.sweep(platforms=app.ctx.platforms, settings=settings)  # a second pass refunds nothing more
     assert (await PaymentOrder.get(order_no=order["order_no"])).refunded_fen == 1250
