@@ -21,7 +21,7 @@ from app.cases.workflow import (CITIZEN, CLOCK_STATES, EDITABLE_STATES, MOVES, S
                                 find_move, may_make)
 from app.catalog import service as catalog
 from app.core import outbox, workdays
-from app.core.auth import Principal
+from app.core.auth import Principal, limit_rate
 from app.core.cache import Cache
 from app.core.crypto import FieldCipher
 from app.core.errors import Forbidden, StaleVersion, ValidationFailed
@@ -33,6 +33,7 @@ AGGREGATE = "case"
 YELLOW_AT = 0.8  # share of the time from acceptance to deadline after which a case turns yellow
 LIGHT_RANK = {"": 0, "green": 0, "yellow": 1, "red": 2}
 ONLINE_DEPTH_MIN = 3  # 三级: the matter can be applied for online
+LINK_TRIES_PER_HOUR = 10
 _SAFE_FILE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 
 
@@ -593,6 +594,8 @@ async def file_at_window(clerk: Principal, *, matter_id: int, applicant_name: st
 async def link_case(principal: Principal, *, receipt_no: str, id_number: str, cipher: FieldCipher, cache: Cache,
                     guide_ttl: int) -> dict:
     """Attach a window-filed case to the citizen whose real-name ID it was filed under (404 for any wrong pair)."""
+    # Guessing receipt numbers against ID numbers must be slow: a few tries an hour per citizen.
+    await limit_rate(cache, f"case-link:{principal.id}", LINK_TRIES_PER_HOUR, 3600)
     me = await identity.real_name_identity(principal.id)
     try:
         typed = identity.describe_id_number(id_number, cipher=cipher)["id_number_hash"]

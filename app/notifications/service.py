@@ -306,8 +306,8 @@ async def run_once(*, platforms, settings, worker_id: str) -> dict[str, int]:
     """One pass of the notifier: dispatch new events, then send what is due (the worker's job)."""
     dispatched = await dispatch_events(settings=settings, limit=settings.notifications.batch_size)
     outcome = await send_due(platforms=platforms, settings=settings, worker_id=worker_id)
-    return {"dispatched": dispatched, **{k: v for k, v in outcome.items() if v}} if dispatched or any(
-        outcome.values()) else {}
+    # Only what happened: an idle pass returns {} and the worker logs nothing.
+    return {name: count for name, count in {"dispatched": dispatched, **outcome}.items() if count}
 
 
 # ---- staff: the dead letters ----

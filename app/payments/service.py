@@ -344,16 +344,19 @@ async def _refund_ended_cases(*, platforms, settings) -> int:
 
 async def reconcile(day: date, *, platforms) -> list[dict]:
     """Compare each provider's bill of the day with our orders and refunds; store and return one report each."""
-    from app.core.workdays import local_date
+    from app.core.timeutil import CITY_TZ
 
+    # The day in the city, as a range the database can use: not every paid order ever, filtered here.
+    start = datetime.combine(day, datetime.min.time(), tzinfo=CITY_TZ)
+    end = start + timedelta(days=1)
     reports = []
     for channel in CHANNELS:
         bill = await provider_for(platforms, channel).bill(day)
-        ours_paid = {o.order_no: o for o in await PaymentOrder.filter(channel=channel, status=OrderStatus.PAID)
-                     if o.paid_at is not None and local_date(o.paid_at) == day}
+        ours_paid = {o.order_no: o for o in await PaymentOrder.filter(channel=channel, status=OrderStatus.PAID,
+                                                                      paid_at__gte=start, paid_at__lt=end)}
         ours_refunds = {r.refund_no: r for r in await Refund.filter(order__channel=channel,
-                                                                     status=RefundStatus.SUCCEEDED)
-                        .prefetch_related("order") if r.finished_at and local_date(r.finished_at) == day}
+                                                                     status=RefundStatus.SUCCEEDED,
+                                                                     finished_at__gte=start, finished_at__lt=end)}
         differences: list[dict] = []
         seen_paid, seen_refunds = set(), set()
         for row in bill:

@@ -159,6 +159,19 @@ class TokenTtlIn(BaseModel):
     seconds: int = Field(ge=1, le=DEFAULT_TOKEN_TTL_SECONDS, description="Lifetime of tokens issued from now on")
 
 
+async def issued_token_ttl(cache: Cache, key: str) -> int:
+    """Lifetime of the tokens a simulated platform issues now (tests shorten it)."""
+    return int(await cache.get(key) or DEFAULT_TOKEN_TTL_SECONDS)
+
+
+async def set_issued_token_ttl(cache: Cache, key: str, seconds: int) -> None:
+    """Shorten (or, at the default, restore) the lifetime of tokens issued from now on."""
+    if seconds == DEFAULT_TOKEN_TTL_SECONDS:
+        await cache.delete(key)
+    else:
+        await cache.set(key, str(seconds))
+
+
 def _code_key(code: str) -> str:
     return f"sim:wechat:code:{code}"
 
@@ -245,7 +258,7 @@ async def issue_access_token(request: Request):
     credentials_error = _credentials_error(request)
     if credentials_error:
         return _error(credentials_error)
-    ttl = int(await cache.get(TOKEN_TTL_KEY) or DEFAULT_TOKEN_TTL_SECONDS)
+    ttl = await issued_token_ttl(cache, TOKEN_TTL_KEY)
     token = secrets.token_urlsafe(96)
     await set_json(cache, _token_key(token), {"expires_at": time.time() + ttl}, ttl + EXPIRED_TOKEN_MEMORY_SECONDS)
     await cache.incr(TOKENS_ISSUED_KEY, COUNTER_TTL_SECONDS)
@@ -317,11 +330,7 @@ async def clear_messages(request: Request):
      response=TokenTtlIn)
 async def set_token_ttl(request: Request):
     data = parse_body(request, TokenTtlIn)
-    cache = request.app.ctx.cache
-    if data.seconds == DEFAULT_TOKEN_TTL_SECONDS:
-        await cache.delete(TOKEN_TTL_KEY)
-    else:
-        await cache.set(TOKEN_TTL_KEY, str(data.seconds))
+    await set_issued_token_ttl(request.app.ctx.cache, TOKEN_TTL_KEY, data.seconds)
     return json(data.model_dump())
 
 

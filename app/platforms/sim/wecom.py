@@ -21,8 +21,8 @@ from app.core.http import parse_body, parse_query
 from app.core.openapi import doc
 from app.platforms.sim import inbox
 from app.platforms.sim.faults import TAG, platform_fault
+from app.platforms.sim.wechat import TokenTtlIn, issued_token_ttl, set_issued_token_ttl
 
-DEFAULT_TOKEN_TTL_SECONDS = 7200
 # Expired tokens are remembered this much longer, so they answer 42001 (expired) rather than 40014 (invalid).
 EXPIRED_TOKEN_MEMORY_SECONDS = 86400
 TOKEN_TTL_KEY = "sim:wecom:token_ttl"
@@ -107,11 +107,6 @@ class MessagesOut(BaseModel):
     items: list[DeliveredMessage]
 
 
-class TokenTtlIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    seconds: int = Field(ge=1, le=DEFAULT_TOKEN_TTL_SECONDS, description="Lifetime of tokens issued from now on")
-
-
 def _token_key(token: str) -> str:
     return f"sim:wecom:token:{token}"
 
@@ -160,7 +155,7 @@ async def issue_access_token(request: Request):
         return _answer(40013)
     if request.args.get("corpsecret") != wecom.corp_secret:
         return _answer(40001)
-    ttl = int(await cache.get(TOKEN_TTL_KEY) or DEFAULT_TOKEN_TTL_SECONDS)
+    ttl = await issued_token_ttl(cache, TOKEN_TTL_KEY)
     token = secrets.token_urlsafe(96)
     await set_json(cache, _token_key(token), {"expires_at": time.time() + ttl}, ttl + EXPIRED_TOKEN_MEMORY_SECONDS)
     return _answer(0, access_token=token, expires_in=ttl)
@@ -224,11 +219,7 @@ async def clear_messages(request: Request):
      response=TokenTtlIn)
 async def set_token_ttl(request: Request):
     data = parse_body(request, TokenTtlIn)
-    cache = request.app.ctx.cache
-    if data.seconds == DEFAULT_TOKEN_TTL_SECONDS:
-        await cache.delete(TOKEN_TTL_KEY)
-    else:
-        await cache.set(TOKEN_TTL_KEY, str(data.seconds))
+    await set_issued_token_ttl(request.app.ctx.cache, TOKEN_TTL_KEY, data.seconds)
     return json(data.model_dump())
 
 
