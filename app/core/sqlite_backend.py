@@ -5,12 +5,20 @@ an asyncio lock and takes it in `__aenter__`; a cancellation between taking the 
 connection opens, or while BEGIN runs) leaves the lock taken for ever and every later query of the process waits.
 Here that step always runs to its end: the lock is handed back, and a BEGIN that ran is rolled back, before the
 cancellation goes on. Named as the engine in app.core.db for sqlite:// URLs.
+
+It also writes every timezone-aware datetime as UTC. SQLite keeps times as text and compares text; Tortoise turns
+a time into text with its own offset, so a deadline written in the city's zone (+08:00) by an update() and a time
+written in UTC by a create() would sort and compare eight hours apart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from datetime import datetime, timezone
 from typing import Any, Awaitable, TypeVar
+
+import tortoise.backends.sqlite.executor  # noqa: F401  (registers its adapters first; ours below replaces one)
 
 from tortoise.backends.base.client import ConnectionWrapper, TransactionContext
 from tortoise.backends.sqlite.client import SqliteClient as _TortoiseSqliteClient
@@ -18,6 +26,16 @@ from tortoise.backends.sqlite.client import SqliteTransactionContext, SqliteTran
 from tortoise.connection import get_connections
 
 T = TypeVar("T")
+
+
+def _datetime_text(moment: datetime) -> str:
+    """The text SQLite stores for a time: UTC for an aware one, so text order is time order."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.isoformat(" ")
+
+
+sqlite3.register_adapter(datetime, _datetime_text)
 
 
 async def run_to_end(step: Awaitable[T]) -> T:

@@ -20,3 +20,8 @@ def to_iso(moment: datetime | None) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(CITY_TZ).isoformat(timespec="seconds")
+
+
+def as_utc(moment: datetime | None = None) -> datetime:
+    """The moment (now when None) in UTC, the zone every stored time and query bound is in."""
+    return (moment or now()).astimezone(timezone.utc)

@@ -47,3 +47,22 @@ async def test_transaction_cancelled_while_beginning_is_rolled_back_and_releases
     await asyncio.wait_for(_write_in_transaction(sqlite_client, 2), timeout=5)
     rows = await sqlite_client.execute_query_dict("SELECT value FROM note ORDER BY value")
     assert [row["value"] for row in rows] in ([2], [1, 2])
+
+
+async def test_times_written_in_the_citys_zone_compare_as_times(app):
+    """An update() in +08:00 and a create() in UTC must sort and filter by the instant, on either database."""
+    from datetime import datetime, timedelta, timezone
+
+    from app.core.models import OutboxEvent
+    from app.core.timeutil import CITY_TZ
+
+    marker = f"tz-check-{id(app)}-{datetime.now().timestamp()}"
+    earlier = await OutboxEvent.create(kind=marker, aggregate_type="t", aggregate_id=1)
+    later = await OutboxEvent.create(kind=marker, aggregate_type="t", aggregate_id=2)
+    midnight_in_city = datetime(2026, 12, 1, 0, 30, tzinfo=CITY_TZ)  # still 30 November in UTC
+    await OutboxEvent.filter(id=earlier.id).update(dispatched_at=midnight_in_city)
+    await OutboxEvent.filter(id=later.id).update(dispatched_at=datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc))
+    ordered = await OutboxEvent.filter(kind=marker).order_by("dispatched_at").values_list("id", flat=True)
+    assert ordered == [earlier.id, later.id]
+    before = await OutboxEvent.filter(kind=marker, dispatched_at__lt=midnight_in_city + timedelta(minutes=1))
+    assert [event.id for event in before] == [earlier.id]
