@@ -76,6 +76,9 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
     from app.identity.routes import bp as identity_bp
     from app.notifications.routes import bp as notifications_bp
     from app.payments.routes import bp as payments_bp
+    from app.ratings.routes import bp as ratings_bp
+    from app.stats.routes import bp as stats_bp
+    from app.tickets.routes import bp as tickets_bp
 
     app.blueprint(health_bp)
     app.blueprint(catalog_bp)
@@ -84,6 +87,9 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
     app.blueprint(cases_bp)
     app.blueprint(notifications_bp)
     app.blueprint(payments_bp)
+    app.blueprint(ratings_bp)
+    app.blueprint(tickets_bp)
+    app.blueprint(stats_bp)
     if settings.platforms.mode == "sim":
         from app.platforms.sim import bp as sim_bp
 

@@ -40,6 +40,8 @@ def all_jobs(settings: Settings, platforms=None) -> list[Job]:
     from app.cases import service as cases
     from app.core import workdays
     from app.notifications import service as notifications
+    from app.ratings import service as ratings
+    from app.tickets import service as tickets
 
     jobs = [
         Job("calendar", workdays.OVERRIDES_MAX_AGE_SECONDS, workdays.load_overrides),
@@ -48,6 +50,9 @@ def all_jobs(settings: Settings, platforms=None) -> list[Job]:
         # Reminders ride on the no-show timer: both look at appointments around now, once a minute by default.
         Job("reminders", settings.worker.no_show_interval_seconds, booking.remind_appointments),
         Job("case_lights", settings.worker.case_lights_interval_seconds, cases.announce_lights),
+        Job("ticket_deadlines", settings.worker.tickets_interval_seconds, tickets.announce_overdue),
+        Job("rating_defaults", settings.worker.rating_defaults_interval_seconds,
+            partial(ratings.apply_defaults, settings=settings)),
     ]
     if platforms is not None:
         from app.payments import service as payments

@@ -261,3 +261,28 @@ async def fee_case_setup(client, cache, *, amount_fen: int = 1250, pay_before: s
              "approver": await staff(client, "approver", department_id=dep["id"])}
     setup["case"] = await submitted_case(client, setup)
     return setup
+
+
+# ---- ratings and feedback ----
+
+async def ended_case(client, setup: dict, citizen: dict | None = None, *, decision: str = "approve") -> dict:
+    """A case of the setup's matter taken from submission to a decision (approve or deny)."""
+    case = await submitted_case(client, setup, citizen)
+    case = await moved(client, case, setup["clerk"], "accept")
+    case = await moved(client, case, setup["approver"], "start_review")
+    return await moved(client, case, setup["approver"], decision, **({"note": "不符合条件"} if decision == "deny" else {}))
+
+
+async def rating_setup(client, cache) -> dict:
+    """case_setup plus the department's admin and a supervisor (who sees every department)."""
+    setup = await case_setup(client, cache)
+    setup["dept_admin"] = await staff(client, "dept_admin", department_id=setup["department"]["id"])
+    setup["supervisor"] = await staff(client, "supervisor")
+    return setup
+
+
+async def rated(client, citizen: dict, **body) -> dict:
+    """POST /ratings that must succeed."""
+    response = await client.post("/api/v1/ratings", json=body, headers=citizen["headers"])
+    assert response.status_code == 201, response.text
+    return response.json()

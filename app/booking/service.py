@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time as monotonic_clock
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
@@ -27,13 +27,14 @@ from app.booking.models import (Appointment, AppointmentStatus, QueueCounter, Sc
 from app.booking.schemas import ScheduleIn, ScheduleRules
 from app.catalog import service as catalog
 from app.catalog.errors import MatterNotFound
-from app.core import outbox, timeutil, workdays
+from app.core import outbox, workdays
+from app.core.aggregates import figures_by
 from app.core.auth import Principal
 from app.core.cache import Cache
 from app.core.config import BookingSection
 from app.core.db import dialect
 from app.core.errors import ValidationFailed
-from app.core.timeutil import CITY_TZ, to_iso
+from app.core.timeutil import CITY_TZ, as_utc, to_iso
 from app.identity import service as identity
 
 MAX_ACTIVE_APPOINTMENTS = 3
@@ -105,9 +106,6 @@ def _drop_listings(matter_id: int) -> None:
         _listings.pop(key, None)
 
 
-def _utc(now: datetime | None) -> datetime:
-    # SQLite compares stored UTC text: every instant handed to a query must be in UTC too.
-    return (now or timeutil.now()).astimezone(timezone.utc)
 
 
 def _parse_clock(value: str) -> time:
@@ -148,7 +146,7 @@ async def create_schedule(data: ScheduleIn, *, actor: Principal, cache: Cache, c
         await audit.record(actor=actor.actor, staff_id=actor.id if actor.is_staff else None,
                            action="schedule.create", object_type="schedule", object_id=schedule.id,
                            after=schedule_view(schedule), connection=connection)
-    await ensure_slots(schedule, now=_utc(now))
+    await ensure_slots(schedule, now=as_utc(now))
     return schedule_view(schedule)
 
 
@@ -158,7 +156,7 @@ async def update_schedule(schedule_id: int, data: ScheduleRules, *, actor: Princ
     schedule = await Schedule.get_or_none(id=schedule_id)
     if schedule is None or not actor.covers_department(schedule.department_id):
         raise ScheduleNotFound()
-    moment = _utc(now)
+    moment = as_utc(now)
     before = schedule_view(schedule)
     values = data.model_dump()
     values["weekdays"] = sorted(set(values["weekdays"]))
@@ -258,7 +256,7 @@ async def ensure_all_slots(*, now: datetime | None = None) -> int:
     """Create upcoming slots of every active schedule (the worker's job)."""
     created = 0
     for schedule in await Schedule.filter(active=True):
-        created += await ensure_slots(schedule, now=_utc(now))
+        created += await ensure_slots(schedule, now=as_utc(now))
     return created
 
 
@@ -277,12 +275,12 @@ async def list_slots(*, matter_id: int, hall_id: int | None = None, date_from: d
     if remembered is not None and remembered[0] > monotonic_clock.monotonic():
         return remembered[1]
     if not cache_seconds:
-        return await _load_slots(matter_id, hall_id, date_from, date_to, _utc(now))
+        return await _load_slots(matter_id, hall_id, date_from, date_to, as_utc(now))
     # One load per listing and process at a time: when the memory expires under load, the others wait for it
     # instead of all asking the database the same thing at once.
     loading = _listing_loads.get(memo_key)
     if loading is None:
-        loading = asyncio.ensure_future(_load_slots(matter_id, hall_id, date_from, date_to, _utc(now)))
+        loading = asyncio.ensure_future(_load_slots(matter_id, hall_id, date_from, date_to, as_utc(now)))
         _listing_loads[memo_key] = loading
         loading.add_done_callback(lambda _: _listing_loads.pop(memo_key, None))
     slots = await asyncio.shield(loading)
@@ -367,7 +365,7 @@ async def _refuse_full(citizen_id: int, idempotency_key: str | None) -> dict:
 async def book(*, citizen_id: int, slot_id: int, matter_id: int, idempotency_key: str | None, cache: Cache,
                tuning: BookingSection, now: datetime | None = None) -> dict:
     """Book a seat; a repeat with the same Idempotency-Key returns the first appointment."""
-    now = _utc(now)
+    now = as_utc(now)
     # A slot this process has just seen full is refused before anything else: the release-morning crowd's
     # answer costs no round trip beyond the login check (nobody can book it, verified or not).
     if not idempotency_key and _full_until.get(slot_id, 0.0) > monotonic_clock.monotonic():
@@ -478,7 +476,7 @@ async def _ticket_number(appointment_id: int) -> str | None:
 
 async def get_appointment(*, citizen_id: int, appointment_id: int, now: datetime | None = None) -> dict:
     """One of the citizen's appointments; anyone else's is 404."""
-    await mark_no_shows(now=_utc(now), citizen_id=citizen_id)
+    await mark_no_shows(now=as_utc(now), citizen_id=citizen_id)
     appointment = await _own_appointment(citizen_id, appointment_id)
     return appointment_view(appointment, await _ticket_number(appointment.id))
 
@@ -486,7 +484,7 @@ async def get_appointment(*, citizen_id: int, appointment_id: int, now: datetime
 async def list_appointments(*, citizen_id: int, status: str | None, offset: int, limit: int,
                             now: datetime | None = None) -> tuple[list[dict], int]:
     """The citizen's appointments, soonest slot last booked first."""
-    await mark_no_shows(now=_utc(now), citizen_id=citizen_id)
+    await mark_no_shows(now=as_utc(now), citizen_id=citizen_id)
     query = Appointment.filter(citizen_id=citizen_id)
     if status:
         query = query.filter(status=status)
@@ -507,7 +505,7 @@ async def _transition(appointment_id: int, action: str, connection, **changes) -
 
 async def cancel(*, citizen_id: int, appointment_id: int, cache: Cache, now: datetime | None = None) -> dict:
     """Cancel before the cut-off; the seat is free again at once."""
-    now = _utc(now)
+    now = as_utc(now)
     await mark_no_shows(now=now, citizen_id=citizen_id)
     appointment = await _own_appointment(citizen_id, appointment_id)
     if appointment.status != AppointmentStatus.BOOKED:
@@ -531,7 +529,7 @@ async def cancel(*, citizen_id: int, appointment_id: int, cache: Cache, now: dat
 
 async def mark_no_shows(*, now: datetime | None = None, citizen_id: int | None = None, connection=None) -> int:
     """Booked appointments whose slot has ended without a check-in become no-shows; returns how many."""
-    now = _utc(now)
+    now = as_utc(now)
     query = Appointment.filter(status=AppointmentStatus.BOOKED, end_at__lte=now)
     if citizen_id is not None:
         query = query.filter(citizen_id=citizen_id)
@@ -540,7 +538,7 @@ async def mark_no_shows(*, now: datetime | None = None, citizen_id: int | None =
 
 async def suspended_until(citizen_id: int, *, now: datetime | None = None) -> datetime | None:
     """When the citizen's booking suspension ends, or None when they may book."""
-    now = _utc(now)
+    now = as_utc(now)
     await mark_no_shows(now=now, citizen_id=citizen_id)
     ended = await Appointment.filter(citizen_id=citizen_id, status=AppointmentStatus.NO_SHOW,
                                      end_at__gte=now - NO_SHOW_WINDOW - SUSPENSION).values_list("end_at", flat=True)
@@ -608,7 +606,7 @@ async def _already_checked_in(appointment: Appointment) -> dict | None:
 
 async def check_in_by_code(*, code: str, now: datetime | None = None) -> dict:
     """A clerk checks a citizen in by their code on the appointment's day, until the slot ends."""
-    now = _utc(now)
+    now = as_utc(now)
     await mark_no_shows(now=now)
     appointment = await Appointment.get_or_none(code=code.strip().upper())
     if appointment is None:
@@ -625,7 +623,7 @@ async def check_in_by_code(*, code: str, now: datetime | None = None) -> dict:
 
 async def self_check_in(*, citizen_id: int, appointment_id: int, now: datetime | None = None) -> dict:
     """The citizen checks in on arrival, from 30 minutes before the slot until it ends."""
-    now = _utc(now)
+    now = as_utc(now)
     await mark_no_shows(now=now, citizen_id=citizen_id)
     appointment = await _own_appointment(citizen_id, appointment_id)
     repeated = await _already_checked_in(appointment)
@@ -649,7 +647,7 @@ async def _require_hall(hall_id: int) -> dict:
 async def take_walk_in_ticket(*, hall_id: int, matter_id: int | None, citizen_id: int | None = None,
                               now: datetime | None = None) -> dict:
     """A kiosk ticket for someone without an appointment (B numbers, called after appointments)."""
-    now = _utc(now)
+    now = as_utc(now)
     await _require_hall(hall_id)
     if matter_id is not None:
         await catalog.require_matter(matter_id)
@@ -671,7 +669,7 @@ async def _finish_ticket(ticket: Ticket, now: datetime, connection) -> None:
 
 async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -> dict:
     """Finish what this window was serving and call the next ticket: appointments first, then in order."""
-    now = _utc(now)
+    now = as_utc(now)
     hall = await _require_hall(hall_id)
     if window > hall["windows"]:
         raise ValidationFailed(details={"fields": [{"field": "window", "message": f"该大厅只有 {hall['windows']} 个窗口"}]})
@@ -702,7 +700,7 @@ async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -
 
 async def queue_status(*, hall_id: int, now: datetime | None = None) -> dict:
     """How many wait today at a hall, and which numbers are being served at which windows."""
-    now = _utc(now)
+    now = as_utc(now)
     await _require_hall(hall_id)
     day = workdays.local_date(now)
     today = Ticket.filter(hall_id=hall_id, day=day)
@@ -720,7 +718,7 @@ REMINDERS = (("hour", timedelta(hours=1)), ("day", timedelta(hours=24)))
 
 async def remind_appointments(*, now: datetime | None = None) -> int:
     """Emit appointment.reminder events that are due, once per appointment and reminder; returns how many."""
-    now = _utc(now)
+    now = as_utc(now)
     emitted = 0
     upcoming = await Appointment.filter(status=AppointmentStatus.BOOKED, start_at__gt=now,
                                         start_at__lte=now + REMINDERS[-1][1])
@@ -785,3 +783,22 @@ async def list_calendar(year: int) -> list[dict]:
     rows = await WorkCalendarDay.filter(day__gte=date(year, 1, 1), day__lte=date(year, 12, 31)).order_by("day")
     return [{"date": r.day.isoformat(), "is_workday": r.is_workday, "note": r.note, "source": "admin"}
             for r in rows]
+
+
+# ---- what ratings need to know ----
+
+async def service_facts(*, citizen_id: int, appointment_id: int) -> dict:
+    """Where and when the citizen's appointment was served (404 for anyone else's): for its rating."""
+    appointment = await _own_appointment(citizen_id, appointment_id)
+    served = appointment.status in (AppointmentStatus.CHECKED_IN, AppointmentStatus.DONE)
+    return {"appointment_id": appointment.id, "matter_id": appointment.matter_id, "hall_id": appointment.hall_id,
+            "status": appointment.status.value, "served_at": appointment.checked_in_at if served else None}
+
+
+async def figures(*, start: datetime, end: datetime) -> dict[int, dict]:
+    """Per hall: appointments due in [start, end) that were served or missed, and how many were missed."""
+    due = Appointment.filter(start_at__gte=start, start_at__lt=end,
+                             status__in=[AppointmentStatus.CHECKED_IN, AppointmentStatus.DONE,
+                                         AppointmentStatus.NO_SHOW])
+    return await figures_by("hall_id", {"appointments_due": due,
+                                        "no_shows": due.filter(status=AppointmentStatus.NO_SHOW)})

@@ -66,6 +66,8 @@ class Case(Model):
     delivery_method = fields.CharField(max_length=16, default="")
     tracking_no = fields.CharField(max_length=40, default="")
     ended_at = fields.DatetimeField(null=True)
+    # Rated by the citizen, or given the default rating after the rating period: nothing more to ask for.
+    rated = fields.BooleanField(default=False)
     idempotency_key = fields.CharField(max_length=80, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -73,7 +75,7 @@ class Case(Model):
     class Meta:
         table = "case_file"
         unique_together = (("applicant_id", "idempotency_key"),)
-        indexes = (("department_id", "status", "deadline_at"),)
+        indexes = (("department_id", "status", "deadline_at"), ("rated", "ended_at"))
 
 
 class CaseTimelineEntry(Model):

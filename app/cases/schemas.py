@@ -128,6 +128,7 @@ class CaseSummaryOut(BaseModel):
     amount_fen: int
     paid: bool
     ended_at: str | None
+    rated: bool  # rated by the citizen, or defaulted after the rating period
     allowed_actions: list[str]
 
 

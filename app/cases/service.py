@@ -21,6 +21,7 @@ from app.cases.workflow import (CITIZEN, CLOCK_STATES, EDITABLE_STATES, MOVES, S
                                 find_move, may_make)
 from app.catalog import service as catalog
 from app.core import outbox, workdays
+from app.core.aggregates import figures_by
 from app.core.auth import Principal, limit_rate
 from app.core.cache import Cache
 from app.core.crypto import FieldCipher
@@ -97,7 +98,7 @@ async def case_view(case: Case, *, viewer: Principal, cache: Cache, guide_ttl: i
         "accepted_at": to_iso(case.accepted_at), "deadline": to_iso(case.deadline_at),
         "light": light_of(case, at), "clock_paused": case.status == CaseStatus.SUSPENDED,
         "paused_workdays": case.paused_workdays, "promised_days": case.promised_days,
-        "amount_fen": case.amount_fen, "paid": case.paid, "ended_at": to_iso(case.ended_at),
+        "amount_fen": case.amount_fen, "paid": case.paid, "ended_at": to_iso(case.ended_at), "rated": case.rated,
         "allowed_actions": allowed_actions(case.status, actor_kind=_actor_kind(viewer), roles=viewer.roles),
     }
     if summary:
@@ -677,3 +678,51 @@ async def refund_due(case_id: int, *, cache: Cache, guide_ttl: int) -> bool:
     guide = await _guide_of(case, cache, guide_ttl)
     return bool(guide.get("refund_on_denial"))
 
+
+
+# ---- what ratings and feedback need to know ----
+
+# A case the citizen may rate: it ended with a decision or a result (not withdrawn: no service was given).
+RATEABLE_STATES = frozenset({CaseStatus.REJECTED, CaseStatus.APPROVED, CaseStatus.DENIED, CaseStatus.DELIVERED})
+
+
+def _facts(case: Case) -> dict:
+    return {"case_id": case.id, "department_id": case.department_id, "matter_id": case.matter_id,
+            "hall_id": case.hall_id, "status": case.status.value, "ended_at": case.ended_at,
+            "rateable": case.status in RATEABLE_STATES, "rated": case.rated, "applicant_id": case.applicant_id,
+            "receipt_no": case.receipt_no}
+
+
+async def service_facts(principal: Principal, case_id: int) -> dict:
+    """Where and how a case was served (404 unless the caller may see it): for its rating or feedback."""
+    return _facts(await _case_for(principal, case_id))
+
+
+async def mark_rated(case_id: int, *, connection) -> bool:
+    """Record, inside the rating's transaction, that the case has its rating; False when it already had one."""
+    return bool(await Case.filter(id=case_id, rated=False).using_db(connection).update(rated=True))
+
+
+async def unrated_ended_cases(*, ended_before: datetime, limit: int) -> list[dict]:
+    """Rateable cases that ended before this time and have no rating yet, earliest first."""
+    rows = await Case.filter(rated=False, ended_at__lte=ended_before, status__in=list(RATEABLE_STATES)) \
+        .order_by("ended_at", "id").limit(limit)
+    return [_facts(case) for case in rows]
+
+
+# ---- figures for the published statistics ----
+
+DECIDED_STATES = (CaseStatus.APPROVED, CaseStatus.DENIED, CaseStatus.DELIVERED)
+
+
+async def figures(*, key: str, start: datetime, end: datetime, now: datetime | None = None) -> dict[int, dict]:
+    """Per department_id or hall_id: cases decided in [start, end), decided by their deadline, overdue now."""
+    at = now or clock_now()
+    decided = Case.filter(ended_at__gte=start, ended_at__lt=end, accepted_at__isnull=False,
+                          status__in=list(DECIDED_STATES))
+    return await figures_by(key, {
+        "cases_decided": decided,
+        "cases_on_time": decided.filter(ended_at__lte=F("deadline_at")),
+        # Red now, whatever the period: a suspended case's clock stands still, so it is not counted.
+        "cases_overdue_now": Case.filter(status__in=[CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW], deadline_at__lt=at),
+    })

@@ -206,6 +206,28 @@ class PaymentsSection(_Section):
     query_after_seconds: int = Field(ge=10)
 
 
+class RatingsSection(_Section):
+    period_days: int = Field(ge=1, le=60)
+    callback_workdays: int = Field(ge=1, le=30)
+    fix_workdays: int = Field(ge=1, le=60)
+
+
+class FeedbackSection(_Section):
+    consult_reply_workdays: int = Field(ge=1, le=60)
+    complaint_reply_workdays: int = Field(ge=1, le=60)
+    suggestion_reply_workdays: int = Field(ge=1, le=60)
+    escalate_at_reopen: int = Field(ge=1, le=10)
+    per_citizen_per_hour: int = Field(ge=1)
+
+    def reply_workdays(self, kind: str) -> int:
+        """Working days the department has to answer this kind of feedback."""
+        return getattr(self, f"{kind}_reply_workdays")
+
+
+class StatsSection(_Section):
+    cache_seconds: int = Field(ge=0, le=3600)
+
+
 class CatalogSection(_Section):
     cache_seconds: int = Field(ge=0)
 
@@ -225,6 +247,8 @@ class WorkerSection(_Section):
     case_lights_interval_seconds: int = Field(ge=5)
     notify_interval_seconds: float = Field(gt=0)
     payments_interval_seconds: int = Field(ge=5)
+    tickets_interval_seconds: int = Field(ge=5)
+    rating_defaults_interval_seconds: int = Field(ge=5)
 
 
 class StorageSection(_Section):
@@ -279,6 +303,9 @@ class Settings(_Section):
     storage: StorageSection
     notifications: NotificationsSection
     payments: PaymentsSection
+    ratings: RatingsSection
+    feedback: FeedbackSection
+    stats: StatsSection
 
     @property
     def is_production(self) -> bool:

@@ -23,6 +23,8 @@ MODEL_MODULES = [
     "app.cases.models",
     "app.notifications.models",
     "app.payments.models",
+    "app.ratings.models",
+    "app.tickets.models",
 ]
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 

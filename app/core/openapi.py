@@ -36,7 +36,7 @@ def doc(summary: str, *, tag: str, body: type[BaseModel] | None = None, response
     decorators = [openapi.definition(**kwargs)]
     if query is not None:
         for name, field in query.model_fields.items():
-            decorators.append(openapi.parameter(name, _python_type(field.annotation), "query",
+            decorators.append(openapi.parameter(field.alias or name, _python_type(field.annotation), "query",
                                                 description=field.description or ""))
 
     def wrap(handler):

@@ -117,6 +117,74 @@ PAYMENT_ROUTES: dict[str, Route] = {
 ROUTES.update(PAYMENT_ROUTES)
 
 
+def _day(p: dict, key: str) -> str:
+    return str(p.get(key) or "")[:10]
+
+
+def _kind(p: dict) -> str:
+    return p.get("kind_name") or "留言"
+
+
+def _reply_values(text_key: str) -> Callable[[dict, str], list[object]]:
+    # 留言回复通知: what the citizen wrote, what the department answered, when.
+    return lambda p, at: [p.get("content") or _kind(p), p.get(text_key) or "", at]
+
+
+RATING_ROUTES: dict[str, Route] = {
+    "rating.bad": Route(
+        "评价已收到", lambda p: f"您对「{_matter(p)}」的评价已收到，主管部门将于 {_day(p, 'callback_due')} 前回访，"
+                           f"{_day(p, 'fix_due')} 前完成整改。",
+        staff_text=lambda p: f"「{_matter(p)}」收到{p.get('score')}分差评：{p.get('comment', '')}。"
+                             f"请于 {_day(p, 'callback_due')} 前回访（工单 {p.get('ticket_id')}）"),
+    "rating.appealed": Route(
+        "差评申诉待复核",
+        staff_text=lambda p: f"「{_matter(p)}」的差评（评价 {p.get('rating_id')}）被申诉为恶意评价：{p.get('note')}"),
+    "rating.appeal_decided": Route(
+        "差评复核结果", lambda p: f"您对「{_matter(p)}」的评价经复核认定为无效，不计入统计：{p.get('note')}",
+        staff_text=lambda p: f"评价 {p.get('rating_id')} 的申诉已复核："
+                             f"{'认定无效' if p.get('decision') == 'void' else '维持原评价'}（{p.get('note')}）"),
+    "ticket.called_back": Route(
+        "差评回访", lambda p: f"主管部门已就您对「{_matter(p)}」的评价回访：{p.get('note')}", "feedback_reply",
+        values=_reply_values("note")),
+    "ticket.fixed": Route(
+        "整改结果", lambda p: f"您对「{_matter(p)}」的评价已整改：{p.get('note')}。欢迎对整改结果评价。",
+        "feedback_reply", values=_reply_values("note")),
+    "ticket.callback_overdue": Route(
+        "差评回访超期", staff_text=lambda p: f"工单 {p.get('ticket_id')}（{_matter(p)}）未在 {_day(p, 'due_at')} 前回访"),
+    "ticket.fix_overdue": Route(
+        "差评整改超期", staff_text=lambda p: f"工单 {p.get('ticket_id')}（{_matter(p)}）未在 {_day(p, 'due_at')} 前完成整改"),
+    "ticket.reply_overdue": Route(
+        "留言答复超期",
+        staff_text=lambda p: f"{_kind(p)}工单 {p.get('ticket_id')} 未在 {_day(p, 'due_at')} 前答复：{p.get('content', '')}"),
+    "ticket.closed": Route(
+        "工单已办结", lambda p: f"您的{_kind(p)}「{p.get('content', '')}」已由效能监察办结：{p.get('reason')}",
+        "feedback_reply", values=_reply_values("reason")),
+}
+ROUTES.update(RATING_ROUTES)
+
+FEEDBACK_ROUTES: dict[str, Route] = {
+    "feedback.created": Route(
+        "留言已受理", lambda p: f"您的{_kind(p)}已转主管部门，将于 {_day(p, 'reply_due')} 前答复。",
+        staff_text=lambda p: f"新{_kind(p)}（工单 {p.get('ticket_id')}），请于 {_day(p, 'reply_due')} 前答复："
+                             f"{p.get('content', '')}"),
+    "feedback.unrouted": Route(
+        "留言已受理", lambda p: f"您的{_kind(p)}已收到，将于 {_day(p, 'reply_due')} 前答复。",
+        staff_text=lambda p: f"未指明事项的{_kind(p)}（工单 {p.get('ticket_id')}）待分派或答复：{p.get('content', '')}"),
+    "feedback.replied": Route(
+        "留言已答复", lambda p: f"您的{_kind(p)}已答复：{p.get('reply')}。问题解决了请确认，未解决可重新提出。",
+        "feedback_reply", values=_reply_values("reply")),
+    "feedback.reopened": Route(
+        "留言被重新提出",
+        staff_text=lambda p: f"{_kind(p)}工单 {p.get('ticket_id')} 群众表示未解决：{p.get('reason')}。"
+                             f"请于 {_day(p, 'reply_due')} 前重新答复"),
+    "feedback.escalated": Route(
+        "留言已转效能监察", lambda p: f"您的{_kind(p)}已第二次重新提出，已转效能监察督办。",
+        staff_text=lambda p: f"{_kind(p)}工单 {p.get('ticket_id')} 第{p.get('reopen_count')}次被重新提出，"
+                             f"已转效能监察：{p.get('reason')}"),
+}
+ROUTES.update(FEEDBACK_ROUTES)
+
+
 def route_for(kind: str) -> Route | None:
     """The route of an event kind; None for events nobody is told about (case.created)."""
     return ROUTES.get(kind)

@@ -189,7 +189,9 @@ async def _plan_citizen_push(event: OutboxEvent, purpose: str, payload: dict, *,
                              connection) -> None:
     targets = await identity.push_targets(event.citizen_id)
     page = {"case": f"pages/case/detail?id={event.aggregate_id}",
-            "appointment": f"pages/appointment/detail?id={event.aggregate_id}"}.get(event.aggregate_type)
+            "appointment": f"pages/appointment/detail?id={event.aggregate_id}",
+            "ticket": f"pages/feedback/detail?id={event.aggregate_id}",
+            "rating": f"pages/rating/detail?id={event.aggregate_id}"}.get(event.aggregate_type)
     values = template_values(event.kind, payload, to_iso(at))
     wechat = _wechat_templates(settings).get(purpose)
     if targets["wechat_openid"] and wechat and await _spend_credit(event.citizen_id, wechat["template_id"],

@@ -136,3 +136,34 @@ def test_fit_respects_every_field_type():
 
 def test_dates_take_the_chinese_form():
     assert fit("2026-11-23T15:04:05+08:00", "date") == "2026年11月23日"
+
+
+async def test_a_feedback_reply_is_pushed_with_the_feedback_reply_template(app, client, cache, settings):
+    setup = await f.rating_setup(client, cache)
+    citizen = await _subscribed_citizen(client, settings, purposes=("feedback_reply",), times=2)
+    question = "请问新生儿落户需要父母双方都到场吗？还是一方带齐材料即可办理？"  # longer than a thing value
+    filed = await client.post("/api/v1/feedback", headers=citizen["headers"],
+                              json={"kind": "consult", "content": question, "matter_id": setup["matter"]["id"]})
+    assert filed.status_code == 201, filed.text
+    reply = await client.post(f"/api/v1/staff/tickets/{filed.json()['id']}/reply", headers=setup["clerk"]["headers"],
+                              json={"content": "一方带齐材料即可办理"})
+    assert reply.status_code == 200, reply.text
+    await drain(app, _quick(settings))
+
+    pushed = await _sim_messages(client, citizen["openid"])
+    template_id = settings.notifications.wechat_templates["feedback_reply"].template_id
+    assert [m["template_id"] for m in pushed] == [template_id]  # the filing itself is an inbox message only
+    values = _values(pushed[0])
+    assert values["thing1"] == question[:19] + "…" and values["thing2"] == "一方带齐材料即可办理"
+    assert await _inbox_titles(client, citizen) == ["留言已受理", "留言已答复"]
+    # The department admin heard of the new consultation on WeChat Work; the clerk who answered did not need to.
+    alerts = (await client.get("/sim/wecom/messages", params={"userid": setup["dept_admin"]["username"]})).json()
+    assert any(f"工单 {filed.json()['id']}" in m["content"] for m in alerts["items"])
+
+
+def test_every_staff_alert_in_config_names_an_event_with_staff_words(settings):
+    from app.notifications.routing import route_for
+
+    for kind in settings.notifications.staff_alerts:
+        route = route_for(kind)
+        assert route is not None and route.staff_text is not None, kind

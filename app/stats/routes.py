@@ -1,0 +1,35 @@
+"""Public statistics HTTP: per department and per hall, no login."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import json
+
+from app.core.http import parse_query
+from app.core.openapi import doc
+from app.stats import service
+from app.stats.schemas import DepartmentReport, HallReport, StatsQuery
+
+bp = Blueprint("stats", url_prefix="/api/v1/stats")
+
+
+async def _report(request: Request, group: str):
+    query = parse_query(request, StatsQuery)
+    settings = request.app.ctx.settings
+    only_id = query.department_id if group == "departments" else query.hall_id
+    return json(await service.report(group, date_from=query.date_from, date_to=query.date_to, only_id=only_id,
+                                     cache=request.app.ctx.cache, cache_seconds=settings.stats.cache_seconds,
+                                     catalog_ttl=settings.catalog.cache_seconds))
+
+
+@bp.get("/departments")
+@doc("各部门好差评与整改、投诉情况（公开）", tag="stats", response=DepartmentReport, errors=(422,),
+     query=StatsQuery)
+async def departments(request: Request):
+    return await _report(request, "departments")
+
+
+@bp.get("/halls")
+@doc("各大厅好差评与整改、投诉情况（公开）", tag="stats", response=HallReport, errors=(422,), query=StatsQuery)
+async def halls(request: Request):
+    return await _report(request, "halls")

@@ -1,0 +1,63 @@
+"""Statistics query and report shapes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
+
+
+class StatsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    date_from: str | None = Field(None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$",
+                                  description="first day (default: the first of this month)")
+    date_to: str | None = Field(None, alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$", description="last day (default: today)")
+    department_id: int | None = None
+    hall_id: int | None = None
+
+
+class Figures(BaseModel):
+    ratings_by_level: dict[str, int] = Field(description="citizens' own ratings by level 1..5 (voided left out)")
+    rated: int
+    defaulted: int = Field(description="not rated within the rating period: counted as level 3")
+    total_ratings: int
+    satisfaction_rate: float | None = Field(description="levels 3-5 over all ratings, defaulted ones included")
+    satisfaction_rate_rated: float | None = Field(description="levels 3-5 over the citizens' own ratings only")
+    bad_ratings: int
+    voided_ratings: int
+    rectifications: int
+    callback_due: int
+    callback_on_time: int
+    callback_on_time_rate: float | None
+    fix_due: int
+    fix_on_time: int
+    fix_on_time_rate: float | None
+    feedback: int
+    complaints: int
+    answered: int
+    reopened: int
+    reopen_rate: float | None = Field(description="reopened over answered feedback")
+    escalated: int
+    cases_decided: int = Field(description="cases approved or denied in the period (after acceptance)")
+    cases_on_time: int = Field(description="of those, decided by their deadline")
+    cases_on_time_rate: float | None
+    cases_overdue_now: int = Field(description="running cases past their deadline at the time of the report")
+
+
+class DepartmentFigures(Figures):
+    department_id: int
+    department_name: str
+
+
+class HallFigures(Figures):
+    hall_id: int
+    hall_name: str
+    appointments_due: int = Field(description="appointments of the period that were served or missed")
+    no_shows: int
+    no_show_rate: float | None
+
+
+# TypedDicts, not models: "from" is a Python keyword, and the OpenAPI document names keys as declared (a model's
+# alias would be documented under its Python name).
+DepartmentReport = TypedDict("DepartmentReport", {"from": str, "to": str, "generated_at": str,
+                                                  "items": list[DepartmentFigures]})
+HallReport = TypedDict("HallReport", {"from": str, "to": str, "generated_at": str, "items": list[HallFigures]})

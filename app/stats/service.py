@@ -1,0 +1,109 @@
+"""Published performance (效能监察): satisfaction, rectification, feedback, processing on time and (halls) no-shows
+per department and hall, from DB aggregates."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta, timezone
+
+from app.booking import service as booking
+from app.cases import service as cases
+from app.catalog import service as catalog
+from app.core import workdays
+from app.core.cache import Cache
+from app.core.errors import ValidationFailed
+from app.core.timeutil import CITY_TZ, as_utc, now as clock_now, to_iso
+from app.ratings import service as ratings
+from app.tickets import service as tickets
+
+MAX_PERIOD_DAYS = 366
+GROUPS = {"departments": ("department_id", "department_name"), "halls": ("hall_id", "hall_name")}
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def combine(rating_figures: dict | None, ticket_figures: dict | None, case_figures: dict | None = None) -> dict:
+    """One group's published figures from its rating, ticket and case counts."""
+    rated_part = rating_figures or ratings.no_figures()
+    counts = {**(ticket_figures or {}), **(case_figures or {})}
+    by_level = rated_part["by_level"]
+    rated = sum(by_level.values())
+    satisfied = by_level["3"] + by_level["4"] + by_level["5"]
+    defaulted = rated_part["defaulted"]
+    count = lambda name: counts.get(name, 0)  # noqa: E731
+    return {
+        "ratings_by_level": by_level, "rated": rated, "defaulted": defaulted, "total_ratings": rated + defaulted,
+        "satisfaction_rate": _rate(satisfied + defaulted, rated + defaulted),
+        "satisfaction_rate_rated": _rate(satisfied, rated),
+        "bad_ratings": by_level["1"] + by_level["2"], "voided_ratings": rated_part["voided"],
+        "rectifications": count("rectifications"),
+        "callback_due": count("callback_due"), "callback_on_time": count("callback_on_time"),
+        "callback_on_time_rate": _rate(count("callback_on_time"), count("callback_due")),
+        "fix_due": count("fix_due"), "fix_on_time": count("fix_on_time"),
+        "fix_on_time_rate": _rate(count("fix_on_time"), count("fix_due")),
+        "feedback": count("feedback"), "complaints": count("complaints"), "answered": count("answered"),
+        "reopened": count("reopened"), "reopen_rate": _rate(count("reopened"), count("answered")),
+        "escalated": count("escalated"),
+        "cases_decided": count("cases_decided"), "cases_on_time": count("cases_on_time"),
+        "cases_on_time_rate": _rate(count("cases_on_time"), count("cases_decided")),
+        "cases_overdue_now": count("cases_overdue_now"),
+    }
+
+
+def appointment_figures(counts: dict | None) -> dict:
+    """A hall's appointment figures: served or missed in the period, and the share missed."""
+    counts = counts or {}
+    due, missed = counts.get("appointments_due", 0), counts.get("no_shows", 0)
+    return {"appointments_due": due, "no_shows": missed, "no_show_rate": _rate(missed, due)}
+
+
+def period_of(date_from: str | None, date_to: str | None, *, today: date) -> tuple[date, date]:
+    """The report's first and last day: this month so far unless given; 422 for a backwards or too long one."""
+    try:
+        last = date.fromisoformat(date_to) if date_to else today
+        first = date.fromisoformat(date_from) if date_from else last.replace(day=1)
+    except ValueError:
+        raise ValidationFailed(details={"fields": [{"field": "from", "message": "日期无效"}]}) from None
+    if first > last:
+        raise ValidationFailed(details={"fields": [{"field": "from", "message": "开始日期晚于结束日期"}]})
+    if (last - first).days >= MAX_PERIOD_DAYS:
+        raise ValidationFailed(details={"fields": [{"field": "to", "message": f"统计区间最长 {MAX_PERIOD_DAYS} 天"}]})
+    return first, last
+
+
+async def report(group: str, *, date_from: str | None, date_to: str | None, only_id: int | None, cache: Cache,
+                 cache_seconds: int, catalog_ttl: int, now: datetime | None = None) -> dict:
+    """The public report of one grouping (departments or halls) for a period, cached briefly."""
+    at = now or clock_now()
+    first, last = period_of(date_from, date_to, today=workdays.local_date(at))
+    key_name, label = GROUPS[group]
+    cache_key = f"stats:{group}:{first}:{last}:{only_id or ''}"
+    if cache_seconds and now is None:
+        cached = await cache.get(cache_key)
+        if cached is not None:
+            return json.loads(cached)
+    # The city's days, as UTC instants: SQLite compares stored UTC text, so a bound in +08:00 would shift the
+    # period by eight hours there.
+    start = datetime.combine(first, time(0), tzinfo=CITY_TZ).astimezone(timezone.utc)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=CITY_TZ).astimezone(timezone.utc)
+    by_rating = await ratings.figures(key=key_name, start=start, end=end)
+    by_ticket = await tickets.figures(key=key_name, start=start, end=end, now=at)
+    by_case = await cases.figures(key=key_name, start=start, end=end, now=as_utc(at))
+    by_appointment = await booking.figures(start=start, end=end) if group == "halls" else {}
+    places = await (catalog.list_departments if group == "departments" else catalog.list_halls)(
+        cache=cache, ttl=catalog_ttl)
+    items = []
+    for place in places:
+        if only_id is not None and place["id"] != only_id:
+            continue
+        item = {key_name: place["id"], label: place["name"],
+                **combine(by_rating.get(place["id"]), by_ticket.get(place["id"]), by_case.get(place["id"]))}
+        if group == "halls":
+            item.update(appointment_figures(by_appointment.get(place["id"])))
+        items.append(item)
+    result = {"from": first.isoformat(), "to": last.isoformat(), "generated_at": to_iso(at), "items": items}
+    if cache_seconds and now is None:
+        await cache.set(cache_key, json.dumps(result, ensure_ascii=False), cache_seconds)
+    return result

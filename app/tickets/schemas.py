@@ -1,0 +1,110 @@
+"""Ticket request and response bodies."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from typing_extensions import NotRequired, TypedDict
+
+from app.core.http import PageQuery
+
+TicketStatusName = Literal["open", "replied", "called_back", "fixed", "closed"]
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    kind: Literal["consult", "complaint", "suggestion"]
+    content: str = Field(min_length=1, max_length=1000)
+    matter_id: StrictInt | None = None
+    case_id: StrictInt | None = None
+
+
+class ReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(min_length=1, max_length=500, description="what is still not solved")
+
+
+class ReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    content: str = Field(min_length=1, max_length=1000)
+    version: StrictInt | None = None
+
+
+class StepIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    note: str = Field(min_length=1, max_length=1000, description="what the citizen said, or what was fixed")
+    version: StrictInt | None = None
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(min_length=1, max_length=500)
+    version: StrictInt | None = None
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    department_id: StrictInt
+    version: StrictInt | None = None
+
+
+class FeedbackQuery(PageQuery):
+    status: TicketStatusName | None = None
+
+
+class StaffTicketQuery(PageQuery):
+    kind: Literal["consult", "complaint", "suggestion", "rectification", "feedback"] | None = None
+    status: TicketStatusName | None = None
+    overdue: bool | None = Field(None, description="true: the step owed now is past its deadline")
+    escalated: bool | None = None
+    department_id: int | None = Field(None, description="supervisors: one department only")
+
+
+# A TypedDict, not a model: its "from" key is a Python keyword, and the OpenAPI document names keys as declared.
+TicketEntryOut = TypedDict("TicketEntryOut", {
+    "at": str, "action": str, "from": str | None, "to": str, "actor": str, "note": str,
+    "actor_id": NotRequired[str],  # staff only: who exactly (citizen:<id>, staff:<id>, system)
+})
+
+
+class TicketOut(BaseModel):
+    id: int
+    kind: str
+    kind_name: str
+    status: TicketStatusName
+    version: int
+    department_id: int | None
+    matter_id: int | None
+    case_id: int | None
+    hall_id: int | None
+    rating_id: int | None
+    content: str
+    created_at: str
+    due_at: str | None
+    is_overdue: bool
+    reply_due_at: str | None
+    replied_at: str | None
+    callback_due_at: str | None
+    called_back_at: str | None
+    fix_due_at: str | None
+    fixed_at: str | None
+    reply: str
+    reopen_count: int
+    escalated: bool
+    escalated_at: str | None
+    fix_score: int | None
+    fix_comment: str
+    closed_at: str | None
+    close_reason: str
+    voided: bool
+    allowed_actions: list[str]
+    citizen_id: int | None = Field(None, description="staff only")
+    entries: list[TicketEntryOut] | None = None
+
+
+class TicketPage(BaseModel):
+    items: list[TicketOut]
+    total: int
+    page: int
+    page_size: int
