@@ -89,7 +89,7 @@ async def settings(tmp_path_factory):
     env.update({"APP_APP__ENV": "test", "APP_CACHE__KEY_PREFIX": f"test:{RUN_ID}:", "APP_LOGGING__LEVEL": "INFO",
                 "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{SERVER_PORT}",
                 # every test logs in from 127.0.0.1; the rate-limit test lowers this for itself
-                "APP_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE": "1000000",
+                "APP_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE": "1000000", "APP_STATS__COMPUTED_PER_MINUTE": "1000000",
                 # uploads of this run in its own folder; a small limit keeps the too-large test cheap
                 "APP_STORAGE__LOCAL_DIR": str(tmp_path_factory.mktemp("uploads")),
                 "APP_STORAGE__MAX_UPLOAD_BYTES": "262144"})

@@ -101,6 +101,8 @@ class Appointment(Model):
     class Meta:
         table = "booking_appointment"
         unique_together = (("citizen_id", "idempotency_key"),)
+        # A hall's published no-show rate counts its appointments due in a period.
+        indexes = (("hall_id", "start_at"),)
 
 
 class QueueCounter(Model):

@@ -30,7 +30,7 @@ from app.catalog.errors import MatterNotFound
 from app.core import outbox, workdays
 from app.core.aggregates import figures_by
 from app.core.auth import Principal
-from app.core.cache import Cache
+from app.core.cache import Cache, shared_load
 from app.core.config import BookingSection
 from app.core.db import dialect
 from app.core.errors import ValidationFailed
@@ -278,12 +278,8 @@ async def list_slots(*, matter_id: int, hall_id: int | None = None, date_from: d
         return await _load_slots(matter_id, hall_id, date_from, date_to, as_utc(now))
     # One load per listing and process at a time: when the memory expires under load, the others wait for it
     # instead of all asking the database the same thing at once.
-    loading = _listing_loads.get(memo_key)
-    if loading is None:
-        loading = asyncio.ensure_future(_load_slots(matter_id, hall_id, date_from, date_to, as_utc(now)))
-        _listing_loads[memo_key] = loading
-        loading.add_done_callback(lambda _: _listing_loads.pop(memo_key, None))
-    slots = await asyncio.shield(loading)
+    slots = await shared_load(_listing_loads, memo_key,
+                              lambda: _load_slots(matter_id, hall_id, date_from, date_to, as_utc(now)))
     _bounded(_listings)
     _listings[memo_key] = (monotonic_clock.monotonic() + cache_seconds, slots)
     return slots
@@ -795,10 +791,10 @@ async def service_facts(*, citizen_id: int, appointment_id: int) -> dict:
             "status": appointment.status.value, "served_at": appointment.checked_in_at if served else None}
 
 
-async def figures(*, start: datetime, end: datetime) -> dict[int, dict]:
-    """Per hall: appointments due in [start, end) that were served or missed, and how many were missed."""
+async def figures(*, start: datetime, end: datetime, only: int | None = None) -> dict[int, dict]:
+    """Per hall (or only one): appointments due in [start, end) that were served or missed, and how many were missed."""
     due = Appointment.filter(start_at__gte=start, start_at__lt=end,
                              status__in=[AppointmentStatus.CHECKED_IN, AppointmentStatus.DONE,
                                          AppointmentStatus.NO_SHOW])
-    return await figures_by("hall_id", {"appointments_due": due,
-                                        "no_shows": due.filter(status=AppointmentStatus.NO_SHOW)})
+    return await figures_by("hall_id", due, {"appointments_due": None,
+                                             "no_shows": Q(status=AppointmentStatus.NO_SHOW)}, only=only)

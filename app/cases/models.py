@@ -75,7 +75,9 @@ class Case(Model):
     class Meta:
         table = "case_file"
         unique_together = (("applicant_id", "idempotency_key"),)
-        indexes = (("department_id", "status", "deadline_at"), ("rated", "ended_at"))
+        # The published statistics count cases decided in a period, city-wide or for one hall.
+        indexes = (("department_id", "status", "deadline_at"), ("rated", "ended_at"), ("ended_at",),
+                   ("hall_id", "ended_at"))
 
 
 class CaseTimelineEntry(Model):

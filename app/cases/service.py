@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime, time
 from typing import Any
 
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from app.audit import service as audit
@@ -715,14 +715,16 @@ async def unrated_ended_cases(*, ended_before: datetime, limit: int) -> list[dic
 DECIDED_STATES = (CaseStatus.APPROVED, CaseStatus.DENIED, CaseStatus.DELIVERED)
 
 
-async def figures(*, key: str, start: datetime, end: datetime, now: datetime | None = None) -> dict[int, dict]:
-    """Per department_id or hall_id: cases decided in [start, end), decided by their deadline, overdue now."""
+async def figures(*, key: str, start: datetime, end: datetime, only: int | None = None,
+                  now: datetime | None = None) -> dict[int, dict]:
+    """Per department_id or hall_id (or only one): cases decided in [start, end), decided by their deadline, overdue now."""
     at = now or clock_now()
     decided = Case.filter(ended_at__gte=start, ended_at__lt=end, accepted_at__isnull=False,
                           status__in=list(DECIDED_STATES))
-    return await figures_by(key, {
-        "cases_decided": decided,
-        "cases_on_time": decided.filter(ended_at__lte=F("deadline_at")),
-        # Red now, whatever the period: a suspended case's clock stands still, so it is not counted.
-        "cases_overdue_now": Case.filter(status__in=[CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW], deadline_at__lt=at),
-    })
+    found = await figures_by(key, decided, {"cases_decided": None,
+                                            "cases_on_time": Q(ended_at__lte=F("deadline_at"))}, only=only)
+    # Red now, whatever the period: a suspended case's clock stands still, so it is not counted.
+    overdue = Case.filter(status__in=[CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW], deadline_at__lt=at)
+    for group, counts in (await figures_by(key, overdue, {"cases_overdue_now": None}, only=only)).items():
+        found.setdefault(group, {}).update(counts)
+    return found

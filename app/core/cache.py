@@ -5,9 +5,23 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, Protocol, TypeVar
 
 import redis.asyncio as redis
+
+T = TypeVar("T")
+
+
+def shared_load(loads: dict[Hashable, asyncio.Future], key: Hashable, load: Callable[[], Awaitable[T]]) -> Awaitable[T]:
+    """One load per key and process at a time: callers arriving while it runs wait for its result, not the database."""
+    loading = loads.get(key)
+    if loading is None:
+        loading = asyncio.ensure_future(load())
+        loads[key] = loading
+        loading.add_done_callback(lambda _: loads.pop(key, None))
+    # Shielded: a caller that hangs up does not cancel the load the others wait for.
+    return asyncio.shield(loading)
 
 
 class Cache(Protocol):

@@ -226,6 +226,7 @@ class FeedbackSection(_Section):
 
 class StatsSection(_Section):
     cache_seconds: int = Field(ge=0, le=3600)
+    computed_per_minute: int = Field(ge=1)
 
 
 class CatalogSection(_Section):

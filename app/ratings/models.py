@@ -52,4 +52,4 @@ class Rating(Model):
         table = "rating"
         # One rating per service: a second one (or a race of two) is refused by the database itself.
         unique_together = (("subject_type", "subject_id"), ("citizen_id", "idempotency_key"))
-        indexes = (("department_id", "rated_at"),)
+        indexes = (("department_id", "rated_at"), ("hall_id", "rated_at"))

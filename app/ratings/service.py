@@ -277,22 +277,22 @@ async def apply_defaults(*, settings, now: datetime | None = None) -> int:
 
 # ---- figures for the published statistics ----
 
-async def figures(*, key: str, start: datetime, end: datetime) -> dict[int, dict]:
-    """Per department_id or hall_id, ratings given in [start, end): by level, defaulted and voided apart."""
-    period = Rating.filter(rated_at__gte=as_utc(start), rated_at__lt=as_utc(end)).filter(**{f"{key}__isnull": False})
-    rows = await period.exclude(appeal_status=AppealStatus.VOIDED).annotate(n=Count("id")) \
-        .group_by(key, "score", "is_default").values(key, "score", "is_default", "n")
-    voided = await period.filter(appeal_status=AppealStatus.VOIDED).annotate(n=Count("id")).group_by(key) \
-        .values(key, "n")
+async def figures(*, key: str, start: datetime, end: datetime, only: int | None = None) -> dict[int, dict]:
+    """Per department_id or hall_id (or only one), ratings given in [start, end): by level, defaulted and voided
+    apart."""
+    period = Rating.filter(rated_at__gte=as_utc(start), rated_at__lt=as_utc(end)) \
+        .filter(**{f"{key}__isnull": False} if only is None else {key: only})
+    rows = await period.annotate(n=Count("id")).group_by(key, "score", "is_default", "appeal_status") \
+        .values(key, "score", "is_default", "appeal_status", "n")
     found: dict[int, dict] = {}
     for row in rows:
         group = found.setdefault(row[key], no_figures())
-        if row["is_default"]:
+        if row["appeal_status"] == AppealStatus.VOIDED:
+            group["voided"] += row["n"]
+        elif row["is_default"]:
             group["defaulted"] += row["n"]
         else:
             group["by_level"][str(row["score"])] += row["n"]
-    for row in voided:
-        found.setdefault(row[key], no_figures())["voided"] = row["n"]
     return found
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import json
 
+from app.core.auth import client_ip
 from app.core.http import parse_query
 from app.core.openapi import doc
 from app.stats import service
@@ -19,17 +20,18 @@ async def _report(request: Request, group: str):
     only_id = query.department_id if group == "departments" else query.hall_id
     return json(await service.report(group, date_from=query.date_from, date_to=query.date_to, only_id=only_id,
                                      cache=request.app.ctx.cache, cache_seconds=settings.stats.cache_seconds,
-                                     catalog_ttl=settings.catalog.cache_seconds))
+                                     catalog_ttl=settings.catalog.cache_seconds, caller=client_ip(request),
+                                     computed_per_minute=settings.stats.computed_per_minute))
 
 
 @bp.get("/departments")
-@doc("各部门好差评与整改、投诉情况（公开）", tag="stats", response=DepartmentReport, errors=(422,),
+@doc("各部门好差评与整改、投诉情况（公开）", tag="stats", response=DepartmentReport, errors=(422, 429),
      query=StatsQuery)
 async def departments(request: Request):
     return await _report(request, "departments")
 
 
 @bp.get("/halls")
-@doc("各大厅好差评与整改、投诉情况（公开）", tag="stats", response=HallReport, errors=(422,), query=StatsQuery)
+@doc("各大厅好差评与整改、投诉情况（公开）", tag="stats", response=HallReport, errors=(422, 429), query=StatsQuery)
 async def halls(request: Request):
     return await _report(request, "halls")

@@ -3,6 +3,7 @@ per department and hall, from DB aggregates."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -10,7 +11,8 @@ from app.booking import service as booking
 from app.cases import service as cases
 from app.catalog import service as catalog
 from app.core import workdays
-from app.core.cache import Cache
+from app.core.auth import limit_rate
+from app.core.cache import Cache, shared_load
 from app.core.errors import ValidationFailed
 from app.core.timeutil import CITY_TZ, as_utc, now as clock_now, to_iso
 from app.ratings import service as ratings
@@ -74,24 +76,50 @@ def period_of(date_from: str | None, date_to: str | None, *, today: date) -> tup
 
 
 async def report(group: str, *, date_from: str | None, date_to: str | None, only_id: int | None, cache: Cache,
-                 cache_seconds: int, catalog_ttl: int, now: datetime | None = None) -> dict:
+                 cache_seconds: int, catalog_ttl: int, caller: str | None = None, computed_per_minute: int = 0,
+                 now: datetime | None = None) -> dict:
     """The public report of one grouping (departments or halls) for a period, cached briefly."""
     at = now or clock_now()
     first, last = period_of(date_from, date_to, today=workdays.local_date(at))
-    key_name, label = GROUPS[group]
+    if not cache_seconds or now is not None:
+        return await _compute(group, first, last, only_id, cache=cache, catalog_ttl=catalog_ttl, at=at)
     cache_key = f"stats:{group}:{first}:{last}:{only_id or ''}"
-    if cache_seconds and now is None:
-        cached = await cache.get(cache_key)
-        if cached is not None:
-            return json.loads(cached)
+    cached = await cache.get(cache_key)
+    if cached is not None:
+        return json.loads(cached)
+    if caller and computed_per_minute:
+        # A question not in the cache costs the database a scan of its period; a caller asking a stream of different
+        # ones is slowed down, while the cached answers stay free for everyone.
+        await limit_rate(cache, f"stats:{caller}", computed_per_minute)
+
+    async def compute_and_keep() -> dict:
+        result = await _compute(group, first, last, only_id, cache=cache, catalog_ttl=catalog_ttl, at=at)
+        await cache.set(cache_key, json.dumps(result, ensure_ascii=False), cache_seconds)
+        return result
+
+    return await shared_load(_loads, cache_key, compute_and_keep)
+
+
+_loads: dict[str, asyncio.Future] = {}
+
+
+async def _nothing() -> dict:
+    return {}
+
+
+async def _compute(group: str, first: date, last: date, only_id: int | None, *, cache: Cache, catalog_ttl: int,
+                   at: datetime) -> dict:
+    key_name, label = GROUPS[group]
     # The city's days, as UTC instants: SQLite compares stored UTC text, so a bound in +08:00 would shift the
     # period by eight hours there.
     start = datetime.combine(first, time(0), tzinfo=CITY_TZ).astimezone(timezone.utc)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=CITY_TZ).astimezone(timezone.utc)
-    by_rating = await ratings.figures(key=key_name, start=start, end=end)
-    by_ticket = await tickets.figures(key=key_name, start=start, end=end, now=at)
-    by_case = await cases.figures(key=key_name, start=start, end=end, now=as_utc(at))
-    by_appointment = await booking.figures(start=start, end=end) if group == "halls" else {}
+    # Independent scans: on PostgreSQL each takes its own pooled connection and they run side by side.
+    by_rating, by_ticket, by_case, by_appointment = await asyncio.gather(
+        ratings.figures(key=key_name, start=start, end=end, only=only_id),
+        tickets.figures(key=key_name, start=start, end=end, only=only_id, now=at),
+        cases.figures(key=key_name, start=start, end=end, only=only_id, now=as_utc(at)),
+        booking.figures(start=start, end=end, only=only_id) if group == "halls" else _nothing())
     places = await (catalog.list_departments if group == "departments" else catalog.list_halls)(
         cache=cache, ttl=catalog_ttl)
     items = []
@@ -103,7 +131,4 @@ async def report(group: str, *, date_from: str | None, date_to: str | None, only
         if group == "halls":
             item.update(appointment_figures(by_appointment.get(place["id"])))
         items.append(item)
-    result = {"from": first.isoformat(), "to": last.isoformat(), "generated_at": to_iso(at), "items": items}
-    if cache_seconds and now is None:
-        await cache.set(cache_key, json.dumps(result, ensure_ascii=False), cache_seconds)
-    return result
+    return {"from": first.isoformat(), "to": last.isoformat(), "generated_at": to_iso(at), "items": items}

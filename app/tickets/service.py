@@ -406,22 +406,22 @@ async def announce_overdue(*, now: datetime | None = None) -> int:
 
 # ---- figures for the published statistics ----
 
-async def figures(*, key: str, start: datetime, end: datetime, now: datetime | None = None) -> dict[int, dict]:
-    """Per department_id or hall_id, tickets opened in [start, end): rectification on time, complaints, reopens."""
+async def figures(*, key: str, start: datetime, end: datetime, only: int | None = None,
+                  now: datetime | None = None) -> dict[int, dict]:
+    """Per department_id or hall_id (or only one), tickets opened in [start, end): rectification on time, complaints, reopens."""
     at, start, end = as_utc(now or clock_now()), as_utc(start), as_utc(end)
-    period = ServiceTicket.filter(created_at__gte=start, created_at__lt=end)
-    rect = period.filter(kind=TicketKind.RECTIFICATION, voided=False)
-    feedback = period.filter(kind__in=list(FEEDBACK))
-    return await figures_by(key, {
+    rect = Q(kind=TicketKind.RECTIFICATION, voided=False)
+    feedback = Q(kind__in=list(FEEDBACK))
+    return await figures_by(key, ServiceTicket.filter(created_at__gte=start, created_at__lt=end), {
         "rectifications": rect,
         # A step counts once it was done or its deadline passed; on time when done by the deadline.
-        "callback_due": rect.filter(Q(first_done_at__isnull=False) | Q(first_due_at__lt=at)),
-        "callback_on_time": rect.filter(first_on_time=True),
-        "fix_due": rect.filter(Q(fixed_at__isnull=False) | Q(fix_due_at__lt=at)),
-        "fix_on_time": rect.filter(fix_on_time=True),
+        "callback_due": rect & (Q(first_done_at__isnull=False) | Q(first_due_at__lt=at)),
+        "callback_on_time": rect & Q(first_on_time=True),
+        "fix_due": rect & (Q(fixed_at__isnull=False) | Q(fix_due_at__lt=at)),
+        "fix_on_time": rect & Q(fix_on_time=True),
         "feedback": feedback,
-        "complaints": feedback.filter(kind=TicketKind.COMPLAINT),
-        "answered": feedback.filter(first_done_at__isnull=False),
-        "reopened": feedback.filter(reopen_count__gt=0),
-        "escalated": feedback.filter(escalated_at__isnull=False),
-    })
+        "complaints": Q(kind=TicketKind.COMPLAINT),
+        "answered": feedback & Q(first_done_at__isnull=False),
+        "reopened": feedback & Q(reopen_count__gt=0),
+        "escalated": feedback & Q(escalated_at__isnull=False),
+    }, only=only)

@@ -5,6 +5,7 @@ published page must therefore say. Each test builds its own department or hall, 
 report's short cache never mix one test's figures into another's.
 """
 
+import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -412,3 +413,40 @@ async def test_processing_on_time_overdue_and_no_shows_are_published(client, cac
     # Before the cases were decided and the slot came, the period has nothing decided or missed.
     earlier = await _hall(client, hall["id"], today - timedelta(days=60), today - timedelta(days=40))
     assert (earlier["cases_decided"], earlier["appointments_due"], earlier["cases_overdue_now"]) == (0, 0, 1)
+
+
+async def test_the_whole_list_says_what_one_departments_page_says(client, cache):
+    setup = await f.rating_setup(client, cache)
+    department_id = setup["department"]["id"]
+    case = await f.ended_case(client, setup)
+    await f.rated(client, setup["citizen"], case_id=case["id"], score=2, comment="等了很久")
+    today = local_date(datetime.now(UTC))
+    whole = await _report(client, "departments", **{"from": today.isoformat(), "to": today.isoformat()})
+    listed = [item for item in whole["items"] if item["department_id"] == department_id]
+    one = await _department(client, department_id, today, today)
+    assert listed == [one]
+    assert (one["bad_ratings"], one["rectifications"], one["cases_decided"]) == (1, 1, 1)
+
+
+async def test_a_caller_asking_many_uncached_reports_is_slowed_down(app, client, cache, settings, monkeypatch):
+    from app.stats import routes
+
+    address = f"198.51.100.{uuid.uuid4().int % 250}-{uuid.uuid4().hex[:6]}"
+    monkeypatch.setattr(routes, "client_ip", lambda request: address)
+    lowered = settings.model_copy(update={"stats": settings.stats.model_copy(update={"computed_per_minute": 2})})
+    monkeypatch.setattr(app.ctx, "settings", lowered)
+    department = await f.department(cache)
+
+    async def ask(day: str):
+        return await client.get("/api/v1/stats/departments",
+                                params={"department_id": department["id"], "from": day, "to": day})
+
+    assert (await ask("2026-01-05")).status_code == 200
+    assert (await ask("2026-01-06")).status_code == 200
+    refused = await ask("2026-01-07")
+    error = assert_error_shape(refused, 429, "RATE_LIMITED")
+    assert int(refused.headers["retry-after"]) > 0 and error["details"]["retry_after_seconds"] > 0
+    # What was already computed is still served to this caller, and another caller is not limited by this one.
+    assert (await ask("2026-01-05")).status_code == 200
+    monkeypatch.setattr(routes, "client_ip", lambda request: f"{address}-other")
+    assert (await ask("2026-01-07")).status_code == 200
