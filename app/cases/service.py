@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime, time
 from typing import Any
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, RawSQL
 from tortoise.transactions import in_transaction
 
 from app.audit import service as audit
@@ -21,10 +21,11 @@ from app.cases.workflow import (CITIZEN, CLOCK_STATES, EDITABLE_STATES, MOVES, S
                                 find_move, may_make)
 from app.catalog import service as catalog
 from app.core import outbox, workdays
-from app.core.aggregates import figures_by
+from app.core.aggregates import days_between, figures_by
 from app.core.auth import Principal, limit_rate
 from app.core.cache import Cache
 from app.core.crypto import FieldCipher
+from app.core.db import dialect
 from app.core.errors import Forbidden, StaleVersion, ValidationFailed
 from app.core.storage import EXTENSIONS, Storage, sniff_content_type
 from app.core.timeutil import CITY_TZ, now as clock_now, to_iso
@@ -33,7 +34,6 @@ from app.identity import service as identity
 AGGREGATE = "case"
 YELLOW_AT = 0.8  # share of the time from acceptance to deadline after which a case turns yellow
 LIGHT_RANK = {"": 0, "green": 0, "yellow": 1, "red": 2}
-ONLINE_DEPTH_MIN = 3  # 三级: the matter can be applied for online
 LINK_TRIES_PER_HOUR = 10
 _SAFE_FILE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 
@@ -267,7 +267,7 @@ async def create_draft(principal: Principal, *, matter_id: int, form: dict[str, 
             return await case_view(earlier, viewer=principal, cache=cache, guide_ttl=guide_ttl)
     applicant = await identity.real_name_identity(applicant_id)
     guide = await catalog.get_guide(matter_id, cache=cache, ttl=guide_ttl)
-    if guide["online_depth"] < ONLINE_DEPTH_MIN:
+    if guide["online_depth"] < catalog.ONLINE_DEPTH_MIN:
         raise OnlineNotOffered()
     cleaned = _check_form(form, guide["form_fields"], complete=False)
     hall_id = None
@@ -717,12 +717,15 @@ DECIDED_STATES = (CaseStatus.APPROVED, CaseStatus.DENIED, CaseStatus.DELIVERED)
 
 async def figures(*, key: str, start: datetime, end: datetime, only: int | None = None,
                   now: datetime | None = None) -> dict[int, dict]:
-    """Per department_id or hall_id (or only one): cases decided in [start, end), decided by their deadline, overdue now."""
+    """Per department_id or hall_id (or only one): cases decided in [start, end), their days from acceptance to
+    decision, how many were decided by their deadline, and how many are overdue now."""
     at = now or clock_now()
     decided = Case.filter(ended_at__gte=start, ended_at__lt=end, accepted_at__isnull=False,
                           status__in=list(DECIDED_STATES))
-    found = await figures_by(key, decided, {"cases_decided": None,
-                                            "cases_on_time": Q(ended_at__lte=F("deadline_at"))}, only=only)
+    found = await figures_by(key, decided, {
+        "cases_decided": None, "cases_on_time": Q(ended_at__lte=F("deadline_at")),
+        "cases_days_total": RawSQL(f"SUM({days_between('accepted_at', 'ended_at', dialect())})"),
+    }, only=only)
     # Red now, whatever the period: a suspended case's clock stands still, so it is not counted.
     overdue = Case.filter(status__in=[CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW], deadline_at__lt=at)
     for group, counts in (await figures_by(key, overdue, {"cases_overdue_now": None}, only=only)).items():

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tortoise.expressions import Case, Q, When
+from tortoise.expressions import Case, F, Q, When
 from tortoise.transactions import in_transaction
 
 from app.catalog.errors import GuideVersionNotFound, MatterNotFound, UnknownReference
@@ -14,9 +14,12 @@ from app.catalog.models import Department, GuideMaterial, Hall, Matter, MatterGu
 from app.audit import service as audit
 from app.catalog.schemas import GuideIn, MatterCreate, MatterUpdate
 from app.core.auth import SYSTEM, Principal
+from app.core.aggregates import figures_by
 from app.core.cache import Cache, get_json, set_json
 from app.core.errors import Conflict, Forbidden, StaleVersion
 from app.core.timeutil import to_iso
+
+ONLINE_DEPTH_MIN = 3  # 三级 and up: the matter can be applied for online
 
 
 def _guide_key(matter_id: int, version: int | None) -> str:
@@ -361,3 +364,15 @@ async def seed_demo(data_dir: Path, *, cache: Cache) -> dict[str, int] | None:
         item["change_note"] = "初始版本"
         await create_matter(MatterCreate.model_validate(item), actor=SYSTEM, cache=cache, ttl=0)
     return {"departments": len(departments), "halls": len(halls), "themes": len(themes), "matters": len(matters)}
+
+
+# ---- figures for the published statistics ----
+
+async def figures(*, key: str, only: int | None = None) -> dict[int, dict]:
+    """Per department_id or hall_id (or only one): its matters, and how many can be applied for online and need no
+    visit at all, by each matter's current guide."""
+    column = {"department_id": "matter__department_id", "hall_id": "matter__halls__id"}[key]
+    current = MatterGuide.filter(version=F("matter__current_version"))
+    return await figures_by(column, current, {
+        "matters": None, "online_capable": Q(online_depth__gte=ONLINE_DEPTH_MIN), "zero_visit": Q(max_visits=0),
+    }, only=only)

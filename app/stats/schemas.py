@@ -40,7 +40,14 @@ class Figures(BaseModel):
     cases_decided: int = Field(description="cases approved or denied in the period (after acceptance)")
     cases_on_time: int = Field(description="of those, decided by their deadline")
     cases_on_time_rate: float | None
+    cases_average_days: float | None = Field(
+        description="calendar days from acceptance to decision, averaged over the cases decided in the period")
     cases_overdue_now: int = Field(description="running cases past their deadline at the time of the report")
+    matters: int = Field(description="matters handled (by the department, or at the hall) now, whatever the period")
+    online_capable: int = Field(description="of those, matters that can be applied for online (online depth 3 or 4)")
+    online_capable_share: float | None
+    zero_visit: int = Field(description="of those, matters whose guide asks no visit at all (最多跑零次)")
+    zero_visit_share: float | None
 
 
 class DepartmentFigures(Figures):

@@ -1,5 +1,5 @@
-"""Published performance (效能监察): satisfaction, rectification, feedback, processing on time and (halls) no-shows
-per department and hall, from DB aggregates."""
+"""Published performance (效能监察): satisfaction, rectification, feedback, processing time and on time, online and
+zero-visit matters and (halls) no-shows per department and hall, from DB aggregates."""
 
 from __future__ import annotations
 
@@ -26,10 +26,15 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def combine(rating_figures: dict | None, ticket_figures: dict | None, case_figures: dict | None = None) -> dict:
-    """One group's published figures from its rating, ticket and case counts."""
+def _average(total, count: int) -> float | None:
+    return round(float(total) / count, 1) if count else None
+
+
+def combine(rating_figures: dict | None, ticket_figures: dict | None, case_figures: dict | None = None,
+            matter_figures: dict | None = None) -> dict:
+    """One group's published figures from its rating, ticket, case and matter counts."""
     rated_part = rating_figures or ratings.no_figures()
-    counts = {**(ticket_figures or {}), **(case_figures or {})}
+    counts = {**(ticket_figures or {}), **(case_figures or {}), **(matter_figures or {})}
     by_level = rated_part["by_level"]
     rated = sum(by_level.values())
     satisfied = by_level["3"] + by_level["4"] + by_level["5"]
@@ -50,7 +55,13 @@ def combine(rating_figures: dict | None, ticket_figures: dict | None, case_figur
         "escalated": count("escalated"),
         "cases_decided": count("cases_decided"), "cases_on_time": count("cases_on_time"),
         "cases_on_time_rate": _rate(count("cases_on_time"), count("cases_decided")),
+        "cases_average_days": _average(count("cases_days_total"), count("cases_decided")),
         "cases_overdue_now": count("cases_overdue_now"),
+        "matters": count("matters"),
+        "online_capable": count("online_capable"),
+        "online_capable_share": _rate(count("online_capable"), count("matters")),
+        "zero_visit": count("zero_visit"),
+        "zero_visit_share": _rate(count("zero_visit"), count("matters")),
     }
 
 
@@ -115,10 +126,11 @@ async def _compute(group: str, first: date, last: date, only_id: int | None, *, 
     start = datetime.combine(first, time(0), tzinfo=CITY_TZ).astimezone(timezone.utc)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=CITY_TZ).astimezone(timezone.utc)
     # Independent scans: on PostgreSQL each takes its own pooled connection and they run side by side.
-    by_rating, by_ticket, by_case, by_appointment = await asyncio.gather(
+    by_rating, by_ticket, by_case, by_matter, by_appointment = await asyncio.gather(
         ratings.figures(key=key_name, start=start, end=end, only=only_id),
         tickets.figures(key=key_name, start=start, end=end, only=only_id, now=at),
         cases.figures(key=key_name, start=start, end=end, only=only_id, now=as_utc(at)),
+        catalog.figures(key=key_name, only=only_id),
         booking.figures(start=start, end=end, only=only_id) if group == "halls" else _nothing())
     places = await (catalog.list_departments if group == "departments" else catalog.list_halls)(
         cache=cache, ttl=catalog_ttl)
@@ -127,7 +139,8 @@ async def _compute(group: str, first: date, last: date, only_id: int | None, *, 
         if only_id is not None and place["id"] != only_id:
             continue
         item = {key_name: place["id"], label: place["name"],
-                **combine(by_rating.get(place["id"]), by_ticket.get(place["id"]), by_case.get(place["id"]))}
+                **combine(by_rating.get(place["id"]), by_ticket.get(place["id"]), by_case.get(place["id"]),
+                          by_matter.get(place["id"]))}
         if group == "halls":
             item.update(appointment_figures(by_appointment.get(place["id"])))
         items.append(item)

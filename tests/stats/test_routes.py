@@ -53,14 +53,15 @@ async def _hall(client, hall_id: int, first: date, last: date) -> dict:
     return body["items"][0]
 
 
-PROCESSING = ("cases_decided", "cases_on_time", "cases_on_time_rate", "cases_overdue_now", "appointments_due",
-              "no_shows", "no_show_rate")
+PROCESSING = ("cases_decided", "cases_on_time", "cases_on_time_rate", "cases_average_days", "cases_overdue_now",
+              "appointments_due", "no_shows", "no_show_rate")
+MATTERS = ("matters", "online_capable", "online_capable_share", "zero_visit", "zero_visit_share")
 
 
 def _figures(item: dict) -> dict:
-    """The rating, rectification and feedback figures (processing and no-shows have their own test)."""
+    """The rating, rectification and feedback figures (processing, no-shows and matters have their own tests)."""
     return {key: value for key, value in item.items()
-            if key not in ("department_id", "department_name", "hall_id", "hall_name", *PROCESSING)}
+            if key not in ("department_id", "department_name", "hall_id", "hall_name", *PROCESSING, *MATTERS)}
 
 
 def _staff_principal(staff: dict) -> Principal:
@@ -353,7 +354,7 @@ async def test_the_stats_routes_are_documented_with_their_real_keys(client):
         schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
         assert set(schema["properties"]) == {"from", "to", "generated_at", "items"}
         item = schema["properties"]["items"]["items"]["properties"]
-        assert {key, label, *NOTHING} <= set(item)
+        assert {key, label, *NOTHING, *PROCESSING[:5], *MATTERS} <= set(item)
         assert "422" in operation["responses"]
 
 
@@ -403,7 +404,9 @@ async def test_processing_on_time_overdue_and_no_shows_are_published(client, cac
     assert await booking.mark_no_shows(now=datetime.fromisoformat(slot["end"]) + timedelta(minutes=1)) >= 1
 
     first, last = today - timedelta(days=1), date.fromisoformat(slot["date"])
-    processing = {"cases_decided": 2, "cases_on_time": 1, "cases_on_time_rate": 0.5, "cases_overdue_now": 1}
+    # 30 days from acceptance to decision for the late one, none for the other.
+    processing = {"cases_decided": 2, "cases_on_time": 1, "cases_on_time_rate": 0.5, "cases_average_days": 15.0,
+                  "cases_overdue_now": 1}
     at_hall = await _hall(client, hall["id"], first, last)
     assert {key: at_hall[key] for key in PROCESSING} == {**processing, "appointments_due": 2, "no_shows": 1,
                                                           "no_show_rate": 0.5}
@@ -413,6 +416,7 @@ async def test_processing_on_time_overdue_and_no_shows_are_published(client, cac
     # Before the cases were decided and the slot came, the period has nothing decided or missed.
     earlier = await _hall(client, hall["id"], today - timedelta(days=60), today - timedelta(days=40))
     assert (earlier["cases_decided"], earlier["appointments_due"], earlier["cases_overdue_now"]) == (0, 0, 1)
+    assert earlier["cases_average_days"] is None
 
 
 async def test_the_whole_list_says_what_one_departments_page_says(client, cache):
@@ -450,3 +454,35 @@ async def test_a_caller_asking_many_uncached_reports_is_slowed_down(app, client,
     assert (await ask("2026-01-05")).status_code == 200
     monkeypatch.setattr(routes, "client_ip", lambda request: f"{address}-other")
     assert (await ask("2026-01-07")).status_code == 200
+
+
+async def test_online_and_zero_visit_matters_are_published_by_their_current_guide(client, cache):
+    from app.catalog import service as catalog
+    from app.catalog.schemas import MatterUpdate
+    from app.core.auth import SYSTEM
+
+    department, hall, other_hall = await f.department(cache), await f.hall(cache), await f.hall(cache)
+    # Fully online and no visit; online with one visit; only the information online, two visits.
+    await f.matter(cache, department_id=department["id"], hall_ids=[hall["id"]], online_depth=4, max_visits=0)
+    await f.matter(cache, department_id=department["id"], hall_ids=[hall["id"], other_hall["id"]], online_depth=3,
+                   max_visits=1)
+    offline = await f.matter(cache, department_id=department["id"], hall_ids=[hall["id"]], online_depth=1,
+                             max_visits=2)
+    today = local_date(datetime.now(UTC))
+    shares = {"matters": 3, "online_capable": 2, "online_capable_share": 0.6667, "zero_visit": 1,
+              "zero_visit_share": 0.3333}
+    assert {key: (await _department(client, department["id"], today, today))[key] for key in MATTERS} == shares
+    assert {key: (await _hall(client, hall["id"], today, today))[key] for key in MATTERS} == shares
+    assert {key: (await _hall(client, other_hall["id"], today, today))[key] for key in MATTERS} == {
+        "matters": 1, "online_capable": 1, "online_capable_share": 1.0, "zero_visit": 0, "zero_visit_share": 0.0}
+
+    # A new version of the offline matter's guide takes it online with no visit; the old version no longer counts.
+    update = f.guide_payload(department["id"], [hall["id"]], online_depth=4, max_visits=0)
+    await catalog.update_matter(offline["id"], MatterUpdate.model_validate(update), actor=SYSTEM, cache=cache, ttl=60)
+    yesterday = today - timedelta(days=1)  # another question than the cached one
+    now_online = await _department(client, department["id"], yesterday, today)
+    assert {key: now_online[key] for key in MATTERS} == {
+        "matters": 3, "online_capable": 3, "online_capable_share": 1.0, "zero_visit": 2, "zero_visit_share": 0.6667}
+    # A department with no matters publishes no shares rather than zero.
+    empty = await _department(client, (await f.department(cache))["id"], today, today)
+    assert (empty["matters"], empty["online_capable_share"], empty["zero_visit_share"]) == (0, None, None)
