@@ -791,8 +791,8 @@ async def service_facts(*, citizen_id: int, appointment_id: int) -> dict:
             "status": appointment.status.value, "served_at": appointment.checked_in_at if served else None}
 
 
-async def figures(*, start: datetime, end: datetime, only: int | None = None) -> dict[int, dict]:
-    """Per hall (or only one): appointments due in [start, end) that were served or missed, and how many were missed."""
+async def figures(*, start: datetime, end: datetime, only: int | list[int] | None = None) -> dict[int, dict]:
+    """Per hall (or only some): appointments due in [start, end) that were served or missed, and how many were missed."""
     due = Appointment.filter(start_at__gte=start, start_at__lt=end,
                              status__in=[AppointmentStatus.CHECKED_IN, AppointmentStatus.DONE,
                                          AppointmentStatus.NO_SHOW])

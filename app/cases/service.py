@@ -715,10 +715,10 @@ async def unrated_ended_cases(*, ended_before: datetime, limit: int) -> list[dic
 DECIDED_STATES = (CaseStatus.APPROVED, CaseStatus.DENIED, CaseStatus.DELIVERED)
 
 
-async def figures(*, key: str, start: datetime, end: datetime, only: int | None = None,
+async def figures(*, key: str, start: datetime, end: datetime, only: int | list[int] | None = None,
                   now: datetime | None = None) -> dict[int, dict]:
-    """Per department_id or hall_id (or only one): cases decided in [start, end), their days from acceptance to
-    decision, how many were decided by their deadline, and how many are overdue now."""
+    """Per department_id, hall_id or matter_id (or only some): cases decided in [start, end), their days from
+    acceptance to decision, how many were decided by their deadline, and how many are overdue now."""
     at = now or clock_now()
     decided = Case.filter(ended_at__gte=start, ended_at__lt=end, accepted_at__isnull=False,
                           status__in=list(DECIDED_STATES))

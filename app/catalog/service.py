@@ -162,6 +162,16 @@ async def search_matters(*, q: str | None = None, department_id: int | None = No
     return [matter_summary(m) for m in matters], total
 
 
+async def matters_of(*, department_id: int | None = None, matter_id: int | None = None) -> list[dict]:
+    """Every matter of a department, or one matter (within that department when both are given), by code."""
+    query = Matter.all()
+    if department_id is not None:
+        query = query.filter(department_id=department_id)
+    if matter_id is not None:
+        query = query.filter(id=matter_id)
+    return [matter_summary(matter) for matter in await query.order_by("code")]
+
+
 # ---- guides ----
 
 def _guide_view(matter: Matter, guide: MatterGuide, department: Department, materials: list[GuideMaterial]) -> dict:
@@ -368,8 +378,8 @@ async def seed_demo(data_dir: Path, *, cache: Cache) -> dict[str, int] | None:
 
 # ---- figures for the published statistics ----
 
-async def figures(*, key: str, only: int | None = None) -> dict[int, dict]:
-    """Per department_id or hall_id (or only one): its matters, and how many can be applied for online and need no
+async def figures(*, key: str, only: int | list[int] | None = None) -> dict[int, dict]:
+    """Per department_id or hall_id (or only some): its matters, and how many can be applied for online and need no
     visit at all, by each matter's current guide."""
     column = {"department_id": "matter__department_id", "hall_id": "matter__halls__id"}[key]
     current = MatterGuide.filter(version=F("matter__current_version"))

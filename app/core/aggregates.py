@@ -17,9 +17,16 @@ async def figures_by(key: str, rows: QuerySet, figures: dict[str, Q | Expression
     # (fix_on_time) would resolve to itself.
     counted = {f"figure_{name}": Count("id", _filter=figure) if figure is None or isinstance(figure, Q) else figure
                for name, figure in figures.items()}
-    rows = rows.filter(**{f"{key}__isnull": False} if only is None else {key: only})
+    rows = rows.filter(**only_filter(key, only))
     found = await rows.annotate(**counted).group_by(key).values(key, *counted)
     return {row[key]: {name: row[f"figure_{name}"] or 0 for name in figures} for row in found}
+
+
+def only_filter(key: str, only: Any) -> dict[str, Any]:
+    """The filter keeping every group (None), one group (a value) or some groups (a list)."""
+    if only is None:
+        return {f"{key}__isnull": False}
+    return {f"{key}__in": list(only)} if isinstance(only, (list, tuple)) else {key: only}
 
 
 def days_between(earlier: str, later: str, dialect: str) -> str:

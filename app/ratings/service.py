@@ -14,6 +14,7 @@ from app.booking import service as booking
 from app.cases import service as cases
 from app.catalog import service as catalog
 from app.core import outbox
+from app.core.aggregates import only_filter
 from app.core.auth import Principal
 from app.core.errors import Forbidden, ValidationFailed
 from app.core.timeutil import as_utc, now as clock_now, to_iso
@@ -277,11 +278,11 @@ async def apply_defaults(*, settings, now: datetime | None = None) -> int:
 
 # ---- figures for the published statistics ----
 
-async def figures(*, key: str, start: datetime, end: datetime, only: int | None = None) -> dict[int, dict]:
-    """Per department_id or hall_id (or only one), ratings given in [start, end): by level, defaulted and voided
-    apart."""
+async def figures(*, key: str, start: datetime, end: datetime, only: int | list[int] | None = None) -> dict[int, dict]:
+    """Per department_id, hall_id or matter_id (or only some), ratings given in [start, end): by level, defaulted
+    and voided apart."""
     period = Rating.filter(rated_at__gte=as_utc(start), rated_at__lt=as_utc(end)) \
-        .filter(**{f"{key}__isnull": False} if only is None else {key: only})
+        .filter(**only_filter(key, only))
     rows = await period.annotate(n=Count("id")).group_by(key, "score", "is_default", "appeal_status") \
         .values(key, "score", "is_default", "appeal_status", "n")
     found: dict[int, dict] = {}

@@ -13,6 +13,7 @@ class StatsQuery(BaseModel):
     date_to: str | None = Field(None, alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$", description="last day (default: today)")
     department_id: int | None = None
     hall_id: int | None = None
+    matter_id: int | None = None
 
 
 class Figures(BaseModel):
@@ -43,6 +44,9 @@ class Figures(BaseModel):
     cases_average_days: float | None = Field(
         description="calendar days from acceptance to decision, averaged over the cases decided in the period")
     cases_overdue_now: int = Field(description="running cases past their deadline at the time of the report")
+
+
+class PlaceFigures(Figures):
     matters: int = Field(description="matters handled (by the department, or at the hall) now, whatever the period")
     online_capable: int = Field(description="of those, matters that can be applied for online (online depth 3 or 4)")
     online_capable_share: float | None
@@ -50,12 +54,12 @@ class Figures(BaseModel):
     zero_visit_share: float | None
 
 
-class DepartmentFigures(Figures):
+class DepartmentFigures(PlaceFigures):
     department_id: int
     department_name: str
 
 
-class HallFigures(Figures):
+class HallFigures(PlaceFigures):
     hall_id: int
     hall_name: str
     appointments_due: int = Field(description="appointments of the period that were served or missed")
@@ -63,8 +67,16 @@ class HallFigures(Figures):
     no_show_rate: float | None
 
 
+class MatterFigures(Figures):
+    matter_id: int
+    matter_name: str
+    department_id: int
+
+
 # TypedDicts, not models: "from" is a Python keyword, and the OpenAPI document names keys as declared (a model's
 # alias would be documented under its Python name).
 DepartmentReport = TypedDict("DepartmentReport", {"from": str, "to": str, "generated_at": str,
                                                   "items": list[DepartmentFigures]})
 HallReport = TypedDict("HallReport", {"from": str, "to": str, "generated_at": str, "items": list[HallFigures]})
+MatterReport = TypedDict("MatterReport", {"from": str, "to": str, "generated_at": str,
+                                          "items": list[MatterFigures]})

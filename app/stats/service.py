@@ -19,7 +19,8 @@ from app.ratings import service as ratings
 from app.tickets import service as tickets
 
 MAX_PERIOD_DAYS = 366
-GROUPS = {"departments": ("department_id", "department_name"), "halls": ("hall_id", "hall_name")}
+GROUPS = {"departments": ("department_id", "department_name"), "halls": ("hall_id", "hall_name"),
+          "matters": ("matter_id", "matter_name")}
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -30,11 +31,10 @@ def _average(total, count: int) -> float | None:
     return round(float(total) / count, 1) if count else None
 
 
-def combine(rating_figures: dict | None, ticket_figures: dict | None, case_figures: dict | None = None,
-            matter_figures: dict | None = None) -> dict:
-    """One group's published figures from its rating, ticket, case and matter counts."""
+def combine(rating_figures: dict | None, ticket_figures: dict | None, case_figures: dict | None = None) -> dict:
+    """One group's published figures from its rating, ticket and case counts."""
     rated_part = rating_figures or ratings.no_figures()
-    counts = {**(ticket_figures or {}), **(case_figures or {}), **(matter_figures or {})}
+    counts = {**(ticket_figures or {}), **(case_figures or {})}
     by_level = rated_part["by_level"]
     rated = sum(by_level.values())
     satisfied = by_level["3"] + by_level["4"] + by_level["5"]
@@ -57,12 +57,15 @@ def combine(rating_figures: dict | None, ticket_figures: dict | None, case_figur
         "cases_on_time_rate": _rate(count("cases_on_time"), count("cases_decided")),
         "cases_average_days": _average(count("cases_days_total"), count("cases_decided")),
         "cases_overdue_now": count("cases_overdue_now"),
-        "matters": count("matters"),
-        "online_capable": count("online_capable"),
-        "online_capable_share": _rate(count("online_capable"), count("matters")),
-        "zero_visit": count("zero_visit"),
-        "zero_visit_share": _rate(count("zero_visit"), count("matters")),
     }
+
+
+def matter_shares(counts: dict | None) -> dict:
+    """A department's or hall's matters now, and the shares that can be applied for online or need no visit."""
+    counts = counts or {}
+    matters, online, zero = counts.get("matters", 0), counts.get("online_capable", 0), counts.get("zero_visit", 0)
+    return {"matters": matters, "online_capable": online, "online_capable_share": _rate(online, matters),
+            "zero_visit": zero, "zero_visit_share": _rate(zero, matters)}
 
 
 def appointment_figures(counts: dict | None) -> dict:
@@ -87,14 +90,18 @@ def period_of(date_from: str | None, date_to: str | None, *, today: date) -> tup
 
 
 async def report(group: str, *, date_from: str | None, date_to: str | None, only_id: int | None, cache: Cache,
-                 cache_seconds: int, catalog_ttl: int, caller: str | None = None, computed_per_minute: int = 0,
-                 now: datetime | None = None) -> dict:
-    """The public report of one grouping (departments or halls) for a period, cached briefly."""
+                 cache_seconds: int, catalog_ttl: int, department_id: int | None = None, caller: str | None = None,
+                 computed_per_minute: int = 0, now: datetime | None = None) -> dict:
+    """The public report of one grouping (departments, halls, or one department's matters) for a period, cached
+    briefly; only_id narrows it to one department, hall or matter."""
     at = now or clock_now()
     first, last = period_of(date_from, date_to, today=workdays.local_date(at))
+    if group == "matters" and only_id is None and department_id is None:
+        raise ValidationFailed(details={"fields": [{"field": "department_id", "message": "请指定部门或事项"}]})
+    scope = {"only_id": only_id, "department_id": department_id if group == "matters" else None}
     if not cache_seconds or now is not None:
-        return await _compute(group, first, last, only_id, cache=cache, catalog_ttl=catalog_ttl, at=at)
-    cache_key = f"stats:{group}:{first}:{last}:{only_id or ''}"
+        return await _compute(group, first, last, **scope, cache=cache, catalog_ttl=catalog_ttl, at=at)
+    cache_key = f"stats:{group}:{first}:{last}:{only_id or ''}:{scope['department_id'] or ''}"
     cached = await cache.get(cache_key)
     if cached is not None:
         return json.loads(cached)
@@ -104,7 +111,7 @@ async def report(group: str, *, date_from: str | None, date_to: str | None, only
         await limit_rate(cache, f"stats:{caller}", computed_per_minute)
 
     async def compute_and_keep() -> dict:
-        result = await _compute(group, first, last, only_id, cache=cache, catalog_ttl=catalog_ttl, at=at)
+        result = await _compute(group, first, last, **scope, cache=cache, catalog_ttl=catalog_ttl, at=at)
         await cache.set(cache_key, json.dumps(result, ensure_ascii=False), cache_seconds)
         return result
 
@@ -118,29 +125,42 @@ async def _nothing() -> dict:
     return {}
 
 
-async def _compute(group: str, first: date, last: date, only_id: int | None, *, cache: Cache, catalog_ttl: int,
-                   at: datetime) -> dict:
+async def _places(group: str, only_id: int | None, department_id: int | None, *, cache: Cache,
+                  catalog_ttl: int) -> list[dict]:
+    if group == "matters":
+        return await catalog.matters_of(department_id=department_id, matter_id=only_id)
+    listed = await (catalog.list_departments if group == "departments" else catalog.list_halls)(
+        cache=cache, ttl=catalog_ttl)
+    return [place for place in listed if only_id is None or place["id"] == only_id]
+
+
+async def _compute(group: str, first: date, last: date, *, only_id: int | None, department_id: int | None,
+                   cache: Cache, catalog_ttl: int, at: datetime) -> dict:
     key_name, label = GROUPS[group]
+    places = await _places(group, only_id, department_id, cache=cache, catalog_ttl=catalog_ttl)
+    # A department's matters are counted by their own ids, not over every matter of the city.
+    only = [place["id"] for place in places] if group == "matters" else only_id
     # The city's days, as UTC instants: SQLite compares stored UTC text, so a bound in +08:00 would shift the
     # period by eight hours there.
     start = datetime.combine(first, time(0), tzinfo=CITY_TZ).astimezone(timezone.utc)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=CITY_TZ).astimezone(timezone.utc)
-    # Independent scans: on PostgreSQL each takes its own pooled connection and they run side by side.
-    by_rating, by_ticket, by_case, by_matter, by_appointment = await asyncio.gather(
-        ratings.figures(key=key_name, start=start, end=end, only=only_id),
-        tickets.figures(key=key_name, start=start, end=end, only=only_id, now=at),
-        cases.figures(key=key_name, start=start, end=end, only=only_id, now=as_utc(at)),
-        catalog.figures(key=key_name, only=only_id),
-        booking.figures(start=start, end=end, only=only_id) if group == "halls" else _nothing())
-    places = await (catalog.list_departments if group == "departments" else catalog.list_halls)(
-        cache=cache, ttl=catalog_ttl)
+    by_rating, by_ticket, by_case, by_matter, by_appointment = {}, {}, {}, {}, {}
+    if places:
+        # Independent scans: on PostgreSQL each takes its own pooled connection and they run side by side.
+        by_rating, by_ticket, by_case, by_matter, by_appointment = await asyncio.gather(
+            ratings.figures(key=key_name, start=start, end=end, only=only),
+            tickets.figures(key=key_name, start=start, end=end, only=only, now=at),
+            cases.figures(key=key_name, start=start, end=end, only=only, now=as_utc(at)),
+            catalog.figures(key=key_name, only=only) if group != "matters" else _nothing(),
+            booking.figures(start=start, end=end, only=only) if group == "halls" else _nothing())
     items = []
     for place in places:
-        if only_id is not None and place["id"] != only_id:
-            continue
         item = {key_name: place["id"], label: place["name"],
-                **combine(by_rating.get(place["id"]), by_ticket.get(place["id"]), by_case.get(place["id"]),
-                          by_matter.get(place["id"]))}
+                **combine(by_rating.get(place["id"]), by_ticket.get(place["id"]), by_case.get(place["id"]))}
+        if group == "matters":
+            item["department_id"] = place["department_id"]
+        else:
+            item.update(matter_shares(by_matter.get(place["id"])))
         if group == "halls":
             item.update(appointment_figures(by_appointment.get(place["id"])))
         items.append(item)

@@ -406,9 +406,10 @@ async def announce_overdue(*, now: datetime | None = None) -> int:
 
 # ---- figures for the published statistics ----
 
-async def figures(*, key: str, start: datetime, end: datetime, only: int | None = None,
+async def figures(*, key: str, start: datetime, end: datetime, only: int | list[int] | None = None,
                   now: datetime | None = None) -> dict[int, dict]:
-    """Per department_id or hall_id (or only one), tickets opened in [start, end): rectification on time, complaints, reopens."""
+    """Per department_id, hall_id or matter_id (or only some), tickets opened in [start, end): rectification on
+    time, complaints, reopens."""
     at, start, end = as_utc(now or clock_now()), as_utc(start), as_utc(end)
     rect = Q(kind=TicketKind.RECTIFICATION, voided=False)
     feedback = Q(kind__in=list(FEEDBACK))

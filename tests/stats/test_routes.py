@@ -61,7 +61,8 @@ MATTERS = ("matters", "online_capable", "online_capable_share", "zero_visit", "z
 def _figures(item: dict) -> dict:
     """The rating, rectification and feedback figures (processing, no-shows and matters have their own tests)."""
     return {key: value for key, value in item.items()
-            if key not in ("department_id", "department_name", "hall_id", "hall_name", *PROCESSING, *MATTERS)}
+            if key not in ("department_id", "department_name", "hall_id", "hall_name", "matter_id", "matter_name",
+                           *PROCESSING, *MATTERS)}
 
 
 def _staff_principal(staff: dict) -> Principal:
@@ -328,7 +329,7 @@ async def test_the_report_is_served_from_the_cache_until_it_expires(client, cach
     today = local_date(datetime.now(UTC))
     before = await _department(client, department_id, today, today)
     assert before["rated"] == 0
-    key = f"stats:departments:{today}:{today}:{department_id}"
+    key = f"stats:departments:{today}:{today}:{department_id}:"
     assert 0 < (await cache.ttl(key)) <= settings.stats.cache_seconds
 
     await f.rated(client, setup["citizen"], case_id=case["id"], score=5)
@@ -347,14 +348,16 @@ async def test_the_report_is_served_from_the_cache_until_it_expires(client, cach
 async def test_the_stats_routes_are_documented_with_their_real_keys(client):
     paths = (await client.get("/openapi.json")).json()["paths"]
     for path, key, label in (("/api/v1/stats/departments", "department_id", "department_name"),
-                             ("/api/v1/stats/halls", "hall_id", "hall_name")):
+                             ("/api/v1/stats/halls", "hall_id", "hall_name"),
+                             ("/api/v1/stats/matters", "matter_id", "matter_name")):
         operation = paths[path]["get"]
         assert "security" not in operation  # public
-        assert {"from", "to", "department_id", "hall_id"} <= {p["name"] for p in operation["parameters"]}
+        assert {"from", "to", "department_id", "hall_id", "matter_id"} <= {p["name"] for p in operation["parameters"]}
         schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
         assert set(schema["properties"]) == {"from", "to", "generated_at", "items"}
         item = schema["properties"]["items"]["items"]["properties"]
-        assert {key, label, *NOTHING, *PROCESSING[:5], *MATTERS} <= set(item)
+        assert {key, label, *NOTHING, *PROCESSING[:5]} <= set(item)
+        assert set(MATTERS) <= set(item) if key != "matter_id" else "department_id" in item
         assert "422" in operation["responses"]
 
 
@@ -486,3 +489,39 @@ async def test_online_and_zero_visit_matters_are_published_by_their_current_guid
     # A department with no matters publishes no shares rather than zero.
     empty = await _department(client, (await f.department(cache))["id"], today, today)
     assert (empty["matters"], empty["online_capable_share"], empty["zero_visit_share"]) == (0, None, None)
+
+
+async def test_each_matter_of_a_department_has_its_own_figures(client, cache):
+    setup = await f.rating_setup(client, cache)
+    department_id, rated_matter = setup["department"]["id"], setup["matter"]
+    other_matter = await f.matter(cache, department_id=department_id)
+    case = await f.ended_case(client, setup)
+    await f.rated(client, setup["citizen"], case_id=case["id"], score=2, comment="材料被退回三次")
+    await _feedback(client, setup["citizen"], "complaint", matter_id=other_matter["id"])
+    today = local_date(datetime.now(UTC)).isoformat()
+    period = {"from": today, "to": today}
+
+    body = await _report(client, "matters", department_id=department_id, **period)
+    by_matter = {item["matter_id"]: item for item in body["items"]}
+    assert set(by_matter) == {rated_matter["id"], other_matter["id"]}
+    rated = by_matter[rated_matter["id"]]
+    assert (rated["matter_name"], rated["department_id"]) == (rated_matter["name"], department_id)
+    assert _figures(rated) == _expected(
+        ratings_by_level={"1": 0, "2": 1, "3": 0, "4": 0, "5": 0}, rated=1, total_ratings=1, satisfaction_rate=0.0,
+        satisfaction_rate_rated=0.0, bad_ratings=1, rectifications=1)
+    assert rated["cases_decided"] == 1 and "matters" not in rated
+    assert _figures(by_matter[other_matter["id"]]) == _expected(feedback=1, complaints=1)
+    assert by_matter[other_matter["id"]]["cases_decided"] == 0
+
+    # One matter's page says what the department's list says of it.
+    alone = await _report(client, "matters", matter_id=other_matter["id"], **period)
+    assert alone["items"] == [by_matter[other_matter["id"]]]
+    # A matter asked for under another department is not in that department's list.
+    elsewhere = await f.department(cache)
+    assert (await _report(client, "matters", department_id=elsewhere["id"], matter_id=other_matter["id"],
+                          **period))["items"] == []
+
+
+async def test_the_matter_report_needs_a_department_or_a_matter(client):
+    error = assert_error_shape(await client.get("/api/v1/stats/matters"), 422, "VALIDATION_FAILED")
+    assert error["details"]["fields"][0]["field"] == "department_id"
