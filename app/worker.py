@@ -51,6 +51,7 @@ def all_jobs(settings: Settings, platforms=None) -> list[Job]:
         Job("reminders", settings.worker.no_show_interval_seconds, booking.remind_appointments),
         Job("case_lights", settings.worker.case_lights_interval_seconds, cases.announce_lights),
         Job("ticket_deadlines", settings.worker.tickets_interval_seconds, tickets.announce_overdue),
+        Job("ticket_answers", settings.worker.tickets_interval_seconds, tickets.close_unanswered),
         Job("rating_defaults", settings.worker.rating_defaults_interval_seconds,
             partial(ratings.apply_defaults, settings=settings)),
     ]

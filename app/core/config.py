@@ -218,6 +218,7 @@ class FeedbackSection(_Section):
     suggestion_reply_workdays: int = Field(ge=1, le=60)
     escalate_at_reopen: int = Field(ge=1, le=10)
     per_citizen_per_hour: int = Field(ge=1)
+    answer_days: int = Field(ge=1, le=90)
 
     def reply_workdays(self, kind: str) -> int:
         """Working days the department has to answer this kind of feedback."""

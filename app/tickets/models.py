@@ -53,6 +53,9 @@ class ServiceTicket(Model):
     alerted = fields.JSONField(default=list)
     fix_score = fields.SmallIntField(null=True)
     fix_comment = fields.CharField(max_length=500, default="")
+    # Until when the citizen may confirm or reopen a reply (consultation, suggestion) or rate a fix; silence past it
+    # closes the ticket as unanswered. Complaints never get one: only the citizen or a supervisor ends them.
+    answer_due_at = fields.DatetimeField(null=True, db_index=True)
     closed_at = fields.DatetimeField(null=True)
     close_reason = fields.CharField(max_length=500, default="")
     closed_by = fields.CharField(max_length=32, default="")  # citizen:<id>, staff:<id> or system

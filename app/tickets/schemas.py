@@ -95,6 +95,8 @@ class TicketOut(BaseModel):
     escalated_at: str | None
     fix_score: int | None
     fix_comment: str
+    answer_due_at: str | None = Field(description="until when the citizen may confirm or reopen the reply, or rate "
+                                                  "the fix; after it the ticket closes unanswered (never a complaint)")
     closed_at: str | None
     close_reason: str
     voided: bool

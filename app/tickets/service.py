@@ -6,7 +6,7 @@ its log entry, its outbox event and the staff audit row are written in one trans
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -25,8 +25,8 @@ from app.core.timeutil import as_utc, now as clock_now, to_iso
 from app.tickets.errors import (IllegalTicketMove, NoteRequired, SubjectMismatch, TicketNotFound,
                                 TicketRoleNotAllowed)
 from app.tickets.models import ServiceTicket, TicketEntry, TicketKind, TicketStatus
-from app.tickets.workflow import (CITIZEN, DEPARTMENT, DEPARTMENT_ROLES, FEEDBACK, SUPERVISOR, SYSTEM, TicketMove,
-                                  allowed_actions, find_move, moves_named)
+from app.tickets.workflow import (ANSWERABLE, CITIZEN, DEPARTMENT, DEPARTMENT_ROLES, FEEDBACK, SUPERVISOR, SYSTEM,
+                                  TicketMove, allowed_actions, find_move, moves_named)
 
 AGGREGATE = "ticket"
 KIND_NAMES = {"consult": "咨询", "complaint": "投诉", "suggestion": "建议", "rectification": "差评整改"}
@@ -79,7 +79,7 @@ def ticket_view(ticket: ServiceTicket, *, viewer: Principal | None, at: datetime
         "reply": ticket.last_reply, "reopen_count": ticket.reopen_count,
         "escalated": ticket.escalated_at is not None, "escalated_at": to_iso(ticket.escalated_at),
         "fix_score": ticket.fix_score, "fix_comment": ticket.fix_comment,
-        "closed_at": to_iso(ticket.closed_at), "close_reason": ticket.close_reason, "voided": ticket.voided,
+        "answer_due_at": to_iso(ticket.answer_due_at), "closed_at": to_iso(ticket.closed_at), "close_reason": ticket.close_reason, "voided": ticket.voided,
         "allowed_actions": allowed_actions(ticket.kind, ticket.status, _actor_kinds(ticket, viewer))
         if viewer is not None else [],
     }
@@ -252,7 +252,7 @@ async def void_rectification(rating_id: int, *, note: str, at: datetime, connect
     if ticket is None:
         return
     move = find_move("void", ticket.kind, ticket.status)
-    changes = {"voided": True, "due_at": None}
+    changes = {"voided": True, "due_at": None, "answer_due_at": None}
     if move is not None:
         changes.update(status=move.target, closed_at=at, close_reason=note, closed_by="system")
     await ServiceTicket.filter(id=ticket.id).using_db(connection).update(version=ticket.version + 1, **changes)
@@ -296,15 +296,16 @@ async def act(principal: Principal, ticket_id: int, action: str, *, note: str = 
     if action == "reply":
         if ticket.first_done_at is None:
             changes.update(first_done_at=at, first_on_time=at <= ticket.first_due_at)
-        changes.update(last_reply=note, due_at=None)
+        changes.update(last_reply=note, due_at=None,
+                       answer_due_at=_answer_due(at, settings) if ticket.kind in ANSWERABLE else None)
         event_kind, payload = "feedback.replied", {"reply": note}
     elif action == "confirm":
-        changes.update(closed_at=at, closed_by=principal.actor, due_at=None)
+        changes.update(closed_at=at, closed_by=principal.actor, due_at=None, answer_due_at=None)
     elif action == "reopen":
         await workdays.ensure_overrides_fresh()
         reply_due = as_utc(workdays.deadline_after(at, settings.feedback.reply_workdays(ticket.kind.value)))
         reopens = ticket.reopen_count + 1
-        changes.update(reopen_count=reopens, first_due_at=reply_due, due_at=reply_due)
+        changes.update(reopen_count=reopens, first_due_at=reply_due, due_at=reply_due, answer_due_at=None)
         # The second "not solved" is the 12345 loop: the supervisors take it up.
         if reopens >= settings.feedback.escalate_at_reopen and ticket.escalated_at is None:
             changes["escalated_at"] = at
@@ -322,14 +323,17 @@ async def act(principal: Principal, ticket_id: int, action: str, *, note: str = 
         changes.update(first_done_at=at, first_on_time=at <= ticket.first_due_at, due_at=ticket.fix_due_at)
         event_kind, payload = "ticket.called_back", {"note": note}
     elif action == "fix":
-        changes.update(fixed_at=at, fix_on_time=at <= ticket.fix_due_at, last_reply=note, due_at=None)
+        changes.update(fixed_at=at, fix_on_time=at <= ticket.fix_due_at, last_reply=note, due_at=None,
+                       answer_due_at=_answer_due(at, settings))
         event_kind, payload = "ticket.fixed", {"note": note}
     elif action == "rate_fix":
         if score is None or not 1 <= score <= 5:
             raise ValidationFailed(details={"fields": [{"field": "score", "message": "评分应为 1 到 5"}]})
-        changes.update(fix_score=score, fix_comment=note[:500], closed_at=at, closed_by=principal.actor)
+        changes.update(fix_score=score, fix_comment=note[:500], closed_at=at, closed_by=principal.actor,
+                       answer_due_at=None)
     elif action == "close":
-        changes.update(closed_at=at, close_reason=note[:500], closed_by=principal.actor, due_at=None)
+        changes.update(closed_at=at, close_reason=note[:500], closed_by=principal.actor, due_at=None,
+                       answer_due_at=None)
         event_kind, payload = "ticket.closed", {"reason": note}
     from_status = ticket.status
     async with in_transaction() as connection:
@@ -402,6 +406,39 @@ async def announce_overdue(*, now: datetime | None = None) -> int:
         await ServiceTicket.filter(id=ticket.id).update(alerted=[*ticket.alerted, step])
         announced += int(emitted)
     return announced
+
+
+# ---- the citizen's silence (the worker's job) ----
+
+LAPSE_NOTE = "市民逾期未确认，自动办结"
+
+
+def _answer_due(at: datetime, settings) -> datetime:
+    return at + timedelta(days=settings.feedback.answer_days)
+
+
+async def close_unanswered(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Close as unanswered the replies and fixes whose citizen let the answer window pass; how many."""
+    at = as_utc(now or clock_now())
+    closed = 0
+    for ticket in await ServiceTicket.filter(answer_due_at__lt=at).order_by("answer_due_at", "id").limit(batch):
+        move = find_move("lapse", ticket.kind, ticket.status)
+        async with in_transaction() as connection:
+            if move is None:  # ended another way meanwhile: nothing is awaited from the citizen any more
+                await ServiceTicket.filter(id=ticket.id, version=ticket.version).using_db(connection) \
+                    .update(answer_due_at=None)
+                continue
+            # Conditional on the version: a citizen answering at this very moment wins, and this pass skips it.
+            updated = await ServiceTicket.filter(id=ticket.id, version=ticket.version, status=ticket.status) \
+                .using_db(connection).update(status=move.target, version=ticket.version + 1, answer_due_at=None,
+                                             closed_at=at, closed_by="system", close_reason=LAPSE_NOTE)
+            if not updated:
+                continue
+            await TicketEntry.create(ticket_id=ticket.id, action="lapse", from_status=ticket.status.value,
+                                     to_status=move.target.value, actor="system", actor_role=SYSTEM, note=LAPSE_NOTE,
+                                     at=at, using_db=connection)
+        closed += 1
+    return closed
 
 
 # ---- figures for the published statistics ----

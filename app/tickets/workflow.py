@@ -16,6 +16,7 @@ SYSTEM = "system"  # another rule of the service (a rating voided on appeal)
 DEPARTMENT_ROLES = ("clerk", "approver", "dept_admin")
 FEEDBACK = frozenset({K.CONSULT, K.COMPLAINT, K.SUGGESTION})
 RECTIFICATION = frozenset({K.RECTIFICATION})
+ANSWERABLE = frozenset({K.CONSULT, K.SUGGESTION})  # feedback that ends unanswered when the citizen stays silent
 ALL_KINDS = FEEDBACK | RECTIFICATION
 
 
@@ -51,6 +52,9 @@ MOVES: tuple[TicketMove, ...] = (
                note_required=True),
     TicketMove("void",     RECTIFICATION, _(S.OPEN, S.CALLED_BACK, S.FIXED),    S.CLOSED,      _(SYSTEM),
                note_required=True),
+    # The citizen let the answer window pass: the ticket ends unanswered (never a complaint).
+    TicketMove("lapse",    ANSWERABLE,    _(S.REPLIED),                         S.CLOSED,      _(SYSTEM)),
+    TicketMove("lapse",    RECTIFICATION, _(S.FIXED),                           S.CLOSED,      _(SYSTEM)),
 )
 
 ACTIONS = frozenset(move.action for move in MOVES)

@@ -423,6 +423,7 @@ async def test_bad_rating_ticket_life_with_deadlines_across_a_weekend(app, clien
     at_clock(monkeypatch, datetime(2026, 12, 3, 15, 0, tzinfo=CITY_TZ))
     fixed = await stepped(client, ticket["id"], "fix", approver, "已统一线上指南与窗口材料清单")
     assert (fixed["status"], fixed["fixed_at"], fixed["due_at"]) == ("fixed", "2026-12-03T15:00:00+08:00", None)
+    assert fixed["answer_due_at"] == "2026-12-10T15:00:00+08:00"  # a week for the citizen to rate the fix
     assert fixed["reply"] == "已统一线上指南与窗口材料清单"
 
     # The citizen sees every step and rates the fix.
@@ -650,3 +651,25 @@ async def test_rating_routes_are_in_the_openapi_document(client):
     assert {"citizen_id", "appeal_reason", "ticket", "voided"} <= set(staff_view["schema"]["properties"])
     created = paths["/api/v1/ratings"]["post"]["responses"]
     assert {"201", "403", "404", "409", "422"} <= set(created)
+
+
+async def test_a_fix_the_citizen_never_rates_closes_after_the_answer_window(client, cache, settings, monkeypatch):
+    setup = await f.rating_setup(client, cache)
+    case = await f.ended_case(client, setup)
+    rating = await f.rated(client, setup["citizen"], case_id=case["id"], score=1, comment="态度很差")
+    ticket_id = rating["ticket"]["id"]
+    await stepped(client, ticket_id, "callback", setup["clerk"], "已回访")
+    fixed = await stepped(client, ticket_id, "fix", setup["clerk"], "已对窗口人员批评教育")
+    window_ends = datetime.fromisoformat(fixed["answer_due_at"])
+    assert window_ends - datetime.fromisoformat(fixed["fixed_at"]) == timedelta(days=settings.feedback.answer_days)
+
+    await tickets.close_unanswered(now=window_ends - timedelta(minutes=1))
+    assert (await ServiceTicket.get(id=ticket_id)).status == "fixed"
+    await tickets.close_unanswered(now=window_ends + timedelta(minutes=1))
+    seen = (await client.get(f"/api/v1/ratings/{rating['id']}", headers=setup["citizen"]["headers"])).json()
+    closed = seen["ticket"]
+    assert (closed["status"], closed["fix_score"], closed["answer_due_at"]) == ("closed", None, None)
+    assert closed["close_reason"] == tickets.LAPSE_NOTE and closed["allowed_actions"] == []
+    assert (closed["entries"][-1]["action"], closed["entries"][-1]["actor"]) == ("lapse", "system")
+    assert_error_shape(await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 5},
+                                         headers=setup["citizen"]["headers"]), 409, "ILLEGAL_TRANSITION")

@@ -633,3 +633,43 @@ async def test_ticket_routes_are_in_the_openapi_document(client):
     assert {"at", "action", "from", "to", "actor", "note"} <= set(entry)
     queue = {p["name"] for p in paths["/api/v1/staff/tickets"]["get"]["parameters"]}
     assert {"kind", "status", "overdue", "escalated", "department_id", "page", "page_size"} <= queue
+
+
+# ---- the citizen's silence ----
+
+async def test_a_reply_the_citizen_never_answers_closes_after_the_answer_window(client, cache, settings):
+    setup = await _setup(client, cache)
+    citizen = setup["citizen"]
+    consult = await _filed(client, citizen, "consult", matter_id=setup["matter"]["id"])
+    replied = await _replied(client, setup["clerk"], consult, "可以网上办理")
+    window_ends = datetime.fromisoformat(replied["answer_due_at"])
+    assert window_ends - datetime.fromisoformat(replied["replied_at"]) == timedelta(days=settings.feedback.answer_days)
+    assert (await _mine(client, citizen, consult["id"]))["answer_due_at"] == replied["answer_due_at"]
+
+    await tickets.close_unanswered(now=window_ends - timedelta(minutes=1))
+    assert (await _mine(client, citizen, consult["id"]))["status"] == "replied"
+    await tickets.close_unanswered(now=window_ends + timedelta(minutes=1))
+    mine = await _mine(client, citizen, consult["id"])
+    assert (mine["status"], mine["close_reason"], mine["answer_due_at"]) == ("closed", tickets.LAPSE_NOTE, None)
+    assert [(e["action"], e["from"], e["actor"]) for e in mine["entries"]][-1] == ("lapse", "replied", "system")
+    assert mine["allowed_actions"] == []
+    assert_error_shape(await client.post(f"/api/v1/feedback/{consult['id']}/confirm", headers=citizen["headers"]),
+                       409, "ILLEGAL_TRANSITION")
+
+
+async def test_a_reopen_stops_the_answer_window_and_a_complaint_never_gets_one(client, cache, settings):
+    setup = await _setup(client, cache)
+    citizen = setup["citizen"]
+    suggestion = await _filed(client, citizen, "suggestion", matter_id=setup["matter"]["id"])
+    replied = await _replied(client, setup["clerk"], suggestion, "感谢建议")
+    reopened = await _reopened(client, citizen, replied, "答复没有回应建议本身")
+    assert reopened["status"] == "open" and reopened["answer_due_at"] is None
+    complaint = await _filed(client, citizen, "complaint", matter_id=setup["matter"]["id"])
+    replied_complaint = await _replied(client, setup["clerk"], complaint, "已处理")
+    assert replied_complaint["answer_due_at"] is None
+
+    # Long after any window: the reopened suggestion waits for the department, the complaint for the citizen or a
+    # supervisor.
+    await tickets.close_unanswered(now=datetime.now(UTC) + timedelta(days=90))
+    assert (await _mine(client, citizen, suggestion["id"]))["status"] == "open"
+    assert (await _mine(client, citizen, complaint["id"]))["status"] == "replied"

@@ -16,7 +16,7 @@ from tests import factories as f
 
 KINDS = [kind.value for kind in TicketKind]
 STATES = [state.value for state in TicketStatus]
-ACTIONS = ["reply", "confirm", "reopen", "assign", "callback", "fix", "rate_fix", "close", "void"]
+ACTIONS = ["reply", "confirm", "reopen", "assign", "callback", "fix", "rate_fix", "close", "void", "lapse"]
 FEEDBACK = ("consult", "complaint", "suggestion")
 
 # The rules, written out by hand from the domain: (action, kind, from) -> (to, who).
@@ -33,6 +33,9 @@ for _kind, _state in itertools.product(KINDS, ("open", "replied", "called_back",
     EXPECTED[("close", _kind, _state)] = ("closed", "supervisor")
 for _state in ("open", "called_back", "fixed"):
     EXPECTED[("void", "rectification", _state)] = ("closed", "system")
+# The citizen's silence past the answer window ends a reply or a fix, never a complaint.
+for _kind, _state in (("consult", "replied"), ("suggestion", "replied"), ("rectification", "fixed")):
+    EXPECTED[("lapse", _kind, _state)] = ("closed", "system")
 
 EVERY_COMBINATION = list(itertools.product(ACTIONS, KINDS, STATES))
 
@@ -54,7 +57,7 @@ def test_a_reply_never_closes_and_feedback_closes_only_by_the_citizen_or_a_super
     for move in workflow.MOVES:
         if move.action == "reply":
             assert move.target == TicketStatus.REPLIED
-        if move.target == TicketStatus.CLOSED and move.kinds & workflow.FEEDBACK:
+        if move.target == TicketStatus.CLOSED and TicketKind.COMPLAINT in move.kinds:
             assert move.actors in (frozenset({workflow.CITIZEN}), frozenset({workflow.SUPERVISOR}))
     # No department move ends anything: closing is the citizen's, a supervisor's or the system's word.
     assert all(move.target != TicketStatus.CLOSED for move in workflow.MOVES if workflow.DEPARTMENT in move.actors)
@@ -138,8 +141,9 @@ async def test_every_move_outside_the_table_is_refused_and_changes_nothing(app, 
             if (action, kind, state) in EXPECTED:
                 continue
             actor = _actor_for(people, action, kind)
-            expected_error = TicketRoleNotAllowed if action == "void" and kind == "rectification" \
-                else IllegalTicketMove
+            system_moves = {("void", "rectification"), ("lapse", "rectification"), ("lapse", "consult"),
+                            ("lapse", "suggestion")}
+            expected_error = TicketRoleNotAllowed if (action, kind) in system_moves else IllegalTicketMove
             with pytest.raises(expected_error):
                 await tickets.act(actor, ticket.id, action, settings=settings, **_arguments(people, action))
         after = await ServiceTicket.get(id=ticket.id)
@@ -156,6 +160,13 @@ async def test_every_move_in_the_table_lands_where_the_table_says(app, client, c
                 await tickets.void_rectification(ticket.rating_id, note="申诉成立", at=datetime.now(timezone.utc),
                                                  connection=connection)
             assert (await ServiceTicket.get(id=ticket.id)).voided is True
+        elif action == "lapse":  # the system's move: the citizen let the answer window pass
+            now = datetime.now(timezone.utc)
+            await ServiceTicket.filter(id=ticket.id).update(answer_due_at=now - timedelta(minutes=1))
+            assert await tickets.close_unanswered(now=now) >= 1
+            entries = await TicketEntry.filter(ticket_id=ticket.id).order_by("id")
+            assert [(entry.action, entry.from_status, entry.actor_role) for entry in entries] == [
+                ("lapse", state, "system")]
         else:
             view = await tickets.act(_actor_for(people, action, kind), ticket.id, action, settings=settings,
                                      version=1, **_arguments(people, action))
