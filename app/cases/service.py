@@ -17,8 +17,8 @@ from app.cases.errors import (CaseNotFound, FileTooLarge, IllegalTransition, Inv
                               MaterialsMissing, NoteRequired, NotEditable, NothingToPay, OnlineNotOffered,
                               PaymentRequired, RoleNotAllowed, UnknownMaterial, UnsupportedFileType)
 from app.cases.models import Case, CaseFile, CaseStatus, CaseTimelineEntry, Channel, ReceiptCounter
-from app.cases.workflow import (CITIZEN, CLOCK_STATES, EDITABLE_STATES, MOVES, STAFF, Move, allowed_actions,
-                                find_move, may_make)
+from app.cases.workflow import (CITIZEN, CLOCK_STATES, EDITABLE_STATES, ENDED_STATES, MOVES, STAFF, Move,
+                                allowed_actions, find_move, may_make)
 from app.catalog import service as catalog
 from app.core import outbox, workdays
 from app.core.aggregates import days_between, figures_by
@@ -670,13 +670,21 @@ async def mark_paid(case_id: int, *, connection, paid: bool = True) -> None:
     await Case.filter(id=case_id).using_db(connection).update(paid=paid)
 
 
-async def refund_due(case_id: int, *, cache: Cache, guide_ttl: int) -> bool:
-    """Whether the case ended so that its fee goes back in full (denied or withdrawn, where the matter says so)."""
-    case = await Case.get_or_none(id=case_id)
-    if case is None or case.status not in (CaseStatus.DENIED, CaseStatus.WITHDRAWN, CaseStatus.REJECTED):
-        return False
-    guide = await _guide_of(case, cache, guide_ttl)
-    return bool(guide.get("refund_on_denial"))
+REFUND_STATES = frozenset({CaseStatus.DENIED, CaseStatus.WITHDRAWN, CaseStatus.REJECTED})
+
+
+async def refund_verdicts(case_ids: list[int], *, cache: Cache, guide_ttl: int) -> dict[int, bool | None]:
+    """Per case: True when it ended so that its fee goes back in full (denied or withdrawn, where the matter says
+    so), False when it ended keeping the fee, None while it runs."""
+    verdicts: dict[int, bool | None] = {}
+    for case in await Case.filter(id__in=case_ids):
+        if case.status not in ENDED_STATES:
+            verdicts[case.id] = None
+        elif case.status in REFUND_STATES:
+            verdicts[case.id] = bool((await _guide_of(case, cache, guide_ttl)).get("refund_on_denial"))
+        else:
+            verdicts[case.id] = False
+    return verdicts
 
 
 

@@ -272,7 +272,9 @@ async def _settle_refund(refund: Refund, state: RefundState) -> None:
             await PaymentOrder.filter(id=order.id).using_db(connection).update(
                 refunded_fen=F("refunded_fen") - refund.amount_fen)
             return
-        if order.refunded_fen >= order.amount_fen:
+        still_held = await PaymentOrder.filter(case_id=order.case_id, status=OrderStatus.PAID,
+                                               refunded_fen__lt=F("amount_fen")).using_db(connection).exists()
+        if not still_held:
             await cases.mark_paid(order.case_id, connection=connection, paid=False)  # all of it went back
         await outbox.emit("payment.refunded", aggregate_type=AGGREGATE, aggregate_id=order.id,
                           citizen_id=order.citizen_id, department_id=order.department_id, connection=connection,
@@ -319,25 +321,52 @@ async def sweep(*, platforms, settings, now: datetime | None = None) -> dict[str
     return {k: v for k, v in counts.items() if v}
 
 
+async def _kept_orders(case_ids: list[int]) -> dict[int, int]:
+    """Per case, the order whose payment the case keeps: the first one paid and not wholly refunded."""
+    kept: dict[int, int] = {}
+    held = PaymentOrder.filter(case_id__in=case_ids, status=OrderStatus.PAID, refunded_fen__lt=F("amount_fen"))
+    for order in await held.order_by("paid_at", "id"):
+        kept.setdefault(order.case_id, order.id)
+    return kept
+
+
 async def _refund_ended_cases(*, platforms, settings) -> int:
+    """Give back in full a payment the case must not keep: its case ended without approval (where the matter says
+    so), or the case was already paid by another order (paid on both channels); the rest are marked looked at."""
     from app.core.cache import get_cache
 
+    # Only orders not yet looked at: those of running cases, and new ones. An order whose case ended keeping it is
+    # marked below, so a sweep does not read every payment ever made.
+    unsettled = await PaymentOrder.filter(status=OrderStatus.PAID, refunded_fen=0, refund_checked_at__isnull=True) \
+        .order_by("id")
+    case_ids = sorted({order.case_id for order in unsettled})
+    verdicts = await cases.refund_verdicts(case_ids, cache=get_cache(), guide_ttl=settings.catalog.cache_seconds)
+    kept = await _kept_orders(case_ids)
     refunded = 0
-    for order in await PaymentOrder.filter(status=OrderStatus.PAID, refunded_fen=0, refund_checked_at__isnull=True):
-        if not await cases.refund_due(order.case_id, cache=get_cache(), guide_ttl=settings.catalog.cache_seconds):
-            continue
-        # Claimed first, so two workers never refund the same order.
-        if not await PaymentOrder.filter(id=order.id, refund_checked_at__isnull=True).update(
-                refund_checked_at=clock_now()):
-            continue
-        try:
-            await request_refund(order, amount_fen=order.amount_fen, reason="办件未获批准，全额退款",
-                                 actor="system", platforms=platforms)
-            refunded += 1
-        except Exception:
-            log.warning("automatic refund of %s failed; it will be retried", order.order_no, exc_info=True)
-            await PaymentOrder.filter(id=order.id).update(refund_checked_at=None)
+    for order in unsettled:
+        duplicate = kept.get(order.case_id, order.id) != order.id
+        if verdicts.get(order.case_id) is True or duplicate:
+            reason = "重复支付，全额退款" if duplicate and verdicts.get(order.case_id) is not True \
+                else "办件未获批准，全额退款"
+            refunded += await _refund_in_full(order, reason, platforms=platforms)
+        elif verdicts.get(order.case_id) is False:
+            await PaymentOrder.filter(id=order.id, refund_checked_at__isnull=True).update(
+                refund_checked_at=clock_now())
     return refunded
+
+
+async def _refund_in_full(order: PaymentOrder, reason: str, *, platforms) -> int:
+    # Claimed first, so two workers never refund the same order.
+    if not await PaymentOrder.filter(id=order.id, refund_checked_at__isnull=True).update(
+            refund_checked_at=clock_now()):
+        return 0
+    try:
+        await request_refund(order, amount_fen=order.amount_fen, reason=reason, actor="system", platforms=platforms)
+        return 1
+    except Exception:
+        log.warning("automatic refund of %s failed; it will be retried", order.order_no, exc_info=True)
+        await PaymentOrder.filter(id=order.id).update(refund_checked_at=None)
+        return 0
 
 
 # ---- reconciliation ----

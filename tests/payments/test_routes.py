@@ -256,3 +256,45 @@ async def test_the_citizen_is_told_of_the_payment_and_the_refund(app, client, ca
     inbox = (await client.get("/api/v1/me/messages", headers=setup["citizen"]["headers"])).json()
     bodies = {m["title"]: m["body"] for m in inbox["items"]}
     assert "12.50元" in bodies["缴费成功"] and "2.50元" in bodies["退款成功"]
+
+
+async def test_a_case_paid_on_both_channels_gets_the_second_payment_back(app, client, cache, settings):
+    import secrets
+
+    from app.identity.models import Citizen
+
+    setup = await f.fee_case_setup(client, cache)
+    citizen = setup["citizen"]
+    # The citizen has logged in with Alipay too, and opens a payment on each channel before paying either.
+    await Citizen.filter(id=citizen["id"]).update(alipay_user_id=f"2088{secrets.randbelow(10**12):012d}")
+    first, second = await _order(client, setup, "wechat"), await _order(client, setup, "alipay")
+    for channel, order in (("wechat", first), ("alipay", second)):
+        paid = await client.post(SIM_PAY[channel], json={"order_no": order["order_no"]})
+        assert paid.status_code == 200 and paid.json()["delivered"] is True, paid.text
+
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings)
+
+    def status_of(order):
+        return client.get(f"/api/v1/payments/{order['order_no']}", headers=citizen["headers"])
+
+    kept, returned = (await status_of(first)).json(), (await status_of(second)).json()
+    assert (kept["status"], kept["refunded_fen"]) == ("paid", 0)
+    assert (returned["status"], returned["refunded_fen"]) == ("refunded", 1250)
+    case = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=citizen["headers"])).json()
+    assert case["paid"] is True  # the first payment stands
+    second_order = await PaymentOrder.get(order_no=second["order_no"])
+    refunds = [e for e in await outbox.events_for("payment", second_order.id) if e["kind"] == "payment.refunded"]
+    assert len(refunds) == 1 and refunds[0]["payload"]["amount_fen"] == 1250
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings)  # nothing more goes back
+    assert (await PaymentOrder.get(order_no=first["order_no"])).refunded_fen == 0
+
+    # The case is then denied: the payment it kept goes back too, and only now is the case unpaid.
+    clerk, approver = setup["clerk"], setup["approver"]
+    staff_case = (await client.get(f"/api/v1/staff/cases/{setup['case']['id']}", headers=clerk["headers"])).json()
+    staff_case = await f.moved(client, staff_case, clerk, "accept")
+    staff_case = await f.moved(client, staff_case, approver, "start_review")
+    await f.moved(client, staff_case, approver, "deny", note="不符合条件")
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings)
+    assert (await status_of(first)).json()["refunded_fen"] == 1250
+    case = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=citizen["headers"])).json()
+    assert case["paid"] is False
