@@ -147,6 +147,19 @@ async def client(app):
         yield http
 
 
+@pytest.fixture
+async def faults(client):
+    """Set simulator faults with `await faults(platform, error_rate, ...)`; every fault is cleared afterwards."""
+
+    async def set_fault(platform: str, error_rate: float, **extra) -> None:
+        response = await client.post("/sim/faults", json={"platform": platform, "error_rate": error_rate, **extra})
+        assert response.status_code == 200, response.text
+
+    yield set_fault
+    cleared = await client.delete("/sim/faults")
+    assert cleared.status_code == 200
+
+
 @pytest.fixture(scope="session")
 async def admin_headers(app):
     """Headers of a logged-in admin (every department)."""

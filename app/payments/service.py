@@ -300,9 +300,10 @@ async def admin_refund(order_no: str, *, amount_fen: int, reason: str, actor: Pr
 # ---- the worker's jobs ----
 
 async def sweep(*, platforms, settings, now: datetime | None = None) -> dict[str, int]:
-    """Ask the provider about pending orders older than a few minutes; close expired ones; refund ended cases."""
+    """Ask the provider about pending orders and processing refunds older than a few minutes; close expired orders;
+    refund what a case must not keep."""
     at = now or clock_now()
-    counts = {"paid": 0, "closed": 0, "refunded": 0}
+    counts = {"paid": 0, "closed": 0, "refunded": 0, "refunds_settled": 0}
     stale = at - timedelta(seconds=settings.payments.query_after_seconds)
     for order in await PaymentOrder.filter(status=OrderStatus.PENDING, created_at__lte=stale).order_by("id"):
         try:
@@ -317,8 +318,35 @@ async def sweep(*, platforms, settings, now: datetime | None = None) -> dict[str
             continue
         except Exception:
             log.warning("payment sweep: order %s not settled this time", order.order_no, exc_info=True)
+    counts["refunds_settled"] = await _settle_processing_refunds(stale, platforms=platforms)
     counts["refunded"] = await _refund_ended_cases(platforms=platforms, settings=settings)
     return {k: v for k, v in counts.items() if v}
+
+
+async def _settle_processing_refunds(asked_before: datetime, *, platforms, batch: int = 200) -> int:
+    """Ask the provider what became of refunds still processing: their notification may never come."""
+    settled = 0
+    processing = Refund.filter(status=RefundStatus.PROCESSING, created_at__lte=asked_before)
+    for refund in await processing.prefetch_related("order").order_by("id").limit(batch):
+        try:
+            state = await provider_for(platforms, refund.order.channel).query_refund(
+                order_no=refund.order.order_no, refund_no=refund.refund_no)
+        except Exception:
+            log.warning("payment sweep: refund %s not settled this time", refund.refund_no, exc_info=True)
+            continue
+        if not state.found:
+            # It was answered processing, so the provider has it: an unsigned "no such refund" does not give the
+            # held amount back (that could refund twice); the operators are told once and look into it.
+            await outbox.emit_once("payment.mismatch", dedupe_key=f"refund:{refund.refund_no}:missing",
+                                   aggregate_type=AGGREGATE, aggregate_id=refund.order.id,
+                                   department_id=refund.order.department_id,
+                                   payload={"reason": "refund_missing", "order_no": refund.order.order_no,
+                                            "refund_no": refund.refund_no})
+            continue
+        if state.status != "processing":
+            await _settle_refund(refund, state)
+            settled += 1
+    return settled
 
 
 async def _kept_orders(case_ids: list[int]) -> dict[int, int]:

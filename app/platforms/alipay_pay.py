@@ -1,5 +1,6 @@
 """Alipay as a payment provider through alipay-sdk-python: JSAPI trades for the mini-program (alipay.trade.create,
-paid with my.tradePay), RSA2-verified asynchronous notifications, query, close, refund and the daily bill.
+paid with my.tradePay), RSA2-verified asynchronous notifications, query, close, refund, refund query and the
+daily bill.
 
 Money is integer fen on our side and a yuan string ("12.50") on Alipay's: fen_to_yuan and yuan_to_fen are the one
 crossing, exact and without float. The gateway client (keys, URL, thread pool, error mapping) is alipay.py's.
@@ -292,12 +293,18 @@ class AlipayPayProvider:
         model.refund_reason = reason
         response = await self._call("trade_refund", AlipayTradeRefundRequest(biz_model=model),
                                     AlipayTradeRefundResponse)
-        state = RefundState(order_no=order_no, refund_no=refund_no, status="succeeded", refund_fen=refund_fen,
-                            raw=_raw(response))
         if response.fund_change == "Y":
-            return state
+            return RefundState(order_no=order_no, refund_no=refund_no, status="succeeded", refund_fen=refund_fen,
+                               raw=_raw(response))
         # N (or absent) is not a failure: a repeat of a done refund moves no money; Alipay says to ask what happened.
-        return await self._refund_query(state)
+        return await self._refund_query(order_no, refund_no, refund_fen)
+
+    async def query_refund(self, *, order_no: str, refund_no: str) -> RefundState:
+        """alipay.trade.fastpay.refund.query; processing while Alipay shows no such refund (it says: not done yet)."""
+        # Alipay's docs: an answer without the refund means it has not succeeded and may be sent again with the same
+        # out_request_no, and a query soon after the refund may not see it yet. Never "failed": that would give back
+        # an amount a refund still under way may take.
+        return await self._refund_query(order_no, refund_no, None)
 
     async def bill(self, day: date) -> list[BillRow]:
         """The trade bill of one day (Beijing time) from alipay.data.dataservice.bill.downloadurl.query."""
@@ -318,28 +325,30 @@ class AlipayPayProvider:
             log.warning("alipay bill of %s: unreadable (%s)", day.isoformat(), exc)
             raise PlatformError() from None
 
-    async def _refund_query(self, state: RefundState) -> RefundState:
+    async def _refund_query(self, order_no: str, refund_no: str, refund_fen: int | None) -> RefundState:
+        """The refund as Alipay shows it; refund_fen, when given, is the amount it must be of."""
         model = AlipayTradeFastpayRefundQueryModel()
-        model.out_trade_no = state.order_no
-        model.out_request_no = state.refund_no
+        model.out_trade_no = order_no
+        model.out_request_no = refund_no
         response = await self._call("refund_query", AlipayTradeFastpayRefundQueryRequest(biz_model=model),
                                     AlipayTradeFastpayRefundQueryResponse)
         # Alipay: an answer naming the refund, with refund_status empty or REFUND_SUCCESS, is a refund done.
-        found = response.out_request_no == state.refund_no and response.refund_amount
+        found = response.out_request_no == refund_no and response.refund_amount
         if found and response.refund_status in (None, "", "REFUND_SUCCESS"):
             try:
                 refunded_fen = yuan_to_fen(response.refund_amount)
             except (TypeError, ValueError):
                 log.warning("alipay refund_query: unreadable refund_amount")
                 raise PlatformError() from None
-            if refunded_fen != state.refund_fen:
-                log.warning("alipay refund_query: refund %s is of another amount", state.refund_no)
+            if refund_fen is not None and refunded_fen != refund_fen:
+                log.warning("alipay refund_query: refund %s is of another amount", refund_no)
                 raise AlipayTradeRefused("ACQ.DISCORDANT_REPEAT_REQUEST")
-            return RefundState(order_no=state.order_no, refund_no=state.refund_no, status="succeeded",
-                               refund_fen=refunded_fen, raw=_raw(response))
-        # Not (yet) there: still open; the same refund_no may be sent again safely.
-        return RefundState(order_no=state.order_no, refund_no=state.refund_no, status="processing",
-                           refund_fen=state.refund_fen, raw=_raw(response))
+            return RefundState(order_no=order_no, refund_no=refund_no, status="succeeded", refund_fen=refunded_fen,
+                               raw=_raw(response))
+        # Not (yet) there: still open; the same refund_no may be sent again safely. The amount is ours when known:
+        # Alipay names none for a refund it does not show.
+        return RefundState(order_no=order_no, refund_no=refund_no, status="processing", refund_fen=refund_fen or 0,
+                           raw=_raw(response))
 
     async def _call(self, what: str, request, response_type: Callable[[], AnyResponse]) -> AnyResponse:
         response = await execute_request(self._executor, what, request, response_type)

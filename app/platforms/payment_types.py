@@ -46,6 +46,8 @@ class RefundState:
     refund_fen: int
     refund_id: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # False when the provider answered that it has no such refund at all (an unsigned "not found").
+    found: bool = True
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class Acknowledgement:
 
 
 class PaymentProvider(Protocol):
-    """create, parse-and-verify a notification, query, close, refund, bill."""
+    """create, parse-and-verify a notification, query, close, refund, query a refund, bill."""
 
     channel: str  # "wechat" | "alipay"
 
@@ -101,6 +103,9 @@ class PaymentProvider(Protocol):
     async def refund(self, *, order_no: str, refund_no: str, refund_fen: int, total_fen: int,
                      reason: str) -> RefundState:
         """Ask for a refund of refund_fen of the order's total_fen."""
+
+    async def query_refund(self, *, order_no: str, refund_no: str) -> RefundState:
+        """The refund as the provider sees it now (for one answered processing whose notification never came)."""
 
     async def bill(self, day: date) -> list[BillRow]:
         """The provider's bill of one day (city time): every payment and refund it recorded."""

@@ -1,5 +1,6 @@
 """WeChat Pay API v3 as a payment provider through wechatpayv3: JSAPI orders for the mini-program (paid with
-wx.requestPayment), verified and decrypted notifications, query, close, refund and the daily trade bill.
+wx.requestPayment), verified and decrypted notifications, query, close, refund, refund query and the daily
+trade bill.
 
 wechatpayv3 signs every request with the merchant key (WECHATPAY2-SHA256-RSA2048), verifies every answer and every
 notification with the WeChat Pay public key or the platform certificate that Wechatpay-Serial names, decrypts
@@ -71,6 +72,10 @@ TRANSIENT_CODES = frozenset({"SYSTEM_ERROR", "SYSTEMERROR", "FREQUENCY_LIMITED",
                              "STATEMENT_CREATING"})
 ALREADY_CLOSED_CODES = frozenset({"ORDER_CLOSED", "ORDERCLOSED"})
 NO_BILL_CODES = frozenset({"NO_STATEMENT_EXIST"})
+# A refund query answered 404 with one of these: WeChat Pay has no refund under that number, so none will ever move.
+REFUND_NOT_FOUND_CODES = frozenset({"RESOURCE_NOT_EXISTS", "NOT_FOUND"})
+# WeChat Pay's characters of an out_refund_no; wechatpayv3 puts it in the query's path as it is.
+OUT_REFUND_NO = re.compile(r"[0-9A-Za-z_\-|*@]{1,64}")
 # What a refusal means to the person who caused the call; every other one gets PlatformError's generic text.
 REFUSAL_MESSAGES = {
     "ORDER_NOT_EXIST": "微信支付中没有这笔订单",
@@ -525,6 +530,29 @@ class WeChatPayProvider:
             raise PlatformError() from None
         if (state.order_no, state.refund_no) != (order_no, refund_no):
             log.warning("wechatpay refund: answer for another order or refund")
+            raise PlatformError()
+        return state
+
+    async def query_refund(self, *, order_no: str, refund_no: str) -> RefundState:
+        """The refund by out-refund-no; failed when WeChat Pay has none of that number (404 RESOURCE_NOT_EXISTS)."""
+        if not OUT_REFUND_NO.fullmatch(refund_no):
+            raise ValueError("a refund number is 1-64 of 0-9 A-Z a-z _-|*@")
+        status, body = await self._call("refund_query", lambda sdk: sdk.query_refund(out_refund_no=refund_no))
+        code, message = _error_fields(body) if status == 404 else ("", "")
+        if code in REFUND_NOT_FOUND_CODES:
+            # Never accepted (the refund call did not reach WeChat Pay, or was refused): nothing was refunded, and
+            # the amount it held may be given back. A bare 404 without WeChat Pay's code is a wrong gateway instead.
+            log.warning("wechatpay refund_query: no refund %s at WeChat Pay (%s)", refund_no, code)
+            return RefundState(order_no=order_no, refund_no=refund_no, status="failed", refund_fen=0,
+                               raw={"code": code, "message": message}, found=False)
+        answer = self._ok("refund_query", (status, body))
+        try:
+            state = refund_state_of(answer, status_key="status")
+        except (KeyError, ValueError, TypeError) as exc:
+            log.warning("wechatpay refund_query: unreadable answer (%s)", exc)
+            raise PlatformError() from None
+        if (state.order_no, state.refund_no) != (order_no, refund_no):
+            log.warning("wechatpay refund_query: answer for another order or refund")
             raise PlatformError()
         return state
 

@@ -8,7 +8,7 @@ from app.core import outbox
 from app.core.timeutil import now as clock_now
 from app.core.workdays import local_date
 from app.payments import service as payments
-from app.payments.models import PaymentOrder
+from app.payments.models import PaymentOrder, Refund
 from tests import factories as f
 from tests.core.test_errors import assert_error_shape
 
@@ -298,3 +298,57 @@ async def test_a_case_paid_on_both_channels_gets_the_second_payment_back(app, cl
     assert (await status_of(first)).json()["refunded_fen"] == 1250
     case = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=citizen["headers"])).json()
     assert case["paid"] is False
+
+
+async def test_a_refund_left_processing_is_settled_by_asking_the_provider(app, client, cache, settings, faults):
+    from tests.notifications.test_delivery import _quick, drain
+
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    # WeChat Pay accepts the refund as PROCESSING and its REFUND.SUCCESS notification never comes.
+    await faults("wechatpay", 0, refund="processing")
+    admin = await f.staff(client, "admin")
+    asked = await client.post(f"/api/v1/admin/payments/{order['order_no']}/refunds", headers=admin["headers"],
+                              json={"amount_fen": 1250, "reason": "重复收费"})
+    assert asked.status_code == 201 and asked.json()["status"] == "processing", asked.text
+    mine = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=setup["citizen"]["headers"])).json()
+    assert mine["paid"] is True  # no money has moved yet
+
+    # Too fresh to ask about: left alone.
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings)
+    assert (await Refund.get(refund_no=asked.json()["refund_no"])).status == "processing"
+    later = clock_now() + timedelta(seconds=settings.payments.query_after_seconds + 1)
+    assert (await payments.sweep(platforms=app.ctx.platforms, settings=settings, now=later)).get(
+        "refunds_settled") == 1
+    refund = await Refund.get(refund_no=asked.json()["refund_no"])
+    assert refund.status == "succeeded" and refund.finished_at is not None and refund.refund_id
+    mine = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=setup["citizen"]["headers"])).json()
+    assert mine["paid"] is False
+    await drain(app, _quick(settings))
+    inbox = (await client.get("/api/v1/me/messages", headers=setup["citizen"]["headers"])).json()
+    assert any(m["title"] == "退款成功" and "12.50元" in m["body"] for m in inbox["items"])
+    assert not (await payments.sweep(platforms=app.ctx.platforms, settings=settings, now=later)).get(
+        "refunds_settled")
+
+
+async def test_a_processing_refund_the_provider_does_not_know_keeps_its_amount_and_alerts(app, client, cache,
+                                                                                          settings):
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    paid = await PaymentOrder.get(order_no=order["order_no"])
+    # A refund this service holds as processing that WeChat Pay answers 404 RESOURCE_NOT_EXISTS for.
+    await PaymentOrder.filter(id=paid.id).update(refunded_fen=500)
+    ghost = await Refund.create(refund_no=f"RGHOST{paid.id}", order_id=paid.id, amount_fen=500, reason="测试",
+                                requested_by="system")
+    later = clock_now() + timedelta(seconds=settings.payments.query_after_seconds + 1)
+    for _ in range(2):
+        await payments.sweep(platforms=app.ctx.platforms, settings=settings, now=later)
+    assert (await Refund.get(id=ghost.id)).status == "processing"
+    assert (await PaymentOrder.get(id=paid.id)).refunded_fen == 500  # not given back on an unsigned "not found"
+    from app.core.models import OutboxEvent
+
+    alerts = [e for e in await OutboxEvent.filter(kind="payment.mismatch", aggregate_id=paid.id)
+              if e.payload.get("reason") == "refund_missing"]
+    assert len(alerts) == 1 and alerts[0].payload["refund_no"] == ghost.refund_no

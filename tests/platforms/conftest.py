@@ -1,4 +1,4 @@
-"""Fixtures of the platform tests: simulator faults that always get cleared, extra platform clients, login codes."""
+"""Fixtures of the platform tests: extra platform clients, login codes (simulator faults: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,6 @@ import pytest
 
 from app.platforms.alipay import AlipayPlatform
 from app.platforms.wechat import WeChatPlatform
-
-
-@pytest.fixture
-async def faults(client):
-    """Set simulator faults with `await faults(platform, error_rate, ...)`; every fault is cleared afterwards."""
-
-    async def set_fault(platform: str, error_rate: float, **extra) -> None:
-        response = await client.post("/sim/faults", json={"platform": platform, "error_rate": error_rate, **extra})
-        assert response.status_code == 200, response.text
-
-    yield set_fault
-    cleared = await client.delete("/sim/faults")
-    assert cleared.status_code == 200
 
 
 @pytest.fixture

@@ -514,6 +514,23 @@ async def test_refund__an_unpaid_trade_cannot_be_refunded(provider):
     assert refused.value.sub_code == "ACQ.TRADE_STATUS_ERROR"
 
 
+async def test_query_refund__a_done_refund_is_succeeded(client, provider):
+    order_no, _ = await paid_trade(client, provider, 1000)
+    await provider.refund(order_no=order_no, refund_no=f"R{order_no}", refund_fen=600, total_fen=1000, reason="退费")
+    state = await provider.query_refund(order_no=order_no, refund_no=f"R{order_no}")
+    assert (state.order_no, state.refund_no, state.status, state.refund_fen) == (order_no, f"R{order_no}",
+                                                                                "succeeded", 600)
+    assert state.raw["refund_status"] == "REFUND_SUCCESS"
+
+
+async def test_query_refund__a_refund_alipay_does_not_show_stays_processing(client, provider):
+    # Alipay's docs: not shown means not done (yet), to be sent again with the same number; never "failed".
+    order_no, _ = await paid_trade(client, provider, 1000)
+    state = await provider.query_refund(order_no=order_no, refund_no=f"R{order_no}")
+    assert (state.order_no, state.refund_no, state.status, state.refund_fen) == (order_no, f"R{order_no}",
+                                                                                "processing", 0)
+
+
 @pytest.mark.parametrize(("refund_fen", "error"), [(0, ValueError), (1001, ValueError), (-5, ValueError),
                                                    (True, TypeError), (1.5, TypeError)])
 async def test_refund__amounts_outside_the_order_are_refused_before_asking(provider, refund_fen, error):

@@ -73,6 +73,9 @@ async def test_faults__can_be_listed_and_cleared(client, faults):
         "platform": "wechat", "error_rate": 0.5, "errcode": 45011, "delay_ms": 10}
     await faults("wechat", 0)
     assert [fault["platform"] for fault in (await client.get("/sim/faults")).json()["faults"]] == ["alipay"]
+    await faults("wechatpay", 0, refund="processing")
+    assert {"platform": "wechatpay", "error_rate": 0, "errcode": None, "delay_ms": 0, "refund": "processing"} in (
+        await client.get("/sim/faults")).json()["faults"]
     assert (await client.delete("/sim/faults")).json() == {"faults": []}
     assert (await client.get("/sim/faults")).json() == {"faults": []}
 
@@ -90,6 +93,8 @@ async def test_faults__can_be_listed_and_cleared(client, faults):
     ("/sim/faults", b'{"platform": "wechat", "error_rate": 2}', 422, "VALIDATION_FAILED"),
     ("/sim/faults", b'{"platform": "wechat"}', 422, "VALIDATION_FAILED"),
     ("/sim/faults", b'{"platform": "wechat", "error_rate": 0, "delay_ms": -1}', 422, "VALIDATION_FAILED"),
+    ("/sim/faults", b'{"platform": "alipay", "error_rate": 0, "refund": "processing"}', 422, "VALIDATION_FAILED"),
+    ("/sim/faults", b'{"platform": "wechatpay", "error_rate": 0, "refund": "failed"}', 422, "VALIDATION_FAILED"),
     ("/sim/wechat/token-ttl", b'{"seconds": 0}', 422, "VALIDATION_FAILED"),
     ("/sim/wechat/token-ttl", b'{"seconds": "soon"}', 422, "VALIDATION_FAILED"),
 ])

@@ -420,6 +420,64 @@ async def test_refund__more_than_is_left_or_of_an_unpaid_order_is_refused(provid
                               reason="")
 
 
+# ---- refund query ----
+
+async def test_query_refund__a_refund_that_succeeded_is_succeeded(provider, client):
+    order_no = new_order_no()
+    await create(provider, order_no, amount_fen=1250)
+    await sim_pay(client, order_no)
+    refund = await provider.refund(order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250,
+                                   reason="")
+    state = await provider.query_refund(order_no=order_no, refund_no="R" + order_no)
+    assert (state.order_no, state.refund_no, state.status, state.refund_fen, state.refund_id) == (
+        order_no, "R" + order_no, "succeeded", 500, refund.refund_id)
+    # The refund number is another order's: never taken as this order's refund.
+    with pytest.raises(PlatformError):
+        await provider.query_refund(order_no=new_order_no(), refund_no="R" + order_no)
+
+
+async def test_query_refund__a_refund_answered_processing_and_never_notified_succeeds_when_queried(
+        provider, client, receiver, faults):
+    order_no = new_order_no()
+    await create(provider, order_no, amount_fen=1250)
+    await sim_pay(client, order_no)
+    await faults("wechatpay", 0, refund="processing")
+    refund = await provider.refund(order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250,
+                                   reason="")
+    assert (refund.status, refund.refund_fen) == ("processing", 500) and "success_time" not in refund.raw
+    again = await provider.refund(order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250,
+                                  reason="")
+    assert (again.status, again.refund_id) == ("processing", refund.refund_id)
+    await asyncio.sleep(0.3)  # a REFUND.SUCCESS notification would follow the answer within this
+    assert len(receiver.received) == 1  # the payment's only
+    state = await provider.query_refund(order_no=order_no, refund_no="R" + order_no)
+    assert (state.status, state.refund_fen, state.refund_id) == ("succeeded", 500, refund.refund_id)
+    assert (await provider.query_refund(order_no=order_no, refund_no="R" + order_no)).status == "succeeded"
+    listed = (await client.get("/sim/wechatpay/notifications", params={"order_no": order_no})).json()["items"]
+    assert [item["event_type"] for item in listed] == ["TRANSACTION.SUCCESS"]
+    rows = await provider.bill(datetime.now(WECHATPAY_TIMEZONE).date())
+    assert [(row.status, row.amount_fen) for row in rows if row.order_no == order_no] == [
+        ("paid", 1250), ("refunded", 500)]
+
+
+async def test_query_refund__a_refund_wechat_pay_does_not_have_is_failed(provider, client):
+    order_no = new_order_no()
+    await create(provider, order_no)
+    await sim_pay(client, order_no)
+    state = await provider.query_refund(order_no=order_no, refund_no="R" + order_no)
+    assert (state.order_no, state.refund_no, state.status, state.refund_fen) == (
+        order_no, "R" + order_no, "failed", 0)
+    assert state.raw["code"] == "RESOURCE_NOT_EXISTS"
+    with pytest.raises(ValueError):
+        await provider.query_refund(order_no=order_no, refund_no="R/../" + order_no)
+
+
+async def test_query_refund__wechat_pay_in_trouble_is_unavailable_not_failed(provider, faults):
+    await faults("wechatpay", 1.0)
+    with pytest.raises(PlatformUnavailable):
+        await provider.query_refund(order_no=new_order_no(), refund_no="R" + new_order_no())
+
+
 # ---- bill ----
 
 async def test_bill__lists_the_paid_order_and_the_refund(provider, client):

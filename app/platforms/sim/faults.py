@@ -1,5 +1,5 @@
-"""Faults the simulated platforms can be told to show: an error rate, a delay and how payment notifications go,
-per platform, kept in the cache."""
+"""Faults the simulated platforms can be told to show: an error rate, a delay, how payment notifications go and
+(WeChat Pay) how refunds end, per platform, kept in the cache."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sanic import Blueprint, Request
 from sanic.response import json
 
@@ -21,6 +21,9 @@ SimPlatform = Literal["wechat", "alipay", "wecom", "wechatpay"]
 SIM_PLATFORMS: tuple[str, ...] = get_args(SimPlatform)
 # How a payment platform's notifications go: sent twice, late (after delay_ms, in the background) or never.
 NotifyMode = Literal["twice", "late", "never"]
+# How the WeChat Pay simulator answers a new refund: PROCESSING, never notified, turning SUCCESS when next queried
+# (a refund whose notification is lost, for the payments sweep to settle).
+RefundMode = Literal["processing"]
 TAG = "simulator"
 
 
@@ -33,6 +36,16 @@ class FaultIn(BaseModel):
     delay_ms: int = Field(0, ge=0, le=60_000, description="Every server API call of the platform waits this long")
     notify: NotifyMode | None = Field(None, description="Payment notifications are sent twice, late (after delay_ms, "
                                                         "in the background) or never; absent: once, at once")
+    refund: RefundMode | None = Field(None, description="WeChat Pay only: new refunds are answered PROCESSING with no "
+                                                         "notification and succeed when next queried; absent: they "
+                                                         "succeed at once")
+
+    @model_validator(mode="after")
+    def _refund_only_for_wechatpay(self) -> FaultIn:
+        # Only the WeChat Pay simulator has refunds that stay open: elsewhere the fault would silently do nothing.
+        if self.refund is not None and self.platform != "wechatpay":
+            raise ValueError("refund is a WeChat Pay fault")
+        return self
 
 
 class FaultsOut(BaseModel):
@@ -64,6 +77,12 @@ async def platform_fault(cache: Cache, platform: str) -> Fault | None:
     return None
 
 
+async def refund_fault(cache: Cache, platform: str) -> RefundMode | None:
+    """How the platform answers a new refund when told otherwise than succeeded at once (no wait, no dice)."""
+    setting = await get_json(cache, _key(platform))
+    return setting.get("refund") if setting is not None else None
+
+
 async def notify_fault(cache: Cache, platform: str) -> Fault | None:
     """How the platform's payment notifications go when told otherwise than once and at once (no wait, no dice)."""
     setting = await get_json(cache, _key(platform))
@@ -73,19 +92,20 @@ async def notify_fault(cache: Cache, platform: str) -> Fault | None:
 
 
 def _shown(fault: FaultIn) -> dict:
-    # Faults without a notification behaviour keep the shape they had before it existed.
+    # Faults without a notification or refund behaviour keep the shape they had before those existed.
     data = fault.model_dump()
-    if data["notify"] is None:
-        del data["notify"]
+    for optional in ("notify", "refund"):
+        if data[optional] is None:
+            del data[optional]
     return data
 
 
-@doc("让模拟平台出错、变慢或改变支付通知（error_rate、delay_ms 为 0 且无 notify 时清除）", tag=TAG, body=FaultIn,
-     response=FaultIn)
+@doc("让模拟平台出错、变慢、改变支付通知或让微信支付退款处理中（error_rate、delay_ms 为 0 且无 notify、refund 时清除）",
+     tag=TAG, body=FaultIn, response=FaultIn)
 async def set_fault(request: Request):
     fault = parse_body(request, FaultIn)
     cache = request.app.ctx.cache
-    if fault.error_rate == 0 and fault.delay_ms == 0 and fault.notify is None:
+    if fault.error_rate == 0 and fault.delay_ms == 0 and fault.notify is None and fault.refund is None:
         await cache.delete(_key(fault.platform))
     else:
         await set_json(cache, _key(fault.platform), _shown(fault))

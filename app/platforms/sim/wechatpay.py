@@ -12,9 +12,11 @@ on Redis share it; the changes of one order are serialised by a short lock in th
 Helpers for tests and local development: POST /sim/wechatpay/pay (the user pays; the notification goes to the
 order's notify_url before the helper answers; or a forger's notification, the order unpaid), signed_trade_notification
 (a paid order's genuine notification, to replay), GET /sim/wechatpay/notifications (what was sent for an order), and
-POST /sim/faults with platform "wechatpay" (errors, delays; notify twice / late / never). Refunds succeed at once and
-their notification follows in the background, after the answer, as WeChat Pay's does. WeChat Pay's own retries of an
-unanswered notification are not simulated: the payments domain's queries are what catch a lost one.
+POST /sim/faults with platform "wechatpay" (errors, delays; notify twice / late / never; refund processing). Refunds
+succeed at once and their notification follows in the background, after the answer, as WeChat Pay's does; under the
+refund fault "processing" a new refund is answered PROCESSING, never notified, and succeeds when it is next queried
+(GET /v3/refund/domestic/refunds/{out_refund_no}). WeChat Pay's own retries of an unanswered notification are not
+simulated: the payments domain's queries are what catch a lost one.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from app.core.http import parse_body, parse_query
 from app.core.openapi import doc
 from app.platforms.keys import ensure_sim_keys, rsa2_sign, rsa2_verify
 from app.platforms.sim import inbox
-from app.platforms.sim.faults import TAG, notify_fault, platform_fault
+from app.platforms.sim.faults import TAG, notify_fault, platform_fault, refund_fault
 from app.platforms.wechatpay import (SIGNATURE_TYPE, WECHATPAY_TIMEZONE, certificate_serial, rfc3339,
                                      sim_platform_certificate, sim_public_key_id)
 
@@ -315,6 +317,11 @@ def _order_key(mchid: str, out_trade_no: str) -> str:
     return f"sim:wechatpay:order:{mchid}:{out_trade_no}"
 
 
+def _refund_key(mchid: str, out_refund_no: str) -> str:
+    # The order a refund number belongs to: WeChat Pay finds a refund by its number alone.
+    return f"sim:wechatpay:refund:{mchid}:{out_refund_no}"
+
+
 def _bill_count_key(mchid: str, day: date) -> str:
     return f"sim:wechatpay:bill:{mchid}:{day.isoformat()}:count"
 
@@ -371,13 +378,16 @@ def _transaction(order: dict[str, Any], *, amount_fen: int | None = None) -> dic
 
 
 def _refund_answer(order: dict[str, Any], refund: dict[str, Any]) -> dict[str, Any]:
-    return {"refund_id": refund["refund_id"], "out_refund_no": refund["out_refund_no"],
-            "transaction_id": order["transaction_id"], "out_trade_no": order["out_trade_no"], "channel": "ORIGINAL",
-            "user_received_account": "支付用户零钱", "success_time": refund["success_time"],
-            "create_time": refund["create_time"], "status": refund["status"], "funds_account": "AVAILABLE",
-            "amount": {"total": order["total"], "refund": refund["refund"], "payer_total": order["total"],
-                       "payer_refund": refund["refund"], "settlement_total": order["total"],
-                       "settlement_refund": refund["refund"], "discount_refund": 0, "currency": "CNY"}}
+    answer = {"refund_id": refund["refund_id"], "out_refund_no": refund["out_refund_no"],
+              "transaction_id": order["transaction_id"], "out_trade_no": order["out_trade_no"], "channel": "ORIGINAL",
+              "user_received_account": "支付用户零钱", "success_time": refund["success_time"],
+              "create_time": refund["create_time"], "status": refund["status"], "funds_account": "AVAILABLE",
+              "amount": {"total": order["total"], "refund": refund["refund"], "payer_total": order["total"],
+                         "payer_refund": refund["refund"], "settlement_total": order["total"],
+                         "settlement_refund": refund["refund"], "discount_refund": 0, "currency": "CNY"}}
+    if answer["success_time"] is None:
+        del answer["success_time"]  # WeChat Pay gives it only once the refund succeeded
+    return answer
 
 
 def _refund_resource(order: dict[str, Any], refund: dict[str, Any]) -> dict[str, Any]:
@@ -577,21 +587,53 @@ async def _refund(call: ApiCall) -> tuple[int, dict[str, Any]]:
             raise param_error("订单金额与原订单不一致")
         if refund_fen > order["total"] - order["refunded"]:
             raise param_error("申请退款金额超过订单可退金额")
+        # A refund number is the merchant's one refund (the query finds it by the number alone), never two orders'.
+        refund_key = _refund_key(call.mchid, out_refund_no)
+        if (not await call.cache.add(refund_key, out_trade_no, ORDER_TTL_SECONDS)
+                and await call.cache.get(refund_key) != out_trade_no):
+            raise ApiError(400, "INVALID_REQUEST", "退款单号已用于另一笔订单")
         now = _now()
+        processing = await refund_fault(call.cache, "wechatpay") == "processing"
         refund = {"refund_id": f"503{secrets.randbelow(10**26):026d}", "out_refund_no": out_refund_no,
-                  "refund": refund_fen, "reason": reason or "", "status": "SUCCESS", "create_time": rfc3339(now),
-                  "success_time": rfc3339(now)}
+                  "refund": refund_fen, "reason": reason or "", "status": "PROCESSING" if processing else "SUCCESS",
+                  "create_time": rfc3339(now), "success_time": None if processing else rfc3339(now)}
+        # Held from the refundable amount at once, processing or not, as WeChat Pay holds it.
         order["refunds"][out_refund_no] = refund
         order["refunded"] += refund_fen
         order["trade_state"] = "REFUND"
         await set_json(call.cache, key, order, ORDER_TTL_SECONDS)
-        await _add_bill_entry(call.cache, call.mchid, now, {"kind": "refund", "out_trade_no": out_trade_no,
-                                                             "out_refund_no": out_refund_no})
-    if notify_url:
+        if not processing:
+            await _add_bill_entry(call.cache, call.mchid, now, {"kind": "refund", "out_trade_no": out_trade_no,
+                                                                 "out_refund_no": out_refund_no})
+    if notify_url and not processing:
         await _notify(call.app, Delivery(
             order_no=out_trade_no, notify_url=notify_url, event_type="REFUND.SUCCESS", out_refund_no=out_refund_no,
             body=notification_body(call.settings, event_type="REFUND.SUCCESS",
                                    resource=_refund_resource(order, refund))), wait=False)
+    return 200, _refund_answer(order, refund)
+
+
+async def _query_refund(call: ApiCall) -> tuple[int, dict[str, Any]]:
+    out_refund_no = call.request.match_info.get("out_refund_no", "")
+    if not OUT_REFUND_NO.fullmatch(out_refund_no):
+        raise param_error("out_refund_no 须为 1-64 位数字、大小写字母或 _-|*@")
+    out_trade_no = await call.cache.get(_refund_key(call.mchid, out_refund_no))
+    if out_trade_no is None:
+        raise ApiError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
+    key = _order_key(call.mchid, out_trade_no)
+    async with _locked(call.cache, key):
+        order = await get_json(call.cache, key)
+        refund = order["refunds"].get(out_refund_no) if order is not None else None
+        if refund is None:
+            raise ApiError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
+        if refund["status"] == "PROCESSING":
+            # The refund fault's open refund finishes now, so the query that looks is the one that finds it done;
+            # its notification stays lost.
+            now = _now()
+            refund.update(status="SUCCESS", success_time=rfc3339(now))
+            await set_json(call.cache, key, order, ORDER_TTL_SECONDS)
+            await _add_bill_entry(call.cache, call.mchid, now, {"kind": "refund", "out_trade_no": out_trade_no,
+                                                                 "out_refund_no": out_refund_no})
     return 200, _refund_answer(order, refund)
 
 
@@ -687,10 +729,16 @@ async def api_close(request: Request, out_trade_no: str):
     return await _api(request, _close)
 
 
-@doc("模拟微信支付申请退款（立即成功；有 notify_url 时应答后发 REFUND.SUCCESS 通知）", tag=TAG, response=WeChatPayAnswer,
-     errors=())
+@doc("模拟微信支付申请退款（立即成功，有 notify_url 时应答后发 REFUND.SUCCESS 通知；refund 故障 processing 时处理中、"
+     "不通知）", tag=TAG, response=WeChatPayAnswer, errors=())
 async def api_refund(request: Request):
     return await _api(request, _refund)
+
+
+@doc("模拟微信支付按商户退款单号查询退款（处理中的退款此时成功；没有的退款单 404 RESOURCE_NOT_EXISTS）", tag=TAG,
+     response=WeChatPayAnswer, errors=())
+async def api_query_refund(request: Request, out_refund_no: str):
+    return await _api(request, _query_refund)
 
 
 @doc("模拟微信支付申请交易账单（当天的账单也给）", tag=TAG, response=WeChatPayAnswer, errors=())
@@ -787,6 +835,8 @@ def add_routes(bp: Blueprint) -> None:
     bp.add_route(api_close, "/wechatpay/v3/pay/transactions/out-trade-no/<out_trade_no:str>/close",
                  methods=["POST"], name="sim_wechatpay_close")
     bp.add_route(api_refund, "/wechatpay/v3/refund/domestic/refunds", methods=["POST"], name="sim_wechatpay_refund")
+    bp.add_route(api_query_refund, "/wechatpay/v3/refund/domestic/refunds/<out_refund_no:str>", methods=["GET"],
+                 name="sim_wechatpay_query_refund")
     bp.add_route(api_tradebill, "/wechatpay/v3/bill/tradebill", methods=["GET"], name="sim_wechatpay_tradebill")
     bp.add_route(api_billdownload, "/wechatpay/v3/billdownload/file", methods=["GET"],
                  name="sim_wechatpay_billdownload")
