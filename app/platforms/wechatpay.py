@@ -311,6 +311,19 @@ def trade_state_of(data: dict[str, Any]) -> TradeState:
                       paid_at=parse_rfc3339(data.get("success_time")) if paid else None, raw=data)
 
 
+def _refund_answered(what: str, answer: dict[str, Any], order_no: str, refund_no: str) -> RefundState:
+    """The RefundState of a refund answer, which must be about this order's refund; PlatformError otherwise."""
+    try:
+        state = refund_state_of(answer, status_key="status")
+    except (KeyError, ValueError, TypeError) as exc:
+        log.warning("wechatpay %s: unreadable answer (%s)", what, exc)
+        raise PlatformError() from None
+    if (state.order_no, state.refund_no) != (order_no, refund_no):
+        log.warning("wechatpay %s: answer for another order or refund", what)
+        raise PlatformError()
+    return state
+
+
 def refund_state_of(data: dict[str, Any], *, status_key: str) -> RefundState:
     """A RefundState from a refund answer (status) or a decrypted refund resource (refund_status)."""
     status = REFUND_STATUSES.get(data.get(status_key))  # type: ignore[arg-type]
@@ -523,15 +536,7 @@ class WeChatPayProvider:
         amount = {"refund": refund_fen, "total": total_fen, "currency": CURRENCY}
         answer = self._ok("refund", await self._call("refund", lambda sdk: sdk.refund(
             out_refund_no=refund_no, amount=amount, out_trade_no=order_no, reason=reason or None)))
-        try:
-            state = refund_state_of(answer, status_key="status")
-        except (KeyError, ValueError, TypeError) as exc:
-            log.warning("wechatpay refund: unreadable answer (%s)", exc)
-            raise PlatformError() from None
-        if (state.order_no, state.refund_no) != (order_no, refund_no):
-            log.warning("wechatpay refund: answer for another order or refund")
-            raise PlatformError()
-        return state
+        return _refund_answered("refund", answer, order_no, refund_no)
 
     async def query_refund(self, *, order_no: str, refund_no: str) -> RefundState:
         """The refund by out-refund-no; failed when WeChat Pay has none of that number (404 RESOURCE_NOT_EXISTS)."""
@@ -545,16 +550,7 @@ class WeChatPayProvider:
             log.warning("wechatpay refund_query: no refund %s at WeChat Pay (%s)", refund_no, code)
             return RefundState(order_no=order_no, refund_no=refund_no, status="failed", refund_fen=0,
                                raw={"code": code, "message": message}, found=False)
-        answer = self._ok("refund_query", (status, body))
-        try:
-            state = refund_state_of(answer, status_key="status")
-        except (KeyError, ValueError, TypeError) as exc:
-            log.warning("wechatpay refund_query: unreadable answer (%s)", exc)
-            raise PlatformError() from None
-        if (state.order_no, state.refund_no) != (order_no, refund_no):
-            log.warning("wechatpay refund_query: answer for another order or refund")
-            raise PlatformError()
-        return state
+        return _refund_answered("refund_query", self._ok("refund_query", (status, body)), order_no, refund_no)
 
     async def bill(self, day: date) -> list[BillRow]:
         """The trade bill of a Beijing day (ALL: payments and refunds), downloaded through the signed client."""

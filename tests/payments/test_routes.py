@@ -28,6 +28,15 @@ async def _payment_events(case_id: int) -> list[str]:
                                                                    .first()).id)]
 
 
+async def _deny(client, setup) -> None:
+    """The setup's case accepted, reviewed and denied by its department."""
+    clerk, approver = setup["clerk"], setup["approver"]
+    case = (await client.get(f"/api/v1/staff/cases/{setup['case']['id']}", headers=clerk["headers"])).json()
+    case = await f.moved(client, case, clerk, "accept")
+    case = await f.moved(client, case, approver, "start_review")
+    await f.moved(client, case, approver, "deny", note="不符合条件")
+
+
 async def _mismatch_alerts(order_no: str) -> int:
     from app.core.models import OutboxEvent
 
@@ -161,11 +170,7 @@ async def test_a_denied_paid_case_is_refunded_in_full_and_refunds_never_exceed_t
     setup = await f.fee_case_setup(client, cache)
     order = await _order(client, setup)
     await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
-    clerk, approver = setup["clerk"], setup["approver"]
-    case = (await client.get(f"/api/v1/staff/cases/{setup['case']['id']}", headers=clerk["headers"])).json()
-    case = await f.moved(client, case, clerk, "accept")
-    case = await f.moved(client, case, approver, "start_review")
-    await f.moved(client, case, approver, "deny", note="不符合条件")
+    await _deny(client, setup)
     await payments.sweep(platforms=app.ctx.platforms, settings=settings)
     status = (await client.get(f"/api/v1/payments/{order['order_no']}", headers=setup["citizen"]["headers"])).json()
     assert status["status"] == "refunded" and status["refunded_fen"] == 1250
@@ -289,11 +294,7 @@ async def test_a_case_paid_on_both_channels_gets_the_second_payment_back(app, cl
     assert (await PaymentOrder.get(order_no=first["order_no"])).refunded_fen == 0
 
     # The case is then denied: the payment it kept goes back too, and only now is the case unpaid.
-    clerk, approver = setup["clerk"], setup["approver"]
-    staff_case = (await client.get(f"/api/v1/staff/cases/{setup['case']['id']}", headers=clerk["headers"])).json()
-    staff_case = await f.moved(client, staff_case, clerk, "accept")
-    staff_case = await f.moved(client, staff_case, approver, "start_review")
-    await f.moved(client, staff_case, approver, "deny", note="不符合条件")
+    await _deny(client, setup)
     await payments.sweep(platforms=app.ctx.platforms, settings=settings)
     assert (await status_of(first)).json()["refunded_fen"] == 1250
     case = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=citizen["headers"])).json()
