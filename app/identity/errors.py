@@ -68,6 +68,17 @@ class UnknownDepartment(ValidationFailed):
     message = "部门不存在"
 
 
+class StaffNotFound(NotFound):
+    code = "STAFF_NOT_FOUND"
+    message = "工作人员账号不存在"
+
+
+class CannotChangeSelf(Conflict):
+    code = "CANNOT_CHANGE_SELF"
+    message = "不能停用自己的账号或取消自己的管理员角色"
+
+
 __all__ = ["AppError", "InvalidIdNumber", "InvalidPhone", "IdentityAlreadyBound", "IdentityTaken",
            "RealNameRequired", "InvalidCredentials", "AccountLocked", "ProxyNotFound", "ProxyGrantNotFound",
-           "CannotProxySelf", "WeakPassword", "StaffExists", "UnknownDepartment"]
+           "CannotProxySelf", "WeakPassword", "StaffExists", "UnknownDepartment", "StaffNotFound",
+           "CannotChangeSelf"]

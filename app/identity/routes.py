@@ -11,8 +11,8 @@ from app.core.http import PageQuery, page_of, parse_body, parse_query
 from app.core.openapi import doc
 from app.identity import service
 from app.identity.schemas import (AlipayLoginIn, CitizenLoginOut, CitizenOut, IdentityIn, ProxyGrantIn,
-                                  ProxyGrantOut, ProxyGrantPageOut, StaffLoginIn, StaffLoginOut, StaffOut,
-                                  WeChatLoginIn)
+                                  ProxyGrantOut, ProxyGrantPageOut, StaffAdminOut, StaffCreateIn, StaffLoginIn,
+                                  StaffLoginOut, StaffOut, StaffPageOut, StaffQuery, StaffUpdateIn, WeChatLoginIn)
 
 bp = Blueprint("identity", url_prefix="/api/v1")
 
@@ -133,3 +133,39 @@ async def revoke_proxy(request: Request, grant_id: int):
 @staff_required()
 async def staff_me(request: Request):
     return json(await service.get_staff(request.ctx.principal.id))
+
+
+# ---- staff accounts (administrators) ----
+
+@bp.get("/admin/staff")
+@doc("工作人员账号列表（管理员）", tag="staff", response=StaffPageOut, errors=(401, 403, 422), secured=True,
+     query=StaffQuery)
+@staff_required("admin")
+async def list_staff(request: Request):
+    query = parse_query(request, StaffQuery)
+    items, total = await service.list_staff(department_id=query.department_id, active=query.active,
+                                            offset=query.offset, limit=query.page_size)
+    return json(page_of(items, total, query.page, query.page_size))
+
+
+@bp.post("/admin/staff")
+@doc("新建工作人员账号（管理员）", tag="staff", body=StaffCreateIn, response=StaffAdminOut, status=201,
+     errors=(401, 403, 409, 422), secured=True)
+@staff_required("admin")
+async def create_staff(request: Request):
+    body = parse_body(request, StaffCreateIn)
+    principal = request.ctx.principal
+    return json(await service.create_staff(username=body.username, password=body.password, roles=list(body.roles),
+                                           name=body.name, department_id=body.department_id,
+                                           actor=principal.actor), status=201)
+
+
+@bp.patch("/admin/staff/<staff_id:int>")
+@doc("修改工作人员账号：姓名、角色、部门、密码、停用（其登录立即失效）", tag="staff", body=StaffUpdateIn,
+     response=StaffAdminOut, errors=(401, 403, 404, 409, 422), secured=True)
+@staff_required("admin")
+async def update_staff(request: Request, staff_id: int):
+    body = parse_body(request, StaffUpdateIn)
+    return json(await service.update_staff(staff_id, body.model_dump(exclude_unset=True),
+                                           actor=request.ctx.principal, cache=request.app.ctx.cache,
+                                           token_ttl=_security(request).token_ttl_seconds))

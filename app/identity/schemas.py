@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from app.core.http import PageQuery
 
 
 class _Input(BaseModel):
@@ -57,6 +61,45 @@ class StaffOut(BaseModel):
     name: str
     roles: list[str]
     department_id: int | None
+
+
+RoleName = Literal["clerk", "approver", "dept_admin", "supervisor", "admin"]
+
+
+class StaffCreateIn(_Input):
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=1, max_length=256)
+    name: str = Field(min_length=1, max_length=64)
+    roles: list[RoleName] = Field(min_length=1, max_length=5)
+    department_id: StrictInt | None = Field(None, ge=1)
+
+
+class StaffUpdateIn(_Input):
+    name: str | None = Field(None, min_length=1, max_length=64)
+    roles: list[RoleName] | None = Field(None, min_length=1, max_length=5)
+    department_id: StrictInt | None = Field(None, ge=1, description="send null to take the account out of its "
+                                                                     "department (supervisors and admins only)")
+    is_active: StrictBool | None = Field(None, description="false closes the account; its sessions end at once")
+    password: str | None = Field(None, min_length=1, max_length=256)
+
+
+class StaffQuery(PageQuery):
+    department_id: int | None = None
+    active: bool | None = None
+
+
+class StaffAdminOut(StaffOut):
+    is_active: bool
+    created_at: str | None
+    last_login_at: str | None
+    locked_until: str | None
+
+
+class StaffPageOut(BaseModel):
+    items: list[StaffAdminOut]
+    total: int
+    page: int
+    page_size: int
 
 
 class StaffLoginOut(BaseModel):

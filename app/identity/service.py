@@ -15,15 +15,16 @@ from tortoise.transactions import in_transaction
 
 from app.audit import service as audit
 from app.catalog import service as catalog
-from app.core.auth import CITIZEN, STAFF, Principal, issue_token, repoint_token, revoke_token
+from app.core.auth import CITIZEN, STAFF, Principal, end_sessions_of, issue_token, repoint_token, revoke_token
 from app.core.cache import Cache
 from app.core.crypto import FieldCipher
 from app.core.errors import Unauthorized
 from app.core.timeutil import now, to_iso
 from app.identity import id_number as ids
-from app.identity.errors import (AccountLocked, CannotProxySelf, IdentityAlreadyBound, IdentityTaken,
-                                 InvalidCredentials, InvalidIdNumber, InvalidPhone, ProxyGrantNotFound,
-                                 ProxyNotFound, RealNameRequired, StaffExists, UnknownDepartment, WeakPassword)
+from app.identity.errors import (AccountLocked, CannotChangeSelf, CannotProxySelf, IdentityAlreadyBound,
+                                 IdentityTaken, InvalidCredentials, InvalidIdNumber, InvalidPhone,
+                                 ProxyGrantNotFound, ProxyNotFound, RealNameRequired, StaffExists, StaffNotFound,
+                                 UnknownDepartment, WeakPassword)
 from app.identity.models import Citizen, ProxyGrant, Role, Staff
 
 ID_NUMBER = "id_number"
@@ -46,6 +47,12 @@ def citizen_view(citizen: Citizen) -> dict:
 def staff_view(staff: Staff) -> dict:
     return {"id": staff.id, "username": staff.username, "name": staff.name, "roles": list(staff.roles),
             "department_id": staff.department_id}
+
+
+def staff_admin_view(staff: Staff) -> dict:
+    """A staff account as the administrators' console shows it."""
+    return {**staff_view(staff), "is_active": staff.is_active, "created_at": to_iso(staff.created_at),
+            "last_login_at": to_iso(staff.last_login_at), "locked_until": to_iso(staff.locked_until)}
 
 
 # ---- citizens ----
@@ -226,10 +233,8 @@ async def _verify_password(password_hash: str, password: str) -> bool:
     return await asyncio.to_thread(verify)
 
 
-async def create_staff(*, username: str, password: str, roles: list[str], name: str,
-                       department_id: int | None, actor: str) -> dict:
-    """A staff account; clerks, approvers and department admins must belong to a department."""
-    _check_password_strength(password)
+async def _checked_roles(roles: list[str], department_id: int | None) -> list[str]:
+    """Known roles, at least one; clerks, approvers and department admins belong to an existing department."""
     roles = list(dict.fromkeys(Role(role).value for role in roles))
     if not roles:
         raise ValueError("at least one role")
@@ -239,6 +244,14 @@ async def create_staff(*, username: str, password: str, roles: list[str], name: 
     all_departments = {Role.SUPERVISOR.value, Role.ADMIN.value}.intersection(roles)
     if scoped and not all_departments and department_id is None:
         raise UnknownDepartment("窗口、审批和部门管理员账号必须属于一个部门")
+    return roles
+
+
+async def create_staff(*, username: str, password: str, roles: list[str], name: str,
+                       department_id: int | None, actor: str) -> dict:
+    """A staff account; clerks, approvers and department admins must belong to a department."""
+    _check_password_strength(password)
+    roles = await _checked_roles(roles, department_id)
     password_hash = await hash_password(password)
     async with in_transaction() as connection:
         if await Staff.filter(username=username).using_db(connection).exists():
@@ -247,7 +260,59 @@ async def create_staff(*, username: str, password: str, roles: list[str], name: 
                                    roles=roles, department_id=department_id, using_db=connection)
         await audit.record(actor=actor, action="staff.create", object_type="staff", object_id=staff.id,
                            after=staff_view(staff), connection=connection)
-    return staff_view(staff)
+    return staff_admin_view(staff)
+
+
+async def list_staff(*, department_id: int | None, active: bool | None, offset: int,
+                     limit: int) -> tuple[list[dict], int]:
+    """Staff accounts for the administrators, by username."""
+    query = Staff.all()
+    if department_id is not None:
+        query = query.filter(department_id=department_id)
+    if active is not None:
+        query = query.filter(is_active=active)
+    total = await query.count()
+    return [staff_admin_view(staff) for staff in await query.order_by("username").offset(offset).limit(limit)], total
+
+
+# What an administrator may change of an account; each change ends the account's open sessions, so new roles, a new
+# department, a new password or a closed account take effect at once rather than when the old token expires.
+STAFF_CHANGES = ("name", "roles", "department_id", "is_active", "password")
+
+
+async def update_staff(staff_id: int, changes: dict, *, actor: Principal, cache: Cache, token_ttl: int) -> dict:
+    """Change an account's name, roles, department, password or whether it is open; its sessions end."""
+    staff = await Staff.get_or_none(id=staff_id)
+    if staff is None:
+        raise StaffNotFound()
+    changes = {key: value for key, value in changes.items() if key in STAFF_CHANGES}
+    if staff.id == actor.id and (changes.get("is_active") is False
+                                 or ("roles" in changes and Role.ADMIN.value not in changes["roles"])):
+        raise CannotChangeSelf()  # the last word on accounts must not lock its own holder out by a slip
+    before = staff_admin_view(staff)
+    updates: dict = {}
+    if "name" in changes:
+        updates["name"] = changes["name"]
+    if "roles" in changes or "department_id" in changes:
+        department_id = changes.get("department_id", staff.department_id)
+        updates["roles"] = await _checked_roles(changes.get("roles", staff.roles), department_id)
+        updates["department_id"] = department_id
+    if "is_active" in changes:
+        updates["is_active"] = changes["is_active"]
+    if changes.get("password") is not None:
+        _check_password_strength(changes["password"])
+        updates.update(password_hash=await hash_password(changes["password"]), failed_logins=0, locked_until=None)
+    async with in_transaction() as connection:
+        await Staff.filter(id=staff.id).using_db(connection).update(**updates)
+        staff = await Staff.get(id=staff.id).using_db(connection)
+        after = staff_admin_view(staff)
+        await audit.record(actor=actor.actor, staff_id=actor.id, action="staff.update", object_type="staff",
+                           object_id=staff.id, before=before,
+                           after={**after, **({"password": "changed"} if "password_hash" in updates else {})},
+                           connection=connection)
+    if updates:
+        await end_sessions_of(cache, STAFF, staff.id, token_ttl)
+    return after
 
 
 async def login_staff(*, username: str, password: str, cache: Cache, ttl: int, max_failed: int,

@@ -299,3 +299,109 @@ async def test_granting_a_proxy_needs_a_real_name(client, cache):
     response = await client.post("/api/v1/me/proxies", headers=unverified["headers"],
                                  json={"matter_id": matter["id"], "name": "黄二", "id_number": proxy["id_number"]})
     assert_error_shape(response, 403, "REAL_NAME_REQUIRED")
+
+
+# ---- staff accounts (administrators) ----
+
+async def _login(client, username: str, password: str = factories.STAFF_PASSWORD):
+    return await client.post("/api/v1/auth/staff", json={"username": username, "password": password})
+
+
+async def _me(client, staff: dict):
+    return await client.get("/api/v1/staff/me", headers=staff["headers"])
+
+
+async def test_an_admin_opens_staff_accounts_and_only_an_admin(client, cache):
+    admin = await factories.staff(client, "admin")
+    department = await factories.department(cache)
+    username = factories.unique("clerk_")
+    body = {"username": username, "password": factories.STAFF_PASSWORD, "name": "王窗口", "roles": ["clerk"],
+            "department_id": department["id"]}
+    created = await client.post("/api/v1/admin/staff", json=body, headers=admin["headers"])
+    assert created.status_code == 201, created.text
+    assert {key: created.json()[key] for key in ("username", "name", "roles", "department_id", "is_active")} == {
+        "username": username, "name": "王窗口", "roles": ["clerk"], "department_id": department["id"],
+        "is_active": True}
+    assert "password" not in created.text and "password_hash" not in created.text
+    logged_in = await _login(client, username)
+    assert logged_in.status_code == 200 and logged_in.json()["staff"]["roles"] == ["clerk"]
+    listed = (await client.get("/api/v1/admin/staff", params={"department_id": department["id"]},
+                               headers=admin["headers"])).json()
+    assert [item["username"] for item in listed["items"]] == [username] and listed["total"] == 1
+
+    assert_error_shape(await client.post("/api/v1/admin/staff", json=body, headers=admin["headers"]), 409,
+                       "STAFF_EXISTS")
+    no_department = {**body, "username": factories.unique("clerk_"), "department_id": None}
+    assert_error_shape(await client.post("/api/v1/admin/staff", json=no_department, headers=admin["headers"]), 422,
+                       "UNKNOWN_DEPARTMENT")
+    weak = {**body, "username": factories.unique("clerk_"), "password": "short"}
+    assert_error_shape(await client.post("/api/v1/admin/staff", json=weak, headers=admin["headers"]), 422,
+                       "WEAK_PASSWORD")
+    unknown_role = {**body, "username": factories.unique("clerk_"), "roles": ["root"]}
+    assert_error_shape(await client.post("/api/v1/admin/staff", json=unknown_role, headers=admin["headers"]), 422,
+                       "VALIDATION_FAILED")
+    dept_admin = await factories.staff(client, "dept_admin", department_id=department["id"])
+    citizen = await factories.wechat_login(client)
+    for outsider in (dept_admin, citizen):
+        assert_error_shape(await client.post("/api/v1/admin/staff", json={**body, "username": "x_y_z"},
+                                             headers=outsider["headers"]), 403, "FORBIDDEN")
+        assert_error_shape(await client.get("/api/v1/admin/staff", headers=outsider["headers"]), 403, "FORBIDDEN")
+    assert_error_shape(await client.get("/api/v1/admin/staff"), 401, "UNAUTHORIZED")
+
+
+async def test_a_role_change_takes_effect_at_once_and_closed_accounts_cannot_log_in(client, cache):
+    admin = await factories.staff(client, "admin")
+    department = await factories.department(cache)
+    clerk = await factories.staff(client, "clerk", department_id=department["id"])
+    assert (await _me(client, clerk)).status_code == 200
+    url = f"/api/v1/admin/staff/{clerk['id']}"
+
+    # New roles: the token that carried the old ones no longer opens anything; a new login carries the new ones.
+    changed = await client.patch(url, json={"roles": ["approver"]}, headers=admin["headers"])
+    assert changed.status_code == 200 and changed.json()["roles"] == ["approver"], changed.text
+    assert_error_shape(await _me(client, clerk), 401, "UNAUTHORIZED")
+    again = await _login(client, clerk["username"])
+    assert again.status_code == 200 and again.json()["staff"]["roles"] == ["approver"]
+    clerk["headers"] = {"Authorization": f"Bearer {again.json()['token']}"}
+    assert (await _me(client, clerk)).status_code == 200
+
+    # Closed: out at once, and the right password no longer logs in; reopened, it does.
+    closed = await client.patch(url, json={"is_active": False}, headers=admin["headers"])
+    assert closed.status_code == 200 and closed.json()["is_active"] is False
+    assert_error_shape(await _me(client, clerk), 401, "UNAUTHORIZED")
+    assert_error_shape(await _login(client, clerk["username"]), 401, "INVALID_CREDENTIALS")
+    assert (await client.patch(url, json={"is_active": True}, headers=admin["headers"])).status_code == 200
+    assert (await _login(client, clerk["username"])).status_code == 200
+
+    # A new password: the old one and the sessions opened with it end.
+    session = await _login(client, clerk["username"])
+    headers = {"Authorization": f"Bearer {session.json()['token']}"}
+    new_password = "Another-horse-77"
+    assert (await client.patch(url, json={"password": new_password}, headers=admin["headers"])).status_code == 200
+    assert_error_shape(await client.get("/api/v1/staff/me", headers=headers), 401, "UNAUTHORIZED")
+    assert_error_shape(await _login(client, clerk["username"]), 401, "INVALID_CREDENTIALS")
+    assert (await _login(client, clerk["username"], new_password)).status_code == 200
+    # Other staff's sessions are untouched.
+    assert (await _me(client, admin)).status_code == 200
+
+
+async def test_staff_changes_are_checked_and_an_admin_cannot_lock_himself_out(client, cache):
+    admin = await factories.staff(client, "admin")
+    clerk = await factories.staff(client, "clerk", department_id=(await factories.department(cache))["id"])
+    own = f"/api/v1/admin/staff/{admin['id']}"
+    for change in ({"is_active": False}, {"roles": ["supervisor"]}):
+        assert_error_shape(await client.patch(own, json=change, headers=admin["headers"]), 409, "CANNOT_CHANGE_SELF")
+    assert (await _me(client, admin)).status_code == 200
+    url = f"/api/v1/admin/staff/{clerk['id']}"
+    assert_error_shape(await client.patch(url, json={"department_id": None}, headers=admin["headers"]), 422,
+                       "UNKNOWN_DEPARTMENT")  # a clerk belongs to a department
+    assert_error_shape(await client.patch(url, json={"department_id": 99_999_999}, headers=admin["headers"]), 422,
+                       "UNKNOWN_DEPARTMENT")
+    assert_error_shape(await client.patch(url, json={"roles": []}, headers=admin["headers"]), 422,
+                       "VALIDATION_FAILED")
+    assert_error_shape(await client.patch(url, json={"is_active": "no"}, headers=admin["headers"]), 422,
+                       "VALIDATION_FAILED")
+    assert_error_shape(await client.patch("/api/v1/admin/staff/99999999", json={"name": "无"},
+                                          headers=admin["headers"]), 404, "STAFF_NOT_FOUND")
+    assert (await _me(client, clerk)).status_code == 200  # refused changes end no session
+    assert_error_shape(await client.patch(url, json={"name": "无"}, headers=clerk["headers"]), 403, "FORBIDDEN")
