@@ -23,15 +23,24 @@ def _quick(settings, **changes):
     return settings.model_copy(update={"notifications": settings.notifications.model_copy(update=tuning)})
 
 
-async def drain(app, settings, *, worker_id: str = "test-worker", rounds: int = 400) -> None:
-    """Run the notifier until nothing is left to send."""
-    for _ in range(rounds):
+async def drain(app, settings, *, worker_id: str = "test-worker", seconds: float = 90) -> None:
+    """Run the notifier until nothing is left to send.
+
+    The database is shared by the whole run, so this may also send earlier tests' backlog (alerts to every
+    supervisor), and wait out a lease or back-off another test left: hence a time budget, not a number of rounds.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         await notifications.run_once(platforms=app.ctx.platforms, settings=settings, worker_id=worker_id)
         open_rows = await Delivery.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]).count()
         if not open_rows and not await OutboxEvent.filter(dispatched_at__isnull=True).exists():
             return
         await asyncio.sleep(0.02)
-    raise AssertionError("deliveries still open")
+    stuck = await Delivery.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]).order_by("id") \
+        .limit(5).values("id", "channel", "purpose", "status", "attempts", "next_attempt_at", "claimed_by",
+                         "claimed_until", "last_error")
+    undispatched = await OutboxEvent.filter(dispatched_at__isnull=True).order_by("id").limit(5).values("id", "kind")
+    raise AssertionError(f"deliveries still open: {stuck}; events not dispatched: {undispatched}")
 
 
 async def _subscribed_citizen(client, settings, purposes=("case_progress", "supplement_required"), times: int = 20):
