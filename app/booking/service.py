@@ -792,7 +792,7 @@ async def service_facts(*, citizen_id: int, appointment_id: int) -> dict:
 
 
 async def figures(*, start: datetime, end: datetime, only: int | list[int] | None = None) -> dict[int, dict]:
-    """Per hall (or only some): appointments due in [start, end) that were served or missed, and how many were missed."""
+    """Per hall (or only some): appointments due in [start, end) that were served or missed, and how many missed."""
     due = Appointment.filter(start_at__gte=start, start_at__lt=end,
                              status__in=[AppointmentStatus.CHECKED_IN, AppointmentStatus.DONE,
                                          AppointmentStatus.NO_SHOW])

@@ -11,8 +11,8 @@ from tortoise.queryset import QuerySet
 
 async def figures_by(key: str, rows: QuerySet, figures: dict[str, Q | Expression | None], *,
                      only: Any = None) -> dict[Any, dict[str, Any]]:
-    """{group: {figure: value}} over rows grouped by key (or only one group); a figure counts the rows its condition
-    picks (None: all) or is an aggregate expression of its own (an average)."""
+    """{group: {figure: value}} over rows grouped by key (only some groups: see only_filter); a figure counts the
+    rows its condition picks (None: all) or is an aggregate expression of its own (a sum)."""
     # Annotations are named apart from the model's fields: one named like a field its own condition reads
     # (fix_on_time) would resolve to itself.
     counted = {f"figure_{name}": Count("id", _filter=figure) if figure is None or isinstance(figure, Q) else figure

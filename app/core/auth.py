@@ -70,17 +70,17 @@ async def issue_token(cache: Cache, principal: Principal, ttl_seconds: int) -> s
     return token
 
 
-def _ended_before_key(kind: str, principal_id: int) -> str:
-    return f"session:ended-before:{kind}:{principal_id}"
+def _staff_ended_before_key(staff_id: int) -> str:
+    return f"session:ended-before:staff:{staff_id}"
 
 
-async def end_sessions_of(cache: Cache, kind: str, principal_id: int, ttl_seconds: int) -> None:
+async def end_staff_sessions(cache: Cache, staff_id: int, ttl_seconds: int) -> None:
     """End every session of one staff member issued until now (roles, department, password changed or account
     closed): at once in this process, within security.token_memo_seconds in the others."""
     # Kept as long as a token lives: by then every token issued before it has expired anyway.
-    await cache.set(_ended_before_key(kind, principal_id), repr(time.time()), ttl_seconds)
+    await cache.set(_staff_ended_before_key(staff_id), repr(time.time()), ttl_seconds)
     for digest, (_, principal) in list(_memo.items()):
-        if principal.kind == kind and principal.id == principal_id:
+        if principal.kind == STAFF and principal.id == staff_id:
             _memo.pop(digest, None)
 
 
@@ -121,7 +121,7 @@ async def resolve_token(cache: Cache, token: str, memo_seconds: float = 0) -> Pr
         return None
     if data["kind"] == STAFF:
         # Staff sessions can be ended all at once; a citizen's never are, so their requests pay nothing for it.
-        ended_before = await cache.get(_ended_before_key(STAFF, data["id"]))
+        ended_before = await cache.get(_staff_ended_before_key(data["id"]))
         if ended_before is not None and data.get("iat", 0) <= float(ended_before):
             return None
     principal = Principal(kind=data["kind"], id=data["id"], roles=tuple(data.get("roles") or ()),

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from app.audit import service as audit
 from app.catalog import service as catalog
-from app.core.auth import CITIZEN, STAFF, Principal, end_sessions_of, issue_token, repoint_token, revoke_token
+from app.core.auth import CITIZEN, STAFF, Principal, end_staff_sessions, issue_token, repoint_token, revoke_token
 from app.core.cache import Cache
 from app.core.crypto import FieldCipher
 from app.core.errors import Unauthorized
@@ -311,7 +311,7 @@ async def update_staff(staff_id: int, changes: dict, *, actor: Principal, cache:
                            after={**after, **({"password": "changed"} if "password_hash" in updates else {})},
                            connection=connection)
     if updates:
-        await end_sessions_of(cache, STAFF, staff.id, token_ttl)
+        await end_staff_sessions(cache, staff.id, token_ttl)
     return after
 
 

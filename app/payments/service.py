@@ -147,13 +147,18 @@ class Mismatch(AppError):
     message = "支付结果与订单不符"
 
 
-async def _alert(reason: str, *, order: PaymentOrder | None, details: dict[str, Any]) -> None:
-    """A staff alert event for money that does not add up."""
-    async with in_transaction() as connection:
-        await outbox.emit("payment.mismatch", aggregate_type=AGGREGATE, aggregate_id=order.id if order else 0,
-                          department_id=order.department_id if order else None, connection=connection,
-                          payload={"reason": reason, "order_no": order.order_no if order else details.get("order_no"),
-                                   **details})
+async def _alert(reason: str, *, order: PaymentOrder | None, details: dict[str, Any],
+                 once_key: str | None = None) -> None:
+    """A staff alert event for money that does not add up (once per once_key when one is given)."""
+    event = {"aggregate_type": AGGREGATE, "aggregate_id": order.id if order else 0,
+             "department_id": order.department_id if order else None,
+             "payload": {"reason": reason, "order_no": order.order_no if order else details.get("order_no"),
+                         **details}}
+    if once_key is None:
+        async with in_transaction() as connection:
+            await outbox.emit("payment.mismatch", connection=connection, **event)
+    elif not await outbox.emit_once("payment.mismatch", dedupe_key=once_key, **event):
+        return  # already told
     log.warning("payment mismatch: %s %s", reason, order.order_no if order else details.get("order_no", "?"))
 
 
@@ -337,11 +342,8 @@ async def _settle_processing_refunds(asked_before: datetime, *, platforms, batch
         if not state.found:
             # It was answered processing, so the provider has it: an unsigned "no such refund" does not give the
             # held amount back (that could refund twice); the operators are told once and look into it.
-            await outbox.emit_once("payment.mismatch", dedupe_key=f"refund:{refund.refund_no}:missing",
-                                   aggregate_type=AGGREGATE, aggregate_id=refund.order.id,
-                                   department_id=refund.order.department_id,
-                                   payload={"reason": "refund_missing", "order_no": refund.order.order_no,
-                                            "refund_no": refund.refund_no})
+            await _alert("refund_missing", order=refund.order, details={"refund_no": refund.refund_no},
+                         once_key=f"refund:{refund.refund_no}:missing")
             continue
         if state.status != "processing":
             await _settle_refund(refund, state)
@@ -372,12 +374,12 @@ async def _refund_ended_cases(*, platforms, settings) -> int:
     kept = await _kept_orders(case_ids)
     refunded = 0
     for order in unsettled:
-        duplicate = kept.get(order.case_id, order.id) != order.id
-        if verdicts.get(order.case_id) is True or duplicate:
-            reason = "重复支付，全额退款" if duplicate and verdicts.get(order.case_id) is not True \
-                else "办件未获批准，全额退款"
-            refunded += await _refund_in_full(order, reason, platforms=platforms)
-        elif verdicts.get(order.case_id) is False:
+        verdict = verdicts.get(order.case_id)
+        if verdict is True:
+            refunded += await _refund_in_full(order, "办件未获批准，全额退款", platforms=platforms)
+        elif kept.get(order.case_id, order.id) != order.id:
+            refunded += await _refund_in_full(order, "重复支付，全额退款", platforms=platforms)
+        elif verdict is False:
             await PaymentOrder.filter(id=order.id, refund_checked_at__isnull=True).update(
                 refund_checked_at=clock_now())
     return refunded

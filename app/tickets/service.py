@@ -25,8 +25,8 @@ from app.core.timeutil import as_utc, now as clock_now, to_iso
 from app.tickets.errors import (IllegalTicketMove, NoteRequired, SubjectMismatch, TicketNotFound,
                                 TicketRoleNotAllowed)
 from app.tickets.models import ServiceTicket, TicketEntry, TicketKind, TicketStatus
-from app.tickets.workflow import (ANSWERABLE, CITIZEN, DEPARTMENT, DEPARTMENT_ROLES, FEEDBACK, SUPERVISOR, SYSTEM,
-                                  TicketMove, allowed_actions, find_move, moves_named)
+from app.tickets.workflow import (CITIZEN, DEPARTMENT, DEPARTMENT_ROLES, FEEDBACK, SUPERVISOR, SYSTEM, TicketMove,
+                                  allowed_actions, find_move, moves_named)
 
 AGGREGATE = "ticket"
 KIND_NAMES = {"consult": "咨询", "complaint": "投诉", "suggestion": "建议", "rectification": "差评整改"}
@@ -79,7 +79,8 @@ def ticket_view(ticket: ServiceTicket, *, viewer: Principal | None, at: datetime
         "reply": ticket.last_reply, "reopen_count": ticket.reopen_count,
         "escalated": ticket.escalated_at is not None, "escalated_at": to_iso(ticket.escalated_at),
         "fix_score": ticket.fix_score, "fix_comment": ticket.fix_comment,
-        "answer_due_at": to_iso(ticket.answer_due_at), "closed_at": to_iso(ticket.closed_at), "close_reason": ticket.close_reason, "voided": ticket.voided,
+        "answer_due_at": to_iso(ticket.answer_due_at), "closed_at": to_iso(ticket.closed_at),
+        "close_reason": ticket.close_reason, "voided": ticket.voided,
         "allowed_actions": allowed_actions(ticket.kind, ticket.status, _actor_kinds(ticket, viewer))
         if viewer is not None else [],
     }
@@ -296,16 +297,15 @@ async def act(principal: Principal, ticket_id: int, action: str, *, note: str = 
     if action == "reply":
         if ticket.first_done_at is None:
             changes.update(first_done_at=at, first_on_time=at <= ticket.first_due_at)
-        changes.update(last_reply=note, due_at=None,
-                       answer_due_at=_answer_due(at, settings) if ticket.kind in ANSWERABLE else None)
+        changes.update(last_reply=note, due_at=None)
         event_kind, payload = "feedback.replied", {"reply": note}
     elif action == "confirm":
-        changes.update(closed_at=at, closed_by=principal.actor, due_at=None, answer_due_at=None)
+        changes.update(closed_at=at, closed_by=principal.actor, due_at=None)
     elif action == "reopen":
         await workdays.ensure_overrides_fresh()
         reply_due = as_utc(workdays.deadline_after(at, settings.feedback.reply_workdays(ticket.kind.value)))
         reopens = ticket.reopen_count + 1
-        changes.update(reopen_count=reopens, first_due_at=reply_due, due_at=reply_due, answer_due_at=None)
+        changes.update(reopen_count=reopens, first_due_at=reply_due, due_at=reply_due)
         # The second "not solved" is the 12345 loop: the supervisors take it up.
         if reopens >= settings.feedback.escalate_at_reopen and ticket.escalated_at is None:
             changes["escalated_at"] = at
@@ -323,18 +323,17 @@ async def act(principal: Principal, ticket_id: int, action: str, *, note: str = 
         changes.update(first_done_at=at, first_on_time=at <= ticket.first_due_at, due_at=ticket.fix_due_at)
         event_kind, payload = "ticket.called_back", {"note": note}
     elif action == "fix":
-        changes.update(fixed_at=at, fix_on_time=at <= ticket.fix_due_at, last_reply=note, due_at=None,
-                       answer_due_at=_answer_due(at, settings))
+        changes.update(fixed_at=at, fix_on_time=at <= ticket.fix_due_at, last_reply=note, due_at=None)
         event_kind, payload = "ticket.fixed", {"note": note}
     elif action == "rate_fix":
         if score is None or not 1 <= score <= 5:
             raise ValidationFailed(details={"fields": [{"field": "score", "message": "评分应为 1 到 5"}]})
-        changes.update(fix_score=score, fix_comment=note[:500], closed_at=at, closed_by=principal.actor,
-                       answer_due_at=None)
+        changes.update(fix_score=score, fix_comment=note[:500], closed_at=at, closed_by=principal.actor)
     elif action == "close":
-        changes.update(closed_at=at, close_reason=note[:500], closed_by=principal.actor, due_at=None,
-                       answer_due_at=None)
+        changes.update(closed_at=at, close_reason=note[:500], closed_by=principal.actor, due_at=None)
         event_kind, payload = "ticket.closed", {"reason": note}
+    # The citizen's answer window runs exactly while the table lets the citizen's silence end the ticket.
+    changes["answer_due_at"] = _answer_due(at, settings) if find_move("lapse", ticket.kind, move.target) else None
     from_status = ticket.status
     async with in_transaction() as connection:
         updated = await ServiceTicket.filter(id=ticket.id, version=ticket.version, status=from_status) \
