@@ -10,16 +10,15 @@ from __future__ import annotations
 from datetime import date
 
 from sanic import Blueprint, Request
-from sanic.response import json
 
 from app.booking import service
 from app.booking.schemas import (AppointmentIn, AppointmentOut, AppointmentPageOut, AppointmentQuery, CalendarDayIn,
                                  CalendarDayOut, CalendarQuery, CallNextIn, CheckInIn, CheckInOut, QueueOut,
-                                 ScheduleIn, ScheduleOut, ScheduleQuery, ScheduleRules, SlotOut, SlotQuery, TicketOut,
-                                 WalkInIn)
+                                 QueueTicketOut, ScheduleIn, ScheduleOut, SchedulePageOut, ScheduleQuery,
+                                 ScheduleRules, SlotOut, SlotQuery, WalkInIn)
 from app.core.auth import citizen_required, client_ip, limit_rate, staff_required
 from app.core.errors import ValidationFailed
-from app.core.http import idempotency_key, page_of, parse_body, parse_query
+from app.core.http import idempotency_key, page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
 
 bp = Blueprint("booking", url_prefix="/api/v1")
@@ -38,9 +37,9 @@ def _date(raw: str) -> date:
 @doc("事项的可预约时段（含剩余名额）", tag="booking", response=list[SlotOut], errors=(404, 422), query=SlotQuery)
 async def slots(request: Request, matter_id: int):
     query = parse_query(request, SlotQuery)
-    return json(await service.list_slots(matter_id=matter_id, hall_id=query.hall_id, date_from=query.date_from,
-                                         date_to=query.date_to,
-                                         cache_seconds=request.app.ctx.settings.booking.listing_cache_seconds))
+    return respond(list[SlotOut], await service.list_slots(
+        matter_id=matter_id, hall_id=query.hall_id, date_from=query.date_from, date_to=query.date_to,
+        cache_seconds=request.app.ctx.settings.booking.listing_cache_seconds))
 
 
 @bp.post("/appointments")
@@ -52,7 +51,7 @@ async def book(request: Request):
     appointment = await service.book(citizen_id=request.ctx.principal.id, slot_id=data.slot_id,
                                      matter_id=data.matter_id, idempotency_key=idempotency_key(request),
                                      cache=request.app.ctx.cache, tuning=request.app.ctx.settings.booking)
-    return json(appointment, status=201)
+    return respond(AppointmentOut, appointment, status=201)
 
 
 @bp.get("/appointments")
@@ -63,22 +62,23 @@ async def my_appointments(request: Request):
     query = parse_query(request, AppointmentQuery)
     items, total = await service.list_appointments(citizen_id=request.ctx.principal.id, status=query.status,
                                                    offset=query.offset, limit=query.page_size)
-    return json(page_of(items, total, query.page, query.page_size))
+    return respond(AppointmentPageOut, page_of(items, total, query.page, query.page_size))
 
 
 @bp.get("/appointments/<appointment_id:int>")
 @doc("预约详情", tag="booking", response=AppointmentOut, errors=(401, 403, 404), secured=True)
 @citizen_required
 async def appointment(request: Request, appointment_id: int):
-    return json(await service.get_appointment(citizen_id=request.ctx.principal.id, appointment_id=appointment_id))
+    return respond(AppointmentOut, await service.get_appointment(citizen_id=request.ctx.principal.id,
+                                                                 appointment_id=appointment_id))
 
 
 @bp.post("/appointments/<appointment_id:int>/cancel")
 @doc("取消预约（截止时间前）", tag="booking", response=AppointmentOut, errors=(401, 403, 404, 409), secured=True)
 @citizen_required
 async def cancel(request: Request, appointment_id: int):
-    return json(await service.cancel(citizen_id=request.ctx.principal.id, appointment_id=appointment_id,
-                                     cache=request.app.ctx.cache))
+    return respond(AppointmentOut, await service.cancel(citizen_id=request.ctx.principal.id,
+                                                        appointment_id=appointment_id, cache=request.app.ctx.cache))
 
 
 @bp.post("/appointments/<appointment_id:int>/check-in")
@@ -86,7 +86,8 @@ async def cancel(request: Request, appointment_id: int):
      errors=(401, 403, 404, 409), secured=True)
 @citizen_required
 async def self_check_in(request: Request, appointment_id: int):
-    return json(await service.self_check_in(citizen_id=request.ctx.principal.id, appointment_id=appointment_id))
+    return respond(CheckInOut, await service.self_check_in(citizen_id=request.ctx.principal.id,
+                                                            appointment_id=appointment_id))
 
 
 # ---- the hall queue ----
@@ -97,32 +98,33 @@ async def self_check_in(request: Request, appointment_id: int):
 @staff_required(*QUEUE_ROLES)
 async def staff_check_in(request: Request):
     data = parse_body(request, CheckInIn)
-    return json(await service.check_in_by_code(code=data.code))
+    return respond(CheckInOut, await service.check_in_by_code(code=data.code))
 
 
 @bp.post("/staff/halls/<hall_id:int>/call-next")
-@doc("叫下一个号到窗口（预约号优先）", tag="queue", body=CallNextIn, response=TicketOut,
+@doc("叫下一个号到窗口（预约号优先）", tag="queue", body=CallNextIn, response=QueueTicketOut,
      errors=(400, 401, 403, 404, 409, 422), secured=True)
 @staff_required(*QUEUE_ROLES)
 async def call_next(request: Request, hall_id: int):
     data = parse_body(request, CallNextIn)
-    return json(await service.call_next(hall_id=hall_id, window=data.window))
+    return respond(QueueTicketOut, await service.call_next(hall_id=hall_id, window=data.window))
 
 
 @bp.post("/halls/<hall_id:int>/tickets")
-@doc("取号机：现场取号（B 号）", tag="queue", body=WalkInIn, response=TicketOut, status=201,
+@doc("取号机：现场取号（B 号）", tag="queue", body=WalkInIn, response=QueueTicketOut, status=201,
      errors=(400, 404, 422, 429))
 async def walk_in_ticket(request: Request, hall_id: int):
     data = parse_body(request, WalkInIn) if request.body else WalkInIn()
     await limit_rate(request.app.ctx.cache, f"kiosk:{client_ip(request)}",
                      request.app.ctx.settings.booking.kiosk_tickets_per_minute)
-    return json(await service.take_walk_in_ticket(hall_id=hall_id, matter_id=data.matter_id), status=201)
+    return respond(QueueTicketOut, await service.take_walk_in_ticket(hall_id=hall_id, matter_id=data.matter_id),
+                   status=201)
 
 
 @bp.get("/halls/<hall_id:int>/queue")
 @doc("大厅排队情况", tag="queue", response=QueueOut, errors=(404,))
 async def queue(request: Request, hall_id: int):
-    return json(await service.queue_status(hall_id=hall_id))
+    return respond(QueueOut, await service.queue_status(hall_id=hall_id))
 
 
 # ---- admins ----
@@ -135,7 +137,7 @@ async def create_schedule(request: Request):
     data = parse_body(request, ScheduleIn)
     schedule = await service.create_schedule(data, actor=request.ctx.principal, cache=request.app.ctx.cache,
                                              catalog_ttl=request.app.ctx.settings.catalog.cache_seconds)
-    return json(schedule, status=201)
+    return respond(ScheduleOut, schedule, status=201)
 
 
 @bp.put("/admin/schedules/<schedule_id:int>")
@@ -144,25 +146,25 @@ async def create_schedule(request: Request):
 @staff_required("dept_admin", "admin")
 async def update_schedule(request: Request, schedule_id: int):
     data = parse_body(request, ScheduleRules)
-    return json(await service.update_schedule(schedule_id, data, actor=request.ctx.principal,
-                                              cache=request.app.ctx.cache))
+    return respond(ScheduleOut, await service.update_schedule(schedule_id, data, actor=request.ctx.principal,
+                                                              cache=request.app.ctx.cache))
 
 
 @bp.get("/admin/schedules")
-@doc("预约排班列表（本部门）", tag="booking-admin", response=list[ScheduleOut], errors=(401, 403, 422), secured=True,
+@doc("预约排班列表（本部门）", tag="booking-admin", response=SchedulePageOut, errors=(401, 403, 422), secured=True,
      query=ScheduleQuery)
 @staff_required("dept_admin", "admin")
 async def schedules(request: Request):
     query = parse_query(request, ScheduleQuery)
     items, total = await service.list_schedules(actor=request.ctx.principal, matter_id=query.matter_id,
                                                 hall_id=query.hall_id, offset=query.offset, limit=query.page_size)
-    return json(page_of(items, total, query.page, query.page_size))
+    return respond(SchedulePageOut, page_of(items, total, query.page, query.page_size))
 
 
 @bp.get("/calendar/<day:str>")
 @doc("某日是否为工作日（管理员日历 > 法定节假日数据 > 周一至周五）", tag="booking", response=CalendarDayOut, errors=(422,))
 async def calendar_day(request: Request, day: str):
-    return json(await service.calendar_day(_date(day)))
+    return respond(CalendarDayOut, await service.calendar_day(_date(day)))
 
 
 @bp.get("/admin/calendar")
@@ -171,7 +173,7 @@ async def calendar_day(request: Request, day: str):
 @staff_required("admin")
 async def calendar(request: Request):
     query = parse_query(request, CalendarQuery)
-    return json(await service.list_calendar(query.year))
+    return respond(list[CalendarDayOut], await service.list_calendar(query.year))
 
 
 @bp.put("/admin/calendar/<day:str>")
@@ -180,12 +182,12 @@ async def calendar(request: Request):
 @staff_required("admin")
 async def set_calendar_day(request: Request, day: str):
     data = parse_body(request, CalendarDayIn)
-    return json(await service.set_calendar_day(_date(day), is_workday=data.is_workday, note=data.note,
-                                               actor=request.ctx.principal))
+    return respond(CalendarDayOut, await service.set_calendar_day(_date(day), is_workday=data.is_workday,
+                                                                  note=data.note, actor=request.ctx.principal))
 
 
 @bp.delete("/admin/calendar/<day:str>")
 @doc("删除某日的管理员设定", tag="booking-admin", response=CalendarDayOut, errors=(401, 403, 422), secured=True)
 @staff_required("admin")
 async def delete_calendar_day(request: Request, day: str):
-    return json(await service.delete_calendar_day(_date(day), actor=request.ctx.principal))
+    return respond(CalendarDayOut, await service.delete_calendar_day(_date(day), actor=request.ctx.principal))

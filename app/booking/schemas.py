@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from app.core.http import PageQuery
+from app.core.http import Page, PageQuery
 
 ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 
@@ -54,6 +54,10 @@ class ScheduleOut(ScheduleIn):
     department_id: int
 
 
+class SchedulePageOut(Page[ScheduleOut]):
+    """A page of schedules."""
+
+
 class ScheduleQuery(PageQuery):
     matter_id: int | None = Field(None, ge=1)
     hall_id: int | None = Field(None, ge=1)
@@ -92,7 +96,9 @@ class AppointmentIn(_Input):
     matter_id: StrictInt = Field(ge=1)
 
 
-class TicketOut(BaseModel):
+class QueueTicketOut(BaseModel):
+    """A number of the hall queue (A: by appointment, B: walk-in)."""
+
     id: int
     number: str
     hall_id: int
@@ -122,11 +128,8 @@ class AppointmentOut(BaseModel):
     ticket_number: str | None = None
 
 
-class AppointmentPageOut(BaseModel):
-    items: list[AppointmentOut]
-    total: int
-    page: int
-    page_size: int
+class AppointmentPageOut(Page[AppointmentOut]):
+    """A page of appointments."""
 
 
 class AppointmentQuery(PageQuery):
@@ -138,7 +141,7 @@ class CheckInIn(_Input):
 
 
 class CheckInOut(BaseModel):
-    ticket: TicketOut
+    ticket: QueueTicketOut
     appointment_id: int
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import json, raw
+from sanic.response import raw
 
 from app.cases import service
 from app.cases.schemas import (CaseIn, CaseOut, CasePageOut, CaseQuery, CitizenActionIn, FormIn, LinkIn,
                                MaterialFileOut, StaffCaseOut, StaffCaseQuery, TransitionIn, WindowFilingIn)
 from app.core.auth import citizen_required, staff_required
 from app.core.errors import ValidationFailed
-from app.core.http import idempotency_key, json_body, page_of, parse, parse_body, parse_query
+from app.core.http import idempotency_key, json_body, page_of, parse, parse_body, parse_query, respond
 from app.core.openapi import doc
 
 bp = Blueprint("cases", url_prefix="/api/v1")
@@ -44,7 +44,7 @@ async def create(request: Request):
     case = await service.create_draft(request.ctx.principal, matter_id=data.matter_id, form=data.form,
                                       appointment_id=data.appointment_id, on_behalf_of=data.on_behalf_of,
                                       idempotency_key=idempotency_key(request), **_common(request))
-    return json(case, status=201)
+    return respond(CaseOut, case, status=201)
 
 
 @bp.get("/cases")
@@ -55,14 +55,14 @@ async def my_cases(request: Request):
     principal = request.ctx.principal
     items, total = await service.list_for_citizen(principal.id, status=query.status, offset=query.offset,
                                                   limit=query.page_size, viewer=principal, **_common(request))
-    return json(page_of(items, total, query.page, query.page_size))
+    return respond(CasePageOut, page_of(items, total, query.page, query.page_size))
 
 
 @bp.get("/cases/<case_id:int>")
 @doc("办件详情：状态、时限、红黄绿灯、进度", tag="cases", response=CaseOut, errors=(401, 404), secured=True)
 @citizen_required
 async def my_case(request: Request, case_id: int):
-    return json(await service.get_case(request.ctx.principal, case_id, **_common(request)))
+    return respond(CaseOut, await service.get_case(request.ctx.principal, case_id, **_common(request)))
 
 
 @bp.put("/cases/<case_id:int>/form")
@@ -71,8 +71,8 @@ async def my_case(request: Request, case_id: int):
 @citizen_required
 async def update_form(request: Request, case_id: int):
     data = parse_body(request, FormIn)
-    return json(await service.update_form(request.ctx.principal, case_id, form=data.form, version=data.version,
-                                          **_common(request)))
+    return respond(CaseOut, await service.update_form(request.ctx.principal, case_id, form=data.form,
+                                                      version=data.version, **_common(request)))
 
 
 @bp.post("/cases/<case_id:int>/materials")
@@ -94,7 +94,7 @@ async def upload(request: Request, case_id: int):
                                            data=upload_file.body, file_name=upload_file.name or "",
                                            storage=request.app.ctx.storage,
                                            max_bytes=settings.storage.max_upload_bytes, **_common(request))
-    return json(stored, status=201)
+    return respond(MaterialFileOut, stored, status=201)
 
 
 @bp.get("/cases/<case_id:int>/materials/<file_id:int>")
@@ -117,8 +117,8 @@ async def remove(request: Request, case_id: int, file_id: int):
 async def _citizen_move(request: Request, case_id: int, action: str):
     body = json_body(request)
     data = parse(CitizenActionIn, body if body is not None else {})
-    return json(await service.transition(request.ctx.principal, case_id, action, version=data.version,
-                                         **_common(request)))
+    return respond(CaseOut, await service.transition(request.ctx.principal, case_id, action, version=data.version,
+                                                     **_common(request)))
 
 
 @bp.post("/cases/<case_id:int>/submit")
@@ -142,8 +142,9 @@ async def withdraw(request: Request, case_id: int):
 @citizen_required
 async def link(request: Request):
     data = parse_body(request, LinkIn)
-    return json(await service.link_case(request.ctx.principal, receipt_no=data.receipt_no, id_number=data.id_number,
-                                        cipher=request.app.ctx.cipher, **_common(request)))
+    return respond(CaseOut, await service.link_case(request.ctx.principal, receipt_no=data.receipt_no,
+                                                    id_number=data.id_number, cipher=request.app.ctx.cipher,
+                                                    **_common(request)))
 
 
 # ---- staff ----
@@ -157,14 +158,14 @@ async def staff_cases(request: Request):
     items, total = await service.list_for_staff(request.ctx.principal, status=query.status, light=query.light,
                                                 department_id=query.department_id, offset=query.offset,
                                                 limit=query.page_size, **_common(request))
-    return json(page_of(items, total, query.page, query.page_size))
+    return respond(CasePageOut, page_of(items, total, query.page, query.page_size))
 
 
 @bp.get("/staff/cases/<case_id:int>")
 @doc("办件详情（含材料与进度）", tag="cases-staff", response=StaffCaseOut, errors=(401, 403, 404), secured=True)
 @staff_required(*CASE_STAFF_ROLES)
 async def staff_case(request: Request, case_id: int):
-    return json(await service.get_case(request.ctx.principal, case_id, **_common(request)))
+    return respond(StaffCaseOut, await service.get_case(request.ctx.principal, case_id, **_common(request)))
 
 
 @bp.get("/staff/cases/<case_id:int>/materials/<file_id:int>")
@@ -186,7 +187,7 @@ async def file_at_window(request: Request):
                                         applicant_name=data.applicant_name, id_number=data.id_number,
                                         form=data.form, materials_checked=data.materials_checked,
                                         hall_id=data.hall_id, cipher=request.app.ctx.cipher, **_common(request))
-    return json(case, status=201)
+    return respond(StaffCaseOut, case, status=201)
 
 
 @bp.post("/staff/cases/<case_id:int>/transitions")
@@ -196,6 +197,7 @@ async def file_at_window(request: Request):
 async def transition(request: Request, case_id: int):
     data = parse_body(request, TransitionIn)
     items = [item.model_dump() for item in data.items] if data.items is not None else None
-    return json(await service.transition(request.ctx.principal, case_id, data.action, version=data.version,
-                                         note=data.note, items=items, method=data.method,
-                                         tracking_no=data.tracking_no, **_common(request)))
+    return respond(StaffCaseOut, await service.transition(request.ctx.principal, case_id, data.action,
+                                                          version=data.version, note=data.note, items=items,
+                                                          method=data.method, tracking_no=data.tracking_no,
+                                                          **_common(request)))

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.cases.models import CaseStatus
-from app.core.http import PageQuery
+from app.core.http import Page, PageQuery, omitted
 
 Action = Literal["accept", "request_supplement", "reject", "start_review", "suspend", "resume", "approve", "deny",
                  "deliver"]
@@ -101,6 +101,7 @@ class TimelineEntryOut(BaseModel):
     actor: str
     note: str
     details: dict[str, Any] | None = None
+    actor_id: str = omitted("staff views only: who exactly (citizen:<id>, staff:<id>, system)")
 
 
 class CaseSummaryOut(BaseModel):
@@ -149,8 +150,5 @@ class StaffCaseOut(CaseOut):
     appointment_id: int | None
 
 
-class CasePageOut(BaseModel):
-    items: list[CaseSummaryOut]
-    total: int
-    page: int
-    page_size: int
+class CasePageOut(Page[CaseSummaryOut]):
+    """A page of cases."""

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import json
 
 from app.catalog import service
-from app.catalog.schemas import (DepartmentOut, GuideQuery, HallOut, MatterCreate, MatterOut, MatterPageOut,
-                                 MatterQuery, MatterUpdate, ReferenceQuery, ThemeOut, VersionOut)
+from app.catalog.schemas import (DepartmentPageOut, GuideQuery, HallPageOut, MatterCreate, MatterOut, MatterPageOut,
+                                 MatterQuery, MatterUpdate, ReferenceQuery, ThemePageOut, VersionPageOut)
 from app.core.auth import staff_required
-from app.core.http import page_of, parse_body, parse_query
+from app.core.http import page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
 
 bp = Blueprint("catalog", url_prefix="/api/v1")
@@ -24,24 +23,24 @@ def _paged(items: list, query: ReferenceQuery) -> dict:
 
 
 @bp.get("/departments")
-@doc("部门列表", tag="catalog", response=list[DepartmentOut], query=ReferenceQuery)
+@doc("部门列表", tag="catalog", response=DepartmentPageOut, query=ReferenceQuery)
 async def departments(request: Request):
     query = parse_query(request, ReferenceQuery)
-    return json(_paged(await service.list_departments(**_cache_args(request)), query))
+    return respond(DepartmentPageOut, _paged(await service.list_departments(**_cache_args(request)), query))
 
 
 @bp.get("/halls")
-@doc("政务服务大厅列表", tag="catalog", response=list[HallOut], query=ReferenceQuery)
+@doc("政务服务大厅列表", tag="catalog", response=HallPageOut, query=ReferenceQuery)
 async def halls(request: Request):
     query = parse_query(request, ReferenceQuery)
-    return json(_paged(await service.list_halls(**_cache_args(request)), query))
+    return respond(HallPageOut, _paged(await service.list_halls(**_cache_args(request)), query))
 
 
 @bp.get("/themes")
-@doc("主题（人生事件）列表", tag="catalog", response=list[ThemeOut], query=ReferenceQuery)
+@doc("主题（人生事件）列表", tag="catalog", response=ThemePageOut, query=ReferenceQuery)
 async def themes(request: Request):
     query = parse_query(request, ReferenceQuery)
-    return json(_paged(await service.list_themes(**_cache_args(request)), query))
+    return respond(ThemePageOut, _paged(await service.list_themes(**_cache_args(request)), query))
 
 
 @bp.get("/matters")
@@ -52,7 +51,7 @@ async def matters(request: Request):
         q=query.q, department_id=query.department_id, theme=query.theme,
         audience=query.audience.value if query.audience else None, bookable=query.bookable,
         offset=query.offset, limit=query.page_size)
-    return json(page_of(items, total, query.page, query.page_size))
+    return respond(MatterPageOut, page_of(items, total, query.page, query.page_size))
 
 
 @bp.get("/matters/<matter_id:int>")
@@ -60,14 +59,14 @@ async def matters(request: Request):
      errors=(404, 422), query=GuideQuery)
 async def matter_guide(request: Request, matter_id: int):
     query = parse_query(request, GuideQuery)
-    return json(await service.get_guide(matter_id, query.version, **_cache_args(request)))
+    return respond(MatterOut, await service.get_guide(matter_id, query.version, **_cache_args(request)))
 
 
 @bp.get("/matters/<matter_id:int>/versions")
-@doc("办事指南的历史版本", tag="catalog", response=list[VersionOut], errors=(404,))
+@doc("办事指南的历史版本", tag="catalog", response=VersionPageOut, errors=(404,))
 async def matter_versions(request: Request, matter_id: int):
     versions = await service.list_versions(matter_id)
-    return json(page_of(versions, len(versions), 1, len(versions)))
+    return respond(VersionPageOut, page_of(versions, len(versions), 1, len(versions)))
 
 
 @bp.post("/admin/matters")
@@ -77,7 +76,7 @@ async def matter_versions(request: Request, matter_id: int):
 async def create_matter(request: Request):
     data = parse_body(request, MatterCreate)
     guide = await service.create_matter(data, actor=request.ctx.principal, **_cache_args(request))
-    return json(guide, status=201)
+    return respond(MatterOut, guide, status=201)
 
 
 @bp.put("/admin/matters/<matter_id:int>")
@@ -86,4 +85,5 @@ async def create_matter(request: Request):
 @staff_required("dept_admin", "admin")
 async def update_matter(request: Request, matter_id: int):
     data = parse_body(request, MatterUpdate)
-    return json(await service.update_matter(matter_id, data, actor=request.ctx.principal, **_cache_args(request)))
+    return respond(MatterOut, await service.update_matter(matter_id, data, actor=request.ctx.principal,
+                                                          **_cache_args(request)))

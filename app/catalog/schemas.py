@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from app.catalog.models import Audience, MaterialForm, MatterKind, PayBefore
-from app.core.http import PageQuery
+from app.core.http import Page, PageQuery
 
 ShortText = Annotated[str, Field(min_length=1, max_length=128)]
 LongText = Annotated[str, Field(max_length=4000)]
@@ -202,11 +202,8 @@ class MatterOut(MatterSummaryOut):
     updated_at: str | None
 
 
-class MatterPageOut(BaseModel):
-    items: list[MatterSummaryOut]
-    total: int
-    page: int
-    page_size: int
+class MatterPageOut(Page[MatterSummaryOut]):
+    """A page of search results."""
 
 
 class VersionOut(BaseModel):
@@ -214,3 +211,19 @@ class VersionOut(BaseModel):
     change_note: str
     created_by: str
     created_at: str | None
+
+
+class VersionPageOut(Page[VersionOut]):
+    """Every version of a guide, on one page."""
+
+
+class DepartmentPageOut(Page[DepartmentOut]):
+    """A page of departments."""
+
+
+class HallPageOut(Page[HallOut]):
+    """A page of halls."""
+
+
+class ThemePageOut(Page[ThemeOut]):
+    """A page of themes."""

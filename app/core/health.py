@@ -7,9 +7,9 @@ import logging
 
 from pydantic import BaseModel
 from sanic import Blueprint, Request
-from sanic.response import json
 
 from app.core.db import ping_db
+from app.core.http import respond
 from app.core.openapi import doc
 
 log = logging.getLogger("app.health")
@@ -38,4 +38,4 @@ async def healthz(request: Request):
     cache_state = await _check("cache", request.app.ctx.cache.ping)
     healthy = db_state == "ok" and cache_state == "ok"
     body = {"status": "ok" if healthy else "degraded", "db": db_state, "cache": cache_state}
-    return json(body, status=200 if healthy else 503)
+    return respond(HealthOut, body, status=200 if healthy else 503)

@@ -1,4 +1,5 @@
-"""What every endpoint shares: request ids, access log, body parsing into schemas, pagination."""
+"""What every endpoint shares: request ids, access log, body parsing into schemas, pagination, JSON answers shaped by
+the route's response model."""
 
 from __future__ import annotations
 
@@ -6,17 +7,20 @@ import logging
 import re
 import time
 import uuid
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sanic import Request, Sanic
 from sanic.exceptions import BadRequest as SanicBadRequest
+from sanic.response import JSONResponse, json
 
 from app.core.errors import BadRequest, MalformedJson, ValidationFailed
 from app.core.logging import request_id_var
 
 access_log = logging.getLogger("app.access")
 Schema = TypeVar("Schema", bound=BaseModel)
+Item = TypeVar("Item")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 MAX_PAGE_SIZE = 100
@@ -97,6 +101,39 @@ def idempotency_key(request: Request) -> str | None:
 def page_of(items: list, total: int, page: int, page_size: int) -> dict:
     """The API.md list shape."""
     return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+class Page(BaseModel, Generic[Item]):
+    """The API.md list shape; each list has its own named subclass (`class MatterPageOut(Page[MatterOut])`)."""
+
+    items: list[Item]
+    total: int
+    page: int
+    page_size: int
+
+
+def _without_default(schema: dict) -> None:
+    schema.pop("default", None)
+
+
+def omitted(description: str) -> Any:
+    """A response field only some views carry: absent from the others, never null."""
+    return Field(None, description=description, json_schema_extra=_without_default)
+
+
+@cache
+def response_adapter(shape: Any) -> TypeAdapter:
+    """One validator and serialiser per response shape (a model, or list[...] / dict[str, ...] of one)."""
+    return TypeAdapter(shape)
+
+
+def respond(shape: Any, data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    """Answer data as the route's response model shapes it: validated, by alias, nothing the model does not name."""
+    # Optional fields the service left out stay out (a citizen's view has no staff-only keys). A result that does not
+    # fit its model is our bug: it ends as a logged 500 rather than as a body the document does not describe.
+    adapter = response_adapter(shape)
+    body = adapter.dump_python(adapter.validate_python(data), mode="json", by_alias=True, exclude_unset=True)
+    return json(body, status=status, headers=headers)
 
 
 class PageQuery(BaseModel):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 from sanic import Blueprint, Request
-from sanic.response import json
 
 from app.core.auth import authenticate, citizen_required, client_ip, limit_rate, staff_required
-from app.core.http import PageQuery, page_of, parse_body, parse_query
+from app.core.http import PageQuery, page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
 from app.identity import service
 from app.identity.schemas import (AlipayLoginIn, CitizenLoginOut, CitizenOut, IdentityIn, ProxyGrantIn,
@@ -38,7 +37,7 @@ async def _citizen_login(request: Request, login, code: str, **platform):
     await _limit_logins(request)
     ttl = _security(request).token_ttl_seconds
     token, citizen = await login(code, **platform, cache=request.app.ctx.cache, ttl=ttl)
-    return json({"token": token, "expires_in": ttl, "citizen": citizen})
+    return respond(CitizenLoginOut, {"token": token, "expires_in": ttl, "citizen": citizen})
 
 
 @bp.post("/auth/wechat")
@@ -68,7 +67,7 @@ async def login_staff(request: Request):
         username=body.username, password=body.password, cache=request.app.ctx.cache,
         ttl=security.token_ttl_seconds, max_failed=security.staff_max_failed_logins,
         lock_minutes=security.staff_lock_minutes)
-    return json({"token": token, "expires_in": security.token_ttl_seconds, "staff": staff})
+    return respond(StaffLoginOut, {"token": token, "expires_in": security.token_ttl_seconds, "staff": staff})
 
 
 @bp.post("/auth/logout")
@@ -76,14 +75,14 @@ async def login_staff(request: Request):
 async def logout(request: Request):
     principal = await authenticate(request)
     await service.logout(principal.token, cache=request.app.ctx.cache)
-    return json({"status": "ok"})
+    return respond(LogoutOut, {"status": "ok"})
 
 
 @bp.get("/me")
 @doc("当前办事人", tag="me", response=CitizenOut, errors=(401, 403), secured=True)
 @citizen_required
 async def me(request: Request):
-    return json(await service.get_citizen(request.ctx.principal.id))
+    return respond(CitizenOut, await service.get_citizen(request.ctx.principal.id))
 
 
 @bp.put("/me/identity")
@@ -96,7 +95,7 @@ async def bind_identity(request: Request):
     citizen = await service.bind_identity(
         principal.id, name=body.name, id_number=body.id_number, phone=body.phone, cipher=request.app.ctx.cipher,
         token=principal.token, cache=request.app.ctx.cache, ttl=_security(request).token_ttl_seconds)
-    return json(citizen)
+    return respond(CitizenOut, citizen)
 
 
 @bp.post("/me/proxies")
@@ -107,7 +106,7 @@ async def grant_proxy(request: Request):
     body = parse_body(request, ProxyGrantIn)
     grant, created = await service.grant_proxy(request.ctx.principal.id, matter_id=body.matter_id, name=body.name,
                                                id_number=body.id_number, cipher=request.app.ctx.cipher)
-    return json(grant, status=201 if created else 200)
+    return respond(ProxyGrantOut, grant, status=201 if created else 200)
 
 
 @bp.get("/me/proxies")
@@ -118,21 +117,21 @@ async def list_proxies(request: Request):
     query = parse_query(request, GrantQuery)
     items, total = await service.list_grants(request.ctx.principal.id, received=query.received,
                                              offset=query.offset, limit=query.page_size)
-    return json(page_of(items, total, query.page, query.page_size))
+    return respond(ProxyGrantPageOut, page_of(items, total, query.page, query.page_size))
 
 
 @bp.post("/me/proxies/<grant_id:int>/revoke")
 @doc("撤销代办授权", tag="me", response=ProxyGrantOut, errors=(401, 403, 404), secured=True)
 @citizen_required
 async def revoke_proxy(request: Request, grant_id: int):
-    return json(await service.revoke_grant(request.ctx.principal.id, grant_id))
+    return respond(ProxyGrantOut, await service.revoke_grant(request.ctx.principal.id, grant_id))
 
 
 @bp.get("/staff/me")
 @doc("当前工作人员", tag="staff", response=StaffOut, errors=(401, 403), secured=True)
 @staff_required()
 async def staff_me(request: Request):
-    return json(await service.get_staff(request.ctx.principal.id))
+    return respond(StaffOut, await service.get_staff(request.ctx.principal.id))
 
 
 # ---- staff accounts (administrators) ----
@@ -145,7 +144,7 @@ async def list_staff(request: Request):
     query = parse_query(request, StaffQuery)
     items, total = await service.list_staff(department_id=query.department_id, active=query.active,
                                             offset=query.offset, limit=query.page_size)
-    return json(page_of(items, total, query.page, query.page_size))
+    return respond(StaffPageOut, page_of(items, total, query.page, query.page_size))
 
 
 @bp.post("/admin/staff")
@@ -155,9 +154,9 @@ async def list_staff(request: Request):
 async def create_staff(request: Request):
     body = parse_body(request, StaffCreateIn)
     principal = request.ctx.principal
-    return json(await service.create_staff(username=body.username, password=body.password, roles=list(body.roles),
-                                           name=body.name, department_id=body.department_id,
-                                           actor=principal.actor), status=201)
+    return respond(StaffAdminOut, await service.create_staff(
+        username=body.username, password=body.password, roles=list(body.roles), name=body.name,
+        department_id=body.department_id, actor=principal.actor), status=201)
 
 
 @bp.patch("/admin/staff/<staff_id:int>")
@@ -166,6 +165,7 @@ async def create_staff(request: Request):
 @staff_required("admin")
 async def update_staff(request: Request, staff_id: int):
     body = parse_body(request, StaffUpdateIn)
-    return json(await service.update_staff(staff_id, body.model_dump(exclude_unset=True),
-                                           actor=request.ctx.principal, cache=request.app.ctx.cache,
-                                           token_ttl=_security(request).token_ttl_seconds))
+    return respond(StaffAdminOut, await service.update_staff(staff_id, body.model_dump(exclude_unset=True),
+                                                             actor=request.ctx.principal,
+                                                             cache=request.app.ctx.cache,
+                                                             token_ttl=_security(request).token_ttl_seconds))

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from app.core.http import PageQuery
+from app.core.http import Page, PageQuery
 
 
 class _Input(BaseModel):
@@ -95,11 +95,8 @@ class StaffAdminOut(StaffOut):
     locked_until: str | None
 
 
-class StaffPageOut(BaseModel):
-    items: list[StaffAdminOut]
-    total: int
-    page: int
-    page_size: int
+class StaffPageOut(Page[StaffAdminOut]):
+    """A page of staff accounts."""
 
 
 class StaffLoginOut(BaseModel):
@@ -124,8 +121,5 @@ class ProxyGrantOut(BaseModel):
     active: bool
 
 
-class ProxyGrantPageOut(BaseModel):
-    items: list[ProxyGrantOut]
-    total: int
-    page: int
-    page_size: int
+class ProxyGrantPageOut(Page[ProxyGrantOut]):
+    """A page of proxy grants."""

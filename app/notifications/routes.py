@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import json
 
 from app.core.auth import citizen_required, staff_required
-from app.core.http import page_of, parse_body, parse_query
+from app.core.http import page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
 from app.notifications import service
 from app.notifications.schemas import (CreditOut, DeliveryOut, DeliveryPageOut, DeliveryQuery, MessageOut,
@@ -25,20 +24,20 @@ async def messages(request: Request):
     query = parse_query(request, MessageQuery)
     items, total, unread = await service.inbox(request.ctx.principal.id, unread_only=query.unread,
                                                offset=query.offset, limit=query.page_size)
-    return json({**page_of(items, total, query.page, query.page_size), "unread": unread})
+    return respond(MessagePageOut, {**page_of(items, total, query.page, query.page_size), "unread": unread})
 
 
 @bp.post("/me/messages/<message_id:int>/read")
 @doc("标记消息已读", tag="notifications", response=MessageOut, errors=(401, 404), secured=True)
 @citizen_required
 async def read(request: Request, message_id: int):
-    return json(await service.mark_read(request.ctx.principal.id, message_id))
+    return respond(MessageOut, await service.mark_read(request.ctx.principal.id, message_id))
 
 
 @bp.get("/subscriptions/templates")
 @doc("小程序应请求订阅的消息模板（按用途）", tag="notifications", response=dict[str, TemplateOut])
 async def templates(request: Request):
-    return json(service.template_catalogue(request.app.ctx.settings))
+    return respond(dict[str, TemplateOut], service.template_catalogue(request.app.ctx.settings))
 
 
 @bp.post("/me/subscriptions")
@@ -47,15 +46,15 @@ async def templates(request: Request):
 @citizen_required
 async def subscribe(request: Request):
     data = parse_body(request, SubscriptionsIn)
-    return json(await service.grant_subscriptions(request.ctx.principal.id, data.template_ids,
-                                                  settings=request.app.ctx.settings))
+    return respond(list[CreditOut], await service.grant_subscriptions(request.ctx.principal.id, data.template_ids,
+                                                                      settings=request.app.ctx.settings))
 
 
 @bp.get("/me/subscriptions")
 @doc("我剩余的订阅消息额度", tag="notifications", response=list[CreditOut], errors=(401,), secured=True)
 @citizen_required
 async def my_credits(request: Request):
-    return json(await service.credits(request.ctx.principal.id))
+    return respond(list[CreditOut], await service.credits(request.ctx.principal.id))
 
 
 @bp.get("/staff/deliveries")
@@ -65,7 +64,7 @@ async def my_credits(request: Request):
 async def deliveries(request: Request):
     query = parse_query(request, DeliveryQuery)
     items, total = await service.list_deliveries(status=query.status, offset=query.offset, limit=query.page_size)
-    return json(page_of(items, total, query.page, query.page_size))
+    return respond(DeliveryPageOut, page_of(items, total, query.page, query.page_size))
 
 
 @bp.post("/staff/deliveries/<delivery_id:int>/retry")
@@ -73,4 +72,4 @@ async def deliveries(request: Request):
      secured=True)
 @staff_required(*OPERATOR_ROLES)
 async def retry(request: Request, delivery_id: int):
-    return json(await service.retry_delivery(delivery_id, actor=request.ctx.principal))
+    return respond(DeliveryOut, await service.retry_delivery(delivery_id, actor=request.ctx.principal))

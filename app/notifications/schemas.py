@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.http import PageQuery
+from app.core.http import Page, PageQuery
 
 
 class SubscriptionsIn(BaseModel):
@@ -35,12 +35,10 @@ class MessageOut(BaseModel):
     read: bool
 
 
-class MessagePageOut(BaseModel):
-    items: list[MessageOut]
-    total: int
+class MessagePageOut(Page[MessageOut]):
+    """A page of the inbox, with the count of unread messages in all of it."""
+
     unread: int
-    page: int
-    page_size: int
 
 
 class MessageQuery(PageQuery):
@@ -60,11 +58,8 @@ class DeliveryOut(BaseModel):
     sent_at: str | None
 
 
-class DeliveryPageOut(BaseModel):
-    items: list[DeliveryOut]
-    total: int
-    page: int
-    page_size: int
+class DeliveryPageOut(Page[DeliveryOut]):
+    """A page of deliveries."""
 
 
 class DeliveryQuery(PageQuery):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from sanic import Blueprint, Request
-from sanic.response import json, raw
+from sanic.response import raw
 
 from app.core.auth import citizen_required, staff_required
 from app.core.errors import ValidationFailed
-from app.core.http import parse_body, parse_query
+from app.core.http import parse_body, parse_query, respond
 from app.core.openapi import doc
 from app.payments import service
 from app.payments.schemas import (PaymentIn, PaymentOut, ReconciliationOut, ReconciliationQuery, RefundIn,
@@ -32,14 +32,14 @@ async def create(request: Request, case_id: int):
                                                 cache=request.app.ctx.cache,
                                                 guide_ttl=request.app.ctx.settings.catalog.cache_seconds,
                                                 **_ctx(request))
-    return json(order, status=201 if created else 200)
+    return respond(PaymentOut, order, status=201 if created else 200)
 
 
 @bp.get("/payments/<order_no:str>")
 @doc("支付结果（未支付时向支付平台查询）", tag="payments", response=PaymentOut, errors=(401, 404), secured=True)
 @citizen_required
 async def status(request: Request, order_no: str):
-    return json(await service.get_order(request.ctx.principal, order_no, **_ctx(request)))
+    return respond(PaymentOut, await service.get_order(request.ctx.principal, order_no, **_ctx(request)))
 
 
 async def _notify(request: Request, channel: str):
@@ -68,7 +68,7 @@ async def refund(request: Request, order_no: str):
     data = parse_body(request, RefundIn)
     result = await service.admin_refund(order_no, amount_fen=data.amount_fen, reason=data.reason,
                                         actor=request.ctx.principal, platforms=request.app.ctx.platforms)
-    return json(result, status=201)
+    return respond(RefundOut, result, status=201)
 
 
 @bp.get("/admin/reconciliations")
@@ -81,4 +81,4 @@ async def reconciliations(request: Request):
         day = date.fromisoformat(query.date)
     except ValueError:
         raise ValidationFailed(details={"fields": [{"field": "date", "message": "日期无效"}]}) from None
-    return json(await service.reports_for(day))
+    return respond(list[ReconciliationOut], await service.reports_for(day))

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import json
 
 from app.core.auth import citizen_required, staff_required
-from app.core.http import PageQuery, idempotency_key, page_of, parse_body, parse_query
+from app.core.http import PageQuery, idempotency_key, page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
 from app.ratings import service
 from app.ratings.schemas import (AppealDecisionIn, AppealIn, FixRatingIn, RatingIn, RatingOut, RatingPage,
@@ -29,7 +28,7 @@ async def rate(request: Request):
         request.ctx.principal, case_id=data.case_id, appointment_id=data.appointment_id, score=data.score,
         dimensions=data.dimensions.model_dump(exclude_none=True), tags=data.tags, comment=data.comment,
         idempotency_key=idempotency_key(request), settings=request.app.ctx.settings)
-    return json(rating, status=201 if created else 200)
+    return respond(RatingOut, rating, status=201 if created else 200)
 
 
 @bp.get("/ratings")
@@ -40,14 +39,14 @@ async def my_ratings(request: Request):
     query = parse_query(request, PageQuery)
     items, total = await service.list_for_citizen(request.ctx.principal, offset=query.offset,
                                                   limit=query.page_size)
-    return json(page_of(items, total, query.page, query.page_size))
+    return respond(RatingPage, page_of(items, total, query.page, query.page_size))
 
 
 @bp.get("/ratings/<rating_id:int>")
 @doc("一条评价及其整改记录", tag="ratings", response=RatingOut, errors=(401, 403, 404), secured=True)
 @citizen_required
 async def my_rating(request: Request, rating_id: int):
-    return json(await service.get_rating(request.ctx.principal, rating_id))
+    return respond(RatingOut, await service.get_rating(request.ctx.principal, rating_id))
 
 
 @bp.post("/ratings/<rating_id:int>/fix-rating")
@@ -56,8 +55,8 @@ async def my_rating(request: Request, rating_id: int):
 @citizen_required
 async def rate_fix(request: Request, rating_id: int):
     data = parse_body(request, FixRatingIn)
-    return json(await service.rate_fix(request.ctx.principal, rating_id, score=data.score, comment=data.comment,
-                                       settings=request.app.ctx.settings))
+    return respond(RatingOut, await service.rate_fix(request.ctx.principal, rating_id, score=data.score,
+                                                     comment=data.comment, settings=request.app.ctx.settings))
 
 
 # ---- staff ----
@@ -71,14 +70,14 @@ async def staff_ratings(request: Request):
     items, total = await service.list_for_staff(
         request.ctx.principal, department_id=query.department_id, score=query.score,
         appeal_status=query.appeal_status, defaulted=query.defaulted, offset=query.offset, limit=query.page_size)
-    return json(page_of(items, total, query.page, query.page_size))
+    return respond(StaffRatingPage, page_of(items, total, query.page, query.page_size))
 
 
 @bp.get("/staff/ratings/<rating_id:int>")
 @doc("一条评价（含申诉与整改）", tag="ratings-staff", response=StaffRatingOut, errors=(401, 403, 404), secured=True)
 @staff_required(*RATING_STAFF_ROLES)
 async def staff_rating(request: Request, rating_id: int):
-    return json(await service.get_rating(request.ctx.principal, rating_id))
+    return respond(StaffRatingOut, await service.get_rating(request.ctx.principal, rating_id))
 
 
 @bp.post("/staff/ratings/<rating_id:int>/appeal")
@@ -87,7 +86,7 @@ async def staff_rating(request: Request, rating_id: int):
 @staff_required("dept_admin")
 async def appeal(request: Request, rating_id: int):
     data = parse_body(request, AppealIn)
-    return json(await service.appeal(request.ctx.principal, rating_id, reason=data.reason))
+    return respond(StaffRatingOut, await service.appeal(request.ctx.principal, rating_id, reason=data.reason))
 
 
 @bp.post("/staff/ratings/<rating_id:int>/appeal/decision")
@@ -96,5 +95,5 @@ async def appeal(request: Request, rating_id: int):
 @staff_required("supervisor")
 async def decide(request: Request, rating_id: int):
     data = parse_body(request, AppealDecisionIn)
-    return json(await service.decide_appeal(request.ctx.principal, rating_id, decision=data.decision,
-                                            note=data.note))
+    return respond(StaffRatingOut, await service.decide_appeal(request.ctx.principal, rating_id,
+                                                                decision=data.decision, note=data.note))

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from app.core.http import PageQuery
+from app.core.http import Page, PageQuery
 from app.tickets.schemas import TicketOut
 
 
@@ -84,11 +84,8 @@ class RatingOut(BaseModel):
     ticket: TicketOut | None = None
 
 
-class RatingPage(BaseModel):
-    items: list[RatingOut]
-    total: int
-    page: int
-    page_size: int
+class RatingPage(Page[RatingOut]):
+    """A page of the citizen's ratings."""
 
 
 class StaffRatingOut(RatingOut):
@@ -100,8 +97,5 @@ class StaffRatingOut(RatingOut):
     decided_at: str | None
 
 
-class StaffRatingPage(BaseModel):
-    items: list[StaffRatingOut]
-    total: int
-    page: int
-    page_size: int
+class StaffRatingPage(Page[StaffRatingOut]):
+    """A page of ratings for the staff console."""

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import json
 
 from app.core.auth import client_ip
-from app.core.http import parse_query
+from app.core.http import parse_query, respond
 from app.core.openapi import doc
 from app.stats import service
 from app.stats.schemas import DepartmentReport, HallReport, MatterReport, StatsQuery
 
 bp = Blueprint("stats", url_prefix="/api/v1/stats")
+_REPORTS = {"departments": DepartmentReport, "halls": HallReport, "matters": MatterReport}
 
 
 async def _report(request: Request, group: str):
     query = parse_query(request, StatsQuery)
     settings = request.app.ctx.settings
     only_id = {"departments": query.department_id, "halls": query.hall_id, "matters": query.matter_id}[group]
-    return json(await service.report(group, date_from=query.date_from, date_to=query.date_to, only_id=only_id,
-                                     department_id=query.department_id,
-                                     cache=request.app.ctx.cache, cache_seconds=settings.stats.cache_seconds,
-                                     catalog_ttl=settings.catalog.cache_seconds, caller=client_ip(request),
-                                     computed_per_minute=settings.stats.computed_per_minute))
+    report = await service.report(group, date_from=query.date_from, date_to=query.date_to, only_id=only_id,
+                                  department_id=query.department_id,
+                                  cache=request.app.ctx.cache, cache_seconds=settings.stats.cache_seconds,
+                                  catalog_ttl=settings.catalog.cache_seconds, caller=client_ip(request),
+                                  computed_per_minute=settings.stats.computed_per_minute)
+    return respond(_REPORTS[group], report)
 
 
 @bp.get("/departments")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import json
 
 from app.core.auth import citizen_required, staff_required
-from app.core.http import idempotency_key, page_of, parse_body, parse_query
+from app.core.http import idempotency_key, page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
 from app.tickets import service
 from app.tickets.schemas import (AssignIn, CloseIn, FeedbackIn, FeedbackQuery, ReopenIn, ReplyIn, StaffTicketQuery,
@@ -28,7 +27,7 @@ async def file_feedback(request: Request):
     ticket, created = await service.file_feedback(
         request.ctx.principal, kind=data.kind, content=data.content, matter_id=data.matter_id, case_id=data.case_id,
         idempotency_key=idempotency_key(request), settings=request.app.ctx.settings, cache=request.app.ctx.cache)
-    return json(ticket, status=201 if created else 200)
+    return respond(TicketOut, ticket, status=201 if created else 200)
 
 
 @bp.get("/feedback")
@@ -39,22 +38,22 @@ async def my_feedback(request: Request):
     query = parse_query(request, FeedbackQuery)
     items, total = await service.list_for_citizen(request.ctx.principal, status=query.status, offset=query.offset,
                                                   limit=query.page_size)
-    return json(page_of(items, total, query.page, query.page_size))
+    return respond(TicketPage, page_of(items, total, query.page, query.page_size))
 
 
 @bp.get("/feedback/<ticket_id:int>")
 @doc("一件咨询、投诉或建议及其答复记录", tag="feedback", response=TicketOut, errors=(401, 404), secured=True)
 @citizen_required
 async def my_ticket(request: Request, ticket_id: int):
-    return json(await service.get_ticket(request.ctx.principal, ticket_id, feedback_only=True))
+    return respond(TicketOut, await service.get_ticket(request.ctx.principal, ticket_id, feedback_only=True))
 
 
 @bp.post("/feedback/<ticket_id:int>/confirm")
 @doc("确认已解决（结束工单）", tag="feedback", response=TicketOut, errors=(401, 404, 409), secured=True)
 @citizen_required
 async def confirm(request: Request, ticket_id: int):
-    return json(await service.act(request.ctx.principal, ticket_id, "confirm", settings=request.app.ctx.settings,
-                                  feedback_only=True))
+    return respond(TicketOut, await service.act(request.ctx.principal, ticket_id, "confirm",
+                                                settings=request.app.ctx.settings, feedback_only=True))
 
 
 @bp.post("/feedback/<ticket_id:int>/reopen")
@@ -63,8 +62,8 @@ async def confirm(request: Request, ticket_id: int):
 @citizen_required
 async def reopen(request: Request, ticket_id: int):
     data = parse_body(request, ReopenIn)
-    return json(await service.act(request.ctx.principal, ticket_id, "reopen", note=data.reason,
-                                  settings=request.app.ctx.settings, feedback_only=True))
+    return respond(TicketOut, await service.act(request.ctx.principal, ticket_id, "reopen", note=data.reason,
+                                                settings=request.app.ctx.settings, feedback_only=True))
 
 
 # ---- staff ----
@@ -78,19 +77,19 @@ async def queue(request: Request):
     items, total = await service.list_for_staff(
         request.ctx.principal, kind=query.kind, status=query.status, overdue=query.overdue,
         escalated=query.escalated, department_id=query.department_id, offset=query.offset, limit=query.page_size)
-    return json(page_of(items, total, query.page, query.page_size))
+    return respond(TicketPage, page_of(items, total, query.page, query.page_size))
 
 
 @bp.get("/staff/tickets/<ticket_id:int>")
 @doc("工单详情及处理记录", tag="feedback-staff", response=TicketOut, errors=(401, 403, 404), secured=True)
 @staff_required(*TICKET_STAFF_ROLES)
 async def staff_ticket(request: Request, ticket_id: int):
-    return json(await service.get_ticket(request.ctx.principal, ticket_id))
+    return respond(TicketOut, await service.get_ticket(request.ctx.principal, ticket_id))
 
 
 async def _act(request: Request, ticket_id: int, action: str, **kwargs):
-    return json(await service.act(request.ctx.principal, ticket_id, action, settings=request.app.ctx.settings,
-                                  **kwargs))
+    return respond(TicketOut, await service.act(request.ctx.principal, ticket_id, action,
+                                                settings=request.app.ctx.settings, **kwargs))
 
 
 @bp.post("/staff/tickets/<ticket_id:int>/reply")

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from typing_extensions import NotRequired, TypedDict
 
-from app.core.http import PageQuery
+from app.core.http import Page, PageQuery, omitted
 
 TicketStatusName = Literal["open", "replied", "called_back", "fixed", "closed"]
 
@@ -102,11 +102,8 @@ class TicketOut(BaseModel):
     voided: bool
     allowed_actions: list[str]
     citizen_id: int | None = Field(None, description="staff only")
-    entries: list[TicketEntryOut] | None = None
+    entries: list[TicketEntryOut] = omitted("one ticket's view only: its log, oldest first")
 
 
-class TicketPage(BaseModel):
-    items: list[TicketOut]
-    total: int
-    page: int
-    page_size: int
+class TicketPage(Page[TicketOut]):
+    """A page of tickets."""
