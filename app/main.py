@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from sanic import Request, Sanic
-from sanic.response import json
-from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+from sanic import Sanic
 
 from app.core.cache import build_cache, set_cache
 from app.core.config import Settings, get_settings
@@ -13,6 +11,7 @@ from app.core.db import close_db, init_db
 from app.core.errors import install_error_handler
 from app.core.http import install_request_context
 from app.core.logging import configure_logging
+from app.core.openapi import install_openapi
 from app.core.storage import build_storage
 from app.platforms import build_platforms
 
@@ -53,18 +52,10 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
     app.config.REQUEST_MAX_SIZE = settings.server.max_body_bytes
     app.config.ACCESS_LOG = False  # ours is app.access, without query strings
     app.config.FALLBACK_ERROR_FORMAT = "json"
-    app.config.OAS_URL_PREFIX = "/docs"
-    app.config.OAS_UI_DEFAULT = "swagger"
-    app.config.OAS_UI_REDOC = False
-    app.config.OAS_URI_TO_JSON = "/openapi.json"
     app.config.CORS = False
     app.config.HEALTH = False
-    app.ext.openapi.describe(
-        "临江市政务服务 API",
-        version="1.0.0",
-        description="掌上政务服务大厅：办事指南、预约取号、网上申办、办件进度、缴费、好差评与消息推送。",
-    )
-    app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer")
+    install_openapi(app, title="临江市政务服务 API", version="1.0.0",
+                    description="掌上政务服务大厅：办事指南、预约取号、网上申办、办件进度、缴费、好差评与消息推送。")
 
     install_error_handler(app)
     install_request_context(app, access_log_enabled=settings.server.access_log)
@@ -94,10 +85,6 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
         from app.platforms.sim import bp as sim_bp
 
         app.blueprint(sim_bp)
-
-    @app.get("/openapi.json")
-    async def openapi_json(request: Request):
-        return json(SpecificationBuilder().build(request.app).serialize())
 
     if manage_resources:
         app.before_server_start(start_resources)

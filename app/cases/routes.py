@@ -11,11 +11,16 @@ from app.cases.schemas import (CaseIn, CaseOut, CasePageOut, CaseQuery, CitizenA
 from app.core.auth import citizen_required, staff_required
 from app.core.errors import ValidationFailed
 from app.core.http import idempotency_key, json_body, page_of, parse, parse_body, parse_query, respond
-from app.core.openapi import doc
+from app.core.openapi import FILE, Raw, doc
 
 bp = Blueprint("cases", url_prefix="/api/v1")
 
 CASE_STAFF_ROLES = ("clerk", "approver", "dept_admin", "supervisor", "admin")
+MATERIAL_UPLOAD = Raw({"multipart/form-data": {"schema": {
+    "type": "object", "required": ["material_id", "file"],
+    "properties": {"material_id": {"type": "string", "pattern": "^[0-9]+$",
+                                   "description": "the id of the guide's material this file is for"},
+                   "file": {"type": "string", "format": "binary", "description": "PDF, JPEG or PNG"}}}}})
 
 
 def _guide_ttl(request: Request) -> int:
@@ -76,7 +81,8 @@ async def update_form(request: Request, case_id: int):
 
 
 @bp.post("/cases/<case_id:int>/materials")
-@doc("上传申请材料（multipart：material_id、file；PDF/JPEG/PNG）", tag="cases", response=MaterialFileOut,
+@doc("上传申请材料（multipart：material_id、file；PDF/JPEG/PNG）", tag="cases", body=MATERIAL_UPLOAD,
+     response=MaterialFileOut,
      status=201, errors=(400, 401, 404, 409, 413, 415, 422), secured=True)
 @citizen_required
 async def upload(request: Request, case_id: int):
@@ -98,7 +104,7 @@ async def upload(request: Request, case_id: int):
 
 
 @bp.get("/cases/<case_id:int>/materials/<file_id:int>")
-@doc("下载自己上传的材料文件", tag="cases", errors=(401, 404), secured=True)
+@doc("下载自己上传的材料文件", tag="cases", response=FILE, errors=(401, 404), secured=True)
 @citizen_required
 async def download(request: Request, case_id: int, file_id: int):
     data, file = await service.read_material(request.ctx.principal, case_id, file_id,
@@ -169,7 +175,7 @@ async def staff_case(request: Request, case_id: int):
 
 
 @bp.get("/staff/cases/<case_id:int>/materials/<file_id:int>")
-@doc("查看申请材料文件", tag="cases-staff", errors=(401, 403, 404), secured=True)
+@doc("查看申请材料文件", tag="cases-staff", response=FILE, errors=(401, 403, 404), secured=True)
 @staff_required(*CASE_STAFF_ROLES)
 async def staff_download(request: Request, case_id: int, file_id: int):
     data, file = await service.read_material(request.ctx.principal, case_id, file_id,

@@ -99,8 +99,8 @@ async def bind_identity(request: Request):
 
 
 @bp.post("/me/proxies")
-@doc("授权他人代办某事项", tag="me", body=ProxyGrantIn, response=ProxyGrantOut, status=201,
-     errors=(400, 401, 403, 404, 422), secured=True)
+@doc("授权他人代办某事项（已有同样的授权时 200）", tag="me", body=ProxyGrantIn, response=ProxyGrantOut, status=201,
+     responses={200: ProxyGrantOut}, errors=(400, 401, 403, 404, 422), secured=True)
 @citizen_required
 async def grant_proxy(request: Request):
     body = parse_body(request, ProxyGrantIn)
@@ -161,7 +161,7 @@ async def create_staff(request: Request):
 
 @bp.patch("/admin/staff/<staff_id:int>")
 @doc("修改工作人员账号：姓名、角色、部门、密码、停用（其登录立即失效）", tag="staff", body=StaffUpdateIn,
-     response=StaffAdminOut, errors=(401, 403, 404, 409, 422), secured=True)
+     body_required=True, response=StaffAdminOut, errors=(401, 403, 404, 409, 422), secured=True)
 @staff_required("admin")
 async def update_staff(request: Request, staff_id: int):
     body = parse_body(request, StaffUpdateIn)

@@ -10,7 +10,7 @@ from sanic.response import raw
 from app.core.auth import citizen_required, staff_required
 from app.core.errors import ValidationFailed
 from app.core.http import parse_body, parse_query, respond
-from app.core.openapi import doc
+from app.core.openapi import NO_CONTENT, Raw, doc
 from app.payments import service
 from app.payments.schemas import (PaymentIn, PaymentOut, ReconciliationOut, ReconciliationQuery, RefundIn,
                                   RefundOut)
@@ -18,13 +18,30 @@ from app.payments.schemas import (PaymentIn, PaymentOut, ReconciliationOut, Reco
 bp = Blueprint("payments", url_prefix="/api/v1")
 
 
+# The providers' callbacks speak the providers' formats, not ours.
+WECHAT_NOTIFICATION = Raw({"application/json": {"schema": {
+    "type": "object", "description": "WeChat Pay v3 notification: a signed envelope around an encrypted resource",
+    "required": ["id", "event_type", "resource"],
+    "properties": {"id": {"type": "string"}, "create_time": {"type": "string"}, "event_type": {"type": "string"},
+                   "resource_type": {"type": "string"}, "summary": {"type": "string"},
+                   "resource": {"type": "object"}}}}})
+WECHAT_REFUSAL = Raw({"application/json": {"schema": {
+    "type": "object", "required": ["code", "message"],
+    "properties": {"code": {"const": "FAIL"}, "message": {"type": "string"}}}}})
+ALIPAY_NOTIFICATION = Raw({"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "description": "Alipay asynchronous notification: RSA2-signed form fields",
+    "required": ["sign", "out_trade_no"],
+    "additionalProperties": {"type": "string"}}}})
+ALIPAY_ANSWER = Raw({"text/plain": {"schema": {"enum": ["success", "failure"]}}})
+
+
 def _ctx(request: Request) -> dict:
     return {"platforms": request.app.ctx.platforms, "settings": request.app.ctx.settings}
 
 
 @bp.post("/cases/<case_id:int>/payments")
-@doc("为办件缴费：同一办件同一渠道只有一张未支付订单", tag="payments", body=PaymentIn, response=PaymentOut,
-     status=201, errors=(401, 404, 409, 422, 502, 503), secured=True)
+@doc("为办件缴费：同一办件同一渠道只有一张未支付订单（已有时 200 与该订单）", tag="payments", body=PaymentIn,
+     response=PaymentOut, status=201, responses={200: PaymentOut}, errors=(401, 404, 409, 422, 502, 503), secured=True)
 @citizen_required
 async def create(request: Request, case_id: int):
     data = parse_body(request, PaymentIn)
@@ -49,13 +66,15 @@ async def _notify(request: Request, channel: str):
 
 
 @bp.post("/pay/notify/wechat")
-@doc("微信支付回调（验签、解密、核对后入账）", tag="payments-callbacks")
+@doc("微信支付回调（验签、解密、核对后入账；200 无内容为收到，500 让微信支付重发）", tag="payments-callbacks",
+     body=WECHAT_NOTIFICATION, response=NO_CONTENT, responses={500: WECHAT_REFUSAL}, errors=())
 async def notify_wechat(request: Request):
     return await _notify(request, "wechat")
 
 
 @bp.post("/pay/notify/alipay")
-@doc("支付宝回调（验签、核对后入账；应答 success）", tag="payments-callbacks")
+@doc("支付宝回调（验签、核对后入账；应答 success，failure 让支付宝重发）", tag="payments-callbacks",
+     body=ALIPAY_NOTIFICATION, response=ALIPAY_ANSWER, errors=())
 async def notify_alipay(request: Request):
     return await _notify(request, "alipay")
 

@@ -20,7 +20,8 @@ RATING_STAFF_ROLES = ("clerk", "approver", "dept_admin", "supervisor", "admin")
 
 @bp.post("/ratings")
 @doc("评价办结的办件或已到场的预约（每项一次；1-2 分须写明原因并触发回访整改）", tag="ratings", body=RatingIn,
-     response=RatingOut, status=201, errors=(400, 401, 403, 404, 409, 422), secured=True)
+     response=RatingOut, status=201, responses={200: RatingOut}, errors=(400, 401, 403, 404, 409, 422),
+     secured=True)
 @citizen_required
 async def rate(request: Request):
     data = parse_body(request, RatingIn)

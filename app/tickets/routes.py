@@ -19,8 +19,9 @@ TICKET_STAFF_ROLES = ("clerk", "approver", "dept_admin", "supervisor", "admin")
 # ---- citizens ----
 
 @bp.post("/feedback")
-@doc("咨询、投诉或建议：按事项或办件转给主管部门，限时答复", tag="feedback", body=FeedbackIn, response=TicketOut,
-     status=201, errors=(400, 401, 403, 404, 422, 429), secured=True)
+@doc("咨询、投诉或建议：按事项或办件转给主管部门，限时答复（同一 Idempotency-Key 重复提交：200 与首次结果）",
+     tag="feedback", body=FeedbackIn, response=TicketOut, status=201, responses={200: TicketOut},
+     errors=(400, 401, 403, 404, 422, 429), secured=True)
 @citizen_required
 async def file_feedback(request: Request):
     data = parse_body(request, FeedbackIn)
