@@ -23,6 +23,8 @@ from app.core.config import load_settings
 from app.core.db import close_db, migrate
 from app.main import create_app
 
+pytest_plugins = ("tests.openapi_recorder",)
+
 BACKEND = os.environ.get("TEST_BACKEND", "embedded")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -112,11 +114,13 @@ async def settings(tmp_path_factory):
 async def app(settings):
     """The app serving on a real local port (the SDKs' threads call its /sim), migrated, with the demo city."""
     from app.catalog import service as catalog
+    from tests import openapi_recorder
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     await migrate(settings)
     await close_db()
     application = create_app(settings, name=f"govhall_test_{RUN_ID}")
+    openapi_recorder.install(application)  # real bodies for tests/test_openapi_contract.py
     server = await application.create_server(host="127.0.0.1", port=SERVER_PORT, return_asyncio_server=True,
                                              access_log=False)
     await server.startup()
