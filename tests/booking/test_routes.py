@@ -6,6 +6,7 @@ factory schedule releases 5 working days ahead at 00:00) and always bookable.
 
 import asyncio
 import uuid
+from datetime import datetime, timedelta, timezone
 
 from app.booking import service as booking
 from tests import factories
@@ -274,6 +275,39 @@ async def test_clerk_check_in_by_code_refusals(client, cache):
     await client.post(f"/api/v1/appointments/{created['id']}/cancel", headers=citizen["headers"])
     assert_error_shape(await client.post("/api/v1/staff/checkins", json={"code": created["code"]},
                                          headers=clerk["headers"]), 409, "APPOINTMENT_STATE_CONFLICT")
+
+
+async def test_checking_in_on_the_day_gives_queue_numbers_in_order_and_a_repeat_the_same_number(client, cache,
+                                                                                                 monkeypatch):
+    setup = await ready(client, cache)
+    first, second = await factories.real_name_citizen(client), await factories.real_name_citizen(client)
+    at_window = (await client.post("/api/v1/appointments", json=booking_body(setup), headers=first["headers"])).json()
+    by_phone = (await client.post("/api/v1/appointments", json=booking_body(setup), headers=second["headers"])).json()
+    clerk = await factories.staff(client, "clerk", department_id=setup["department"]["id"])
+    # The slot is on the next working day: the booking service's clock stands at five past its start.
+    arrived = datetime.fromisoformat(setup["slot"]["start"]) + timedelta(minutes=5)
+    monkeypatch.setattr("app.booking.service.as_utc",
+                        lambda moment=None: (moment or arrived).astimezone(timezone.utc))
+
+    response = await client.post("/api/v1/staff/checkins", json={"code": at_window["code"].lower()},
+                                 headers=clerk["headers"])
+    assert response.status_code == 200, response.text
+    checked = response.json()
+    assert checked["appointment_id"] == at_window["id"]
+    assert checked["ticket"] | {"id": 0, "issued_at": ""} == {
+        "id": 0, "number": "A001", "hall_id": setup["hall"]["id"], "kind": "appointment", "status": "waiting",
+        "window": None, "ahead": 0, "issued_at": ""}
+
+    response = await client.post(f"/api/v1/appointments/{by_phone['id']}/check-in", headers=second["headers"])
+    assert response.status_code == 200, response.text
+    assert response.json()["ticket"]["number"] == "A002" and response.json()["ticket"]["ahead"] == 1
+    assert (await client.get(f"/api/v1/appointments/{by_phone['id']}", headers=second["headers"])
+            ).json()["status"] == "checked_in"
+    # A second scan of the same code hands out the same number, not a new one.
+    again = await client.post("/api/v1/staff/checkins", json={"code": at_window["code"]}, headers=clerk["headers"])
+    assert again.status_code == 200 and again.json()["ticket"]["id"] == checked["ticket"]["id"]
+    queue = (await client.get(f"/api/v1/halls/{setup['hall']['id']}/queue")).json()
+    assert queue["waiting_appointments"] == 2
 
 
 async def test_booking_routes_are_in_the_openapi_document(client):
