@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
+from app.booking.models import AppointmentStatus
 from app.core.http import Page, PageQuery
 
 ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
@@ -118,7 +119,7 @@ class AppointmentSlotOut(BaseModel):
 
 class AppointmentOut(BaseModel):
     id: int
-    status: str
+    status: AppointmentStatus
     code: str
     matter_id: int
     hall_id: int

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.cases.models import CaseStatus
+from app.catalog.models import MaterialForm
 from app.core.http import Page, PageQuery, omitted
 
 Action = Literal["accept", "request_supplement", "reject", "start_review", "suspend", "resume", "approve", "deny",
@@ -87,7 +88,7 @@ class CaseMaterialOut(BaseModel):
     id: int
     name: str
     required: bool
-    form: str
+    form: MaterialForm
     e_licence: bool
     files: list[MaterialFileOut]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Literal
 
 from pydantic import BaseModel
 from sanic import Blueprint, Request
@@ -17,9 +18,9 @@ bp = Blueprint("health")
 
 
 class HealthOut(BaseModel):
-    status: str
-    db: str
-    cache: str
+    status: Literal["ok", "degraded"]
+    db: Literal["ok", "down"]
+    cache: Literal["ok", "down"]
 
 
 async def _check(name: str, probe) -> str:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.http import Page, PageQuery
+from app.notifications.models import DeliveryStatus
 
 
 class SubscriptionsIn(BaseModel):
@@ -50,7 +51,7 @@ class DeliveryOut(BaseModel):
     event_id: int
     channel: str
     purpose: str
-    status: str
+    status: DeliveryStatus
     attempts: int
     last_error: str
     created_at: str

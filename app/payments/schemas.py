@@ -6,16 +6,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from app.payments.models import RefundStatus
+
+PaymentChannel = Literal["wechat", "alipay"]
+
 
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    channel: Literal["wechat", "alipay"]
+    channel: PaymentChannel
 
 
 class PaymentOut(BaseModel):
     order_no: str
     case_id: int
-    channel: str
+    channel: PaymentChannel
     amount_fen: int
     status: Literal["pending", "paid", "closed", "refunding", "refunded"]
     refunded_fen: int
@@ -35,7 +39,7 @@ class RefundIn(BaseModel):
 class RefundOut(BaseModel):
     refund_no: str
     amount_fen: int
-    status: str
+    status: RefundStatus
     reason: str
     created_at: str
     finished_at: str | None
