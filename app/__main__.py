@@ -35,7 +35,7 @@ async def _with_db(settings: Settings, work):
     from app.core.db import close_db, init_db
 
     await init_db(settings)
-    cache = build_cache(settings.cache.url, settings.cache.key_prefix)
+    cache = build_cache(settings.cache)
     try:
         return await work(cache)
     finally:

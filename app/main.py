@@ -21,7 +21,7 @@ async def start_resources(app: Sanic) -> None:
     """Open the database and the cache for this process."""
     settings: Settings = app.ctx.settings
     await init_db(settings)
-    app.ctx.cache = build_cache(settings.cache.url, settings.cache.key_prefix)
+    app.ctx.cache = build_cache(settings.cache)
     set_cache(app.ctx.cache)
     app.ctx.platforms = build_platforms(settings, app.ctx.cache)
     app.ctx.storage = build_storage(settings.storage)
@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer")
 
     install_error_handler(app)
-    install_request_context(app, access_log_enabled=settings.server.access_log)
+    install_request_context(app, access_log_enabled=settings.server.access_log,
+                            max_in_flight=settings.server.max_in_flight)
 
     from app.booking.routes import bp as booking_bp
     from app.cases.routes import bp as cases_bp

@@ -6,13 +6,17 @@ import logging
 import re
 import time
 import uuid
+import weakref
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sanic import Request, Sanic
+from sanic.response import json as json_response
 from sanic.exceptions import BadRequest as SanicBadRequest
 
-from app.core.errors import BadRequest, MalformedJson, ValidationFailed
+from app.core.auth import counted_buckets, uncount_rate
+from app.core.errors import (RETRY_AFTER_SECONDS, BadRequest, MalformedJson, ServiceUnavailable, ValidationFailed,
+                             error_body)
 from app.core.logging import request_id_var
 
 access_log = logging.getLogger("app.access")
@@ -22,18 +26,33 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 MAX_PAGE_SIZE = 100
 
 
-def install_request_context(app: Sanic, *, access_log_enabled: bool) -> None:
-    """Give every request an id (echoed as X-Request-ID) and log one line per request."""
+def install_request_context(app: Sanic, *, access_log_enabled: bool, max_in_flight: int) -> None:
+    """Give every request an id (echoed as X-Request-ID), shed load past max_in_flight, log one line per request."""
+    # Weak: a request whose client hung up (its handler cancelled, no response middleware) leaves by itself.
+    in_flight: weakref.WeakSet[Request] = weakref.WeakSet()
+    app.ctx.in_flight = in_flight
+    app.ctx.max_in_flight = max_in_flight
 
     @app.on_request(priority=100)
-    async def _start(request: Request) -> None:
+    async def _start(request: Request):
         incoming = request.headers.get("x-request-id", "")
         request.ctx.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.ctx.started_at = time.perf_counter()
         request_id_var.set(request.ctx.request_id)
+        counted_buckets.set([])
+        if len(in_flight) >= request.app.ctx.max_in_flight:
+            # Answer at once rather than queue without bound: the client retries, the ones in progress finish.
+            return json_response(error_body(ServiceUnavailable.code, "当前访问人数较多，请稍后再试",
+                                            request.ctx.request_id),
+                                 status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        in_flight.add(request)
+        return None
 
     @app.on_response(priority=100)
     async def _finish(request: Request, response) -> None:
+        in_flight.discard(request)
+        if getattr(request.ctx, "dependency_failed", False):
+            await uncount_rate(request.app.ctx.cache, counted_buckets.get() or [])
         request_id = getattr(request.ctx, "request_id", None)
         if request_id and response is not None:
             response.headers["X-Request-ID"] = request_id
