@@ -15,8 +15,8 @@ from sanic.response import json as json_response
 from sanic.exceptions import BadRequest as SanicBadRequest
 
 from app.core.auth import counted_buckets, uncount_rate
-from app.core.errors import (RETRY_AFTER_SECONDS, BadRequest, MalformedJson, ServiceUnavailable, ValidationFailed,
-                             error_body)
+from app.core.errors import (RETRY_AFTER_SECONDS, BadRequest, MalformedJson, NotFound, ServiceUnavailable,
+                             ValidationFailed, error_body)
 from app.core.logging import request_id_var
 
 access_log = logging.getLogger("app.access")
@@ -40,6 +40,7 @@ def install_request_context(app: Sanic, *, access_log_enabled: bool, max_in_flig
         request.ctx.started_at = time.perf_counter()
         request_id_var.set(request.ctx.request_id)
         counted_buckets.set([])
+        check_path_parameters(request)
         if len(in_flight) >= request.app.ctx.max_in_flight:
             # Answer at once rather than queue without bound: the client retries, the ones in progress finish.
             return json_response(error_body(ServiceUnavailable.code, "当前访问人数较多，请稍后再试",
@@ -62,6 +63,24 @@ def install_request_context(app: Sanic, *, access_log_enabled: bool, max_in_flig
             access_log.info("%s %s %s %.1fms", request.method, request.path, response.status, elapsed_ms)
 
 
+# Ids are int4 columns on PostgreSQL (a few tables use int8: their routes say so with ctx_big_ids=True).
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+
+def check_path_parameters(request: Request) -> None:
+    """A path id past its column's range names nothing (404); path text with NUL or a lone surrogate is a 422."""
+    route = getattr(request, "route", None)
+    if route is None:
+        return
+    largest = INT64_MAX if getattr(route.ctx, "big_ids", False) else INT32_MAX
+    for name, value in request.match_info.items():
+        if isinstance(value, int) and not 0 <= value <= largest:
+            raise NotFound()
+        if isinstance(value, str):
+            refuse_unsafe_text(value, name)
+
+
 def json_body(request: Request) -> Any:
     """The parsed JSON body, or a clear 400 when it is not JSON."""
     if not request.body:
@@ -80,8 +99,42 @@ def _validation_details(error: ValidationError) -> dict:
     return {"fields": fields}
 
 
+# NUL (refused by PostgreSQL's text) and lone UTF-16 surrogates (not encodable as UTF-8): never legitimate text.
+_UNSAFE_TEXT = re.compile("[\x00\ud800-\udfff]")
+UNSAFE_TEXT_MESSAGE = "不能包含空字符或无效的 Unicode 字符"
+
+
+def unsafe_text_field(data: Any, location: str = "") -> str | None:
+    """The location (a.b.0) of the first key or string holding NUL or a lone surrogate, None when all are clean."""
+    if isinstance(data, str):
+        return (location or "body") if _UNSAFE_TEXT.search(data) else None
+    if isinstance(data, dict):
+        items = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return None
+    for key, value in items:
+        here = f"{location}.{key}" if location else str(key)
+        if isinstance(key, str) and _UNSAFE_TEXT.search(key):
+            return here
+        found = unsafe_text_field(value, here)
+        if found:
+            return found
+    return None
+
+
+def refuse_unsafe_text(data: Any, location: str = "") -> None:
+    """422 naming the field when any text of the input holds NUL or a lone surrogate."""
+    field = unsafe_text_field(data, location)
+    if field:
+        raise ValidationFailed(details={"fields": [{"field": field, "message": UNSAFE_TEXT_MESSAGE,
+                                                     "type": "string_unsafe"}]})
+
+
 def parse(schema: type[Schema], data: Any) -> Schema:
     """Validate data against a schema; 422 with the failing fields in details."""
+    refuse_unsafe_text(data)
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
