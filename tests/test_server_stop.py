@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -61,7 +62,9 @@ def test_a_server_that_served_a_login_stops_every_process_on_one_signal_to_its_g
         deadline = time.monotonic() + STOP_BOUND_SECONDS
         while _group_alive(process) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not _group_alive(process), "still running:\n" + log_path.read_text(errors="replace")
+        log_text = log_path.read_text(errors="replace")
+        assert not _group_alive(process), "still running:\n" + log_text
+        assert not re.search(r" 5\d\d [0-9.]+ms", log_text), "a request failed:\n" + log_text
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
