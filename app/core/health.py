@@ -1,4 +1,4 @@
-"""GET /healthz: is the database and the cache answering."""
+"""GET /healthz: is the database and the cache answering, and is every server worker of this node serving."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sanic.response import json
 
 from app.core.db import ping_db
 from app.core.openapi import doc
+from app.core.watchdog import workers_state
 
 log = logging.getLogger("app.health")
 bp = Blueprint("health")
@@ -20,6 +21,7 @@ class HealthOut(BaseModel):
     status: str
     db: str
     cache: str
+    workers: str
 
 
 async def _check(name: str, probe) -> str:
@@ -36,6 +38,7 @@ async def _check(name: str, probe) -> str:
 async def healthz(request: Request):
     db_state = await _check("db", ping_db)
     cache_state = await _check("cache", request.app.ctx.cache.ping)
-    healthy = db_state == "ok" and cache_state == "ok"
-    body = {"status": "ok" if healthy else "degraded", "db": db_state, "cache": cache_state}
+    workers = workers_state(request.app)
+    healthy = db_state == "ok" and cache_state == "ok" and workers == "ok"
+    body = {"status": "ok" if healthy else "degraded", "db": db_state, "cache": cache_state, "workers": workers}
     return json(body, status=200 if healthy else 503)

@@ -126,7 +126,7 @@ def test_redis_down_answers_503_with_retry_after_and_health_names_the_cache(outa
     _assert_unavailable(response, elapsed)
     health = httpx.get(f"{base}/healthz", timeout=30)
     assert health.status_code == 503
-    assert health.json() == {"status": "degraded", "db": "ok", "cache": "down"}
+    assert health.json() == {"status": "degraded", "db": "ok", "cache": "down", "workers": "ok"}
     cache_proxy.restore()
     _healthy_again(base)
     assert httpx.get(f"{base}/api/v1/matters/{matter_id}", timeout=30).status_code == 200
@@ -147,7 +147,7 @@ def test_postgres_down_answers_503_and_health_names_the_database(outage):
     response, elapsed = _timed_get(f"{base}/api/v1/matters", params={"q": "户籍"})
     _assert_unavailable(response, elapsed)
     health = httpx.get(f"{base}/healthz", timeout=30).json()
-    assert health == {"status": "degraded", "db": "down", "cache": "ok"}
+    assert health == {"status": "degraded", "db": "down", "cache": "ok", "workers": "ok"}
 
 
 def test_a_hanging_postgres_answers_503_in_bounded_time(outage):
