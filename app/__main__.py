@@ -16,6 +16,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
 
+    from app.core.watchdog import install_watchdog
     from app.main import create_app
 
     host = args.host or settings.server.host
@@ -23,6 +24,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     workers = args.workers or settings.server.workers
     loader = AppLoader(factory=partial(create_app, settings, embedded_worker=settings.worker.embedded))
     app = loader.load()
+    install_watchdog(app)
     app.prepare(host=host, port=port, workers=workers, access_log=False, motd=False,
                 single_process=workers == 1 and args.single_process)
     print(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", flush=True)
@@ -35,7 +37,7 @@ async def _with_db(settings: Settings, work):
     from app.core.db import close_db, init_db
 
     await init_db(settings)
-    cache = build_cache(settings.cache.url, settings.cache.key_prefix)
+    cache = build_cache(settings.cache)
     try:
         return await work(cache)
     finally:

@@ -20,7 +20,7 @@ async def start_resources(app: Sanic) -> None:
     """Open the database and the cache for this process."""
     settings: Settings = app.ctx.settings
     await init_db(settings)
-    app.ctx.cache = build_cache(settings.cache.url, settings.cache.key_prefix)
+    app.ctx.cache = build_cache(settings.cache)
     set_cache(app.ctx.cache)
     app.ctx.platforms = build_platforms(settings, app.ctx.cache)
     app.ctx.storage = build_storage(settings.storage)
@@ -58,7 +58,8 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
                     description="掌上政务服务大厅：办事指南、预约取号、网上申办、办件进度、缴费、好差评与消息推送。")
 
     install_error_handler(app)
-    install_request_context(app, access_log_enabled=settings.server.access_log)
+    install_request_context(app, access_log_enabled=settings.server.access_log,
+                            max_in_flight=settings.server.max_in_flight)
 
     from app.booking.routes import bp as booking_bp
     from app.cases.routes import bp as cases_bp

@@ -114,7 +114,7 @@ def run_worker(settings: Settings) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await init_db(settings)
-        cache = build_cache(settings.cache.url, settings.cache.key_prefix)
+        cache = build_cache(settings.cache)
         set_cache(cache)
         platforms = build_platforms(settings, cache)
         try:

@@ -69,7 +69,7 @@ def server(app, settings, tmp_path_factory):
 
 def test_server_serves_health_and_catalog(server):
     base, _ = server
-    assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "db": "ok", "cache": "ok"}
+    assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "db": "ok", "cache": "ok", "workers": "ok"}
     matters = httpx.get(f"{base}/api/v1/matters", params={"q": "社保"}).json()
     assert matters["total"] >= 1
 

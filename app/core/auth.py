@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import secrets
 import time
@@ -188,9 +189,25 @@ def client_ip(request: Request) -> str:
     return request.remote_addr or request.ip or "unknown"
 
 
+# The rate-limit buckets this request counted against, so an outage answer can give them back.
+counted_buckets: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("counted_buckets", default=None)
+
+
 async def limit_rate(cache: Cache, bucket: str, limit: int, window_seconds: int = 60) -> None:
     """429 once a bucket has seen more than limit hits in its window."""
     count = await cache.incr(f"ratelimit:{bucket}", window_seconds)
+    counted = counted_buckets.get()
+    if counted is not None:
+        counted.append(bucket)
     if count > limit:
         retry_after = await cache.ttl(f"ratelimit:{bucket}") or window_seconds
         raise RateLimited(headers={"Retry-After": str(retry_after)}, details={"retry_after_seconds": retry_after})
+
+
+async def uncount_rate(cache: Cache, buckets: list[str]) -> None:
+    """Give back the hits of a request that our own outage failed: the citizen did not use them."""
+    for bucket in buckets:
+        try:
+            await cache.incr_if_exists(f"ratelimit:{bucket}", -1)
+        except Exception:  # noqa: BLE001 - the cache may be the part that is down; then there is nothing to give back
+            return

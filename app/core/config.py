@@ -37,11 +37,14 @@ class ServerSection(_Section):
     workers: int = Field(ge=1, le=64)
     max_body_bytes: int = Field(ge=1024)
     access_log: bool
+    max_in_flight: int = Field(ge=1, le=100_000)
 
 
 class DatabaseSection(_Section):
     url: str
     pool_max: int = Field(ge=1, le=200)
+    connect_timeout_seconds: float = Field(gt=0, le=60)
+    command_timeout_seconds: float = Field(gt=0, le=600)
 
     @field_validator("url")
     @classmethod
@@ -54,6 +57,10 @@ class DatabaseSection(_Section):
 class CacheSection(_Section):
     url: str
     key_prefix: str
+    pool_max_connections: int = Field(ge=1, le=10_000)
+    pool_timeout_seconds: float = Field(gt=0, le=60)
+    connect_timeout_seconds: float = Field(gt=0, le=60)
+    command_timeout_seconds: float = Field(gt=0, le=60)
 
     @field_validator("url")
     @classmethod

@@ -29,7 +29,7 @@ MODEL_MODULES = [
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 
-def _connection(url: str, pool_max: int) -> dict:
+def _connection(url: str, pool_max: int, *, connect_timeout: float = 3, command_timeout: float = 15) -> dict:
     """A Tortoise connection dict for a sqlite:// or postgres:// URL."""
     if url.startswith("sqlite://"):
         raw_path = url[len("sqlite://"):]
@@ -56,6 +56,9 @@ def _connection(url: str, pool_max: int) -> dict:
             "database": parts.path.lstrip("/") or "postgres",
             "minsize": 1,
             "maxsize": pool_max,
+            # Bounded waits: a PostgreSQL that is down or hangs fails the request (503) instead of holding it.
+            "timeout": connect_timeout,
+            "command_timeout": command_timeout,
         },
     }
 
@@ -63,7 +66,9 @@ def _connection(url: str, pool_max: int) -> dict:
 def tortoise_config(settings: Settings, database_url: str | None = None) -> dict:
     """The Tortoise/aerich configuration for these settings."""
     return {
-        "connections": {"default": _connection(database_url or settings.database.url, settings.database.pool_max)},
+        "connections": {"default": _connection(database_url or settings.database.url, settings.database.pool_max,
+                                               connect_timeout=settings.database.connect_timeout_seconds,
+                                               command_timeout=settings.database.command_timeout_seconds)},
         "apps": {
             APP_LABEL: {"models": [*MODEL_MODULES, "aerich.models"], "default_connection": "default"},
         },

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
+import asyncpg
+import redis.exceptions as redis_errors
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import JSONResponse, json
-from tortoise.exceptions import DoesNotExist, IntegrityError
+from tortoise.exceptions import DBConnectionError, DoesNotExist, IntegrityError
 
 log = logging.getLogger("app.errors")
 
@@ -86,6 +89,29 @@ class ServiceUnavailable(AppError):
     message = "服务暂不可用"
 
 
+# How long a client is asked to wait after a 503 of ours (seconds); the outage or crowd is usually that short.
+RETRY_AFTER_SECONDS = 5
+
+# A database or cache that is down, unreachable or too slow: the request could not be served now, not a bug.
+_DEPENDENCY_FAILURES: tuple[type[BaseException], ...] = (
+    ConnectionError, TimeoutError, asyncio.TimeoutError, DBConnectionError,
+    redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.BusyLoadingError,
+    asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError, asyncpg.exceptions.OperatorInterventionError,
+)
+
+
+def is_dependency_failure(exception: BaseException) -> bool:
+    """Whether the database or the cache failed (down, unreachable, timed out), directly or as the cause."""
+    seen = 0
+    while exception is not None and seen < 5:
+        if isinstance(exception, _DEPENDENCY_FAILURES):
+            return True
+        exception = exception.__cause__ or exception.__context__
+        seen += 1
+    return False
+
+
 # Sanic's own exceptions (routing, body size, method) by status, so they carry a stable code too.
 _SANIC_CODES = {
     400: "BAD_REQUEST",
@@ -128,6 +154,13 @@ def render_error(request: Request, exception: BaseException) -> JSONResponse:
     if isinstance(exception, IntegrityError):
         log.warning("integrity error: %s", exception.__class__.__name__)
         return json(error_body(Conflict.code, "数据与已有记录冲突", request_id), status=409)
+    if is_dependency_failure(exception):
+        log.warning("dependency unavailable on %s %s: %s", getattr(request, "method", "?"),
+                    getattr(request, "path", "?"), exception.__class__.__name__)
+        if request is not None:
+            request.ctx.dependency_failed = True
+        return json(error_body(ServiceUnavailable.code, "服务繁忙或暂不可用，请稍后再试", request_id),
+                    status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if isinstance(exception, SanicException):
         status = exception.status_code or 500
         if status < 500:

@@ -1,4 +1,4 @@
-"""GET /healthz: is the database and the cache answering."""
+"""GET /healthz: is the database and the cache answering, and is every server worker of this node serving."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sanic import Blueprint, Request
 from app.core.db import ping_db
 from app.core.http import respond
 from app.core.openapi import doc
+from app.core.watchdog import workers_state
 
 log = logging.getLogger("app.health")
 bp = Blueprint("health")
@@ -21,6 +22,7 @@ class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     db: Literal["ok", "down"]
     cache: Literal["ok", "down"]
+    workers: Literal["ok", "down"]
 
 
 async def _check(name: str, probe) -> str:
@@ -38,6 +40,7 @@ async def _check(name: str, probe) -> str:
 async def healthz(request: Request):
     db_state = await _check("db", ping_db)
     cache_state = await _check("cache", request.app.ctx.cache.ping)
-    healthy = db_state == "ok" and cache_state == "ok"
-    body = {"status": "ok" if healthy else "degraded", "db": db_state, "cache": cache_state}
+    workers = workers_state(request.app)
+    healthy = db_state == "ok" and cache_state == "ok" and workers == "ok"
+    body = {"status": "ok" if healthy else "degraded", "db": db_state, "cache": cache_state, "workers": workers}
     return respond(HealthOut, body, status=200 if healthy else 503)

@@ -7,6 +7,7 @@ import logging
 import re
 import time
 import uuid
+import weakref
 from functools import cache
 from typing import Any, Generic, TypeVar
 
@@ -15,7 +16,9 @@ from sanic import Request, Sanic
 from sanic.exceptions import BadRequest as SanicBadRequest
 from sanic.response import JSONResponse, json
 
-from app.core.errors import BadRequest, MalformedJson, ValidationFailed
+from app.core.auth import counted_buckets, uncount_rate
+from app.core.errors import (RETRY_AFTER_SECONDS, BadRequest, MalformedJson, NotFound, ServiceUnavailable,
+                             ValidationFailed, error_body)
 from app.core.logging import request_id_var
 
 access_log = logging.getLogger("app.access")
@@ -26,18 +29,34 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 MAX_PAGE_SIZE = 100
 
 
-def install_request_context(app: Sanic, *, access_log_enabled: bool) -> None:
-    """Give every request an id (echoed as X-Request-ID) and log one line per request."""
+def install_request_context(app: Sanic, *, access_log_enabled: bool, max_in_flight: int) -> None:
+    """Give every request an id (echoed as X-Request-ID), shed load past max_in_flight, log one line per request."""
+    # Weak: a request whose client hung up (its handler cancelled, no response middleware) leaves by itself.
+    in_flight: weakref.WeakSet[Request] = weakref.WeakSet()
+    app.ctx.in_flight = in_flight
+    app.ctx.max_in_flight = max_in_flight
 
     @app.on_request(priority=100)
-    async def _start(request: Request) -> None:
+    async def _start(request: Request):
         incoming = request.headers.get("x-request-id", "")
         request.ctx.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.ctx.started_at = time.perf_counter()
         request_id_var.set(request.ctx.request_id)
+        counted_buckets.set([])
+        check_path_parameters(request)
+        if len(in_flight) >= request.app.ctx.max_in_flight:
+            # Answer at once rather than queue without bound: the client retries, the ones in progress finish.
+            return json(error_body(ServiceUnavailable.code, "当前访问人数较多，请稍后再试",
+                                            request.ctx.request_id),
+                                 status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        in_flight.add(request)
+        return None
 
     @app.on_response(priority=100)
     async def _finish(request: Request, response) -> None:
+        in_flight.discard(request)
+        if getattr(request.ctx, "dependency_failed", False):
+            await uncount_rate(request.app.ctx.cache, counted_buckets.get() or [])
         request_id = getattr(request.ctx, "request_id", None)
         if request_id and response is not None:
             response.headers["X-Request-ID"] = request_id
@@ -45,6 +64,24 @@ def install_request_context(app: Sanic, *, access_log_enabled: bool) -> None:
             elapsed_ms = (time.perf_counter() - getattr(request.ctx, "started_at", time.perf_counter())) * 1000
             # The path only: query strings may carry personal data, and headers (tokens) are never logged.
             access_log.info("%s %s %s %.1fms", request.method, request.path, response.status, elapsed_ms)
+
+
+# Ids are int4 columns on PostgreSQL (a few tables use int8: their routes say so with ctx_big_ids=True).
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+
+def check_path_parameters(request: Request) -> None:
+    """A path id past its column's range names nothing (404); path text with NUL or a lone surrogate is a 422."""
+    route = getattr(request, "route", None)
+    if route is None:
+        return
+    largest = INT64_MAX if getattr(route.ctx, "big_ids", False) else INT32_MAX
+    for name, value in request.match_info.items():
+        if isinstance(value, int) and not 0 <= value <= largest:
+            raise NotFound()
+        if isinstance(value, str):
+            refuse_unsafe_text(value, name)
 
 
 def json_body(request: Request) -> Any:
@@ -65,8 +102,42 @@ def _validation_details(error: ValidationError) -> dict:
     return {"fields": fields}
 
 
+# NUL (refused by PostgreSQL's text) and lone UTF-16 surrogates (not encodable as UTF-8): never legitimate text.
+_UNSAFE_TEXT = re.compile("[\x00\ud800-\udfff]")
+UNSAFE_TEXT_MESSAGE = "不能包含空字符或无效的 Unicode 字符"
+
+
+def unsafe_text_field(data: Any, location: str = "") -> str | None:
+    """The location (a.b.0) of the first key or string holding NUL or a lone surrogate, None when all are clean."""
+    if isinstance(data, str):
+        return (location or "body") if _UNSAFE_TEXT.search(data) else None
+    if isinstance(data, dict):
+        items = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return None
+    for key, value in items:
+        here = f"{location}.{key}" if location else str(key)
+        if isinstance(key, str) and _UNSAFE_TEXT.search(key):
+            return here
+        found = unsafe_text_field(value, here)
+        if found:
+            return found
+    return None
+
+
+def refuse_unsafe_text(data: Any, location: str = "") -> None:
+    """422 naming the field when any text of the input holds NUL or a lone surrogate."""
+    field = unsafe_text_field(data, location)
+    if field:
+        raise ValidationFailed(details={"fields": [{"field": field, "message": UNSAFE_TEXT_MESSAGE,
+                                                     "type": "string_unsafe"}]})
+
+
 def parse(schema: type[Schema], data: Any) -> Schema:
     """Validate data against a schema; 422 with the failing fields in details."""
+    refuse_unsafe_text(data)
     try:
         return schema.model_validate(data)
     except ValidationError as exc:

@@ -1,4 +1,5 @@
-"""Tortoise's SQLite client, made safe for a task that is cancelled while it takes the connection.
+"""Tortoise's SQLite client, made safe for a task that is cancelled while it takes the connection, and a
+server that is told to stop twice still exits.
 
 Sanic cancels a request's task when the client hangs up. Tortoise's SQLite client guards its single connection with
 an asyncio lock and takes it in `__aenter__`; a cancellation between taking the lock and returning (while the
@@ -18,6 +19,7 @@ import sqlite3
 from datetime import datetime, timezone
 from typing import Any, Awaitable, TypeVar
 
+import aiosqlite
 import tortoise.backends.sqlite.executor  # noqa: F401  (registers its adapters first; ours below replaces one)
 
 from tortoise.backends.base.client import ConnectionWrapper, TransactionContext
@@ -91,6 +93,21 @@ class _TransactionContext(SqliteTransactionContext):
 
 class SqliteClient(_TortoiseSqliteClient):
     """Tortoise's SQLite client with cancellation-safe connection and transaction entry."""
+
+    async def create_connection(self, with_db: bool) -> None:
+        if self._connection:
+            return
+        connecting = aiosqlite.connect(self.filename, isolation_level=None)
+        # A daemon thread: Sanic's worker can be stopped twice (the signal to the process group and its manager's
+        # message) and then skips its after-stop listeners, which close the ORM; a non-daemon aiosqlite thread
+        # would then keep the process alive for ever. Committed transactions are safe in SQLite's WAL regardless.
+        connecting._thread.daemon = True
+        self._connection = await connecting
+        self._connection._conn.row_factory = sqlite3.Row
+        for pragma, value in self.pragmas.items():
+            cursor = await self._connection.execute(f"PRAGMA {pragma}={value}")
+            await cursor.close()
+        await self._post_connect()
 
     def acquire_connection(self) -> ConnectionWrapper:
         return _ConnectionWrapper(self._lock, self)

@@ -27,7 +27,7 @@ async def messages(request: Request):
     return respond(MessagePageOut, {**page_of(items, total, query.page, query.page_size), "unread": unread})
 
 
-@bp.post("/me/messages/<message_id:int>/read")
+@bp.post("/me/messages/<message_id:int>/read", ctx_big_ids=True)
 @doc("标记消息已读", tag="notifications", response=MessageOut, errors=(401, 404), secured=True)
 @citizen_required
 async def read(request: Request, message_id: int):
@@ -67,7 +67,7 @@ async def deliveries(request: Request):
     return respond(DeliveryPageOut, page_of(items, total, query.page, query.page_size))
 
 
-@bp.post("/staff/deliveries/<delivery_id:int>/retry")
+@bp.post("/staff/deliveries/<delivery_id:int>/retry", ctx_big_ids=True)
 @doc("重试一条失败终止的推送", tag="notifications-staff", response=DeliveryOut, errors=(401, 403, 404, 409),
      secured=True)
 @staff_required(*OPERATOR_ROLES)

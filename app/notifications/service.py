@@ -26,6 +26,7 @@ from app.core.errors import NotFound, ValidationFailed
 from app.core.models import OutboxEvent
 from app.core.timeutil import now as clock_now, to_iso
 from app.identity import service as identity
+from app.notifications.errors import DeliveryNotFound, DeliveryNotRetryable, MessageNotFound
 from app.notifications.models import Delivery, DeliveryStatus, InboxMessage, SubscriptionCredit
 from app.notifications.routing import route_for, template_values
 from app.notifications.templates import fit, render
@@ -34,16 +35,6 @@ from app.platforms import MessageRejected
 log = logging.getLogger("app.notifications")
 
 ERROR_TEXT_MAX = 200
-
-
-class DeliveryNotFound(NotFound):
-    code = "DELIVERY_NOT_FOUND"
-    message = "推送记录不存在"
-
-
-class MessageNotFound(NotFound):
-    code = "MESSAGE_NOT_FOUND"
-    message = "消息不存在"
 
 
 # ---- the inbox and subscriptions (citizens) ----
@@ -334,7 +325,6 @@ async def list_deliveries(*, status: str | None, offset: int, limit: int) -> tup
 async def retry_delivery(delivery_id: int, *, actor: Principal) -> dict:
     """Give a dead delivery a fresh set of attempts."""
     from app.audit import service as audit
-    from app.core.errors import Conflict
 
     delivery = await Delivery.get_or_none(id=delivery_id)
     if delivery is None:
@@ -342,7 +332,7 @@ async def retry_delivery(delivery_id: int, *, actor: Principal) -> dict:
     revived = await Delivery.filter(id=delivery_id, status=DeliveryStatus.DEAD).update(
         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=clock_now(), last_error="")
     if not revived:
-        raise Conflict("只有失败终止的推送可以重试")
+        raise DeliveryNotRetryable()
     await audit.record(actor=actor.actor, staff_id=actor.id, action="delivery.retry", object_type="delivery",
                        object_id=delivery_id)
     return _delivery_view(await Delivery.get(id=delivery_id))

@@ -16,6 +16,9 @@ from app.payments.schemas import (PaymentIn, PaymentOut, ReconciliationOut, Reco
                                   RefundOut)
 
 bp = Blueprint("payments", url_prefix="/api/v1")
+# What an order number can be (the column holds 32; WeChat Pay allows letters, digits, _ and -): anything else is
+# no order of ours, so the router answers 404 before any query.
+ORDER_NO_PATTERN = r"[A-Za-z0-9_-]{1,32}"
 
 
 # The providers' callbacks speak the providers' formats, not ours.
@@ -52,7 +55,7 @@ async def create(request: Request, case_id: int):
     return respond(PaymentOut, order, status=201 if created else 200)
 
 
-@bp.get("/payments/<order_no:str>")
+@bp.get(f"/payments/<order_no:{ORDER_NO_PATTERN}>")
 @doc("支付结果（未支付时向支付平台查询）", tag="payments", response=PaymentOut, errors=(401, 404), secured=True)
 @citizen_required
 async def status(request: Request, order_no: str):
@@ -79,7 +82,7 @@ async def notify_alipay(request: Request):
     return await _notify(request, "alipay")
 
 
-@bp.post("/admin/payments/<order_no:str>/refunds")
+@bp.post(f"/admin/payments/<order_no:{ORDER_NO_PATTERN}>/refunds")
 @doc("退款（可部分退款，累计不超过已付金额）", tag="payments-admin", body=RefundIn, response=RefundOut, status=201,
      errors=(401, 403, 404, 409, 422), secured=True)
 @staff_required("admin")

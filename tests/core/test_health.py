@@ -1,7 +1,7 @@
 async def test_healthz_reports_db_and_cache(client):
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "db": "ok", "cache": "ok"}
+    assert response.json() == {"status": "ok", "db": "ok", "cache": "ok", "workers": "ok"}
 
 
 async def test_healthz_is_503_naming_the_part_that_is_down(app, client, monkeypatch):
@@ -11,7 +11,7 @@ async def test_healthz_is_503_naming_the_part_that_is_down(app, client, monkeypa
     monkeypatch.setattr(app.ctx.cache, "ping", broken)
     response = await client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "degraded", "db": "ok", "cache": "down"}
+    assert response.json() == {"status": "degraded", "db": "ok", "cache": "down", "workers": "ok"}
 
 
 async def test_openapi_document_lists_every_route_with_schemas(app, client):

@@ -1,0 +1,85 @@
+"""Bad input is a 4xx in the error shape, never a 500: ids past a column's range, NUL bytes, lone surrogates."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests import factories
+
+INT32_PAST = 2**31
+INT64_PAST = 2**63
+HUGE = 10**30
+PARAMETER = re.compile(r"<([a-z_]+):int>")
+
+
+def _int_routes(app) -> list[tuple[str, str, bool]]:
+    """(method, path pattern, takes int8 ids) of every route of the app with an integer path parameter."""
+    found = []
+    for route in app.router.routes:
+        if not PARAMETER.search(route.path):
+            continue
+        for method in route.methods:
+            if method not in ("HEAD", "OPTIONS"):
+                found.append((method, "/" + route.path.lstrip("/"), bool(getattr(route.ctx, "big_ids", False))))
+    return sorted(set(found))
+
+
+def _with(path: str, value: int) -> str:
+    return PARAMETER.sub(str(value), path)
+
+
+async def test_every_route_answers_404_for_ids_past_the_range_of_its_column(app, client):
+    routes = _int_routes(app)
+    assert len(routes) >= 30  # the walk found the app's routes, not an empty table
+    for method, path, big_ids in routes:
+        for value in ((INT64_PAST, HUGE, -1) if big_ids else (INT32_PAST, INT64_PAST, HUGE, -1)):
+            response = await client.request(method, _with(path, value), json={})
+            assert response.status_code == 404, (method, path, value, response.text)
+            assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
+async def test_an_int8_id_within_its_range_is_looked_up_not_refused(app, client):
+    citizen = await factories.wechat_login(client)
+    response = await client.post(f"/api/v1/me/messages/{INT32_PAST}/read", headers=citizen["headers"])
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "MESSAGE_NOT_FOUND"
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\ud800b", "\udfff"])
+async def test_nul_and_lone_surrogates_in_a_body_are_422_naming_the_field(client, bad):
+    citizen = await factories.wechat_login(client)
+    body = json.dumps({"kind": "consult", "content": bad}).encode()
+    response = await client.post("/api/v1/feedback", content=body,
+                                 headers={**citizen["headers"], "Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"]["fields"] == [
+        {"field": "content", "message": "不能包含空字符或无效的 Unicode 字符", "type": "string_unsafe"}]
+
+
+async def test_nul_in_a_login_name_and_in_a_nested_form_value_are_422(client):
+    response = await client.post("/api/v1/auth/staff", content=json.dumps(
+        {"username": "ad\x00min", "password": "whatever-long"}).encode(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["fields"][0]["field"] == "username"
+    citizen = await factories.real_name_citizen(client)
+    response = await client.post("/api/v1/cases", content=json.dumps(
+        {"matter_id": 1, "form": {"address": "路\ud800"}}).encode(),
+        headers={**citizen["headers"], "Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["fields"][0]["field"] == "form.address"
+
+
+async def test_nul_in_a_search_query_is_422(client):
+    response = await client.get("/api/v1/matters", params={"q": "社\x00保"})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["fields"][0]["field"] == "q"
+
+
+@pytest.mark.parametrize("order_no", ["WX%00123", "W" * 33, "W" * 5000, "%ED%A0%80"])
+async def test_order_numbers_that_cannot_exist_are_404(client, order_no):
+    citizen = await factories.wechat_login(client)
+    response = await client.get(f"/api/v1/payments/{order_no}", headers=citizen["headers"])
+    assert response.status_code == 404, response.text
