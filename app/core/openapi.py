@@ -12,13 +12,14 @@ from pydantic.json_schema import GenerateJsonSchema
 from sanic import Request, Sanic
 from sanic.response import html, json
 
-from app.core.http import response_adapter
+from app.core.http import INT32_MAX, INT64_MAX, response_adapter
 
 OPENAPI_VERSION = "3.1.0"
 REF_TEMPLATE = "#/components/schemas/{model}"
 ERROR_RESPONSE = "#/components/responses/Error"
 _REF_PREFIX = REF_TEMPLATE.split("{", 1)[0]
-_PATH_PARAMETER = re.compile(r"<([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z_]+))?>")
+# <name>, <name:type> or <name:regular expression>
+_PATH_PARAMETER = re.compile(r"<([A-Za-z_][A-Za-z0-9_]*)(?::([^<>]+))?>")
 # Sanic's path parameter types as JSON Schema; anything else is a string in the URL.
 _PATH_TYPES = {"int": {"type": "integer"}, "float": {"type": "number"}}
 
@@ -212,8 +213,20 @@ def _request_body(operation: Operation, schemas: dict, components: dict) -> dict
 
 
 def _path_parameters(route) -> list[dict]:
-    return [{"name": name, "in": "path", "required": True, "schema": dict(_PATH_TYPES.get(kind, {"type": "string"}))}
+    return [{"name": name, "in": "path", "required": True, "schema": _path_schema(kind, route)}
             for name, kind in _PATH_PARAMETER.findall(route.path)]
+
+
+def _path_schema(kind: str, route) -> dict:
+    """A path parameter's schema: an id within its column's range (core.http refuses others), or its pattern."""
+    if kind == "int":
+        largest = INT64_MAX if getattr(route.ctx, "big_ids", False) else INT32_MAX
+        return {"type": "integer", "minimum": 0, "maximum": largest}
+    if kind in _PATH_TYPES:
+        return dict(_PATH_TYPES[kind])
+    if not kind or re.fullmatch(r"[a-z]+", kind):
+        return {"type": "string"}
+    return {"type": "string", "pattern": f"^{kind}$"}
 
 
 def _query_parameters(query: type[BaseModel] | None, schemas: dict, components: dict) -> list[dict]:
