@@ -68,7 +68,10 @@ async def test_enums_and_bounds_are_documented_with_their_values(client):
     calendar = {p["name"]: p for p in document["paths"]["/api/v1/admin/calendar"]["get"]["parameters"]}
     assert calendar["year"]["required"] is True and calendar["year"]["schema"]["type"] == "integer"
     path = {p["name"]: p for p in document["paths"]["/api/v1/cases/{case_id}"]["get"]["parameters"]}
-    assert path["case_id"] == {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    assert path["case_id"] == {"name": "case_id", "in": "path", "required": True,
+                               "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}
+    order = {p["name"]: p for p in document["paths"]["/api/v1/payments/{order_no}"]["get"]["parameters"]}
+    assert order["order_no"]["schema"] == {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}
 
 
 async def test_lists_are_documented_as_the_pages_they_return(client):
