@@ -45,12 +45,15 @@ SYSTEM_ACTOR = Actor(ref=SYSTEM, kinds=(SYSTEM,))
 
 @dataclass(frozen=True)
 class Event:
-    """The outbox event of a move (its aggregate is the moved row)."""
+    """The outbox event of a move."""
 
     kind: str
     payload: dict[str, Any]
     citizen_id: int | None = None
     department_id: int | None = None
+    # The event may be about another row than the moved one (a refund's order); None: the moved row, by table name.
+    aggregate_type: str | None = None
+    aggregate_id: int | None = None
 
 
 @dataclass
@@ -246,9 +249,11 @@ async def _write(table: Table, row: Any, move: Move, status: Any, version: int |
             to_status=_value(move.target), actor=actor.ref, actor_role=_role_in(move, actor), note=note,
             **effect.timeline, using_db=connection)
     if effect.event is not None:
-        await outbox.emit(effect.event.kind, aggregate_type=table.name, aggregate_id=row.id, connection=connection,
-                          payload=effect.event.payload, citizen_id=effect.event.citizen_id,
-                          department_id=effect.event.department_id)
+        event = effect.event
+        await outbox.emit(event.kind, aggregate_type=event.aggregate_type or table.name,
+                          aggregate_id=row.id if event.aggregate_id is None else event.aggregate_id,
+                          connection=connection, payload=event.payload, citizen_id=event.citizen_id,
+                          department_id=event.department_id)
     if actor.staff_id is not None:
         await audit.record(actor=actor.ref, staff_id=actor.staff_id, action=f"{table.name}.{move.action}",
                            object_type=table.name, object_id=row.id, before={table.status_field: _value(status)},
