@@ -338,7 +338,7 @@ def _actor_label(principal: Principal, case: Case) -> str:
 async def _record(case: Case, *, action: str, from_status: CaseStatus | None, to_status: CaseStatus,
                   actor: Principal, connection, note: str = "", details: dict | None = None,
                   event_payload: dict | None = None) -> None:
-    """The timeline entry and the outbox event of one move, inside the move's transaction."""
+    """The timeline entry and the outbox event of a case's making (draft, window filing): no move of the table."""
     await CaseTimelineEntry.create(case_id=case.id, action=action,
                                    from_status=from_status.value if from_status else None,
                                    to_status=to_status.value, actor=actor.actor,

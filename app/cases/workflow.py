@@ -15,8 +15,7 @@ from app.cases.errors import MaterialsMissing, PaymentRequired, UnknownMaterial
 from app.cases.forms import check_form
 from app.cases.models import Case, CaseFile, CaseStatus as S, CaseTimelineEntry, ReceiptCounter
 from app.catalog import service as catalog
-from app.core import workdays
-from app.core import workflow
+from app.core import workdays, workflow
 from app.core.errors import StaleVersion, ValidationFailed
 from app.core.timeutil import CITY_TZ, to_iso
 from app.core.workflow import Effect, Event, Move, MoveContext

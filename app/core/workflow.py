@@ -1,9 +1,18 @@
 """One way to make a move: every domain's state machine is a table of moves, and apply_move() carries one out.
 
 A move is legal when a row of its table names the action, lists the row's current state among its sources (and its
-kind, where the table has kinds) and admits one of the actor's kinds; anything else is IllegalTransition (409
-ILLEGAL_TRANSITION). apply_move() writes, in one transaction, the conditional UPDATE, the timeline row, the outbox
-event and the staff audit row, so a move happens whole or not at all.
+kind, where the table has kinds) and admits one of the actor's kinds. apply_move() writes, in one transaction, the
+move's effect, the conditional UPDATE, the timeline row, the outbox event and the staff audit row, and then sets the
+new values on the row it was given. It refuses, writing nothing:
+- a caller's expected_version that is not the row's: the table's stale_error (STALE_VERSION), with current_version;
+- a move the table does not allow here for this actor: IllegalTransition (409 ILLEGAL_TRANSITION), with status,
+  action (kind) and the allowed_actions of this actor;
+- a move that needs a note, without one: the table's note_required_error;
+- whatever the move's effect raises;
+- a lost race: the table's stale_error where rows have a version, IllegalTransition (from the state the row is now
+  in) where they have none.
+Tables without a timeline, a version column or events leave those out (Table.timeline, Table.version_field,
+Effect.event); booking's appointments and queue tickets are meant to go on it the same way.
 """
 
 from __future__ import annotations
@@ -187,12 +196,7 @@ def _role_in(move: Move, actor: Actor) -> str:
 async def apply_move(table: Table, row: Any, action: str, *, actor: Actor, at: datetime, note: str = "",
                      expected_version: int | None = None, inputs: Mapping[str, Any] | None = None,
                      connection: Any = None) -> Move:
-    """Make one move on a row as read, whole or not at all; the row then holds its new state. Returns the move.
-
-    Raises the table's stale_error when expected_version (what the caller saw) or the row's version moved on,
-    IllegalTransition when no move of the table is legal here for this actor, note_required_error when the move
-    needs a note, and whatever the move's effect raises; in every such case nothing of the move is written.
-    """
+    """Make one move on a row as read, whole or not at all (refusals: see the module's docstring)."""
     version = getattr(row, table.version_field) if table.version_field else None
     # A caller who saw an older version is told so first: what they decided on is no longer what is there.
     if expected_version is not None and table.version_field and expected_version != version:
