@@ -206,7 +206,7 @@ async def _paid(ctx: MoveContext) -> Effect:
     return Effect(changes={"open_key": None, "paid_at": ctx.at})
 
 
-ORDER_TABLE = Table(name=NAME, model=PaymentOrder, version_field=None, moves=(
+ORDER_TABLE = Table(name="workflow_test_order", model=PaymentOrder, version_field=None, moves=(
     Move("pay", frozenset({OrderStatus.PENDING, OrderStatus.CLOSED}), OrderStatus.PAID, frozenset({"system"}),
          effect=_paid),
 ))
@@ -235,4 +235,4 @@ async def test_without_a_version_the_move_applies_from_any_of_its_sources_and_lo
     assert lost.value.details == {"status": "paid", "action": "pay", "allowed_actions": []}
     stored = await PaymentOrder.get(id=raced.id)
     assert (stored.open_key, stored.paid_at) == (raced.open_key, None)
-    assert await OutboxEvent.filter(aggregate_type=NAME, aggregate_id=raced.id).count() == 0
+    assert await OutboxEvent.filter(aggregate_type="workflow_test_order", aggregate_id=raced.id).count() == 0
