@@ -13,19 +13,9 @@ class MaterialFileNotFound(NotFound):
     message = "材料文件不存在"
 
 
-class IllegalTransition(Conflict):
-    code = "ILLEGAL_TRANSITION"
-    message = "办件当前状态不允许该操作"
-
-
 class MaterialsMissing(ValidationFailed):
     code = "MATERIALS_MISSING"
     message = "缺少必需的申请材料"
-
-
-class NoteRequired(ValidationFailed):
-    code = "NOTE_REQUIRED"
-    message = "该操作必须填写理由"
 
 
 class InvalidForm(ValidationFailed):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import F, Q, RawSQL
@@ -13,12 +13,12 @@ from tortoise.transactions import in_transaction
 
 from app.audit import service as audit
 from app.booking import service as booking
-from app.cases.errors import (CaseNotFound, FileTooLarge, IllegalTransition, InvalidForm, MaterialFileNotFound,
-                              MaterialsMissing, NoteRequired, NotEditable, NothingToPay, OnlineNotOffered,
-                              PaymentRequired, RoleNotAllowed, UnknownMaterial, UnsupportedFileType)
-from app.cases.models import Case, CaseFile, CaseStatus, CaseTimelineEntry, Channel, ReceiptCounter
-from app.cases.workflow import (CITIZEN, CLOCK_STATES, EDITABLE_STATES, ENDED_STATES, MOVES, STAFF, Move,
-                                allowed_actions, find_move, may_make)
+from app.cases.errors import (CaseNotFound, FileTooLarge, MaterialFileNotFound, MaterialsMissing, NotEditable,
+                              NothingToPay, OnlineNotOffered, RoleNotAllowed, UnknownMaterial, UnsupportedFileType)
+from app.cases.forms import check_form
+from app.cases.models import Case, CaseFile, CaseStatus, CaseTimelineEntry, Channel
+from app.cases.workflow import (ACTIONS, AGGREGATE, CITIZEN, CLOCK_STATES, EDITABLE_STATES, ENDED_STATES, STAFF, TABLE,
+                                actor_kinds, next_receipt_no)
 from app.catalog import service as catalog
 from app.core import outbox, workdays
 from app.core.aggregates import days_between, figures_by
@@ -27,11 +27,11 @@ from app.core.cache import Cache
 from app.core.crypto import FieldCipher
 from app.core.db import dialect
 from app.core.errors import Forbidden, StaleVersion, ValidationFailed
+from app.core.workflow import Actor, allowed_actions, apply_move, may_make
 from app.core.storage import EXTENSIONS, Storage, sniff_content_type
-from app.core.timeutil import CITY_TZ, now as clock_now, to_iso
+from app.core.timeutil import now as clock_now, to_iso
 from app.identity import service as identity
 
-AGGREGATE = "case"
 YELLOW_AT = 0.8  # share of the time from acceptance to deadline after which a case turns yellow
 LIGHT_RANK = {"": 0, "green": 0, "yellow": 1, "red": 2}
 LINK_TRIES_PER_HOUR = 10
@@ -54,8 +54,8 @@ def light_of(case: Case, at: datetime) -> str | None:
     return "green"
 
 
-def _actor_kind(principal: Principal) -> str:
-    return STAFF if principal.is_staff else CITIZEN
+def _actor_kinds(principal: Principal) -> tuple[str, ...]:
+    return actor_kinds(STAFF if principal.is_staff else CITIZEN, principal.roles)
 
 
 def _timeline_view(entry: CaseTimelineEntry, *, for_staff: bool) -> dict:
@@ -99,7 +99,7 @@ async def case_view(case: Case, *, viewer: Principal, cache: Cache, guide_ttl: i
         "light": light_of(case, at), "clock_paused": case.status == CaseStatus.SUSPENDED,
         "paused_workdays": case.paused_workdays, "promised_days": case.promised_days,
         "amount_fen": case.amount_fen, "paid": case.paid, "ended_at": to_iso(case.ended_at), "rated": case.rated,
-        "allowed_actions": allowed_actions(case.status, actor_kind=_actor_kind(viewer), roles=viewer.roles),
+        "allowed_actions": allowed_actions(TABLE, case.status, _actor_kinds(viewer)),
     }
     if summary:
         return view
@@ -205,50 +205,6 @@ async def list_for_staff(staff: Principal, *, status: str | None, light: str | N
 
 # ---- drafts, forms and materials ----
 
-def _check_form(form: dict[str, Any], fields: list[dict], *, complete: bool) -> dict[str, Any]:
-    """The form checked against the guide's fields; complete=True also demands every required field."""
-    by_name = {field["name"]: field for field in fields}
-    problems = []
-    cleaned: dict[str, Any] = {}
-    for name, value in form.items():
-        field = by_name.get(name)
-        if field is None:
-            problems.append({"field": f"form.{name}", "message": "该事项没有这个字段"})
-            continue
-        if value is None or value == "":
-            continue
-        kind = field["type"]
-        if kind == "number":
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        elif kind == "date":
-            ok = isinstance(value, str) and _is_date(value)
-        elif kind == "select":
-            ok = isinstance(value, str) and value in (field.get("options") or [])
-        elif kind == "phone":
-            ok = isinstance(value, str) and bool(re.fullmatch(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}", value))
-        else:
-            ok = isinstance(value, str) and len(value) <= (field.get("max_length") or 2000)
-        if not ok:
-            problems.append({"field": f"form.{name}", "message": f"「{field['label']}」填写有误"})
-        else:
-            cleaned[name] = value
-    if complete:
-        for field in fields:
-            if field.get("required") and cleaned.get(field["name"]) in (None, ""):
-                problems.append({"field": f"form.{field['name']}", "message": f"请填写「{field['label']}」"})
-    if problems:
-        raise InvalidForm(details={"fields": problems})
-    return cleaned
-
-
-def _is_date(value: str) -> bool:
-    try:
-        date.fromisoformat(value)
-        return True
-    except ValueError:
-        return False
-
-
 async def create_draft(principal: Principal, *, matter_id: int, form: dict[str, Any], appointment_id: int | None,
                        on_behalf_of: int | None, idempotency_key: str | None, cache: Cache,
                        guide_ttl: int) -> dict:
@@ -269,7 +225,7 @@ async def create_draft(principal: Principal, *, matter_id: int, form: dict[str, 
     guide = await catalog.get_guide(matter_id, cache=cache, ttl=guide_ttl)
     if guide["online_depth"] < catalog.ONLINE_DEPTH_MIN:
         raise OnlineNotOffered()
-    cleaned = _check_form(form, guide["form_fields"], complete=False)
+    cleaned = check_form(form, guide["form_fields"], complete=False)
     hall_id = None
     if appointment_id is not None:
         appointment = await booking.get_appointment(citizen_id=principal.id, appointment_id=appointment_id)
@@ -297,7 +253,7 @@ async def update_form(principal: Principal, case_id: int, *, form: dict[str, Any
         raise CaseNotFound()
     _require_editable(case)
     guide = await _guide_of(case, cache, guide_ttl)
-    cleaned = _check_form(form, guide["form_fields"], complete=False)
+    cleaned = check_form(form, guide["form_fields"], complete=False)
     expected = case.version if version is None else version
     updated = await Case.filter(id=case.id, version=expected, status=case.status).update(
         form=cleaned, version=F("version") + 1)
@@ -368,23 +324,6 @@ async def read_material(principal: Principal, case_id: int, file_id: int, *, sto
     return await storage.get(file.storage_key), _file_view(file)
 
 
-async def _missing_materials(case: Case, guide: dict) -> list[dict]:
-    """Required materials without a file, and supplement items without a file uploaded since the request."""
-    files = await _live_files(case.id)
-    have = {file.material_id for file in files}
-    missing = [{"id": m["id"], "name": m["name"], "reason": "required"}
-               for m in guide["materials"] if m["required"] and m["id"] not in have]
-    if case.status == CaseStatus.SUPPLEMENT_REQUIRED and case.supplement_requested_at is not None:
-        fresh = {file.material_id for file in files if file.uploaded_at > case.supplement_requested_at}
-        names = {m["id"]: m["name"] for m in guide["materials"]}
-        listed = {m["id"] for m in missing}
-        for item in case.supplement_items:
-            material_id = item.get("material_id")
-            if material_id is not None and material_id not in fresh and material_id not in listed:
-                missing.append({"id": material_id, "name": names.get(material_id, ""), "reason": "supplement"})
-    return missing
-
-
 # ---- the workflow ----
 
 def _actor_label(principal: Principal, case: Case) -> str:
@@ -399,7 +338,7 @@ def _actor_label(principal: Principal, case: Case) -> str:
 async def _record(case: Case, *, action: str, from_status: CaseStatus | None, to_status: CaseStatus,
                   actor: Principal, connection, note: str = "", details: dict | None = None,
                   event_payload: dict | None = None) -> None:
-    """The timeline entry and the outbox event of one move, inside the move's transaction."""
+    """The timeline entry and the outbox event of a case's making (draft, window filing): no move of the table."""
     await CaseTimelineEntry.create(case_id=case.id, action=action,
                                    from_status=from_status.value if from_status else None,
                                    to_status=to_status.value, actor=actor.actor,
@@ -413,136 +352,24 @@ async def _record(case: Case, *, action: str, from_status: CaseStatus | None, to
                       citizen_id=case.applicant_id, department_id=case.department_id)
 
 
-async def _next_receipt_no(department_id: int, day: date, connection) -> str:
-    """Department code + date + a per-department daily sequence, e.g. RS-20261123-0007."""
-    department = await catalog.get_department(department_id)
-    code = (department or {}).get("code") or f"D{department_id}"
-    for _ in range(3):
-        bumped = await ReceiptCounter.filter(department_id=department_id, day=day).using_db(connection).update(
-            last_sequence=F("last_sequence") + 1)
-        if not bumped:
-            from tortoise.exceptions import IntegrityError
-
-            try:
-                async with in_transaction() as nested:
-                    await ReceiptCounter.create(department_id=department_id, day=day, last_sequence=1, using_db=nested)
-                sequence = 1
-            except IntegrityError:
-                continue  # another acceptance created today's counter first: bump it
-        else:
-            counter = await ReceiptCounter.get(department_id=department_id, day=day).using_db(connection)
-            sequence = counter.last_sequence
-        return f"{code}-{day:%Y%m%d}-{sequence:04d}"
-    raise StaleVersion("受理编号分配冲突，请重试")
-
-
-def _end_of(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59, 59), tzinfo=CITY_TZ)
-
-
-def _check_actor(move_candidates: list[Move], principal: Principal) -> None:
-    if not any(may_make(move, actor_kind=_actor_kind(principal), roles=principal.roles)
-               for move in move_candidates):
-        raise RoleNotAllowed()
-
-
 async def transition(principal: Principal, case_id: int, action: str, *, version: int | None, note: str = "",
                      items: list[dict] | None = None, method: str | None = None, tracking_no: str | None = None,
                      cache: Cache, guide_ttl: int, now: datetime | None = None) -> dict:
     """Make one move of the table, whole or not at all: role, state, version, timeline and event together."""
     at = now or clock_now()
     case = await _case_for(principal, case_id)
-    candidates = [move for move in MOVES if move.action == action]
-    if not candidates:
+    if action not in ACTIONS:
         raise ValidationFailed(details={"fields": [{"field": "action", "message": f"未知操作 {action}"}]})
-    _check_actor(candidates, principal)
+    if not may_make(TABLE, action, _actor_kinds(principal)):
+        raise RoleNotAllowed()
     if principal.is_staff and principal.department_id != case.department_id:
         raise RoleNotAllowed("只能办理本部门的办件")
-    # A caller who saw an older version is told so first: what they decided on is no longer what is there.
-    if version is not None and version != case.version:
-        raise StaleVersion(details={"current_version": case.version})
-    move = find_move(action, case.status)
-    if move is None:
-        raise IllegalTransition(details={"status": case.status.value, "action": action,
-                                         "allowed_actions": allowed_actions(case.status,
-                                                                            actor_kind=_actor_kind(principal),
-                                                                            roles=principal.roles)})
-    note = (note or "").strip()
-    if move.note_required and not note:
-        raise NoteRequired()
-    changes: dict[str, Any] = {}
-    event: dict[str, Any] = {}
-    details: dict[str, Any] = {}
     guide = await _guide_of(case, cache, guide_ttl)
-    event["matter_name"] = guide["name"]
-    if action == "submit":
-        missing = await _missing_materials(case, guide)
-        if missing:
-            raise MaterialsMissing(details={"missing": [m["id"] for m in missing], "materials": missing})
-        _check_form(case.form, guide["form_fields"], complete=True)
-        changes.update(submitted_at=at, supplement_items=[], supplement_requested_at=None)
-    elif action == "request_supplement":
-        checked = _check_supplement_items(items or [], guide)
-        changes.update(supplement_items=checked, supplement_requested_at=at)
-        details["items"] = event["items"] = checked
-    elif action == "suspend":
-        changes["suspended_at"] = at
-    elif action == "resume":
-        paused = workdays.workdays_between(workdays.local_date(case.suspended_at or at), workdays.local_date(at))
-        changes.update(suspended_at=None, paused_workdays=case.paused_workdays + paused,
-                       deadline_at=_end_of(workdays.add_workdays(workdays.local_date(case.deadline_at), paused)))
-        details["paused_workdays"] = paused
-        event["deadline"] = to_iso(changes["deadline_at"])
-    elif action == "deliver":
-        if method not in ("pickup", "express"):
-            raise ValidationFailed(details={"fields": [{"field": "method", "message": "取件方式应为 pickup 或 express"}]})
-        if method == "express" and not (tracking_no or "").strip():
-            raise ValidationFailed(details={"fields": [{"field": "tracking_no", "message": "快递寄送须填写运单号"}]})
-        changes.update(delivery_method=method, tracking_no=(tracking_no or "").strip() if method == "express" else "")
-        details.update(method=method, tracking_no=changes["tracking_no"])
-        event.update(method=method, tracking_no=changes["tracking_no"])
-    # The matter may ask for the fee before acceptance or before delivery: that move waits for the payment.
-    if action in ("accept", "deliver") and case.amount_fen > 0 and not case.paid \
-            and guide.get("pay_before") == ("acceptance" if action == "accept" else "delivery"):
-        raise PaymentRequired(details={"amount_fen": case.amount_fen, "pay_before": guide["pay_before"]})
-    if move.ends_case and case.ended_at is None:
-        changes["ended_at"] = at
     await workdays.ensure_overrides_fresh()
-    async with in_transaction() as connection:
-        if action == "accept":
-            receipt_no = await _next_receipt_no(case.department_id, workdays.local_date(at), connection)
-            deadline = workdays.deadline_after(at, case.promised_days)
-            changes.update(receipt_no=receipt_no, accepted_at=at, deadline_at=deadline)
-            details["receipt_no"] = event["receipt_no"] = receipt_no
-            event["deadline"] = to_iso(deadline)
-        updated = await Case.filter(id=case.id, version=case.version, status=case.status).using_db(connection) \
-            .update(status=move.target, version=case.version + 1, **changes)
-        if not updated:
-            raise StaleVersion()
-        await _record(case, action=action, from_status=case.status, to_status=move.target, actor=principal,
-                      connection=connection, note=note, details=details, event_payload=event)
-        if principal.is_staff:
-            await audit.record(actor=principal.actor, staff_id=principal.id, action=f"case.{action}",
-                               object_type=AGGREGATE, object_id=case.id, before={"status": case.status.value},
-                               after={"status": move.target.value}, connection=connection)
+    actor = Actor.of(principal, _actor_kinds(principal), role=_actor_label(principal, case))
+    await apply_move(TABLE, case, action, actor=actor, at=at, note=note, expected_version=version,
+                     inputs={"guide": guide, "items": items, "method": method, "tracking_no": tracking_no})
     return await get_case(principal, case_id, cache=cache, guide_ttl=guide_ttl, now=at)
-
-
-def _check_supplement_items(items: list[dict], guide: dict) -> list[dict]:
-    """Every item the citizen must fix, at once: at least one, each with a reason, materials of this guide."""
-    if not items:
-        raise ValidationFailed("请一次列出需要补正的全部内容",
-                               details={"fields": [{"field": "items", "message": "至少一项"}]})
-    names = {m["id"]: m["name"] for m in guide["materials"]}
-    checked = []
-    for index, item in enumerate(items):
-        material_id = item.get("material_id")
-        if material_id is not None and material_id not in names:
-            raise UnknownMaterial(details={"fields": [{"field": f"items.{index}.material_id",
-                                                       "message": "该事项没有这项材料"}]})
-        checked.append({"material_id": material_id, "material_name": names.get(material_id, ""),
-                        "reason": item["reason"]})
-    return checked
 
 
 # ---- window filing and linking ----
@@ -558,7 +385,7 @@ async def file_at_window(clerk: Principal, *, matter_id: int, applicant_name: st
     if clerk.department_id != guide["department_id"]:
         raise RoleNotAllowed("只能受理本部门的事项")
     applicant = identity.describe_id_number(id_number, cipher=cipher)
-    cleaned = _check_form(form, guide["form_fields"], complete=True)
+    cleaned = check_form(form, guide["form_fields"], complete=True)
     material_ids = {m["id"] for m in guide["materials"]}
     unknown = [m for m in materials_checked if m not in material_ids]
     if unknown:
@@ -569,7 +396,7 @@ async def file_at_window(clerk: Principal, *, matter_id: int, applicant_name: st
         raise MaterialsMissing(details={"missing": [m["id"] for m in missing], "materials": missing})
     await workdays.ensure_overrides_fresh()
     async with in_transaction() as connection:
-        receipt_no = await _next_receipt_no(guide["department_id"], workdays.local_date(at), connection)
+        receipt_no = await next_receipt_no(guide["department_id"], workdays.local_date(at), connection)
         deadline = workdays.deadline_after(at, guide["promised_days"])
         case = await Case.create(
             matter_id=matter_id, guide_version=guide["version"], department_id=guide["department_id"],

@@ -1,84 +1,229 @@
-"""Every legal move of a case, in one table: who may make it, from which state, to which state, and what it needs.
-
-A move absent from this table is illegal (409 ILLEGAL_TRANSITION); the service applies the table and nothing else.
+"""Every legal move of a case, in one table: who may make it, from which state, to which state, what it needs and
+what else it changes. app.core.workflow.apply_move() carries the moves out; a move absent from this table is
+illegal (409 ILLEGAL_TRANSITION).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
 
-from app.cases.models import CaseStatus as S
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
-CITIZEN = "citizen"
+from app.cases.errors import MaterialsMissing, PaymentRequired, UnknownMaterial
+from app.cases.forms import check_form
+from app.cases.models import Case, CaseFile, CaseStatus as S, CaseTimelineEntry, ReceiptCounter
+from app.catalog import service as catalog
+from app.core import workdays, workflow
+from app.core.errors import StaleVersion, ValidationFailed
+from app.core.timeutil import CITY_TZ, to_iso
+from app.core.workflow import Effect, Event, Move, MoveContext
+
+CITIZEN = "citizen"  # the applicant or their proxy
 STAFF = "staff"
-
-
-@dataclass(frozen=True)
-class Move:
-    action: str
-    sources: frozenset[S]
-    target: S
-    actor: str  # CITIZEN (the applicant or their proxy) or STAFF
-    roles: tuple[str, ...] = ()  # staff roles that may make it, in the case's own department
-    note_required: bool = False  # a reason the citizen will read
-    ends_case: bool = False
-
-
-def _from(*states: S) -> frozenset[S]:
-    return frozenset(states)
-
-
-MOVES: tuple[Move, ...] = (
-    #     action                 from                                          to                      who
-    Move("submit",             _from(S.DRAFT, S.SUPPLEMENT_REQUIRED),        S.SUBMITTED,            CITIZEN),
-    Move("withdraw",           _from(S.DRAFT, S.SUBMITTED, S.SUPPLEMENT_REQUIRED), S.WITHDRAWN,      CITIZEN,
-         ends_case=True),
-    Move("accept",             _from(S.SUBMITTED),                           S.ACCEPTED,             STAFF, ("clerk",)),
-    Move("request_supplement", _from(S.SUBMITTED),                           S.SUPPLEMENT_REQUIRED,  STAFF, ("clerk",)),
-    Move("reject",             _from(S.SUBMITTED),                           S.REJECTED,             STAFF, ("clerk",),
-         note_required=True, ends_case=True),
-    Move("start_review",       _from(S.ACCEPTED),                            S.IN_REVIEW,            STAFF, ("approver",)),
-    Move("suspend",            _from(S.IN_REVIEW),                           S.SUSPENDED,            STAFF, ("approver",),
-         note_required=True),
-    Move("resume",             _from(S.SUSPENDED),                           S.IN_REVIEW,            STAFF, ("approver",)),
-    Move("approve",            _from(S.IN_REVIEW),                           S.APPROVED,             STAFF, ("approver",),
-         ends_case=True),
-    Move("deny",               _from(S.IN_REVIEW),                           S.DENIED,               STAFF, ("approver",),
-         note_required=True, ends_case=True),
-    Move("deliver",            _from(S.APPROVED),                            S.DELIVERED,            STAFF, ("clerk",),
-         ends_case=True),
-)
-
-ACTIONS = frozenset(move.action for move in MOVES)
-STAFF_ACTIONS = frozenset(move.action for move in MOVES if move.actor == STAFF)
-CITIZEN_ACTIONS = frozenset(move.action for move in MOVES if move.actor == CITIZEN)
+AGGREGATE = "case"
 # The states in which the clock runs and a deadline light means something.
 CLOCK_STATES = frozenset({S.ACCEPTED, S.IN_REVIEW, S.SUSPENDED})
 # States in which the citizen may still change the form and the uploaded files.
 EDITABLE_STATES = frozenset({S.DRAFT, S.SUPPLEMENT_REQUIRED})
 ENDED_STATES = frozenset({S.REJECTED, S.APPROVED, S.DENIED, S.DELIVERED, S.WITHDRAWN})
 
-_BY_ACTION = {}
-for _move in MOVES:
-    _BY_ACTION.setdefault(_move.action, []).append(_move)
+
+# ---- what each move does besides changing the state (inputs: guide, items, method, tracking_no) ----
+
+def _effect(ctx: MoveContext, *, changes: dict[str, Any] | None = None, details: dict[str, Any] | None = None,
+            event: dict[str, Any] | None = None) -> Effect:
+    """A case move's effect: its columns, the timeline's details and the case.<state> event everyone hears of."""
+    case: Case = ctx.row
+    changes = dict(changes or {})
+    if ctx.move.target in ENDED_STATES and case.ended_at is None:
+        changes["ended_at"] = ctx.at
+    payload = {"case_id": case.id, "matter_id": case.matter_id, "receipt_no": case.receipt_no,
+               "action": ctx.move.action, "from": case.status.value, "to": ctx.move.target.value, "note": ctx.note,
+               "matter_name": ctx.inputs["guide"]["name"], **(event or {})}
+    return Effect(changes=changes, timeline={"details": details or {}},
+                  event=Event(f"case.{ctx.move.target.value}", payload, citizen_id=case.applicant_id,
+                              department_id=case.department_id))
+
+
+def _require_payment_before(ctx: MoveContext, step: str) -> None:
+    """The matter may ask for the fee before acceptance or before delivery: that move waits for the payment."""
+    case: Case = ctx.row
+    guide = ctx.inputs["guide"]
+    if case.amount_fen > 0 and not case.paid and guide.get("pay_before") == step:
+        raise PaymentRequired(details={"amount_fen": case.amount_fen, "pay_before": guide["pay_before"]})
+
+
+async def _plain(ctx: MoveContext) -> Effect:
+    return _effect(ctx)
+
+
+async def _submit(ctx: MoveContext) -> Effect:
+    case: Case = ctx.row
+    guide = ctx.inputs["guide"]
+    missing = await missing_materials(case, guide)
+    if missing:
+        raise MaterialsMissing(details={"missing": [m["id"] for m in missing], "materials": missing})
+    check_form(case.form, guide["form_fields"], complete=True)
+    return _effect(ctx, changes={"submitted_at": ctx.at, "supplement_items": [], "supplement_requested_at": None})
+
+
+async def _accept(ctx: MoveContext) -> Effect:
+    case: Case = ctx.row
+    _require_payment_before(ctx, "acceptance")
+    receipt_no = await next_receipt_no(case.department_id, workdays.local_date(ctx.at), ctx.connection)
+    deadline = workdays.deadline_after(ctx.at, case.promised_days)
+    return _effect(ctx, changes={"receipt_no": receipt_no, "accepted_at": ctx.at, "deadline_at": deadline},
+                   details={"receipt_no": receipt_no}, event={"receipt_no": receipt_no, "deadline": to_iso(deadline)})
+
+
+async def _request_supplement(ctx: MoveContext) -> Effect:
+    checked = check_supplement_items(ctx.inputs.get("items") or [], ctx.inputs["guide"])
+    return _effect(ctx, changes={"supplement_items": checked, "supplement_requested_at": ctx.at},
+                   details={"items": checked}, event={"items": checked})
+
+
+async def _suspend(ctx: MoveContext) -> Effect:
+    return _effect(ctx, changes={"suspended_at": ctx.at})
+
+
+async def _resume(ctx: MoveContext) -> Effect:
+    case: Case = ctx.row
+    # The clock stood still while suspended: the deadline moves on by the working days spent so.
+    paused = workdays.workdays_between(workdays.local_date(case.suspended_at or ctx.at), workdays.local_date(ctx.at))
+    deadline = _end_of(workdays.add_workdays(workdays.local_date(case.deadline_at), paused))
+    return _effect(ctx, changes={"suspended_at": None, "paused_workdays": case.paused_workdays + paused,
+                                 "deadline_at": deadline},
+                   details={"paused_workdays": paused}, event={"deadline": to_iso(deadline)})
+
+
+async def _deliver(ctx: MoveContext) -> Effect:
+    method, tracking_no = ctx.inputs.get("method"), ctx.inputs.get("tracking_no")
+    if method not in ("pickup", "express"):
+        raise ValidationFailed(details={"fields": [{"field": "method", "message": "取件方式应为 pickup 或 express"}]})
+    if method == "express" and not (tracking_no or "").strip():
+        raise ValidationFailed(details={"fields": [{"field": "tracking_no", "message": "快递寄送须填写运单号"}]})
+    _require_payment_before(ctx, "delivery")
+    tracking_no = (tracking_no or "").strip() if method == "express" else ""
+    return _effect(ctx, changes={"delivery_method": method, "tracking_no": tracking_no},
+                   details={"method": method, "tracking_no": tracking_no},
+                   event={"method": method, "tracking_no": tracking_no})
+
+
+def _from(*states: S) -> frozenset[S]:
+    return frozenset(states)
+
+
+_CITIZEN = frozenset({CITIZEN})
+_CLERK = frozenset({"clerk"})  # staff roles, in the case's own department
+_APPROVER = frozenset({"approver"})
+
+MOVES: tuple[Move, ...] = (
+    #     action                 from                                          to                      who
+    Move("submit",             _from(S.DRAFT, S.SUPPLEMENT_REQUIRED),        S.SUBMITTED,            _CITIZEN,
+         effect=_submit),
+    Move("withdraw",           _from(S.DRAFT, S.SUBMITTED, S.SUPPLEMENT_REQUIRED), S.WITHDRAWN,      _CITIZEN,
+         effect=_plain),
+    Move("accept",             _from(S.SUBMITTED),                           S.ACCEPTED,             _CLERK,
+         effect=_accept),
+    Move("request_supplement", _from(S.SUBMITTED),                           S.SUPPLEMENT_REQUIRED,  _CLERK,
+         effect=_request_supplement),
+    Move("reject",             _from(S.SUBMITTED),                           S.REJECTED,             _CLERK,
+         note_required=True, effect=_plain),
+    Move("start_review",       _from(S.ACCEPTED),                            S.IN_REVIEW,            _APPROVER,
+         effect=_plain),
+    Move("suspend",            _from(S.IN_REVIEW),                           S.SUSPENDED,            _APPROVER,
+         note_required=True, effect=_suspend),
+    Move("resume",             _from(S.SUSPENDED),                           S.IN_REVIEW,            _APPROVER,
+         effect=_resume),
+    Move("approve",            _from(S.IN_REVIEW),                           S.APPROVED,             _APPROVER,
+         effect=_plain),
+    Move("deny",               _from(S.IN_REVIEW),                           S.DENIED,               _APPROVER,
+         note_required=True, effect=_plain),
+    Move("deliver",            _from(S.APPROVED),                            S.DELIVERED,            _CLERK,
+         effect=_deliver),
+)
+
+TABLE = workflow.Table(name=AGGREGATE, model=Case, moves=MOVES,
+                       timeline=workflow.Timeline(CaseTimelineEntry, "case_id"),
+                       illegal_message="办件当前状态不允许该操作")
+ACTIONS = TABLE.actions
+
+
+def actor_kinds(actor_kind: str, roles: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """What the table knows an actor as: the citizen as such, staff by their roles."""
+    return (CITIZEN,) if actor_kind == CITIZEN else tuple(roles)
 
 
 def find_move(action: str, status: S) -> Move | None:
     """The move this action makes from this state, or None when it is illegal there."""
-    for move in _BY_ACTION.get(action, ()):
-        if status in move.sources:
-            return move
-    return None
-
-
-def may_make(move: Move, *, actor_kind: str, roles: tuple[str, ...] = ()) -> bool:
-    """Whether this kind of actor (with these roles) may make the move at all."""
-    if move.actor != actor_kind:
-        return False
-    return move.actor == CITIZEN or bool(set(move.roles).intersection(roles))
+    return workflow.find_move(TABLE, action, status)
 
 
 def allowed_actions(status: S, *, actor_kind: str, roles: tuple[str, ...] = ()) -> list[str]:
     """The actions this actor may take on a case in this state, in table order."""
-    return [move.action for move in MOVES
-            if status in move.sources and may_make(move, actor_kind=actor_kind, roles=roles)]
+    return workflow.allowed_actions(TABLE, status, actor_kinds(actor_kind, roles))
+
+
+# ---- what the moves need ----
+
+async def missing_materials(case: Case, guide: dict) -> list[dict]:
+    """Required materials without a file, and supplement items without a file uploaded since the request."""
+    files = list(await CaseFile.filter(case_id=case.id, removed_at__isnull=True).order_by("id"))
+    have = {file.material_id for file in files}
+    missing = [{"id": m["id"], "name": m["name"], "reason": "required"}
+               for m in guide["materials"] if m["required"] and m["id"] not in have]
+    if case.status == S.SUPPLEMENT_REQUIRED and case.supplement_requested_at is not None:
+        fresh = {file.material_id for file in files if file.uploaded_at > case.supplement_requested_at}
+        names = {m["id"]: m["name"] for m in guide["materials"]}
+        listed = {m["id"] for m in missing}
+        for item in case.supplement_items:
+            material_id = item.get("material_id")
+            if material_id is not None and material_id not in fresh and material_id not in listed:
+                missing.append({"id": material_id, "name": names.get(material_id, ""), "reason": "supplement"})
+    return missing
+
+
+def check_supplement_items(items: list[dict], guide: dict) -> list[dict]:
+    """Every item the citizen must fix, at once: at least one, each with a reason, materials of this guide."""
+    if not items:
+        raise ValidationFailed("请一次列出需要补正的全部内容",
+                               details={"fields": [{"field": "items", "message": "至少一项"}]})
+    names = {m["id"]: m["name"] for m in guide["materials"]}
+    checked = []
+    for index, item in enumerate(items):
+        material_id = item.get("material_id")
+        if material_id is not None and material_id not in names:
+            raise UnknownMaterial(details={"fields": [{"field": f"items.{index}.material_id",
+                                                       "message": "该事项没有这项材料"}]})
+        checked.append({"material_id": material_id, "material_name": names.get(material_id, ""),
+                        "reason": item["reason"]})
+    return checked
+
+
+async def next_receipt_no(department_id: int, day: date, connection) -> str:
+    """Department code + date + a per-department daily sequence, e.g. RS-20261123-0007."""
+    department = await catalog.get_department(department_id)
+    code = (department or {}).get("code") or f"D{department_id}"
+    for _ in range(3):
+        bumped = await ReceiptCounter.filter(department_id=department_id, day=day).using_db(connection).update(
+            last_sequence=F("last_sequence") + 1)
+        if not bumped:
+            from tortoise.exceptions import IntegrityError
+
+            try:
+                async with in_transaction() as nested:
+                    await ReceiptCounter.create(department_id=department_id, day=day, last_sequence=1, using_db=nested)
+                sequence = 1
+            except IntegrityError:
+                continue  # another acceptance created today's counter first: bump it
+        else:
+            counter = await ReceiptCounter.get(department_id=department_id, day=day).using_db(connection)
+            sequence = counter.last_sequence
+        return f"{code}-{day:%Y%m%d}-{sequence:04d}"
+    raise StaleVersion("受理编号分配冲突，请重试")
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=CITY_TZ)

@@ -71,10 +71,22 @@ class StaleVersion(Conflict):
     message = "数据已被他人修改，请刷新后重试"
 
 
+class IllegalTransition(Conflict):
+    """A move no row of the table allows from the current state (details: status, action, allowed_actions)."""
+
+    code = "ILLEGAL_TRANSITION"
+    message = "当前状态不允许该操作"
+
+
 class ValidationFailed(AppError):
     status_code = 422
     code = "VALIDATION_FAILED"
     message = "提交的数据未通过校验"
+
+
+class NoteRequired(ValidationFailed):
+    code = "NOTE_REQUIRED"
+    message = "该操作必须填写理由"
 
 
 class RateLimited(AppError):

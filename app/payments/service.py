@@ -16,39 +16,30 @@ from app.cases import service as cases
 from app.core import outbox
 from app.core.auth import Principal
 from app.core.cache import Cache
-from app.core.errors import AppError, Conflict, NotFound, ValidationFailed
+from app.core.errors import Conflict, IllegalTransition, ValidationFailed
 from app.core.timeutil import now as clock_now, to_iso
+from app.core.workflow import SYSTEM_ACTOR, apply_move
 from app.identity import service as identity
+from app.payments.errors import ChannelUnavailable, Mismatch, PaymentNotFound, RefundTooLarge, UnknownChannel
 from app.payments.models import OrderStatus, PaymentOrder, ReconciliationReport, Refund, RefundStatus
+from app.payments.workflow import AGGREGATE, ORDER_TABLE, REFUND_TABLE
 from app.platforms.payment_types import (Acknowledgement, BadNotification, Notification, PaymentProvider,
                                          RefundState, TradeState)
 
 log = logging.getLogger("app.payments")
 
-AGGREGATE = "payment"
 CHANNELS = ("wechat", "alipay")
-
-
-class PaymentNotFound(NotFound):
-    code = "PAYMENT_NOT_FOUND"
-    message = "支付订单不存在"
-
-
-class ChannelUnavailable(ValidationFailed):
-    code = "CHANNEL_UNAVAILABLE"
-    message = "请先用该渠道登录（微信或支付宝）再支付"
-
-
-class RefundTooLarge(Conflict):
-    code = "REFUND_EXCEEDS_PAID"
-    message = "退款金额超过可退金额"
 
 
 # ---- providers and views ----
 
 def provider_for(platforms, channel: str) -> PaymentProvider:
-    """The provider of a channel."""
-    return platforms.wechatpay if channel == "wechat" else platforms.alipay_pay
+    """The provider of a channel; any other channel is refused, never taken for one of ours."""
+    if channel == "wechat":
+        return platforms.wechatpay
+    if channel == "alipay":
+        return platforms.alipay_pay
+    raise UnknownChannel(details={"channel": channel, "channels": list(CHANNELS)})
 
 
 def expected_merchant(settings, channel: str) -> str:
@@ -122,8 +113,16 @@ async def _close(order: PaymentOrder, platforms) -> None:
     if trade.status == "paid":
         return  # paid at the last moment: the notification or the next query applies it
     await provider_for(platforms, order.channel).close(order.order_no)
-    await PaymentOrder.filter(id=order.id, status=OrderStatus.PENDING).update(
-        status=OrderStatus.CLOSED, open_key=None, closed_at=clock_now())
+    await _close_here(order, at=clock_now())
+
+
+async def _close_here(order: PaymentOrder, *, at: datetime) -> bool:
+    """Close a pending order here; False when it was paid or closed meanwhile."""
+    try:
+        await apply_move(ORDER_TABLE, order, "close", actor=SYSTEM_ACTOR, at=at)
+    except IllegalTransition:
+        return False
+    return True
 
 
 async def get_order(principal: Principal, order_no: str, *, platforms, settings) -> dict:
@@ -140,12 +139,6 @@ async def get_order(principal: Principal, order_no: str, *, platforms, settings)
 
 
 # ---- applying what the provider says ----
-
-class Mismatch(AppError):
-    status_code = 400
-    code = "PAYMENT_MISMATCH"
-    message = "支付结果与订单不符"
-
 
 async def _alert(reason: str, *, order: PaymentOrder | None, details: dict[str, Any],
                  once_key: str | None = None) -> None:
@@ -170,18 +163,11 @@ async def apply_trade(order: PaymentOrder, trade: TradeState, *, settings) -> bo
     if trade.amount_fen != order.amount_fen:
         await _alert("amount", order=order, details={"paid_fen": trade.amount_fen, "expected_fen": order.amount_fen})
         raise Mismatch("金额不符")
-    async with in_transaction() as connection:
-        won = await PaymentOrder.filter(id=order.id, status__in=[OrderStatus.PENDING, OrderStatus.CLOSED]) \
-            .using_db(connection).update(status=OrderStatus.PAID, open_key=None, paid_at=trade.paid_at or clock_now(),
-                                         transaction_id=trade.transaction_id)
-        if won:
-            await cases.mark_paid(order.case_id, connection=connection)
-            await outbox.emit("payment.succeeded", aggregate_type=AGGREGATE, aggregate_id=order.id,
-                              citizen_id=order.citizen_id, department_id=order.department_id, connection=connection,
-                              payload={"order_no": order.order_no, "case_id": order.case_id,
-                                       "matter_name": order.description, "amount_fen": order.amount_fen,
-                                       "channel": order.channel})
-    return bool(won)
+    try:
+        await apply_move(ORDER_TABLE, order, "pay", actor=SYSTEM_ACTOR, at=clock_now(), inputs={"trade": trade})
+    except IllegalTransition:
+        return False  # already paid: the notification came twice, or a query got there first
+    return True
 
 
 async def handle_notification(channel: str, *, headers: dict[str, str], body: bytes, platforms,
@@ -266,26 +252,11 @@ async def _settle_refund(refund: Refund, state: RefundState) -> None:
     """Record the provider's word on a refund once; a failed one gives its reserved amount back."""
     if state.status == "processing":
         return
-    target = RefundStatus.SUCCEEDED if state.status == "succeeded" else RefundStatus.FAILED
-    async with in_transaction() as connection:
-        settled = await Refund.filter(id=refund.id, status=RefundStatus.PROCESSING).using_db(connection).update(
-            status=target, finished_at=clock_now(), refund_id=state.refund_id)
-        if not settled:
-            return
-        order = await PaymentOrder.get(id=refund.order_id).using_db(connection)
-        if target == RefundStatus.FAILED:
-            await PaymentOrder.filter(id=order.id).using_db(connection).update(
-                refunded_fen=F("refunded_fen") - refund.amount_fen)
-            return
-        still_held = await PaymentOrder.filter(case_id=order.case_id, status=OrderStatus.PAID,
-                                               refunded_fen__lt=F("amount_fen")).using_db(connection).exists()
-        if not still_held:
-            await cases.mark_paid(order.case_id, connection=connection, paid=False)  # all of it went back
-        await outbox.emit("payment.refunded", aggregate_type=AGGREGATE, aggregate_id=order.id,
-                          citizen_id=order.citizen_id, department_id=order.department_id, connection=connection,
-                          payload={"order_no": order.order_no, "case_id": order.case_id,
-                                   "matter_name": order.description, "amount_fen": refund.amount_fen,
-                                   "channel": order.channel})
+    action = "succeed" if state.status == "succeeded" else "fail"
+    try:
+        await apply_move(REFUND_TABLE, refund, action, actor=SYSTEM_ACTOR, at=clock_now(), inputs={"state": state})
+    except IllegalTransition:
+        return  # settled already, by the notification or by a query
 
 
 async def admin_refund(order_no: str, *, amount_fen: int, reason: str, actor: Principal, platforms) -> dict:
@@ -317,8 +288,7 @@ async def sweep(*, platforms, settings, now: datetime | None = None) -> dict[str
                 counts["paid"] += await apply_trade(order, trade, settings=settings)
             elif order.expires_at <= at:
                 await provider_for(platforms, order.channel).close(order.order_no)
-                counts["closed"] += await PaymentOrder.filter(id=order.id, status=OrderStatus.PENDING).update(
-                    status=OrderStatus.CLOSED, open_key=None, closed_at=at)
+                counts["closed"] += await _close_here(order, at=at)
         except Mismatch:
             continue
         except Exception:

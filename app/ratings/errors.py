@@ -26,8 +26,3 @@ class RatingClosed(Conflict):
 class ReasonRequired(ValidationFailed):
     code = "REASON_REQUIRED"
     message = "不满意的评价请写明原因，便于部门回访整改"
-
-
-class IllegalAppeal(Conflict):
-    code = "ILLEGAL_TRANSITION"
-    message = "该评价当前不能申诉或复核"

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from app.audit import service as audit
 from app.booking import service as booking
 from app.cases import service as cases
 from app.catalog import service as catalog
 from app.core import outbox
 from app.core.aggregates import only_filter
 from app.core.auth import Principal
-from app.core.errors import Forbidden, ValidationFailed
+from app.core.errors import Forbidden, IllegalTransition, ValidationFailed
 from app.core.timeutil import as_utc, now as clock_now, to_iso
-from app.ratings.errors import (AlreadyRated, IllegalAppeal, NotRateable, RatingClosed, RatingNotFound,
-                                ReasonRequired)
+from app.core.workflow import Actor, apply_move, may_make
+from app.ratings.errors import AlreadyRated, NotRateable, RatingClosed, RatingNotFound, ReasonRequired
 from app.ratings.models import AppealStatus, Rating, Subject
-from app.ratings.workflow import APPEAL_MOVES
+from app.ratings.workflow import AGGREGATE, TABLE
 from app.tickets import service as tickets
 
-AGGREGATE = "rating"
 DEFAULT_SCORE = 3  # 基本满意: what a service nobody rated in time counts as
 BAD_AT_MOST = 2  # 1 and 2 are bad ratings: a reason, a call-back and a fix
 DEFAULTS_BATCH = 200
@@ -196,7 +193,7 @@ async def rate_fix(citizen: Principal, rating_id: int, *, score: int, comment: s
     rating = await _visible(citizen, rating_id)
     ticket = await tickets.ticket_of_rating(rating.id, viewer=None)
     if ticket is None:
-        raise IllegalAppeal("该评价没有整改工单")
+        raise IllegalTransition("该评价没有整改工单")
     await tickets.act(citizen, ticket["id"], "rate_fix", score=score, note=comment, settings=settings, now=at)
     return await get_rating(citizen, rating_id, now=at)
 
@@ -206,37 +203,13 @@ async def rate_fix(citizen: Principal, rating_id: int, *, score: int, comment: s
 async def _appeal_move(staff: Principal, rating_id: int, action: str, note: str,
                        now: datetime | None) -> dict:
     at = as_utc(now or clock_now())
-    sources, target, role = APPEAL_MOVES[action]
-    if not staff.has_role(role):
+    if not may_make(TABLE, action, staff.roles):
         raise Forbidden()
     rating = await _visible(staff, rating_id)
     if action == "appeal" and (staff.department_id != rating.department_id or rating.is_default
                                or rating.score > BAD_AT_MOST):
-        raise IllegalAppeal("只能由被评部门对本部门的差评提出申诉")
-    if rating.appeal_status not in sources:
-        raise IllegalAppeal(details={"appeal_status": rating.appeal_status.value})
-    if action == "appeal":
-        changes: dict[str, Any] = {"appeal_reason": note, "appealed_by": staff.id, "appealed_at": at}
-    else:
-        changes = {"decision_note": note, "decided_by": staff.id, "decided_at": at}
-    async with in_transaction() as connection:
-        updated = await Rating.filter(id=rating.id, appeal_status=rating.appeal_status).using_db(connection) \
-            .update(appeal_status=target, **changes)
-        if not updated:
-            raise IllegalAppeal()
-        if action == "void":
-            await tickets.void_rectification(rating.id, note=f"差评经申诉复核认定无效：{note}", at=at,
-                                             connection=connection)
-        kind = "rating.appealed" if action == "appeal" else "rating.appeal_decided"
-        # The citizen hears of a voided rating (with the reason); an appeal or an upheld rating is staff business.
-        await outbox.emit(kind, aggregate_type=AGGREGATE, aggregate_id=rating.id, connection=connection,
-                          citizen_id=rating.citizen_id if action == "void" else None,
-                          department_id=rating.department_id,
-                          payload={"rating_id": rating.id, "score": rating.score, "matter_id": rating.matter_id,
-                                   "decision": action, "note": note})
-        await audit.record(actor=staff.actor, staff_id=staff.id, action=f"rating.{action}", object_type=AGGREGATE,
-                           object_id=rating.id, before={"appeal_status": rating.appeal_status.value},
-                           after={"appeal_status": target.value}, connection=connection)
+        raise IllegalTransition("只能由被评部门对本部门的差评提出申诉")
+    await apply_move(TABLE, rating, action, actor=Actor.of(staff, staff.roles), at=at, note=note)
     return await get_rating(staff, rating_id, now=at)
 
 

@@ -1,6 +1,7 @@
 """Ticket errors."""
 
-from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core import errors
+from app.core.errors import Forbidden, NotFound, ValidationFailed
 
 
 class TicketNotFound(NotFound):
@@ -8,18 +9,12 @@ class TicketNotFound(NotFound):
     message = "工单不存在"
 
 
-class IllegalTicketMove(Conflict):
-    code = "ILLEGAL_TRANSITION"
-    message = "工单当前状态不允许该操作"
-
-
 class TicketRoleNotAllowed(Forbidden):
     code = "ROLE_NOT_ALLOWED"
     message = "您的岗位不能办理该工单操作"
 
 
-class NoteRequired(ValidationFailed):
-    code = "NOTE_REQUIRED"
+class NoteRequired(errors.NoteRequired):
     message = "该操作必须填写内容或理由"
 
 

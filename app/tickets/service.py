@@ -6,32 +6,26 @@ its log entry, its outbox event and the staff audit row are written in one trans
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from app.audit import service as audit
 from app.cases import service as cases
 from app.catalog import service as catalog
 from app.core import outbox, workdays
 from app.core.aggregates import figures_by
 from app.core.auth import Principal, limit_rate
 from app.core.cache import Cache
-from app.core.errors import StaleVersion, ValidationFailed
+from app.core.errors import StaleVersion
 from app.core.timeutil import as_utc, now as clock_now, to_iso
-from app.tickets.errors import (IllegalTicketMove, NoteRequired, SubjectMismatch, TicketNotFound,
-                                TicketRoleNotAllowed)
+from app.core.workflow import SYSTEM_ACTOR, Actor, apply_move
+from app.tickets.errors import SubjectMismatch, TicketNotFound, TicketRoleNotAllowed
 from app.tickets.models import ServiceTicket, TicketEntry, TicketKind, TicketStatus
-from app.tickets.workflow import (CITIZEN, DEPARTMENT, DEPARTMENT_ROLES, FEEDBACK, SUPERVISOR, SYSTEM, TicketMove,
-                                  allowed_actions, find_move, moves_named)
-
-AGGREGATE = "ticket"
-KIND_NAMES = {"consult": "咨询", "complaint": "投诉", "suggestion": "建议", "rectification": "差评整改"}
-
-
+from app.tickets.workflow import (AGGREGATE, CITIZEN, DEPARTMENT, DEPARTMENT_ROLES, FEEDBACK, KIND_NAMES, LAPSE_NOTE,
+                                  SUPERVISOR, SYSTEM, TABLE, allowed_actions, event_payload, find_move, moves_named)
 
 
 # ---- reading ----
@@ -40,16 +34,17 @@ def _is_overdue(ticket: ServiceTicket, at: datetime) -> bool:
     return ticket.due_at is not None and at > ticket.due_at
 
 
-def _actor_kinds(ticket: ServiceTicket, principal: Principal) -> frozenset[str]:
+def _actor_kinds(ticket: ServiceTicket, principal: Principal) -> tuple[str, ...]:
+    """What the table knows this principal as, for this ticket; a supervisor's part is named first."""
     if not principal.is_staff:
-        return frozenset({CITIZEN}) if ticket.citizen_id == principal.id else frozenset()
-    kinds = set()
+        return (CITIZEN,) if ticket.citizen_id == principal.id else ()
+    kinds = []
     if principal.has_role(SUPERVISOR):
-        kinds.add(SUPERVISOR)
+        kinds.append(SUPERVISOR)
     if ticket.department_id is not None and principal.department_id == ticket.department_id \
             and principal.has_role(*DEPARTMENT_ROLES):
-        kinds.add(DEPARTMENT)
-    return frozenset(kinds)
+        kinds.append(DEPARTMENT)
+    return tuple(kinds)
 
 
 def _entry_view(entry: TicketEntry, *, for_staff: bool) -> dict:
@@ -252,23 +247,18 @@ async def void_rectification(rating_id: int, *, note: str, at: datetime, connect
     ticket = await ServiceTicket.filter(rating_id=rating_id).using_db(connection).first()
     if ticket is None:
         return
-    move = find_move("void", ticket.kind, ticket.status)
-    changes = {"voided": True, "due_at": None, "answer_due_at": None}
-    if move is not None:
-        changes.update(status=move.target, closed_at=at, close_reason=note, closed_by="system")
-    await ServiceTicket.filter(id=ticket.id).using_db(connection).update(version=ticket.version + 1, **changes)
+    if find_move("void", ticket.kind, ticket.status) is not None:
+        await apply_move(TABLE, ticket, "void", actor=SYSTEM_ACTOR, at=at, note=note, connection=connection)
+        return
+    # Already closed: it still leaves the statistics with its rating, and the log says so.
+    await ServiceTicket.filter(id=ticket.id).using_db(connection).update(
+        version=ticket.version + 1, voided=True, due_at=None, answer_due_at=None)
     await TicketEntry.create(ticket_id=ticket.id, action="void", from_status=ticket.status.value,
-                             to_status=(move.target if move else ticket.status).value, actor="system",
-                             actor_role=SYSTEM, note=note, at=at, using_db=connection)
+                             to_status=ticket.status.value, actor="system", actor_role=SYSTEM, note=note, at=at,
+                             using_db=connection)
 
 
 # ---- moves ----
-
-def _role_of(principal: Principal, actor_kinds: frozenset[str], move: TicketMove) -> str:
-    if not principal.is_staff:
-        return CITIZEN
-    return SUPERVISOR if SUPERVISOR in (actor_kinds & move.actors) else DEPARTMENT
-
 
 async def act(principal: Principal, ticket_id: int, action: str, *, note: str = "", version: int | None = None,
               score: int | None = None, department_id: int | None = None, settings,
@@ -280,99 +270,26 @@ async def act(principal: Principal, ticket_id: int, action: str, *, note: str = 
         raise TicketNotFound()
     actor_kinds = _actor_kinds(ticket, principal)
     candidates = moves_named(action, ticket.kind)
-    if candidates and not any(move.actors & actor_kinds for move in candidates):
+    if candidates and not any(move.admits(actor_kinds) for move in candidates):
         raise TicketRoleNotAllowed()
-    if version is not None and version != ticket.version:
-        raise StaleVersion(details={"current_version": ticket.version})
-    move = find_move(action, ticket.kind, ticket.status)
-    if move is None:
-        raise IllegalTicketMove(details={"status": ticket.status.value, "kind": ticket.kind.value, "action": action,
-                                         "allowed_actions": allowed_actions(ticket.kind, ticket.status, actor_kinds)})
-    note = (note or "").strip()
-    if move.note_required and not note:
-        raise NoteRequired()
-    changes: dict[str, Any] = {}
-    event_kind: str | None = None
-    payload: dict[str, Any] = {}
-    if action == "reply":
-        if ticket.first_done_at is None:
-            changes.update(first_done_at=at, first_on_time=at <= ticket.first_due_at)
-        changes.update(last_reply=note, due_at=None)
-        event_kind, payload = "feedback.replied", {"reply": note}
-    elif action == "confirm":
-        changes.update(closed_at=at, closed_by=principal.actor, due_at=None)
-    elif action == "reopen":
-        await workdays.ensure_overrides_fresh()
-        reply_due = as_utc(workdays.deadline_after(at, settings.feedback.reply_workdays(ticket.kind.value)))
-        reopens = ticket.reopen_count + 1
-        changes.update(reopen_count=reopens, first_due_at=reply_due, due_at=reply_due)
-        # The second "not solved" is the 12345 loop: the supervisors take it up.
-        if reopens >= settings.feedback.escalate_at_reopen and ticket.escalated_at is None:
-            changes["escalated_at"] = at
-            event_kind = "feedback.escalated"
-        else:
-            event_kind = "feedback.reopened"
-        payload = {"reason": note, "reopen_count": reopens, "reply_due": to_iso(reply_due)}
-    elif action == "assign":
-        if department_id is None or await catalog.get_department(department_id) is None:
-            raise ValidationFailed(details={"fields": [{"field": "department_id", "message": "部门不存在"}]})
-        changes["department_id"] = department_id
-        event_kind = "feedback.created"
-        payload = {"reply_due": to_iso(ticket.first_due_at)}
-    elif action == "callback":
-        changes.update(first_done_at=at, first_on_time=at <= ticket.first_due_at, due_at=ticket.fix_due_at)
-        event_kind, payload = "ticket.called_back", {"note": note}
-    elif action == "fix":
-        changes.update(fixed_at=at, fix_on_time=at <= ticket.fix_due_at, last_reply=note, due_at=None)
-        event_kind, payload = "ticket.fixed", {"note": note}
-    elif action == "rate_fix":
-        if score is None or not 1 <= score <= 5:
-            raise ValidationFailed(details={"fields": [{"field": "score", "message": "评分应为 1 到 5"}]})
-        changes.update(fix_score=score, fix_comment=note[:500], closed_at=at, closed_by=principal.actor)
-    elif action == "close":
-        changes.update(closed_at=at, close_reason=note[:500], closed_by=principal.actor, due_at=None)
-        event_kind, payload = "ticket.closed", {"reason": note}
-    # The citizen's answer window runs exactly while the table lets the citizen's silence end the ticket.
-    changes["answer_due_at"] = _answer_due(at, settings) if find_move("lapse", ticket.kind, move.target) else None
-    from_status = ticket.status
-    async with in_transaction() as connection:
-        updated = await ServiceTicket.filter(id=ticket.id, version=ticket.version, status=from_status) \
-            .using_db(connection).update(status=move.target, version=ticket.version + 1, **changes)
-        if not updated:
-            raise StaleVersion()
-        for name, value in changes.items():
-            setattr(ticket, name, value)
-        await _log(ticket, action, from_status, move.target, principal, note, connection,
-                   role=_role_of(principal, actor_kinds, move), at=at)
-        if event_kind:
-            await _emit(event_kind, ticket, connection, payload)
-        if principal.is_staff:
-            await audit.record(actor=principal.actor, staff_id=principal.id, action=f"ticket.{action}",
-                               object_type=AGGREGATE, object_id=ticket.id, before={"status": from_status.value},
-                               after={"status": move.target.value, **({"department_id": department_id}
-                                                                      if action == "assign" else {})},
-                               connection=connection)
+    await apply_move(TABLE, ticket, action, actor=Actor.of(principal, actor_kinds), at=at, note=note,
+                     expected_version=version,
+                     inputs={"settings": settings, "score": score, "department_id": department_id})
     return await get_ticket(principal, ticket_id, now=at)
 
 
 async def _log(ticket: ServiceTicket, action: str, from_status: TicketStatus | None, to_status: TicketStatus,
-               actor: Principal, note: str, connection, *, role: str | None = None, at: datetime) -> None:
+               actor: Principal, note: str, connection, *, at: datetime) -> None:
     await TicketEntry.create(ticket_id=ticket.id, action=action,
                              from_status=from_status.value if from_status else None, to_status=to_status.value,
-                             actor=actor.actor, actor_role=role or (DEPARTMENT if actor.is_staff else CITIZEN),
+                             actor=actor.actor, actor_role=DEPARTMENT if actor.is_staff else CITIZEN,
                              note=note[:1000], at=at, using_db=connection)
-
-
-def _payload(ticket: ServiceTicket, extra: dict[str, Any]) -> dict[str, Any]:
-    return {"ticket_id": ticket.id, "ticket_kind": ticket.kind.value, "kind_name": KIND_NAMES[ticket.kind.value],
-            "content": ticket.content, "matter_id": ticket.matter_id, "case_id": ticket.case_id,
-            "rating_id": ticket.rating_id, **extra}
 
 
 async def _emit(kind: str, ticket: ServiceTicket, connection, extra: dict[str, Any]) -> None:
     await outbox.emit(kind, aggregate_type=AGGREGATE, aggregate_id=ticket.id, connection=connection,
                       citizen_id=ticket.citizen_id, department_id=ticket.department_id,
-                      payload=_payload(ticket, extra))
+                      payload=event_payload(ticket, extra))
 
 
 # ---- overdue steps (the worker's job) ----
@@ -400,7 +317,7 @@ async def announce_overdue(*, now: datetime | None = None) -> int:
         emitted = await outbox.emit_once(
             kind, dedupe_key=f"ticket:{ticket.id}:overdue:{step}", aggregate_type=AGGREGATE,
             aggregate_id=ticket.id, citizen_id=ticket.citizen_id, department_id=ticket.department_id,
-            payload=_payload(ticket, {"step": step.split(":")[0], "due_at": to_iso(ticket.due_at)}))
+            payload=event_payload(ticket, {"step": step.split(":")[0], "due_at": to_iso(ticket.due_at)}))
         # Remembered on the ticket so later passes skip it without touching the outbox.
         await ServiceTicket.filter(id=ticket.id).update(alerted=[*ticket.alerted, step])
         announced += int(emitted)
@@ -409,33 +326,19 @@ async def announce_overdue(*, now: datetime | None = None) -> int:
 
 # ---- the citizen's silence (the worker's job) ----
 
-LAPSE_NOTE = "市民逾期未确认，自动办结"
-
-
-def _answer_due(at: datetime, settings) -> datetime:
-    return at + timedelta(days=settings.feedback.answer_days)
-
-
 async def close_unanswered(*, now: datetime | None = None, batch: int = 500) -> int:
     """Close as unanswered the replies and fixes whose citizen let the answer window pass; how many."""
     at = as_utc(now or clock_now())
     closed = 0
     for ticket in await ServiceTicket.filter(answer_due_at__lt=at).order_by("answer_due_at", "id").limit(batch):
-        move = find_move("lapse", ticket.kind, ticket.status)
-        async with in_transaction() as connection:
-            if move is None:  # ended another way meanwhile: nothing is awaited from the citizen any more
-                await ServiceTicket.filter(id=ticket.id, version=ticket.version).using_db(connection) \
-                    .update(answer_due_at=None)
-                continue
-            # Conditional on the version: a citizen answering at this very moment wins, and this pass skips it.
-            updated = await ServiceTicket.filter(id=ticket.id, version=ticket.version, status=ticket.status) \
-                .using_db(connection).update(status=move.target, version=ticket.version + 1, answer_due_at=None,
-                                             closed_at=at, closed_by="system", close_reason=LAPSE_NOTE)
-            if not updated:
-                continue
-            await TicketEntry.create(ticket_id=ticket.id, action="lapse", from_status=ticket.status.value,
-                                     to_status=move.target.value, actor="system", actor_role=SYSTEM, note=LAPSE_NOTE,
-                                     at=at, using_db=connection)
+        if find_move("lapse", ticket.kind, ticket.status) is None:
+            # Ended another way meanwhile: nothing is awaited from the citizen any more.
+            await ServiceTicket.filter(id=ticket.id, version=ticket.version).update(answer_due_at=None)
+            continue
+        try:
+            await apply_move(TABLE, ticket, "lapse", actor=SYSTEM_ACTOR, at=at, note=LAPSE_NOTE)
+        except StaleVersion:
+            continue  # the citizen answered at this very moment: they win, and this pass skips the ticket
         closed += 1
     return closed
 

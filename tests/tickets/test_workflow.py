@@ -7,10 +7,10 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from app.core.auth import Principal
-from app.core.errors import StaleVersion
+from app.core.errors import IllegalTransition, StaleVersion
 from app.tickets import service as tickets
 from app.tickets import workflow
-from app.tickets.errors import IllegalTicketMove, NoteRequired, TicketNotFound, TicketRoleNotAllowed
+from app.tickets.errors import NoteRequired, TicketNotFound, TicketRoleNotAllowed
 from app.tickets.models import ServiceTicket, TicketEntry, TicketKind, TicketStatus
 from tests import factories as f
 
@@ -143,7 +143,7 @@ async def test_every_move_outside_the_table_is_refused_and_changes_nothing(app, 
             actor = _actor_for(people, action, kind)
             system_moves = {("void", "rectification"), ("lapse", "rectification"), ("lapse", "consult"),
                             ("lapse", "suggestion")}
-            expected_error = TicketRoleNotAllowed if (action, kind) in system_moves else IllegalTicketMove
+            expected_error = TicketRoleNotAllowed if (action, kind) in system_moves else IllegalTransition
             with pytest.raises(expected_error):
                 await tickets.act(actor, ticket.id, action, settings=settings, **_arguments(people, action))
         after = await ServiceTicket.get(id=ticket.id)

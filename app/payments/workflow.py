@@ -1,0 +1,89 @@
+"""The moves of a payment order and of a refund, as tables; app.core.workflow.apply_move() carries them out.
+
+An order is pending until the provider's word makes it paid, or it expires and is closed; a payment may still land
+on an order closed meanwhile (the payer paid at the last moment). What the citizen sees as "refunding" or
+"refunded" is not a state of the order: a paid order holds its refunds' reserved amount (refunded_fen), and each
+refund moves from processing to succeeded or failed on the provider's word.
+"""
+
+from __future__ import annotations
+
+from tortoise.expressions import F
+
+from app.cases import service as cases
+from app.core import workflow
+from app.core.workflow import SYSTEM, Effect, Event, Move, MoveContext
+from app.payments.models import OrderStatus as O, PaymentOrder, Refund, RefundStatus as R
+
+AGGREGATE = "payment"
+_SYSTEM = frozenset({SYSTEM})  # the provider's word, or the sweep
+
+
+def _order_event(kind: str, order: PaymentOrder, amount_fen: int) -> Event:
+    return Event(kind, {"order_no": order.order_no, "case_id": order.case_id, "matter_name": order.description,
+                        "amount_fen": amount_fen, "channel": order.channel},
+                 citizen_id=order.citizen_id, department_id=order.department_id, aggregate_type=AGGREGATE,
+                 aggregate_id=order.id)
+
+
+# ---- an order (inputs of pay: trade, the provider's TradeState) ----
+
+async def _pay(ctx: MoveContext) -> Effect:
+    order: PaymentOrder = ctx.row
+    trade = ctx.inputs["trade"]
+
+    async def mark_case_paid(connection) -> None:
+        await cases.mark_paid(order.case_id, connection=connection)
+
+    return Effect(changes={"open_key": None, "paid_at": trade.paid_at or ctx.at,
+                           "transaction_id": trade.transaction_id},
+                  event=_order_event("payment.succeeded", order, order.amount_fen), after_update=mark_case_paid)
+
+
+async def _close(ctx: MoveContext) -> Effect:
+    # open_key back to NULL: the case may have a new order on this channel.
+    return Effect(changes={"open_key": None, "closed_at": ctx.at})
+
+
+ORDER_MOVES: tuple[Move, ...] = (
+    Move("pay",   frozenset({O.PENDING, O.CLOSED}), O.PAID,   _SYSTEM, effect=_pay),
+    Move("close", frozenset({O.PENDING}),           O.CLOSED, _SYSTEM, effect=_close),
+)
+ORDER_TABLE = workflow.Table(name=AGGREGATE, model=PaymentOrder, moves=ORDER_MOVES, version_field=None)
+
+
+# ---- a refund (inputs: state, the provider's RefundState) ----
+
+async def _succeed(ctx: MoveContext) -> Effect:
+    refund: Refund = ctx.row
+    order = await PaymentOrder.get(id=refund.order_id).using_db(ctx.connection)
+
+    async def unmark_case_paid_when_nothing_is_held(connection) -> None:
+        still_held = await PaymentOrder.filter(case_id=order.case_id, status=O.PAID,
+                                               refunded_fen__lt=F("amount_fen")).using_db(connection).exists()
+        if not still_held:
+            await cases.mark_paid(order.case_id, connection=connection, paid=False)  # all of it went back
+
+    return Effect(changes=_settled(ctx), event=_order_event("payment.refunded", order, refund.amount_fen),
+                  after_update=unmark_case_paid_when_nothing_is_held)
+
+
+async def _fail(ctx: MoveContext) -> Effect:
+    refund: Refund = ctx.row
+
+    async def give_the_reserved_amount_back(connection) -> None:
+        await PaymentOrder.filter(id=refund.order_id).using_db(connection).update(
+            refunded_fen=F("refunded_fen") - refund.amount_fen)
+
+    return Effect(changes=_settled(ctx), after_update=give_the_reserved_amount_back)
+
+
+def _settled(ctx: MoveContext) -> dict:
+    return {"finished_at": ctx.at, "refund_id": ctx.inputs["state"].refund_id}
+
+
+REFUND_MOVES: tuple[Move, ...] = (
+    Move("succeed", frozenset({R.PROCESSING}), R.SUCCEEDED, _SYSTEM, effect=_succeed),
+    Move("fail",    frozenset({R.PROCESSING}), R.FAILED,    _SYSTEM, effect=_fail),
+)
+REFUND_TABLE = workflow.Table(name="payment_refund", model=Refund, moves=REFUND_MOVES, version_field=None)
