@@ -35,7 +35,8 @@ def _serve(settings, folder: Path) -> tuple[subprocess.Popen, str, Path]:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+            # A long timeout: a probe given up on while the worker starts would leave a request nobody reads.
+            if httpx.get(f"{base}/healthz", timeout=60).status_code == 200:
                 return process, base, log_path
         time.sleep(0.2)
     os.killpg(process.pid, signal.SIGKILL)
