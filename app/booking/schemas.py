@@ -92,7 +92,7 @@ class AppointmentIn(_Input):
     matter_id: StrictInt = Field(ge=1)
 
 
-class TicketOut(BaseModel):
+class QueueTicketOut(BaseModel):
     id: int
     number: str
     hall_id: int
@@ -120,6 +120,7 @@ class AppointmentOut(BaseModel):
     cancel_closes_at: str
     created_at: str
     ticket_number: str | None = None
+    allowed_actions: list[str] = []
 
 
 class AppointmentPageOut(BaseModel):
@@ -138,7 +139,7 @@ class CheckInIn(_Input):
 
 
 class CheckInOut(BaseModel):
-    ticket: TicketOut
+    ticket: QueueTicketOut
     appointment_id: int
 
 
@@ -163,20 +164,3 @@ class QueueOut(BaseModel):
     waiting_appointments: int
     waiting_walk_ins: int
     serving: list[ServingOut]
-
-
-class CalendarDayIn(_Input):
-    is_workday: StrictBool
-    note: str = Field("", max_length=64)
-
-
-class CalendarDayOut(BaseModel):
-    date: str
-    is_workday: bool
-    note: str
-    source: str
-
-
-class CalendarQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    year: int = Field(ge=2004, le=2100)
