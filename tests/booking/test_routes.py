@@ -28,7 +28,8 @@ def booking_body(setup, slot=None):
 async def test_slot_listing_shows_capacity_and_remaining_seats(client, cache):
     setup = await ready(client, cache, capacity=4)
     slots = (await client.get(f"/api/v1/matters/{setup['matter']['id']}/slots")).json()
-    assert {"id", "hall_id", "start", "end", "capacity", "remaining"} <= set(slots[0])
+    assert set(slots[0]) == {"id", "hall_id", "matter_id", "date", "start", "end", "capacity", "remaining",
+                             "booking_closes_at"}
     assert all(s["capacity"] == 4 and s["remaining"] == 4 for s in slots)
     assert slots[0]["start"].endswith("+08:00")
     citizen = await factories.real_name_citizen(client)
