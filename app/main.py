@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
     from app.booking.routes import bp as booking_bp
     from app.cases.routes import bp as cases_bp
     from app.catalog.routes import bp as catalog_bp
+    from app.core.calendar_routes import bp as calendar_bp
     from app.core.health import bp as health_bp
     from app.identity.routes import bp as identity_bp
     from app.notifications.routes import bp as notifications_bp
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
     app.blueprint(health_bp)
     app.blueprint(catalog_bp)
     app.blueprint(identity_bp)
+    app.blueprint(calendar_bp)
     app.blueprint(booking_bp)
     app.blueprint(cases_bp)
     app.blueprint(notifications_bp)

@@ -1,7 +1,8 @@
 """Periodic jobs (no-shows, upcoming slots, the admin calendar), run by `python -m app worker` or inside serve.
 
-Every job is idempotent, so an embedded runner in each of several server processes does no harm; correctness never
-waits for it either (booking marks a citizen's no-shows itself before judging a suspension).
+Every job is idempotent, so an embedded runner in each of several server processes does no harm. Reads never write:
+slots are drawn by the slots job (and by the admin's schedule edits), no-shows marked by the no-show job; a booking
+or check-in still settles the no-shows it depends on in its own write.
 """
 
 from __future__ import annotations
@@ -66,24 +67,28 @@ def all_jobs(settings: Settings, platforms=None) -> list[Job]:
     return jobs
 
 
-async def run_jobs(jobs: list[Job], stop: asyncio.Event) -> None:
+async def _pause_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except asyncio.TimeoutError:
+        pass
+
+
+async def run_jobs(jobs: list[Job], stop: asyncio.Event, *, clock: Callable[[], float] = time.monotonic,
+                   pause: Callable[[asyncio.Event, float], Awaitable[None]] = _pause_unless_stopped) -> None:
     """Run each job every interval until stop is set; a failing job is logged and tried again next time."""
     due = {job.name: 0.0 for job in jobs}
     while not stop.is_set():
         for job in jobs:
-            if time.monotonic() >= due[job.name]:
+            if clock() >= due[job.name]:
                 try:
                     result = await job.run()
                     if result:
                         log.info("job %s: %s", job.name, result)
                 except Exception:
                     log.exception("job %s failed", job.name)
-                due[job.name] = time.monotonic() + job.interval_seconds
-        wait = max(0.1, min(due.values()) - time.monotonic())
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=wait)
-        except asyncio.TimeoutError:
-            pass
+                due[job.name] = clock() + job.interval_seconds
+        await pause(stop, max(0.1, min(due.values()) - clock()))
 
 
 def install_embedded(app) -> None:

@@ -1,4 +1,4 @@
-"""Booking tables: schedules and their slots, appointments, the hall queue, and the admin working-day calendar."""
+"""Booking tables: schedules and their slots, appointments, and the hall queue (queue tickets are numbers)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ class AppointmentStatus(StrEnum):
     DONE = "done"
 
 
-class TicketKind(StrEnum):
+class QueueTicketKind(StrEnum):
     APPOINTMENT = "appointment"
     WALK_IN = "walk_in"
 
 
-class TicketStatus(StrEnum):
+class QueueTicketStatus(StrEnum):
     WAITING = "waiting"
     CALLED = "called"
     DONE = "done"
@@ -106,7 +106,7 @@ class Appointment(Model):
 
 
 class QueueCounter(Model):
-    """The last ticket number given per hall, day and prefix; an UPDATE on this row serialises numbering."""
+    """The last queue number given per hall, day and prefix; an UPDATE on this row serialises numbering."""
 
     id = fields.IntField(primary_key=True)
     hall_id = fields.IntField()
@@ -119,18 +119,20 @@ class QueueCounter(Model):
         unique_together = (("hall_id", "day", "prefix"),)
 
 
-class Ticket(Model):
+class QueueTicket(Model):
+    """A queue number (A001 for an appointment, B001 for a walk-in) at a hall on one day."""
+
     id = fields.IntField(primary_key=True)
     hall_id = fields.IntField()
     day = fields.DateField()
     prefix = fields.CharField(max_length=1)
     seq = fields.IntField()
     number = fields.CharField(max_length=8)
-    kind = fields.CharEnumField(TicketKind, max_length=16)
+    kind = fields.CharEnumField(QueueTicketKind, max_length=16)
     appointment_id = fields.IntField(null=True, unique=True)
     citizen_id = fields.IntField(null=True)
     matter_id = fields.IntField(null=True)
-    status = fields.CharEnumField(TicketStatus, max_length=16, default=TicketStatus.WAITING)
+    status = fields.CharEnumField(QueueTicketStatus, max_length=16, default=QueueTicketStatus.WAITING)
     window = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     called_at = fields.DatetimeField(null=True)
@@ -141,16 +143,3 @@ class Ticket(Model):
         unique_together = (("hall_id", "day", "number"),)
         indexes = (("hall_id", "day", "status"),)
 
-
-class WorkCalendarDay(Model):
-    """An admin's word on one date, overriding chinesecalendar (and covering years it does not know)."""
-
-    id = fields.IntField(primary_key=True)
-    day = fields.DateField(unique=True)
-    is_workday = fields.BooleanField()
-    note = fields.CharField(max_length=64, default="")
-    updated_by = fields.CharField(max_length=64, default="")
-    updated_at = fields.DatetimeField(auto_now=True)
-
-    class Meta:
-        table = "work_calendar_day"

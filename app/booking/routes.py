@@ -1,5 +1,5 @@
-"""Booking and queue HTTP: slots and appointments for citizens, check-in and calling for clerks, schedules and the
-working-day calendar for admins.
+"""Booking and queue HTTP: slots and appointments for citizens, check-in and calling for clerks, schedules for admins
+(the working-day calendar is core's: app/core/calendar_routes.py).
 
 Queue endpoints act on any hall for staff holding clerk, supervisor or admin: staff accounts carry a department,
 not a hall, and a clerk of any department may staff a hall's windows.
@@ -7,28 +7,19 @@ not a hall, and a clerk of any department may staff a hall's windows.
 
 from __future__ import annotations
 
-from datetime import date
-
 from sanic import Blueprint, Request
 
 from app.booking import service
-from app.booking.schemas import (AppointmentIn, AppointmentOut, AppointmentPageOut, AppointmentQuery, CalendarDayIn,
-                                 CalendarDayOut, CalendarQuery, CallNextIn, CheckInIn, CheckInOut, QueueOut,
-                                 QueueTicketOut, ScheduleIn, ScheduleOut, SchedulePageOut, ScheduleQuery,
-                                 ScheduleRules, SlotOut, SlotQuery, WalkInIn)
+from app.booking.schemas import (AppointmentIn, AppointmentOut, AppointmentPageOut, AppointmentQuery, CallNextIn,
+                                 CheckInIn, CheckInOut, QueueOut, QueueTicketOut, ScheduleIn, ScheduleOut,
+                                 SchedulePageOut, ScheduleQuery, ScheduleRules, SlotOut, SlotQuery, WalkInIn)
 from app.core.auth import citizen_required, client_ip, limit_rate, staff_required
-from app.core.errors import ValidationFailed
 from app.core.http import idempotency_key, page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
 
 bp = Blueprint("booking", url_prefix="/api/v1")
 
 QUEUE_ROLES = ("clerk", "supervisor", "admin")
-def _date(raw: str) -> date:
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(details={"fields": [{"field": "date", "message": "日期格式应为 YYYY-MM-DD"}]}) from None
 
 
 # ---- citizens ----
@@ -117,7 +108,7 @@ async def walk_in_ticket(request: Request, hall_id: int):
     data = parse_body(request, WalkInIn) if request.body else WalkInIn()
     await limit_rate(request.app.ctx.cache, f"kiosk:{client_ip(request)}",
                      request.app.ctx.settings.booking.kiosk_tickets_per_minute)
-    return respond(QueueTicketOut, await service.take_walk_in_ticket(hall_id=hall_id, matter_id=data.matter_id),
+    return respond(QueueTicketOut, await service.take_walk_in_queue_ticket(hall_id=hall_id, matter_id=data.matter_id),
                    status=201)
 
 
@@ -159,35 +150,3 @@ async def schedules(request: Request):
     items, total = await service.list_schedules(actor=request.ctx.principal, matter_id=query.matter_id,
                                                 hall_id=query.hall_id, offset=query.offset, limit=query.page_size)
     return respond(SchedulePageOut, page_of(items, total, query.page, query.page_size))
-
-
-@bp.get("/calendar/<day:str>")
-@doc("某日是否为工作日（管理员日历 > 法定节假日数据 > 周一至周五）", tag="booking", response=CalendarDayOut, errors=(422,))
-async def calendar_day(request: Request, day: str):
-    return respond(CalendarDayOut, await service.calendar_day(_date(day)))
-
-
-@bp.get("/admin/calendar")
-@doc("管理员维护的工作日日历（某年）", tag="booking-admin", response=list[CalendarDayOut], errors=(401, 403, 422),
-     secured=True, query=CalendarQuery)
-@staff_required("admin")
-async def calendar(request: Request):
-    query = parse_query(request, CalendarQuery)
-    return respond(list[CalendarDayOut], await service.list_calendar(query.year))
-
-
-@bp.put("/admin/calendar/<day:str>")
-@doc("设定某日为工作日或休息日（覆盖法定节假日数据）", tag="booking-admin", body=CalendarDayIn, response=CalendarDayOut,
-     errors=(400, 401, 403, 422), secured=True)
-@staff_required("admin")
-async def set_calendar_day(request: Request, day: str):
-    data = parse_body(request, CalendarDayIn)
-    return respond(CalendarDayOut, await service.set_calendar_day(_date(day), is_workday=data.is_workday,
-                                                                  note=data.note, actor=request.ctx.principal))
-
-
-@bp.delete("/admin/calendar/<day:str>")
-@doc("删除某日的管理员设定", tag="booking-admin", response=CalendarDayOut, errors=(401, 403, 422), secured=True)
-@staff_required("admin")
-async def delete_calendar_day(request: Request, day: str):
-    return respond(CalendarDayOut, await service.delete_calendar_day(_date(day), actor=request.ctx.principal))

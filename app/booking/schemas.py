@@ -127,6 +127,7 @@ class AppointmentOut(BaseModel):
     cancel_closes_at: str
     created_at: str
     ticket_number: str | None = None
+    allowed_actions: list[str] = []
 
 
 class AppointmentPageOut(Page[AppointmentOut]):
@@ -167,20 +168,3 @@ class QueueOut(BaseModel):
     waiting_appointments: int
     waiting_walk_ins: int
     serving: list[ServingOut]
-
-
-class CalendarDayIn(_Input):
-    is_workday: StrictBool
-    note: str = Field("", max_length=64)
-
-
-class CalendarDayOut(BaseModel):
-    date: str
-    is_workday: bool
-    note: str
-    source: str
-
-
-class CalendarQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    year: int = Field(ge=2004, le=2100)

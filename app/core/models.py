@@ -1,4 +1,4 @@
-"""Tables every domain shares: the outbox of domain events."""
+"""Tables every domain shares: the outbox of domain events and the admin working-day calendar."""
 
 from __future__ import annotations
 
@@ -25,3 +25,17 @@ class OutboxEvent(Model):
     class Meta:
         table = "outbox_event"
         indexes = (("dispatched_at", "id"), ("aggregate_type", "aggregate_id"))
+
+
+class WorkCalendarDay(Model):
+    """An admin's word on one date, overriding chinesecalendar (and covering years it does not know)."""
+
+    id = fields.IntField(primary_key=True)
+    day = fields.DateField(unique=True)
+    is_workday = fields.BooleanField()
+    note = fields.CharField(max_length=64, default="")
+    updated_by = fields.CharField(max_length=64, default="")
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "work_calendar_day"

@@ -2,8 +2,9 @@
 
 A day is a working day when the admin calendar says so; otherwise when `chinesecalendar` says so (public holidays
 closed, make-up working days 调休 open); for years it has no data for, Monday to Friday, with one warning per year.
-The admin calendar (table work_calendar_day, edited through the booking admin API) is held in memory per process:
-the editing process reloads at once, others within OVERRIDES_MAX_AGE_SECONDS.
+The admin calendar (WorkCalendarDay in core/models.py, edited through core/calendar.py) is held in memory per
+process: the editing process reloads at once, others within OVERRIDES_MAX_AGE_SECONDS. generation() changes whenever
+the calendar held here does, so what was drawn from the old one (booking's slots) can be drawn again.
 """
 
 from __future__ import annotations
@@ -14,38 +15,39 @@ from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
 
+from app.core.models import WorkCalendarDay
 from app.core.timeutil import CITY_TZ
 
 log = logging.getLogger("app.workdays")
 
-CALENDAR_TABLE = "work_calendar_day"
 OVERRIDES_MAX_AGE_SECONDS = 60.0
 
 _overrides: dict[date, bool] = {}
 _notes: dict[date, str] = {}
 _loaded_at: float | None = None
+_generation = 0
 _warned_years: set[int] = set()
 
 
 def set_overrides(overrides: dict[date, bool], notes: dict[date, str] | None = None) -> None:
     """Replace the admin calendar held in memory (date -> is a working day)."""
-    global _overrides, _notes, _loaded_at
+    global _overrides, _notes, _loaded_at, _generation
+    if dict(overrides) != _overrides:
+        _generation += 1
     _overrides = dict(overrides)
     _notes = dict(notes or {})
     _loaded_at = monotonic_clock.monotonic()
 
 
-def _as_date(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+def generation() -> int:
+    """A number that changes whenever the working days held in this process change."""
+    return _generation
 
 
 async def load_overrides() -> None:
     """Read the admin calendar from the database into this process."""
-    from tortoise import connections
-
-    rows = await connections.get("default").execute_query_dict(f"SELECT day, is_workday, note FROM {CALENDAR_TABLE}")
-    set_overrides({_as_date(row["day"]): bool(row["is_workday"]) for row in rows},
-                  {_as_date(row["day"]): row["note"] or "" for row in rows})
+    rows = await WorkCalendarDay.all().values("day", "is_workday", "note")
+    set_overrides({row["day"]: row["is_workday"] for row in rows}, {row["day"]: row["note"] for row in rows})
 
 
 async def ensure_overrides_fresh() -> None:

@@ -30,9 +30,9 @@ def tuning(settings):
 @pytest.fixture(autouse=True)
 def fresh_memory():
     # Tests move the clock back and forth; the process memos assume it only moves forward.
-    booking.forget_process_memory()
+    booking.memos.reset()
     yield
-    booking.forget_process_memory()
+    booking.memos.reset()
 
 
 async def slots_of(setup, now, **kwargs):
@@ -122,7 +122,7 @@ async def test_full_slot_refuses_and_a_wrong_counter_never_overbooks(client, cac
     with pytest.raises(SlotFull):
         await book(second, slot, setup, cache, tuning, MONDAY)
     # The cache's counter is only a gate: even when it wrongly says there are seats, the database refuses.
-    booking.forget_process_memory()
+    booking.memos.reset()
     await cache.set(f"booking:seats:{slot['id']}", "5", 60)
     with pytest.raises(SlotFull):
         await book(third, slot, setup, cache, tuning, MONDAY)
@@ -176,8 +176,7 @@ async def test_at_most_three_active_appointments(client, cache, tuning):
         await book(citizen, slot, setup, cache, tuning, MONDAY)
     with pytest.raises(BookingLimitReached):
         await book(citizen, slots[3], setup, cache, tuning, MONDAY)
-    first = (await booking.list_appointments(citizen_id=citizen["id"], status=None, offset=0, limit=10,
-                                             now=MONDAY))[0][-1]
+    first = (await booking.list_appointments(citizen_id=citizen["id"], status=None, offset=0, limit=10))[0][-1]
     await booking.cancel(citizen_id=citizen["id"], appointment_id=first["id"], cache=cache, now=MONDAY)
     assert (await book(citizen, slots[3], setup, cache, tuning, MONDAY))["status"] == "booked"
 
@@ -232,8 +231,9 @@ async def test_cancel_after_the_cut_off_is_refused(client, cache, tuning):
     with pytest.raises(CancelClosed):
         await booking.cancel(citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache,
                              now=at("2026-09-22", "07:00"))
-    await booking.cancel(citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache,
-                         now=at("2026-09-22", "06:59"))
+    cancelled = await booking.cancel(citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache,
+                                     now=at("2026-09-22", "06:59"))
+    assert cancelled["status"] == "cancelled"
 
 
 async def test_not_checked_in_by_the_slot_end_is_a_no_show(client, cache, tuning):
@@ -241,9 +241,9 @@ async def test_not_checked_in_by_the_slot_end_is_a_no_show(client, cache, tuning
     slot = (await slots_of(setup, MONDAY))[0]  # 10:00-11:00
     citizen = await factories.real_name_citizen(client)
     appointment = await book(citizen, slot, setup, cache, tuning, MONDAY)
-    assert await booking.mark_no_shows(now=at("2026-09-21", "10:59")) == 0
-    await booking.mark_no_shows(now=at("2026-09-21", "11:00"))
-    seen = await booking.get_appointment(citizen_id=citizen["id"], appointment_id=appointment["id"], now=MONDAY)
+    assert await booking.mark_no_shows(now=at("2026-09-21", "10:59"), citizen_id=citizen["id"]) == 0
+    assert await booking.mark_no_shows(now=at("2026-09-21", "11:00"), citizen_id=citizen["id"]) == 1
+    seen = await booking.get_appointment(citizen_id=citizen["id"], appointment_id=appointment["id"])
     assert seen["status"] == "no_show"
     with pytest.raises(AppointmentStateConflict):
         await booking.self_check_in(citizen_id=citizen["id"], appointment_id=appointment["id"],
@@ -256,7 +256,7 @@ async def _no_shows(client, cache, tuning, days: list[str]):
         setup = await ready(cache, now=at(day, "08:00"))
         slot = next(s for s in await slots_of(setup, at(day, "08:00")) if s["date"] == day)
         await book(citizen, slot, setup, cache, tuning, at(day, "08:00"))
-        booking.forget_process_memory()
+        booking.memos.reset()
     return citizen
 
 
@@ -271,7 +271,7 @@ async def test_three_no_shows_in_90_days_suspend_booking_for_30_days(client, cac
     assert refused.value.details["suspended_until"] == "2026-10-23T10:00:00+08:00"
     assert "2026-10-23" in refused.value.message
     after = at("2026-10-23", "10:00")
-    booking.forget_process_memory()
+    booking.memos.reset()
     setup = await ready(cache, now=after)
     slot = next(s for s in await slots_of(setup, after, date_from=date(2026, 10, 26)))
     assert (await book(citizen, slot, setup, cache, tuning, after))["status"] == "booked"
@@ -297,7 +297,7 @@ async def test_check_in_and_calling_order_appointments_first_then_by_number(clie
     setup = await ready(cache, capacity=2)
     hall_id = setup["hall"]["id"]
     first, second = await _booked_today(client, cache, tuning, setup, 2)
-    walk_in = await booking.take_walk_in_ticket(hall_id=hall_id, matter_id=None, now=MONDAY)
+    walk_in = await booking.take_walk_in_queue_ticket(hall_id=hall_id, matter_id=None, now=MONDAY)
     assert (walk_in["number"], walk_in["ahead"]) == ("B001", 0)
     checked = await booking.check_in_by_code(code=first["code"].lower(), now=MONDAY)
     assert (checked["ticket"]["number"], checked["ticket"]["ahead"]) == ("A001", 0)
@@ -316,7 +316,7 @@ async def test_check_in_and_calling_order_appointments_first_then_by_number(clie
     assert queue["waiting"] == 0
     assert [(s["number"], s["window"]) for s in queue["serving"]] == [("A002", 1), ("B001", 2)]
     # Calling the next at a window finishes the one served there: that appointment is done.
-    done = await booking.get_appointment(citizen_id=first["citizen"]["id"], appointment_id=first["id"], now=MONDAY)
+    done = await booking.get_appointment(citizen_id=first["citizen"]["id"], appointment_id=first["id"])
     assert (done["status"], done["ticket_number"]) == ("done", "A001")
     events = [e for e in await OutboxEvent.filter(kind="queue.called").order_by("id")
               if e.payload["hall_id"] == hall_id]
@@ -367,11 +367,92 @@ async def test_mark_no_shows_leaves_checked_in_and_future_appointments_alone(cli
     setup = await ready(cache, capacity=2)
     first, second = await _booked_today(client, cache, tuning, setup, 2)
     await booking.check_in_by_code(code=first["code"], now=MONDAY)
-    await booking.mark_no_shows(now=MONDAY + timedelta(hours=1))
-    assert (await booking.get_appointment(citizen_id=first["citizen"]["id"], appointment_id=first["id"],
-                                          now=MONDAY))["status"] == "checked_in"
-    assert (await booking.get_appointment(citizen_id=second["citizen"]["id"], appointment_id=second["id"],
-                                          now=MONDAY))["status"] == "booked"
-    await booking.mark_no_shows(now=MONDAY + timedelta(hours=2))
-    assert (await booking.get_appointment(citizen_id=second["citizen"]["id"], appointment_id=second["id"],
-                                          now=MONDAY))["status"] == "no_show"
+
+    async def status_of(appointment) -> str:
+        return (await booking.get_appointment(citizen_id=appointment["citizen"]["id"],
+                                              appointment_id=appointment["id"]))["status"]
+
+    assert await booking.mark_no_shows(now=MONDAY + timedelta(hours=1), citizen_id=second["citizen"]["id"]) == 0
+    assert (await status_of(first), await status_of(second)) == ("checked_in", "booked")
+    assert await booking.mark_no_shows(now=MONDAY + timedelta(hours=2), citizen_id=second["citizen"]["id"]) == 1
+    assert await booking.mark_no_shows(now=MONDAY + timedelta(hours=2), citizen_id=first["citizen"]["id"]) == 0
+    assert (await status_of(first), await status_of(second)) == ("checked_in", "no_show")
+
+
+# ---- reads write nothing; the jobs do the writing ----
+
+async def test_reading_slots_the_queue_and_appointments_writes_nothing(client, cache, tuning):
+    from app.booking.models import Appointment, AppointmentStatus, QueueTicket, Schedule, Slot
+
+    setup = await ready(cache)
+    slot = (await slots_of(setup, MONDAY))[0]  # 10:00-11:00
+    citizen = await factories.real_name_citizen(client)
+    appointment = await book(citizen, slot, setup, cache, tuning, MONDAY)
+    # Wednesday noon: the slot ended unattended, and the drawing horizon has moved past the days drawn on Monday.
+    later = at("2026-09-23", "12:00")
+    drawn = Slot.filter(schedule_id=setup["schedule"]["id"])
+    slots_before, queue_before = await drawn.count(), await QueueTicket.filter(hall_id=setup["hall"]["id"]).count()
+    events_before = await OutboxEvent.filter(citizen_id=citizen["id"]).count()
+
+    await slots_of(setup, later)
+    await booking.list_slots(matter_id=setup["matter"]["id"], cache_seconds=5, now=later)
+    assert (await booking.get_appointment(citizen_id=citizen["id"], appointment_id=appointment["id"]))[
+        "status"] == "booked"
+    assert [a["status"] for a in (await booking.list_appointments(citizen_id=citizen["id"], status=None, offset=0,
+                                                                  limit=10))[0]] == ["booked"]
+    assert (await booking.queue_status(hall_id=setup["hall"]["id"], now=later))["waiting"] == 0
+
+    row = await Appointment.get(id=appointment["id"])
+    assert (row.status, row.no_show_at, row.active_key is not None) == (AppointmentStatus.BOOKED, None, True)
+    assert await drawn.count() == slots_before
+    assert await QueueTicket.filter(hall_id=setup["hall"]["id"]).count() == queue_before
+    assert await OutboxEvent.filter(citizen_id=citizen["id"]).count() == events_before
+
+    # The jobs: the no-show is marked, and the slots of the days now within the horizon are drawn.
+    assert await booking.mark_no_shows(now=later, citizen_id=citizen["id"]) == 1
+    schedule = await Schedule.get(id=setup["schedule"]["id"])
+    new_slots = await booking.ensure_slots(schedule, now=later)
+    assert new_slots == 2 * 3  # the horizon went from 10-05 to 10-09: three morning slots on 10-08 and 10-09
+    assert await drawn.count() == slots_before + new_slots
+    assert (await Appointment.get(id=appointment["id"])).status == AppointmentStatus.NO_SHOW
+
+
+async def test_a_new_schedule_is_drawn_for_the_listing_window_or_past_its_release(cache):
+    from app.booking.models import Slot
+
+    monday = at("2026-11-02", "07:00")
+
+    def weekdays_until(last: date) -> list[date]:
+        span = (date(2026, 11, 2) + timedelta(days=n) for n in range((last - date(2026, 11, 2)).days + 1))
+        return [day for day in span if day.isoweekday() <= 5]  # November 2026 has no holidays
+
+    # Listed: released days within the 14-day listing window (release 20 days ahead: the window ends it).
+    for release_days, last_drawn, last_listed in ((5, date(2026, 11, 16), date(2026, 11, 9)),
+                                                  (20, date(2026, 12, 1), date(2026, 11, 16))):
+        setup = await ready(cache, now=monday, release_days=release_days)
+        days = sorted(set(await Slot.filter(schedule_id=setup["schedule"]["id"]).values_list("day", flat=True)))
+        # 14 days of listing, or one working day beyond the release, whichever is further; working days only.
+        assert days == weekdays_until(last_drawn)
+        # Bookable the moment the admin's write returns.
+        listed = {s["date"] for s in await slots_of(setup, monday)}
+        assert listed == {day.isoformat() for day in weekdays_until(last_listed)}
+
+
+async def test_a_make_up_day_set_by_an_admin_is_drawn_by_the_slots_job(cache):
+    from app.booking.models import Schedule, Slot
+    from app.core import calendar
+
+    monday = at("2026-11-02", "07:00")
+    saturday = date(2026, 11, 7)
+    setup = await ready(cache, now=monday, weekdays=[1, 2, 3, 4, 5])
+    drawn = Slot.filter(schedule_id=setup["schedule"]["id"], day=saturday)
+    assert await drawn.count() == 0
+    try:
+        await calendar.set_calendar_day(saturday, is_workday=True, note="调休上班", actor=factories.SYSTEM)
+        # The calendar changed under the memo of what was drawn: the job draws the Saturday, once.
+        schedule = await Schedule.get(id=setup["schedule"]["id"])
+        assert await booking.ensure_slots(schedule, now=monday) == 3
+        assert await booking.ensure_slots(schedule, now=monday) == 0
+        assert await drawn.count() == 3
+    finally:
+        await calendar.delete_calendar_day(saturday, actor=factories.SYSTEM)
