@@ -28,6 +28,11 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@12
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 RUN_ID = uuid.uuid4().hex[:10]
+# Argon2's cheapest cost: production strength (~0.4 s a hash) was close to half of a run. In os.environ so the
+# app processes the tests start (serve, worker, the CLI) hash cheaply too. Production refuses these values.
+CHEAPEST_PASSWORD_HASHING = {"APP_SECURITY__PASSWORD_TIME_COST": "1", "APP_SECURITY__PASSWORD_MEMORY_COST": "8",
+                             "APP_SECURITY__PASSWORD_PARALLELISM": "1"}
+os.environ.update(CHEAPEST_PASSWORD_HASHING)
 
 
 def free_port() -> int:
