@@ -141,6 +141,17 @@ async def app(settings):
 
 
 @pytest.fixture
+def clock():
+    """The app's clock (app.core.timeutil.clock), stopped at the current moment: clock.set(moment) or
+    clock.advance(hours=2) moves what every service's now() answers; the real time again after the test."""
+    from app.core.timeutil import clock as app_clock
+
+    app_clock.set(app_clock.now())
+    yield app_clock
+    app_clock.resume()
+
+
+@pytest.fixture
 def cache(app):
     return app.ctx.cache
 
