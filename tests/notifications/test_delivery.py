@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from app.core.models import OutboxEvent
@@ -216,7 +217,7 @@ async def test_two_workers_draining_one_outbox_send_each_message_once(app, clien
     assert by_worker <= {"worker-a", "worker-b"}
 
 
-async def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(app, client, cache, settings):
+async def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(app, client, cache, settings, clock):
     setup = await f.case_setup(client, cache)
     citizen = await _subscribed_citizen(client, settings)
     setup["citizen"] = citizen
@@ -242,8 +243,8 @@ async def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(app, clien
     await client.delete("/sim/faults")
     sent_before = len(await _sim_messages(client, citizen["openid"]))
     assert 3 <= sent_before < 15, "the kill should land mid-batch"
-    # What the dead worker held comes back after its lease; this worker finishes the batch.
-    await asyncio.sleep(5.5)
+    # What the dead worker held comes back after its lease (5 s, set above): the clock moves past it, no waiting.
+    clock.set(datetime.now(timezone.utc) + timedelta(seconds=5 + 1))
     await drain(app, _quick(settings))
     pushed = await _sim_messages(client, citizen["openid"])
     assert len(pushed) == 15
