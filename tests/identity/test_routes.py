@@ -50,15 +50,21 @@ async def test_alipay_login_through_the_signed_gateway(client):
 
 @pytest.mark.parametrize("path", ["/api/v1/auth/wechat", "/api/v1/auth/alipay", "/api/v1/auth/staff",
                                   "/api/v1/me/identity", "/api/v1/me/proxies"])
-@pytest.mark.parametrize("body", [b"", b"not json", b"[1]", b'{"code": 5, "auth_code": 5}', b'{"code": ""}',
-                                  b'{"username": null}', ('{"code": "' + "x" * 5000 + '"}').encode()])
-async def test_malformed_identity_input_is_4xx_never_500(client, path, body):
+@pytest.mark.parametrize("body, status, code", [
+    (b"", 400, "BAD_REQUEST"),
+    (b"not json", 400, "MALFORMED_JSON"),
+    (b"[1]", 400, "BAD_REQUEST"),
+    (b'{"code": 5, "auth_code": 5}', 422, "VALIDATION_FAILED"),
+    (b'{"code": ""}', 422, "VALIDATION_FAILED"),
+    (b'{"username": null}', 422, "VALIDATION_FAILED"),
+    (('{"code": "' + "x" * 5000 + '"}').encode(), 422, "VALIDATION_FAILED"),
+])
+async def test_malformed_identity_input_is_400_unless_it_is_a_json_object_then_422(client, path, body, status, code):
     citizen = await factories.wechat_login(client)
     method = client.put if path.endswith("identity") else client.post
     response = await method(path, content=body, headers={**citizen["headers"],
                                                           "Content-Type": "application/json"})
-    assert 400 <= response.status_code < 500, (path, body, response.text)
-    assert "error" in response.json()
+    assert_error_shape(response, status, code)
 
 
 # ---- tokens ----
