@@ -441,7 +441,12 @@ async def test_close__an_open_trade_closes_and_closing_again_is_no_error(client,
 
 
 async def test_close__an_order_alipay_never_saw_is_no_error(provider):
-    await provider.close(new_order_no())
+    order_no = new_order_no()
+    assert await provider.close(order_no) is None
+    # Closing opened nothing: Alipay still knows no such trade.
+    with pytest.raises(AlipayTradeRefused) as refused:
+        await provider.query(order_no)
+    assert refused.value.sub_code == "ACQ.TRADE_NOT_EXIST"
 
 
 async def test_close__a_paid_trade_cannot_be_closed(client, provider):
