@@ -182,5 +182,5 @@ async def admin_headers(app):
     from tests import factories
 
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{SERVER_PORT}", timeout=30) as http:
-        admin = await factories.staff(http, "admin")
+        admin = await factories.shared_staff(http, "admin")
     return admin["headers"]

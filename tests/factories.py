@@ -129,6 +129,22 @@ async def staff(client, *roles: str, department_id: int | None = None) -> dict:
     return {**account, "token": token, "headers": {"Authorization": f"Bearer {token}"}}
 
 
+# One account per roles and department for the whole run (the database lives as long as the run).
+_shared_staff: dict[tuple[tuple[str, ...], int | None], dict] = {}
+
+
+async def shared_staff(client, *roles: str, department_id: int | None = None) -> dict:
+    """The run's one logged-in account of these roles (and department), for a test that only acts as it.
+
+    A test that changes the account or its session (password, lockout, roles, department, closing, logout, an
+    attempt on its own account) or counts what it received takes staff(): a fresh account of its own.
+    """
+    key = (tuple(sorted(roles)), department_id)
+    if key not in _shared_staff:
+        _shared_staff[key] = await staff(client, *roles, department_id=department_id)
+    return _shared_staff[key]
+
+
 # ---- booking ----
 
 async def bookable_matter(cache, *, windows: int = 3) -> dict:

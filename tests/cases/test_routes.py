@@ -177,7 +177,7 @@ async def test_another_citizen_and_another_department_get_404(client, cache):
 
     own = await client.get(f"/api/v1/staff/cases/{case['id']}/materials/{file_id}", headers=setup["clerk"]["headers"])
     assert own.status_code == 200 and own.content == f.PDF_BYTES
-    supervisor = await f.staff(client, "supervisor")
+    supervisor = await f.shared_staff(client, "supervisor")
     assert (await client.get(f"/api/v1/staff/cases/{case['id']}", headers=supervisor["headers"])).status_code == 200
     # A supervisor sees every department but cannot act for one.
     assert_error_shape(await f.move(client, case, supervisor, "accept"), 403, "ROLE_NOT_ALLOWED")

@@ -318,7 +318,7 @@ async def _me(client, staff: dict):
 
 
 async def test_an_admin_opens_staff_accounts_and_only_an_admin(client, cache):
-    admin = await factories.staff(client, "admin")
+    admin = await factories.shared_staff(client, "admin")
     department = await factories.department(cache)
     username = factories.unique("clerk_")
     body = {"username": username, "password": factories.STAFF_PASSWORD, "name": "王窗口", "roles": ["clerk"],
@@ -356,7 +356,7 @@ async def test_an_admin_opens_staff_accounts_and_only_an_admin(client, cache):
 
 
 async def test_a_role_change_takes_effect_at_once_and_closed_accounts_cannot_log_in(client, cache):
-    admin = await factories.staff(client, "admin")
+    admin = await factories.shared_staff(client, "admin")
     department = await factories.department(cache)
     clerk = await factories.staff(client, "clerk", department_id=department["id"])
     assert (await _me(client, clerk)).status_code == 200

@@ -186,7 +186,7 @@ async def test_permanent_refusal_stops_and_a_message_that_keeps_failing_goes_dea
         await client.delete("/sim/faults")
     dead = await Delivery.filter(recipient=citizen["openid"], status=DeliveryStatus.DEAD).first()
     assert dead is not None and dead.attempts == 3
-    admin = await f.staff(client, "admin")
+    admin = await f.shared_staff(client, "admin")
     listed = (await client.get("/api/v1/staff/deliveries", params={"status": "dead"},
                                headers=admin["headers"])).json()
     assert dead.id in [d["id"] for d in listed["items"]]
