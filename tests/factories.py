@@ -290,10 +290,14 @@ async def ended_case(client, setup: dict, citizen: dict | None = None, *, decisi
 
 
 async def rating_setup(client, cache) -> dict:
-    """case_setup plus the department's admin and a supervisor (who sees every department)."""
+    """case_setup plus the department's admin and the run's supervisor (who sees every department).
+
+    Shared: every supervisor hears of every department's escalations, so a fresh one per test made each alert go to
+    more and more of them; tests tell their alerts apart by ticket or case number.
+    """
     setup = await case_setup(client, cache)
     setup["dept_admin"] = await staff(client, "dept_admin", department_id=setup["department"]["id"])
-    setup["supervisor"] = await staff(client, "supervisor")
+    setup["supervisor"] = await shared_staff(client, "supervisor")
     return setup
 
 

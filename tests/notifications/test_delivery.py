@@ -278,7 +278,7 @@ async def test_deadline_lights_alert_approvers_and_admins_and_red_also_superviso
 
     setup = await f.case_setup(client, cache)
     dept_admin = await f.staff(client, "dept_admin", department_id=setup["department"]["id"])
-    supervisor = await f.staff(client, "supervisor")
+    supervisor = await f.shared_staff(client, "supervisor")
     case = await f.submitted_case(client, setup)
     clerk = Principal(kind="staff", id=setup["clerk"]["id"], roles=("clerk",),
                       department_id=setup["department"]["id"])
