@@ -42,7 +42,8 @@ def _wait_until_healthy(base: str, process: subprocess.Popen, log_path: Path) ->
             last = repr(exc)
         exited = process.poll()
         if exited is not None or time.monotonic() > deadline:
-            os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # its group may be gone with it
+                os.killpg(process.pid, signal.SIGKILL)
             why = f"exited with {exited}" if exited is not None else f"not healthy within {START_TIMEOUT_SECONDS} s"
             pytest.fail(f"server {why} (last: {last}); its output:\n" + log_path.read_text(errors="replace"),
                         pytrace=False)
