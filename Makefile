@@ -27,8 +27,9 @@ test: test-embedded test-postgres
 test-embedded: install
 	TEST_BACKEND=embedded $(PY) -m pytest
 
+# Tests marked backend_independent touch neither database nor cache: the embedded pass has run them already.
 test-postgres: install
-	TEST_BACKEND=postgres $(PY) -m pytest
+	TEST_BACKEND=postgres $(PY) -m pytest -m "not backend_independent"
 
 migrate: install
 	$(PY) -m app migrate

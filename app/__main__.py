@@ -35,7 +35,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 async def _with_db(settings: Settings, work):
     from app.core.cache import build_cache
     from app.core.db import close_db, init_db
+    from app.identity import passwords
 
+    passwords.configure(settings.security)
     await init_db(settings)
     cache = build_cache(settings.cache)
     try:

@@ -13,6 +13,7 @@ from app.core.http import install_request_context
 from app.core.logging import configure_logging
 from app.core.openapi import install_openapi
 from app.core.storage import build_storage
+from app.identity import passwords
 from app.platforms import build_platforms
 
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
     """Build the app; tests pass manage_resources=False and open the resources themselves."""
     settings = settings or get_settings()
     configure_logging(settings.logging.level)
+    passwords.configure(settings.security)
     app = Sanic(name, configure_logging=False)
     app.ctx.settings = settings
     app.ctx.cipher = FieldCipher(settings.security.secret_key)

@@ -30,6 +30,11 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@12
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 RUN_ID = uuid.uuid4().hex[:10]
+# Argon2's cheapest cost: production strength (~0.4 s a hash) was close to half of a run. In os.environ so the
+# app processes the tests start (serve, worker, the CLI) hash cheaply too. Production refuses these values.
+CHEAPEST_PASSWORD_HASHING = {"APP_SECURITY__PASSWORD_TIME_COST": "1", "APP_SECURITY__PASSWORD_MEMORY_COST": "8",
+                             "APP_SECURITY__PASSWORD_PARALLELISM": "1"}
+os.environ.update(CHEAPEST_PASSWORD_HASHING)
 
 
 def free_port() -> int:
@@ -140,6 +145,17 @@ async def app(settings):
 
 
 @pytest.fixture
+def clock():
+    """The app's clock (app.core.timeutil.clock), stopped at the current moment: clock.set(moment) or
+    clock.advance(hours=2) moves what every service's now() answers; the real time again after the test."""
+    from app.core.timeutil import clock as app_clock
+
+    app_clock.set(app_clock.now())
+    yield app_clock
+    app_clock.resume()
+
+
+@pytest.fixture
 def cache(app):
     return app.ctx.cache
 
@@ -170,5 +186,5 @@ async def admin_headers(app):
     from tests import factories
 
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{SERVER_PORT}", timeout=30) as http:
-        admin = await factories.staff(http, "admin")
+        admin = await factories.shared_staff(http, "admin")
     return admin["headers"]

@@ -129,6 +129,22 @@ async def staff(client, *roles: str, department_id: int | None = None) -> dict:
     return {**account, "token": token, "headers": {"Authorization": f"Bearer {token}"}}
 
 
+# One account per roles and department for the whole run (the database lives as long as the run).
+_shared_staff: dict[tuple[tuple[str, ...], int | None], dict] = {}
+
+
+async def shared_staff(client, *roles: str, department_id: int | None = None) -> dict:
+    """The run's one logged-in account of these roles (and department), for a test that only acts as it.
+
+    A test that changes the account or its session (password, lockout, roles, department, closing, logout, an
+    attempt on its own account) or counts what it received takes staff(): a fresh account of its own.
+    """
+    key = (tuple(sorted(roles)), department_id)
+    if key not in _shared_staff:
+        _shared_staff[key] = await staff(client, *roles, department_id=department_id)
+    return _shared_staff[key]
+
+
 # ---- booking ----
 
 async def bookable_matter(cache, *, windows: int = 3) -> dict:
@@ -274,10 +290,14 @@ async def ended_case(client, setup: dict, citizen: dict | None = None, *, decisi
 
 
 async def rating_setup(client, cache) -> dict:
-    """case_setup plus the department's admin and a supervisor (who sees every department)."""
+    """case_setup plus the department's admin and the run's supervisor (who sees every department).
+
+    Shared: every supervisor hears of every department's escalations, so a fresh one per test made each alert go to
+    more and more of them; tests tell their alerts apart by ticket or case number.
+    """
     setup = await case_setup(client, cache)
     setup["dept_admin"] = await staff(client, "dept_admin", department_id=setup["department"]["id"])
-    setup["supervisor"] = await staff(client, "supervisor")
+    setup["supervisor"] = await shared_staff(client, "supervisor")
     return setup
 
 

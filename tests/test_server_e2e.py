@@ -24,6 +24,42 @@ def _unused_port() -> int:
         return sock.getsockname()[1]
 
 
+# Generous: on a loaded shared machine, start-up (imports, migrations check, worker fork) has taken over 30 s.
+START_TIMEOUT_SECONDS = 180
+
+
+def _wait_until_healthy(base: str, process: subprocess.Popen, log_path: Path) -> None:
+    """Poll /healthz until it answers 200; fail with the server's output if it exits or the time runs out."""
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    last = "no answer yet"
+    while True:
+        try:
+            response = httpx.get(f"{base}/healthz", timeout=10)
+            if response.status_code == 200:
+                return
+            last = f"/healthz answered {response.status_code}: {response.text[:200]}"
+        except httpx.HTTPError as exc:
+            last = repr(exc)
+        exited = process.poll()
+        if exited is not None or time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError):  # its group may be gone with it
+                os.killpg(process.pid, signal.SIGKILL)
+            why = f"exited with {exited}" if exited is not None else f"not healthy within {START_TIMEOUT_SECONDS} s"
+            pytest.fail(f"server {why} (last: {last}); its output:\n" + log_path.read_text(errors="replace"),
+                        pytrace=False)
+        time.sleep(0.1)
+
+
+def _wait_for_log_line(log_path: Path, line: str, timeout: float = 10) -> str:
+    """The server's log once it holds this line (it writes each line after answering), or the log at the timeout."""
+    deadline = time.monotonic() + timeout
+    log = log_path.read_text(errors="replace")
+    while line not in log and time.monotonic() < deadline:
+        time.sleep(0.05)
+        log = log_path.read_text(errors="replace")
+    return log
+
+
 @pytest.fixture(scope="module")
 def server(app, settings, tmp_path_factory):
     port = _unused_port()
@@ -46,16 +82,7 @@ def server(app, settings, tmp_path_factory):
         process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT, env=env,
                                    stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=10).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail("server did not start:\n" + log_path.read_text(errors="replace"))
+    _wait_until_healthy(base, process, log_path)
     yield base, log_path
     process.terminate()
     try:
@@ -87,8 +114,7 @@ def test_server_log_has_request_ids_and_no_secrets(server, settings):
     token = "e2e-secret-token-value-0123456789"
     httpx.get(f"{base}/api/v1/matters", params={"q": "110101199003074578"},
               headers={"Authorization": f"Bearer {token}", "X-Request-ID": "e2e-request-0001"})
-    time.sleep(0.3)
-    log = log_path.read_text(errors="replace")
+    log = _wait_for_log_line(log_path, "rid=e2e-request-0001 GET /api/v1/matters 200")
     assert "rid=e2e-request-0001 GET /api/v1/matters 200" in log
     assert "110101199003074578" not in log
     assert token not in log

@@ -15,6 +15,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.toml"
 ENV_PREFIX = "APP_"
 PLACEHOLDER_MARKERS = ("change-me", "placeholder")
+# OWASP's minimum Argon2id cost: below it a stolen staff password table is cheap to crack.
+PRODUCTION_MIN_PASSWORD_COST = {"password_time_cost": 2, "password_memory_cost": 19456}
 
 
 class ConfigError(Exception):
@@ -81,6 +83,18 @@ class SecuritySection(_Section):
     staff_max_failed_logins: int = Field(ge=1, le=100)
     staff_lock_minutes: int = Field(ge=1)
     login_attempts_per_minute: int = Field(ge=1)
+    password_time_cost: int = Field(ge=1, le=100)
+    password_memory_cost: int = Field(ge=8, le=4_194_304)
+    password_parallelism: int = Field(ge=1, le=64)
+
+    @field_validator("password_parallelism")
+    @classmethod
+    def _memory_for_every_lane(cls, value: int, info: ValidationInfo) -> int:
+        # Argon2 needs at least 8 KiB per lane; the hashing library would only say so at the first hash.
+        memory = info.data.get("password_memory_cost")
+        if memory is not None and memory < 8 * value:
+            raise ValueError("password_memory_cost must be at least 8 KiB per lane")
+        return value
 
 
 class PlatformsSection(_Section):
@@ -371,6 +385,11 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
             if any(marker in value.lower() for marker in PLACEHOLDER_MARKERS) or value.startswith("dev-"):
                 raise ConfigError(f"config: {section}.{key} is a placeholder; set a real secret for production "
                                   f"or platforms.mode = live")
+        if settings.is_production:
+            for key, minimum in PRODUCTION_MIN_PASSWORD_COST.items():
+                if getattr(settings.security, key) < minimum:
+                    raise ConfigError(f"config: security.{key} must be at least {minimum} in production "
+                                      f"(the cheap value is for tests)")
         if settings.is_production and settings.platforms.mode != "live":
             raise ConfigError("config: platforms.mode must be live in production (the simulator is for development)")
         if settings.platforms.mode == "live":

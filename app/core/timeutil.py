@@ -1,16 +1,49 @@
-"""Times: stored in UTC, shown in the city's zone with its offset."""
+"""Times: stored in UTC, shown in the city's zone with its offset; one clock that tests can stop and move."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 CITY_TZ = ZoneInfo("Asia/Shanghai")
 
 
+class Clock:
+    """The time the services read through now(): the real time, unless a test has set it."""
+
+    def __init__(self) -> None:
+        self._set_to: datetime | None = None
+
+    def now(self) -> datetime:
+        return self._set_to if self._set_to is not None else datetime.now(timezone.utc)
+
+    def set(self, moment: datetime) -> None:
+        """Stand still at this (timezone-aware) moment until advanced, set again or resumed."""
+        if moment.tzinfo is None:
+            raise ValueError("the clock is set to a timezone-aware moment")
+        self._set_to = moment.astimezone(timezone.utc)
+
+    def advance(self, delta: timedelta | None = None, **parts: float) -> datetime:
+        """Move a stopped clock forward (advance(timedelta(hours=2)) or advance(hours=2)); the new time."""
+        self.set(self.now() + (delta or timedelta()) + timedelta(**parts))
+        return self.now()
+
+    def resume(self) -> None:
+        """Follow the real time again."""
+        self._set_to = None
+
+    @property
+    def is_set(self) -> bool:
+        return self._set_to is not None
+
+
+# Tortoise's auto_now fields, token expiry and cache TTLs follow the real time, not this clock.
+clock = Clock()
+
+
 def now() -> datetime:
-    """The current time, timezone-aware."""
-    return datetime.now(timezone.utc)
+    """The current time by the clock, timezone-aware (UTC)."""
+    return clock.now()
 
 
 def to_iso(moment: datetime | None) -> str | None:

@@ -7,8 +7,6 @@ import re
 import secrets
 from datetime import timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -21,6 +19,7 @@ from app.core.crypto import FieldCipher
 from app.core.errors import Unauthorized
 from app.core.timeutil import now, to_iso
 from app.identity import id_number as ids
+from app.identity import passwords
 from app.identity.errors import (AccountLocked, CannotChangeSelf, CannotProxySelf, IdentityAlreadyBound,
                                  IdentityTaken, InvalidCredentials, InvalidIdNumber, InvalidPhone,
                                  ProxyGrantNotFound, ProxyNotFound, RealNameRequired, StaffExists, StaffNotFound,
@@ -29,9 +28,6 @@ from app.identity.models import Citizen, ProxyGrant, Role, Staff
 
 ID_NUMBER = "id_number"
 PHONE = "phone"
-_hasher = PasswordHasher()
-# Verified against when the username is unknown, so a wrong username costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
 
 
 # ---- views ----
@@ -221,16 +217,11 @@ def _check_password_strength(password: str) -> None:
 
 async def hash_password(password: str) -> str:
     """Argon2id hash, computed off the event loop (it is deliberately slow)."""
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await asyncio.to_thread(passwords.current().hash, password)
 
 
 async def _verify_password(password_hash: str, password: str) -> bool:
-    def verify() -> bool:
-        try:
-            return _hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
-    return await asyncio.to_thread(verify)
+    return await asyncio.to_thread(passwords.current().verify, password_hash, password)
 
 
 async def _checked_roles(roles: list[str], department_id: int | None) -> list[str]:
@@ -320,7 +311,7 @@ async def login_staff(*, username: str, password: str, cache: Cache, ttl: int, m
     """Username + password -> token; max_failed wrong passwords in a row lock the account for lock_minutes."""
     staff = await Staff.get_or_none(username=username)
     if staff is None or not staff.is_active:
-        await _verify_password(_DUMMY_HASH, password)
+        await asyncio.to_thread(passwords.current().verify_unknown_user, password)
         raise InvalidCredentials()
     if staff.locked_until and staff.locked_until > now():
         raise AccountLocked(details={"locked_until": to_iso(staff.locked_until)})
@@ -334,7 +325,7 @@ async def login_staff(*, username: str, password: str, cache: Cache, ttl: int, m
                                after={"locked_until": to_iso(locked_until)})
             raise AccountLocked(details={"locked_until": to_iso(locked_until)})
         raise InvalidCredentials()
-    if _hasher.check_needs_rehash(staff.password_hash):
+    if passwords.current().needs_rehash(staff.password_hash):
         staff.password_hash = await hash_password(password)
     staff.failed_logins = 0
     staff.locked_until = None

@@ -65,6 +65,27 @@ def test_production_refuses_placeholder_secrets():
     assert load_settings(environ=live).is_production
 
 
+@pytest.mark.parametrize("key, weak", [("password_time_cost", "1"), ("password_memory_cost", "19455")])
+def test_production_refuses_cheap_password_hashing(key, weak):
+    live = {"APP_APP__ENV": "production", "APP_PLATFORMS__MODE": "live",
+            "APP_ALIPAY__APP_PRIVATE_KEY_PATH": "/etc/govhall/app.pem",
+            "APP_ALIPAY__ALIPAY_PUBLIC_KEY_PATH": "/etc/govhall/alipay.pem",
+            "APP_SECURITY__SECRET_KEY": "a-real-long-random-secret-value-0123456789",
+            "APP_WECHAT__SECRET": "0123456789abcdef0123456789abcdef",
+            "APP_WECOM__CORP_SECRET": "wecom-application-secret-0123456789abcdef",
+            "APP_WECHATPAY__APIV3_KEY": "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S"}
+    assert load_settings(environ=live).security.password_memory_cost == 65536
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ={**live, f"APP_SECURITY__{key.upper()}": weak})
+    message = str(error.value)
+    assert f"security.{key}" in message and "production" in message and "\n" not in message
+
+
+def test_password_memory_must_cover_every_lane():
+    with pytest.raises(ConfigError, match="security.password_parallelism"):
+        load_settings(environ={"APP_SECURITY__PASSWORD_MEMORY_COST": "8", "APP_SECURITY__PASSWORD_PARALLELISM": "2"})
+
+
 def test_production_refuses_the_simulator():
     with pytest.raises(ConfigError, match="platforms.mode"):
         load_settings(environ={"APP_APP__ENV": "production", "APP_PLATFORMS__MODE": "sim",

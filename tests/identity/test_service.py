@@ -71,3 +71,32 @@ async def test_passwords_are_stored_as_argon2_hashes(client):
     stored = await Staff.get(id=account["id"])
     assert stored.password_hash.startswith("$argon2id$")
     assert factories.STAFF_PASSWORD not in stored.password_hash
+
+
+async def test_passwords_are_hashed_at_the_configured_cost(client, settings):
+    from app.identity.models import Staff
+
+    account = await factories.staff(client, "supervisor")
+    stored = (await Staff.get(id=account["id"])).password_hash
+    security = settings.security
+    assert f"$m={security.password_memory_cost},t={security.password_time_cost}," \
+           f"p={security.password_parallelism}$" in stored
+
+
+async def test_a_hash_of_another_cost_still_logs_in_and_is_rehashed_at_the_configured_cost(client):
+    from argon2 import PasswordHasher
+
+    from app.identity import passwords
+    from app.identity.models import Staff
+
+    account = await factories.staff(client, "supervisor")
+    # As if hashed before the cost was changed: the hash carries its own cost.
+    older = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash(factories.STAFF_PASSWORD)
+    await Staff.filter(id=account["id"]).update(password_hash=older)
+    login = {"username": account["username"], "password": factories.STAFF_PASSWORD}
+    assert (await client.post("/api/v1/auth/staff", json=login)).status_code == 200
+    rehashed = (await Staff.get(id=account["id"])).password_hash
+    assert rehashed != older and not passwords.current().needs_rehash(rehashed)
+    # A hash already at the configured cost is kept as it is.
+    assert (await client.post("/api/v1/auth/staff", json=login)).status_code == 200
+    assert (await Staff.get(id=account["id"])).password_hash == rehashed

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from app.core.models import OutboxEvent
@@ -185,7 +186,7 @@ async def test_permanent_refusal_stops_and_a_message_that_keeps_failing_goes_dea
         await client.delete("/sim/faults")
     dead = await Delivery.filter(recipient=citizen["openid"], status=DeliveryStatus.DEAD).first()
     assert dead is not None and dead.attempts == 3
-    admin = await f.staff(client, "admin")
+    admin = await f.shared_staff(client, "admin")
     listed = (await client.get("/api/v1/staff/deliveries", params={"status": "dead"},
                                headers=admin["headers"])).json()
     assert dead.id in [d["id"] for d in listed["items"]]
@@ -216,7 +217,7 @@ async def test_two_workers_draining_one_outbox_send_each_message_once(app, clien
     assert by_worker <= {"worker-a", "worker-b"}
 
 
-async def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(app, client, cache, settings):
+async def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(app, client, cache, settings, clock):
     setup = await f.case_setup(client, cache)
     citizen = await _subscribed_citizen(client, settings)
     setup["citizen"] = citizen
@@ -242,8 +243,8 @@ async def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(app, clien
     await client.delete("/sim/faults")
     sent_before = len(await _sim_messages(client, citizen["openid"]))
     assert 3 <= sent_before < 15, "the kill should land mid-batch"
-    # What the dead worker held comes back after its lease; this worker finishes the batch.
-    await asyncio.sleep(5.5)
+    # What the dead worker held comes back after its lease (5 s, set above): the clock moves past it, no waiting.
+    clock.set(datetime.now(timezone.utc) + timedelta(seconds=5 + 1))
     await drain(app, _quick(settings))
     pushed = await _sim_messages(client, citizen["openid"])
     assert len(pushed) == 15
@@ -277,7 +278,7 @@ async def test_deadline_lights_alert_approvers_and_admins_and_red_also_superviso
 
     setup = await f.case_setup(client, cache)
     dept_admin = await f.staff(client, "dept_admin", department_id=setup["department"]["id"])
-    supervisor = await f.staff(client, "supervisor")
+    supervisor = await f.shared_staff(client, "supervisor")
     case = await f.submitted_case(client, setup)
     clerk = Principal(kind="staff", id=setup["clerk"]["id"], roles=("clerk",),
                       department_id=setup["department"]["id"])

@@ -1,8 +1,25 @@
-"""Fixtures of the platform tests: extra platform clients, login codes (simulator faults: tests/conftest.py)."""
+"""Fixtures of the platform tests: extra platform clients, login codes (simulator faults: tests/conftest.py).
+
+A platform test that needs neither the app nor its cache (signing, parsing, keys, settings) is marked
+backend_independent: it runs the same on both backends, so `make test` runs it in the embedded pass only. The
+simulator keeps its state in the cache, so every test that talks to it keeps running on both.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+HERE = Path(__file__).resolve().parent
+# What reaches the database or the cache: the running app (and through it client, cache, faults) and the cache.
+BACKEND_FIXTURES = {"app", "cache"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HERE in item.path.parents and not BACKEND_FIXTURES.intersection(item.fixturenames):
+            item.add_marker(pytest.mark.backend_independent)
 
 from app.platforms.alipay import AlipayPlatform
 from app.platforms.wechat import WeChatPlatform

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -240,7 +241,10 @@ async def test_pay__an_unknown_order_is_404(client):
 
 async def test_pay__an_expired_trade_is_closed_and_cannot_be_paid(client, provider):
     order_no, _ = await open_trade(provider, expires_at=datetime.now(ALIPAY_TIMEZONE) + timedelta(seconds=1.2))
-    await asyncio.sleep(2.3)
+    # Closed within 2.3 s (1.2 s to pay, Alipay's whole seconds): asked until then, not slept through.
+    closed_by = time.monotonic() + 2.3
+    while (await provider.query(order_no)).status != "closed" and time.monotonic() < closed_by:
+        await asyncio.sleep(0.05)
     assert (await provider.query(order_no)).status == "closed"
     assert (await client.post("/sim/alipay/pay", json={"order_no": order_no})).status_code == 409
 
@@ -441,7 +445,12 @@ async def test_close__an_open_trade_closes_and_closing_again_is_no_error(client,
 
 
 async def test_close__an_order_alipay_never_saw_is_no_error(provider):
-    await provider.close(new_order_no())
+    order_no = new_order_no()
+    assert await provider.close(order_no) is None
+    # Closing opened nothing: Alipay still knows no such trade.
+    with pytest.raises(AlipayTradeRefused) as refused:
+        await provider.query(order_no)
+    assert refused.value.sub_code == "ACQ.TRADE_NOT_EXIST"
 
 
 async def test_close__a_paid_trade_cannot_be_closed(client, provider):

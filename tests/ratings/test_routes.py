@@ -30,13 +30,6 @@ FIX_DUE = "2026-12-04T23:59:59+08:00"
 
 # ---- helpers ----
 
-def at_clock(monkeypatch, moment: datetime) -> None:
-    """Let the rating and ticket handlers act at this moment (the server runs in this process)."""
-    utc = moment.astimezone(timezone.utc)
-    monkeypatch.setattr("app.ratings.service.clock_now", lambda: utc)
-    monkeypatch.setattr("app.tickets.service.clock_now", lambda: utc)
-
-
 async def set_ended_at(case_id: int, moment: datetime) -> None:
     """Move when the case ended (in UTC, as the service writes it)."""
     await Case.filter(id=case_id).update(ended_at=moment.astimezone(timezone.utc))
@@ -343,10 +336,10 @@ async def _checked_in(client, cache, setup: dict | None = None) -> tuple[dict, d
     return setup, citizen, appointment | {"slot": slot}
 
 
-async def test_a_checked_in_or_served_appointment_is_rated_once_by_its_citizen(client, cache, monkeypatch):
+async def test_a_checked_in_or_served_appointment_is_rated_once_by_its_citizen(client, cache, clock):
     setup, citizen, appointment = await _checked_in(client, cache)
     start = datetime.fromisoformat(appointment["slot"]["start"])
-    at_clock(monkeypatch, start + timedelta(hours=1))
+    clock.set(start + timedelta(hours=1))
     stranger = await f.real_name_citizen(client)
     assert_error_shape(await post_rating(client, stranger, appointment_id=appointment["id"], score=5), 404,
                        "APPOINTMENT_NOT_FOUND")
@@ -360,11 +353,13 @@ async def test_a_checked_in_or_served_appointment_is_rated_once_by_its_citizen(c
                        "ALREADY_RATED")
 
     # Served and finished at the window (done): rateable too; a bad rating opens a ticket without a case.
+    clock.resume()  # the booking helpers take the next day's slot by today's real date
     _, second, served = await _checked_in(client, cache, setup)
     hall_id = setup["hall"]["id"]
     with pytest.raises(QueueEmpty):  # each call finishes the one served at window 1, until nobody waits
         for minutes in range(0, 60, 10):
             await booking.call_next(hall_id=hall_id, window=1, now=start + timedelta(minutes=minutes))
+    clock.set(start + timedelta(hours=1))
     done = (await client.get(f"/api/v1/appointments/{served['id']}", headers=second["headers"])).json()
     assert done["status"] == "done"
     bad = await f.rated(client, second, appointment_id=served["id"], score=1, comment="叫号后窗口无人")
@@ -372,19 +367,20 @@ async def test_a_checked_in_or_served_appointment_is_rated_once_by_its_citizen(c
     assert bad["ticket"]["department_id"] == setup["department"]["id"]
 
     # Seven days after the check-in, rating is closed.
+    clock.resume()
     _, third, late = await _checked_in(client, cache, setup)
-    at_clock(monkeypatch, start + timedelta(days=7, minutes=1))
+    clock.set(start + timedelta(days=7, minutes=1))
     assert_error_shape(await post_rating(client, third, appointment_id=late["id"], score=5), 409, "RATING_CLOSED")
 
 
 # ---- the bad rating's rectification ----
 
-async def test_bad_rating_ticket_life_with_deadlines_across_a_weekend(app, client, cache, settings, monkeypatch):
+async def test_bad_rating_ticket_life_with_deadlines_across_a_weekend(app, client, cache, settings, clock):
     setup = await f.rating_setup(client, cache)
     citizen, clerk, approver = setup["citizen"], setup["clerk"], setup["approver"]
     case = await f.ended_case(client, setup)
     await set_ended_at(case["id"], FRIDAY - timedelta(hours=6))
-    at_clock(monkeypatch, FRIDAY)
+    clock.set(FRIDAY)
     rating = await f.rated(client, citizen, case_id=case["id"], score=2, comment="指南写的材料和窗口要的不一样")
     ticket = rating["ticket"]
     assert rating["rated_at"] == "2026-11-27T16:00:00+08:00"
@@ -414,13 +410,13 @@ async def test_bad_rating_ticket_life_with_deadlines_across_a_weekend(app, clien
                                          headers=citizen["headers"]), 409, "ILLEGAL_TRANSITION")
 
     # Monday: the call-back, on time.
-    at_clock(monkeypatch, datetime(2026, 11, 30, 10, 0, tzinfo=CITY_TZ))
+    clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=CITY_TZ))
     called = await stepped(client, ticket["id"], "callback", clerk, "已电话回访，群众反映材料清单不一致")
     assert (called["status"], called["called_back_at"], called["due_at"]) == \
         ("called_back", "2026-11-30T10:00:00+08:00", FIX_DUE)
     assert_error_shape(await step(client, ticket["id"], "callback", clerk), 409, "ILLEGAL_TRANSITION")
     # Thursday: the fix.
-    at_clock(monkeypatch, datetime(2026, 12, 3, 15, 0, tzinfo=CITY_TZ))
+    clock.set(datetime(2026, 12, 3, 15, 0, tzinfo=CITY_TZ))
     fixed = await stepped(client, ticket["id"], "fix", approver, "已统一线上指南与窗口材料清单")
     assert (fixed["status"], fixed["fixed_at"], fixed["due_at"]) == ("fixed", "2026-12-03T15:00:00+08:00", None)
     assert fixed["answer_due_at"] == "2026-12-10T15:00:00+08:00"  # a week for the citizen to rate the fix
@@ -472,12 +468,12 @@ async def test_a_good_rating_has_no_fix_to_rate(client, cache):
 
 
 async def test_overdue_steps_alert_the_department_admin_and_supervisors_once(app, client, cache, settings,
-                                                                             monkeypatch):
+                                                                             clock):
     setup = await f.rating_setup(client, cache)
     other_admin = await f.staff(client, "dept_admin", department_id=(await f.department(cache))["id"])
     case = await f.ended_case(client, setup)
     await set_ended_at(case["id"], FRIDAY - timedelta(hours=6))
-    at_clock(monkeypatch, FRIDAY)
+    clock.set(FRIDAY)
     rating = await f.rated(client, setup["citizen"], case_id=case["id"], score=1, comment="等了两个小时")
     ticket_id = rating["ticket"]["id"]
     await drain(app, _quick(settings))  # the bad-rating alert first, so the ones below are the only new ones
@@ -494,7 +490,7 @@ async def test_overdue_steps_alert_the_department_admin_and_supervisors_once(app
     await tickets.announce_overdue(now=(tuesday + timedelta(hours=1)).astimezone(timezone.utc))
     assert (await event_kinds("ticket", ticket_id)).count("ticket.callback_overdue") == 1
     await drain(app, _quick(settings))
-    at_clock(monkeypatch, tuesday + timedelta(hours=9))
+    clock.set(tuesday + timedelta(hours=9))
     late = (await client.get("/api/v1/staff/tickets", params={"overdue": "true"},
                              headers=setup["dept_admin"]["headers"])).json()
     assert [(t["id"], t["is_overdue"]) for t in late["items"]] == [(ticket_id, True)]
@@ -525,7 +521,7 @@ async def test_overdue_steps_alert_the_department_admin_and_supervisors_once(app
     assert await overdue_alerts(other_admin, "差评整改超期") == []
 
     # Once fixed, nothing more is owed and nothing more is announced.
-    at_clock(monkeypatch, saturday + timedelta(days=2, hours=10))
+    clock.set(saturday + timedelta(days=2, hours=10))
     fixed = await stepped(client, ticket_id, "fix", setup["clerk"], "已整改")
     assert fixed["due_at"] is None and fixed["is_overdue"] is False
     await tickets.announce_overdue(now=(saturday + timedelta(days=30)).astimezone(timezone.utc))
@@ -653,7 +649,7 @@ async def test_rating_routes_are_in_the_openapi_document(client):
     assert {"201", "403", "404", "409", "422"} <= set(created)
 
 
-async def test_a_fix_the_citizen_never_rates_closes_after_the_answer_window(client, cache, settings, monkeypatch):
+async def test_a_fix_the_citizen_never_rates_closes_after_the_answer_window(client, cache, settings):
     setup = await f.rating_setup(client, cache)
     case = await f.ended_case(client, setup)
     rating = await f.rated(client, setup["citizen"], case_id=case["id"], score=1, comment="态度很差")

@@ -73,13 +73,6 @@ def _citizen_principal(citizen: dict) -> Principal:
     return Principal(kind="citizen", id=citizen["id"])
 
 
-def _cases_at(monkeypatch, moment: datetime | None) -> None:
-    """Cases are filed and decided at this moment (None: the real clock again)."""
-    from app.core.timeutil import now
-
-    monkeypatch.setattr("app.cases.service.clock_now", (lambda: moment) if moment else now)
-
-
 async def _rate_at(setup: dict, case: dict, score: int, moment: datetime, settings, comment: str = "") -> dict:
     """The citizen's rating, given at a chosen moment."""
     view, created = await ratings.rate(_citizen_principal(setup["citizen"]), case_id=case["id"], appointment_id=None,
@@ -117,7 +110,7 @@ async def _citizen_says(client, citizen: dict, ticket: dict, action: str) -> Non
 
 # ---- a department's figures ----
 
-async def test_department_figures_match_the_hand_count(client, cache, settings, monkeypatch):
+async def test_department_figures_match_the_hand_count(client, cache, settings, clock):
     setup = await f.rating_setup(client, cache)
     department_id = setup["department"]["id"]
     citizen, clerk = setup["citizen"], setup["clerk"]
@@ -126,9 +119,9 @@ async def test_department_figures_match_the_hand_count(client, cache, settings, 
 
     # Three services ended ten days ago: one rated 4 and one rated 2 nine days ago (outside the last four days'
     # report), and one nobody rated, which gets the default rating (3) as its rating period ends, three days ago.
-    _cases_at(monkeypatch, now - timedelta(days=10))
+    clock.set(now - timedelta(days=10))
     old_good, old_bad, unrated = [await f.ended_case(client, setup) for _ in range(3)]
-    _cases_at(monkeypatch, None)
+    clock.resume()
     await _rate_at(setup, old_good, 4, now - timedelta(days=9), settings)
     old_rating = await _rate_at(setup, old_bad, 2, now - timedelta(days=9), settings, "材料被退回三次")
     old_ticket = old_rating["ticket"]["id"]
@@ -204,7 +197,7 @@ async def test_department_figures_match_the_hand_count(client, cache, settings, 
     assert _figures(await _department(client, idle["id"], today - timedelta(days=3), today)) == NOTHING
 
 
-async def test_hall_figures_count_only_what_was_served_at_the_hall(client, cache, settings, monkeypatch):
+async def test_hall_figures_count_only_what_was_served_at_the_hall(client, cache, settings, clock):
     hall = await f.hall(cache)
     department = await f.department(cache)
     matter = await f.matter(cache, department_id=department["id"], hall_ids=[hall["id"]])
@@ -232,9 +225,9 @@ async def test_hall_figures_count_only_what_was_served_at_the_hall(client, cache
         return case
 
     # A window case ended ten days ago and never rated: defaulted three days ago.
-    _cases_at(monkeypatch, now - timedelta(days=10))
+    clock.set(now - timedelta(days=10))
     await window_case(link=False)
-    _cases_at(monkeypatch, None)
+    clock.resume()
     await ratings.apply_defaults(settings=settings, now=now)
     # Two window cases rated now: 4, and 1 (called back at once); a complaint about the first.
     good, bad = await window_case(link=True), await window_case(link=True)
@@ -262,18 +255,18 @@ async def test_hall_figures_count_only_what_was_served_at_the_hall(client, cache
     assert [_figures(item) for item in listed["items"] if item["hall_id"] == hall["id"]] == [_figures(at_hall)]
 
 
-async def test_the_period_is_counted_in_the_citys_days(client, cache, settings, monkeypatch):
+async def test_the_period_is_counted_in_the_citys_days(client, cache, settings, clock):
     """A rating at 01:00 in the city on 2 November belongs to 2 November, though it is still 1 November in UTC."""
     setup = await f.rating_setup(client, cache)
     department_id = setup["department"]["id"]
-    _cases_at(monkeypatch, datetime(2026, 11, 1, 9, 0, tzinfo=CITY_TZ).astimezone(UTC))
+    clock.set(datetime(2026, 11, 1, 9, 0, tzinfo=CITY_TZ).astimezone(UTC))
     early, late = await f.ended_case(client, setup), await f.ended_case(client, setup)
-    _cases_at(monkeypatch, None)
+    clock.resume()
     await _rate_at(setup, early, 5, datetime(2026, 11, 2, 1, 0, tzinfo=CITY_TZ), settings)
     await _rate_at(setup, late, 1, datetime(2026, 11, 2, 23, 30, tzinfo=CITY_TZ), settings, "深夜差评")
-    monkeypatch.setattr("app.tickets.service.clock_now", lambda: datetime(2026, 11, 2, 0, 30, tzinfo=CITY_TZ))
+    clock.set(datetime(2026, 11, 2, 0, 30, tzinfo=CITY_TZ))
     await _feedback(client, setup["citizen"], "complaint", matter_id=setup["matter"]["id"])
-    monkeypatch.setattr("app.tickets.service.clock_now", lambda: datetime(2026, 11, 3, 7, 59, tzinfo=CITY_TZ))
+    clock.set(datetime(2026, 11, 3, 7, 59, tzinfo=CITY_TZ))
     await _feedback(client, setup["citizen"], "consult", matter_id=setup["matter"]["id"])
 
     first, second, third = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
@@ -361,7 +354,7 @@ async def test_the_stats_routes_are_documented_with_their_real_keys(client):
         assert "422" in operation["responses"]
 
 
-async def test_processing_on_time_overdue_and_no_shows_are_published(client, cache, monkeypatch):
+async def test_processing_on_time_overdue_and_no_shows_are_published(client, cache, clock):
     from app.booking import service as booking
 
     setup = await f.bookable_matter(cache)
@@ -385,9 +378,9 @@ async def test_processing_on_time_overdue_and_no_shows_are_published(client, cac
         return await f.moved(client, case, approver, "approve")
 
     # Accepted 30 days ago (5 working days promised): one decided now, late; one still running, red.
-    _cases_at(monkeypatch, now - timedelta(days=30))
+    clock.set(now - timedelta(days=30))
     late, running = await window_case(), await window_case()
-    _cases_at(monkeypatch, None)
+    clock.resume()
     await decide(late)
     # Accepted and decided now: on time.
     await decide(await window_case())
