@@ -286,16 +286,14 @@ async def test_clerk_check_in_by_code_refusals(client, cache):
 
 
 async def test_checking_in_on_the_day_gives_queue_numbers_in_order_and_a_repeat_the_same_number(client, cache,
-                                                                                                 monkeypatch):
+                                                                                                 clock):
     setup = await ready(client, cache)
     first, second = await factories.real_name_citizen(client), await factories.real_name_citizen(client)
     at_window = (await client.post("/api/v1/appointments", json=booking_body(setup), headers=first["headers"])).json()
     by_phone = (await client.post("/api/v1/appointments", json=booking_body(setup), headers=second["headers"])).json()
     clerk = await factories.staff(client, "clerk", department_id=setup["department"]["id"])
-    # The slot is on the next working day: the booking service's clock stands at five past its start.
-    arrived = datetime.fromisoformat(setup["slot"]["start"]) + timedelta(minutes=5)
-    monkeypatch.setattr("app.booking.service.as_utc",
-                        lambda moment=None: (moment or arrived).astimezone(timezone.utc))
+    # The slot is on the next working day: the clock stands at five past its start.
+    clock.set(datetime.fromisoformat(setup["slot"]["start"]) + timedelta(minutes=5))
 
     response = await client.post("/api/v1/staff/checkins", json={"code": at_window["code"].lower()},
                                  headers=clerk["headers"])
