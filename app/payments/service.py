@@ -24,7 +24,7 @@ from app.payments.errors import ChannelUnavailable, Mismatch, PaymentNotFound, R
 from app.payments.models import OrderStatus, PaymentOrder, ReconciliationReport, Refund, RefundStatus
 from app.payments.workflow import AGGREGATE, ORDER_TABLE, REFUND_TABLE
 from app.platforms.payment_types import (Acknowledgement, BadNotification, Notification, PaymentProvider,
-                                         RefundState, TradeState)
+                                         RefundState, TradeState, Verdict)
 
 log = logging.getLogger("app.payments")
 
@@ -175,43 +175,51 @@ async def handle_notification(channel: str, *, headers: dict[str, str], body: by
     """A provider's callback: verified, matched and applied once, answered in the provider's own words."""
     provider = provider_for(platforms, channel)
     try:
+        verdict = await _verdict_on(provider, channel, headers=headers, body=body, settings=settings)
+    except Exception:
+        # Not recorded (the database, a bug): fail, so the provider tries again later.
+        log.exception("payment notification could not be recorded")
+        verdict = "retry"
+    return provider.acknowledge(verdict)
+
+
+async def _verdict_on(provider: PaymentProvider, channel: str, *, headers: dict[str, str], body: bytes,
+                      settings) -> Verdict:
+    """Accepted when recorded (or nothing to record); refused when no retry of it could ever be accepted."""
+    try:
         notification = await provider.parse_notification(headers=headers, body=body)
     except BadNotification:
         await _alert("signature", order=None, details={"channel": channel})
-        return provider.acknowledge(False)
+        return "refused"
     try:
         if notification.kind == "trade" and notification.trade is not None:
-            return provider.acknowledge(await _on_trade(notification, channel, settings))
+            return await _on_trade(notification, channel, settings)
         if notification.kind == "refund" and notification.refund is not None:
-            return provider.acknowledge(await _on_refund(notification.refund))
+            return await _on_refund(notification.refund)
     except Mismatch:
-        return provider.acknowledge(False)
-    except Exception:
-        # Not recorded: fail, so the provider tries again later.
-        log.exception("payment notification could not be recorded")
-        return provider.acknowledge(False)
-    return provider.acknowledge(False)
+        pass  # alerted already; the same notification again would not match either
+    return "refused"
 
 
-async def _on_trade(notification: Notification, channel: str, settings) -> bool:
+async def _on_trade(notification: Notification, channel: str, settings) -> Verdict:
     trade = notification.trade
     order = await PaymentOrder.get_or_none(order_no=trade.order_no, channel=channel)
     if order is None:
         await _alert("unknown_order", order=None, details={"order_no": trade.order_no, "channel": channel})
-        return False
+        return "refused"
     if trade.status != "paid":
-        return True  # a closed trade tells us nothing we must record
+        return "accepted"  # a closed trade tells us nothing we must record
     await apply_trade(order, trade, settings=settings)
-    return True
+    return "accepted"
 
 
-async def _on_refund(state: RefundState) -> bool:
+async def _on_refund(state: RefundState) -> Verdict:
     refund = await Refund.get_or_none(refund_no=state.refund_no).prefetch_related("order")
     if refund is None:
         await _alert("unknown_refund", order=None, details={"refund_no": state.refund_no})
-        return False
+        return "refused"
     await _settle_refund(refund, state)
-    return True
+    return "accepted"
 
 
 # ---- refunds ----

@@ -95,9 +95,9 @@ async def test_forged_tampered_and_foreign_notifications_change_nothing_and_aler
     setup = await f.fee_case_setup(client, cache)
     order = await _order(client, setup)
     forged = await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"], "sign": "bad"})
-    assert forged.json()["status"] >= 400
+    assert forged.json()["status"] == 400
     tampered = await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"], "amount_fen": 1})
-    assert tampered.json()["status"] >= 400
+    assert tampered.json()["status"] == 400
     assert await _mismatch_alerts(order["order_no"]) == 1  # the amount; a forger's notification names no order we trust
     local = await PaymentOrder.get(order_no=order["order_no"])
     assert local.status.value == "pending"
@@ -233,10 +233,66 @@ async def test_a_genuine_notification_for_another_merchant_changes_nothing(app, 
                 "amount": {"total": 1250, "payer_total": 1250, "currency": "CNY", "payer_currency": "CNY"}}
     headers, body = sim_wechatpay.signed_notification(settings, event_type="TRANSACTION.SUCCESS", resource=resource)
     answer = await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers)
-    # Failure in WeChat Pay's words: a 500 with {"code": "FAIL"}, so it tries again later.
-    assert (answer.status_code, answer.json()["code"]) == (500, "FAIL")
+    # Refused in WeChat Pay's words: a 400 with {"code": "FAIL"}; trying again would not make it ours.
+    assert (answer.status_code, answer.json()["code"]) == (400, "FAIL")
     assert (await PaymentOrder.get(order_no=order["order_no"])).status.value == "pending"
     assert await _mismatch_alerts(order["order_no"]) == 1
+
+
+def _wechat_refusal(answer) -> None:
+    """WeChat Pay's "not accepted, and retrying will not help": a 400 with {"code": "FAIL", "message"}."""
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "FAIL" and answer.json()["message"]
+
+
+async def test_an_empty_or_junk_wechat_notification_is_refused_with_400(client, cache):
+    _wechat_refusal(await client.post("/api/v1/pay/notify/wechat", content=b""))
+    _wechat_refusal(await client.post("/api/v1/pay/notify/wechat", content=b"\xff{not json",
+                                            headers={"Content-Type": "application/json"}))
+
+
+async def test_a_wechat_notification_with_a_bad_signature_is_refused_with_400(app, client, cache, settings):
+    from app.platforms.sim import wechatpay as sim_wechatpay
+
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    resource = {"appid": settings.wechat.appid, "mchid": settings.wechatpay.mchid, "out_trade_no": order["order_no"],
+                "transaction_id": "4200000000202611230000000002", "trade_type": "JSAPI", "trade_state": "SUCCESS",
+                "trade_state_desc": "支付成功", "bank_type": "OTHERS", "attach": "",
+                "success_time": "2026-11-23T10:00:00+08:00", "payer": {"openid": "o-someone"},
+                "amount": {"total": 1250, "payer_total": 1250, "currency": "CNY", "payer_currency": "CNY"}}
+    headers, body = sim_wechatpay.signed_notification(settings, event_type="TRANSACTION.SUCCESS", resource=resource,
+                                                      forged=True)
+    _wechat_refusal(await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers))
+    assert (await PaymentOrder.get(order_no=order["order_no"])).status.value == "pending"
+
+
+async def test_a_genuine_notification_we_fail_to_record_is_answered_500_and_the_retry_pays(app, client, cache,
+                                                                                          monkeypatch):
+    from tortoise.exceptions import OperationalError
+
+    from app.platforms.sim import wechatpay as sim_wechatpay
+
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    await client.post("/sim/faults", json={"platform": "wechatpay", "error_rate": 0.0, "notify": "never"})
+    try:
+        await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    finally:
+        await client.delete("/sim/faults")
+    headers, body = await sim_wechatpay.signed_trade_notification(app, order["order_no"])
+
+    async def database_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(payments, "apply_move", database_down)
+    failed = await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers)
+    assert failed.status_code == 500 and failed.json()["code"] == "FAIL", failed.text
+    assert (await PaymentOrder.get(order_no=order["order_no"])).status.value == "pending"
+    monkeypatch.undo()
+    retried = await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers)
+    assert retried.status_code == 200, retried.text
+    assert (await PaymentOrder.get(order_no=order["order_no"])).status.value == "paid"
 
 
 async def test_a_forged_alipay_notification_is_answered_failure(client, cache):
