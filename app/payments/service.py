@@ -283,7 +283,7 @@ async def admin_refund(order_no: str, *, amount_fen: int, reason: str, actor: Pr
 
 # ---- the worker's jobs ----
 
-async def sweep(*, platforms, settings, now: datetime | None = None) -> dict[str, int]:
+async def sweep(*, platforms, settings, cache: Cache, now: datetime | None = None) -> dict[str, int]:
     """Ask the provider about pending orders and processing refunds older than a few minutes; close expired orders;
     refund what a case must not keep."""
     at = now or clock_now()
@@ -302,7 +302,7 @@ async def sweep(*, platforms, settings, now: datetime | None = None) -> dict[str
         except Exception:
             log.warning("payment sweep: order %s not settled this time", order.order_no, exc_info=True)
     counts["refunds_settled"] = await _settle_processing_refunds(stale, platforms=platforms)
-    counts["refunded"] = await _refund_ended_cases(platforms=platforms, settings=settings)
+    counts["refunded"] = await _refund_ended_cases(platforms=platforms, settings=settings, cache=cache)
     return {k: v for k, v in counts.items() if v}
 
 
@@ -338,17 +338,15 @@ async def _kept_orders(case_ids: list[int]) -> dict[int, int]:
     return kept
 
 
-async def _refund_ended_cases(*, platforms, settings) -> int:
+async def _refund_ended_cases(*, platforms, settings, cache: Cache) -> int:
     """Give back in full a payment the case must not keep: its case ended without approval (where the matter says
     so), or the case was already paid by another order (paid on both channels); the rest are marked looked at."""
-    from app.core.cache import get_cache
-
     # Only orders not yet looked at: those of running cases, and new ones. An order whose case ended keeping it is
     # marked below, so a sweep does not read every payment ever made.
     unsettled = await PaymentOrder.filter(status=OrderStatus.PAID, refunded_fen=0, refund_checked_at__isnull=True) \
         .order_by("id")
     case_ids = sorted({order.case_id for order in unsettled})
-    verdicts = await cases.refund_verdicts(case_ids, cache=get_cache(), guide_ttl=settings.catalog.cache_seconds)
+    verdicts = await cases.refund_verdicts(case_ids, cache=cache, guide_ttl=settings.catalog.cache_seconds)
     kept = await _kept_orders(case_ids)
     refunded = 0
     for order in unsettled:

@@ -130,7 +130,7 @@ async def test_the_sweep_pays_what_it_finds_paid_and_closes_what_expired(app, cl
         await client.delete("/sim/faults")
     idle_setup = await f.fee_case_setup(client, cache)
     idle_order = await _order(client, idle_setup)
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings, now=clock_now() + timedelta(minutes=31))
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=clock_now() + timedelta(minutes=31))
     assert (await PaymentOrder.get(order_no=paid_order["order_no"])).status.value == "paid"
     assert (await PaymentOrder.get(order_no=idle_order["order_no"])).status.value == "closed"
     late = await client.post(SIM_PAY["wechat"], json={"order_no": idle_order["order_no"]})
@@ -172,13 +172,13 @@ async def test_a_denied_paid_case_is_refunded_in_full_and_refunds_never_exceed_t
     order = await _order(client, setup)
     await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
     await _deny(client, setup)
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings)
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache)
     status = (await client.get(f"/api/v1/payments/{order['order_no']}", headers=setup["citizen"]["headers"])).json()
     assert status["status"] == "refunded" and status["refunded_fen"] == 1250
     mine = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=setup["citizen"]["headers"])).json()
     assert mine["paid"] is False  # the whole fee went back
     assert await _payment_events(setup["case"]["id"]) == ["payment.succeeded", "payment.refunded"]
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings)  # a second pass refunds nothing more
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache)  # a second pass refunds nothing more
     assert (await PaymentOrder.get(order_no=order["order_no"])).refunded_fen == 1250
 
     admin = await f.shared_staff(client, "admin")
@@ -335,7 +335,7 @@ async def test_a_case_paid_on_both_channels_gets_the_second_payment_back(app, cl
         paid = await client.post(SIM_PAY[channel], json={"order_no": order["order_no"]})
         assert paid.status_code == 200 and paid.json()["delivered"] is True, paid.text
 
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings)
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache)
 
     def status_of(order):
         return client.get(f"/api/v1/payments/{order['order_no']}", headers=citizen["headers"])
@@ -348,12 +348,12 @@ async def test_a_case_paid_on_both_channels_gets_the_second_payment_back(app, cl
     second_order = await PaymentOrder.get(order_no=second["order_no"])
     refunds = [e for e in await outbox.events_for("payment", second_order.id) if e["kind"] == "payment.refunded"]
     assert len(refunds) == 1 and refunds[0]["payload"]["amount_fen"] == 1250
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings)  # nothing more goes back
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache)  # nothing more goes back
     assert (await PaymentOrder.get(order_no=first["order_no"])).refunded_fen == 0
 
     # The case is then denied: the payment it kept goes back too, and only now is the case unpaid.
     await _deny(client, setup)
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings)
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache)
     assert (await status_of(first)).json()["refunded_fen"] == 1250
     case = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=citizen["headers"])).json()
     assert case["paid"] is False
@@ -375,10 +375,10 @@ async def test_a_refund_left_processing_is_settled_by_asking_the_provider(app, c
     assert mine["paid"] is True  # no money has moved yet
 
     # Too fresh to ask about: left alone.
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings)
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache)
     assert (await Refund.get(refund_no=asked.json()["refund_no"])).status == "processing"
     later = clock_now() + timedelta(seconds=settings.payments.query_after_seconds + 1)
-    assert (await payments.sweep(platforms=app.ctx.platforms, settings=settings, now=later)).get(
+    assert (await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=later)).get(
         "refunds_settled") == 1
     refund = await Refund.get(refund_no=asked.json()["refund_no"])
     assert refund.status == "succeeded" and refund.finished_at is not None and refund.refund_id
@@ -387,7 +387,7 @@ async def test_a_refund_left_processing_is_settled_by_asking_the_provider(app, c
     await drain(app, _quick(settings))
     inbox = (await client.get("/api/v1/me/messages", headers=setup["citizen"]["headers"])).json()
     assert any(m["title"] == "退款成功" and "12.50元" in m["body"] for m in inbox["items"])
-    assert not (await payments.sweep(platforms=app.ctx.platforms, settings=settings, now=later)).get(
+    assert not (await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=later)).get(
         "refunds_settled")
 
 
@@ -403,7 +403,7 @@ async def test_a_processing_refund_the_provider_does_not_know_keeps_its_amount_a
                                 requested_by="system")
     later = clock_now() + timedelta(seconds=settings.payments.query_after_seconds + 1)
     for _ in range(2):
-        await payments.sweep(platforms=app.ctx.platforms, settings=settings, now=later)
+        await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=later)
     assert (await Refund.get(id=ghost.id)).status == "processing"
     assert (await PaymentOrder.get(id=paid.id)).refunded_fen == 500  # not given back on an unsigned "not found"
     from app.core.models import OutboxEvent
