@@ -39,7 +39,8 @@ ALIPAY_ANSWER = Raw({"text/plain": {"schema": {"enum": ["success", "failure"]}}}
 
 
 def _ctx(request: Request) -> dict:
-    return {"platforms": request.app.ctx.platforms, "settings": request.app.ctx.settings}
+    return {"platforms": request.app.ctx.platforms, "settings": request.app.ctx.settings,
+            "cache": request.app.ctx.cache}
 
 
 @bp.post("/cases/<case_id:int>/payments")
@@ -49,7 +50,6 @@ def _ctx(request: Request) -> dict:
 async def create(request: Request, case_id: int):
     data = parse_body(request, PaymentIn)
     order, created = await service.create_order(request.ctx.principal, case_id, channel=data.channel,
-                                                cache=request.app.ctx.cache,
                                                 guide_ttl=request.app.ctx.settings.catalog.cache_seconds,
                                                 **_ctx(request))
     return respond(PaymentOut, order, status=201 if created else 200)

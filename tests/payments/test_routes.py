@@ -295,6 +295,61 @@ async def test_a_genuine_notification_we_fail_to_record_is_answered_500_and_the_
     assert (await PaymentOrder.get(order_no=order["order_no"])).status.value == "paid"
 
 
+async def test_50_forged_notifications_alert_once_and_the_next_interval_tells_how_many_were_folded_in(
+        app, client, cache, settings, clock):
+    from datetime import datetime, timezone
+
+    from app.core.models import OutboxEvent
+    from app.identity import service as identity
+    from app.notifications import service as notifications
+    from app.notifications.models import Delivery
+    from app.platforms.sim import wechatpay as sim_wechatpay
+
+    interval = settings.payments.alert_interval_seconds
+    # The start of an interval no earlier test alerted in (their refusals not yet reported only add to the first
+    # alert's count, never to the second's).
+    clock.set(datetime.fromtimestamp((int(clock.now().timestamp()) // interval + 1) * interval, timezone.utc))
+    before = (await OutboxEvent.filter(kind="payment.mismatch").order_by("-id").first())
+    after_id = before.id if before else 0
+    resource = {"mchid": settings.wechatpay.mchid, "out_trade_no": "GHFORGED", "trade_state": "SUCCESS",
+                "amount": {"total": 1, "payer_total": 1}}
+    headers, body = sim_wechatpay.signed_notification(settings, event_type="TRANSACTION.SUCCESS", resource=resource,
+                                                      forged=True)
+
+    async def forge(times: int) -> None:
+        for _ in range(times):
+            answer = await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers)
+            assert answer.status_code == 400, answer.text
+
+    async def new_alerts() -> list[OutboxEvent]:
+        return [e for e in await OutboxEvent.filter(kind="payment.mismatch", id__gt=after_id).order_by("id")
+                if e.payload["reason"] == "signature"]
+
+    await forge(50)
+    [first] = await new_alerts()
+    assert first.payload["count"] >= 1 and first.payload["order_no"] is None
+    clock.advance(seconds=interval - 1)
+    await forge(1)
+    assert len(await new_alerts()) == 1  # still the same interval: counted, not told
+    clock.advance(seconds=1)
+    await forge(1)
+    first, second = await new_alerts()
+    assert second.payload["count"] == 51  # itself and the 50 folded in since the first alert
+
+    # One WeChat Work alert per admin for each event, the count in its words (dispatched at the real time).
+    admins = await identity.alert_recipients(department_id=None, roles=(), all_department_roles=("admin",))
+    assert admins
+    for _ in range(50):
+        if not await OutboxEvent.filter(id__in=[first.id, second.id], dispatched_at__isnull=True).exists():
+            break
+        await notifications.dispatch_events(settings=settings, now=datetime.now(timezone.utc))
+    for event in (first, second):
+        alerts = await Delivery.filter(event_id=event.id, channel="wecom")
+        assert sorted(a.recipient for a in alerts) == sorted(admins)
+    [text] = {a.payload["content"] for a in await Delivery.filter(event_id=second.id, channel="wecom")}
+    assert "共 51 次" in text
+
+
 async def test_a_forged_alipay_notification_is_answered_failure(client, cache):
     setup = await f.fee_case_setup(client, cache, channel="alipay")
     order = await _order(client, setup, "alipay")
