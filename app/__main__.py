@@ -122,7 +122,6 @@ def _staff(settings: Settings, args: argparse.Namespace) -> int:
 def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import date
 
-    from app.core.cache import set_cache
     from app.payments import service as payments
     from app.platforms import build_platforms
 
@@ -133,7 +132,6 @@ def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
     async def work(cache):
-        set_cache(cache)
         platforms = build_platforms(settings, cache)
         try:
             return await payments.reconcile(day, platforms=platforms)

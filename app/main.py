@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sanic import Sanic
 
-from app.core.cache import build_cache, set_cache
+from app.core.cache import build_cache
 from app.core.config import Settings, get_settings
 from app.core.crypto import FieldCipher
 from app.core.db import close_db, init_db
@@ -22,7 +22,6 @@ async def start_resources(app: Sanic) -> None:
     settings: Settings = app.ctx.settings
     await init_db(settings)
     app.ctx.cache = build_cache(settings.cache)
-    set_cache(app.ctx.cache)
     app.ctx.platforms = build_platforms(settings, app.ctx.cache)
     app.ctx.storage = build_storage(settings.storage)
 
@@ -38,7 +37,6 @@ async def stop_resources(app: Sanic) -> None:
     cache = getattr(app.ctx, "cache", None)
     if cache is not None:
         await cache.close()
-    set_cache(None)
     await close_db()
 
 

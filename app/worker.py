@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Awaitable, Callable
 
+from app.core.cache import Cache
 from app.core.config import Settings
 
 log = logging.getLogger("app.worker")
@@ -35,7 +36,7 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def all_jobs(settings: Settings, platforms=None) -> list[Job]:
+def all_jobs(settings: Settings, platforms=None, cache: Cache | None = None) -> list[Job]:
     """Every domain's jobs that must run on a timer (the notifier only when there are platform clients)."""
     from app.booking import service as booking
     from app.cases import service as cases
@@ -63,7 +64,7 @@ def all_jobs(settings: Settings, platforms=None) -> list[Job]:
         jobs.append(Job("notify", settings.worker.notify_interval_seconds,
                         partial(notifications.run_once, platforms=platforms, settings=settings, worker_id=me)))
         jobs.append(Job("payments", settings.worker.payments_interval_seconds,
-                        partial(payments.sweep, platforms=platforms, settings=settings)))
+                        partial(payments.sweep, platforms=platforms, settings=settings, cache=cache)))
     return jobs
 
 
@@ -97,7 +98,7 @@ def install_embedded(app) -> None:
 
     @app.after_server_start
     async def _start_jobs(app, _loop=None):
-        app.add_task(run_jobs(all_jobs(app.ctx.settings, app.ctx.platforms), stop), name="periodic-jobs")
+        app.add_task(run_jobs(all_jobs(app.ctx.settings, app.ctx.platforms, app.ctx.cache), stop), name="periodic-jobs")
 
     @app.before_server_stop
     async def _stop_jobs(app, _loop=None):
@@ -109,7 +110,7 @@ def install_embedded(app) -> None:
 
 def run_worker(settings: Settings) -> int:
     """`python -m app worker`: the jobs in their own process until SIGINT or SIGTERM."""
-    from app.core.cache import build_cache, set_cache
+    from app.core.cache import build_cache
     from app.core.db import close_db, init_db
     from app.platforms import build_platforms
 
@@ -120,11 +121,10 @@ def run_worker(settings: Settings) -> int:
             loop.add_signal_handler(sig, stop.set)
         await init_db(settings)
         cache = build_cache(settings.cache)
-        set_cache(cache)
         platforms = build_platforms(settings, cache)
         try:
             log.info("worker started")
-            await run_jobs(all_jobs(settings, platforms), stop)
+            await run_jobs(all_jobs(settings, platforms, cache), stop)
         finally:
             await platforms.close()
             await cache.close()

@@ -224,19 +224,3 @@ async def get_json(cache: Cache, key: str) -> Any | None:
 async def set_json(cache: Cache, key: str, value: Any, ttl_seconds: int | None = None) -> None:
     """Store a JSON value."""
     await cache.set(key, json.dumps(value, ensure_ascii=False, separators=(",", ":")), ttl_seconds)
-
-
-_cache: Cache | None = None
-
-
-def set_cache(cache: Cache | None) -> None:
-    """Install the process-wide cache (done once at start-up)."""
-    global _cache
-    _cache = cache
-
-
-def get_cache() -> Cache:
-    """The process-wide cache."""
-    if _cache is None:
-        raise RuntimeError("cache is not initialised")
-    return _cache

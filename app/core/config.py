@@ -225,6 +225,7 @@ class NotificationsSection(_Section):
 class PaymentsSection(_Section):
     expire_minutes: int = Field(ge=1, le=120)
     query_after_seconds: int = Field(ge=10)
+    alert_interval_seconds: int = Field(ge=1, le=86400)
 
 
 class RatingsSection(_Section):

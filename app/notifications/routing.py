@@ -112,7 +112,8 @@ PAYMENT_ROUTES: dict[str, Route] = {
         "payment", values=lambda p, at: [_matter(p), yuan(p.get("amount_fen")), p.get("order_no"), "已退款", at]),
     "payment.mismatch": Route(
         "支付异常",
-        staff_text=lambda p: f"支付通知与订单不符（{p.get('reason')}）：订单 {p.get('order_no') or '未知'}，请核查"),
+        staff_text=lambda p: f"支付通知与订单不符（{p.get('reason')}）：订单 {p.get('order_no') or '未知'}，请核查"
+                             + (f"（自上次告警以来共 {p['count']} 次）" if p.get("count", 1) > 1 else "")),
 }
 ROUTES.update(PAYMENT_ROUTES)
 

@@ -39,7 +39,8 @@ ALIPAY_ANSWER = Raw({"text/plain": {"schema": {"enum": ["success", "failure"]}}}
 
 
 def _ctx(request: Request) -> dict:
-    return {"platforms": request.app.ctx.platforms, "settings": request.app.ctx.settings}
+    return {"platforms": request.app.ctx.platforms, "settings": request.app.ctx.settings,
+            "cache": request.app.ctx.cache}
 
 
 @bp.post("/cases/<case_id:int>/payments")
@@ -49,7 +50,6 @@ def _ctx(request: Request) -> dict:
 async def create(request: Request, case_id: int):
     data = parse_body(request, PaymentIn)
     order, created = await service.create_order(request.ctx.principal, case_id, channel=data.channel,
-                                                cache=request.app.ctx.cache,
                                                 guide_ttl=request.app.ctx.settings.catalog.cache_seconds,
                                                 **_ctx(request))
     return respond(PaymentOut, order, status=201 if created else 200)
@@ -69,8 +69,9 @@ async def _notify(request: Request, channel: str):
 
 
 @bp.post("/pay/notify/wechat")
-@doc("微信支付回调（验签、解密、核对后入账；200 无内容为收到，500 让微信支付重发）", tag="payments-callbacks",
-     body=WECHAT_NOTIFICATION, response=NO_CONTENT, responses={500: WECHAT_REFUSAL}, errors=())
+@doc("微信支付回调（验签、解密、核对后入账；200 无内容为收到，400 为拒收（伪造、无效、不符），500 为本方故障让微信支付重发）",
+     tag="payments-callbacks", body=WECHAT_NOTIFICATION, response=NO_CONTENT,
+     responses={400: WECHAT_REFUSAL, 500: WECHAT_REFUSAL}, errors=())
 async def notify_wechat(request: Request):
     return await _notify(request, "wechat")
 

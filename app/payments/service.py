@@ -24,7 +24,7 @@ from app.payments.errors import ChannelUnavailable, Mismatch, PaymentNotFound, R
 from app.payments.models import OrderStatus, PaymentOrder, ReconciliationReport, Refund, RefundStatus
 from app.payments.workflow import AGGREGATE, ORDER_TABLE, REFUND_TABLE
 from app.platforms.payment_types import (Acknowledgement, BadNotification, Notification, PaymentProvider,
-                                         RefundState, TradeState)
+                                         RefundState, TradeState, Verdict)
 
 log = logging.getLogger("app.payments")
 
@@ -125,7 +125,7 @@ async def _close_here(order: PaymentOrder, *, at: datetime) -> bool:
     return True
 
 
-async def get_order(principal: Principal, order_no: str, *, platforms, settings) -> dict:
+async def get_order(principal: Principal, order_no: str, *, platforms, settings, cache: Cache) -> dict:
     """The citizen's order; while pending the provider is asked (the payer is back before the notification)."""
     order = await PaymentOrder.get_or_none(order_no=order_no)
     if order is None or (not principal.is_staff and order.citizen_id != principal.id):
@@ -133,35 +133,63 @@ async def get_order(principal: Principal, order_no: str, *, platforms, settings)
     if order.status == OrderStatus.PENDING:
         trade = await provider_for(platforms, order.channel).query(order.order_no)
         if trade.status == "paid":
-            await apply_trade(order, trade, settings=settings)
+            await apply_trade(order, trade, settings=settings, cache=cache)
             order = await PaymentOrder.get(id=order.id)
     return await order_view(order)
 
 
 # ---- applying what the provider says ----
 
-async def _alert(reason: str, *, order: PaymentOrder | None, details: dict[str, Any],
-                 once_key: str | None = None) -> None:
-    """A staff alert event for money that does not add up (once per once_key when one is given)."""
+# How long a count of refusals not yet reported is kept: a later alert reports it unless it is this old.
+UNREPORTED_TTL_SECONDS = 86400
+
+
+async def _alert(reason: str, *, order: PaymentOrder | None, details: dict[str, Any], cache: Cache,
+                 settings) -> None:
+    """A staff alert event for money that does not add up: one per reason and order an interval, counting the rest."""
+    order_no = order.order_no if order else details.get("order_no")
+    subject = f"payments:alert:{reason}:{order_no or 'none'}"
+    # Anyone can post notifications, so a flood of forgeries must not become a flood of alerts: each refusal is
+    # counted; the first of an interval (a bucket of the clock, so tests can move past it) emits with the count.
+    await cache.incr(f"{subject}:unreported", UNREPORTED_TTL_SECONDS)
+    interval = settings.payments.alert_interval_seconds
+    gate = f"{subject}:{int(clock_now().timestamp()) // interval}"
+    if not await cache.add(gate, "1", interval):
+        return  # counted: the next alert reports it
+    count = int(await cache.get(f"{subject}:unreported") or 1)
+    # Only what this alert reports is taken off: refusals counted meanwhile are left for the next one.
+    await cache.incr_if_exists(f"{subject}:unreported", -count)
     event = {"aggregate_type": AGGREGATE, "aggregate_id": order.id if order else 0,
              "department_id": order.department_id if order else None,
-             "payload": {"reason": reason, "order_no": order.order_no if order else details.get("order_no"),
-                         **details}}
-    if once_key is None:
+             "payload": {"reason": reason, "order_no": order_no, **details, "count": count}}
+    try:
         async with in_transaction() as connection:
             await outbox.emit("payment.mismatch", connection=connection, **event)
-    elif not await outbox.emit_once("payment.mismatch", dedupe_key=once_key, **event):
-        return  # already told
-    log.warning("payment mismatch: %s %s", reason, order.order_no if order else details.get("order_no", "?"))
+    except Exception:
+        # Not told after all: the count and the interval's alert go back for the next refusal.
+        await cache.incr_if_exists(f"{subject}:unreported", count)
+        await cache.delete(gate)
+        raise
+    log.warning("payment mismatch: %s %s (%d since the last alert)", reason, order_no or "?", count)
 
 
-async def apply_trade(order: PaymentOrder, trade: TradeState, *, settings) -> bool:
+async def _alert_once(reason: str, *, order: PaymentOrder, details: dict[str, Any], once_key: str) -> None:
+    """A staff alert event for money that does not add up, emitted once per once_key."""
+    event = {"aggregate_type": AGGREGATE, "aggregate_id": order.id, "department_id": order.department_id,
+             "payload": {"reason": reason, "order_no": order.order_no, **details}}
+    if await outbox.emit_once("payment.mismatch", dedupe_key=once_key, **event):
+        log.warning("payment mismatch: %s %s", reason, order.order_no)
+
+
+async def apply_trade(order: PaymentOrder, trade: TradeState, *, settings, cache: Cache) -> bool:
     """Mark the order paid if the provider's word matches it; True when this call did (exactly one does)."""
     if trade.merchant_id != expected_merchant(settings, order.channel):
-        await _alert("merchant", order=order, details={"merchant_id": trade.merchant_id})
+        await _alert("merchant", order=order, details={"merchant_id": trade.merchant_id}, cache=cache,
+                     settings=settings)
         raise Mismatch("商户号不符")
     if trade.amount_fen != order.amount_fen:
-        await _alert("amount", order=order, details={"paid_fen": trade.amount_fen, "expected_fen": order.amount_fen})
+        await _alert("amount", order=order, details={"paid_fen": trade.amount_fen, "expected_fen": order.amount_fen},
+                     cache=cache, settings=settings)
         raise Mismatch("金额不符")
     try:
         await apply_move(ORDER_TABLE, order, "pay", actor=SYSTEM_ACTOR, at=clock_now(), inputs={"trade": trade})
@@ -170,48 +198,59 @@ async def apply_trade(order: PaymentOrder, trade: TradeState, *, settings) -> bo
     return True
 
 
-async def handle_notification(channel: str, *, headers: dict[str, str], body: bytes, platforms,
-                              settings) -> Acknowledgement:
+async def handle_notification(channel: str, *, headers: dict[str, str], body: bytes, platforms, settings,
+                              cache: Cache) -> Acknowledgement:
     """A provider's callback: verified, matched and applied once, answered in the provider's own words."""
     provider = provider_for(platforms, channel)
     try:
+        verdict = await _verdict_on(provider, channel, headers=headers, body=body, settings=settings,
+                                    cache=cache)
+    except Exception:
+        # Not recorded (the database, a bug): fail, so the provider tries again later.
+        log.exception("payment notification could not be recorded")
+        verdict = "retry"
+    return provider.acknowledge(verdict)
+
+
+async def _verdict_on(provider: PaymentProvider, channel: str, *, headers: dict[str, str], body: bytes, settings,
+                      cache: Cache) -> Verdict:
+    """Accepted when recorded (or nothing to record); refused when no retry of it could ever be accepted."""
+    try:
         notification = await provider.parse_notification(headers=headers, body=body)
     except BadNotification:
-        await _alert("signature", order=None, details={"channel": channel})
-        return provider.acknowledge(False)
+        await _alert("signature", order=None, details={"channel": channel}, cache=cache, settings=settings)
+        return "refused"
     try:
         if notification.kind == "trade" and notification.trade is not None:
-            return provider.acknowledge(await _on_trade(notification, channel, settings))
+            return await _on_trade(notification, channel, settings=settings, cache=cache)
         if notification.kind == "refund" and notification.refund is not None:
-            return provider.acknowledge(await _on_refund(notification.refund))
+            return await _on_refund(notification.refund, settings=settings, cache=cache)
     except Mismatch:
-        return provider.acknowledge(False)
-    except Exception:
-        # Not recorded: fail, so the provider tries again later.
-        log.exception("payment notification could not be recorded")
-        return provider.acknowledge(False)
-    return provider.acknowledge(False)
+        pass  # alerted already; the same notification again would not match either
+    return "refused"
 
 
-async def _on_trade(notification: Notification, channel: str, settings) -> bool:
+async def _on_trade(notification: Notification, channel: str, *, settings, cache: Cache) -> Verdict:
     trade = notification.trade
     order = await PaymentOrder.get_or_none(order_no=trade.order_no, channel=channel)
     if order is None:
-        await _alert("unknown_order", order=None, details={"order_no": trade.order_no, "channel": channel})
-        return False
+        await _alert("unknown_order", order=None, details={"order_no": trade.order_no, "channel": channel},
+                     cache=cache, settings=settings)
+        return "refused"
     if trade.status != "paid":
-        return True  # a closed trade tells us nothing we must record
-    await apply_trade(order, trade, settings=settings)
-    return True
+        return "accepted"  # a closed trade tells us nothing we must record
+    await apply_trade(order, trade, settings=settings, cache=cache)
+    return "accepted"
 
 
-async def _on_refund(state: RefundState) -> bool:
+async def _on_refund(state: RefundState, *, settings, cache: Cache) -> Verdict:
     refund = await Refund.get_or_none(refund_no=state.refund_no).prefetch_related("order")
     if refund is None:
-        await _alert("unknown_refund", order=None, details={"refund_no": state.refund_no})
-        return False
+        await _alert("unknown_refund", order=None, details={"refund_no": state.refund_no}, cache=cache,
+                     settings=settings)
+        return "refused"
     await _settle_refund(refund, state)
-    return True
+    return "accepted"
 
 
 # ---- refunds ----
@@ -275,7 +314,7 @@ async def admin_refund(order_no: str, *, amount_fen: int, reason: str, actor: Pr
 
 # ---- the worker's jobs ----
 
-async def sweep(*, platforms, settings, now: datetime | None = None) -> dict[str, int]:
+async def sweep(*, platforms, settings, cache: Cache, now: datetime | None = None) -> dict[str, int]:
     """Ask the provider about pending orders and processing refunds older than a few minutes; close expired orders;
     refund what a case must not keep."""
     at = now or clock_now()
@@ -285,7 +324,7 @@ async def sweep(*, platforms, settings, now: datetime | None = None) -> dict[str
         try:
             trade = await provider_for(platforms, order.channel).query(order.order_no)
             if trade.status == "paid":
-                counts["paid"] += await apply_trade(order, trade, settings=settings)
+                counts["paid"] += await apply_trade(order, trade, settings=settings, cache=cache)
             elif order.expires_at <= at:
                 await provider_for(platforms, order.channel).close(order.order_no)
                 counts["closed"] += await _close_here(order, at=at)
@@ -294,7 +333,7 @@ async def sweep(*, platforms, settings, now: datetime | None = None) -> dict[str
         except Exception:
             log.warning("payment sweep: order %s not settled this time", order.order_no, exc_info=True)
     counts["refunds_settled"] = await _settle_processing_refunds(stale, platforms=platforms)
-    counts["refunded"] = await _refund_ended_cases(platforms=platforms, settings=settings)
+    counts["refunded"] = await _refund_ended_cases(platforms=platforms, settings=settings, cache=cache)
     return {k: v for k, v in counts.items() if v}
 
 
@@ -312,8 +351,8 @@ async def _settle_processing_refunds(asked_before: datetime, *, platforms, batch
         if not state.found:
             # It was answered processing, so the provider has it: an unsigned "no such refund" does not give the
             # held amount back (that could refund twice); the operators are told once and look into it.
-            await _alert("refund_missing", order=refund.order, details={"refund_no": refund.refund_no},
-                         once_key=f"refund:{refund.refund_no}:missing")
+            await _alert_once("refund_missing", order=refund.order, details={"refund_no": refund.refund_no},
+                              once_key=f"refund:{refund.refund_no}:missing")
             continue
         if state.status != "processing":
             await _settle_refund(refund, state)
@@ -330,17 +369,15 @@ async def _kept_orders(case_ids: list[int]) -> dict[int, int]:
     return kept
 
 
-async def _refund_ended_cases(*, platforms, settings) -> int:
+async def _refund_ended_cases(*, platforms, settings, cache: Cache) -> int:
     """Give back in full a payment the case must not keep: its case ended without approval (where the matter says
     so), or the case was already paid by another order (paid on both channels); the rest are marked looked at."""
-    from app.core.cache import get_cache
-
     # Only orders not yet looked at: those of running cases, and new ones. An order whose case ended keeping it is
     # marked below, so a sweep does not read every payment ever made.
     unsettled = await PaymentOrder.filter(status=OrderStatus.PAID, refunded_fen=0, refund_checked_at__isnull=True) \
         .order_by("id")
     case_ids = sorted({order.case_id for order in unsettled})
-    verdicts = await cases.refund_verdicts(case_ids, cache=get_cache(), guide_ttl=settings.catalog.cache_seconds)
+    verdicts = await cases.refund_verdicts(case_ids, cache=cache, guide_ttl=settings.catalog.cache_seconds)
     kept = await _kept_orders(case_ids)
     refunded = 0
     for order in unsettled:

@@ -52,7 +52,7 @@ from app.platforms import PlatformError
 from app.platforms.alipay import (AlipayKeys, AnyResponse, alipay_keys, execute_request, is_success, is_transient,
                                   raise_for_code, run_sdk, sdk_config, sdk_executor)
 from app.platforms.payment_types import (Acknowledgement, BadNotification, BillRow, Notification, RefundState,
-                                         TradeState, TradeStatus)
+                                         TradeState, TradeStatus, Verdict)
 
 log = logging.getLogger("app.platforms.alipay_pay")
 
@@ -248,9 +248,10 @@ class AlipayPayProvider:
         except (KeyError, ValueError, TypeError) as exc:
             raise self._refuse(f"unreadable fields ({exc.__class__.__name__})") from None
 
-    def acknowledge(self, ok: bool) -> Acknowledgement:
-        """Alipay stops retrying on the literal text success; anything else is tried again later."""
-        return Acknowledgement(status=200, body=b"success" if ok else b"failure",
+    def acknowledge(self, verdict: Verdict) -> Acknowledgement:
+        """Alipay stops retrying on the literal text success; anything else is tried again later (it has no word for
+        refused for good, so a refusal is answered failure too)."""
+        return Acknowledgement(status=200, body=b"success" if verdict == "accepted" else b"failure",
                                content_type="text/plain; charset=utf-8")
 
     async def query(self, order_no: str) -> TradeState:

@@ -13,6 +13,9 @@ from app.core.errors import AppError
 
 TradeStatus = Literal["pending", "paid", "closed", "refunded"]
 RefundStatus = Literal["processing", "succeeded", "failed"]
+# What became of a notification: recorded; refused for good (forged, junk, not ours: a retry cannot succeed); or not
+# recorded because of a failure on our side (the provider should try again later).
+Verdict = Literal["accepted", "refused", "retry"]
 
 
 class BadNotification(AppError):
@@ -91,8 +94,8 @@ class PaymentProvider(Protocol):
     async def parse_notification(self, *, headers: dict[str, str], body: bytes) -> Notification:
         """Verify (signature first) and decode a notification; BadNotification when it is not genuine."""
 
-    def acknowledge(self, ok: bool) -> Acknowledgement:
-        """The answer to a notification: ok tells the provider to stop, otherwise it retries."""
+    def acknowledge(self, verdict: Verdict) -> Acknowledgement:
+        """The answer to a notification in the provider's words: accepted, refused, or failed here (retry later)."""
 
     async def query(self, order_no: str) -> TradeState:
         """The order as the provider sees it now."""

@@ -40,7 +40,7 @@ from app.platforms.executor import SdkExecutor
 from app.platforms.keys import (ensure_sim_keys, load_private_key, load_public_key, public_pem_of,
                                 self_signed_certificate)
 from app.platforms.payment_types import (Acknowledgement, BadNotification, BillRow, Notification, RefundState,
-                                         RefundStatus, TradeState, TradeStatus)
+                                         RefundStatus, TradeState, TradeStatus, Verdict)
 from app.platforms.wechat import platform_base_url
 
 log = logging.getLogger("app.platforms.wechatpay")
@@ -501,12 +501,14 @@ class WeChatPayProvider:
         except (KeyError, ValueError, TypeError) as exc:
             raise self._refuse(f"unreadable resource ({exc})") from None
 
-    def acknowledge(self, ok: bool) -> Acknowledgement:
-        """WeChat Pay stops at any 2xx (200, no body); otherwise it retries, and reads {"code", "message"}."""
-        if ok:
+    def acknowledge(self, verdict: Verdict) -> Acknowledgement:
+        """WeChat Pay stops at any 2xx (200, no body); otherwise it retries, and reads {"code", "message"}: a 4xx for
+        a notification refused for good, a 5xx for our own failure."""
+        if verdict == "accepted":
             return Acknowledgement(status=200, body=b"", content_type="text/plain; charset=utf-8")
-        body = json.dumps({"code": "FAIL", "message": "失败"}, ensure_ascii=False).encode("utf-8")
-        return Acknowledgement(status=500, body=body, content_type="application/json; charset=utf-8")
+        status, message = (400, "通知无效") if verdict == "refused" else (500, "暂时无法处理，请稍后重发")
+        body = json.dumps({"code": "FAIL", "message": message}, ensure_ascii=False).encode("utf-8")
+        return Acknowledgement(status=status, body=body, content_type="application/json; charset=utf-8")
 
     async def query(self, order_no: str) -> TradeState:
         """The order by out-trade-no; WeChatPayRefused (ORDER_NOT_EXIST) for an order never created there."""

@@ -95,9 +95,9 @@ async def test_forged_tampered_and_foreign_notifications_change_nothing_and_aler
     setup = await f.fee_case_setup(client, cache)
     order = await _order(client, setup)
     forged = await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"], "sign": "bad"})
-    assert forged.json()["status"] >= 400
+    assert forged.json()["status"] == 400
     tampered = await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"], "amount_fen": 1})
-    assert tampered.json()["status"] >= 400
+    assert tampered.json()["status"] == 400
     assert await _mismatch_alerts(order["order_no"]) == 1  # the amount; a forger's notification names no order we trust
     local = await PaymentOrder.get(order_no=order["order_no"])
     assert local.status.value == "pending"
@@ -130,7 +130,7 @@ async def test_the_sweep_pays_what_it_finds_paid_and_closes_what_expired(app, cl
         await client.delete("/sim/faults")
     idle_setup = await f.fee_case_setup(client, cache)
     idle_order = await _order(client, idle_setup)
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings, now=clock_now() + timedelta(minutes=31))
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=clock_now() + timedelta(minutes=31))
     assert (await PaymentOrder.get(order_no=paid_order["order_no"])).status.value == "paid"
     assert (await PaymentOrder.get(order_no=idle_order["order_no"])).status.value == "closed"
     late = await client.post(SIM_PAY["wechat"], json={"order_no": idle_order["order_no"]})
@@ -172,13 +172,13 @@ async def test_a_denied_paid_case_is_refunded_in_full_and_refunds_never_exceed_t
     order = await _order(client, setup)
     await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
     await _deny(client, setup)
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings)
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache)
     status = (await client.get(f"/api/v1/payments/{order['order_no']}", headers=setup["citizen"]["headers"])).json()
     assert status["status"] == "refunded" and status["refunded_fen"] == 1250
     mine = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=setup["citizen"]["headers"])).json()
     assert mine["paid"] is False  # the whole fee went back
     assert await _payment_events(setup["case"]["id"]) == ["payment.succeeded", "payment.refunded"]
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings)  # a second pass refunds nothing more
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache)  # a second pass refunds nothing more
     assert (await PaymentOrder.get(order_no=order["order_no"])).refunded_fen == 1250
 
     admin = await f.shared_staff(client, "admin")
@@ -233,10 +233,121 @@ async def test_a_genuine_notification_for_another_merchant_changes_nothing(app, 
                 "amount": {"total": 1250, "payer_total": 1250, "currency": "CNY", "payer_currency": "CNY"}}
     headers, body = sim_wechatpay.signed_notification(settings, event_type="TRANSACTION.SUCCESS", resource=resource)
     answer = await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers)
-    # Failure in WeChat Pay's words: a 500 with {"code": "FAIL"}, so it tries again later.
-    assert (answer.status_code, answer.json()["code"]) == (500, "FAIL")
+    # Refused in WeChat Pay's words: a 400 with {"code": "FAIL"}; trying again would not make it ours.
+    assert (answer.status_code, answer.json()["code"]) == (400, "FAIL")
     assert (await PaymentOrder.get(order_no=order["order_no"])).status.value == "pending"
     assert await _mismatch_alerts(order["order_no"]) == 1
+
+
+def _wechat_refusal(answer) -> None:
+    """WeChat Pay's "not accepted, and retrying will not help": a 400 with {"code": "FAIL", "message"}."""
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "FAIL" and answer.json()["message"]
+
+
+async def test_an_empty_or_junk_wechat_notification_is_refused_with_400(client, cache):
+    _wechat_refusal(await client.post("/api/v1/pay/notify/wechat", content=b""))
+    _wechat_refusal(await client.post("/api/v1/pay/notify/wechat", content=b"\xff{not json",
+                                            headers={"Content-Type": "application/json"}))
+
+
+async def test_a_wechat_notification_with_a_bad_signature_is_refused_with_400(app, client, cache, settings):
+    from app.platforms.sim import wechatpay as sim_wechatpay
+
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    resource = {"appid": settings.wechat.appid, "mchid": settings.wechatpay.mchid, "out_trade_no": order["order_no"],
+                "transaction_id": "4200000000202611230000000002", "trade_type": "JSAPI", "trade_state": "SUCCESS",
+                "trade_state_desc": "支付成功", "bank_type": "OTHERS", "attach": "",
+                "success_time": "2026-11-23T10:00:00+08:00", "payer": {"openid": "o-someone"},
+                "amount": {"total": 1250, "payer_total": 1250, "currency": "CNY", "payer_currency": "CNY"}}
+    headers, body = sim_wechatpay.signed_notification(settings, event_type="TRANSACTION.SUCCESS", resource=resource,
+                                                      forged=True)
+    _wechat_refusal(await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers))
+    assert (await PaymentOrder.get(order_no=order["order_no"])).status.value == "pending"
+
+
+async def test_a_genuine_notification_we_fail_to_record_is_answered_500_and_the_retry_pays(app, client, cache,
+                                                                                          monkeypatch):
+    from tortoise.exceptions import OperationalError
+
+    from app.platforms.sim import wechatpay as sim_wechatpay
+
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    await client.post("/sim/faults", json={"platform": "wechatpay", "error_rate": 0.0, "notify": "never"})
+    try:
+        await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    finally:
+        await client.delete("/sim/faults")
+    headers, body = await sim_wechatpay.signed_trade_notification(app, order["order_no"])
+
+    async def database_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(payments, "apply_move", database_down)
+    failed = await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers)
+    assert failed.status_code == 500 and failed.json()["code"] == "FAIL", failed.text
+    assert (await PaymentOrder.get(order_no=order["order_no"])).status.value == "pending"
+    monkeypatch.undo()
+    retried = await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers)
+    assert retried.status_code == 200, retried.text
+    assert (await PaymentOrder.get(order_no=order["order_no"])).status.value == "paid"
+
+
+async def test_50_forged_notifications_alert_once_and_the_next_interval_tells_how_many_were_folded_in(
+        app, client, cache, settings, clock):
+    from datetime import datetime, timezone
+
+    from app.core.models import OutboxEvent
+    from app.identity import service as identity
+    from app.notifications import service as notifications
+    from app.notifications.models import Delivery
+    from app.platforms.sim import wechatpay as sim_wechatpay
+
+    interval = settings.payments.alert_interval_seconds
+    # The start of an interval no earlier test alerted in (their refusals not yet reported only add to the first
+    # alert's count, never to the second's).
+    clock.set(datetime.fromtimestamp((int(clock.now().timestamp()) // interval + 1) * interval, timezone.utc))
+    before = (await OutboxEvent.filter(kind="payment.mismatch").order_by("-id").first())
+    after_id = before.id if before else 0
+    resource = {"mchid": settings.wechatpay.mchid, "out_trade_no": "GHFORGED", "trade_state": "SUCCESS",
+                "amount": {"total": 1, "payer_total": 1}}
+    headers, body = sim_wechatpay.signed_notification(settings, event_type="TRANSACTION.SUCCESS", resource=resource,
+                                                      forged=True)
+
+    async def forge(times: int) -> None:
+        for _ in range(times):
+            answer = await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers)
+            assert answer.status_code == 400, answer.text
+
+    async def new_alerts() -> list[OutboxEvent]:
+        return [e for e in await OutboxEvent.filter(kind="payment.mismatch", id__gt=after_id).order_by("id")
+                if e.payload["reason"] == "signature"]
+
+    await forge(50)
+    [first] = await new_alerts()
+    assert first.payload["count"] >= 1 and first.payload["order_no"] is None
+    clock.advance(seconds=interval - 1)
+    await forge(1)
+    assert len(await new_alerts()) == 1  # still the same interval: counted, not told
+    clock.advance(seconds=1)
+    await forge(1)
+    first, second = await new_alerts()
+    assert second.payload["count"] == 51  # itself and the 50 folded in since the first alert
+
+    # One WeChat Work alert per admin for each event, the count in its words (dispatched at the real time).
+    admins = await identity.alert_recipients(department_id=None, roles=(), all_department_roles=("admin",))
+    assert admins
+    for _ in range(50):
+        if not await OutboxEvent.filter(id__in=[first.id, second.id], dispatched_at__isnull=True).exists():
+            break
+        await notifications.dispatch_events(settings=settings, now=datetime.now(timezone.utc))
+    for event in (first, second):
+        alerts = await Delivery.filter(event_id=event.id, channel="wecom")
+        assert sorted(a.recipient for a in alerts) == sorted(admins)
+    [text] = {a.payload["content"] for a in await Delivery.filter(event_id=second.id, channel="wecom")}
+    assert "共 51 次" in text
 
 
 async def test_a_forged_alipay_notification_is_answered_failure(client, cache):
@@ -279,7 +390,7 @@ async def test_a_case_paid_on_both_channels_gets_the_second_payment_back(app, cl
         paid = await client.post(SIM_PAY[channel], json={"order_no": order["order_no"]})
         assert paid.status_code == 200 and paid.json()["delivered"] is True, paid.text
 
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings)
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache)
 
     def status_of(order):
         return client.get(f"/api/v1/payments/{order['order_no']}", headers=citizen["headers"])
@@ -292,12 +403,12 @@ async def test_a_case_paid_on_both_channels_gets_the_second_payment_back(app, cl
     second_order = await PaymentOrder.get(order_no=second["order_no"])
     refunds = [e for e in await outbox.events_for("payment", second_order.id) if e["kind"] == "payment.refunded"]
     assert len(refunds) == 1 and refunds[0]["payload"]["amount_fen"] == 1250
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings)  # nothing more goes back
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache)  # nothing more goes back
     assert (await PaymentOrder.get(order_no=first["order_no"])).refunded_fen == 0
 
     # The case is then denied: the payment it kept goes back too, and only now is the case unpaid.
     await _deny(client, setup)
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings)
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache)
     assert (await status_of(first)).json()["refunded_fen"] == 1250
     case = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=citizen["headers"])).json()
     assert case["paid"] is False
@@ -319,10 +430,10 @@ async def test_a_refund_left_processing_is_settled_by_asking_the_provider(app, c
     assert mine["paid"] is True  # no money has moved yet
 
     # Too fresh to ask about: left alone.
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings)
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache)
     assert (await Refund.get(refund_no=asked.json()["refund_no"])).status == "processing"
     later = clock_now() + timedelta(seconds=settings.payments.query_after_seconds + 1)
-    assert (await payments.sweep(platforms=app.ctx.platforms, settings=settings, now=later)).get(
+    assert (await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=later)).get(
         "refunds_settled") == 1
     refund = await Refund.get(refund_no=asked.json()["refund_no"])
     assert refund.status == "succeeded" and refund.finished_at is not None and refund.refund_id
@@ -331,7 +442,7 @@ async def test_a_refund_left_processing_is_settled_by_asking_the_provider(app, c
     await drain(app, _quick(settings))
     inbox = (await client.get("/api/v1/me/messages", headers=setup["citizen"]["headers"])).json()
     assert any(m["title"] == "退款成功" and "12.50元" in m["body"] for m in inbox["items"])
-    assert not (await payments.sweep(platforms=app.ctx.platforms, settings=settings, now=later)).get(
+    assert not (await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=later)).get(
         "refunds_settled")
 
 
@@ -347,7 +458,7 @@ async def test_a_processing_refund_the_provider_does_not_know_keeps_its_amount_a
                                 requested_by="system")
     later = clock_now() + timedelta(seconds=settings.payments.query_after_seconds + 1)
     for _ in range(2):
-        await payments.sweep(platforms=app.ctx.platforms, settings=settings, now=later)
+        await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=later)
     assert (await Refund.get(id=ghost.id)).status == "processing"
     assert (await PaymentOrder.get(id=paid.id)).refunded_fen == 500  # not given back on an unsigned "not found"
     from app.core.models import OutboxEvent

@@ -393,9 +393,11 @@ async def test_parse_notification__verified_with_the_configured_alipay_key(setti
 
 
 def test_acknowledge__the_literal_success_or_failure(provider):
-    ok, failed = provider.acknowledge(True), provider.acknowledge(False)
+    ok, refused, failed = (provider.acknowledge("accepted"), provider.acknowledge("refused"),
+                           provider.acknowledge("retry"))
     assert (ok.status, ok.body) == (200, b"success")
-    assert (failed.status, failed.body) == (200, b"failure")
+    # Alipay knows no "refused for good": anything but success is failure, and it tries again.
+    assert (refused.status, refused.body) == (200, b"failure") == (failed.status, failed.body)
     assert ok.content_type.startswith("text/plain")
 
 

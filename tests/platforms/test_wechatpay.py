@@ -326,13 +326,15 @@ async def test_parse_notification__genuine_but_unreadable_is_refused(app, settin
         await app.ctx.platforms.wechatpay.parse_notification(headers=headers, body=body)
 
 
-def test_acknowledge__200_without_body_or_500_with_fail(app):
+def test_acknowledge__200_without_body_400_refused_500_retry_later(app):
     provider = app.ctx.platforms.wechatpay
-    ok = provider.acknowledge(True)
+    ok = provider.acknowledge("accepted")
     assert (ok.status, ok.body) == (200, b"")
-    fail = provider.acknowledge(False)
-    assert fail.status == 500 and fail.content_type.startswith("application/json")
-    assert json.loads(fail.body) == {"code": "FAIL", "message": "失败"}
+    refused, retry = provider.acknowledge("refused"), provider.acknowledge("retry")
+    assert (refused.status, retry.status) == (400, 500)
+    for answer in (refused, retry):
+        assert answer.content_type.startswith("application/json")
+        assert set(json.loads(answer.body)) == {"code", "message"} and json.loads(answer.body)["code"] == "FAIL"
 
 
 # ---- notify faults ----
