@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-embedded test-postgres install migrate seed migration lock clean bench
+.PHONY: run test lint format test-embedded test-postgres install migrate seed migration lock clean bench
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
@@ -21,8 +21,18 @@ run: install
 	$(PY) -m app seed --demo
 	$(PY) -m app serve
 
-## test: every test, on the embedded default (SQLite + in-process cache), then on PostgreSQL + Redis
-test: test-embedded test-postgres
+## test: the linter and formatter checks, then every test on the embedded default (SQLite + in-process cache),
+## then on PostgreSQL + Redis
+test: lint test-embedded test-postgres
+
+## lint: ruff's checks (pyproject.toml [tool.ruff]); `make format` rewrites what the formatter would change
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
 
 test-embedded: install
 	TEST_BACKEND=embedded $(PY) -m pytest
