@@ -4,7 +4,9 @@ published statistics ask of them.
 Seats: the database is the truth (a conditional `UPDATE ... SET booked = booked + 1 WHERE booked < capacity` inside
 the booking transaction). A per-slot seat counter in the cache is only a gate in front of it, so that the crowd of
 refusals on a release morning costs no database transaction; a process that has seen a slot full refuses it from
-memory for `full_memo_seconds`.
+memory for `full_memo_seconds`. A counter at 0 while the database has seats (a process killed between taking a seat
+from the counter and booking or giving it back) heals: a refusal checks the database at most once a second per slot
+and process, and the worker's seat_counters job sets every open slot's counter to the database's seats.
 """
 
 from __future__ import annotations
@@ -83,11 +85,29 @@ async def _slot_facts_of(slot_id: int) -> dict:
     return facts
 
 
-async def _rebuild_seat_counter(slot_id: int, cache: Cache, ttl: int) -> None:
+async def seats_in_database(slot_id: int) -> int | None:
+    """The slot's remaining seats as the database has them (the truth), or None for no such slot."""
     row = await Slot.filter(id=slot_id).values("capacity", "booked")
-    if row:
+    return max(0, row[0]["capacity"] - row[0]["booked"]) if row else None
+
+
+async def _rebuild_seat_counter(slot_id: int, cache: Cache, ttl: int) -> None:
+    seats = await seats_in_database(slot_id)
+    if seats is not None:
         # add(), not set(): a counter another request rebuilt (and may already have taken from) is kept.
-        await cache.add(seat_key(slot_id), str(max(0, row[0]["capacity"] - row[0]["booked"])), ttl)
+        await cache.add(seat_key(slot_id), str(seats), ttl)
+
+
+async def resync_seat_counter(slot_id: int, cache: Cache, ttl: int) -> bool:
+    """Set the slot's seat counter to the database's remaining seats; whether any remain."""
+    seats = await seats_in_database(slot_id)
+    if seats is None:
+        return False
+    # set(), not add(): the counter is known wrong. A booking in flight that took from it meanwhile leaves it a
+    # little high for a moment, which only lets a few more reach the database's conditional UPDATE (never
+    # overbooking); a counter left low would refuse seats that exist until it expired.
+    await cache.set(seat_key(slot_id), str(seats), ttl)
+    return seats > 0
 
 
 async def _earlier_booking(citizen_id: int, idempotency_key: str | None) -> Appointment | None:
@@ -131,6 +151,12 @@ async def book(*, citizen_id: int, slot_id: int, matter_id: int, idempotency_key
     if seats_left is None:
         await _rebuild_seat_counter(slot_id, cache, tuning.seat_counter_seconds)
         seats_left = await cache.decr_if_positive(seat_key(slot_id))
+    if seats_left is not None and seats_left < 0 and memos.claim_seat_resync(slot_id):
+        # A counter at 0 may be one a killed process left low (it took seats it neither booked nor gave back):
+        # once a second per slot and process the database is asked, so such seats come back within a second
+        # and a slot that really is full costs it one read a second, not one per refusal.
+        if await resync_seat_counter(slot_id, cache, tuning.seat_counter_seconds):
+            seats_left = await cache.decr_if_positive(seat_key(slot_id))
     if seats_left is not None and seats_left < 0:
         if tuning.full_memo_seconds:
             memos.mark_full(slot_id, tuning.full_memo_seconds)
