@@ -173,7 +173,7 @@ async def test_a_healed_counter_never_books_past_capacity_under_a_crowd(client, 
         waiting = [c for c in citizens if c["id"] not in {a["citizen_id"] for a in booked}]
         results = await asyncio.gather(*(book(c, slot, setup, cache, tuning, MONDAY) for c in waiting),
                                        return_exceptions=True)
-        assert all(isinstance(r, dict) or isinstance(r, SlotFull) for r in results), results
+        assert all(isinstance(r, (dict, SlotFull)) for r in results), results
         booked += [{"citizen_id": c["id"], **r} for c, r in zip(waiting, results) if isinstance(r, dict)]
         assert 1 <= len(booked) <= 3
         clock[0] += 1.0
