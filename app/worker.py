@@ -51,6 +51,8 @@ def all_jobs(settings: Settings, platforms=None, cache: Cache | None = None) -> 
         Job("slots", settings.worker.slots_interval_seconds, booking.ensure_all_slots),
         # Reminders ride on the no-show timer: both look at appointments around now, once a minute by default.
         Job("reminders", settings.worker.no_show_interval_seconds, booking.remind_appointments),
+        Job("seat_counters", settings.worker.seat_counters_interval_seconds,
+            partial(booking.reconcile_seat_counters, ttl_seconds=settings.booking.seat_counter_seconds)),
         Job("case_lights", settings.worker.case_lights_interval_seconds, cases.announce_lights),
         Job("ticket_deadlines", settings.worker.tickets_interval_seconds, tickets.announce_overdue),
         Job("ticket_answers", settings.worker.tickets_interval_seconds, tickets.close_unanswered),

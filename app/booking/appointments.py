@@ -4,7 +4,9 @@ published statistics ask of them.
 Seats: the database is the truth (a conditional `UPDATE ... SET booked = booked + 1 WHERE booked < capacity` inside
 the booking transaction). A per-slot seat counter in the cache is only a gate in front of it, so that the crowd of
 refusals on a release morning costs no database transaction; a process that has seen a slot full refuses it from
-memory for `full_memo_seconds`.
+memory for `full_memo_seconds`. A counter at 0 while the database has seats (a process killed between taking a seat
+from the counter and booking or giving it back) heals: a refusal checks the database at most once a second per slot
+and process, and the worker's seat_counters job sets every open slot's counter to the database's seats.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from app.booking.errors import (AlreadyBooked, AppointmentNotFound, AppointmentS
 from app.booking.memos import memos
 from app.booking.models import Appointment, AppointmentStatus, QueueTicket, Slot
 from app.booking.slots import seat_key
-from app.booking.workflow import APPOINTMENT_MOVES, Actor, allowed_actions, apply_move
+from app.booking.workflow import APPOINTMENT_TABLE, CITIZEN, citizen_actor, move_all
 from app.core import outbox, workdays
 from app.core.aggregates import figures_by
 from app.core.cache import Cache
 from app.core.config import BookingSection
 from app.core.db import dialect
+from app.core.errors import IllegalTransition
 from app.core.timeutil import as_utc, to_iso
+from app.core.workflow import SYSTEM_ACTOR, allowed_actions, apply_move
 from app.identity import service as identity
 
 MAX_ACTIVE_APPOINTMENTS = 3
@@ -58,7 +62,7 @@ def appointment_view(appointment: Appointment, queue_number: str | None = None) 
             "cancel_closes_at": to_iso(appointment.cancel_closes_at), "created_at": to_iso(appointment.created_at),
             "ticket_number": queue_number,
             # What the citizen's app may offer, from the table (the times are checked when the citizen acts).
-            "allowed_actions": allowed_actions(APPOINTMENT_MOVES, appointment.status, Actor.CITIZEN)}
+            "allowed_actions": allowed_actions(APPOINTMENT_TABLE, appointment.status, (CITIZEN,))}
 
 
 async def _require_real_name(citizen_id: int, cache: Cache) -> None:
@@ -83,11 +87,29 @@ async def _slot_facts_of(slot_id: int) -> dict:
     return facts
 
 
-async def _rebuild_seat_counter(slot_id: int, cache: Cache, ttl: int) -> None:
+async def seats_in_database(slot_id: int) -> int | None:
+    """The slot's remaining seats as the database has them (the truth), or None for no such slot."""
     row = await Slot.filter(id=slot_id).values("capacity", "booked")
-    if row:
+    return max(0, row[0]["capacity"] - row[0]["booked"]) if row else None
+
+
+async def _rebuild_seat_counter(slot_id: int, cache: Cache, ttl: int) -> None:
+    seats = await seats_in_database(slot_id)
+    if seats is not None:
         # add(), not set(): a counter another request rebuilt (and may already have taken from) is kept.
-        await cache.add(seat_key(slot_id), str(max(0, row[0]["capacity"] - row[0]["booked"])), ttl)
+        await cache.add(seat_key(slot_id), str(seats), ttl)
+
+
+async def resync_seat_counter(slot_id: int, cache: Cache, ttl: int) -> bool:
+    """Set the slot's seat counter to the database's remaining seats; whether any remain."""
+    seats = await seats_in_database(slot_id)
+    if seats is None:
+        return False
+    # set(), not add(): the counter is known wrong. A booking in flight that took from it meanwhile leaves it a
+    # little high for a moment, which only lets a few more reach the database's conditional UPDATE (never
+    # overbooking); a counter left low would refuse seats that exist until it expired.
+    await cache.set(seat_key(slot_id), str(seats), ttl)
+    return seats > 0
 
 
 async def _earlier_booking(citizen_id: int, idempotency_key: str | None) -> Appointment | None:
@@ -131,6 +153,12 @@ async def book(*, citizen_id: int, slot_id: int, matter_id: int, idempotency_key
     if seats_left is None:
         await _rebuild_seat_counter(slot_id, cache, tuning.seat_counter_seconds)
         seats_left = await cache.decr_if_positive(seat_key(slot_id))
+    if seats_left is not None and seats_left < 0 and memos.claim_seat_resync(slot_id):
+        # A counter at 0 may be one a killed process left low (it took seats it neither booked nor gave back):
+        # once a second per slot and process the database is asked, so such seats come back within a second
+        # and a slot that really is full costs it one read a second, not one per refusal.
+        if await resync_seat_counter(slot_id, cache, tuning.seat_counter_seconds):
+            seats_left = await cache.decr_if_positive(seat_key(slot_id))
     if seats_left is not None and seats_left < 0:
         if tuning.full_memo_seconds:
             memos.mark_full(slot_id, tuning.full_memo_seconds)
@@ -237,36 +265,24 @@ async def list_appointments(*, citizen_id: int, status: str | None, offset: int,
 async def settle_no_show(appointment: Appointment, now: datetime) -> Appointment:
     """Before a write judges it: an appointment whose slot ended without a check-in is a no-show, job or no job."""
     if appointment.status == AppointmentStatus.BOOKED and appointment.end_at <= now:
-        await apply_move(Appointment.filter(id=appointment.id), APPOINTMENT_MOVES, "no_show", actor=Actor.SYSTEM,
-                         at=now)
-        await appointment.refresh_from_db()
+        try:
+            await apply_move(APPOINTMENT_TABLE, appointment, "no_show", actor=SYSTEM_ACTOR, at=now)
+        except IllegalTransition:
+            await appointment.refresh_from_db()  # moved meanwhile (checked in, or the job): judge what it is now
     return appointment
-
-
-async def move_appointment(appointment_id: int, action: str, *, actor: Actor, at: datetime, connection) -> None:
-    """One appointment's move by the table; 409 when it is no longer in a state the move starts from."""
-    moved = await apply_move(Appointment.filter(id=appointment_id), APPOINTMENT_MOVES, action, actor=actor, at=at,
-                             connection=connection)
-    if not moved:
-        raise AppointmentStateConflict()
 
 
 async def cancel(*, citizen_id: int, appointment_id: int, cache: Cache, now: datetime | None = None) -> dict:
     """Cancel before the cut-off; the seat is free again at once."""
     now = as_utc(now)
     appointment = await settle_no_show(await own_appointment(citizen_id, appointment_id), now)
+    # Booking's own code for a state that cannot cancel, before the move (a lost race: ILLEGAL_TRANSITION).
     if appointment.status != AppointmentStatus.BOOKED:
         raise AppointmentStateConflict(details={"status": appointment.status.value})
     if now >= appointment.cancel_closes_at:
         raise CancelClosed(details={"cancel_closes_at": to_iso(appointment.cancel_closes_at)})
-    async with in_transaction() as connection:
-        await move_appointment(appointment.id, "cancel", actor=Actor.CITIZEN, at=now, connection=connection)
-        await Slot.filter(id=appointment.slot_id, booked__gt=0).using_db(connection).update(booked=F("booked") - 1)
-        await outbox.emit("appointment.cancelled", aggregate_type="appointment", aggregate_id=appointment.id,
-                          citizen_id=citizen_id, connection=connection,
-                          payload={"appointment_id": appointment.id, "matter_id": appointment.matter_id,
-                                   "hall_id": appointment.hall_id, "start": to_iso(appointment.start_at),
-                                   "reason": "本人取消"})
+    # The move frees the seat in the database and records appointment.cancelled in its transaction.
+    await apply_move(APPOINTMENT_TABLE, appointment, "cancel", actor=citizen_actor(citizen_id), at=now)
     await cache.incr_if_exists(seat_key(appointment.slot_id))
     memos.forget_slot(appointment.slot_id)
     memos.drop_listings(appointment.matter_id)
@@ -280,7 +296,7 @@ async def mark_no_shows(*, now: datetime | None = None, citizen_id: int | None =
     ended = Appointment.filter(end_at__lte=now)
     if citizen_id is not None:
         ended = ended.filter(citizen_id=citizen_id)
-    return await apply_move(ended, APPOINTMENT_MOVES, "no_show", actor=Actor.SYSTEM, at=now, connection=connection)
+    return await move_all(APPOINTMENT_TABLE, ended, "no_show", at=now, connection=connection)
 
 
 def suspension_end(no_show_ends: list[datetime], *, now: datetime) -> datetime | None:

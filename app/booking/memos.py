@@ -1,8 +1,8 @@
 """What one process remembers to spare the database: bounded, expiring memos behind one object.
 
 Slot facts (times and ids, fixed when a slot is drawn), citizens known to be verified (a verified identity never
-becomes unverified), slots seen full (refused from memory for booking.full_memo_seconds), short-lived listings, and
-how far each schedule's slots are drawn. Every memo is a gate or a shortcut: the database stays the truth.
+becomes unverified), slots seen full (refused from memory for booking.full_memo_seconds), short-lived listings,
+how far each schedule's slots are drawn, and when a slot's seat counter was last checked against the database. Every memo is a gate or a shortcut: the database stays the truth.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ SLOT_FACTS_SECONDS = 3600.0
 VERIFIED_SECONDS = 86400.0
 # A schedule's drawn horizon is rechecked at least this often, so a slot removed by hand comes back.
 DRAWN_SECONDS = 3600.0
+# A seat counter at 0 is checked against the database at most this often per slot and process: a counter a crash
+# left low heals within this time, and a slot that really is full costs the database one read per interval.
+SEAT_RESYNC_SECONDS = 1.0
 
 
 class BookingMemos:
@@ -35,6 +38,7 @@ class BookingMemos:
         self.verified_citizens: TTLCache = TTLCache(self.size, VERIFIED_SECONDS, timer=self.timer)
         # (schedule id, calendar generation) -> last day drawn: an admin calendar change draws again.
         self.drawn_until: TTLCache = TTLCache(self.size, DRAWN_SECONDS, timer=self.timer)
+        self.seat_resyncs: TTLCache = TTLCache(self.size, SEAT_RESYNC_SECONDS, timer=self.timer)
         # The TTL of these two comes from settings; one cache per TTL in use (in practice one).
         self._full_slots: dict[float, TTLCache] = {}
         self._listings: dict[float, TTLCache] = {}
@@ -53,6 +57,13 @@ class BookingMemos:
 
     def mark_full(self, slot_id: int, seconds: float) -> None:
         self._sized(self._full_slots, seconds)[slot_id] = True
+
+    def claim_seat_resync(self, slot_id: int) -> bool:
+        """Whether this process may check the slot's seat counter against the database now (then not again soon)."""
+        if slot_id in self.seat_resyncs:
+            return False
+        self.seat_resyncs[slot_id] = True
+        return True
 
     def forget_slot(self, slot_id: int) -> None:
         """A slot changed (a seat came free, the slot was redrawn or closed)."""

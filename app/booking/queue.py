@@ -10,16 +10,18 @@ from datetime import date, datetime, timedelta
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from app.booking.appointments import move_appointment, own_appointment, settle_no_show
+from app.booking.appointments import own_appointment, settle_no_show
 from app.booking.errors import (AppointmentNotFound, AppointmentStateConflict, CheckInNotOpen, HallNotFound,
                                 QueueEmpty)
 from app.booking.models import (Appointment, AppointmentStatus, QueueCounter, QueueTicket, QueueTicketKind,
                                 QueueTicketStatus)
-from app.booking.workflow import APPOINTMENT_MOVES, QUEUE_TICKET_MOVES, Actor, apply_move, move_of
+from app.booking.workflow import (APPOINTMENT_TABLE, CLERK_ACTOR, QUEUE_TICKET_TABLE, citizen_actor,
+                                  sources_of)
 from app.catalog import service as catalog
-from app.core import outbox, workdays
-from app.core.errors import ValidationFailed
+from app.core import workdays
+from app.core.errors import IllegalTransition, ValidationFailed
 from app.core.timeutil import as_utc, to_iso
+from app.core.workflow import Actor, apply_move
 
 SELF_CHECK_IN_BEFORE = timedelta(minutes=30)
 APPOINTMENT_PREFIX = "A"
@@ -58,7 +60,8 @@ async def _issue_queue_ticket(connection, *, hall_id: int, day: date, prefix: st
 
 async def _check_in(appointment: Appointment, actor: Actor, now: datetime) -> dict:
     async with in_transaction() as connection:
-        await move_appointment(appointment.id, "check_in", actor=actor, at=now, connection=connection)
+        # The number is issued in the move's transaction: a checked-in appointment always has one.
+        await apply_move(APPOINTMENT_TABLE, appointment, "check_in", actor=actor, at=now, connection=connection)
         queue_ticket = await _issue_queue_ticket(
             connection, hall_id=appointment.hall_id, day=appointment.day, prefix=APPOINTMENT_PREFIX,
             kind=QueueTicketKind.APPOINTMENT, appointment_id=appointment.id, citizen_id=appointment.citizen_id,
@@ -87,7 +90,7 @@ async def check_in_by_code(*, code: str, now: datetime | None = None) -> dict:
         raise AppointmentStateConflict(details={"status": appointment.status.value})
     if workdays.local_date(now) != appointment.day:
         raise CheckInNotOpen("只能在预约当天签到")
-    return await _check_in(appointment, Actor.CLERK, now)
+    return await _check_in(appointment, CLERK_ACTOR, now)
 
 
 async def self_check_in(*, citizen_id: int, appointment_id: int, now: datetime | None = None) -> dict:
@@ -102,7 +105,7 @@ async def self_check_in(*, citizen_id: int, appointment_id: int, now: datetime |
     if not appointment.start_at - SELF_CHECK_IN_BEFORE <= now < appointment.end_at:
         raise CheckInNotOpen(details={"from": to_iso(appointment.start_at - SELF_CHECK_IN_BEFORE),
                                       "until": to_iso(appointment.end_at)})
-    return await _check_in(appointment, Actor.CITIZEN, now)
+    return await _check_in(appointment, citizen_actor(citizen_id), now)
 
 
 async def _require_hall(hall_id: int) -> dict:
@@ -127,11 +130,16 @@ async def take_walk_in_queue_ticket(*, hall_id: int, matter_id: int | None, citi
 
 
 async def _finish(queue_ticket: QueueTicket, now: datetime, connection) -> None:
-    moved = await apply_move(QueueTicket.filter(id=queue_ticket.id), QUEUE_TICKET_MOVES, "finish",
-                             actor=Actor.CLERK, at=now, connection=connection)
-    if moved and queue_ticket.appointment_id is not None:
-        await apply_move(Appointment.filter(id=queue_ticket.appointment_id), APPOINTMENT_MOVES, "finish",
-                         actor=Actor.CLERK, at=now, connection=connection)
+    try:
+        await apply_move(QUEUE_TICKET_TABLE, queue_ticket, "finish", actor=CLERK_ACTOR, at=now,
+                         connection=connection)
+    except IllegalTransition:
+        return  # another call at this window finished it (and its appointment) first
+    if queue_ticket.appointment_id is not None:
+        appointment = await Appointment.get(id=queue_ticket.appointment_id).using_db(connection)
+        if appointment.status == AppointmentStatus.CHECKED_IN:  # its number was issued at check-in
+            await apply_move(APPOINTMENT_TABLE, appointment, "finish", actor=CLERK_ACTOR, at=now,
+                             connection=connection)
 
 
 async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -> dict:
@@ -145,23 +153,19 @@ async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -
         for serving in await QueueTicket.filter(hall_id=hall_id, day=day, status=QueueTicketStatus.CALLED,
                                                 window=window).using_db(connection):
             await _finish(serving, now, connection)
-    callable_states = list(move_of(QUEUE_TICKET_MOVES, "call").sources)
+    callable_states = sources_of(QUEUE_TICKET_TABLE, "call")
     while True:
-        async with in_transaction() as connection:
-            candidate = await QueueTicket.filter(hall_id=hall_id, day=day, status__in=callable_states).order_by(
-                "prefix", "seq").using_db(connection).first()
-            if candidate is None:
-                raise QueueEmpty()
-            # Two windows may pick the same number; the conditional update lets exactly one have it.
-            called = await apply_move(QueueTicket.filter(id=candidate.id), QUEUE_TICKET_MOVES, "call",
-                                      actor=Actor.CLERK, at=now, connection=connection, window=window)
-            if not called:
-                continue
-            await outbox.emit("queue.called", aggregate_type="queue_ticket", aggregate_id=candidate.id,
-                              citizen_id=candidate.citizen_id, connection=connection,
-                              payload={"ticket_id": candidate.id, "hall_id": hall_id, "window": window,
-                                       "number": candidate.number})
-        await candidate.refresh_from_db()
+        candidate = await QueueTicket.filter(hall_id=hall_id, day=day, status__in=callable_states).order_by(
+            "prefix", "seq").first()
+        if candidate is None:
+            raise QueueEmpty()
+        try:
+            # Two windows may pick the same number; the move's conditional UPDATE lets exactly one have it, and
+            # records queue.called in its transaction.
+            await apply_move(QUEUE_TICKET_TABLE, candidate, "call", actor=CLERK_ACTOR, at=now,
+                             inputs={"window": window})
+        except IllegalTransition:
+            continue  # the other window has it: the next number
         return await queue_ticket_view(candidate)
 
 

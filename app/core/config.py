@@ -268,6 +268,7 @@ class WorkerSection(_Section):
     embedded: bool
     no_show_interval_seconds: int = Field(ge=5)
     slots_interval_seconds: int = Field(ge=60)
+    seat_counters_interval_seconds: int = Field(ge=1)
     case_lights_interval_seconds: int = Field(ge=5)
     notify_interval_seconds: float = Field(gt=0)
     payments_interval_seconds: int = Field(ge=5)

@@ -12,7 +12,7 @@ new values on the row it was given. It refuses, writing nothing:
 - a lost race: the table's stale_error where rows have a version, IllegalTransition (from the state the row is now
   in) where they have none.
 Tables without a timeline, a version column or events leave those out (Table.timeline, Table.version_field,
-Effect.event); booking's appointments and queue tickets are meant to go on it the same way.
+Effect.event), as booking's appointments and queue tickets do.
 """
 
 from __future__ import annotations

@@ -45,3 +45,14 @@ def test_memos_are_bounded_and_reset_forgets_everything():
     memos.reset()
     assert (len(memos.verified_citizens), len(memos.slot_facts), memos.is_full(1)) == (0, 0, False)
     assert memos.drawn(4, 0) == date.min
+
+
+def test_a_slots_seat_counter_is_checked_against_the_database_at_most_once_a_second():
+    clock = [0.0]
+    memos = memos_on(clock)
+    assert memos.claim_seat_resync(7) and memos.claim_seat_resync(8)
+    clock[0] += 0.999
+    assert not memos.claim_seat_resync(7)
+    clock[0] = 1.0
+    assert memos.claim_seat_resync(7)
+    assert not memos.claim_seat_resync(7)

@@ -140,6 +140,92 @@ async def test_lost_seat_counter_is_rebuilt_from_the_database(client, cache, tun
         await book(citizens[2], slot, setup, cache, tuning, MONDAY)
 
 
+def clock_on_memos(monkeypatch) -> list[float]:
+    """The booking memos on a clock the test moves (the full and resync memos expire on it)."""
+    clock = [1000.0]
+    monkeypatch.setattr(booking.memos, "timer", lambda: clock[0])
+    booking.memos.reset()
+    return clock
+
+
+async def test_a_seat_counter_a_crash_left_at_zero_heals_on_the_next_booking(client, cache, tuning, monkeypatch):
+    clock_on_memos(monkeypatch)
+    setup = await ready(cache, capacity=3)
+    slot = (await slots_of(setup, MONDAY))[0]
+    first, second = [await factories.real_name_citizen(client) for _ in range(2)]
+    await book(first, slot, setup, cache, tuning, MONDAY)
+    # A process killed after taking the last two seats from the counter: 0 in the cache, 2 in the database.
+    await cache.set(f"booking:seats:{slot['id']}", "0", 600)
+    appointment = await book(second, slot, setup, cache, tuning, MONDAY)
+    assert appointment["status"] == "booked"
+    assert (await slots_of(setup, MONDAY))[0]["remaining"] == 1
+    assert await cache.get(f"booking:seats:{slot['id']}") == "1"
+
+
+async def test_a_healed_counter_never_books_past_capacity_under_a_crowd(client, cache, tuning, monkeypatch):
+    clock = clock_on_memos(monkeypatch)
+    setup = await ready(cache, capacity=3)
+    slot = (await slots_of(setup, MONDAY))[0]
+    citizens = [await factories.real_name_citizen(client) for _ in range(8)]
+    await cache.set(f"booking:seats:{slot['id']}", "0", 600)
+    booked: list[dict] = []
+    for _ in range(2):  # the second round after the memos' second: whatever the first round refused may heal
+        waiting = [c for c in citizens if c["id"] not in {a["citizen_id"] for a in booked}]
+        results = await asyncio.gather(*(book(c, slot, setup, cache, tuning, MONDAY) for c in waiting),
+                                       return_exceptions=True)
+        assert all(isinstance(r, (dict, SlotFull)) for r in results), results
+        booked += [{"citizen_id": c["id"], **r} for c, r in zip(waiting, results) if isinstance(r, dict)]
+        assert 1 <= len(booked) <= 3
+        clock[0] += 1.0
+    assert len(booked) == 3
+    assert (await slots_of(setup, MONDAY))[0]["remaining"] == 0
+
+
+async def test_a_counter_rightly_at_zero_refuses_and_asks_the_database_once_a_second(client, cache, tuning,
+                                                                                      monkeypatch):
+    clock = clock_on_memos(monkeypatch)
+    no_full_memo = tuning.model_copy(update={"full_memo_seconds": 0})  # every refusal reaches the seat counter
+    setup = await ready(cache, capacity=1)
+    slot = (await slots_of(setup, MONDAY))[0]
+    citizens = [await factories.real_name_citizen(client) for _ in range(6)]
+    await book(citizens[0], slot, setup, cache, no_full_memo, MONDAY)
+    from app.booking import appointments
+    reads: list[int] = []
+    real_seats_in_database = appointments.seats_in_database
+
+    async def counted(slot_id):
+        reads.append(slot_id)
+        return await real_seats_in_database(slot_id)
+
+    monkeypatch.setattr(appointments, "seats_in_database", counted)
+    for citizen in citizens[1:4]:
+        with pytest.raises(SlotFull) as refused:
+            await book(citizen, slot, setup, cache, no_full_memo, MONDAY)
+        assert (refused.value.code, refused.value.status_code) == ("SLOT_FULL", 409)
+        clock[0] += 0.3
+    assert reads == [slot["id"]]
+    clock[0] = 1001.0  # a second after the first check
+    for citizen in citizens[4:]:
+        with pytest.raises(SlotFull):
+            await book(citizen, slot, setup, cache, no_full_memo, MONDAY)
+    assert reads == [slot["id"]] * 2
+    assert await cache.get(f"booking:seats:{slot['id']}") == "0"
+
+
+async def test_the_seat_counter_job_sets_wrong_counters_to_the_database(client, cache, tuning):
+    setup = await ready(cache, capacity=3)
+    first, second = (await slots_of(setup, MONDAY))[:2]
+    citizen = await factories.real_name_citizen(client)
+    await book(citizen, first, setup, cache, tuning, MONDAY)
+    key = f"booking:seats:{first['id']}"
+    for wrong in ("0", "9"):  # too low (a crash) and too high
+        await cache.set(key, wrong, 600)
+        assert await booking.reconcile_seat_counters(ttl_seconds=600, cache=cache, now=MONDAY) >= 1
+        assert await cache.get(key) == "2"
+    # A slot nobody booked has no counter: the job leaves building it to the next booking.
+    assert await cache.get(f"booking:seats:{second['id']}") is None
+
+
 async def test_slot_of_another_matter_or_unknown_slot_is_not_found(client, cache, tuning):
     setup = await ready(cache)
     other = await ready(cache)
