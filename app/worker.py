@@ -36,7 +36,7 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def all_jobs(settings: Settings, platforms=None, cache: Cache | None = None) -> list[Job]:
+def all_jobs(settings: Settings, cache: Cache, platforms=None) -> list[Job]:
     """Every domain's jobs that must run on a timer (the notifier only when there are platform clients)."""
     from app.booking import service as booking
     from app.cases import service as cases
@@ -52,7 +52,7 @@ def all_jobs(settings: Settings, platforms=None, cache: Cache | None = None) -> 
         # Reminders ride on the no-show timer: both look at appointments around now, once a minute by default.
         Job("reminders", settings.worker.no_show_interval_seconds, booking.remind_appointments),
         Job("seat_counters", settings.worker.seat_counters_interval_seconds,
-            partial(booking.reconcile_seat_counters, ttl_seconds=settings.booking.seat_counter_seconds)),
+            partial(booking.reconcile_seat_counters, cache=cache, ttl_seconds=settings.booking.seat_counter_seconds)),
         Job("case_lights", settings.worker.case_lights_interval_seconds, cases.announce_lights),
         Job("ticket_deadlines", settings.worker.tickets_interval_seconds, tickets.announce_overdue),
         Job("ticket_answers", settings.worker.tickets_interval_seconds, tickets.close_unanswered),
@@ -100,7 +100,7 @@ def install_embedded(app) -> None:
 
     @app.after_server_start
     async def _start_jobs(app, _loop=None):
-        app.add_task(run_jobs(all_jobs(app.ctx.settings, app.ctx.platforms, app.ctx.cache), stop), name="periodic-jobs")
+        app.add_task(run_jobs(all_jobs(app.ctx.settings, app.ctx.cache, app.ctx.platforms), stop), name="periodic-jobs")
 
     @app.before_server_stop
     async def _stop_jobs(app, _loop=None):
@@ -126,7 +126,7 @@ def run_worker(settings: Settings) -> int:
         platforms = build_platforms(settings, cache)
         try:
             log.info("worker started")
-            await run_jobs(all_jobs(settings, platforms, cache), stop)
+            await run_jobs(all_jobs(settings, cache, platforms), stop)
         finally:
             await platforms.close()
             await cache.close()

@@ -9,7 +9,7 @@ from app.booking.appointments import mark_no_shows
 from app.booking.models import Appointment, AppointmentStatus, Schedule, Slot
 from app.booking.slots import ensure_slots, seat_key
 from app.core import outbox, workdays
-from app.core.cache import Cache, get_cache
+from app.core.cache import Cache
 from app.core.timeutil import as_utc, to_iso
 
 __all__ = ["ensure_all_slots", "mark_no_shows", "reconcile_seat_counters", "remind_appointments"]
@@ -46,10 +46,8 @@ async def remind_appointments(*, now: datetime | None = None) -> int:
     return emitted
 
 
-async def reconcile_seat_counters(*, ttl_seconds: int, cache: Cache | None = None,
-                                  now: datetime | None = None) -> int:
+async def reconcile_seat_counters(*, cache: Cache, ttl_seconds: int, now: datetime | None = None) -> int:
     """Set each open slot's seat counter that differs from the database's remaining seats to them; returns how many."""
-    cache = cache or get_cache()
     now = as_utc(now)
     fixed = 0
     for slot in await Slot.filter(opens_at__lte=now, closes_at__gt=now).values("id", "capacity", "booked"):

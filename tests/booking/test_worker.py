@@ -30,8 +30,8 @@ async def test_jobs_run_at_once_and_a_failing_job_does_not_stop_the_others(setti
 
 
 async def test_every_periodic_job_is_listed_and_runs(app, settings):
-    names = {job.name for job in all_jobs(settings)}
+    names = {job.name for job in all_jobs(settings, app.ctx.cache)}
     assert names == {"calendar", "no_shows", "slots", "reminders", "seat_counters", "case_lights", "ticket_deadlines",
                      "ticket_answers", "rating_defaults"}
-    for job in all_jobs(settings):
+    for job in all_jobs(settings, app.ctx.cache):
         await job.run()  # each job works against the real database without arguments
