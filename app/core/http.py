@@ -81,6 +81,7 @@ StrictBigId = Annotated[int, Strict(), Field(ge=1, le=INT64_MAX)]
 # stay far inside the column too.
 MAX_FEN = 100_000_000
 Fen = Annotated[int, Strict(), Field(ge=0, le=MAX_FEN)]
+PositiveFen = Annotated[int, Strict(), Field(gt=0, le=MAX_FEN)]
 # A row version (optimistic locking, an int4 column).
 StrictVersion = Annotated[int, Strict(), Field(ge=1, le=INT32_MAX)]
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.http import Fen
+from app.core.http import PositiveFen
 from app.payments.models import RefundStatus
 
 PaymentChannel = Literal["wechat", "alipay"]
@@ -33,7 +33,7 @@ class PaymentOut(BaseModel):
 
 class RefundIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    amount_fen: Fen = Field(gt=0)
+    amount_fen: PositiveFen
     reason: str = Field(min_length=1, max_length=80)
 
 
