@@ -69,8 +69,9 @@ async def _notify(request: Request, channel: str):
 
 
 @bp.post("/pay/notify/wechat")
-@doc("微信支付回调（验签、解密、核对后入账；200 无内容为收到，500 让微信支付重发）", tag="payments-callbacks",
-     body=WECHAT_NOTIFICATION, response=NO_CONTENT, responses={500: WECHAT_REFUSAL}, errors=())
+@doc("微信支付回调（验签、解密、核对后入账；200 无内容为收到，401 验签不过，500 让微信支付重发）",
+     tag="payments-callbacks", body=WECHAT_NOTIFICATION, response=NO_CONTENT,
+     responses={401: WECHAT_REFUSAL, 500: WECHAT_REFUSAL}, errors=())
 async def notify_wechat(request: Request):
     return await _notify(request, "wechat")
 

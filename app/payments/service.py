@@ -178,7 +178,7 @@ async def handle_notification(channel: str, *, headers: dict[str, str], body: by
         notification = await provider.parse_notification(headers=headers, body=body)
     except BadNotification:
         await _alert("signature", order=None, details={"channel": channel})
-        return provider.acknowledge(False)
+        return provider.acknowledge(False, genuine=False)
     try:
         if notification.kind == "trade" and notification.trade is not None:
             return provider.acknowledge(await _on_trade(notification, channel, settings))

@@ -248,7 +248,7 @@ class AlipayPayProvider:
         except (KeyError, ValueError, TypeError) as exc:
             raise self._refuse(f"unreadable fields ({exc.__class__.__name__})") from None
 
-    def acknowledge(self, ok: bool) -> Acknowledgement:
+    def acknowledge(self, ok: bool, *, genuine: bool = True) -> Acknowledgement:
         """Alipay stops retrying on the literal text success; anything else is tried again later."""
         return Acknowledgement(status=200, body=b"success" if ok else b"failure",
                                content_type="text/plain; charset=utf-8")

@@ -91,8 +91,9 @@ class PaymentProvider(Protocol):
     async def parse_notification(self, *, headers: dict[str, str], body: bytes) -> Notification:
         """Verify (signature first) and decode a notification; BadNotification when it is not genuine."""
 
-    def acknowledge(self, ok: bool) -> Acknowledgement:
-        """The answer to a notification: ok tells the provider to stop, otherwise it retries."""
+    def acknowledge(self, ok: bool, *, genuine: bool = True) -> Acknowledgement:
+        """The answer to a notification: ok tells the provider to stop, otherwise it retries; genuine=False for one
+        that failed verification (not the provider's, or not intact)."""
 
     async def query(self, order_no: str) -> TradeState:
         """The order as the provider sees it now."""

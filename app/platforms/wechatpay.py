@@ -501,12 +501,15 @@ class WeChatPayProvider:
         except (KeyError, ValueError, TypeError) as exc:
             raise self._refuse(f"unreadable resource ({exc})") from None
 
-    def acknowledge(self, ok: bool) -> Acknowledgement:
+    def acknowledge(self, ok: bool, *, genuine: bool = True) -> Acknowledgement:
         """WeChat Pay stops at any 2xx (200, no body); otherwise it retries, and reads {"code", "message"}."""
         if ok:
             return Acknowledgement(status=200, body=b"", content_type="text/plain; charset=utf-8")
         body = json.dumps({"code": "FAIL", "message": "失败"}, ensure_ascii=False).encode("utf-8")
-        return Acknowledgement(status=500, body=body, content_type="application/json; charset=utf-8")
+        # WeChat Pay takes a 4xx or a 5xx as "not received": one that fails verification is the caller's fault (401),
+        # not a server error; our own failure to record a genuine one stays a 500.
+        return Acknowledgement(status=500 if genuine else 401, body=body,
+                               content_type="application/json; charset=utf-8")
 
     async def query(self, order_no: str) -> TradeState:
         """The order by out-trade-no; WeChatPayRefused (ORDER_NOT_EXIST) for an order never created there."""

@@ -333,6 +333,8 @@ def test_acknowledge__200_without_body_or_500_with_fail(app):
     fail = provider.acknowledge(False)
     assert fail.status == 500 and fail.content_type.startswith("application/json")
     assert json.loads(fail.body) == {"code": "FAIL", "message": "失败"}
+    forged = provider.acknowledge(False, genuine=False)
+    assert forged.status == 401 and json.loads(forged.body) == {"code": "FAIL", "message": "失败"}
 
 
 # ---- notify faults ----
