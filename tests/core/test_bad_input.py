@@ -170,3 +170,12 @@ async def test_every_integer_of_a_query_or_a_body_is_bounded_by_its_column(clien
             assert name in [item["field"] for item in error["details"]["fields"]], (method, path, response.text)
             refused += 1
     assert refused >= 30, refused
+
+
+@pytest.mark.parametrize("material_id", [str(INT32_PAST), str(INT64_PAST), "²", "0", "-1"])
+async def test_a_multipart_material_id_that_no_column_holds_is_422_naming_it(client, material_id):
+    citizen = await factories.real_name_citizen(client)
+    upload = {"data": {"material_id": material_id}, "files": {"file": ("a.pdf", b"%PDF-1.4", "application/pdf")}}
+    response = await client.post("/api/v1/cases/1/materials", headers=citizen["headers"], **upload)
+    assert response.status_code == 422, response.text
+    assert [item["field"] for item in response.json()["error"]["details"]["fields"]] == ["material_id"]
