@@ -121,7 +121,7 @@ class MatterQuery(PageQuery):
 
 class GuideQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    version: Id | None = Field(None, description="a guide version (int4)")
+    version: Id | None = None
 
 
 # ---- responses (documented in OpenAPI; built by the functions below) ----

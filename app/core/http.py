@@ -74,11 +74,11 @@ INT64_MAX = 2**63 - 1
 # the field and never reaches a query. Query strings are text, so their ids coerce ("5"); JSON bodies take only
 # JSON integers (Strict*), never "5" or 5.0.
 Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
+# Ids of the int8 tables (inbox messages, deliveries, audit, outbox); their path ids say so with ctx_big_ids=True.
 BigId = Annotated[int, Field(ge=1, le=INT64_MAX)]
 StrictId = Annotated[int, Strict(), Field(ge=1, le=INT32_MAX)]
-StrictBigId = Annotated[int, Strict(), Field(ge=1, le=INT64_MAX)]
-# Money in integer fen (int4 columns): at most 一亿分 (one million yuan) per amount, so that sums over a case's fees
-# stay far inside the column too.
+# Money in integer fen (int4 columns): at most 一亿分 (one million yuan) per amount, so that the sum of the 20 fees
+# a guide may list (a case's amount_fen) stays inside the column too.
 MAX_FEN = 100_000_000
 Fen = Annotated[int, Strict(), Field(ge=0, le=MAX_FEN)]
 PositiveFen = Annotated[int, Strict(), Field(gt=0, le=MAX_FEN)]
