@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from app.booking.models import AppointmentStatus
-from app.core.http import Page, PageQuery
+from app.core.http import Id, Page, PageQuery, StrictId
 
 ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 
@@ -46,8 +46,8 @@ class ScheduleRules(_Input):
 class ScheduleIn(ScheduleRules):
     """A hall's appointment hours for one matter; slots follow on working days."""
 
-    hall_id: StrictInt = Field(ge=1)
-    matter_id: StrictInt = Field(ge=1)
+    hall_id: StrictId
+    matter_id: StrictId
 
 
 class ScheduleOut(ScheduleIn):
@@ -60,13 +60,13 @@ class SchedulePageOut(Page[ScheduleOut]):
 
 
 class ScheduleQuery(PageQuery):
-    matter_id: int | None = Field(None, ge=1)
-    hall_id: int | None = Field(None, ge=1)
+    matter_id: Id | None = None
+    hall_id: Id | None = None
 
 
 class SlotQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    hall_id: int | None = Field(None, ge=1)
+    hall_id: Id | None = None
     date_from: date | None = None
     date_to: date | None = None
 
@@ -93,8 +93,8 @@ class SlotOut(BaseModel):
 
 
 class AppointmentIn(_Input):
-    slot_id: StrictInt = Field(ge=1)
-    matter_id: StrictInt = Field(ge=1)
+    slot_id: StrictId
+    matter_id: StrictId
 
 
 class QueueTicketOut(BaseModel):
@@ -148,7 +148,7 @@ class CheckInOut(BaseModel):
 
 
 class WalkInIn(_Input):
-    matter_id: StrictInt | None = Field(None, ge=1)
+    matter_id: StrictId | None = None
 
 
 class CallNextIn(_Input):

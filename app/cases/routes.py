@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import TypeAdapter, ValidationError
 from sanic import Blueprint, Request
 from sanic.response import raw
 
@@ -10,7 +11,7 @@ from app.cases.schemas import (CaseIn, CaseOut, CasePageOut, CaseQuery, CitizenA
                                MaterialFileOut, StaffCaseOut, StaffCaseQuery, TransitionIn, WindowFilingIn)
 from app.core.auth import citizen_required, staff_required
 from app.core.errors import ValidationFailed
-from app.core.http import idempotency_key, json_body, page_of, parse, parse_body, parse_query, respond
+from app.core.http import Id, idempotency_key, json_body, page_of, parse, parse_body, parse_query, respond
 from app.core.openapi import FILE, Raw, doc
 
 bp = Blueprint("cases", url_prefix="/api/v1")
@@ -21,6 +22,19 @@ MATERIAL_UPLOAD = Raw({"multipart/form-data": {"schema": {
     "properties": {"material_id": {"type": "string", "pattern": "^[0-9]+$",
                                    "description": "the id of the guide's material this file is for"},
                    "file": {"type": "string", "format": "binary", "description": "PDF, JPEG or PNG"}}}}})
+
+
+_MATERIAL_ID = TypeAdapter(Id)
+
+
+def _material_id(raw_value: str | None) -> int | None:
+    """The multipart material_id as an id its column can hold, None when it is not one."""
+    if raw_value is None or not raw_value.strip().isascii() or not raw_value.strip().isdigit():
+        return None
+    try:
+        return _MATERIAL_ID.validate_python(raw_value.strip())
+    except ValidationError:
+        return None
 
 
 def _guide_ttl(request: Request) -> int:
@@ -91,12 +105,13 @@ async def upload(request: Request, case_id: int):
     fields = []
     if upload_file is None:
         fields.append({"field": "file", "message": "请选择要上传的文件"})
-    if raw_material is None or not raw_material.strip().isdigit():
+    material_id = _material_id(raw_material)
+    if material_id is None:
         fields.append({"field": "material_id", "message": "请指明是哪一项材料"})
     if fields:
         raise ValidationFailed(details={"fields": fields})
     settings = request.app.ctx.settings
-    stored = await service.upload_material(request.ctx.principal, case_id, material_id=int(raw_material),
+    stored = await service.upload_material(request.ctx.principal, case_id, material_id=material_id,
                                            data=upload_file.body, file_name=upload_file.name or "",
                                            storage=request.app.ctx.storage,
                                            max_bytes=settings.storage.max_upload_bytes, **_common(request))

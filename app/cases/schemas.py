@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.cases.models import CaseStatus
 from app.catalog.models import MaterialForm
-from app.core.http import Page, PageQuery, omitted
+from app.core.http import Id, Page, PageQuery, StrictId, StrictVersion, omitted
 
 Action = Literal["accept", "request_supplement", "reject", "start_review", "suspend", "resume", "approve", "deny",
                  "deliver"]
@@ -20,30 +20,30 @@ class _Input(BaseModel):
 
 
 class CaseIn(_Input):
-    matter_id: StrictInt
+    matter_id: StrictId
     form: dict[str, Any] = Field(default_factory=dict)
-    appointment_id: StrictInt | None = None
+    appointment_id: StrictId | None = None
     # A proxy files for the citizen who granted them this matter (see /me/proxies).
-    on_behalf_of: StrictInt | None = None
+    on_behalf_of: StrictId | None = None
 
 
 class FormIn(_Input):
     form: dict[str, Any]
-    version: StrictInt | None = None
+    version: StrictVersion | None = None
 
 
 class CitizenActionIn(_Input):
-    version: StrictInt | None = None
+    version: StrictVersion | None = None
 
 
 class SupplementItemIn(_Input):
-    material_id: StrictInt | None = None
+    material_id: StrictId | None = None
     reason: str = Field(min_length=1, max_length=200)
 
 
 class TransitionIn(_Input):
     action: Action
-    version: StrictInt
+    version: StrictVersion
     note: str = Field("", max_length=500)
     items: list[SupplementItemIn] | None = Field(None, max_length=50)
     method: Literal["pickup", "express"] | None = None
@@ -51,12 +51,12 @@ class TransitionIn(_Input):
 
 
 class WindowFilingIn(_Input):
-    matter_id: StrictInt
+    matter_id: StrictId
     applicant_name: str = Field(min_length=1, max_length=32)
     id_number: str = Field(min_length=15, max_length=18)
     form: dict[str, Any] = Field(default_factory=dict)
-    materials_checked: list[StrictInt] = Field(default_factory=list, max_length=100)
-    hall_id: StrictInt | None = None
+    materials_checked: list[StrictId] = Field(default_factory=list, max_length=100)
+    hall_id: StrictId | None = None
 
 
 class LinkIn(_Input):
@@ -71,7 +71,7 @@ class CaseQuery(PageQuery):
 class StaffCaseQuery(PageQuery):
     status: CaseStatus | None = None
     light: Light | None = None
-    department_id: int | None = None
+    department_id: Id | None = None
 
 
 class MaterialFileOut(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from app.catalog.models import Audience, MaterialForm, MatterKind, PayBefore
-from app.core.http import Page, PageQuery
+from app.core.http import Fen, Id, Page, PageQuery, StrictId, StrictVersion
 
 ShortText = Annotated[str, Field(min_length=1, max_length=128)]
 LongText = Annotated[str, Field(max_length=4000)]
@@ -31,7 +31,7 @@ class MaterialIn(_Input):
 class FeeIn(_Input):
     name: Annotated[str, Field(min_length=1, max_length=64)]
     # Money is integer fen; a float or string here is refused rather than rounded.
-    amount_fen: StrictInt = Field(ge=0, le=100_000_000)
+    amount_fen: Fen
 
 
 class FormFieldIn(_Input):
@@ -55,7 +55,7 @@ class GuideIn(_Input):
     """The whole standard guide of a matter; every edit sends all of it and makes a new version."""
 
     name: ShortText
-    department_id: StrictInt = Field(ge=1)
+    department_id: StrictId
     kind: MatterKind
     audience: Audience
     themes: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(default_factory=list, max_length=10)
@@ -69,7 +69,7 @@ class GuideIn(_Input):
     fees: list[FeeIn] = Field(default_factory=list, max_length=20)
     max_visits: StrictInt = Field(ge=0, le=10)
     online_depth: StrictInt = Field(ge=1, le=4)
-    hall_ids: list[StrictInt] = Field(default_factory=list, max_length=50)
+    hall_ids: list[StrictId] = Field(default_factory=list, max_length=50)
     bookable: StrictBool = False
     pay_before: PayBefore | None = None
     refund_on_denial: StrictBool = True
@@ -102,7 +102,7 @@ class MatterCreate(GuideIn):
 
 class MatterUpdate(GuideIn):
     # The version the editor started from; a newer one in between answers 409 STALE_VERSION.
-    version: StrictInt | None = Field(None, ge=1)
+    version: StrictVersion | None = None
 
 
 class ReferenceQuery(PageQuery):
@@ -113,7 +113,7 @@ class ReferenceQuery(PageQuery):
 
 class MatterQuery(PageQuery):
     q: str | None = Field(None, max_length=50)
-    department_id: int | None = Field(None, ge=1)
+    department_id: Id | None = None
     theme: str | None = Field(None, max_length=32)
     audience: Audience | None = None
     bookable: bool | None = None
@@ -121,7 +121,7 @@ class MatterQuery(PageQuery):
 
 class GuideQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    version: int | None = Field(None, ge=1)
+    version: Id | None = None
 
 
 # ---- responses (documented in OpenAPI; built by the functions below) ----

@@ -9,9 +9,9 @@ import time
 import uuid
 import weakref
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
 from sanic import Request, Sanic
 from sanic.exceptions import BadRequest as SanicBadRequest
 from sanic.response import JSONResponse, json
@@ -69,6 +69,21 @@ def install_request_context(app: Sanic, *, access_log_enabled: bool, max_in_flig
 # Ids are int4 columns on PostgreSQL (a few tables use int8: their routes say so with ctx_big_ids=True).
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
+
+# Integers of requests are bounded by their column at the edge, so a value the database cannot hold is a 422 naming
+# the field and never reaches a query. Query strings are text, so their ids coerce ("5"); JSON bodies take only
+# JSON integers (Strict*), never "5" or 5.0.
+Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
+# Ids of the int8 tables (inbox messages, deliveries, audit, outbox); their path ids say so with ctx_big_ids=True.
+BigId = Annotated[int, Field(ge=1, le=INT64_MAX)]
+StrictId = Annotated[int, Strict(), Field(ge=1, le=INT32_MAX)]
+# Money in integer fen (int4 columns): at most 一亿分 (one million yuan) per amount, so that the sum of the 20 fees
+# a guide may list (a case's amount_fen) stays inside the column too.
+MAX_FEN = 100_000_000
+Fen = Annotated[int, Strict(), Field(ge=0, le=MAX_FEN)]
+PositiveFen = Annotated[int, Strict(), Field(gt=0, le=MAX_FEN)]
+# A row version (optimistic locking, an int4 column).
+StrictVersion = Annotated[int, Strict(), Field(ge=1, le=INT32_MAX)]
 
 
 def check_path_parameters(request: Request) -> None:

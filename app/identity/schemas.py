@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from app.core.http import Page, PageQuery
+from app.core.http import Id, Page, PageQuery, StrictId
 
 
 class _Input(BaseModel):
@@ -34,7 +34,7 @@ class IdentityIn(_Input):
 
 
 class ProxyGrantIn(_Input):
-    matter_id: StrictInt = Field(ge=1)
+    matter_id: StrictId
     name: str = Field(min_length=2, max_length=30)
     id_number: str = Field(min_length=1, max_length=32)
 
@@ -71,20 +71,20 @@ class StaffCreateIn(_Input):
     password: str = Field(min_length=1, max_length=256)
     name: str = Field(min_length=1, max_length=64)
     roles: list[RoleName] = Field(min_length=1, max_length=5)
-    department_id: StrictInt | None = Field(None, ge=1)
+    department_id: StrictId | None = None
 
 
 class StaffUpdateIn(_Input):
     name: str | None = Field(None, min_length=1, max_length=64)
     roles: list[RoleName] | None = Field(None, min_length=1, max_length=5)
-    department_id: StrictInt | None = Field(None, ge=1, description="send null to take the account out of its "
+    department_id: StrictId | None = Field(None, description="send null to take the account out of its "
                                                                      "department (supervisors and admins only)")
     is_active: StrictBool | None = Field(None, description="false closes the account; its sessions end at once")
     password: str | None = Field(None, min_length=1, max_length=256)
 
 
 class StaffQuery(PageQuery):
-    department_id: int | None = None
+    department_id: Id | None = None
     active: bool | None = None
 
 

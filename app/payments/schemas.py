@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.http import PositiveFen
 from app.payments.models import RefundStatus
 
 PaymentChannel = Literal["wechat", "alipay"]
@@ -32,7 +33,7 @@ class PaymentOut(BaseModel):
 
 class RefundIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    amount_fen: StrictInt = Field(gt=0)
+    amount_fen: PositiveFen
     reason: str = Field(min_length=1, max_length=80)
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from app.core.http import Page, PageQuery
+from app.core.http import Id, Page, PageQuery, StrictId
 from app.tickets.schemas import TicketOut
 
 
@@ -23,8 +23,8 @@ class Dimensions(BaseModel):
 
 class RatingIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    case_id: StrictInt | None = None
-    appointment_id: StrictInt | None = None
+    case_id: StrictId | None = None
+    appointment_id: StrictId | None = None
     score: StrictInt = Field(ge=1, le=5, description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
     dimensions: Dimensions = Field(default_factory=Dimensions)
     tags: list[str] = Field(default_factory=list, max_length=8)
@@ -58,7 +58,7 @@ class AppealDecisionIn(BaseModel):
 
 
 class StaffRatingQuery(PageQuery):
-    department_id: int | None = None
+    department_id: Id | None = None
     score: int | None = Field(None, ge=1, le=5)
     appeal_status: Literal["none", "pending", "upheld", "voided"] | None = None
     defaulted: bool | None = None

@@ -5,15 +5,17 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
+from app.core.http import Id
+
 
 class StatsQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
     date_from: str | None = Field(None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$",
                                   description="first day (default: the first of this month)")
     date_to: str | None = Field(None, alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$", description="last day (default: today)")
-    department_id: int | None = None
-    hall_id: int | None = None
-    matter_id: int | None = None
+    department_id: Id | None = None
+    hall_id: Id | None = None
+    matter_id: Id | None = None
 
 
 class Figures(BaseModel):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import NotRequired, TypedDict
 
-from app.core.http import Page, PageQuery, omitted
+from app.core.http import Id, Page, PageQuery, StrictId, StrictVersion, omitted
 
 TicketStatusName = Literal["open", "replied", "called_back", "fixed", "closed"]
 
@@ -16,8 +16,8 @@ class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     kind: Literal["consult", "complaint", "suggestion"]
     content: str = Field(min_length=1, max_length=1000)
-    matter_id: StrictInt | None = None
-    case_id: StrictInt | None = None
+    matter_id: StrictId | None = None
+    case_id: StrictId | None = None
 
 
 class ReopenIn(BaseModel):
@@ -28,25 +28,25 @@ class ReopenIn(BaseModel):
 class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     content: str = Field(min_length=1, max_length=1000)
-    version: StrictInt | None = None
+    version: StrictVersion | None = None
 
 
 class StepIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     note: str = Field(min_length=1, max_length=1000, description="what the citizen said, or what was fixed")
-    version: StrictInt | None = None
+    version: StrictVersion | None = None
 
 
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     reason: str = Field(min_length=1, max_length=500)
-    version: StrictInt | None = None
+    version: StrictVersion | None = None
 
 
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    department_id: StrictInt
-    version: StrictInt | None = None
+    department_id: StrictId
+    version: StrictVersion | None = None
 
 
 class FeedbackQuery(PageQuery):
@@ -58,7 +58,7 @@ class StaffTicketQuery(PageQuery):
     status: TicketStatusName | None = None
     overdue: bool | None = Field(None, description="true: the step owed now is past its deadline")
     escalated: bool | None = None
-    department_id: int | None = Field(None, description="supervisors: one department only")
+    department_id: Id | None = Field(None, description="supervisors: one department only")
 
 
 # A TypedDict, not a model: its "from" key is a Python keyword, and the OpenAPI document names keys as declared.

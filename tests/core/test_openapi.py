@@ -60,7 +60,7 @@ async def test_enums_and_bounds_are_documented_with_their_values(client):
     assert channel == {"enum": ["wechat", "alipay"], "type": "string"}
     refund = document["paths"]["/api/v1/admin/payments/{order_no}/refunds"]["post"]
     amount = refund["requestBody"]["content"]["application/json"]["schema"]["properties"]["amount_fen"]
-    assert amount == {"exclusiveMinimum": 0, "type": "integer"}  # 3.1: a number, as JSON Schema 2020-12 has it
+    assert amount == {"exclusiveMinimum": 0, "maximum": 100_000_000, "type": "integer"}  # 3.1: a number, as JSON Schema 2020-12 has it
     listing = {p["name"]: p for p in document["paths"]["/api/v1/staff/cases"]["get"]["parameters"]}
     assert listing["status"]["schema"]["enum"] == case["enum"] and listing["status"]["required"] is False
     assert listing["light"]["schema"] == {"enum": ["green", "yellow", "red"], "type": "string"}

@@ -466,3 +466,9 @@ async def test_a_processing_refund_the_provider_does_not_know_keeps_its_amount_a
     alerts = [e for e in await OutboxEvent.filter(kind="payment.mismatch", aggregate_id=paid.id)
               if e.payload.get("reason") == "refund_missing"]
     assert len(alerts) == 1 and alerts[0].payload["refund_no"] == ghost.refund_no
+
+
+async def test_an_unsigned_notification_is_refused_as_not_genuine_not_as_a_server_error(client):
+    answer = await client.post("/api/v1/pay/notify/wechat", json={"event_type": "", "id": "", "resource": {}})
+    # Still "not received" in WeChat Pay's words (any 4xx or 5xx), but the sender's fault: refused for good, a 400.
+    assert (answer.status_code, answer.json()) == (400, {"code": "FAIL", "message": "通知无效"})
