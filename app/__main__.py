@@ -25,8 +25,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     loader = AppLoader(factory=partial(create_app, settings, embedded_worker=settings.worker.embedded))
     app = loader.load()
     install_watchdog(app)
-    app.prepare(host=host, port=port, workers=workers, access_log=False, motd=False,
-                single_process=workers == 1 and args.single_process)
+    app.prepare(
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        motd=False,
+        single_process=workers == 1 and args.single_process,
+    )
     print(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", flush=True)
     Sanic.serve(primary=app, app_loader=loader)
     return 0
@@ -89,8 +95,10 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
     if staff:
         print("demo staff accounts (passwords are shown only now; log in at POST /api/v1/auth/staff):")
         for account in staff:
-            print(f"  {account['username']:<11} {account['password']}  roles={','.join(account['roles'])}"
-                  f"  department_id={account['department_id']}")
+            print(
+                f"  {account['username']:<11} {account['password']}  roles={','.join(account['roles'])}"
+                f"  department_id={account['department_id']}"
+            )
     return 0
 
 
@@ -106,9 +114,14 @@ def _staff(settings: Settings, args: argparse.Namespace) -> int:
             department_id = int(args.department) if args.department.isdigit() else codes.get(args.department)
             if department_id is None:
                 raise SystemExit(f"unknown department: {args.department}")
-        return await identity.create_staff(username=args.username, password=args.password, roles=args.role,
-                                           name=args.name or args.username, department_id=department_id,
-                                           actor="cli")
+        return await identity.create_staff(
+            username=args.username,
+            password=args.password,
+            roles=args.role,
+            name=args.name or args.username,
+            department_id=department_id,
+            actor="cli",
+        )
 
     try:
         account = asyncio.run(_with_db(settings, work))
@@ -139,8 +152,10 @@ def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
             await platforms.close()
 
     for report in asyncio.run(_with_db(settings, work)):
-        print(f"{report['date']} {report['channel']}: {report['summary']['differences']} difference(s) "
-              f"(report {report['id']})")
+        print(
+            f"{report['date']} {report['channel']}: {report['summary']['differences']} difference(s) "
+            f"(report {report['id']})"
+        )
         for difference in report["differences"]:
             print("  " + " ".join(f"{key}={value}" for key, value in difference.items()))
     return 0
@@ -167,8 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     create = staff_commands.add_parser("create", help="create a staff account; prints its id")
     create.add_argument("--username", required=True)
     create.add_argument("--password", required=True)
-    create.add_argument("--role", required=True, action="append",
-                        choices=["clerk", "approver", "dept_admin", "supervisor", "admin"])
+    create.add_argument(
+        "--role", required=True, action="append", choices=["clerk", "approver", "dept_admin", "supervisor", "admin"]
+    )
     create.add_argument("--department", help="department id or code (clerk, approver, dept_admin)")
     create.add_argument("--name")
     create.set_defaults(handler=_staff)

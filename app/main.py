@@ -40,8 +40,13 @@ async def stop_resources(app: Sanic) -> None:
     await close_db()
 
 
-def create_app(settings: Settings | None = None, *, name: str = "govhall", manage_resources: bool = True,
-               embedded_worker: bool = False) -> Sanic:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    name: str = "govhall",
+    manage_resources: bool = True,
+    embedded_worker: bool = False,
+) -> Sanic:
     """Build the app; tests pass manage_resources=False and open the resources themselves."""
     settings = settings or get_settings()
     configure_logging(settings.logging.level)
@@ -54,12 +59,17 @@ def create_app(settings: Settings | None = None, *, name: str = "govhall", manag
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.CORS = False
     app.config.HEALTH = False
-    install_openapi(app, title="临江市政务服务 API", version="1.0.0",
-                    description="掌上政务服务大厅：办事指南、预约取号、网上申办、办件进度、缴费、好差评与消息推送。")
+    install_openapi(
+        app,
+        title="临江市政务服务 API",
+        version="1.0.0",
+        description="掌上政务服务大厅：办事指南、预约取号、网上申办、办件进度、缴费、好差评与消息推送。",
+    )
 
     install_error_handler(app)
-    install_request_context(app, access_log_enabled=settings.server.access_log,
-                            max_in_flight=settings.server.max_in_flight)
+    install_request_context(
+        app, access_log_enabled=settings.server.access_log, max_in_flight=settings.server.max_in_flight
+    )
 
     from app.booking.routes import bp as booking_bp
     from app.cases.routes import bp as cases_bp

@@ -14,9 +14,9 @@ import signal
 import socket
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Awaitable, Callable
 
 from app.core.cache import Cache
 from app.core.config import Settings
@@ -51,34 +51,55 @@ def all_jobs(settings: Settings, cache: Cache, platforms=None) -> list[Job]:
         Job("slots", settings.worker.slots_interval_seconds, booking.ensure_all_slots),
         # Reminders ride on the no-show timer: both look at appointments around now, once a minute by default.
         Job("reminders", settings.worker.no_show_interval_seconds, booking.remind_appointments),
-        Job("seat_counters", settings.worker.seat_counters_interval_seconds,
-            partial(booking.reconcile_seat_counters, cache=cache, ttl_seconds=settings.booking.seat_counter_seconds)),
+        Job(
+            "seat_counters",
+            settings.worker.seat_counters_interval_seconds,
+            partial(booking.reconcile_seat_counters, cache=cache, ttl_seconds=settings.booking.seat_counter_seconds),
+        ),
         Job("case_lights", settings.worker.case_lights_interval_seconds, cases.announce_lights),
         Job("ticket_deadlines", settings.worker.tickets_interval_seconds, tickets.announce_overdue),
         Job("ticket_answers", settings.worker.tickets_interval_seconds, tickets.close_unanswered),
-        Job("rating_defaults", settings.worker.rating_defaults_interval_seconds,
-            partial(ratings.apply_defaults, settings=settings)),
+        Job(
+            "rating_defaults",
+            settings.worker.rating_defaults_interval_seconds,
+            partial(ratings.apply_defaults, settings=settings),
+        ),
     ]
     if platforms is not None:
         from app.payments import service as payments
 
         me = worker_id()
-        jobs.append(Job("notify", settings.worker.notify_interval_seconds,
-                        partial(notifications.run_once, platforms=platforms, settings=settings, worker_id=me)))
-        jobs.append(Job("payments", settings.worker.payments_interval_seconds,
-                        partial(payments.sweep, platforms=platforms, settings=settings, cache=cache)))
+        jobs.append(
+            Job(
+                "notify",
+                settings.worker.notify_interval_seconds,
+                partial(notifications.run_once, platforms=platforms, settings=settings, worker_id=me),
+            )
+        )
+        jobs.append(
+            Job(
+                "payments",
+                settings.worker.payments_interval_seconds,
+                partial(payments.sweep, platforms=platforms, settings=settings, cache=cache),
+            )
+        )
     return jobs
 
 
 async def _pause_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
 
 
-async def run_jobs(jobs: list[Job], stop: asyncio.Event, *, clock: Callable[[], float] = time.monotonic,
-                   pause: Callable[[asyncio.Event, float], Awaitable[None]] = _pause_unless_stopped) -> None:
+async def run_jobs(
+    jobs: list[Job],
+    stop: asyncio.Event,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    pause: Callable[[asyncio.Event, float], Awaitable[None]] = _pause_unless_stopped,
+) -> None:
     """Run each job every interval until stop is set; a failing job is logged and tried again next time."""
     due = {job.name: 0.0 for job in jobs}
     while not stop.is_set():

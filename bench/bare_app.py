@@ -25,5 +25,11 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    app.run(host="127.0.0.1", port=args.port, workers=args.workers, access_log=False, motd=False,
-            single_process=args.workers == 1)
+    app.run(
+        host="127.0.0.1",
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        motd=False,
+        single_process=args.workers == 1,
+    )

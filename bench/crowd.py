@@ -23,9 +23,24 @@ from datetime import date
 
 import asyncpg
 import redis.asyncio as redis_async
-
-from run import (APP_PORT, OUT, POSTGRES_ADMIN_URL, PYTHON, REDIS_URL, SEATS_PER_SLOT, SLOTS, app_env, build_data,
-                 cli, log, require_wrk, run_wrk, start, stop, wait_ready)
+from run import (
+    APP_PORT,
+    OUT,
+    POSTGRES_ADMIN_URL,
+    PYTHON,
+    REDIS_URL,
+    SEATS_PER_SLOT,
+    SLOTS,
+    app_env,
+    build_data,
+    cli,
+    log,
+    require_wrk,
+    run_wrk,
+    start,
+    stop,
+    wait_ready,
+)
 
 
 def raise_file_limit(needed: int) -> None:
@@ -39,15 +54,17 @@ def raise_file_limit(needed: int) -> None:
 
 def server_errors(result: dict) -> dict[int, int]:
     """The 5xx answers that are not load shedding."""
-    return {int(status): count for status, count in result["statuses"].items()
-            if int(status) >= 500 and int(status) != 503}
+    return {
+        int(status): count for status, count in result["statuses"].items() if int(status) >= 500 and int(status) != 503
+    }
 
 
 async def booked(database_url: str, slot_ids: list[int]) -> tuple[int, bool]:
     conn = await asyncpg.connect(database_url)
     try:
         appointments = await conn.fetchval(
-            "SELECT count(*) FROM booking_appointment WHERE slot_id = ANY($1::int[]) AND status = 'booked'", slot_ids)
+            "SELECT count(*) FROM booking_appointment WHERE slot_id = ANY($1::int[]) AND status = 'booked'", slot_ids
+        )
         rows = await conn.fetch("SELECT capacity, booked FROM booking_slot WHERE id = ANY($1::int[])", slot_ids)
     finally:
         await conn.close()
@@ -74,12 +91,19 @@ async def main() -> int:
     env = app_env(database_url, prefix)
     server = None
     problems: list[str] = []
-    results: dict = {"workers": args.workers, "threads": args.threads, "duration_s": args.duration,
-                     "date": date.today().isoformat(), "cpus": os.cpu_count(), "runs": []}
+    results: dict = {
+        "workers": args.workers,
+        "threads": args.threads,
+        "duration_s": args.duration,
+        "date": date.today().isoformat(),
+        "cpus": os.cpu_count(),
+        "runs": [],
+    }
     try:
         cli(env, "migrate")
-        server = start([PYTHON, "-m", "app", "serve", "--port", str(APP_PORT), "--workers", str(args.workers)],
-                       env, "crowd-app")
+        server = start(
+            [PYTHON, "-m", "app", "serve", "--port", str(APP_PORT), "--workers", str(args.workers)], env, "crowd-app"
+        )
         await wait_ready(f"http://127.0.0.1:{APP_PORT}/healthz", server, "crowd-app")
         data = await build_data(env, 2 * max(args.connections))
         seats = SLOTS * SEATS_PER_SLOT
@@ -95,22 +119,35 @@ async def main() -> int:
                 errors = server_errors(result)
                 if errors:
                     problems.append(f"{name} at {connections} connections: server errors {errors}")
-                print(f"{name:<12} c={connections:<5} req/s={result['rps']:>8.0f} p50={result['p50_us'] / 1000:>7.1f}ms "
-                      f"p99={result['p99_us'] / 1000:>8.1f}ms answers={result['statuses']} codes={result['codes']} "
-                      f"timeouts={result['timeouts']} connect_errors={result['connect_errors']}")
-            refusals = {code: count for code, count in flash["codes"].items()
-                        if code not in ("SLOT_FULL", "SERVICE_UNAVAILABLE", "ALREADY_BOOKED")}
+                print(
+                    f"{name:<12} c={connections:<5} req/s={result['rps']:>8.0f} p50={result['p50_us'] / 1000:>7.1f}ms "
+                    f"p99={result['p99_us'] / 1000:>8.1f}ms answers={result['statuses']} codes={result['codes']} "
+                    f"timeouts={result['timeouts']} connect_errors={result['connect_errors']}"
+                )
+            refusals = {
+                code: count
+                for code, count in flash["codes"].items()
+                if code not in ("SLOT_FULL", "SERVICE_UNAVAILABLE", "ALREADY_BOOKED")
+            }
             if refusals:
                 problems.append(f"flash crowd at {connections}: unexpected refusals {refusals}")
             results["runs"].append({"connections": connections, "guide": guide, "flash_crowd": flash})
         appointments, within_capacity = await booked(database_url, data["slot_ids"])
         if appointments != seats or not within_capacity:
-            problems.append(f"{appointments} appointments booked for {seats} seats (within capacity: {within_capacity})")
+            problems.append(
+                f"{appointments} appointments booked for {seats} seats (within capacity: {within_capacity})"
+            )
         results["appointments"] = appointments
         results["problems"] = problems
         (OUT / "crowd.json").write_text(json.dumps(results, indent=2))
-        print("checks: " + ("all passed (no 5xx but 503, exactly the seats booked)" if not problems
-                            else "FAILED: " + "; ".join(problems)))
+        print(
+            "checks: "
+            + (
+                "all passed (no 5xx but 503, exactly the seats booked)"
+                if not problems
+                else "FAILED: " + "; ".join(problems)
+            )
+        )
         return 1 if problems else 0
     finally:
         stop(server)

@@ -29,11 +29,14 @@ from tests.fuzzing import Pass, admin_allows, anonymous_allows, citizen_allows, 
 async def _logins(base_url: str, admin_username: str | None, admin_password: str | None) -> list[Pass]:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         citizen = await factories.real_name_citizen(http)
-        passes = [Pass("anonymous", {}, anonymous_allows, anonymous=True),
-                  Pass("citizen", citizen["headers"], citizen_allows)]
+        passes = [
+            Pass("anonymous", {}, anonymous_allows, anonymous=True),
+            Pass("citizen", citizen["headers"], citizen_allows),
+        ]
         if admin_username:
-            answer = await http.post("/api/v1/auth/staff", json={"username": admin_username,
-                                                                 "password": admin_password or ""})
+            answer = await http.post(
+                "/api/v1/auth/staff", json={"username": admin_username, "password": admin_password or ""}
+            )
             answer.raise_for_status()
             passes.append(Pass("admin", {"Authorization": f"Bearer {answer.json()['token']}"}, admin_allows))
     return passes

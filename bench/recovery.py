@@ -22,8 +22,7 @@ import uuid
 import asyncpg
 import httpx
 import redis.asyncio as redis_async
-
-from run import APP_PORT, OUT, POSTGRES_ADMIN_URL, PYTHON, REDIS_URL, app_env, cli, log, start, stop, wait_ready
+from run import APP_PORT, OUT, POSTGRES_ADMIN_URL, PYTHON, REDIS_URL, app_env, cli, start, stop, wait_ready
 
 STARTED = re.compile(r"Starting worker \[(\d+)\]")
 
@@ -61,8 +60,9 @@ async def main() -> int:
     try:
         cli(env, "migrate")
         cli(env, "seed", "--demo")
-        server = start([PYTHON, "-m", "app", "serve", "--port", str(APP_PORT), "--workers", str(args.workers)],
-                       env, "recovery-app")
+        server = start(
+            [PYTHON, "-m", "app", "serve", "--port", str(APP_PORT), "--workers", str(args.workers)], env, "recovery-app"
+        )
         await wait_ready(f"http://127.0.0.1:{APP_PORT}/healthz", server, "recovery-app")
         log_path = OUT / "recovery-app.log"
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{APP_PORT}", timeout=30) as http:
@@ -83,8 +83,11 @@ async def main() -> int:
                 recovered = time.monotonic() - killed_at
                 stop_event.set()
                 await asyncio.gather(*readers)
-                print(f"kill {kill}: worker {victim} killed; all {args.workers} workers serving again after "
-                      f"{recovered:.1f} s; reads meanwhile: {outcome}", flush=True)
+                print(
+                    f"kill {kill}: worker {victim} killed; all {args.workers} workers serving again after "
+                    f"{recovered:.1f} s; reads meanwhile: {outcome}",
+                    flush=True,
+                )
         return 0
     finally:
         stop(server)

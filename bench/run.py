@@ -46,8 +46,10 @@ sys.path.insert(0, str(ROOT))
 def require_wrk() -> str:
     wrk = shutil.which("wrk")
     if wrk is None:
-        sys.exit("bench: wrk is not installed. On Debian/Ubuntu: sudo apt-get install wrk "
-                 "(macOS: brew install wrk), then run this again.")
+        sys.exit(
+            "bench: wrk is not installed. On Debian/Ubuntu: sudo apt-get install wrk "
+            "(macOS: brew install wrk), then run this again."
+        )
     return wrk
 
 
@@ -57,21 +59,30 @@ def log(message: str) -> None:
 
 # ---- the servers ----
 
+
 def app_env(database_url: str, prefix: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "APP_DATABASE__URL": database_url, "APP_CACHE__URL": REDIS_URL, "APP_CACHE__KEY_PREFIX": prefix,
-        "APP_SERVER__ACCESS_LOG": "false", "APP_LOGGING__LEVEL": "WARNING", "APP_WORKER__EMBEDDED": "false",
-        "APP_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE": "100000000", "APP_DATABASE__POOL_MAX": "20",
-        "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{APP_PORT}",
-    })
+    env.update(
+        {
+            "APP_DATABASE__URL": database_url,
+            "APP_CACHE__URL": REDIS_URL,
+            "APP_CACHE__KEY_PREFIX": prefix,
+            "APP_SERVER__ACCESS_LOG": "false",
+            "APP_LOGGING__LEVEL": "WARNING",
+            "APP_WORKER__EMBEDDED": "false",
+            "APP_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE": "100000000",
+            "APP_DATABASE__POOL_MAX": "20",
+            "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{APP_PORT}",
+        }
+    )
     return env
 
 
 def start(command: list[str], env: dict[str, str], name: str) -> subprocess.Popen:
     log_file = open(OUT / f"{name}.log", "w")
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop(process: subprocess.Popen | None) -> None:
@@ -100,6 +111,7 @@ async def wait_ready(url: str, process: subprocess.Popen, name: str) -> None:
 
 # ---- the data ----
 
+
 def cli(env: dict[str, str], *args: str) -> str:
     done = subprocess.run([PYTHON, "-m", "app", *args], cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -116,22 +128,47 @@ async def build_data(env: dict[str, str], citizens: int) -> dict:
     cli(env, "staff", "create", "--username", username, "--password", ADMIN_PASSWORD, "--role", "admin")
     base = f"http://127.0.0.1:{APP_PORT}"
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-        token = (await http.post("/api/v1/auth/staff", json={"username": username, "password": ADMIN_PASSWORD})
-                 ).json()["token"]
+        token = (await http.post("/api/v1/auth/staff", json={"username": username, "password": ADMIN_PASSWORD})).json()[
+            "token"
+        ]
         admin = {"Authorization": f"Bearer {token}"}
         department = (await http.get("/api/v1/departments")).json()["items"][0]
         hall = (await http.get("/api/v1/halls")).json()["items"][0]
-        matter = await http.post("/api/v1/admin/matters", headers=admin, json={
-            "code": f"BENCH-{uuid.uuid4().hex[:6]}", "name": "压测预约事项", "department_id": department["id"],
-            "kind": "public_service", "audience": "citizen", "legal_days": 20, "promised_days": 5,
-            "max_visits": 1, "online_depth": 3, "hall_ids": [hall["id"]], "bookable": True})
+        matter = await http.post(
+            "/api/v1/admin/matters",
+            headers=admin,
+            json={
+                "code": f"BENCH-{uuid.uuid4().hex[:6]}",
+                "name": "压测预约事项",
+                "department_id": department["id"],
+                "kind": "public_service",
+                "audience": "citizen",
+                "legal_days": 20,
+                "promised_days": 5,
+                "max_visits": 1,
+                "online_depth": 3,
+                "hall_ids": [hall["id"]],
+                "bookable": True,
+            },
+        )
         matter.raise_for_status()
         matter_id = matter.json()["id"]
         # Ten 30-minute slots of ten seats on every working day; already released (release at 00:00).
-        schedule = await http.post("/api/v1/admin/schedules", headers=admin, json={
-            "hall_id": hall["id"], "matter_id": matter_id, "weekdays": [1, 2, 3, 4, 5, 6, 7],
-            "ranges": [{"start": "08:00", "end": "13:00"}], "slot_minutes": 30, "capacity": SEATS_PER_SLOT,
-            "release_days": 5, "release_time": "00:00", "booking_closes_minutes": 0})
+        schedule = await http.post(
+            "/api/v1/admin/schedules",
+            headers=admin,
+            json={
+                "hall_id": hall["id"],
+                "matter_id": matter_id,
+                "weekdays": [1, 2, 3, 4, 5, 6, 7],
+                "ranges": [{"start": "08:00", "end": "13:00"}],
+                "slot_minutes": 30,
+                "capacity": SEATS_PER_SLOT,
+                "release_days": 5,
+                "release_time": "00:00",
+                "booking_closes_minutes": 0,
+            },
+        )
         schedule.raise_for_status()
         slots = (await http.get(f"/api/v1/matters/{matter_id}/slots", params={"hall_id": hall["id"]})).json()
         target_day = max(s["date"] for s in slots)  # the day released last: a whole day of open slots
@@ -146,9 +183,11 @@ async def build_data(env: dict[str, str], citizens: int) -> dict:
                 login = (await http.post("/api/v1/auth/wechat", json={"code": code})).json()
                 # Unique per index: the birth year carries index // 1000, the sequence number index % 1000.
                 first17 = f"110101{1950 + index // 1000 % 50}{(index // 50) % 12 + 1:02d}01{index % 1000:03d}"
-                bound = await http.put("/api/v1/me/identity", headers={"Authorization": f"Bearer {login['token']}"},
-                                       json={"name": "压测", "id_number": first17 + check_digit(first17),
-                                             "phone": f"139{index:08d}"})
+                bound = await http.put(
+                    "/api/v1/me/identity",
+                    headers={"Authorization": f"Bearer {login['token']}"},
+                    json={"name": "压测", "id_number": first17 + check_digit(first17), "phone": f"139{index:08d}"},
+                )
                 bound.raise_for_status()
                 return login["token"]
 
@@ -162,17 +201,26 @@ async def build_data(env: dict[str, str], citizens: int) -> dict:
 
 # ---- wrk ----
 
-def run_wrk(wrk: str, url: str, script: str, args: list[str], threads: int, connections: int,
-            duration: int) -> dict:
-    command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", "-s",
-               str(BENCH / script), url]
+
+def run_wrk(wrk: str, url: str, script: str, args: list[str], threads: int, connections: int, duration: int) -> dict:
+    command = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(BENCH / script),
+        url,
+    ]
     if args:
         command += ["--", *args]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "BENCH_DIR": str(BENCH)})
-    line = next((l for l in done.stdout.splitlines() if l.startswith("WRK_RESULT ")), None)
+    line = next((out for out in done.stdout.splitlines() if out.startswith("WRK_RESULT ")), None)
     if line is None:
         sys.exit(f"bench: wrk gave no result:\n{done.stdout}\n{done.stderr}")
-    result = json.loads(line[len("WRK_RESULT "):])
+    result = json.loads(line[len("WRK_RESULT ") :])
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     return result
 
@@ -182,9 +230,11 @@ async def check_flash_crowd(database_url: str, data: dict, result: dict) -> list
     conn = await asyncpg.connect(database_url)
     try:
         appointments = await conn.fetchval(
-            "SELECT count(*) FROM booking_appointment WHERE slot_id = ANY($1::int[])", data["slot_ids"])
-        booked = await conn.fetch("SELECT id, capacity, booked FROM booking_slot WHERE id = ANY($1::int[])",
-                                  data["slot_ids"])
+            "SELECT count(*) FROM booking_appointment WHERE slot_id = ANY($1::int[])", data["slot_ids"]
+        )
+        booked = await conn.fetch(
+            "SELECT id, capacity, booked FROM booking_slot WHERE id = ANY($1::int[])", data["slot_ids"]
+        )
     finally:
         await conn.close()
     seats = SLOTS * SEATS_PER_SLOT
@@ -204,9 +254,12 @@ async def check_flash_crowd(database_url: str, data: dict, result: dict) -> list
         problems.append("socket errors or timeouts")
     await asyncio.sleep(1.2)  # the per-process listing memory lives one second
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{APP_PORT}", timeout=10) as http:
-        listed = (await http.get(f"/api/v1/matters/{data['matter_id']}/slots",
-                                 params={"hall_id": data["hall_id"], "date_from": data["day"],
-                                         "date_to": data["day"]})).json()
+        listed = (
+            await http.get(
+                f"/api/v1/matters/{data['matter_id']}/slots",
+                params={"hall_id": data["hall_id"], "date_from": data["day"], "date_to": data["day"]},
+            )
+        ).json()
     if any(s["remaining"] != 0 for s in listed) or len(listed) != SLOTS:
         problems.append(f"remaining seats not 0 everywhere: {[s['remaining'] for s in listed]}")
     return problems
@@ -214,8 +267,9 @@ async def check_flash_crowd(database_url: str, data: dict, result: dict) -> list
 
 def row(name: str, result: dict, bare: dict | None) -> str:
     ratio = f"{result['rps'] / bare['rps']:.2f}" if bare else "1.00"
-    return (f"{name:<34} {result['rps']:>9.0f} {result['p50_us'] / 1000:>8.2f} {result['p99_us'] / 1000:>8.2f}"
-            f" {ratio:>7}")
+    return (
+        f"{name:<34} {result['rps']:>9.0f} {result['p50_us'] / 1000:>8.2f} {result['p99_us'] / 1000:>8.2f} {ratio:>7}"
+    )
 
 
 async def main() -> int:
@@ -240,17 +294,21 @@ async def main() -> int:
     app_server = bare_server = None
     try:
         cli(env, "migrate")
-        app_server = start([PYTHON, "-m", "app", "serve", "--port", str(APP_PORT), "--workers", str(args.workers)],
-                           env, "app")
-        bare_server = start([PYTHON, str(BENCH / "bare_app.py"), "--port", str(BARE_PORT), "--workers",
-                             str(args.workers)], env, "bare")
+        app_server = start(
+            [PYTHON, "-m", "app", "serve", "--port", str(APP_PORT), "--workers", str(args.workers)], env, "app"
+        )
+        bare_server = start(
+            [PYTHON, str(BENCH / "bare_app.py"), "--port", str(BARE_PORT), "--workers", str(args.workers)], env, "bare"
+        )
         await wait_ready(f"http://127.0.0.1:{APP_PORT}/healthz", app_server, "app")
         await wait_ready(f"http://127.0.0.1:{BARE_PORT}/", bare_server, "bare")
         data = await build_data(env, args.citizens)
         log(f"data ready: matter {data['matter_id']}, {SLOTS} slots x {SEATS_PER_SLOT} seats on {data['day']}")
         common = {"threads": args.threads, "connections": args.connections, "duration": args.duration}
-        listing_path = (f"/api/v1/matters/{data['matter_id']}/slots?hall_id={data['hall_id']}"
-                        f"&date_from={data['day']}&date_to={data['day']}")
+        listing_path = (
+            f"/api/v1/matters/{data['matter_id']}/slots?hall_id={data['hall_id']}"
+            f"&date_from={data['day']}&date_to={data['day']}"
+        )
         flash_args = [str(OUT / "tokens.txt"), str(OUT / "slots.txt"), str(data["matter_id"]), str(args.threads)]
 
         log("bare GET")
@@ -264,26 +322,46 @@ async def main() -> int:
         problems = await check_flash_crowd(database_url, data, flash)
 
         print()
-        print(f"workers={args.workers} threads={args.threads} connections={args.connections} "
-              f"duration={args.duration}s citizens={args.citizens} cpus={os.cpu_count()}")
+        print(
+            f"workers={args.workers} threads={args.threads} connections={args.connections} "
+            f"duration={args.duration}s citizens={args.citizens} cpus={os.cpu_count()}"
+        )
         print(f"{'scenario':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}")
         print(row("bare Sanic GET", bare_get, None))
         print(row("slot listing", listing, bare_get))
         print(row("bare Sanic POST", bare_post, None))
         print(row("flash crowd (2000 -> 100 seats)", flash, bare_post))
         print(f"flash crowd answers: {flash['statuses']} codes: {flash['codes']}")
-        targets = {"slot listing >= 0.50": listing["rps"] / bare_get["rps"] >= 0.50,
-                   "flash crowd >= 0.30": flash["rps"] / bare_post["rps"] >= 0.30,
-                   "p99 < 1 s": max(listing["p99_us"], flash["p99_us"]) < 1_000_000}
+        targets = {
+            "slot listing >= 0.50": listing["rps"] / bare_get["rps"] >= 0.50,
+            "flash crowd >= 0.30": flash["rps"] / bare_post["rps"] >= 0.30,
+            "p99 < 1 s": max(listing["p99_us"], flash["p99_us"]) < 1_000_000,
+        }
         for target, met in targets.items():
             print(f"  target {target}: {'met' if met else 'MISSED'}")
-        print("flash crowd checks: " + ("all passed (exactly 100 appointments, every other answer 409 SLOT_FULL, "
-                                         "no 5xx, no timeouts, 0 seats left)" if not problems
-                                         else "FAILED: " + "; ".join(problems)))
-        results = {"workers": args.workers, "threads": args.threads, "connections": args.connections,
-                   "duration_s": args.duration, "citizens": args.citizens, "date": date.today().isoformat(),
-                   "bare_get": bare_get, "listing": listing, "bare_post": bare_post, "flash_crowd": flash,
-                   "targets": targets, "problems": problems}
+        print(
+            "flash crowd checks: "
+            + (
+                "all passed (exactly 100 appointments, every other answer 409 SLOT_FULL, "
+                "no 5xx, no timeouts, 0 seats left)"
+                if not problems
+                else "FAILED: " + "; ".join(problems)
+            )
+        )
+        results = {
+            "workers": args.workers,
+            "threads": args.threads,
+            "connections": args.connections,
+            "duration_s": args.duration,
+            "citizens": args.citizens,
+            "date": date.today().isoformat(),
+            "bare_get": bare_get,
+            "listing": listing,
+            "bare_post": bare_post,
+            "flash_crowd": flash,
+            "targets": targets,
+            "problems": problems,
+        }
         (OUT / "results.json").write_text(json.dumps(results, indent=2))
         return 1 if problems else 0
     finally:

@@ -46,54 +46,193 @@ async def load(conn: asyncpg.Connection, counts: dict[str, int]) -> None:
     rng = random.Random(8)
     created = datetime.now().astimezone()
     await conn.copy_records_to_table(
-        "department", columns=["id", "code", "name", "short_name", "phone", "created_at"],
-        records=[(i, f"BD{i}", f"压测部门{i}", "", "", created) for i in range(1, DEPARTMENTS + 1)])
+        "department",
+        columns=["id", "code", "name", "short_name", "phone", "created_at"],
+        records=[(i, f"BD{i}", f"压测部门{i}", "", "", created) for i in range(1, DEPARTMENTS + 1)],
+    )
     await conn.copy_records_to_table(
-        "hall", columns=["id", "code", "name", "district", "address", "opening_hours", "phone", "windows",
-                         "created_at"],
-        records=[(i, f"BH{i}", f"压测大厅{i}", "", "", "", "", 10, created) for i in range(1, HALLS + 1)])
+        "hall",
+        columns=["id", "code", "name", "district", "address", "opening_hours", "phone", "windows", "created_at"],
+        records=[(i, f"BH{i}", f"压测大厅{i}", "", "", "", "", 10, created) for i in range(1, HALLS + 1)],
+    )
     ratings = []
     for i in range(1, counts["ratings"] + 1):
         score = rng.choices([1, 2, 3, 4, 5], [2, 3, 10, 30, 55])[0]
         default = rng.random() < 0.2
-        ratings.append(("case", i, None if default else i, rng.randrange(1, DEPARTMENTS + 1),
-                        rng.randrange(1, MATTERS + 1), rng.choice([None, rng.randrange(1, HALLS + 1)]),
-                        3 if default else score, "{}", "[]", "", default, moment(rng),
-                        rng.choices(["none", "voided"], [99, 1])[0], "", "", datetime.now().astimezone()))
-    await conn.copy_records_to_table("rating", columns=[
-        "subject_type", "subject_id", "citizen_id", "department_id", "matter_id", "hall_id", "score", "dimensions",
-        "tags", "comment", "is_default", "rated_at", "appeal_status", "appeal_reason", "decision_note", "created_at"],
-        records=ratings)
+        ratings.append(
+            (
+                "case",
+                i,
+                None if default else i,
+                rng.randrange(1, DEPARTMENTS + 1),
+                rng.randrange(1, MATTERS + 1),
+                rng.choice([None, rng.randrange(1, HALLS + 1)]),
+                3 if default else score,
+                "{}",
+                "[]",
+                "",
+                default,
+                moment(rng),
+                rng.choices(["none", "voided"], [99, 1])[0],
+                "",
+                "",
+                datetime.now().astimezone(),
+            )
+        )
+    await conn.copy_records_to_table(
+        "rating",
+        columns=[
+            "subject_type",
+            "subject_id",
+            "citizen_id",
+            "department_id",
+            "matter_id",
+            "hall_id",
+            "score",
+            "dimensions",
+            "tags",
+            "comment",
+            "is_default",
+            "rated_at",
+            "appeal_status",
+            "appeal_reason",
+            "decision_note",
+            "created_at",
+        ],
+        records=ratings,
+    )
     tickets = []
     for _ in range(counts["tickets"]):
         created = moment(rng)
         kind = rng.choice(["consult", "complaint", "suggestion", "rectification"])
         done = created + timedelta(hours=rng.randrange(1, 200)) if rng.random() < 0.9 else None
         due = created + timedelta(days=3)
-        tickets.append((kind, "closed" if done else "open", 1, rng.randrange(1, 10**6),
-                        rng.randrange(1, DEPARTMENTS + 1), rng.choice([None, rng.randrange(1, HALLS + 1)]), "内容",
-                        None if done else due, due, due + timedelta(days=4) if kind == "rectification" else None,
-                        done, None if done is None else done <= due, done if kind == "rectification" else None,
-                        None if done is None or kind != "rectification" else done <= due + timedelta(days=4),
-                        "", rng.choices([0, 1, 2], [85, 10, 5])[0], "[]", "", "", "", False, created, created))
-    await conn.copy_records_to_table("service_ticket", columns=[
-        "kind", "status", "version", "citizen_id", "department_id", "hall_id", "content", "due_at", "first_due_at",
-        "fix_due_at", "first_done_at", "first_on_time", "fixed_at", "fix_on_time", "last_reply", "reopen_count",
-        "alerted", "fix_comment", "close_reason", "closed_by", "voided", "created_at", "updated_at"], records=tickets)
+        tickets.append(
+            (
+                kind,
+                "closed" if done else "open",
+                1,
+                rng.randrange(1, 10**6),
+                rng.randrange(1, DEPARTMENTS + 1),
+                rng.choice([None, rng.randrange(1, HALLS + 1)]),
+                "内容",
+                None if done else due,
+                due,
+                due + timedelta(days=4) if kind == "rectification" else None,
+                done,
+                None if done is None else done <= due,
+                done if kind == "rectification" else None,
+                None if done is None or kind != "rectification" else done <= due + timedelta(days=4),
+                "",
+                rng.choices([0, 1, 2], [85, 10, 5])[0],
+                "[]",
+                "",
+                "",
+                "",
+                False,
+                created,
+                created,
+            )
+        )
+    await conn.copy_records_to_table(
+        "service_ticket",
+        columns=[
+            "kind",
+            "status",
+            "version",
+            "citizen_id",
+            "department_id",
+            "hall_id",
+            "content",
+            "due_at",
+            "first_due_at",
+            "fix_due_at",
+            "first_done_at",
+            "first_on_time",
+            "fixed_at",
+            "fix_on_time",
+            "last_reply",
+            "reopen_count",
+            "alerted",
+            "fix_comment",
+            "close_reason",
+            "closed_by",
+            "voided",
+            "created_at",
+            "updated_at",
+        ],
+        records=tickets,
+    )
     cases = []
     for i in range(counts["cases"]):
         accepted = moment(rng)
         deadline = accepted + timedelta(days=7)
         ended = accepted + timedelta(days=rng.randrange(1, 10)) if rng.random() < 0.8 else None
         status = rng.choice(["approved", "denied", "delivered"]) if ended else rng.choice(["accepted", "in_review"])
-        cases.append((rng.randrange(1, MATTERS + 1), 1, rng.randrange(1, DEPARTMENTS + 1), "online",
-                      rng.choice([None, rng.randrange(1, HALLS + 1)]), "{}", status, 2, f"R{i}", 5, 0, False, "[]",
-                      accepted, deadline, 0, "", "", "", ended, ended is not None, accepted, accepted, "", "", "", ""))
-    await conn.copy_records_to_table("case_file", columns=[
-        "matter_id", "guide_version", "department_id", "channel", "hall_id", "form", "status", "version",
-        "receipt_no", "promised_days", "amount_fen", "paid", "supplement_items", "accepted_at", "deadline_at",
-        "paused_workdays", "light_announced", "delivery_method", "tracking_no", "ended_at", "rated", "created_at",
-        "updated_at", "applicant_name", "id_number_hash", "id_number_masked", "id_number_encrypted"], records=cases)
+        cases.append(
+            (
+                rng.randrange(1, MATTERS + 1),
+                1,
+                rng.randrange(1, DEPARTMENTS + 1),
+                "online",
+                rng.choice([None, rng.randrange(1, HALLS + 1)]),
+                "{}",
+                status,
+                2,
+                f"R{i}",
+                5,
+                0,
+                False,
+                "[]",
+                accepted,
+                deadline,
+                0,
+                "",
+                "",
+                "",
+                ended,
+                ended is not None,
+                accepted,
+                accepted,
+                "",
+                "",
+                "",
+                "",
+            )
+        )
+    await conn.copy_records_to_table(
+        "case_file",
+        columns=[
+            "matter_id",
+            "guide_version",
+            "department_id",
+            "channel",
+            "hall_id",
+            "form",
+            "status",
+            "version",
+            "receipt_no",
+            "promised_days",
+            "amount_fen",
+            "paid",
+            "supplement_items",
+            "accepted_at",
+            "deadline_at",
+            "paused_workdays",
+            "light_announced",
+            "delivery_method",
+            "tracking_no",
+            "ended_at",
+            "rated",
+            "created_at",
+            "updated_at",
+            "applicant_name",
+            "id_number_hash",
+            "id_number_masked",
+            "id_number_encrypted",
+        ],
+        records=cases,
+    )
     log(f"loaded {len(ratings)} ratings, {len(tickets)} tickets, {len(cases)} cases")
 
 
@@ -132,14 +271,20 @@ async def main() -> None:
                     timings = []
                     for _ in range(args.rounds):
                         started = time.perf_counter()
-                        report = await stats.report(group, date_from=date_from, date_to="2026-11-22",
-                                                    only_id=only_id, cache=cache, cache_seconds=0, catalog_ttl=0,
-                                                    now=now)
+                        report = await stats.report(
+                            group,
+                            date_from=date_from,
+                            date_to="2026-11-22",
+                            only_id=only_id,
+                            cache=cache,
+                            cache_seconds=0,
+                            catalog_ttl=0,
+                            now=now,
+                        )
                         timings.append((time.perf_counter() - started) * 1000)
                     rated = sum(item["total_ratings"] + item["voided_ratings"] for item in report["items"])
                     grouping = group if only_id is None else f"one of the {group}"
-                    print(f"| {grouping} | {label} | {rated} | {statistics.median(timings):.0f} "
-                          f"| {max(timings):.0f} |")
+                    print(f"| {grouping} | {label} | {rated} | {statistics.median(timings):.0f} | {max(timings):.0f} |")
         await close_db()
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

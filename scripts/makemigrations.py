@@ -22,7 +22,7 @@ DIALECT_URLS = {
     "postgres": "postgres://postgres@127.0.0.1:5432/postgres",
 }
 
-MERGED_TEMPLATE = '''from tortoise import BaseDBAsyncClient
+MERGED_TEMPLATE = """from tortoise import BaseDBAsyncClient
 
 RUN_IN_TRANSACTION = True
 
@@ -41,7 +41,7 @@ async def downgrade(db: BaseDBAsyncClient) -> str:
 MODELS_STATE = (
     {models_state}
 )
-'''
+"""
 
 
 async def _generate(location: str, url: str, name: str) -> None:

@@ -32,8 +32,11 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 RUN_ID = uuid.uuid4().hex[:10]
 # Argon2's cheapest cost: production strength (~0.4 s a hash) was close to half of a run. In os.environ so the
 # app processes the tests start (serve, worker, the CLI) hash cheaply too. Production refuses these values.
-CHEAPEST_PASSWORD_HASHING = {"APP_SECURITY__PASSWORD_TIME_COST": "1", "APP_SECURITY__PASSWORD_MEMORY_COST": "8",
-                             "APP_SECURITY__PASSWORD_PARALLELISM": "1"}
+CHEAPEST_PASSWORD_HASHING = {
+    "APP_SECURITY__PASSWORD_TIME_COST": "1",
+    "APP_SECURITY__PASSWORD_MEMORY_COST": "8",
+    "APP_SECURITY__PASSWORD_PARALLELISM": "1",
+}
 os.environ.update(CHEAPEST_PASSWORD_HASHING)
 
 
@@ -93,13 +96,20 @@ async def _check_redis() -> None:
 async def settings(tmp_path_factory):
     """Settings of this test run, pointing at its own database and cache prefix."""
     env = dict(os.environ)
-    env.update({"APP_APP__ENV": "test", "APP_CACHE__KEY_PREFIX": f"test:{RUN_ID}:", "APP_LOGGING__LEVEL": "INFO",
-                "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{SERVER_PORT}",
-                # every test logs in from 127.0.0.1; the rate-limit test lowers this for itself
-                "APP_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE": "1000000", "APP_STATS__COMPUTED_PER_MINUTE": "1000000",
-                # uploads of this run in its own folder; a small limit keeps the too-large test cheap
-                "APP_STORAGE__LOCAL_DIR": str(tmp_path_factory.mktemp("uploads")),
-                "APP_STORAGE__MAX_UPLOAD_BYTES": "262144"})
+    env.update(
+        {
+            "APP_APP__ENV": "test",
+            "APP_CACHE__KEY_PREFIX": f"test:{RUN_ID}:",
+            "APP_LOGGING__LEVEL": "INFO",
+            "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{SERVER_PORT}",
+            # every test logs in from 127.0.0.1; the rate-limit test lowers this for itself
+            "APP_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE": "1000000",
+            "APP_STATS__COMPUTED_PER_MINUTE": "1000000",
+            # uploads of this run in its own folder; a small limit keeps the too-large test cheap
+            "APP_STORAGE__LOCAL_DIR": str(tmp_path_factory.mktemp("uploads")),
+            "APP_STORAGE__MAX_UPLOAD_BYTES": "262144",
+        }
+    )
     database_name = f"govhall_test_{RUN_ID}"
     if BACKEND == "postgres":
         await _check_redis()
@@ -126,8 +136,9 @@ async def app(settings):
     await close_db()
     application = create_app(settings, name=f"govhall_test_{RUN_ID}")
     openapi_recorder.install(application)  # real bodies for tests/test_openapi_contract.py
-    server = await application.create_server(host="127.0.0.1", port=SERVER_PORT, return_asyncio_server=True,
-                                             access_log=False)
+    server = await application.create_server(
+        host="127.0.0.1", port=SERVER_PORT, return_asyncio_server=True, access_log=False
+    )
     await server.startup()
     await server.before_start()
     await server.after_start()

@@ -23,8 +23,14 @@ async def department(cache, **overrides) -> dict:
 
 
 async def hall(cache, **overrides) -> dict:
-    data = {"code": unique("H"), "name": f"测试大厅{unique('')}", "district": "测试区", "address": "测试路1号",
-            "opening_hours": "周一至周五 09:00-17:00", "windows": 5}
+    data = {
+        "code": unique("H"),
+        "name": f"测试大厅{unique('')}",
+        "district": "测试区",
+        "address": "测试路1号",
+        "opening_hours": "周一至周五 09:00-17:00",
+        "windows": 5,
+    }
     data.update(overrides)
     return await catalog.create_hall(**data, cache=cache)
 
@@ -56,8 +62,7 @@ def guide_payload(department_id: int, hall_ids: list[int] | None = None, **overr
     return payload
 
 
-async def matter(cache, *, department_id: int | None = None, hall_ids: list[int] | None = None,
-                 **overrides) -> dict:
+async def matter(cache, *, department_id: int | None = None, hall_ids: list[int] | None = None, **overrides) -> dict:
     if department_id is None:
         department_id = (await department(cache))["id"]
     payload = guide_payload(department_id, hall_ids, **overrides)
@@ -66,6 +71,7 @@ async def matter(cache, *, department_id: int | None = None, hall_ids: list[int]
 
 
 # ---- identity ----
+
 
 def id_number(birth: str | None = None) -> str:
     """A valid 18-digit resident ID number (GB 11643 check digit), unique in the run unless birth is given."""
@@ -90,8 +96,11 @@ async def wechat_login(client, openid: str | None = None) -> dict:
     response = await client.post("/api/v1/auth/wechat", json={"code": code})
     assert response.status_code == 200, response.text
     body = response.json()
-    return {"token": body["token"], "id": body["citizen"]["id"],
-            "headers": {"Authorization": f"Bearer {body['token']}"}}
+    return {
+        "token": body["token"],
+        "id": body["citizen"]["id"],
+        "headers": {"Authorization": f"Bearer {body['token']}"},
+    }
 
 
 async def alipay_login(client, user_id: str | None = None) -> dict:
@@ -99,16 +108,20 @@ async def alipay_login(client, user_id: str | None = None) -> dict:
     response = await client.post("/api/v1/auth/alipay", json={"auth_code": code["auth_code"]})
     assert response.status_code == 200, response.text
     body = response.json()
-    return {"token": body["token"], "id": body["citizen"]["id"],
-            "headers": {"Authorization": f"Bearer {body['token']}"}}
+    return {
+        "token": body["token"],
+        "id": body["citizen"]["id"],
+        "headers": {"Authorization": f"Bearer {body['token']}"},
+    }
 
 
 async def real_name_citizen(client, name: str = "张三") -> dict:
     """A WeChat citizen who has bound a real-name identity."""
     citizen = await wechat_login(client)
     number = id_number()
-    response = await client.put("/api/v1/me/identity", headers=citizen["headers"],
-                                json={"name": name, "id_number": number, "phone": phone()})
+    response = await client.put(
+        "/api/v1/me/identity", headers=citizen["headers"], json={"name": name, "id_number": number, "phone": phone()}
+    )
     assert response.status_code == 200, response.text
     return {**citizen, "name": name, "id_number": number}
 
@@ -121,8 +134,14 @@ async def staff(client, *roles: str, department_id: int | None = None) -> dict:
     from app.identity import service as identity
 
     username = unique("staff_")
-    account = await identity.create_staff(username=username, password=STAFF_PASSWORD, roles=list(roles),
-                                          name=username, department_id=department_id, actor="test")
+    account = await identity.create_staff(
+        username=username,
+        password=STAFF_PASSWORD,
+        roles=list(roles),
+        name=username,
+        department_id=department_id,
+        actor="test",
+    )
     response = await client.post("/api/v1/auth/staff", json={"username": username, "password": STAFF_PASSWORD})
     assert response.status_code == 200, response.text
     token = response.json()["token"]
@@ -147,6 +166,7 @@ async def shared_staff(client, *roles: str, department_id: int | None = None) ->
 
 # ---- booking ----
 
+
 async def bookable_matter(cache, *, windows: int = 3) -> dict:
     """A department, a hall and a bookable matter of that department offered at that hall."""
     dep = await department(cache)
@@ -161,18 +181,29 @@ async def schedule(cache, setup: dict, *, now=None, **overrides) -> dict:
     from app.booking import service as booking
     from app.booking.schemas import ScheduleIn
 
-    data = {"hall_id": setup["hall"]["id"], "matter_id": setup["matter"]["id"], "weekdays": [1, 2, 3, 4, 5, 6, 7],
-            "ranges": [{"start": "09:00", "end": "12:00"}], "slot_minutes": 60, "capacity": 2, "release_days": 5,
-            "release_time": "00:00", "booking_closes_minutes": 0, "cancel_cutoff_minutes": 120}
+    data = {
+        "hall_id": setup["hall"]["id"],
+        "matter_id": setup["matter"]["id"],
+        "weekdays": [1, 2, 3, 4, 5, 6, 7],
+        "ranges": [{"start": "09:00", "end": "12:00"}],
+        "slot_minutes": 60,
+        "capacity": 2,
+        "release_days": 5,
+        "release_time": "00:00",
+        "booking_closes_minutes": 0,
+        "cancel_cutoff_minutes": 120,
+    }
     data.update(overrides)
-    return await booking.create_schedule(ScheduleIn.model_validate(data), actor=SYSTEM, cache=cache,
-                                         catalog_ttl=60, now=now)
+    return await booking.create_schedule(
+        ScheduleIn.model_validate(data), actor=SYSTEM, cache=cache, catalog_ttl=60, now=now
+    )
 
 
 async def open_slot(client, setup: dict) -> dict:
     """The first slot of the matter the citizen can book now (the next working day's morning)."""
-    response = await client.get(f"/api/v1/matters/{setup['matter']['id']}/slots",
-                                params={"hall_id": setup["hall"]["id"]})
+    response = await client.get(
+        f"/api/v1/matters/{setup['matter']['id']}/slots", params={"hall_id": setup["hall"]["id"]}
+    )
     assert response.status_code == 200, response.text
     from app.core.timeutil import now
     from app.core.workdays import local_date
@@ -195,12 +226,15 @@ async def case_setup(client, cache) -> dict:
     """A department with an online matter, its clerk, its approver, and a real-name citizen."""
     dep = await department(cache)
     item = await matter(cache, department_id=dep["id"])
-    return {"department": dep, "matter": item,
-            "required": [m["id"] for m in item["materials"] if m["required"]],
-            "optional": [m["id"] for m in item["materials"] if not m["required"]],
-            "clerk": await staff(client, "clerk", department_id=dep["id"]),
-            "approver": await staff(client, "approver", department_id=dep["id"]),
-            "citizen": await real_name_citizen(client)}
+    return {
+        "department": dep,
+        "matter": item,
+        "required": [m["id"] for m in item["materials"] if m["required"]],
+        "optional": [m["id"] for m in item["materials"] if not m["required"]],
+        "clerk": await staff(client, "clerk", department_id=dep["id"]),
+        "approver": await staff(client, "approver", department_id=dep["id"]),
+        "citizen": await real_name_citizen(client),
+    }
 
 
 async def draft(client, setup: dict, citizen: dict | None = None, **body) -> dict:
@@ -212,10 +246,15 @@ async def draft(client, setup: dict, citizen: dict | None = None, **body) -> dic
     return response.json()
 
 
-async def upload(client, case_id: int, material_id: int, citizen: dict, data: bytes = PDF_BYTES,
-                 name: str = "scan.pdf"):
-    return await client.post(f"/api/v1/cases/{case_id}/materials", headers=citizen["headers"],
-                             data={"material_id": str(material_id)}, files={"file": (name, data)})
+async def upload(
+    client, case_id: int, material_id: int, citizen: dict, data: bytes = PDF_BYTES, name: str = "scan.pdf"
+):
+    return await client.post(
+        f"/api/v1/cases/{case_id}/materials",
+        headers=citizen["headers"],
+        data={"material_id": str(material_id)},
+        files={"file": (name, data)},
+    )
 
 
 async def submitted_case(client, setup: dict, citizen: dict | None = None) -> dict:
@@ -233,8 +272,7 @@ async def submitted_case(client, setup: dict, citizen: dict | None = None) -> di
 async def move(client, case: dict, actor: dict, action: str, **body):
     """POST a staff transition with the case's current version."""
     payload = {"action": action, "version": case["version"], **body}
-    return await client.post(f"/api/v1/staff/cases/{case['id']}/transitions", json=payload,
-                             headers=actor["headers"])
+    return await client.post(f"/api/v1/staff/cases/{case['id']}/transitions", json=payload, headers=actor["headers"])
 
 
 async def moved(client, case: dict, actor: dict, action: str, **body) -> dict:
@@ -257,36 +295,50 @@ async def every_item(client, path: str, **params) -> list[dict]:
 
 # ---- payments ----
 
-async def fee_case_setup(client, cache, *, amount_fen: int = 1250, pay_before: str = "delivery",
-                         channel: str = "wechat") -> dict:
+
+async def fee_case_setup(
+    client, cache, *, amount_fen: int = 1250, pay_before: str = "delivery", channel: str = "wechat"
+) -> dict:
     """A matter with a fee, its clerk and approver, and a real-name citizen of the channel with a submitted case."""
     dep = await department(cache)
-    item = await matter(cache, department_id=dep["id"], fees=[{"name": "工本费", "amount_fen": amount_fen}],
-                        pay_before=pay_before)
+    item = await matter(
+        cache, department_id=dep["id"], fees=[{"name": "工本费", "amount_fen": amount_fen}], pay_before=pay_before
+    )
     if channel == "wechat":
         citizen = await real_name_citizen(client)
     else:
         citizen = await alipay_login(client)
         number = id_number()
-        bound = await client.put("/api/v1/me/identity", headers=citizen["headers"],
-                                 json={"name": "钱八", "id_number": number, "phone": phone()})
+        bound = await client.put(
+            "/api/v1/me/identity",
+            headers=citizen["headers"],
+            json={"name": "钱八", "id_number": number, "phone": phone()},
+        )
         assert bound.status_code == 200, bound.text
-    setup = {"department": dep, "matter": item, "required": [m["id"] for m in item["materials"] if m["required"]],
-             "optional": [], "citizen": citizen,
-             "clerk": await staff(client, "clerk", department_id=dep["id"]),
-             "approver": await staff(client, "approver", department_id=dep["id"])}
+    setup = {
+        "department": dep,
+        "matter": item,
+        "required": [m["id"] for m in item["materials"] if m["required"]],
+        "optional": [],
+        "citizen": citizen,
+        "clerk": await staff(client, "clerk", department_id=dep["id"]),
+        "approver": await staff(client, "approver", department_id=dep["id"]),
+    }
     setup["case"] = await submitted_case(client, setup)
     return setup
 
 
 # ---- ratings and feedback ----
 
+
 async def ended_case(client, setup: dict, citizen: dict | None = None, *, decision: str = "approve") -> dict:
     """A case of the setup's matter taken from submission to a decision (approve or deny)."""
     case = await submitted_case(client, setup, citizen)
     case = await moved(client, case, setup["clerk"], "accept")
     case = await moved(client, case, setup["approver"], "start_review")
-    return await moved(client, case, setup["approver"], decision, **({"note": "不符合条件"} if decision == "deny" else {}))
+    return await moved(
+        client, case, setup["approver"], decision, **({"note": "不符合条件"} if decision == "deny" else {})
+    )
 
 
 async def rating_setup(client, cache) -> dict:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, seed as hypothesis_seed, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -61,8 +62,9 @@ def load(base_url: str):
     return schemathesis.openapi.from_url(f"{base_url}/openapi.json", timeout=30).exclude(path_regex=r"^/sim")
 
 
-def fuzz(schema, base_url: str, fuzz_pass: Pass, *, max_examples: int, seed: int | None = 0,
-         shrink: bool = False) -> list[str]:
+def fuzz(
+    schema, base_url: str, fuzz_pass: Pass, *, max_examples: int, seed: int | None = 0, shrink: bool = False
+) -> list[str]:
     """Every failure (operation, check, reproducing curl) of one pass; an empty list when all answers were right."""
     failures = []
     phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
@@ -73,8 +75,14 @@ def fuzz(schema, base_url: str, fuzz_pass: Pass, *, max_examples: int, seed: int
         # Without credentials a secured operation answers 401 before it reads any input: one example shows it.
         examples = 1 if fuzz_pass.anonymous and operation.definition.raw.get("security") else max_examples
 
-        @settings(max_examples=examples, database=None, deadline=None,
-                  phases=phases, suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+        @settings(
+            max_examples=examples,
+            database=None,
+            deadline=None,
+            phases=phases,
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+        )
         @given(case=operation.as_strategy())
         def exercise(case):
             response = case.call(base_url=base_url, headers=fuzz_pass.headers, timeout=30)

@@ -29,6 +29,7 @@ def _documented_paths(text: str) -> set[str]:
 async def test_every_operation_of_the_app_is_in_api_md(client):
     document = (await client.get("/openapi.json")).json()
     documented = _documented_paths(API_MD.read_text())
-    missing = sorted(path for path in document["paths"]
-                     if not path.startswith("/sim/") and _shape(path) not in documented)
+    missing = sorted(
+        path for path in document["paths"] if not path.startswith("/sim/") and _shape(path) not in documented
+    )
     assert not missing, f"docs/API.md does not name: {missing}"

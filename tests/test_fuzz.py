@@ -18,8 +18,11 @@ SEED = 20261130
 
 async def test_no_operation_answers_a_server_error_or_off_its_document(client, admin_headers):
     citizen = await factories.real_name_citizen(client)
-    passes = [Pass("anonymous", {}, anonymous_allows, anonymous=True),
-              Pass("citizen", citizen["headers"], citizen_allows), Pass("admin", admin_headers, admin_allows)]
+    passes = [
+        Pass("anonymous", {}, anonymous_allows, anonymous=True),
+        Pass("citizen", citizen["headers"], citizen_allows),
+        Pass("admin", admin_headers, admin_allows),
+    ]
     # Schemathesis calls synchronously; the app answers on this event loop, so the calls run in a thread.
     schema = await asyncio.to_thread(load, BASE_URL)
     failures = []

@@ -20,7 +20,7 @@ from tests.openapi_recorder import RECORDED, RUN
 
 EXCLUDED_PREFIXES = {
     "/sim/": "the platform simulator stands in for the WeChat, WeChat Pay, WeChat Work and Alipay servers: it speaks "
-             "their formats, not our contract, and is off in production",
+    "their formats, not our contract, and is off in production",
 }
 EXCLUDED_PATHS = {
     "/openapi.json": "the document itself",
@@ -41,8 +41,14 @@ def _excluded(path: str) -> bool:
 
 
 def _operations(app) -> list[tuple[str, str]]:
-    return sorted({(method, path_template(route.path)) for route in app.router.routes
-                   for method in route.methods - AUTOMATIC_METHODS if not _excluded(path_template(route.path))})
+    return sorted(
+        {
+            (method, path_template(route.path))
+            for route in app.router.routes
+            for method in route.methods - AUTOMATIC_METHODS
+            if not _excluded(path_template(route.path))
+        }
+    )
 
 
 def _no_undocumented_fields(node):
@@ -101,8 +107,12 @@ def test_every_route_is_documented_with_its_schemas(app, document):
                     problems.append(f"{method} {path}: {status} has content, but answers none")
             elif not content or not all("schema" in media for media in content.values()):
                 problems.append(f"{method} {path}: {status} without a response schema")
-        took_json = any(exchange.request_had_json for (m, p, _), exchanges in RECORDED.items()
-                        if (m, p) == (method, path) for exchange in exchanges)
+        took_json = any(
+            exchange.request_had_json
+            for (m, p, _), exchanges in RECORDED.items()
+            if (m, p) == (method, path)
+            for exchange in exchanges
+        )
         body = operation.get("requestBody", {}).get("content", {})
         if took_json and "schema" not in body.get("application/json", {}):
             problems.append(f"{method} {path}: takes a JSON body, none documented")
@@ -111,8 +121,9 @@ def test_every_route_is_documented_with_its_schemas(app, document):
 
 def _check(validator_for, document: dict, method: str, path: str, status: int, exchange) -> str | None:
     found = _response_of(document, method, path, status)
-    if found is None or (200 <= status < 300 and str(status) not in
-                         document["paths"][path][method.lower()]["responses"]):
+    if found is None or (
+        200 <= status < 300 and str(status) not in document["paths"][path][method.lower()]["responses"]
+    ):
         return f"{method} {path} {status}: status not documented"
     response, pointer = found
     content = response.get("content", {})
@@ -159,4 +170,3 @@ def test_every_route_answered_a_success_while_the_suite_ran(app):
     succeeded = {(method, path) for (method, path, status) in RECORDED if 200 <= status < 300}
     missing = [f"{method} {path}" for method, path in _operations(app) if (method, path) not in succeeded]
     assert not missing, "routes no test saw succeed:\n" + "\n".join(missing)
-

@@ -45,8 +45,9 @@ def _wait_until_healthy(base: str, process: subprocess.Popen, log_path: Path) ->
             with contextlib.suppress(ProcessLookupError):  # its group may be gone with it
                 os.killpg(process.pid, signal.SIGKILL)
             why = f"exited with {exited}" if exited is not None else f"not healthy within {START_TIMEOUT_SECONDS} s"
-            pytest.fail(f"server {why} (last: {last}); its output:\n" + log_path.read_text(errors="replace"),
-                        pytrace=False)
+            pytest.fail(
+                f"server {why} (last: {last}); its output:\n" + log_path.read_text(errors="replace"), pytrace=False
+            )
         time.sleep(0.1)
 
 
@@ -65,22 +66,35 @@ def server(app, settings, tmp_path_factory):
     port = _unused_port()
     folder = tmp_path_factory.mktemp("server")
     env = dict(os.environ)
-    env.update({"APP_DATABASE__URL": settings.database.url, "APP_CACHE__URL": settings.cache.url,
-                "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix, "APP_SERVER__MAX_BODY_BYTES": "65536",
-                # its own simulator, as `make run` has: the embedded worker's platform calls stay in this server
-                "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"})
+    env.update(
+        {
+            "APP_DATABASE__URL": settings.database.url,
+            "APP_CACHE__URL": settings.cache.url,
+            "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix,
+            "APP_SERVER__MAX_BODY_BYTES": "65536",
+            # its own simulator, as `make run` has: the embedded worker's platform calls stay in this server
+            "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        }
+    )
     if settings.database.url.startswith("sqlite://"):
         # Its own SQLite file, set up the way `make run` does it: migrate, then the demo seed.
         env["APP_DATABASE__URL"] = f"sqlite://{folder / 'e2e.sqlite3'}"
         for command in (["migrate"], ["seed", "--demo"]):
-            done = subprocess.run([sys.executable, "-m", "app", *command], cwd=ROOT, env=env, capture_output=True,
-                                  text=True, timeout=120)
+            done = subprocess.run(
+                [sys.executable, "-m", "app", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+            )
             assert done.returncode == 0, done.stderr
     log_path = folder / "server.log"
     with open(log_path, "wb") as log_file:
         # Its own process group: Sanic serves from a child process, which must not outlive the test.
-        process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                                   stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     _wait_until_healthy(base, process, log_path)
     yield base, log_path
@@ -103,8 +117,9 @@ def test_server_serves_health_and_catalog(server):
 
 def test_huge_body_is_413_in_the_error_shape(server):
     base, _ = server
-    response = httpx.post(f"{base}/api/v1/admin/matters", content=b"x" * 200_000,
-                          headers={"Content-Type": "application/json"})
+    response = httpx.post(
+        f"{base}/api/v1/admin/matters", content=b"x" * 200_000, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
@@ -112,8 +127,11 @@ def test_huge_body_is_413_in_the_error_shape(server):
 def test_server_log_has_request_ids_and_no_secrets(server, settings):
     base, log_path = server
     token = "e2e-secret-token-value-0123456789"
-    httpx.get(f"{base}/api/v1/matters", params={"q": "110101199003074578"},
-              headers={"Authorization": f"Bearer {token}", "X-Request-ID": "e2e-request-0001"})
+    httpx.get(
+        f"{base}/api/v1/matters",
+        params={"q": "110101199003074578"},
+        headers={"Authorization": f"Bearer {token}", "X-Request-ID": "e2e-request-0001"},
+    )
     log = _wait_for_log_line(log_path, "rid=e2e-request-0001 GET /api/v1/matters 200")
     assert "rid=e2e-request-0001 GET /api/v1/matters 200" in log
     assert "110101199003074578" not in log

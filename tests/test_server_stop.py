@@ -25,12 +25,24 @@ STOP_BOUND_SECONDS = 10.0
 def _serve(settings, folder: Path) -> tuple[subprocess.Popen, str, Path]:
     port = free_port()
     env = dict(os.environ)
-    env.update({"APP_DATABASE__URL": settings.database.url, "APP_CACHE__URL": settings.cache.url,
-                "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix, "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"})
+    env.update(
+        {
+            "APP_DATABASE__URL": settings.database.url,
+            "APP_CACHE__URL": settings.cache.url,
+            "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix,
+            "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        }
+    )
     log_path = folder / f"server-{port}.log"
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                                   stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
@@ -53,8 +65,9 @@ def _group_alive(process: subprocess.Popen) -> bool:
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
-def test_a_server_that_served_a_login_stops_every_process_on_one_signal_to_its_group(app, settings, tmp_path,
-                                                                                     stop_signal):
+def test_a_server_that_served_a_login_stops_every_process_on_one_signal_to_its_group(
+    app, settings, tmp_path, stop_signal
+):
     process, base, log_path = _serve(settings, tmp_path)
     try:
         code = httpx.post(f"{base}/sim/wechat/code", json={}).json()["code"]

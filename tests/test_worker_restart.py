@@ -19,8 +19,11 @@ from tests.conftest import BACKEND, free_port
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(BACKEND != "postgres", reason="several server workers need a shared database and cache; "
-                                                     "the embedded default (in-process cache) is one process"),
+    pytest.mark.skipif(
+        BACKEND != "postgres",
+        reason="several server workers need a shared database and cache; "
+        "the embedded default (in-process cache) is one process",
+    ),
 ]
 STARTED = re.compile(r"Starting worker \[(\d+)\]")
 # A bound on behaviour (the worker comes back by itself), not a speed target: start-up imports on a busy machine.
@@ -36,14 +39,25 @@ def _health(base: str) -> dict | None:
 def test_a_killed_worker_is_restarted_and_health_reports_it_meanwhile(app, settings, tmp_path):
     port = free_port()
     env = dict(os.environ)
-    env.update({"APP_DATABASE__URL": settings.database.url, "APP_CACHE__URL": settings.cache.url,
-                "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix + "restart:", "APP_WORKER__EMBEDDED": "false",
-                "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"})
+    env.update(
+        {
+            "APP_DATABASE__URL": settings.database.url,
+            "APP_CACHE__URL": settings.cache.url,
+            "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix + "restart:",
+            "APP_WORKER__EMBEDDED": "false",
+            "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        }
+    )
     log_path = tmp_path / "server.log"
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", "2"],
-                                   cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + RECOVERY_BOUND_SECONDS

@@ -18,8 +18,17 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from app.booking.errors import (AlreadyBooked, AppointmentNotFound, AppointmentStateConflict, BookingClosed,
-                                BookingLimitReached, BookingSuspended, CancelClosed, SlotFull, SlotNotFound)
+from app.booking.errors import (
+    AlreadyBooked,
+    AppointmentNotFound,
+    AppointmentStateConflict,
+    BookingClosed,
+    BookingLimitReached,
+    BookingSuspended,
+    CancelClosed,
+    SlotFull,
+    SlotNotFound,
+)
 from app.booking.memos import memos
 from app.booking.models import Appointment, AppointmentStatus, QueueTicket, Slot
 from app.booking.slots import seat_key
@@ -55,14 +64,24 @@ def _real_name_key(citizen_id: int) -> str:
 
 
 def appointment_view(appointment: Appointment, queue_number: str | None = None) -> dict:
-    return {"id": appointment.id, "status": appointment.status.value, "code": appointment.code,
-            "matter_id": appointment.matter_id, "hall_id": appointment.hall_id,
-            "slot": {"id": appointment.slot_id, "hall_id": appointment.hall_id,
-                     "start": to_iso(appointment.start_at), "end": to_iso(appointment.end_at)},
-            "cancel_closes_at": to_iso(appointment.cancel_closes_at), "created_at": to_iso(appointment.created_at),
-            "ticket_number": queue_number,
-            # What the citizen's app may offer, from the table (the times are checked when the citizen acts).
-            "allowed_actions": allowed_actions(APPOINTMENT_TABLE, appointment.status, (CITIZEN,))}
+    return {
+        "id": appointment.id,
+        "status": appointment.status.value,
+        "code": appointment.code,
+        "matter_id": appointment.matter_id,
+        "hall_id": appointment.hall_id,
+        "slot": {
+            "id": appointment.slot_id,
+            "hall_id": appointment.hall_id,
+            "start": to_iso(appointment.start_at),
+            "end": to_iso(appointment.end_at),
+        },
+        "cancel_closes_at": to_iso(appointment.cancel_closes_at),
+        "created_at": to_iso(appointment.created_at),
+        "ticket_number": queue_number,
+        # What the citizen's app may offer, from the table (the times are checked when the citizen acts).
+        "allowed_actions": allowed_actions(APPOINTMENT_TABLE, appointment.status, (CITIZEN,)),
+    }
 
 
 async def _require_real_name(citizen_id: int, cache: Cache) -> None:
@@ -80,9 +99,17 @@ async def _slot_facts_of(slot_id: int) -> dict:
         slot = await Slot.get_or_none(id=slot_id)
         if slot is None:
             raise SlotNotFound()
-        facts = {"id": slot.id, "matter_id": slot.matter_id, "hall_id": slot.hall_id, "day": slot.day,
-                 "start_at": slot.start_at, "end_at": slot.end_at, "opens_at": slot.opens_at,
-                 "closes_at": slot.closes_at, "cancel_closes_at": slot.cancel_closes_at}
+        facts = {
+            "id": slot.id,
+            "matter_id": slot.matter_id,
+            "hall_id": slot.hall_id,
+            "day": slot.day,
+            "start_at": slot.start_at,
+            "end_at": slot.end_at,
+            "opens_at": slot.opens_at,
+            "closes_at": slot.closes_at,
+            "cancel_closes_at": slot.cancel_closes_at,
+        }
         memos.slot_facts[slot_id] = facts
     return facts
 
@@ -125,8 +152,16 @@ async def _refuse_full(citizen_id: int, idempotency_key: str | None) -> dict:
     raise SlotFull()
 
 
-async def book(*, citizen_id: int, slot_id: int, matter_id: int, idempotency_key: str | None, cache: Cache,
-               tuning: BookingSection, now: datetime | None = None) -> dict:
+async def book(
+    *,
+    citizen_id: int,
+    slot_id: int,
+    matter_id: int,
+    idempotency_key: str | None,
+    cache: Cache,
+    tuning: BookingSection,
+    now: datetime | None = None,
+) -> dict:
     """Book a seat; a repeat with the same Idempotency-Key returns the first appointment."""
     now = as_utc(now)
     # A slot this process has just seen full is refused before anything else: the release-morning crowd's
@@ -169,45 +204,74 @@ async def book(*, citizen_id: int, slot_id: int, matter_id: int, idempotency_key
     try:
         async with in_transaction() as connection:
             if dialect() == "postgres":
-                await connection.execute_query("SELECT pg_advisory_xact_lock($1, $2)",
-                                               [CITIZEN_LOCK_NAMESPACE, citizen_id])
+                await connection.execute_query(
+                    "SELECT pg_advisory_xact_lock($1, $2)", [CITIZEN_LOCK_NAMESPACE, citizen_id]
+                )
             # One read serves every per-citizen rule: active ones, recent no-shows, and ended ones not yet marked.
             recent = now - NO_SHOW_WINDOW - SUSPENSION
-            mine = await Appointment.filter(
-                Q(status__in=ACTIVE) | Q(status=AppointmentStatus.NO_SHOW, end_at__gte=recent),
-                citizen_id=citizen_id).using_db(connection).values("status", "matter_id", "day", "end_at")
+            mine = (
+                await Appointment.filter(
+                    Q(status__in=ACTIVE) | Q(status=AppointmentStatus.NO_SHOW, end_at__gte=recent),
+                    citizen_id=citizen_id,
+                )
+                .using_db(connection)
+                .values("status", "matter_id", "day", "end_at")
+            )
             unmarked = [a for a in mine if a["status"] == AppointmentStatus.BOOKED and a["end_at"] <= now]
             if unmarked:
                 # This is a write already: the citizen's ended bookings become no-shows here rather than waiting
                 # for the job, so their matter and day are free again and the suspension below counts them.
                 await mark_no_shows(now=now, citizen_id=citizen_id, connection=connection)
-            until = suspension_end([a["end_at"] for a in mine
-                                    if a["status"] == AppointmentStatus.NO_SHOW or a in unmarked], now=now)
+            until = suspension_end(
+                [a["end_at"] for a in mine if a["status"] == AppointmentStatus.NO_SHOW or a in unmarked], now=now
+            )
             if until is not None:
-                raise BookingSuspended(f"因多次预约未到，{workdays.local_date(until).isoformat()} 前暂停预约",
-                                       details={"suspended_until": to_iso(until)})
+                raise BookingSuspended(
+                    f"因多次预约未到，{workdays.local_date(until).isoformat()} 前暂停预约",
+                    details={"suspended_until": to_iso(until)},
+                )
             active = [a for a in mine if a["status"] in ACTIVE and a not in unmarked]
             if any(a["matter_id"] == matter_id and a["day"] == facts["day"] for a in active):
                 raise AlreadyBooked()
             if len(active) >= MAX_ACTIVE_APPOINTMENTS:
                 raise BookingLimitReached(details={"max_active": MAX_ACTIVE_APPOINTMENTS})
             # closes_at in the condition too: a schedule closed in another process ends booking here at once.
-            taken = await Slot.filter(id=slot_id, booked__lt=F("capacity"), closes_at__gt=now).using_db(
-                connection).update(booked=F("booked") + 1)
+            taken = (
+                await Slot.filter(id=slot_id, booked__lt=F("capacity"), closes_at__gt=now)
+                .using_db(connection)
+                .update(booked=F("booked") + 1)
+            )
             if not taken:
                 database_said_full = True
                 raise SlotFull()
             appointment = await Appointment.create(
-                citizen_id=citizen_id, slot_id=slot_id, matter_id=matter_id, hall_id=facts["hall_id"],
-                day=facts["day"], start_at=facts["start_at"], end_at=facts["end_at"],
-                cancel_closes_at=facts["cancel_closes_at"], code=_new_code(),
+                citizen_id=citizen_id,
+                slot_id=slot_id,
+                matter_id=matter_id,
+                hall_id=facts["hall_id"],
+                day=facts["day"],
+                start_at=facts["start_at"],
+                end_at=facts["end_at"],
+                cancel_closes_at=facts["cancel_closes_at"],
+                code=_new_code(),
                 active_key=f"{citizen_id}:{matter_id}:{facts['day'].isoformat()}",
-                idempotency_key=idempotency_key or None, using_db=connection)
-            await outbox.emit("appointment.booked", aggregate_type="appointment", aggregate_id=appointment.id,
-                              citizen_id=citizen_id, connection=connection,
-                              payload={"appointment_id": appointment.id, "matter_id": matter_id,
-                                       "hall_id": facts["hall_id"], "start": to_iso(facts["start_at"]),
-                                       "code": appointment.code})
+                idempotency_key=idempotency_key or None,
+                using_db=connection,
+            )
+            await outbox.emit(
+                "appointment.booked",
+                aggregate_type="appointment",
+                aggregate_id=appointment.id,
+                citizen_id=citizen_id,
+                connection=connection,
+                payload={
+                    "appointment_id": appointment.id,
+                    "matter_id": matter_id,
+                    "hall_id": facts["hall_id"],
+                    "start": to_iso(facts["start_at"]),
+                    "code": appointment.code,
+                },
+            )
     except (IntegrityError, AlreadyBooked):
         # A twin won: the same Idempotency-Key (return its appointment) or the same matter and day.
         if holds_seat:
@@ -222,8 +286,7 @@ async def book(*, citizen_id: int, slot_id: int, matter_id: int, idempotency_key
             await cache.incr_if_exists(seat_key(slot_id))
         raise
     if idempotency_key:
-        await cache.set(_idempotency_key(citizen_id, idempotency_key), str(appointment.id),
-                        tuning.idempotency_seconds)
+        await cache.set(_idempotency_key(citizen_id, idempotency_key), str(appointment.id), tuning.idempotency_seconds)
     memos.drop_listings(matter_id)
     return appointment_view(appointment)
 
@@ -251,8 +314,7 @@ async def get_appointment(*, citizen_id: int, appointment_id: int) -> dict:
     return appointment_view(appointment, await _queue_number(appointment.id))
 
 
-async def list_appointments(*, citizen_id: int, status: str | None, offset: int,
-                            limit: int) -> tuple[list[dict], int]:
+async def list_appointments(*, citizen_id: int, status: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
     """The citizen's appointments, soonest slot last booked first."""
     query = Appointment.filter(citizen_id=citizen_id)
     if status:
@@ -316,7 +378,9 @@ async def suspended_until(citizen_id: int, *, now: datetime | None = None) -> da
     now = as_utc(now)
     ended = await Appointment.filter(
         Q(status=AppointmentStatus.NO_SHOW) | Q(status=AppointmentStatus.BOOKED, end_at__lte=now),
-        citizen_id=citizen_id, end_at__gte=now - NO_SHOW_WINDOW - SUSPENSION).values_list("end_at", flat=True)
+        citizen_id=citizen_id,
+        end_at__gte=now - NO_SHOW_WINDOW - SUSPENSION,
+    ).values_list("end_at", flat=True)
     return suspension_end(list(ended), now=now)
 
 
@@ -324,14 +388,22 @@ async def service_facts(*, citizen_id: int, appointment_id: int) -> dict:
     """Where and when the citizen's appointment was served (404 for anyone else's): for its rating."""
     appointment = await own_appointment(citizen_id, appointment_id)
     served = appointment.status in (AppointmentStatus.CHECKED_IN, AppointmentStatus.DONE)
-    return {"appointment_id": appointment.id, "matter_id": appointment.matter_id, "hall_id": appointment.hall_id,
-            "status": appointment.status.value, "served_at": appointment.checked_in_at if served else None}
+    return {
+        "appointment_id": appointment.id,
+        "matter_id": appointment.matter_id,
+        "hall_id": appointment.hall_id,
+        "status": appointment.status.value,
+        "served_at": appointment.checked_in_at if served else None,
+    }
 
 
 async def figures(*, start: datetime, end: datetime, only: int | list[int] | None = None) -> dict[int, dict]:
     """Per hall (or only some): appointments due in [start, end) that were served or missed, and how many missed."""
-    due = Appointment.filter(start_at__gte=start, start_at__lt=end,
-                             status__in=[AppointmentStatus.CHECKED_IN, AppointmentStatus.DONE,
-                                         AppointmentStatus.NO_SHOW])
-    return await figures_by("hall_id", due, {"appointments_due": None,
-                                             "no_shows": Q(status=AppointmentStatus.NO_SHOW)}, only=only)
+    due = Appointment.filter(
+        start_at__gte=start,
+        start_at__lt=end,
+        status__in=[AppointmentStatus.CHECKED_IN, AppointmentStatus.DONE, AppointmentStatus.NO_SHOW],
+    )
+    return await figures_by(
+        "hall_id", due, {"appointments_due": None, "no_shows": Q(status=AppointmentStatus.NO_SHOW)}, only=only
+    )

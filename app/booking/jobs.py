@@ -31,17 +31,27 @@ async def remind_appointments(*, now: datetime | None = None) -> int:
     """Emit appointment.reminder events that are due, once per appointment and reminder; returns how many."""
     now = as_utc(now)
     emitted = 0
-    upcoming = await Appointment.filter(status=AppointmentStatus.BOOKED, start_at__gt=now,
-                                        start_at__lte=now + REMINDERS[-1][1])
+    upcoming = await Appointment.filter(
+        status=AppointmentStatus.BOOKED, start_at__gt=now, start_at__lte=now + REMINDERS[-1][1]
+    )
     for appointment in upcoming:
         for name, ahead in REMINDERS:  # the nearest first: an hour before replaces a day-before not yet sent
             if appointment.start_at - now > ahead or appointment.created_at > appointment.start_at - ahead:
                 continue
             emitted += await outbox.emit_once(
-                "appointment.reminder", dedupe_key=f"appointment:{appointment.id}:reminder:{name}",
-                aggregate_type="appointment", aggregate_id=appointment.id, citizen_id=appointment.citizen_id,
-                payload={"appointment_id": appointment.id, "matter_id": appointment.matter_id,
-                         "hall_id": appointment.hall_id, "start": to_iso(appointment.start_at), "ahead": name})
+                "appointment.reminder",
+                dedupe_key=f"appointment:{appointment.id}:reminder:{name}",
+                aggregate_type="appointment",
+                aggregate_id=appointment.id,
+                citizen_id=appointment.citizen_id,
+                payload={
+                    "appointment_id": appointment.id,
+                    "matter_id": appointment.matter_id,
+                    "hall_id": appointment.hall_id,
+                    "start": to_iso(appointment.start_at),
+                    "ahead": name,
+                },
+            )
             break
     return emitted
 

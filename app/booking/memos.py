@@ -2,7 +2,8 @@
 
 Slot facts (times and ids, fixed when a slot is drawn), citizens known to be verified (a verified identity never
 becomes unverified), slots seen full (refused from memory for booking.full_memo_seconds), short-lived listings,
-how far each schedule's slots are drawn, and when a slot's seat counter was last checked against the database. Every memo is a gate or a shortcut: the database stays the truth.
+how far each schedule's slots are drawn, and when a slot's seat counter was last checked against the database.
+Every memo is a gate or a shortcut: the database stays the truth.
 """
 
 from __future__ import annotations

@@ -57,7 +57,8 @@ class Slot(Model):
 
     id = fields.IntField(primary_key=True)
     schedule: fields.ForeignKeyRelation[Schedule] = fields.ForeignKeyField(
-        "models.Schedule", related_name="slots", on_delete=fields.CASCADE)
+        "models.Schedule", related_name="slots", on_delete=fields.CASCADE
+    )
     hall_id = fields.IntField()
     matter_id = fields.IntField()
     day = fields.DateField()
@@ -80,7 +81,8 @@ class Appointment(Model):
     id = fields.IntField(primary_key=True)
     citizen_id = fields.IntField(db_index=True)
     slot: fields.ForeignKeyRelation[Slot] = fields.ForeignKeyField(
-        "models.Slot", related_name="appointments", on_delete=fields.RESTRICT)
+        "models.Slot", related_name="appointments", on_delete=fields.RESTRICT
+    )
     matter_id = fields.IntField()
     hall_id = fields.IntField()
     day = fields.DateField()
@@ -142,4 +144,3 @@ class QueueTicket(Model):
         table = "queue_ticket"
         unique_together = (("hall_id", "day", "number"),)
         indexes = (("hall_id", "day", "status"),)
-

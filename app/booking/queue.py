@@ -11,12 +11,16 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from app.booking.appointments import own_appointment, settle_no_show
-from app.booking.errors import (AppointmentNotFound, AppointmentStateConflict, CheckInNotOpen, HallNotFound,
-                                QueueEmpty)
-from app.booking.models import (Appointment, AppointmentStatus, QueueCounter, QueueTicket, QueueTicketKind,
-                                QueueTicketStatus)
-from app.booking.workflow import (APPOINTMENT_TABLE, CLERK_ACTOR, QUEUE_TICKET_TABLE, citizen_actor,
-                                  sources_of)
+from app.booking.errors import AppointmentNotFound, AppointmentStateConflict, CheckInNotOpen, HallNotFound, QueueEmpty
+from app.booking.models import (
+    Appointment,
+    AppointmentStatus,
+    QueueCounter,
+    QueueTicket,
+    QueueTicketKind,
+    QueueTicketStatus,
+)
+from app.booking.workflow import APPOINTMENT_TABLE, CLERK_ACTOR, QUEUE_TICKET_TABLE, citizen_actor, sources_of
 from app.catalog import service as catalog
 from app.core import workdays
 from app.core.errors import IllegalTransition, ValidationFailed
@@ -29,33 +33,58 @@ WALK_IN_PREFIX = "B"
 
 
 async def _ahead(queue_ticket: QueueTicket) -> int:
-    waiting = QueueTicket.filter(hall_id=queue_ticket.hall_id, day=queue_ticket.day,
-                                 status=QueueTicketStatus.WAITING)
+    waiting = QueueTicket.filter(hall_id=queue_ticket.hall_id, day=queue_ticket.day, status=QueueTicketStatus.WAITING)
     if queue_ticket.prefix == APPOINTMENT_PREFIX:
         return await waiting.filter(prefix=APPOINTMENT_PREFIX, seq__lt=queue_ticket.seq).count()
-    return await waiting.filter(Q(prefix=APPOINTMENT_PREFIX) | Q(prefix=queue_ticket.prefix,
-                                                                 seq__lt=queue_ticket.seq)).count()
+    return await waiting.filter(
+        Q(prefix=APPOINTMENT_PREFIX) | Q(prefix=queue_ticket.prefix, seq__lt=queue_ticket.seq)
+    ).count()
 
 
 async def queue_ticket_view(queue_ticket: QueueTicket) -> dict:
     ahead = await _ahead(queue_ticket) if queue_ticket.status == QueueTicketStatus.WAITING else 0
-    return {"id": queue_ticket.id, "number": queue_ticket.number, "hall_id": queue_ticket.hall_id,
-            "kind": queue_ticket.kind.value, "status": queue_ticket.status.value, "window": queue_ticket.window,
-            "ahead": ahead, "issued_at": to_iso(queue_ticket.created_at)}
+    return {
+        "id": queue_ticket.id,
+        "number": queue_ticket.number,
+        "hall_id": queue_ticket.hall_id,
+        "kind": queue_ticket.kind.value,
+        "status": queue_ticket.status.value,
+        "window": queue_ticket.window,
+        "ahead": ahead,
+        "issued_at": to_iso(queue_ticket.created_at),
+    }
 
 
-async def _issue_queue_ticket(connection, *, hall_id: int, day: date, prefix: str, kind: QueueTicketKind,
-                              appointment_id: int | None = None, citizen_id: int | None = None,
-                              matter_id: int | None = None) -> QueueTicket:
+async def _issue_queue_ticket(
+    connection,
+    *,
+    hall_id: int,
+    day: date,
+    prefix: str,
+    kind: QueueTicketKind,
+    appointment_id: int | None = None,
+    citizen_id: int | None = None,
+    matter_id: int | None = None,
+) -> QueueTicket:
     # The UPDATE locks the counter row until commit, so concurrent check-ins get consecutive numbers.
-    await QueueCounter.bulk_create([QueueCounter(hall_id=hall_id, day=day, prefix=prefix, last_seq=0)],
-                                   ignore_conflicts=True, using_db=connection)
+    await QueueCounter.bulk_create(
+        [QueueCounter(hall_id=hall_id, day=day, prefix=prefix, last_seq=0)], ignore_conflicts=True, using_db=connection
+    )
     counter = QueueCounter.filter(hall_id=hall_id, day=day, prefix=prefix).using_db(connection)
     await counter.update(last_seq=F("last_seq") + 1)
     seq = (await counter.values_list("last_seq", flat=True))[0]
-    return await QueueTicket.create(hall_id=hall_id, day=day, prefix=prefix, seq=seq, number=f"{prefix}{seq:03d}",
-                                    kind=kind, appointment_id=appointment_id, citizen_id=citizen_id,
-                                    matter_id=matter_id, using_db=connection)
+    return await QueueTicket.create(
+        hall_id=hall_id,
+        day=day,
+        prefix=prefix,
+        seq=seq,
+        number=f"{prefix}{seq:03d}",
+        kind=kind,
+        appointment_id=appointment_id,
+        citizen_id=citizen_id,
+        matter_id=matter_id,
+        using_db=connection,
+    )
 
 
 async def _check_in(appointment: Appointment, actor: Actor, now: datetime) -> dict:
@@ -63,9 +92,15 @@ async def _check_in(appointment: Appointment, actor: Actor, now: datetime) -> di
         # The number is issued in the move's transaction: a checked-in appointment always has one.
         await apply_move(APPOINTMENT_TABLE, appointment, "check_in", actor=actor, at=now, connection=connection)
         queue_ticket = await _issue_queue_ticket(
-            connection, hall_id=appointment.hall_id, day=appointment.day, prefix=APPOINTMENT_PREFIX,
-            kind=QueueTicketKind.APPOINTMENT, appointment_id=appointment.id, citizen_id=appointment.citizen_id,
-            matter_id=appointment.matter_id)
+            connection,
+            hall_id=appointment.hall_id,
+            day=appointment.day,
+            prefix=APPOINTMENT_PREFIX,
+            kind=QueueTicketKind.APPOINTMENT,
+            appointment_id=appointment.id,
+            citizen_id=appointment.citizen_id,
+            matter_id=appointment.matter_id,
+        )
     return {"ticket": await queue_ticket_view(queue_ticket), "appointment_id": appointment.id}
 
 
@@ -103,8 +138,9 @@ async def self_check_in(*, citizen_id: int, appointment_id: int, now: datetime |
     if appointment.status != AppointmentStatus.BOOKED:
         raise AppointmentStateConflict(details={"status": appointment.status.value})
     if not appointment.start_at - SELF_CHECK_IN_BEFORE <= now < appointment.end_at:
-        raise CheckInNotOpen(details={"from": to_iso(appointment.start_at - SELF_CHECK_IN_BEFORE),
-                                      "until": to_iso(appointment.end_at)})
+        raise CheckInNotOpen(
+            details={"from": to_iso(appointment.start_at - SELF_CHECK_IN_BEFORE), "until": to_iso(appointment.end_at)}
+        )
     return await _check_in(appointment, citizen_actor(citizen_id), now)
 
 
@@ -115,31 +151,36 @@ async def _require_hall(hall_id: int) -> dict:
     return hall
 
 
-async def take_walk_in_queue_ticket(*, hall_id: int, matter_id: int | None, citizen_id: int | None = None,
-                                    now: datetime | None = None) -> dict:
+async def take_walk_in_queue_ticket(
+    *, hall_id: int, matter_id: int | None, citizen_id: int | None = None, now: datetime | None = None
+) -> dict:
     """A kiosk number for someone without an appointment (B numbers, called after appointments)."""
     now = as_utc(now)
     await _require_hall(hall_id)
     if matter_id is not None:
         await catalog.require_matter(matter_id)
     async with in_transaction() as connection:
-        queue_ticket = await _issue_queue_ticket(connection, hall_id=hall_id, day=workdays.local_date(now),
-                                                 prefix=WALK_IN_PREFIX, kind=QueueTicketKind.WALK_IN,
-                                                 citizen_id=citizen_id, matter_id=matter_id)
+        queue_ticket = await _issue_queue_ticket(
+            connection,
+            hall_id=hall_id,
+            day=workdays.local_date(now),
+            prefix=WALK_IN_PREFIX,
+            kind=QueueTicketKind.WALK_IN,
+            citizen_id=citizen_id,
+            matter_id=matter_id,
+        )
     return await queue_ticket_view(queue_ticket)
 
 
 async def _finish(queue_ticket: QueueTicket, now: datetime, connection) -> None:
     try:
-        await apply_move(QUEUE_TICKET_TABLE, queue_ticket, "finish", actor=CLERK_ACTOR, at=now,
-                         connection=connection)
+        await apply_move(QUEUE_TICKET_TABLE, queue_ticket, "finish", actor=CLERK_ACTOR, at=now, connection=connection)
     except IllegalTransition:
         return  # another call at this window finished it (and its appointment) first
     if queue_ticket.appointment_id is not None:
         appointment = await Appointment.get(id=queue_ticket.appointment_id).using_db(connection)
         if appointment.status == AppointmentStatus.CHECKED_IN:  # its number was issued at check-in
-            await apply_move(APPOINTMENT_TABLE, appointment, "finish", actor=CLERK_ACTOR, at=now,
-                             connection=connection)
+            await apply_move(APPOINTMENT_TABLE, appointment, "finish", actor=CLERK_ACTOR, at=now, connection=connection)
 
 
 async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -> dict:
@@ -147,23 +188,30 @@ async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -
     now = as_utc(now)
     hall = await _require_hall(hall_id)
     if window > hall["windows"]:
-        raise ValidationFailed(details={"fields": [{"field": "window", "message": f"该大厅只有 {hall['windows']} 个窗口"}]})
+        raise ValidationFailed(
+            details={"fields": [{"field": "window", "message": f"该大厅只有 {hall['windows']} 个窗口"}]}
+        )
     day = workdays.local_date(now)
     async with in_transaction() as connection:
-        for serving in await QueueTicket.filter(hall_id=hall_id, day=day, status=QueueTicketStatus.CALLED,
-                                                window=window).using_db(connection):
+        for serving in await QueueTicket.filter(
+            hall_id=hall_id, day=day, status=QueueTicketStatus.CALLED, window=window
+        ).using_db(connection):
             await _finish(serving, now, connection)
     callable_states = sources_of(QUEUE_TICKET_TABLE, "call")
     while True:
-        candidate = await QueueTicket.filter(hall_id=hall_id, day=day, status__in=callable_states).order_by(
-            "prefix", "seq").first()
+        candidate = (
+            await QueueTicket.filter(hall_id=hall_id, day=day, status__in=callable_states)
+            .order_by("prefix", "seq")
+            .first()
+        )
         if candidate is None:
             raise QueueEmpty()
         try:
             # Two windows may pick the same number; the move's conditional UPDATE lets exactly one have it, and
             # records queue.called in its transaction.
-            await apply_move(QUEUE_TICKET_TABLE, candidate, "call", actor=CLERK_ACTOR, at=now,
-                             inputs={"window": window})
+            await apply_move(
+                QUEUE_TICKET_TABLE, candidate, "call", actor=CLERK_ACTOR, at=now, inputs={"window": window}
+            )
         except IllegalTransition:
             continue  # the other window has it: the next number
         return await queue_ticket_view(candidate)
@@ -178,6 +226,11 @@ async def queue_status(*, hall_id: int, now: datetime | None = None) -> dict:
     appointments = await today.filter(status=QueueTicketStatus.WAITING, prefix=APPOINTMENT_PREFIX).count()
     walk_ins = await today.filter(status=QueueTicketStatus.WAITING, prefix=WALK_IN_PREFIX).count()
     serving = await today.filter(status=QueueTicketStatus.CALLED).order_by("window")
-    return {"hall_id": hall_id, "date": day.isoformat(), "waiting": appointments + walk_ins,
-            "waiting_appointments": appointments, "waiting_walk_ins": walk_ins,
-            "serving": [{"number": t.number, "window": t.window, "called_at": to_iso(t.called_at)} for t in serving]}
+    return {
+        "hall_id": hall_id,
+        "date": day.isoformat(),
+        "waiting": appointments + walk_ins,
+        "waiting_appointments": appointments,
+        "waiting_walk_ins": walk_ins,
+        "serving": [{"number": t.number, "window": t.window, "called_at": to_iso(t.called_at)} for t in serving],
+    }

@@ -10,9 +10,25 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 
 from app.booking import service
-from app.booking.schemas import (AppointmentIn, AppointmentOut, AppointmentPageOut, AppointmentQuery, CallNextIn,
-                                 CheckInIn, CheckInOut, QueueOut, QueueTicketOut, ScheduleIn, ScheduleOut,
-                                 SchedulePageOut, ScheduleQuery, ScheduleRules, SlotOut, SlotQuery, WalkInIn)
+from app.booking.schemas import (
+    AppointmentIn,
+    AppointmentOut,
+    AppointmentPageOut,
+    AppointmentQuery,
+    CallNextIn,
+    CheckInIn,
+    CheckInOut,
+    QueueOut,
+    QueueTicketOut,
+    ScheduleIn,
+    ScheduleOut,
+    SchedulePageOut,
+    ScheduleQuery,
+    ScheduleRules,
+    SlotOut,
+    SlotQuery,
+    WalkInIn,
+)
 from app.core.auth import citizen_required, client_ip, limit_rate, staff_required
 from app.core.http import idempotency_key, page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
@@ -24,35 +40,57 @@ QUEUE_ROLES = ("clerk", "supervisor", "admin")
 
 # ---- citizens ----
 
+
 @bp.get("/matters/<matter_id:int>/slots")
 @doc("事项的可预约时段（含剩余名额）", tag="booking", response=list[SlotOut], errors=(404, 422), query=SlotQuery)
 async def slots(request: Request, matter_id: int):
     query = parse_query(request, SlotQuery)
-    return respond(list[SlotOut], await service.list_slots(
-        matter_id=matter_id, hall_id=query.hall_id, date_from=query.date_from, date_to=query.date_to,
-        cache_seconds=request.app.ctx.settings.booking.listing_cache_seconds))
+    return respond(
+        list[SlotOut],
+        await service.list_slots(
+            matter_id=matter_id,
+            hall_id=query.hall_id,
+            date_from=query.date_from,
+            date_to=query.date_to,
+            cache_seconds=request.app.ctx.settings.booking.listing_cache_seconds,
+        ),
+    )
 
 
 @bp.post("/appointments")
-@doc("预约一个时段（可带 Idempotency-Key 头）", tag="booking", body=AppointmentIn, response=AppointmentOut,
-     status=201, errors=(400, 401, 403, 404, 409, 422), secured=True)
+@doc(
+    "预约一个时段（可带 Idempotency-Key 头）",
+    tag="booking",
+    body=AppointmentIn,
+    response=AppointmentOut,
+    status=201,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
 @citizen_required
 async def book(request: Request):
     data = parse_body(request, AppointmentIn)
-    appointment = await service.book(citizen_id=request.ctx.principal.id, slot_id=data.slot_id,
-                                     matter_id=data.matter_id, idempotency_key=idempotency_key(request),
-                                     cache=request.app.ctx.cache, tuning=request.app.ctx.settings.booking)
+    appointment = await service.book(
+        citizen_id=request.ctx.principal.id,
+        slot_id=data.slot_id,
+        matter_id=data.matter_id,
+        idempotency_key=idempotency_key(request),
+        cache=request.app.ctx.cache,
+        tuning=request.app.ctx.settings.booking,
+    )
     return respond(AppointmentOut, appointment, status=201)
 
 
 @bp.get("/appointments")
-@doc("我的预约", tag="booking", response=AppointmentPageOut, errors=(401, 403, 422), secured=True,
-     query=AppointmentQuery)
+@doc(
+    "我的预约", tag="booking", response=AppointmentPageOut, errors=(401, 403, 422), secured=True, query=AppointmentQuery
+)
 @citizen_required
 async def my_appointments(request: Request):
     query = parse_query(request, AppointmentQuery)
-    items, total = await service.list_appointments(citizen_id=request.ctx.principal.id, status=query.status,
-                                                   offset=query.offset, limit=query.page_size)
+    items, total = await service.list_appointments(
+        citizen_id=request.ctx.principal.id, status=query.status, offset=query.offset, limit=query.page_size
+    )
     return respond(AppointmentPageOut, page_of(items, total, query.page, query.page_size))
 
 
@@ -60,32 +98,51 @@ async def my_appointments(request: Request):
 @doc("预约详情", tag="booking", response=AppointmentOut, errors=(401, 403, 404), secured=True)
 @citizen_required
 async def appointment(request: Request, appointment_id: int):
-    return respond(AppointmentOut, await service.get_appointment(citizen_id=request.ctx.principal.id,
-                                                                 appointment_id=appointment_id))
+    return respond(
+        AppointmentOut,
+        await service.get_appointment(citizen_id=request.ctx.principal.id, appointment_id=appointment_id),
+    )
 
 
 @bp.post("/appointments/<appointment_id:int>/cancel")
 @doc("取消预约（截止时间前）", tag="booking", response=AppointmentOut, errors=(401, 403, 404, 409), secured=True)
 @citizen_required
 async def cancel(request: Request, appointment_id: int):
-    return respond(AppointmentOut, await service.cancel(citizen_id=request.ctx.principal.id,
-                                                        appointment_id=appointment_id, cache=request.app.ctx.cache))
+    return respond(
+        AppointmentOut,
+        await service.cancel(
+            citizen_id=request.ctx.principal.id, appointment_id=appointment_id, cache=request.app.ctx.cache
+        ),
+    )
 
 
 @bp.post("/appointments/<appointment_id:int>/check-in")
-@doc("到厅自助签到取号（时段开始前 30 分钟至结束）", tag="queue", response=CheckInOut,
-     errors=(401, 403, 404, 409), secured=True)
+@doc(
+    "到厅自助签到取号（时段开始前 30 分钟至结束）",
+    tag="queue",
+    response=CheckInOut,
+    errors=(401, 403, 404, 409),
+    secured=True,
+)
 @citizen_required
 async def self_check_in(request: Request, appointment_id: int):
-    return respond(CheckInOut, await service.self_check_in(citizen_id=request.ctx.principal.id,
-                                                            appointment_id=appointment_id))
+    return respond(
+        CheckInOut, await service.self_check_in(citizen_id=request.ctx.principal.id, appointment_id=appointment_id)
+    )
 
 
 # ---- the hall queue ----
 
+
 @bp.post("/staff/checkins")
-@doc("窗口凭预约码签到取号", tag="queue", body=CheckInIn, response=CheckInOut, errors=(400, 401, 403, 404, 409, 422),
-     secured=True)
+@doc(
+    "窗口凭预约码签到取号",
+    tag="queue",
+    body=CheckInIn,
+    response=CheckInOut,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
 @staff_required(*QUEUE_ROLES)
 async def staff_check_in(request: Request):
     data = parse_body(request, CheckInIn)
@@ -93,8 +150,14 @@ async def staff_check_in(request: Request):
 
 
 @bp.post("/staff/halls/<hall_id:int>/call-next")
-@doc("叫下一个号到窗口（预约号优先）", tag="queue", body=CallNextIn, response=QueueTicketOut,
-     errors=(400, 401, 403, 404, 409, 422), secured=True)
+@doc(
+    "叫下一个号到窗口（预约号优先）",
+    tag="queue",
+    body=CallNextIn,
+    response=QueueTicketOut,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
 @staff_required(*QUEUE_ROLES)
 async def call_next(request: Request, hall_id: int):
     data = parse_body(request, CallNextIn)
@@ -102,14 +165,22 @@ async def call_next(request: Request, hall_id: int):
 
 
 @bp.post("/halls/<hall_id:int>/tickets")
-@doc("取号机：现场取号（B 号）", tag="queue", body=WalkInIn, response=QueueTicketOut, status=201,
-     errors=(400, 404, 422, 429))
+@doc(
+    "取号机：现场取号（B 号）",
+    tag="queue",
+    body=WalkInIn,
+    response=QueueTicketOut,
+    status=201,
+    errors=(400, 404, 422, 429),
+)
 async def walk_in_ticket(request: Request, hall_id: int):
     data = parse_body(request, WalkInIn) if request.body else WalkInIn()
-    await limit_rate(request.app.ctx.cache, f"kiosk:{client_ip(request)}",
-                     request.app.ctx.settings.booking.kiosk_tickets_per_minute)
-    return respond(QueueTicketOut, await service.take_walk_in_queue_ticket(hall_id=hall_id, matter_id=data.matter_id),
-                   status=201)
+    await limit_rate(
+        request.app.ctx.cache, f"kiosk:{client_ip(request)}", request.app.ctx.settings.booking.kiosk_tickets_per_minute
+    )
+    return respond(
+        QueueTicketOut, await service.take_walk_in_queue_ticket(hall_id=hall_id, matter_id=data.matter_id), status=201
+    )
 
 
 @bp.get("/halls/<hall_id:int>/queue")
@@ -120,33 +191,64 @@ async def queue(request: Request, hall_id: int):
 
 # ---- admins ----
 
+
 @bp.post("/admin/schedules")
-@doc("新建预约排班（部门管理员，本部门事项）", tag="booking-admin", body=ScheduleIn, response=ScheduleOut, status=201,
-     errors=(400, 401, 403, 404, 409, 422), secured=True)
+@doc(
+    "新建预约排班（部门管理员，本部门事项）",
+    tag="booking-admin",
+    body=ScheduleIn,
+    response=ScheduleOut,
+    status=201,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
 @staff_required("dept_admin", "admin")
 async def create_schedule(request: Request):
     data = parse_body(request, ScheduleIn)
-    schedule = await service.create_schedule(data, actor=request.ctx.principal, cache=request.app.ctx.cache,
-                                             catalog_ttl=request.app.ctx.settings.catalog.cache_seconds)
+    schedule = await service.create_schedule(
+        data,
+        actor=request.ctx.principal,
+        cache=request.app.ctx.cache,
+        catalog_ttl=request.app.ctx.settings.catalog.cache_seconds,
+    )
     return respond(ScheduleOut, schedule, status=201)
 
 
 @bp.put("/admin/schedules/<schedule_id:int>")
-@doc("修改预约排班（对尚未放号的时段生效；已放号时段及其预约保持不变；active=false 停止放号）",
-     tag="booking-admin", body=ScheduleRules, response=ScheduleOut, errors=(400, 401, 403, 404, 422), secured=True)
+@doc(
+    "修改预约排班（对尚未放号的时段生效；已放号时段及其预约保持不变；active=false 停止放号）",
+    tag="booking-admin",
+    body=ScheduleRules,
+    response=ScheduleOut,
+    errors=(400, 401, 403, 404, 422),
+    secured=True,
+)
 @staff_required("dept_admin", "admin")
 async def update_schedule(request: Request, schedule_id: int):
     data = parse_body(request, ScheduleRules)
-    return respond(ScheduleOut, await service.update_schedule(schedule_id, data, actor=request.ctx.principal,
-                                                              cache=request.app.ctx.cache))
+    return respond(
+        ScheduleOut,
+        await service.update_schedule(schedule_id, data, actor=request.ctx.principal, cache=request.app.ctx.cache),
+    )
 
 
 @bp.get("/admin/schedules")
-@doc("预约排班列表（本部门）", tag="booking-admin", response=SchedulePageOut, errors=(401, 403, 422), secured=True,
-     query=ScheduleQuery)
+@doc(
+    "预约排班列表（本部门）",
+    tag="booking-admin",
+    response=SchedulePageOut,
+    errors=(401, 403, 422),
+    secured=True,
+    query=ScheduleQuery,
+)
 @staff_required("dept_admin", "admin")
 async def schedules(request: Request):
     query = parse_query(request, ScheduleQuery)
-    items, total = await service.list_schedules(actor=request.ctx.principal, matter_id=query.matter_id,
-                                                hall_id=query.hall_id, offset=query.offset, limit=query.page_size)
+    items, total = await service.list_schedules(
+        actor=request.ctx.principal,
+        matter_id=query.matter_id,
+        hall_id=query.hall_id,
+        offset=query.offset,
+        limit=query.page_size,
+    )
     return respond(SchedulePageOut, page_of(items, total, query.page, query.page_size))

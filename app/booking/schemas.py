@@ -22,7 +22,7 @@ class TimeRange(_Input):
     end: ClockTime
 
     @model_validator(mode="after")
-    def _ordered(self) -> "TimeRange":
+    def _ordered(self) -> TimeRange:
         if self.end <= self.start:
             raise ValueError("end must be after start")
         return self
@@ -31,8 +31,9 @@ class TimeRange(_Input):
 class ScheduleRules(_Input):
     """When and how a hall takes appointments for a matter (everything of a schedule that can change)."""
 
-    weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(default_factory=lambda: [1, 2, 3, 4, 5],
-                                                              min_length=1, max_length=7)
+    weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(
+        default_factory=lambda: [1, 2, 3, 4, 5], min_length=1, max_length=7
+    )
     ranges: list[TimeRange] = Field(min_length=1, max_length=8)
     slot_minutes: Literal[30, 60]
     capacity: StrictInt = Field(ge=1, le=1000)
@@ -71,7 +72,7 @@ class SlotQuery(BaseModel):
     date_to: date | None = None
 
     @model_validator(mode="after")
-    def _short_range(self) -> "SlotQuery":
+    def _short_range(self) -> SlotQuery:
         if self.date_from and self.date_to:
             if self.date_to < self.date_from:
                 raise ValueError("date_to must not be before date_from")

@@ -5,23 +5,69 @@ cancelling, no-shows), queue.py (queue tickets, check-in, calling), jobs.py (the
 legal move, as app.core.workflow tables), memos.py (this process's memos: `memos.reset()` forgets them).
 """
 
-from app.booking.appointments import (MAX_ACTIVE_APPOINTMENTS, appointment_view, book, cancel, figures,
-                                      get_appointment, list_appointments, mark_no_shows, service_facts,
-                                      suspended_until, suspension_end)
+from app.booking.appointments import (
+    MAX_ACTIVE_APPOINTMENTS,
+    appointment_view,
+    book,
+    cancel,
+    figures,
+    get_appointment,
+    list_appointments,
+    mark_no_shows,
+    service_facts,
+    suspended_until,
+    suspension_end,
+)
 from app.booking.jobs import ensure_all_slots, reconcile_seat_counters, remind_appointments
 from app.booking.memos import memos
-from app.booking.queue import (call_next, check_in_by_code, queue_status, queue_ticket_view, self_check_in,
-                               take_walk_in_queue_ticket)
-from app.booking.slots import (DEFAULT_LISTING_DAYS, create_schedule, ensure_slots, list_schedules, list_slots,
-                               schedule_view, update_schedule)
+from app.booking.queue import (
+    call_next,
+    check_in_by_code,
+    queue_status,
+    queue_ticket_view,
+    self_check_in,
+    take_walk_in_queue_ticket,
+)
+from app.booking.slots import (
+    DEFAULT_LISTING_DAYS,
+    create_schedule,
+    ensure_slots,
+    list_schedules,
+    list_slots,
+    schedule_view,
+    update_schedule,
+)
 from app.booking.workflow import APPOINTMENT_TABLE, QUEUE_TICKET_TABLE
 
 __all__ = [
-    "APPOINTMENT_TABLE", "DEFAULT_LISTING_DAYS", "MAX_ACTIVE_APPOINTMENTS", "QUEUE_TICKET_TABLE",
-    "appointment_view", "book", "call_next", "cancel", "check_in_by_code", "create_schedule",
-    "ensure_all_slots", "ensure_slots", "figures", "get_appointment", "list_appointments", "list_schedules",
-    "list_slots", "mark_no_shows", "memos", "queue_status", "queue_ticket_view", "reconcile_seat_counters",
+    "APPOINTMENT_TABLE",
+    "DEFAULT_LISTING_DAYS",
+    "MAX_ACTIVE_APPOINTMENTS",
+    "QUEUE_TICKET_TABLE",
+    "appointment_view",
+    "book",
+    "call_next",
+    "cancel",
+    "check_in_by_code",
+    "create_schedule",
+    "ensure_all_slots",
+    "ensure_slots",
+    "figures",
+    "get_appointment",
+    "list_appointments",
+    "list_schedules",
+    "list_slots",
+    "mark_no_shows",
+    "memos",
+    "queue_status",
+    "queue_ticket_view",
+    "reconcile_seat_counters",
     "remind_appointments",
-    "schedule_view", "self_check_in", "service_facts", "suspended_until", "suspension_end",
-    "take_walk_in_queue_ticket", "update_schedule",
+    "schedule_view",
+    "self_check_in",
+    "service_facts",
+    "suspended_until",
+    "suspension_end",
+    "take_walk_in_queue_ticket",
+    "update_schedule",
 ]

@@ -37,16 +37,26 @@ def _local(day: date, clock: time) -> datetime:
 
 
 def schedule_view(schedule: Schedule) -> dict:
-    return {"id": schedule.id, "hall_id": schedule.hall_id, "matter_id": schedule.matter_id,
-            "department_id": schedule.department_id, "weekdays": list(schedule.weekdays),
-            "ranges": list(schedule.ranges), "slot_minutes": schedule.slot_minutes, "capacity": schedule.capacity,
-            "release_days": schedule.release_days, "release_time": schedule.release_time,
-            "booking_closes_minutes": schedule.booking_closes_minutes,
-            "cancel_cutoff_minutes": schedule.cancel_cutoff_minutes, "active": schedule.active}
+    return {
+        "id": schedule.id,
+        "hall_id": schedule.hall_id,
+        "matter_id": schedule.matter_id,
+        "department_id": schedule.department_id,
+        "weekdays": list(schedule.weekdays),
+        "ranges": list(schedule.ranges),
+        "slot_minutes": schedule.slot_minutes,
+        "capacity": schedule.capacity,
+        "release_days": schedule.release_days,
+        "release_time": schedule.release_time,
+        "booking_closes_minutes": schedule.booking_closes_minutes,
+        "cancel_cutoff_minutes": schedule.cancel_cutoff_minutes,
+        "active": schedule.active,
+    }
 
 
-async def create_schedule(data: ScheduleIn, *, actor: Principal, cache: Cache, catalog_ttl: int,
-                          now: datetime | None = None) -> dict:
+async def create_schedule(
+    data: ScheduleIn, *, actor: Principal, cache: Cache, catalog_ttl: int, now: datetime | None = None
+) -> dict:
     """A department admin opens a matter for booking at a hall, slots drawn at once; another department's is 404."""
     matter = await catalog.require_matter(data.matter_id)
     if not actor.covers_department(matter["department_id"]):
@@ -61,17 +71,24 @@ async def create_schedule(data: ScheduleIn, *, actor: Principal, cache: Cache, c
     await workdays.ensure_overrides_fresh()
     async with in_transaction() as connection:
         schedule = await Schedule.create(**values, department_id=matter["department_id"], using_db=connection)
-        await audit.record(actor=actor.actor, staff_id=actor.id if actor.is_staff else None,
-                           action="schedule.create", object_type="schedule", object_id=schedule.id,
-                           after=schedule_view(schedule), connection=connection)
+        await audit.record(
+            actor=actor.actor,
+            staff_id=actor.id if actor.is_staff else None,
+            action="schedule.create",
+            object_type="schedule",
+            object_id=schedule.id,
+            after=schedule_view(schedule),
+            connection=connection,
+        )
         # In the admin's transaction: a citizen can book the moment the schedule exists.
         await ensure_slots(schedule, now=as_utc(now), connection=connection)
     return schedule_view(schedule)
 
 
-async def update_schedule(schedule_id: int, data: ScheduleRules, *, actor: Principal, cache: Cache,
-                          now: datetime | None = None) -> dict:
-    """Change a schedule from now on: released slots keep their times, seats and bookings; unreleased ones are redrawn."""
+async def update_schedule(
+    schedule_id: int, data: ScheduleRules, *, actor: Principal, cache: Cache, now: datetime | None = None
+) -> dict:
+    """Change a schedule from now on: released slots keep times, seats and bookings; unreleased ones are redrawn."""
     schedule = await Schedule.get_or_none(id=schedule_id)
     if schedule is None or not actor.covers_department(schedule.department_id):
         raise ScheduleNotFound()
@@ -94,9 +111,16 @@ async def update_schedule(schedule_id: int, data: ScheduleRules, *, actor: Princ
             open_slots = Slot.filter(schedule_id=schedule.id, closes_at__gt=moment).using_db(connection)
             closed = list(await open_slots.values_list("id", flat=True))
             await Slot.filter(id__in=closed).using_db(connection).update(closes_at=moment)
-        await audit.record(actor=actor.actor, staff_id=actor.id if actor.is_staff else None,
-                           action="schedule.update", object_type="schedule", object_id=schedule.id,
-                           before=before, after=schedule_view(schedule), connection=connection)
+        await audit.record(
+            actor=actor.actor,
+            staff_id=actor.id if actor.is_staff else None,
+            action="schedule.update",
+            object_type="schedule",
+            object_id=schedule.id,
+            before=before,
+            after=schedule_view(schedule),
+            connection=connection,
+        )
         memos.forget_schedule(schedule.id)
         await ensure_slots(schedule, now=moment, connection=connection)
     for slot_id in [*redrawn, *closed]:
@@ -107,8 +131,9 @@ async def update_schedule(schedule_id: int, data: ScheduleRules, *, actor: Princ
     return schedule_view(schedule)
 
 
-async def list_schedules(*, actor: Principal, matter_id: int | None, hall_id: int | None, offset: int,
-                         limit: int) -> tuple[list[dict], int]:
+async def list_schedules(
+    *, actor: Principal, matter_id: int | None, hall_id: int | None, offset: int, limit: int
+) -> tuple[list[dict], int]:
     """Schedules the staff member manages (their department's, or all for admins)."""
     query = Schedule.all()
     if not actor.sees_all_departments:
@@ -130,11 +155,20 @@ def _slot_rows(schedule: Schedule, day: date) -> list[Slot]:
         start = _local(day, _parse_clock(window["start"]))
         end_of_range = _local(day, _parse_clock(window["end"]))
         while start + length <= end_of_range:
-            rows.append(Slot(schedule_id=schedule.id, hall_id=schedule.hall_id, matter_id=schedule.matter_id,
-                             day=day, start_at=start, end_at=start + length, opens_at=opens_at,
-                             closes_at=start - timedelta(minutes=schedule.booking_closes_minutes),
-                             cancel_closes_at=start - timedelta(minutes=schedule.cancel_cutoff_minutes),
-                             capacity=schedule.capacity))
+            rows.append(
+                Slot(
+                    schedule_id=schedule.id,
+                    hall_id=schedule.hall_id,
+                    matter_id=schedule.matter_id,
+                    day=day,
+                    start_at=start,
+                    end_at=start + length,
+                    opens_at=opens_at,
+                    closes_at=start - timedelta(minutes=schedule.booking_closes_minutes),
+                    cancel_closes_at=start - timedelta(minutes=schedule.cancel_cutoff_minutes),
+                    capacity=schedule.capacity,
+                )
+            )
             start += length
     return rows
 
@@ -178,14 +212,28 @@ async def ensure_slots(schedule: Schedule, *, now: datetime, connection=None) ->
 
 
 def _slot_view(slot: Slot) -> dict:
-    return {"id": slot.id, "hall_id": slot.hall_id, "matter_id": slot.matter_id, "date": slot.day.isoformat(),
-            "start": to_iso(slot.start_at), "end": to_iso(slot.end_at), "capacity": slot.capacity,
-            "remaining": max(0, slot.capacity - slot.booked), "booking_closes_at": to_iso(slot.closes_at)}
+    return {
+        "id": slot.id,
+        "hall_id": slot.hall_id,
+        "matter_id": slot.matter_id,
+        "date": slot.day.isoformat(),
+        "start": to_iso(slot.start_at),
+        "end": to_iso(slot.end_at),
+        "capacity": slot.capacity,
+        "remaining": max(0, slot.capacity - slot.booked),
+        "booking_closes_at": to_iso(slot.closes_at),
+    }
 
 
-async def list_slots(*, matter_id: int, hall_id: int | None = None, date_from: date | None = None,
-                     date_to: date | None = None,
-                     cache_seconds: float, now: datetime | None = None) -> list[dict]:
+async def list_slots(
+    *,
+    matter_id: int,
+    hall_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    cache_seconds: float,
+    now: datetime | None = None,
+) -> list[dict]:
     """Released, still bookable slots of a matter with their remaining seats; served from memory for a moment."""
     memo_key = (matter_id, hall_id, date_from, date_to)
     remembered = memos.listing(memo_key)
@@ -195,14 +243,16 @@ async def list_slots(*, matter_id: int, hall_id: int | None = None, date_from: d
         return await _load_slots(matter_id, hall_id, date_from, date_to, as_utc(now))
     # One load per listing and process at a time: when the memory expires under load, the others wait for it
     # instead of all asking the database the same thing at once.
-    slots = await shared_load(memos.listing_loads, memo_key,
-                              lambda: _load_slots(matter_id, hall_id, date_from, date_to, as_utc(now)))
+    slots = await shared_load(
+        memos.listing_loads, memo_key, lambda: _load_slots(matter_id, hall_id, date_from, date_to, as_utc(now))
+    )
     memos.remember_listing(memo_key, slots, cache_seconds)
     return slots
 
 
-async def _load_slots(matter_id: int, hall_id: int | None, date_from: date | None, date_to: date | None,
-                      now: datetime) -> list[dict]:
+async def _load_slots(
+    matter_id: int, hall_id: int | None, date_from: date | None, date_to: date | None, now: datetime
+) -> list[dict]:
     await catalog.require_matter(matter_id)
     await workdays.ensure_overrides_fresh()
     today = workdays.local_date(now)

@@ -14,7 +14,9 @@ from datetime import datetime
 from tortoise.expressions import F
 from tortoise.queryset import QuerySet
 
-from app.booking.models import Appointment, AppointmentStatus as A, QueueTicket, QueueTicketStatus as Q, Slot
+from app.booking.models import Appointment, QueueTicket, Slot
+from app.booking.models import AppointmentStatus as A
+from app.booking.models import QueueTicketStatus as Q
 from app.core import workflow
 from app.core.timeutil import to_iso
 from app.core.workflow import SYSTEM, SYSTEM_ACTOR, Actor, Effect, Event, Move, MoveContext
@@ -35,6 +37,7 @@ def citizen_actor(citizen_id: int) -> Actor:
 
 # ---- an appointment ----
 
+
 async def _cancel(ctx: MoveContext) -> Effect:
     appointment: Appointment = ctx.row
 
@@ -42,13 +45,21 @@ async def _cancel(ctx: MoveContext) -> Effect:
         await Slot.filter(id=appointment.slot_id, booked__gt=0).using_db(connection).update(booked=F("booked") - 1)
 
     # active_key back to NULL: the citizen's matter and day are free again.
-    return Effect(changes={"cancelled_at": ctx.at, "active_key": None},
-                  event=Event("appointment.cancelled",
-                              {"appointment_id": appointment.id, "matter_id": appointment.matter_id,
-                               "hall_id": appointment.hall_id, "start": to_iso(appointment.start_at),
-                               "reason": "本人取消"},
-                              citizen_id=appointment.citizen_id),
-                  after_update=free_the_seat)
+    return Effect(
+        changes={"cancelled_at": ctx.at, "active_key": None},
+        event=Event(
+            "appointment.cancelled",
+            {
+                "appointment_id": appointment.id,
+                "matter_id": appointment.matter_id,
+                "hall_id": appointment.hall_id,
+                "start": to_iso(appointment.start_at),
+                "reason": "本人取消",
+            },
+            citizen_id=appointment.citizen_id,
+        ),
+        after_update=free_the_seat,
+    )
 
 
 async def _check_in(ctx: MoveContext) -> Effect:
@@ -65,24 +76,33 @@ async def _finish_appointment(ctx: MoveContext) -> Effect:
 
 
 APPOINTMENT_MOVES: tuple[Move, ...] = (
-    Move("cancel",   frozenset({A.BOOKED}),     A.CANCELLED,  _CITIZEN,           effect=_cancel),
-    Move("check_in", frozenset({A.BOOKED}),     A.CHECKED_IN, _CITIZEN | _CLERK,  effect=_check_in),
-    Move("no_show",  frozenset({A.BOOKED}),     A.NO_SHOW,    _SYSTEM,            effect=_no_show),
-    Move("finish",   frozenset({A.CHECKED_IN}), A.DONE,       _CLERK,             effect=_finish_appointment),
+    Move("cancel", frozenset({A.BOOKED}), A.CANCELLED, _CITIZEN, effect=_cancel),
+    Move("check_in", frozenset({A.BOOKED}), A.CHECKED_IN, _CITIZEN | _CLERK, effect=_check_in),
+    Move("no_show", frozenset({A.BOOKED}), A.NO_SHOW, _SYSTEM, effect=_no_show),
+    Move("finish", frozenset({A.CHECKED_IN}), A.DONE, _CLERK, effect=_finish_appointment),
 )
-APPOINTMENT_TABLE = workflow.Table(name="appointment", model=Appointment, moves=APPOINTMENT_MOVES,
-                                   version_field=None)
+APPOINTMENT_TABLE = workflow.Table(name="appointment", model=Appointment, moves=APPOINTMENT_MOVES, version_field=None)
 
 
 # ---- a queue ticket (inputs of call: window) ----
 
+
 async def _call(ctx: MoveContext) -> Effect:
     queue_ticket: QueueTicket = ctx.row
     window = ctx.inputs["window"]
-    return Effect(changes={"called_at": ctx.at, "window": window},
-                  event=Event("queue.called", {"ticket_id": queue_ticket.id, "hall_id": queue_ticket.hall_id,
-                                               "window": window, "number": queue_ticket.number},
-                              citizen_id=queue_ticket.citizen_id))
+    return Effect(
+        changes={"called_at": ctx.at, "window": window},
+        event=Event(
+            "queue.called",
+            {
+                "ticket_id": queue_ticket.id,
+                "hall_id": queue_ticket.hall_id,
+                "window": window,
+                "number": queue_ticket.number,
+            },
+            citizen_id=queue_ticket.citizen_id,
+        ),
+    )
 
 
 async def _finish_queue_ticket(ctx: MoveContext) -> Effect:
@@ -90,11 +110,12 @@ async def _finish_queue_ticket(ctx: MoveContext) -> Effect:
 
 
 QUEUE_TICKET_MOVES: tuple[Move, ...] = (
-    Move("call",   frozenset({Q.WAITING}), Q.CALLED, _CLERK, effect=_call),
-    Move("finish", frozenset({Q.CALLED}),  Q.DONE,   _CLERK, effect=_finish_queue_ticket),
+    Move("call", frozenset({Q.WAITING}), Q.CALLED, _CLERK, effect=_call),
+    Move("finish", frozenset({Q.CALLED}), Q.DONE, _CLERK, effect=_finish_queue_ticket),
 )
-QUEUE_TICKET_TABLE = workflow.Table(name="queue_ticket", model=QueueTicket, moves=QUEUE_TICKET_MOVES,
-                                    version_field=None)
+QUEUE_TICKET_TABLE = workflow.Table(
+    name="queue_ticket", model=QueueTicket, moves=QUEUE_TICKET_MOVES, version_field=None
+)
 
 
 def sources_of(table: workflow.Table, action: str) -> list:
@@ -111,9 +132,17 @@ async def move_all(table: workflow.Table, rows: QuerySet, action: str, *, at: da
     (move,) = workflow.moves_named(table, action)
     if not move.admits(SYSTEM_ACTOR.kinds):
         raise PermissionError(f"the system may not {action}")
-    effect = await move.effect(MoveContext(row=None, move=move, actor=SYSTEM_ACTOR, note="", at=at,
-                                           connection=connection, inputs={})) if move.effect else Effect()
+    effect = (
+        await move.effect(
+            MoveContext(row=None, move=move, actor=SYSTEM_ACTOR, note="", at=at, connection=connection, inputs={})
+        )
+        if move.effect
+        else Effect()
+    )
     if effect.event is not None or effect.after_update is not None:
         raise ValueError(f"{table.name}.{action} writes more than its rows: move them one by one")
-    return await rows.filter(**{f"{table.status_field}__in": list(move.sources)}).using_db(connection).update(
-        **{table.status_field: move.target, **effect.changes})
+    return (
+        await rows.filter(**{f"{table.status_field}__in": list(move.sources)})
+        .using_db(connection)
+        .update(**{table.status_field: move.target, **effect.changes})
+    )

@@ -76,8 +76,12 @@ class Case(Model):
         table = "case_file"
         unique_together = (("applicant_id", "idempotency_key"),)
         # The published statistics count cases decided in a period, city-wide or for one hall.
-        indexes = (("department_id", "status", "deadline_at"), ("rated", "ended_at"), ("ended_at",),
-                   ("hall_id", "ended_at"))
+        indexes = (
+            ("department_id", "status", "deadline_at"),
+            ("rated", "ended_at"),
+            ("ended_at",),
+            ("hall_id", "ended_at"),
+        )
 
 
 class CaseTimelineEntry(Model):
@@ -85,7 +89,8 @@ class CaseTimelineEntry(Model):
 
     id = fields.IntField(primary_key=True)
     case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
-        "models.Case", related_name="timeline", on_delete=fields.RESTRICT)
+        "models.Case", related_name="timeline", on_delete=fields.RESTRICT
+    )
     action = fields.CharField(max_length=24)
     from_status = fields.CharField(max_length=24, null=True)
     to_status = fields.CharField(max_length=24)
@@ -104,7 +109,8 @@ class CaseFile(Model):
 
     id = fields.IntField(primary_key=True)
     case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
-        "models.Case", related_name="files", on_delete=fields.RESTRICT)
+        "models.Case", related_name="files", on_delete=fields.RESTRICT
+    )
     material_id = fields.IntField()
     storage_key = fields.CharField(max_length=128, unique=True)
     content_type = fields.CharField(max_length=32)

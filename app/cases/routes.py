@@ -7,8 +7,20 @@ from sanic import Blueprint, Request
 from sanic.response import raw
 
 from app.cases import service
-from app.cases.schemas import (CaseIn, CaseOut, CasePageOut, CaseQuery, CitizenActionIn, FormIn, LinkIn,
-                               MaterialFileOut, StaffCaseOut, StaffCaseQuery, TransitionIn, WindowFilingIn)
+from app.cases.schemas import (
+    CaseIn,
+    CaseOut,
+    CasePageOut,
+    CaseQuery,
+    CitizenActionIn,
+    FormIn,
+    LinkIn,
+    MaterialFileOut,
+    StaffCaseOut,
+    StaffCaseQuery,
+    TransitionIn,
+    WindowFilingIn,
+)
 from app.core.auth import citizen_required, staff_required
 from app.core.errors import ValidationFailed
 from app.core.http import Id, idempotency_key, json_body, page_of, parse, parse_body, parse_query, respond
@@ -17,11 +29,24 @@ from app.core.openapi import FILE, Raw, doc
 bp = Blueprint("cases", url_prefix="/api/v1")
 
 CASE_STAFF_ROLES = ("clerk", "approver", "dept_admin", "supervisor", "admin")
-MATERIAL_UPLOAD = Raw({"multipart/form-data": {"schema": {
-    "type": "object", "required": ["material_id", "file"],
-    "properties": {"material_id": {"type": "string", "pattern": "^[0-9]+$",
-                                   "description": "the id of the guide's material this file is for"},
-                   "file": {"type": "string", "format": "binary", "description": "PDF, JPEG or PNG"}}}}})
+MATERIAL_UPLOAD = Raw(
+    {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["material_id", "file"],
+                "properties": {
+                    "material_id": {
+                        "type": "string",
+                        "pattern": "^[0-9]+$",
+                        "description": "the id of the guide's material this file is for",
+                    },
+                    "file": {"type": "string", "format": "binary", "description": "PDF, JPEG or PNG"},
+                },
+            }
+        }
+    }
+)
 
 
 _MATERIAL_ID = TypeAdapter(Id)
@@ -47,22 +72,42 @@ def _common(request: Request) -> dict:
 
 def _file_response(data: bytes, file: dict):
     # Never rendered inline: an uploaded file is evidence, not a page of ours.
-    return raw(data, content_type=file["content_type"],
-               headers={"Content-Disposition": f'attachment; filename="material-{file["id"]}"',
-                        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return raw(
+        data,
+        content_type=file["content_type"],
+        headers={
+            "Content-Disposition": f'attachment; filename="material-{file["id"]}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 # ---- citizens ----
 
+
 @bp.post("/cases")
-@doc("新建申请（草稿）", tag="cases", body=CaseIn, response=CaseOut, status=201,
-     errors=(400, 401, 403, 404, 422), secured=True)
+@doc(
+    "新建申请（草稿）",
+    tag="cases",
+    body=CaseIn,
+    response=CaseOut,
+    status=201,
+    errors=(400, 401, 403, 404, 422),
+    secured=True,
+)
 @citizen_required
 async def create(request: Request):
     data = parse_body(request, CaseIn)
-    case = await service.create_draft(request.ctx.principal, matter_id=data.matter_id, form=data.form,
-                                      appointment_id=data.appointment_id, on_behalf_of=data.on_behalf_of,
-                                      idempotency_key=idempotency_key(request), **_common(request))
+    case = await service.create_draft(
+        request.ctx.principal,
+        matter_id=data.matter_id,
+        form=data.form,
+        appointment_id=data.appointment_id,
+        on_behalf_of=data.on_behalf_of,
+        idempotency_key=idempotency_key(request),
+        **_common(request),
+    )
     return respond(CaseOut, case, status=201)
 
 
@@ -72,8 +117,14 @@ async def create(request: Request):
 async def my_cases(request: Request):
     query = parse_query(request, CaseQuery)
     principal = request.ctx.principal
-    items, total = await service.list_for_citizen(principal.id, status=query.status, offset=query.offset,
-                                                  limit=query.page_size, viewer=principal, **_common(request))
+    items, total = await service.list_for_citizen(
+        principal.id,
+        status=query.status,
+        offset=query.offset,
+        limit=query.page_size,
+        viewer=principal,
+        **_common(request),
+    )
     return respond(CasePageOut, page_of(items, total, query.page, query.page_size))
 
 
@@ -85,19 +136,30 @@ async def my_case(request: Request, case_id: int):
 
 
 @bp.put("/cases/<case_id:int>/form")
-@doc("修改申请表（草稿或补正中）", tag="cases", body=FormIn, response=CaseOut, errors=(401, 404, 409, 422),
-     secured=True)
+@doc(
+    "修改申请表（草稿或补正中）", tag="cases", body=FormIn, response=CaseOut, errors=(401, 404, 409, 422), secured=True
+)
 @citizen_required
 async def update_form(request: Request, case_id: int):
     data = parse_body(request, FormIn)
-    return respond(CaseOut, await service.update_form(request.ctx.principal, case_id, form=data.form,
-                                                      version=data.version, **_common(request)))
+    return respond(
+        CaseOut,
+        await service.update_form(
+            request.ctx.principal, case_id, form=data.form, version=data.version, **_common(request)
+        ),
+    )
 
 
 @bp.post("/cases/<case_id:int>/materials")
-@doc("上传申请材料（multipart：material_id、file；PDF/JPEG/PNG）", tag="cases", body=MATERIAL_UPLOAD,
-     response=MaterialFileOut,
-     status=201, errors=(400, 401, 404, 409, 413, 415, 422), secured=True)
+@doc(
+    "上传申请材料（multipart：material_id、file；PDF/JPEG/PNG）",
+    tag="cases",
+    body=MATERIAL_UPLOAD,
+    response=MaterialFileOut,
+    status=201,
+    errors=(400, 401, 404, 409, 413, 415, 422),
+    secured=True,
+)
 @citizen_required
 async def upload(request: Request, case_id: int):
     upload_file = request.files.get("file") if request.files else None
@@ -111,10 +173,16 @@ async def upload(request: Request, case_id: int):
     if fields:
         raise ValidationFailed(details={"fields": fields})
     settings = request.app.ctx.settings
-    stored = await service.upload_material(request.ctx.principal, case_id, material_id=material_id,
-                                           data=upload_file.body, file_name=upload_file.name or "",
-                                           storage=request.app.ctx.storage,
-                                           max_bytes=settings.storage.max_upload_bytes, **_common(request))
+    stored = await service.upload_material(
+        request.ctx.principal,
+        case_id,
+        material_id=material_id,
+        data=upload_file.body,
+        file_name=upload_file.name or "",
+        storage=request.app.ctx.storage,
+        max_bytes=settings.storage.max_upload_bytes,
+        **_common(request),
+    )
     return respond(MaterialFileOut, stored, status=201)
 
 
@@ -122,8 +190,7 @@ async def upload(request: Request, case_id: int):
 @doc("下载自己上传的材料文件", tag="cases", response=FILE, errors=(401, 404), secured=True)
 @citizen_required
 async def download(request: Request, case_id: int, file_id: int):
-    data, file = await service.read_material(request.ctx.principal, case_id, file_id,
-                                             storage=request.app.ctx.storage)
+    data, file = await service.read_material(request.ctx.principal, case_id, file_id, storage=request.app.ctx.storage)
     return _file_response(data, file)
 
 
@@ -138,13 +205,21 @@ async def remove(request: Request, case_id: int, file_id: int):
 async def _citizen_move(request: Request, case_id: int, action: str):
     body = json_body(request)
     data = parse(CitizenActionIn, body if body is not None else {})
-    return respond(CaseOut, await service.transition(request.ctx.principal, case_id, action, version=data.version,
-                                                     **_common(request)))
+    return respond(
+        CaseOut,
+        await service.transition(request.ctx.principal, case_id, action, version=data.version, **_common(request)),
+    )
 
 
 @bp.post("/cases/<case_id:int>/submit")
-@doc("提交申请（缺少必需材料时 422 MATERIALS_MISSING）", tag="cases", body=CitizenActionIn, response=CaseOut,
-     errors=(401, 404, 409, 422), secured=True)
+@doc(
+    "提交申请（缺少必需材料时 422 MATERIALS_MISSING）",
+    tag="cases",
+    body=CitizenActionIn,
+    response=CaseOut,
+    errors=(401, 404, 409, 422),
+    secured=True,
+)
 @citizen_required
 async def submit(request: Request, case_id: int):
     return await _citizen_move(request, case_id, "submit")
@@ -158,27 +233,53 @@ async def withdraw(request: Request, case_id: int):
 
 
 @bp.post("/cases/link")
-@doc("用受理编号和身份证号关联窗口办理的办件", tag="cases", body=LinkIn, response=CaseOut,
-     errors=(401, 403, 404, 422, 429), secured=True)
+@doc(
+    "用受理编号和身份证号关联窗口办理的办件",
+    tag="cases",
+    body=LinkIn,
+    response=CaseOut,
+    errors=(401, 403, 404, 422, 429),
+    secured=True,
+)
 @citizen_required
 async def link(request: Request):
     data = parse_body(request, LinkIn)
-    return respond(CaseOut, await service.link_case(request.ctx.principal, receipt_no=data.receipt_no,
-                                                    id_number=data.id_number, cipher=request.app.ctx.cipher,
-                                                    **_common(request)))
+    return respond(
+        CaseOut,
+        await service.link_case(
+            request.ctx.principal,
+            receipt_no=data.receipt_no,
+            id_number=data.id_number,
+            cipher=request.app.ctx.cipher,
+            **_common(request),
+        ),
+    )
 
 
 # ---- staff ----
 
+
 @bp.get("/staff/cases")
-@doc("本部门办件（督查人员：全部部门），时限最近的在前", tag="cases-staff", response=CasePageOut,
-     errors=(401, 403, 422), secured=True, query=StaffCaseQuery)
+@doc(
+    "本部门办件（督查人员：全部部门），时限最近的在前",
+    tag="cases-staff",
+    response=CasePageOut,
+    errors=(401, 403, 422),
+    secured=True,
+    query=StaffCaseQuery,
+)
 @staff_required(*CASE_STAFF_ROLES)
 async def staff_cases(request: Request):
     query = parse_query(request, StaffCaseQuery)
-    items, total = await service.list_for_staff(request.ctx.principal, status=query.status, light=query.light,
-                                                department_id=query.department_id, offset=query.offset,
-                                                limit=query.page_size, **_common(request))
+    items, total = await service.list_for_staff(
+        request.ctx.principal,
+        status=query.status,
+        light=query.light,
+        department_id=query.department_id,
+        offset=query.offset,
+        limit=query.page_size,
+        **_common(request),
+    )
     return respond(CasePageOut, page_of(items, total, query.page, query.page_size))
 
 
@@ -193,32 +294,61 @@ async def staff_case(request: Request, case_id: int):
 @doc("查看申请材料文件", tag="cases-staff", response=FILE, errors=(401, 403, 404), secured=True)
 @staff_required(*CASE_STAFF_ROLES)
 async def staff_download(request: Request, case_id: int, file_id: int):
-    data, file = await service.read_material(request.ctx.principal, case_id, file_id,
-                                             storage=request.app.ctx.storage)
+    data, file = await service.read_material(request.ctx.principal, case_id, file_id, storage=request.app.ctx.storage)
     return _file_response(data, file)
 
 
 @bp.post("/staff/cases")
-@doc("窗口收件：为现场群众立案并受理", tag="cases-staff", body=WindowFilingIn, response=StaffCaseOut, status=201,
-     errors=(401, 403, 404, 422), secured=True)
+@doc(
+    "窗口收件：为现场群众立案并受理",
+    tag="cases-staff",
+    body=WindowFilingIn,
+    response=StaffCaseOut,
+    status=201,
+    errors=(401, 403, 404, 422),
+    secured=True,
+)
 @staff_required("clerk")
 async def file_at_window(request: Request):
     data = parse_body(request, WindowFilingIn)
-    case = await service.file_at_window(request.ctx.principal, matter_id=data.matter_id,
-                                        applicant_name=data.applicant_name, id_number=data.id_number,
-                                        form=data.form, materials_checked=data.materials_checked,
-                                        hall_id=data.hall_id, cipher=request.app.ctx.cipher, **_common(request))
+    case = await service.file_at_window(
+        request.ctx.principal,
+        matter_id=data.matter_id,
+        applicant_name=data.applicant_name,
+        id_number=data.id_number,
+        form=data.form,
+        materials_checked=data.materials_checked,
+        hall_id=data.hall_id,
+        cipher=request.app.ctx.cipher,
+        **_common(request),
+    )
     return respond(StaffCaseOut, case, status=201)
 
 
 @bp.post("/staff/cases/<case_id:int>/transitions")
-@doc("办理：受理、补正、不予受理、审查、中止、恢复、准予、不予许可、送达", tag="cases-staff", body=TransitionIn,
-     response=StaffCaseOut, errors=(401, 403, 404, 409, 422), secured=True)
+@doc(
+    "办理：受理、补正、不予受理、审查、中止、恢复、准予、不予许可、送达",
+    tag="cases-staff",
+    body=TransitionIn,
+    response=StaffCaseOut,
+    errors=(401, 403, 404, 409, 422),
+    secured=True,
+)
 @staff_required(*CASE_STAFF_ROLES)
 async def transition(request: Request, case_id: int):
     data = parse_body(request, TransitionIn)
     items = [item.model_dump() for item in data.items] if data.items is not None else None
-    return respond(StaffCaseOut, await service.transition(request.ctx.principal, case_id, data.action,
-                                                          version=data.version, note=data.note, items=items,
-                                                          method=data.method, tracking_no=data.tracking_no,
-                                                          **_common(request)))
+    return respond(
+        StaffCaseOut,
+        await service.transition(
+            request.ctx.principal,
+            case_id,
+            data.action,
+            version=data.version,
+            note=data.note,
+            items=items,
+            method=data.method,
+            tracking_no=data.tracking_no,
+            **_common(request),
+        ),
+    )

@@ -10,8 +10,9 @@ from app.cases.models import CaseStatus
 from app.catalog.models import MaterialForm
 from app.core.http import Id, Page, PageQuery, StrictId, StrictVersion, omitted
 
-Action = Literal["accept", "request_supplement", "reject", "start_review", "suspend", "resume", "approve", "deny",
-                 "deliver"]
+Action = Literal[
+    "accept", "request_supplement", "reject", "start_review", "suspend", "resume", "approve", "deny", "deliver"
+]
 Light = Literal["green", "yellow", "red"]
 
 

@@ -13,12 +13,32 @@ from tortoise.transactions import in_transaction
 
 from app.audit import service as audit
 from app.booking import service as booking
-from app.cases.errors import (CaseNotFound, FileTooLarge, MaterialFileNotFound, MaterialsMissing, NotEditable,
-                              NothingToPay, OnlineNotOffered, RoleNotAllowed, UnknownMaterial, UnsupportedFileType)
+from app.cases.errors import (
+    CaseNotFound,
+    FileTooLarge,
+    MaterialFileNotFound,
+    MaterialsMissing,
+    NotEditable,
+    NothingToPay,
+    OnlineNotOffered,
+    RoleNotAllowed,
+    UnknownMaterial,
+    UnsupportedFileType,
+)
 from app.cases.forms import check_form
 from app.cases.models import Case, CaseFile, CaseStatus, CaseTimelineEntry, Channel
-from app.cases.workflow import (ACTIONS, AGGREGATE, CITIZEN, CLOCK_STATES, EDITABLE_STATES, ENDED_STATES, STAFF, TABLE,
-                                actor_kinds, next_receipt_no)
+from app.cases.workflow import (
+    ACTIONS,
+    AGGREGATE,
+    CITIZEN,
+    CLOCK_STATES,
+    EDITABLE_STATES,
+    ENDED_STATES,
+    STAFF,
+    TABLE,
+    actor_kinds,
+    next_receipt_no,
+)
 from app.catalog import service as catalog
 from app.core import outbox, workdays
 from app.core.aggregates import days_between, figures_by
@@ -27,9 +47,10 @@ from app.core.cache import Cache
 from app.core.crypto import FieldCipher
 from app.core.db import dialect
 from app.core.errors import Forbidden, StaleVersion, ValidationFailed
-from app.core.workflow import Actor, allowed_actions, apply_move, may_make
 from app.core.storage import EXTENSIONS, Storage, sniff_content_type
-from app.core.timeutil import now as clock_now, to_iso
+from app.core.timeutil import now as clock_now
+from app.core.timeutil import to_iso
+from app.core.workflow import Actor, allowed_actions, apply_move, may_make
 from app.identity import service as identity
 
 YELLOW_AT = 0.8  # share of the time from acceptance to deadline after which a case turns yellow
@@ -39,6 +60,7 @@ _SAFE_FILE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
 
 
 # ---- reading ----
+
 
 def light_of(case: Case, at: datetime) -> str | None:
     """green / yellow (80% of the time used) / red (past the deadline); None when no clock runs."""
@@ -59,8 +81,14 @@ def _actor_kinds(principal: Principal) -> tuple[str, ...]:
 
 
 def _timeline_view(entry: CaseTimelineEntry, *, for_staff: bool) -> dict:
-    view = {"at": to_iso(entry.at), "action": entry.action, "from": entry.from_status, "to": entry.to_status,
-            "actor": entry.actor_role, "note": entry.note}
+    view = {
+        "at": to_iso(entry.at),
+        "action": entry.action,
+        "from": entry.from_status,
+        "to": entry.to_status,
+        "actor": entry.actor_role,
+        "note": entry.note,
+    }
     if entry.details:
         view["details"] = entry.details
     if for_staff:
@@ -69,9 +97,15 @@ def _timeline_view(entry: CaseTimelineEntry, *, for_staff: bool) -> dict:
 
 
 def _file_view(file: CaseFile) -> dict:
-    return {"id": file.id, "material_id": file.material_id, "content_type": file.content_type,
-            "size_bytes": file.size_bytes, "sha256": file.sha256, "file_name": file.file_name,
-            "uploaded_at": to_iso(file.uploaded_at)}
+    return {
+        "id": file.id,
+        "material_id": file.material_id,
+        "content_type": file.content_type,
+        "size_bytes": file.size_bytes,
+        "sha256": file.sha256,
+        "file_name": file.file_name,
+        "uploaded_at": to_iso(file.uploaded_at),
+    }
 
 
 async def _guide_of(case: Case, cache: Cache, ttl: int) -> dict:
@@ -82,23 +116,39 @@ async def _live_files(case_id: int) -> list[CaseFile]:
     return list(await CaseFile.filter(case_id=case_id, removed_at__isnull=True).order_by("id"))
 
 
-async def case_view(case: Case, *, viewer: Principal, cache: Cache, guide_ttl: int, now: datetime | None = None,
-                    summary: bool = False) -> dict:
+async def case_view(
+    case: Case, *, viewer: Principal, cache: Cache, guide_ttl: int, now: datetime | None = None, summary: bool = False
+) -> dict:
     """A case as the mini-program (citizen) or the console (staff) shows it."""
     at = now or clock_now()
     for_staff = viewer.is_staff
     guide = await _guide_of(case, cache, guide_ttl)
     view = {
-        "id": case.id, "matter_id": case.matter_id, "matter_name": guide["name"], "guide_version": case.guide_version,
-        "department_id": case.department_id, "department_name": guide["department_name"],
-        "channel": case.channel.value, "status": case.status.value, "version": case.version,
-        "receipt_no": case.receipt_no, "applicant_name": case.applicant_name,
-        "id_number_masked": case.id_number_masked, "filed_by_proxy": case.proxy_id is not None,
-        "created_at": to_iso(case.created_at), "submitted_at": to_iso(case.submitted_at),
-        "accepted_at": to_iso(case.accepted_at), "deadline": to_iso(case.deadline_at),
-        "light": light_of(case, at), "clock_paused": case.status == CaseStatus.SUSPENDED,
-        "paused_workdays": case.paused_workdays, "promised_days": case.promised_days,
-        "amount_fen": case.amount_fen, "paid": case.paid, "ended_at": to_iso(case.ended_at), "rated": case.rated,
+        "id": case.id,
+        "matter_id": case.matter_id,
+        "matter_name": guide["name"],
+        "guide_version": case.guide_version,
+        "department_id": case.department_id,
+        "department_name": guide["department_name"],
+        "channel": case.channel.value,
+        "status": case.status.value,
+        "version": case.version,
+        "receipt_no": case.receipt_no,
+        "applicant_name": case.applicant_name,
+        "id_number_masked": case.id_number_masked,
+        "filed_by_proxy": case.proxy_id is not None,
+        "created_at": to_iso(case.created_at),
+        "submitted_at": to_iso(case.submitted_at),
+        "accepted_at": to_iso(case.accepted_at),
+        "deadline": to_iso(case.deadline_at),
+        "light": light_of(case, at),
+        "clock_paused": case.status == CaseStatus.SUSPENDED,
+        "paused_workdays": case.paused_workdays,
+        "promised_days": case.promised_days,
+        "amount_fen": case.amount_fen,
+        "paid": case.paid,
+        "ended_at": to_iso(case.ended_at),
+        "rated": case.rated,
         "allowed_actions": allowed_actions(TABLE, case.status, _actor_kinds(viewer)),
     }
     if summary:
@@ -108,30 +158,53 @@ async def case_view(case: Case, *, viewer: Principal, cache: Cache, guide_ttl: i
     for file in files:
         by_material.setdefault(file.material_id, []).append(_file_view(file))
     timeline = await CaseTimelineEntry.filter(case_id=case.id).order_by("id")
-    view.update({
-        "form": case.form, "form_fields": guide["form_fields"],
-        "supplement_items": case.supplement_items,
-        "delivery": {"method": case.delivery_method, "tracking_no": case.tracking_no} if case.delivery_method else None,
-        "materials": [{"id": m["id"], "name": m["name"], "required": m["required"], "form": m["form"],
-                       "e_licence": m["e_licence"], "files": by_material.get(m["id"], [])}
-                      for m in guide["materials"]],
-        "timeline": [_timeline_view(entry, for_staff=for_staff) for entry in timeline],
-    })
+    view.update(
+        {
+            "form": case.form,
+            "form_fields": guide["form_fields"],
+            "supplement_items": case.supplement_items,
+            "delivery": {"method": case.delivery_method, "tracking_no": case.tracking_no}
+            if case.delivery_method
+            else None,
+            "materials": [
+                {
+                    "id": m["id"],
+                    "name": m["name"],
+                    "required": m["required"],
+                    "form": m["form"],
+                    "e_licence": m["e_licence"],
+                    "files": by_material.get(m["id"], []),
+                }
+                for m in guide["materials"]
+            ],
+            "timeline": [_timeline_view(entry, for_staff=for_staff) for entry in timeline],
+        }
+    )
     if for_staff:
-        view.update({"applicant_id": case.applicant_id, "proxy_id": case.proxy_id,
-                     "filed_by_staff_id": case.filed_by_staff_id, "hall_id": case.hall_id,
-                     "appointment_id": case.appointment_id})
+        view.update(
+            {
+                "applicant_id": case.applicant_id,
+                "proxy_id": case.proxy_id,
+                "filed_by_staff_id": case.filed_by_staff_id,
+                "hall_id": case.hall_id,
+                "appointment_id": case.appointment_id,
+            }
+        )
     return view
 
 
 # ---- who may see a case ----
 
+
 async def _visible_to_citizen(case: Case, citizen_id: int) -> bool:
     if case.applicant_id == citizen_id:
         return True
     # A proxy sees the case only while the applicant's grant for this matter still stands.
-    return (case.proxy_id == citizen_id and case.applicant_id is not None
-            and await identity.is_proxy_for(citizen_id, case.applicant_id, case.matter_id))
+    return (
+        case.proxy_id == citizen_id
+        and case.applicant_id is not None
+        and await identity.is_proxy_for(citizen_id, case.applicant_id, case.matter_id)
+    )
 
 
 async def _case_for(principal: Principal, case_id: int) -> Case:
@@ -147,15 +220,17 @@ async def _case_for(principal: Principal, case_id: int) -> Case:
     return case
 
 
-async def get_case(principal: Principal, case_id: int, *, cache: Cache, guide_ttl: int,
-                   now: datetime | None = None) -> dict:
+async def get_case(
+    principal: Principal, case_id: int, *, cache: Cache, guide_ttl: int, now: datetime | None = None
+) -> dict:
     """One case with its materials and timeline (404 unless the caller may see it)."""
     case = await _case_for(principal, case_id)
     return await case_view(case, viewer=principal, cache=cache, guide_ttl=guide_ttl, now=now)
 
 
-async def list_for_citizen(citizen_id: int, *, status: str | None, offset: int, limit: int, cache: Cache,
-                           guide_ttl: int, viewer: Principal) -> tuple[list[dict], int]:
+async def list_for_citizen(
+    citizen_id: int, *, status: str | None, offset: int, limit: int, cache: Cache, guide_ttl: int, viewer: Principal
+) -> tuple[list[dict], int]:
     """The citizen's cases and those they filed as a proxy, newest first."""
     from tortoise.expressions import Q
 
@@ -164,14 +239,25 @@ async def list_for_citizen(citizen_id: int, *, status: str | None, offset: int, 
         query = query.filter(status=status)
     # A person has a handful of cases; those filed as a proxy count only while the grant stands.
     visible = [case for case in await query.order_by("-id") if await _visible_to_citizen(case, citizen_id)]
-    items = [await case_view(case, viewer=viewer, cache=cache, guide_ttl=guide_ttl, summary=True)
-             for case in visible[offset:offset + limit]]
+    items = [
+        await case_view(case, viewer=viewer, cache=cache, guide_ttl=guide_ttl, summary=True)
+        for case in visible[offset : offset + limit]
+    ]
     return items, len(visible)
 
 
-async def list_for_staff(staff: Principal, *, status: str | None, light: str | None, department_id: int | None,
-                         offset: int, limit: int, cache: Cache, guide_ttl: int,
-                         now: datetime | None = None) -> tuple[list[dict], int]:
+async def list_for_staff(
+    staff: Principal,
+    *,
+    status: str | None,
+    light: str | None,
+    department_id: int | None,
+    offset: int,
+    limit: int,
+    cache: Cache,
+    guide_ttl: int,
+    now: datetime | None = None,
+) -> tuple[list[dict], int]:
     """Cases of the staff member's department (every department for supervisors), oldest deadline first."""
     at = now or clock_now()
     query = Case.exclude(status=CaseStatus.DRAFT)
@@ -184,30 +270,45 @@ async def list_for_staff(staff: Principal, *, status: str | None, light: str | N
         query = query.filter(status=status)
     if light:
         # Lights are a matter of the clock, not of a column: filter the running cases in memory.
-        running = [case for case in await query.filter(status__in=list(CLOCK_STATES)).order_by("deadline_at", "id")
-                   if light_of(case, at) == light]
+        running = [
+            case
+            for case in await query.filter(status__in=list(CLOCK_STATES)).order_by("deadline_at", "id")
+            if light_of(case, at) == light
+        ]
         total = len(running)
-        rows = running[offset:offset + limit]
+        rows = running[offset : offset + limit]
     else:
         total = await query.count()
         # Cases with a deadline first, the most urgent on top; the others (not yet accepted, ended) after them.
         with_deadline = await query.filter(deadline_at__isnull=False).count()
-        rows = list(await query.filter(deadline_at__isnull=False).order_by("deadline_at", "id")
-                    .offset(offset).limit(limit))
+        rows = list(
+            await query.filter(deadline_at__isnull=False).order_by("deadline_at", "id").offset(offset).limit(limit)
+        )
         if len(rows) < limit:
             rest_offset = max(0, offset - with_deadline)
-            rows += list(await query.filter(deadline_at__isnull=True).order_by("id")
-                         .offset(rest_offset).limit(limit - len(rows)))
-    items = [await case_view(case, viewer=staff, cache=cache, guide_ttl=guide_ttl, now=at, summary=True)
-             for case in rows]
+            rows += list(
+                await query.filter(deadline_at__isnull=True).order_by("id").offset(rest_offset).limit(limit - len(rows))
+            )
+    items = [
+        await case_view(case, viewer=staff, cache=cache, guide_ttl=guide_ttl, now=at, summary=True) for case in rows
+    ]
     return items, total
 
 
 # ---- drafts, forms and materials ----
 
-async def create_draft(principal: Principal, *, matter_id: int, form: dict[str, Any], appointment_id: int | None,
-                       on_behalf_of: int | None, idempotency_key: str | None, cache: Cache,
-                       guide_ttl: int) -> dict:
+
+async def create_draft(
+    principal: Principal,
+    *,
+    matter_id: int,
+    form: dict[str, Any],
+    appointment_id: int | None,
+    on_behalf_of: int | None,
+    idempotency_key: str | None,
+    cache: Cache,
+    guide_ttl: int,
+) -> dict:
     """A draft for a matter, by the applicant or by a proxy holding the applicant's grant for it."""
     applicant_id = principal.id
     proxy_id = None
@@ -230,23 +331,39 @@ async def create_draft(principal: Principal, *, matter_id: int, form: dict[str, 
     if appointment_id is not None:
         appointment = await booking.get_appointment(citizen_id=principal.id, appointment_id=appointment_id)
         if appointment["matter_id"] != matter_id:
-            raise ValidationFailed("预约的事项与申请的事项不同",
-                                   details={"fields": [{"field": "appointment_id", "message": "预约的事项不同"}]})
+            raise ValidationFailed(
+                "预约的事项与申请的事项不同",
+                details={"fields": [{"field": "appointment_id", "message": "预约的事项不同"}]},
+            )
         hall_id = appointment["hall_id"]
     async with in_transaction() as connection:
         case = await Case.create(
-            matter_id=matter_id, guide_version=guide["version"], department_id=guide["department_id"],
-            channel=Channel.ONLINE, applicant_id=applicant_id, proxy_id=proxy_id, applicant_name=applicant["name"],
-            id_number_hash=applicant["id_number_hash"], id_number_masked=applicant["id_number_masked"],
-            hall_id=hall_id, appointment_id=appointment_id, form=cleaned, promised_days=guide["promised_days"],
-            amount_fen=guide["amount_fen"], idempotency_key=idempotency_key, using_db=connection)
-        await _record(case, action="create", from_status=None, to_status=CaseStatus.DRAFT, actor=principal,
-                      connection=connection)
+            matter_id=matter_id,
+            guide_version=guide["version"],
+            department_id=guide["department_id"],
+            channel=Channel.ONLINE,
+            applicant_id=applicant_id,
+            proxy_id=proxy_id,
+            applicant_name=applicant["name"],
+            id_number_hash=applicant["id_number_hash"],
+            id_number_masked=applicant["id_number_masked"],
+            hall_id=hall_id,
+            appointment_id=appointment_id,
+            form=cleaned,
+            promised_days=guide["promised_days"],
+            amount_fen=guide["amount_fen"],
+            idempotency_key=idempotency_key,
+            using_db=connection,
+        )
+        await _record(
+            case, action="create", from_status=None, to_status=CaseStatus.DRAFT, actor=principal, connection=connection
+        )
     return await case_view(case, viewer=principal, cache=cache, guide_ttl=guide_ttl)
 
 
-async def update_form(principal: Principal, case_id: int, *, form: dict[str, Any], version: int | None,
-                      cache: Cache, guide_ttl: int) -> dict:
+async def update_form(
+    principal: Principal, case_id: int, *, form: dict[str, Any], version: int | None, cache: Cache, guide_ttl: int
+) -> dict:
     """Replace the form of a draft (or of a case sent back for supplements)."""
     case = await _case_for(principal, case_id)
     if principal.is_staff:
@@ -256,7 +373,8 @@ async def update_form(principal: Principal, case_id: int, *, form: dict[str, Any
     cleaned = check_form(form, guide["form_fields"], complete=False)
     expected = case.version if version is None else version
     updated = await Case.filter(id=case.id, version=expected, status=case.status).update(
-        form=cleaned, version=F("version") + 1)
+        form=cleaned, version=F("version") + 1
+    )
     if not updated:
         raise StaleVersion()
     return await get_case(principal, case_id, cache=cache, guide_ttl=guide_ttl)
@@ -273,8 +391,18 @@ def _clean_file_name(name: str, extension: str) -> str:
     return f"{stem}.{extension}"
 
 
-async def upload_material(principal: Principal, case_id: int, *, material_id: int, data: bytes, file_name: str,
-                          storage: Storage, max_bytes: int, cache: Cache, guide_ttl: int) -> dict:
+async def upload_material(
+    principal: Principal,
+    case_id: int,
+    *,
+    material_id: int,
+    data: bytes,
+    file_name: str,
+    storage: Storage,
+    max_bytes: int,
+    cache: Cache,
+    guide_ttl: int,
+) -> dict:
     """Store one file for one material of the case's guide: PDF, JPEG or PNG by content, within the size limit."""
     case = await _case_for(principal, case_id)
     if principal.is_staff:
@@ -284,8 +412,7 @@ async def upload_material(principal: Principal, case_id: int, *, material_id: in
     if material_id not in {m["id"] for m in guide["materials"]}:
         raise UnknownMaterial(details={"fields": [{"field": "material_id", "message": "该事项没有这项材料"}]})
     if len(data) > max_bytes:
-        raise FileTooLarge(f"文件不能超过 {max_bytes // (1024 * 1024) or 1} MB",
-                           details={"max_bytes": max_bytes})
+        raise FileTooLarge(f"文件不能超过 {max_bytes // (1024 * 1024) or 1} MB", details={"max_bytes": max_bytes})
     content_type = sniff_content_type(data)
     if content_type is None:
         raise UnsupportedFileType()
@@ -293,10 +420,16 @@ async def upload_material(principal: Principal, case_id: int, *, material_id: in
     key = f"cases/{case.id}/{uuid.uuid4().hex}.{extension}"
     await storage.put(key, data, content_type)
     try:
-        file = await CaseFile.create(case_id=case.id, material_id=material_id, storage_key=key,
-                                     content_type=content_type, size_bytes=len(data),
-                                     sha256=hashlib.sha256(data).hexdigest(),
-                                     file_name=_clean_file_name(file_name, extension), uploaded_by=principal.actor)
+        file = await CaseFile.create(
+            case_id=case.id,
+            material_id=material_id,
+            storage_key=key,
+            content_type=content_type,
+            size_bytes=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            file_name=_clean_file_name(file_name, extension),
+            uploaded_by=principal.actor,
+        )
     except BaseException:
         await storage.delete(key)  # no orphan file when the row could not be written
         raise
@@ -309,8 +442,7 @@ async def remove_material(principal: Principal, case_id: int, file_id: int) -> N
     if principal.is_staff:
         raise CaseNotFound()
     _require_editable(case)
-    removed = await CaseFile.filter(id=file_id, case_id=case.id, removed_at__isnull=True).update(
-        removed_at=clock_now())
+    removed = await CaseFile.filter(id=file_id, case_id=case.id, removed_at__isnull=True).update(removed_at=clock_now())
     if not removed:
         raise MaterialFileNotFound()
 
@@ -326,6 +458,7 @@ async def read_material(principal: Principal, case_id: int, file_id: int, *, sto
 
 # ---- the workflow ----
 
+
 def _actor_label(principal: Principal, case: Case) -> str:
     if not principal.is_staff:
         return "proxy" if case.proxy_id == principal.id and case.applicant_id != principal.id else "applicant"
@@ -335,26 +468,65 @@ def _actor_label(principal: Principal, case: Case) -> str:
     return principal.roles[0] if principal.roles else "staff"
 
 
-async def _record(case: Case, *, action: str, from_status: CaseStatus | None, to_status: CaseStatus,
-                  actor: Principal, connection, note: str = "", details: dict | None = None,
-                  event_payload: dict | None = None) -> None:
+async def _record(
+    case: Case,
+    *,
+    action: str,
+    from_status: CaseStatus | None,
+    to_status: CaseStatus,
+    actor: Principal,
+    connection,
+    note: str = "",
+    details: dict | None = None,
+    event_payload: dict | None = None,
+) -> None:
     """The timeline entry and the outbox event of a case's making (draft, window filing): no move of the table."""
-    await CaseTimelineEntry.create(case_id=case.id, action=action,
-                                   from_status=from_status.value if from_status else None,
-                                   to_status=to_status.value, actor=actor.actor,
-                                   actor_role=_actor_label(actor, case), note=note, details=details or {},
-                                   using_db=connection)
-    payload = {"case_id": case.id, "matter_id": case.matter_id, "receipt_no": case.receipt_no, "action": action,
-               "from": from_status.value if from_status else None, "to": to_status.value, "note": note,
-               **(event_payload or {})}
-    await outbox.emit(f"case.{to_status.value}" if action != "create" else "case.created",
-                      aggregate_type=AGGREGATE, aggregate_id=case.id, connection=connection, payload=payload,
-                      citizen_id=case.applicant_id, department_id=case.department_id)
+    await CaseTimelineEntry.create(
+        case_id=case.id,
+        action=action,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value,
+        actor=actor.actor,
+        actor_role=_actor_label(actor, case),
+        note=note,
+        details=details or {},
+        using_db=connection,
+    )
+    payload = {
+        "case_id": case.id,
+        "matter_id": case.matter_id,
+        "receipt_no": case.receipt_no,
+        "action": action,
+        "from": from_status.value if from_status else None,
+        "to": to_status.value,
+        "note": note,
+        **(event_payload or {}),
+    }
+    await outbox.emit(
+        f"case.{to_status.value}" if action != "create" else "case.created",
+        aggregate_type=AGGREGATE,
+        aggregate_id=case.id,
+        connection=connection,
+        payload=payload,
+        citizen_id=case.applicant_id,
+        department_id=case.department_id,
+    )
 
 
-async def transition(principal: Principal, case_id: int, action: str, *, version: int | None, note: str = "",
-                     items: list[dict] | None = None, method: str | None = None, tracking_no: str | None = None,
-                     cache: Cache, guide_ttl: int, now: datetime | None = None) -> dict:
+async def transition(
+    principal: Principal,
+    case_id: int,
+    action: str,
+    *,
+    version: int | None,
+    note: str = "",
+    items: list[dict] | None = None,
+    method: str | None = None,
+    tracking_no: str | None = None,
+    cache: Cache,
+    guide_ttl: int,
+    now: datetime | None = None,
+) -> dict:
     """Make one move of the table, whole or not at all: role, state, version, timeline and event together."""
     at = now or clock_now()
     case = await _case_for(principal, case_id)
@@ -367,16 +539,36 @@ async def transition(principal: Principal, case_id: int, action: str, *, version
     guide = await _guide_of(case, cache, guide_ttl)
     await workdays.ensure_overrides_fresh()
     actor = Actor.of(principal, _actor_kinds(principal), role=_actor_label(principal, case))
-    await apply_move(TABLE, case, action, actor=actor, at=at, note=note, expected_version=version,
-                     inputs={"guide": guide, "items": items, "method": method, "tracking_no": tracking_no})
+    await apply_move(
+        TABLE,
+        case,
+        action,
+        actor=actor,
+        at=at,
+        note=note,
+        expected_version=version,
+        inputs={"guide": guide, "items": items, "method": method, "tracking_no": tracking_no},
+    )
     return await get_case(principal, case_id, cache=cache, guide_ttl=guide_ttl, now=at)
 
 
 # ---- window filing and linking ----
 
-async def file_at_window(clerk: Principal, *, matter_id: int, applicant_name: str, id_number: str,
-                         form: dict[str, Any], materials_checked: list[int], hall_id: int | None,
-                         cipher: FieldCipher, cache: Cache, guide_ttl: int, now: datetime | None = None) -> dict:
+
+async def file_at_window(
+    clerk: Principal,
+    *,
+    matter_id: int,
+    applicant_name: str,
+    id_number: str,
+    form: dict[str, Any],
+    materials_checked: list[int],
+    hall_id: int | None,
+    cipher: FieldCipher,
+    cache: Cache,
+    guide_ttl: int,
+    now: datetime | None = None,
+) -> dict:
     """A clerk files and accepts a walk-in citizen's case after checking the paper materials at the window."""
     at = now or clock_now()
     if not clerk.has_role("clerk"):
@@ -390,8 +582,11 @@ async def file_at_window(clerk: Principal, *, matter_id: int, applicant_name: st
     unknown = [m for m in materials_checked if m not in material_ids]
     if unknown:
         raise UnknownMaterial(details={"fields": [{"field": "materials_checked", "message": f"未知材料 {unknown}"}]})
-    missing = [{"id": m["id"], "name": m["name"], "reason": "required"}
-               for m in guide["materials"] if m["required"] and m["id"] not in set(materials_checked)]
+    missing = [
+        {"id": m["id"], "name": m["name"], "reason": "required"}
+        for m in guide["materials"]
+        if m["required"] and m["id"] not in set(materials_checked)
+    ]
     if missing:
         raise MaterialsMissing(details={"missing": [m["id"] for m in missing], "materials": missing})
     await workdays.ensure_overrides_fresh()
@@ -399,28 +594,65 @@ async def file_at_window(clerk: Principal, *, matter_id: int, applicant_name: st
         receipt_no = await next_receipt_no(guide["department_id"], workdays.local_date(at), connection)
         deadline = workdays.deadline_after(at, guide["promised_days"])
         case = await Case.create(
-            matter_id=matter_id, guide_version=guide["version"], department_id=guide["department_id"],
-            channel=Channel.WINDOW, applicant_name=applicant_name, **applicant, filed_by_staff_id=clerk.id,
-            hall_id=hall_id, form=cleaned, promised_days=guide["promised_days"], amount_fen=guide["amount_fen"],
-            status=CaseStatus.ACCEPTED, version=2, receipt_no=receipt_no, submitted_at=at, accepted_at=at,
-            deadline_at=deadline, using_db=connection)
-        checked = [{"material_id": m["id"], "material_name": m["name"]}
-                   for m in guide["materials"] if m["id"] in set(materials_checked)]
-        await _record(case, action="file_at_window", from_status=None, to_status=CaseStatus.SUBMITTED,
-                      actor=clerk, connection=connection, details={"materials_checked": checked},
-                      event_payload={"matter_name": guide["name"]})
-        await _record(case, action="accept", from_status=CaseStatus.SUBMITTED, to_status=CaseStatus.ACCEPTED,
-                      actor=clerk, connection=connection, details={"receipt_no": receipt_no},
-                      event_payload={"matter_name": guide["name"], "receipt_no": receipt_no,
-                                     "deadline": to_iso(deadline)})
-        await audit.record(actor=clerk.actor, staff_id=clerk.id, action="case.file_at_window",
-                           object_type=AGGREGATE, object_id=case.id, after={"receipt_no": receipt_no},
-                           connection=connection)
+            matter_id=matter_id,
+            guide_version=guide["version"],
+            department_id=guide["department_id"],
+            channel=Channel.WINDOW,
+            applicant_name=applicant_name,
+            **applicant,
+            filed_by_staff_id=clerk.id,
+            hall_id=hall_id,
+            form=cleaned,
+            promised_days=guide["promised_days"],
+            amount_fen=guide["amount_fen"],
+            status=CaseStatus.ACCEPTED,
+            version=2,
+            receipt_no=receipt_no,
+            submitted_at=at,
+            accepted_at=at,
+            deadline_at=deadline,
+            using_db=connection,
+        )
+        checked = [
+            {"material_id": m["id"], "material_name": m["name"]}
+            for m in guide["materials"]
+            if m["id"] in set(materials_checked)
+        ]
+        await _record(
+            case,
+            action="file_at_window",
+            from_status=None,
+            to_status=CaseStatus.SUBMITTED,
+            actor=clerk,
+            connection=connection,
+            details={"materials_checked": checked},
+            event_payload={"matter_name": guide["name"]},
+        )
+        await _record(
+            case,
+            action="accept",
+            from_status=CaseStatus.SUBMITTED,
+            to_status=CaseStatus.ACCEPTED,
+            actor=clerk,
+            connection=connection,
+            details={"receipt_no": receipt_no},
+            event_payload={"matter_name": guide["name"], "receipt_no": receipt_no, "deadline": to_iso(deadline)},
+        )
+        await audit.record(
+            actor=clerk.actor,
+            staff_id=clerk.id,
+            action="case.file_at_window",
+            object_type=AGGREGATE,
+            object_id=case.id,
+            after={"receipt_no": receipt_no},
+            connection=connection,
+        )
     return await case_view(case, viewer=clerk, cache=cache, guide_ttl=guide_ttl, now=at)
 
 
-async def link_case(principal: Principal, *, receipt_no: str, id_number: str, cipher: FieldCipher, cache: Cache,
-                    guide_ttl: int) -> dict:
+async def link_case(
+    principal: Principal, *, receipt_no: str, id_number: str, cipher: FieldCipher, cache: Cache, guide_ttl: int
+) -> dict:
     """Attach a window-filed case to the citizen whose real-name ID it was filed under (404 for any wrong pair)."""
     # Guessing receipt numbers against ID numbers must be slow: a few tries an hour per citizen.
     await limit_rate(cache, f"case-link:{principal.id}", LINK_TRIES_PER_HOUR, 3600)
@@ -430,17 +662,30 @@ async def link_case(principal: Principal, *, receipt_no: str, id_number: str, ci
     except ValidationFailed:
         raise CaseNotFound() from None
     case = await Case.get_or_none(receipt_no=receipt_no.strip())
-    if (case is None or case.id_number_hash != typed or me["id_number_hash"] != typed
-            or case.applicant_id not in (None, principal.id)):
+    if (
+        case is None
+        or case.id_number_hash != typed
+        or me["id_number_hash"] != typed
+        or case.applicant_id not in (None, principal.id)
+    ):
         raise CaseNotFound()
     if case.applicant_id is None:
         async with in_transaction() as connection:
-            linked = await Case.filter(id=case.id, applicant_id__isnull=True).using_db(connection).update(
-                applicant_id=principal.id)
+            linked = (
+                await Case.filter(id=case.id, applicant_id__isnull=True)
+                .using_db(connection)
+                .update(applicant_id=principal.id)
+            )
             if linked:
-                await CaseTimelineEntry.create(case_id=case.id, action="link", from_status=case.status.value,
-                                               to_status=case.status.value, actor=principal.actor,
-                                               actor_role="applicant", using_db=connection)
+                await CaseTimelineEntry.create(
+                    case_id=case.id,
+                    action="link",
+                    from_status=case.status.value,
+                    to_status=case.status.value,
+                    actor=principal.actor,
+                    actor_role="applicant",
+                    using_db=connection,
+                )
         case = await Case.get(id=case.id)
         if case.applicant_id != principal.id:
             raise CaseNotFound()
@@ -449,37 +694,61 @@ async def link_case(principal: Principal, *, receipt_no: str, id_number: str, ci
 
 # ---- deadline lights (the worker's job) ----
 
+
 async def announce_lights(*, now: datetime | None = None) -> int:
     """Emit case.deadline_warning (yellow) and case.overdue (red) once per case and level; returns how many."""
     at = now or clock_now()
     await workdays.ensure_overrides_fresh()
     announced = 0
-    running = await Case.filter(status__in=[CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW],
-                                deadline_at__isnull=False).exclude(light_announced="red")
+    running = await Case.filter(
+        status__in=[CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW], deadline_at__isnull=False
+    ).exclude(light_announced="red")
     for case in running:
         light = light_of(case, at)
         if light is None or LIGHT_RANK[light] <= LIGHT_RANK[case.light_announced]:
             continue
         async with in_transaction() as connection:
             # Conditional on the level we read: another worker announcing the same level changes nothing here.
-            won = await Case.filter(id=case.id, light_announced=case.light_announced).using_db(connection).update(
-                light_announced=light)
+            won = (
+                await Case.filter(id=case.id, light_announced=case.light_announced)
+                .using_db(connection)
+                .update(light_announced=light)
+            )
             if not won:
                 continue
             kind = "case.overdue" if light == "red" else "case.deadline_warning"
-            await outbox.emit(kind, aggregate_type=AGGREGATE, aggregate_id=case.id, connection=connection,
-                              citizen_id=case.applicant_id, department_id=case.department_id,
-                              payload={"case_id": case.id, "matter_id": case.matter_id, "light": light,
-                                       "receipt_no": case.receipt_no, "deadline": to_iso(case.deadline_at),
-                                       "status": case.status.value})
+            await outbox.emit(
+                kind,
+                aggregate_type=AGGREGATE,
+                aggregate_id=case.id,
+                connection=connection,
+                citizen_id=case.applicant_id,
+                department_id=case.department_id,
+                payload={
+                    "case_id": case.id,
+                    "matter_id": case.matter_id,
+                    "light": light,
+                    "receipt_no": case.receipt_no,
+                    "deadline": to_iso(case.deadline_at),
+                    "status": case.status.value,
+                },
+            )
         announced += 1
     return announced
 
 
 # ---- what payments need to know ----
 
-PAYABLE_STATES = frozenset({CaseStatus.SUBMITTED, CaseStatus.SUPPLEMENT_REQUIRED, CaseStatus.ACCEPTED,
-                            CaseStatus.IN_REVIEW, CaseStatus.SUSPENDED, CaseStatus.APPROVED})
+PAYABLE_STATES = frozenset(
+    {
+        CaseStatus.SUBMITTED,
+        CaseStatus.SUPPLEMENT_REQUIRED,
+        CaseStatus.ACCEPTED,
+        CaseStatus.IN_REVIEW,
+        CaseStatus.SUSPENDED,
+        CaseStatus.APPROVED,
+    }
+)
 
 
 async def payment_facts(principal: Principal, case_id: int, *, cache: Cache, guide_ttl: int) -> dict:
@@ -488,8 +757,13 @@ async def payment_facts(principal: Principal, case_id: int, *, cache: Cache, gui
     if case.amount_fen <= 0 or case.paid or case.status not in PAYABLE_STATES:
         raise NothingToPay(details={"amount_fen": case.amount_fen, "paid": case.paid, "status": case.status.value})
     guide = await _guide_of(case, cache, guide_ttl)
-    return {"case_id": case.id, "amount_fen": case.amount_fen, "matter_name": guide["name"],
-            "applicant_id": case.applicant_id, "department_id": case.department_id}
+    return {
+        "case_id": case.id,
+        "amount_fen": case.amount_fen,
+        "matter_name": guide["name"],
+        "applicant_id": case.applicant_id,
+        "department_id": case.department_id,
+    }
 
 
 async def mark_paid(case_id: int, *, connection, paid: bool = True) -> None:
@@ -514,7 +788,6 @@ async def refund_verdicts(case_ids: list[int], *, cache: Cache, guide_ttl: int) 
     return verdicts
 
 
-
 # ---- what ratings and feedback need to know ----
 
 # A case the citizen may rate: it ended with a decision or a result (not withdrawn: no service was given).
@@ -522,10 +795,18 @@ RATEABLE_STATES = frozenset({CaseStatus.REJECTED, CaseStatus.APPROVED, CaseStatu
 
 
 def _facts(case: Case) -> dict:
-    return {"case_id": case.id, "department_id": case.department_id, "matter_id": case.matter_id,
-            "hall_id": case.hall_id, "status": case.status.value, "ended_at": case.ended_at,
-            "rateable": case.status in RATEABLE_STATES, "rated": case.rated, "applicant_id": case.applicant_id,
-            "receipt_no": case.receipt_no}
+    return {
+        "case_id": case.id,
+        "department_id": case.department_id,
+        "matter_id": case.matter_id,
+        "hall_id": case.hall_id,
+        "status": case.status.value,
+        "ended_at": case.ended_at,
+        "rateable": case.status in RATEABLE_STATES,
+        "rated": case.rated,
+        "applicant_id": case.applicant_id,
+        "receipt_no": case.receipt_no,
+    }
 
 
 async def service_facts(principal: Principal, case_id: int) -> dict:
@@ -540,8 +821,11 @@ async def mark_rated(case_id: int, *, connection) -> bool:
 
 async def unrated_ended_cases(*, ended_before: datetime, limit: int) -> list[dict]:
     """Rateable cases that ended before this time and have no rating yet, earliest first."""
-    rows = await Case.filter(rated=False, ended_at__lte=ended_before, status__in=list(RATEABLE_STATES)) \
-        .order_by("ended_at", "id").limit(limit)
+    rows = (
+        await Case.filter(rated=False, ended_at__lte=ended_before, status__in=list(RATEABLE_STATES))
+        .order_by("ended_at", "id")
+        .limit(limit)
+    )
     return [_facts(case) for case in rows]
 
 
@@ -550,17 +834,25 @@ async def unrated_ended_cases(*, ended_before: datetime, limit: int) -> list[dic
 DECIDED_STATES = (CaseStatus.APPROVED, CaseStatus.DENIED, CaseStatus.DELIVERED)
 
 
-async def figures(*, key: str, start: datetime, end: datetime, only: int | list[int] | None = None,
-                  now: datetime | None = None) -> dict[int, dict]:
+async def figures(
+    *, key: str, start: datetime, end: datetime, only: int | list[int] | None = None, now: datetime | None = None
+) -> dict[int, dict]:
     """Per department_id, hall_id or matter_id (or only some): cases decided in [start, end), their days from
     acceptance to decision, how many were decided by their deadline, and how many are overdue now."""
     at = now or clock_now()
-    decided = Case.filter(ended_at__gte=start, ended_at__lt=end, accepted_at__isnull=False,
-                          status__in=list(DECIDED_STATES))
-    found = await figures_by(key, decided, {
-        "cases_decided": None, "cases_on_time": Q(ended_at__lte=F("deadline_at")),
-        "cases_days_total": RawSQL(f"SUM({days_between('accepted_at', 'ended_at', dialect())})"),
-    }, only=only)
+    decided = Case.filter(
+        ended_at__gte=start, ended_at__lt=end, accepted_at__isnull=False, status__in=list(DECIDED_STATES)
+    )
+    found = await figures_by(
+        key,
+        decided,
+        {
+            "cases_decided": None,
+            "cases_on_time": Q(ended_at__lte=F("deadline_at")),
+            "cases_days_total": RawSQL(f"SUM({days_between('accepted_at', 'ended_at', dialect())})"),
+        },
+        only=only,
+    )
     # Red now, whatever the period: a suspended case's clock stands still, so it is not counted.
     overdue = Case.filter(status__in=[CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW], deadline_at__lt=at)
     for group, counts in (await figures_by(key, overdue, {"cases_overdue_now": None}, only=only)).items():

@@ -13,7 +13,8 @@ from tortoise.transactions import in_transaction
 
 from app.cases.errors import MaterialsMissing, PaymentRequired, UnknownMaterial
 from app.cases.forms import check_form
-from app.cases.models import Case, CaseFile, CaseStatus as S, CaseTimelineEntry, ReceiptCounter
+from app.cases.models import Case, CaseFile, CaseTimelineEntry, ReceiptCounter
+from app.cases.models import CaseStatus as S
 from app.catalog import service as catalog
 from app.core import workdays, workflow
 from app.core.errors import StaleVersion, ValidationFailed
@@ -32,19 +33,37 @@ ENDED_STATES = frozenset({S.REJECTED, S.APPROVED, S.DENIED, S.DELIVERED, S.WITHD
 
 # ---- what each move does besides changing the state (inputs: guide, items, method, tracking_no) ----
 
-def _effect(ctx: MoveContext, *, changes: dict[str, Any] | None = None, details: dict[str, Any] | None = None,
-            event: dict[str, Any] | None = None) -> Effect:
+
+def _effect(
+    ctx: MoveContext,
+    *,
+    changes: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+    event: dict[str, Any] | None = None,
+) -> Effect:
     """A case move's effect: its columns, the timeline's details and the case.<state> event everyone hears of."""
     case: Case = ctx.row
     changes = dict(changes or {})
     if ctx.move.target in ENDED_STATES and case.ended_at is None:
         changes["ended_at"] = ctx.at
-    payload = {"case_id": case.id, "matter_id": case.matter_id, "receipt_no": case.receipt_no,
-               "action": ctx.move.action, "from": case.status.value, "to": ctx.move.target.value, "note": ctx.note,
-               "matter_name": ctx.inputs["guide"]["name"], **(event or {})}
-    return Effect(changes=changes, timeline={"details": details or {}},
-                  event=Event(f"case.{ctx.move.target.value}", payload, citizen_id=case.applicant_id,
-                              department_id=case.department_id))
+    payload = {
+        "case_id": case.id,
+        "matter_id": case.matter_id,
+        "receipt_no": case.receipt_no,
+        "action": ctx.move.action,
+        "from": case.status.value,
+        "to": ctx.move.target.value,
+        "note": ctx.note,
+        "matter_name": ctx.inputs["guide"]["name"],
+        **(event or {}),
+    }
+    return Effect(
+        changes=changes,
+        timeline={"details": details or {}},
+        event=Event(
+            f"case.{ctx.move.target.value}", payload, citizen_id=case.applicant_id, department_id=case.department_id
+        ),
+    )
 
 
 def _require_payment_before(ctx: MoveContext, step: str) -> None:
@@ -74,14 +93,22 @@ async def _accept(ctx: MoveContext) -> Effect:
     _require_payment_before(ctx, "acceptance")
     receipt_no = await next_receipt_no(case.department_id, workdays.local_date(ctx.at), ctx.connection)
     deadline = workdays.deadline_after(ctx.at, case.promised_days)
-    return _effect(ctx, changes={"receipt_no": receipt_no, "accepted_at": ctx.at, "deadline_at": deadline},
-                   details={"receipt_no": receipt_no}, event={"receipt_no": receipt_no, "deadline": to_iso(deadline)})
+    return _effect(
+        ctx,
+        changes={"receipt_no": receipt_no, "accepted_at": ctx.at, "deadline_at": deadline},
+        details={"receipt_no": receipt_no},
+        event={"receipt_no": receipt_no, "deadline": to_iso(deadline)},
+    )
 
 
 async def _request_supplement(ctx: MoveContext) -> Effect:
     checked = check_supplement_items(ctx.inputs.get("items") or [], ctx.inputs["guide"])
-    return _effect(ctx, changes={"supplement_items": checked, "supplement_requested_at": ctx.at},
-                   details={"items": checked}, event={"items": checked})
+    return _effect(
+        ctx,
+        changes={"supplement_items": checked, "supplement_requested_at": ctx.at},
+        details={"items": checked},
+        event={"items": checked},
+    )
 
 
 async def _suspend(ctx: MoveContext) -> Effect:
@@ -93,9 +120,12 @@ async def _resume(ctx: MoveContext) -> Effect:
     # The clock stood still while suspended: the deadline moves on by the working days spent so.
     paused = workdays.workdays_between(workdays.local_date(case.suspended_at or ctx.at), workdays.local_date(ctx.at))
     deadline = _end_of(workdays.add_workdays(workdays.local_date(case.deadline_at), paused))
-    return _effect(ctx, changes={"suspended_at": None, "paused_workdays": case.paused_workdays + paused,
-                                 "deadline_at": deadline},
-                   details={"paused_workdays": paused}, event={"deadline": to_iso(deadline)})
+    return _effect(
+        ctx,
+        changes={"suspended_at": None, "paused_workdays": case.paused_workdays + paused, "deadline_at": deadline},
+        details={"paused_workdays": paused},
+        event={"deadline": to_iso(deadline)},
+    )
 
 
 async def _deliver(ctx: MoveContext) -> Effect:
@@ -106,9 +136,12 @@ async def _deliver(ctx: MoveContext) -> Effect:
         raise ValidationFailed(details={"fields": [{"field": "tracking_no", "message": "快递寄送须填写运单号"}]})
     _require_payment_before(ctx, "delivery")
     tracking_no = (tracking_no or "").strip() if method == "express" else ""
-    return _effect(ctx, changes={"delivery_method": method, "tracking_no": tracking_no},
-                   details={"method": method, "tracking_no": tracking_no},
-                   event={"method": method, "tracking_no": tracking_no})
+    return _effect(
+        ctx,
+        changes={"delivery_method": method, "tracking_no": tracking_no},
+        details={"method": method, "tracking_no": tracking_no},
+        event={"method": method, "tracking_no": tracking_no},
+    )
 
 
 def _from(*states: S) -> frozenset[S]:
@@ -121,33 +154,26 @@ _APPROVER = frozenset({"approver"})
 
 MOVES: tuple[Move, ...] = (
     #     action                 from                                          to                      who
-    Move("submit",             _from(S.DRAFT, S.SUPPLEMENT_REQUIRED),        S.SUBMITTED,            _CITIZEN,
-         effect=_submit),
-    Move("withdraw",           _from(S.DRAFT, S.SUBMITTED, S.SUPPLEMENT_REQUIRED), S.WITHDRAWN,      _CITIZEN,
-         effect=_plain),
-    Move("accept",             _from(S.SUBMITTED),                           S.ACCEPTED,             _CLERK,
-         effect=_accept),
-    Move("request_supplement", _from(S.SUBMITTED),                           S.SUPPLEMENT_REQUIRED,  _CLERK,
-         effect=_request_supplement),
-    Move("reject",             _from(S.SUBMITTED),                           S.REJECTED,             _CLERK,
-         note_required=True, effect=_plain),
-    Move("start_review",       _from(S.ACCEPTED),                            S.IN_REVIEW,            _APPROVER,
-         effect=_plain),
-    Move("suspend",            _from(S.IN_REVIEW),                           S.SUSPENDED,            _APPROVER,
-         note_required=True, effect=_suspend),
-    Move("resume",             _from(S.SUSPENDED),                           S.IN_REVIEW,            _APPROVER,
-         effect=_resume),
-    Move("approve",            _from(S.IN_REVIEW),                           S.APPROVED,             _APPROVER,
-         effect=_plain),
-    Move("deny",               _from(S.IN_REVIEW),                           S.DENIED,               _APPROVER,
-         note_required=True, effect=_plain),
-    Move("deliver",            _from(S.APPROVED),                            S.DELIVERED,            _CLERK,
-         effect=_deliver),
+    Move("submit", _from(S.DRAFT, S.SUPPLEMENT_REQUIRED), S.SUBMITTED, _CITIZEN, effect=_submit),
+    Move("withdraw", _from(S.DRAFT, S.SUBMITTED, S.SUPPLEMENT_REQUIRED), S.WITHDRAWN, _CITIZEN, effect=_plain),
+    Move("accept", _from(S.SUBMITTED), S.ACCEPTED, _CLERK, effect=_accept),
+    Move("request_supplement", _from(S.SUBMITTED), S.SUPPLEMENT_REQUIRED, _CLERK, effect=_request_supplement),
+    Move("reject", _from(S.SUBMITTED), S.REJECTED, _CLERK, note_required=True, effect=_plain),
+    Move("start_review", _from(S.ACCEPTED), S.IN_REVIEW, _APPROVER, effect=_plain),
+    Move("suspend", _from(S.IN_REVIEW), S.SUSPENDED, _APPROVER, note_required=True, effect=_suspend),
+    Move("resume", _from(S.SUSPENDED), S.IN_REVIEW, _APPROVER, effect=_resume),
+    Move("approve", _from(S.IN_REVIEW), S.APPROVED, _APPROVER, effect=_plain),
+    Move("deny", _from(S.IN_REVIEW), S.DENIED, _APPROVER, note_required=True, effect=_plain),
+    Move("deliver", _from(S.APPROVED), S.DELIVERED, _CLERK, effect=_deliver),
 )
 
-TABLE = workflow.Table(name=AGGREGATE, model=Case, moves=MOVES,
-                       timeline=workflow.Timeline(CaseTimelineEntry, "case_id"),
-                       illegal_message="办件当前状态不允许该操作")
+TABLE = workflow.Table(
+    name=AGGREGATE,
+    model=Case,
+    moves=MOVES,
+    timeline=workflow.Timeline(CaseTimelineEntry, "case_id"),
+    illegal_message="办件当前状态不允许该操作",
+)
 ACTIONS = TABLE.actions
 
 
@@ -168,12 +194,16 @@ def allowed_actions(status: S, *, actor_kind: str, roles: tuple[str, ...] = ()) 
 
 # ---- what the moves need ----
 
+
 async def missing_materials(case: Case, guide: dict) -> list[dict]:
     """Required materials without a file, and supplement items without a file uploaded since the request."""
     files = list(await CaseFile.filter(case_id=case.id, removed_at__isnull=True).order_by("id"))
     have = {file.material_id for file in files}
-    missing = [{"id": m["id"], "name": m["name"], "reason": "required"}
-               for m in guide["materials"] if m["required"] and m["id"] not in have]
+    missing = [
+        {"id": m["id"], "name": m["name"], "reason": "required"}
+        for m in guide["materials"]
+        if m["required"] and m["id"] not in have
+    ]
     if case.status == S.SUPPLEMENT_REQUIRED and case.supplement_requested_at is not None:
         fresh = {file.material_id for file in files if file.uploaded_at > case.supplement_requested_at}
         names = {m["id"]: m["name"] for m in guide["materials"]}
@@ -188,17 +218,20 @@ async def missing_materials(case: Case, guide: dict) -> list[dict]:
 def check_supplement_items(items: list[dict], guide: dict) -> list[dict]:
     """Every item the citizen must fix, at once: at least one, each with a reason, materials of this guide."""
     if not items:
-        raise ValidationFailed("请一次列出需要补正的全部内容",
-                               details={"fields": [{"field": "items", "message": "至少一项"}]})
+        raise ValidationFailed(
+            "请一次列出需要补正的全部内容", details={"fields": [{"field": "items", "message": "至少一项"}]}
+        )
     names = {m["id"]: m["name"] for m in guide["materials"]}
     checked = []
     for index, item in enumerate(items):
         material_id = item.get("material_id")
         if material_id is not None and material_id not in names:
-            raise UnknownMaterial(details={"fields": [{"field": f"items.{index}.material_id",
-                                                       "message": "该事项没有这项材料"}]})
-        checked.append({"material_id": material_id, "material_name": names.get(material_id, ""),
-                        "reason": item["reason"]})
+            raise UnknownMaterial(
+                details={"fields": [{"field": f"items.{index}.material_id", "message": "该事项没有这项材料"}]}
+            )
+        checked.append(
+            {"material_id": material_id, "material_name": names.get(material_id, ""), "reason": item["reason"]}
+        )
     return checked
 
 
@@ -207,8 +240,11 @@ async def next_receipt_no(department_id: int, day: date, connection) -> str:
     department = await catalog.get_department(department_id)
     code = (department or {}).get("code") or f"D{department_id}"
     for _ in range(3):
-        bumped = await ReceiptCounter.filter(department_id=department_id, day=day).using_db(connection).update(
-            last_sequence=F("last_sequence") + 1)
+        bumped = (
+            await ReceiptCounter.filter(department_id=department_id, day=day)
+            .using_db(connection)
+            .update(last_sequence=F("last_sequence") + 1)
+        )
         if not bumped:
             from tortoise.exceptions import IntegrityError
 

@@ -72,7 +72,8 @@ class Matter(Model):
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=32, unique=True)
     department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
-        "models.Department", related_name="matters", on_delete=fields.RESTRICT)
+        "models.Department", related_name="matters", on_delete=fields.RESTRICT
+    )
     current_version = fields.IntField(default=1)
     name = fields.CharField(max_length=128)
     kind = fields.CharEnumField(MatterKind, max_length=32)
@@ -81,9 +82,11 @@ class Matter(Model):
     # Name, conditions, material names and theme names of the current guide: what a keyword search reads.
     search_text = fields.TextField()
     themes: fields.ManyToManyRelation[Theme] = fields.ManyToManyField(
-        "models.Theme", related_name="matters", through="matter_theme")
+        "models.Theme", related_name="matters", through="matter_theme"
+    )
     halls: fields.ManyToManyRelation[Hall] = fields.ManyToManyField(
-        "models.Hall", related_name="matters", through="matter_hall")
+        "models.Hall", related_name="matters", through="matter_hall"
+    )
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -95,7 +98,8 @@ class MatterGuide(Model):
 
     id = fields.IntField(primary_key=True)
     matter: fields.ForeignKeyRelation[Matter] = fields.ForeignKeyField(
-        "models.Matter", related_name="guides", on_delete=fields.CASCADE)
+        "models.Matter", related_name="guides", on_delete=fields.CASCADE
+    )
     version = fields.IntField()
     name = fields.CharField(max_length=128)
     kind = fields.CharEnumField(MatterKind, max_length=32)
@@ -130,7 +134,8 @@ class GuideMaterial(Model):
 
     id = fields.IntField(primary_key=True)
     guide: fields.ForeignKeyRelation[MatterGuide] = fields.ForeignKeyField(
-        "models.MatterGuide", related_name="materials", on_delete=fields.CASCADE)
+        "models.MatterGuide", related_name="materials", on_delete=fields.CASCADE
+    )
     position = fields.IntField()
     code = fields.CharField(max_length=16)
     name = fields.CharField(max_length=128)

@@ -5,8 +5,19 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 
 from app.catalog import service
-from app.catalog.schemas import (DepartmentPageOut, GuideQuery, HallPageOut, MatterCreate, MatterOut, MatterPageOut,
-                                 MatterQuery, MatterUpdate, ReferenceQuery, ThemePageOut, VersionPageOut)
+from app.catalog.schemas import (
+    DepartmentPageOut,
+    GuideQuery,
+    HallPageOut,
+    MatterCreate,
+    MatterOut,
+    MatterPageOut,
+    MatterQuery,
+    MatterUpdate,
+    ReferenceQuery,
+    ThemePageOut,
+    VersionPageOut,
+)
 from app.core.auth import staff_required
 from app.core.http import page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
@@ -19,7 +30,7 @@ def _cache_args(request: Request) -> dict:
 
 
 def _paged(items: list, query: ReferenceQuery) -> dict:
-    return page_of(items[query.offset:query.offset + query.page_size], len(items), query.page, query.page_size)
+    return page_of(items[query.offset : query.offset + query.page_size], len(items), query.page, query.page_size)
 
 
 @bp.get("/departments")
@@ -48,15 +59,25 @@ async def themes(request: Request):
 async def matters(request: Request):
     query = parse_query(request, MatterQuery)
     items, total = await service.search_matters(
-        q=query.q, department_id=query.department_id, theme=query.theme,
-        audience=query.audience.value if query.audience else None, bookable=query.bookable,
-        offset=query.offset, limit=query.page_size)
+        q=query.q,
+        department_id=query.department_id,
+        theme=query.theme,
+        audience=query.audience.value if query.audience else None,
+        bookable=query.bookable,
+        offset=query.offset,
+        limit=query.page_size,
+    )
     return respond(MatterPageOut, page_of(items, total, query.page, query.page_size))
 
 
 @bp.get("/matters/<matter_id:int>")
-@doc("事项办事指南（当前版本，或 ?version= 指定的历史版本）", tag="catalog", response=MatterOut,
-     errors=(404, 422), query=GuideQuery)
+@doc(
+    "事项办事指南（当前版本，或 ?version= 指定的历史版本）",
+    tag="catalog",
+    response=MatterOut,
+    errors=(404, 422),
+    query=GuideQuery,
+)
 async def matter_guide(request: Request, matter_id: int):
     query = parse_query(request, GuideQuery)
     return respond(MatterOut, await service.get_guide(matter_id, query.version, **_cache_args(request)))
@@ -70,8 +91,15 @@ async def matter_versions(request: Request, matter_id: int):
 
 
 @bp.post("/admin/matters")
-@doc("新建事项（办事指南第 1 版）", tag="catalog-admin", body=MatterCreate, response=MatterOut, status=201,
-     errors=(400, 401, 403, 409, 422), secured=True)
+@doc(
+    "新建事项（办事指南第 1 版）",
+    tag="catalog-admin",
+    body=MatterCreate,
+    response=MatterOut,
+    status=201,
+    errors=(400, 401, 403, 409, 422),
+    secured=True,
+)
 @staff_required("dept_admin", "admin")
 async def create_matter(request: Request):
     data = parse_body(request, MatterCreate)
@@ -80,10 +108,17 @@ async def create_matter(request: Request):
 
 
 @bp.put("/admin/matters/<matter_id:int>")
-@doc("修改办事指南（生成新版本）", tag="catalog-admin", body=MatterUpdate, response=MatterOut,
-     errors=(400, 401, 403, 404, 409, 422), secured=True)
+@doc(
+    "修改办事指南（生成新版本）",
+    tag="catalog-admin",
+    body=MatterUpdate,
+    response=MatterOut,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
 @staff_required("dept_admin", "admin")
 async def update_matter(request: Request, matter_id: int):
     data = parse_body(request, MatterUpdate)
-    return respond(MatterOut, await service.update_matter(matter_id, data, actor=request.ctx.principal,
-                                                          **_cache_args(request)))
+    return respond(
+        MatterOut, await service.update_matter(matter_id, data, actor=request.ctx.principal, **_cache_args(request))
+    )

@@ -43,7 +43,7 @@ class FormFieldIn(_Input):
     max_length: StrictInt | None = Field(None, ge=1, le=2000)
 
     @model_validator(mode="after")
-    def _options_only_for_select(self) -> "FormFieldIn":
+    def _options_only_for_select(self) -> FormFieldIn:
         if self.type == "select" and not self.options:
             raise ValueError("a select field needs options")
         if self.type != "select" and self.options:
@@ -77,7 +77,7 @@ class GuideIn(_Input):
     change_note: str = Field("", max_length=200)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "GuideIn":
+    def _consistent(self) -> GuideIn:
         if self.promised_days > self.legal_days:
             raise ValueError("promised_days cannot exceed legal_days")
         codes = [m.code for m in self.materials if m.code]
@@ -125,6 +125,7 @@ class GuideQuery(BaseModel):
 
 
 # ---- responses (documented in OpenAPI; built by the functions below) ----
+
 
 class DepartmentOut(BaseModel):
     id: int

@@ -9,12 +9,12 @@ from typing import Any
 from tortoise.expressions import Case, F, Q, When
 from tortoise.transactions import in_transaction
 
+from app.audit import service as audit
 from app.catalog.errors import GuideVersionNotFound, MatterNotFound, UnknownReference
 from app.catalog.models import Department, GuideMaterial, Hall, Matter, MatterGuide, Theme
-from app.audit import service as audit
 from app.catalog.schemas import GuideIn, MatterCreate, MatterUpdate
-from app.core.auth import SYSTEM, Principal
 from app.core.aggregates import figures_by
+from app.core.auth import SYSTEM, Principal
 from app.core.cache import Cache, get_json, set_json
 from app.core.errors import Conflict, Forbidden, StaleVersion
 from app.core.timeutil import to_iso
@@ -28,15 +28,28 @@ def _guide_key(matter_id: int, version: int | None) -> str:
 
 # ---- reference lists ----
 
+
 def department_view(department: Department) -> dict:
-    return {"id": department.id, "code": department.code, "name": department.name,
-            "short_name": department.short_name, "phone": department.phone}
+    return {
+        "id": department.id,
+        "code": department.code,
+        "name": department.name,
+        "short_name": department.short_name,
+        "phone": department.phone,
+    }
 
 
 def hall_view(hall: Hall) -> dict:
-    return {"id": hall.id, "code": hall.code, "name": hall.name, "district": hall.district,
-            "address": hall.address, "opening_hours": hall.opening_hours, "phone": hall.phone,
-            "windows": hall.windows}
+    return {
+        "id": hall.id,
+        "code": hall.code,
+        "name": hall.name,
+        "district": hall.district,
+        "address": hall.address,
+        "opening_hours": hall.opening_hours,
+        "phone": hall.phone,
+        "windows": hall.windows,
+    }
 
 
 def theme_view(theme: Theme) -> dict:
@@ -55,38 +68,59 @@ async def _cached_list(cache: Cache, key: str, ttl: int, load) -> list[dict]:
 
 async def list_departments(*, cache: Cache, ttl: int) -> list[dict]:
     """Every department, by code."""
+
     async def load():
         return [department_view(d) for d in await Department.all().order_by("code")]
+
     return await _cached_list(cache, "catalog:departments", ttl, load)
 
 
 async def list_halls(*, cache: Cache, ttl: int) -> list[dict]:
     """Every service hall, by code."""
+
     async def load():
         return [hall_view(h) for h in await Hall.all().order_by("id")]
+
     return await _cached_list(cache, "catalog:halls", ttl, load)
 
 
 async def list_themes(*, cache: Cache, ttl: int) -> list[dict]:
     """Every theme (life event), citizens' first."""
+
     async def load():
         return [theme_view(t) for t in await Theme.all().order_by("audience", "id")]
+
     return await _cached_list(cache, "catalog:themes", ttl, load)
 
 
-async def create_department(*, code: str, name: str, short_name: str = "", phone: str = "",
-                            cache: Cache) -> dict:
+async def create_department(*, code: str, name: str, short_name: str = "", phone: str = "", cache: Cache) -> dict:
     """Add a department."""
     department = await Department.create(code=code, name=name, short_name=short_name, phone=phone)
     await cache.delete("catalog:departments")
     return department_view(department)
 
 
-async def create_hall(*, code: str, name: str, district: str, address: str, opening_hours: str = "",
-                      phone: str = "", windows: int = 1, cache: Cache) -> dict:
+async def create_hall(
+    *,
+    code: str,
+    name: str,
+    district: str,
+    address: str,
+    opening_hours: str = "",
+    phone: str = "",
+    windows: int = 1,
+    cache: Cache,
+) -> dict:
     """Add a service hall."""
-    hall = await Hall.create(code=code, name=name, district=district, address=address,
-                             opening_hours=opening_hours, phone=phone, windows=windows)
+    hall = await Hall.create(
+        code=code,
+        name=name,
+        district=district,
+        address=address,
+        opening_hours=opening_hours,
+        phone=phone,
+        windows=windows,
+    )
     await cache.delete("catalog:halls")
     return hall_view(hall)
 
@@ -125,15 +159,30 @@ async def require_matter(matter_id: int) -> dict:
 
 # ---- search ----
 
+
 def matter_summary(matter: Matter) -> dict:
-    return {"id": matter.id, "code": matter.code, "name": matter.name, "department_id": matter.department_id,
-            "kind": matter.kind.value, "audience": matter.audience.value, "bookable": matter.bookable,
-            "version": matter.current_version}
+    return {
+        "id": matter.id,
+        "code": matter.code,
+        "name": matter.name,
+        "department_id": matter.department_id,
+        "kind": matter.kind.value,
+        "audience": matter.audience.value,
+        "bookable": matter.bookable,
+        "version": matter.current_version,
+    }
 
 
-async def search_matters(*, q: str | None = None, department_id: int | None = None, theme: str | None = None,
-                         audience: str | None = None, bookable: bool | None = None,
-                         offset: int = 0, limit: int = 20) -> tuple[list[dict], int]:
+async def search_matters(
+    *,
+    q: str | None = None,
+    department_id: int | None = None,
+    theme: str | None = None,
+    audience: str | None = None,
+    bookable: bool | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> tuple[list[dict], int]:
     """Matters matching every keyword of q (name, conditions, materials, themes) and the filters; name hits first."""
     query = Matter.all()
     terms = [term for term in (q or "").split() if term]
@@ -174,6 +223,7 @@ async def matters_of(*, department_id: int | None = None, matter_id: int | None 
 
 # ---- guides ----
 
+
 def _guide_view(matter: Matter, guide: MatterGuide, department: Department, materials: list[GuideMaterial]) -> dict:
     return {
         "id": matter.id,
@@ -188,8 +238,17 @@ def _guide_view(matter: Matter, guide: MatterGuide, department: Department, mate
         "legal_basis": guide.legal_basis,
         "process": guide.process,
         "materials": [
-            {"id": m.id, "code": m.code, "name": m.name, "required": m.required, "form": m.form.value,
-             "copies": m.copies, "notes": m.notes, "sample_url": m.sample_url, "e_licence": m.e_licence}
+            {
+                "id": m.id,
+                "code": m.code,
+                "name": m.name,
+                "required": m.required,
+                "form": m.form.value,
+                "copies": m.copies,
+                "notes": m.notes,
+                "sample_url": m.sample_url,
+                "e_licence": m.e_licence,
+            }
             for m in materials
         ],
         "form_fields": list(guide.form_fields),
@@ -239,8 +298,15 @@ async def list_versions(matter_id: int) -> list[dict]:
     if not await Matter.exists(id=matter_id):
         raise MatterNotFound()
     guides = await MatterGuide.filter(matter_id=matter_id).order_by("-version")
-    return [{"version": g.version, "change_note": g.change_note, "created_by": g.created_by,
-             "created_at": to_iso(g.created_at)} for g in guides]
+    return [
+        {
+            "version": g.version,
+            "change_note": g.change_note,
+            "created_by": g.created_by,
+            "created_at": to_iso(g.created_at),
+        }
+        for g in guides
+    ]
 
 
 async def _check_references(data: GuideIn) -> tuple[Department, list[Theme], list[Hall]]:
@@ -265,21 +331,48 @@ def _search_text(data: GuideIn, themes: list[Theme]) -> str:
 
 async def _write_guide(matter: Matter, version: int, data: GuideIn, actor: str, connection) -> MatterGuide:
     guide = await MatterGuide.create(
-        matter=matter, version=version, name=data.name, kind=data.kind, audience=data.audience,
-        conditions=data.conditions, legal_basis=data.legal_basis, process=data.process,
-        legal_days=data.legal_days, promised_days=data.promised_days,
-        fees=[fee.model_dump() for fee in data.fees], max_visits=data.max_visits, online_depth=data.online_depth,
-        bookable=data.bookable, pay_before=data.pay_before, refund_on_denial=data.refund_on_denial,
+        matter=matter,
+        version=version,
+        name=data.name,
+        kind=data.kind,
+        audience=data.audience,
+        conditions=data.conditions,
+        legal_basis=data.legal_basis,
+        process=data.process,
+        legal_days=data.legal_days,
+        promised_days=data.promised_days,
+        fees=[fee.model_dump() for fee in data.fees],
+        max_visits=data.max_visits,
+        online_depth=data.online_depth,
+        bookable=data.bookable,
+        pay_before=data.pay_before,
+        refund_on_denial=data.refund_on_denial,
         form_fields=[field.model_dump(exclude_none=True) for field in data.form_fields],
-        hall_ids=sorted(set(data.hall_ids)), theme_codes=list(dict.fromkeys(data.themes)),
-        contact_phone=data.contact_phone, change_note=data.change_note, created_by=actor,
-        using_db=connection)
-    await GuideMaterial.bulk_create([
-        GuideMaterial(guide=guide, position=index, code=m.code or f"M{index + 1}", name=m.name,
-                      required=m.required, form=m.form, copies=m.copies, notes=m.notes,
-                      sample_url=m.sample_url, e_licence=m.e_licence)
-        for index, m in enumerate(data.materials)
-    ], using_db=connection)
+        hall_ids=sorted(set(data.hall_ids)),
+        theme_codes=list(dict.fromkeys(data.themes)),
+        contact_phone=data.contact_phone,
+        change_note=data.change_note,
+        created_by=actor,
+        using_db=connection,
+    )
+    await GuideMaterial.bulk_create(
+        [
+            GuideMaterial(
+                guide=guide,
+                position=index,
+                code=m.code or f"M{index + 1}",
+                name=m.name,
+                required=m.required,
+                form=m.form,
+                copies=m.copies,
+                notes=m.notes,
+                sample_url=m.sample_url,
+                e_licence=m.e_licence,
+            )
+            for index, m in enumerate(data.materials)
+        ],
+        using_db=connection,
+    )
     return guide
 
 
@@ -305,14 +398,27 @@ async def create_matter(data: MatterCreate, *, actor: Principal, cache: Cache, t
         raise Conflict(f"事项编码 {data.code} 已存在")
     async with in_transaction() as connection:
         matter = await Matter.create(
-            code=data.code, department_id=data.department_id, current_version=1, name=data.name,
-            kind=data.kind, audience=data.audience, bookable=data.bookable,
-            search_text=_search_text(data, themes), using_db=connection)
+            code=data.code,
+            department_id=data.department_id,
+            current_version=1,
+            name=data.name,
+            kind=data.kind,
+            audience=data.audience,
+            bookable=data.bookable,
+            search_text=_search_text(data, themes),
+            using_db=connection,
+        )
         guide = await _write_guide(matter, 1, data, actor.actor, connection)
         await _sync_relations(matter, themes, halls, connection)
-        await audit.record(actor=actor.actor, staff_id=actor.id if actor.is_staff else None, action="matter.create",
-                           object_type="matter", object_id=matter.id,
-                           after={"version": 1, "guide_id": guide.id}, connection=connection)
+        await audit.record(
+            actor=actor.actor,
+            staff_id=actor.id if actor.is_staff else None,
+            action="matter.create",
+            object_type="matter",
+            object_id=matter.id,
+            after={"version": 1, "guide_id": guide.id},
+            connection=connection,
+        )
     return await get_guide(matter.id, cache=cache, ttl=ttl)
 
 
@@ -339,15 +445,22 @@ async def update_matter(matter_id: int, data: MatterUpdate, *, actor: Principal,
         matter.search_text = _search_text(data, themes)
         await matter.save(using_db=connection)
         await _sync_relations(matter, themes, halls, connection)
-        await audit.record(actor=actor.actor, staff_id=actor.id if actor.is_staff else None, action="matter.update",
-                           object_type="matter", object_id=matter.id, before=before,
-                           after={"version": new_version, "guide_id": guide.id,
-                                  "department_id": data.department_id}, connection=connection)
+        await audit.record(
+            actor=actor.actor,
+            staff_id=actor.id if actor.is_staff else None,
+            action="matter.update",
+            object_type="matter",
+            object_id=matter.id,
+            before=before,
+            after={"version": new_version, "guide_id": guide.id, "department_id": data.department_id},
+            connection=connection,
+        )
     await cache.delete(_guide_key(matter_id, None))
     return await get_guide(matter_id, cache=cache, ttl=ttl)
 
 
 # ---- demo data ----
+
 
 def _read(data_dir: Path, name: str) -> Any:
     return json.loads((data_dir / name).read_text(encoding="utf-8"))
@@ -378,11 +491,19 @@ async def seed_demo(data_dir: Path, *, cache: Cache) -> dict[str, int] | None:
 
 # ---- figures for the published statistics ----
 
+
 async def figures(*, key: str, only: int | list[int] | None = None) -> dict[int, dict]:
     """Per department_id or hall_id (or only some): its matters, and how many can be applied for online and need no
     visit at all, by each matter's current guide."""
     column = {"department_id": "matter__department_id", "hall_id": "matter__halls__id"}[key]
     current = MatterGuide.filter(version=F("matter__current_version"))
-    return await figures_by(column, current, {
-        "matters": None, "online_capable": Q(online_depth__gte=ONLINE_DEPTH_MIN), "zero_visit": Q(max_visits=0),
-    }, only=only)
+    return await figures_by(
+        column,
+        current,
+        {
+            "matters": None,
+            "online_capable": Q(online_depth__gte=ONLINE_DEPTH_MIN),
+            "zero_visit": Q(max_visits=0),
+        },
+        only=only,
+    )

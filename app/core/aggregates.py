@@ -9,14 +9,17 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 
-async def figures_by(key: str, rows: QuerySet, figures: dict[str, Q | Expression | None], *,
-                     only: Any = None) -> dict[Any, dict[str, Any]]:
+async def figures_by(
+    key: str, rows: QuerySet, figures: dict[str, Q | Expression | None], *, only: Any = None
+) -> dict[Any, dict[str, Any]]:
     """{group: {figure: value}} over rows grouped by key (only some groups: see only_filter); a figure counts the
     rows its condition picks (None: all) or is an aggregate expression of its own (a sum)."""
     # Annotations are named apart from the model's fields: one named like a field its own condition reads
     # (fix_on_time) would resolve to itself.
-    counted = {f"figure_{name}": Count("id", _filter=figure) if figure is None or isinstance(figure, Q) else figure
-               for name, figure in figures.items()}
+    counted = {
+        f"figure_{name}": Count("id", _filter=figure) if figure is None or isinstance(figure, Q) else figure
+        for name, figure in figures.items()
+    }
     rows = rows.filter(**only_filter(key, only))
     found = await rows.annotate(**counted).group_by(key).values(key, *counted)
     return {row[key]: {name: row[f"figure_{name}"] or 0 for name in figures} for row in found}

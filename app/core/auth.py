@@ -64,9 +64,15 @@ def _session_key(token: str, digest: str | None = None) -> str:
 async def issue_token(cache: Cache, principal: Principal, ttl_seconds: int) -> str:
     """A new opaque token for this principal."""
     token = secrets.token_urlsafe(32)
-    payload = {"kind": principal.kind, "id": principal.id, "roles": list(principal.roles),
-               "department_id": principal.department_id, "name": principal.name,
-               "iat": time.time(), "exp": time.time() + ttl_seconds}
+    payload = {
+        "kind": principal.kind,
+        "id": principal.id,
+        "roles": list(principal.roles),
+        "department_id": principal.department_id,
+        "name": principal.name,
+        "iat": time.time(),
+        "exp": time.time() + ttl_seconds,
+    }
     await cache.set(_session_key(token), json.dumps(payload), ttl_seconds)
     return token
 
@@ -88,9 +94,20 @@ async def end_staff_sessions(cache: Cache, staff_id: int, ttl_seconds: int) -> N
 async def repoint_token(cache: Cache, token: str, citizen_id: int, ttl_seconds: int) -> None:
     """Make an existing citizen token belong to another citizen row (after two accounts became one)."""
     _memo.pop(token_digest(token), None)
-    await cache.set(_session_key(token), json.dumps({"kind": CITIZEN, "id": citizen_id, "roles": [],
-                                                     "department_id": None, "name": "",
-                                                     "exp": time.time() + ttl_seconds}), ttl_seconds)
+    await cache.set(
+        _session_key(token),
+        json.dumps(
+            {
+                "kind": CITIZEN,
+                "id": citizen_id,
+                "roles": [],
+                "department_id": None,
+                "name": "",
+                "exp": time.time() + ttl_seconds,
+            }
+        ),
+        ttl_seconds,
+    )
 
 
 async def revoke_token(cache: Cache, token: str) -> None:
@@ -125,8 +142,14 @@ async def resolve_token(cache: Cache, token: str, memo_seconds: float = 0) -> Pr
         ended_before = await cache.get(_staff_ended_before_key(data["id"]))
         if ended_before is not None and data.get("iat", 0) <= float(ended_before):
             return None
-    principal = Principal(kind=data["kind"], id=data["id"], roles=tuple(data.get("roles") or ()),
-                          department_id=data.get("department_id"), name=data.get("name") or "", token=token)
+    principal = Principal(
+        kind=data["kind"],
+        id=data["id"],
+        roles=tuple(data.get("roles") or ()),
+        department_id=data.get("department_id"),
+        name=data.get("name") or "",
+        token=token,
+    )
     if memo_seconds > 0:
         if len(_memo) >= _MEMO_LIMIT:
             _memo.clear()

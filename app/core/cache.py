@@ -140,16 +140,30 @@ return redis.call('INCRBY', KEYS[1], ARGV[1])
 class RedisCache:
     """Redis through redis.asyncio; every key carries the deployment prefix."""
 
-    def __init__(self, url: str, key_prefix: str = "", *, max_connections: int = 200, pool_timeout_seconds: float = 2,
-                 connect_timeout_seconds: float = 1, command_timeout_seconds: float = 2) -> None:
+    def __init__(
+        self,
+        url: str,
+        key_prefix: str = "",
+        *,
+        max_connections: int = 200,
+        pool_timeout_seconds: float = 2,
+        connect_timeout_seconds: float = 1,
+        command_timeout_seconds: float = 2,
+    ) -> None:
         self._prefix = key_prefix
         # A blocking pool: past max_connections a request waits up to pool_timeout_seconds for a connection instead
         # of failing at once (redis-py's default pool raises), and a Redis that is down or hangs fails in bounded time:
         # one retry (a pooled connection the server dropped), not redis-py's default three with backoff.
         pool = redis.BlockingConnectionPool.from_url(
-            url, decode_responses=True, max_connections=max_connections, timeout=pool_timeout_seconds,
-            socket_timeout=command_timeout_seconds, socket_connect_timeout=connect_timeout_seconds,
-            health_check_interval=30, retry=Retry(NoBackoff(), 1))
+            url,
+            decode_responses=True,
+            max_connections=max_connections,
+            timeout=pool_timeout_seconds,
+            socket_timeout=command_timeout_seconds,
+            socket_connect_timeout=connect_timeout_seconds,
+            health_check_interval=30,
+            retry=Retry(NoBackoff(), 1),
+        )
         self._client = redis.Redis(connection_pool=pool)
         self._decr_if_positive = self._client.register_script(_DECR_IF_POSITIVE)
         self._incr_if_exists = self._client.register_script(_INCR_IF_EXISTS)
@@ -209,10 +223,14 @@ def build_cache(section: CacheSection) -> Cache:
     """The cache the settings ask for."""
     if not section.url:
         return MemoryCache(section.key_prefix)
-    return RedisCache(section.url, section.key_prefix, max_connections=section.pool_max_connections,
-                      pool_timeout_seconds=section.pool_timeout_seconds,
-                      connect_timeout_seconds=section.connect_timeout_seconds,
-                      command_timeout_seconds=section.command_timeout_seconds)
+    return RedisCache(
+        section.url,
+        section.key_prefix,
+        max_connections=section.pool_max_connections,
+        pool_timeout_seconds=section.pool_timeout_seconds,
+        connect_timeout_seconds=section.connect_timeout_seconds,
+        command_timeout_seconds=section.command_timeout_seconds,
+    )
 
 
 async def get_json(cache: Cache, key: str) -> Any | None:

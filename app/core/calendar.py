@@ -29,14 +29,25 @@ async def set_calendar_day(day: date, *, is_workday: bool, note: str, actor: Pri
         existing = await WorkCalendarDay.get_or_none(day=day).using_db(connection)
         before = None if existing is None else {"is_workday": existing.is_workday, "note": existing.note}
         if existing is None:
-            await WorkCalendarDay.create(day=day, is_workday=is_workday, note=note, updated_by=actor.actor,
-                                         using_db=connection)
+            await WorkCalendarDay.create(
+                day=day, is_workday=is_workday, note=note, updated_by=actor.actor, using_db=connection
+            )
         else:
-            await WorkCalendarDay.filter(id=existing.id).using_db(connection).update(
-                is_workday=is_workday, note=note, updated_by=actor.actor)
-        await audit.record(actor=actor.actor, staff_id=actor.id if actor.is_staff else None,
-                           action="calendar.set", object_type="calendar_day", object_id=day.isoformat(),
-                           before=before, after={"is_workday": is_workday, "note": note}, connection=connection)
+            await (
+                WorkCalendarDay.filter(id=existing.id)
+                .using_db(connection)
+                .update(is_workday=is_workday, note=note, updated_by=actor.actor)
+            )
+        await audit.record(
+            actor=actor.actor,
+            staff_id=actor.id if actor.is_staff else None,
+            action="calendar.set",
+            object_type="calendar_day",
+            object_id=day.isoformat(),
+            before=before,
+            after={"is_workday": is_workday, "note": note},
+            connection=connection,
+        )
     # Reloading changes workdays.generation(): slots drawn from the old calendar are drawn again by the slots job.
     await workdays.load_overrides()
     return _calendar_view(day)
@@ -46,8 +57,13 @@ async def delete_calendar_day(day: date, *, actor: Principal) -> dict:
     """Remove an admin's word on a date: chinesecalendar (or Monday-Friday) decides again."""
     deleted = await WorkCalendarDay.filter(day=day).delete()
     if deleted:
-        await audit.record(actor=actor.actor, staff_id=actor.id if actor.is_staff else None,
-                           action="calendar.delete", object_type="calendar_day", object_id=day.isoformat())
+        await audit.record(
+            actor=actor.actor,
+            staff_id=actor.id if actor.is_staff else None,
+            action="calendar.delete",
+            object_type="calendar_day",
+            object_id=day.isoformat(),
+        )
     await workdays.load_overrides()
     return _calendar_view(day)
 
@@ -55,5 +71,4 @@ async def delete_calendar_day(day: date, *, actor: Principal) -> dict:
 async def list_calendar(year: int) -> list[dict]:
     """The admin's overrides in a year."""
     rows = await WorkCalendarDay.filter(day__gte=date(year, 1, 1), day__lte=date(year, 12, 31)).order_by("day")
-    return [{"date": r.day.isoformat(), "is_workday": r.is_workday, "note": r.note, "source": "admin"}
-            for r in rows]
+    return [{"date": r.day.isoformat(), "is_workday": r.is_workday, "note": r.note, "source": "admin"} for r in rows]

@@ -42,14 +42,25 @@ def _date(raw: str) -> date:
 
 
 @bp.get("/calendar/<day:str>")
-@doc("某日是否为工作日（管理员日历 > 法定节假日数据 > 周一至周五）", tag="booking", response=CalendarDayOut, errors=(422,))
+@doc(
+    "某日是否为工作日（管理员日历 > 法定节假日数据 > 周一至周五）",
+    tag="booking",
+    response=CalendarDayOut,
+    errors=(422,),
+)
 async def calendar_day(request: Request, day: str):
     return respond(CalendarDayOut, await service.calendar_day(_date(day)))
 
 
 @bp.get("/admin/calendar")
-@doc("管理员维护的工作日日历（某年）", tag="booking-admin", response=list[CalendarDayOut], errors=(401, 403, 422),
-     secured=True, query=CalendarQuery)
+@doc(
+    "管理员维护的工作日日历（某年）",
+    tag="booking-admin",
+    response=list[CalendarDayOut],
+    errors=(401, 403, 422),
+    secured=True,
+    query=CalendarQuery,
+)
 @staff_required("admin")
 async def calendar(request: Request):
     query = parse_query(request, CalendarQuery)
@@ -57,13 +68,23 @@ async def calendar(request: Request):
 
 
 @bp.put("/admin/calendar/<day:str>")
-@doc("设定某日为工作日或休息日（覆盖法定节假日数据）", tag="booking-admin", body=CalendarDayIn, response=CalendarDayOut,
-     errors=(400, 401, 403, 422), secured=True)
+@doc(
+    "设定某日为工作日或休息日（覆盖法定节假日数据）",
+    tag="booking-admin",
+    body=CalendarDayIn,
+    response=CalendarDayOut,
+    errors=(400, 401, 403, 422),
+    secured=True,
+)
 @staff_required("admin")
 async def set_calendar_day(request: Request, day: str):
     data = parse_body(request, CalendarDayIn)
-    return respond(CalendarDayOut, await service.set_calendar_day(_date(day), is_workday=data.is_workday,
-                                                                  note=data.note, actor=request.ctx.principal))
+    return respond(
+        CalendarDayOut,
+        await service.set_calendar_day(
+            _date(day), is_workday=data.is_workday, note=data.note, actor=request.ctx.principal
+        ),
+    )
 
 
 @bp.delete("/admin/calendar/<day:str>")

@@ -179,8 +179,20 @@ class WeChatPaySection(_Section):
 
 
 # The value types of WeChat subscribe-message keywords; a keyword's key is its type and an index ("thing1").
-SubscribeFieldType = Literal["thing", "number", "letter", "symbol", "character_string", "time", "date", "amount",
-                             "phone_number", "car_number", "name", "phrase"]
+SubscribeFieldType = Literal[
+    "thing",
+    "number",
+    "letter",
+    "symbol",
+    "character_string",
+    "time",
+    "date",
+    "amount",
+    "phone_number",
+    "car_number",
+    "name",
+    "phrase",
+]
 
 
 class WeChatTemplate(_Section):
@@ -337,15 +349,14 @@ class Settings(_Section):
         return self.app.env == "production"
 
 
-SECRET_KEYS = (("security", "secret_key"), ("wechat", "secret"), ("wecom", "corp_secret"),
-               ("wechatpay", "apiv3_key"))
+SECRET_KEYS = (("security", "secret_key"), ("wechat", "secret"), ("wecom", "corp_secret"), ("wechatpay", "apiv3_key"))
 
 
 def _apply_env(data: dict, environ: dict[str, str]) -> dict:
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
-        section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
         if not section or not key:
             continue
         data.setdefault(section, {})
@@ -385,13 +396,17 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
         for section, key in SECRET_KEYS:
             value = getattr(getattr(settings, section), key)
             if any(marker in value.lower() for marker in PLACEHOLDER_MARKERS) or value.startswith("dev-"):
-                raise ConfigError(f"config: {section}.{key} is a placeholder; set a real secret for production "
-                                  f"or platforms.mode = live")
+                raise ConfigError(
+                    f"config: {section}.{key} is a placeholder; set a real secret for production "
+                    f"or platforms.mode = live"
+                )
         if settings.is_production:
             for key, minimum in PRODUCTION_MIN_PASSWORD_COST.items():
                 if getattr(settings.security, key) < minimum:
-                    raise ConfigError(f"config: security.{key} must be at least {minimum} in production "
-                                      f"(the cheap value is for tests)")
+                    raise ConfigError(
+                        f"config: security.{key} must be at least {minimum} in production "
+                        f"(the cheap value is for tests)"
+                    )
         if settings.is_production and settings.platforms.mode != "live":
             raise ConfigError("config: platforms.mode must be live in production (the simulator is for development)")
         if settings.platforms.mode == "live":

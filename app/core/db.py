@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from urllib.parse import urlsplit, unquote
+from urllib.parse import unquote, urlsplit
 
 from tortoise import Tortoise, connections
 
@@ -32,7 +32,7 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 def _connection(url: str, pool_max: int, *, connect_timeout: float = 3, command_timeout: float = 15) -> dict:
     """A Tortoise connection dict for a sqlite:// or postgres:// URL."""
     if url.startswith("sqlite://"):
-        raw_path = url[len("sqlite://"):]
+        raw_path = url[len("sqlite://") :]
         if raw_path != ":memory:":
             path = Path(raw_path)
             if not path.is_absolute():
@@ -66,9 +66,14 @@ def _connection(url: str, pool_max: int, *, connect_timeout: float = 3, command_
 def tortoise_config(settings: Settings, database_url: str | None = None) -> dict:
     """The Tortoise/aerich configuration for these settings."""
     return {
-        "connections": {"default": _connection(database_url or settings.database.url, settings.database.pool_max,
-                                               connect_timeout=settings.database.connect_timeout_seconds,
-                                               command_timeout=settings.database.command_timeout_seconds)},
+        "connections": {
+            "default": _connection(
+                database_url or settings.database.url,
+                settings.database.pool_max,
+                connect_timeout=settings.database.connect_timeout_seconds,
+                command_timeout=settings.database.command_timeout_seconds,
+            )
+        },
         "apps": {
             APP_LABEL: {"models": [*MODEL_MODULES, "aerich.models"], "default_connection": "default"},
         },
@@ -105,8 +110,9 @@ async def migrate(settings: Settings, database_url: str | None = None) -> list[s
     """Apply every migration in migrations/ that the database lacks; returns the applied file names."""
     from aerich import Command
 
-    command = Command(tortoise_config=tortoise_config(settings, database_url), app=APP_LABEL,
-                      location=str(MIGRATIONS_DIR))
+    command = Command(
+        tortoise_config=tortoise_config(settings, database_url), app=APP_LABEL, location=str(MIGRATIONS_DIR)
+    )
     await command.init()
     applied = await command.upgrade(run_in_transaction=True)
     for name in applied:

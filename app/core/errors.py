@@ -23,8 +23,13 @@ class AppError(SanicException):
     code = "BAD_REQUEST"
     message = "请求有误"
 
-    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.message = message or self.message
         self.details = details
         super().__init__(self.message, status_code=self.status_code, headers=headers)
@@ -106,10 +111,18 @@ RETRY_AFTER_SECONDS = 5
 
 # A database or cache that is down, unreachable or too slow: the request could not be served now, not a bug.
 _DEPENDENCY_FAILURES: tuple[type[BaseException], ...] = (
-    ConnectionError, TimeoutError, asyncio.TimeoutError, DBConnectionError,
-    redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.BusyLoadingError,
-    asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.TooManyConnectionsError, asyncpg.exceptions.OperatorInterventionError,
+    ConnectionError,
+    TimeoutError,
+    asyncio.TimeoutError,
+    DBConnectionError,
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.BusyLoadingError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.OperatorInterventionError,
 )
 
 
@@ -159,20 +172,30 @@ def render_error(request: Request, exception: BaseException) -> JSONResponse:
     """Turn any exception into the API.md error shape; only unexpected ones are logged with a stack trace."""
     request_id = _request_id(request)
     if isinstance(exception, AppError):
-        return json(error_body(exception.code, exception.message, request_id, exception.details),
-                    status=exception.status_code, headers=exception.headers)
+        return json(
+            error_body(exception.code, exception.message, request_id, exception.details),
+            status=exception.status_code,
+            headers=exception.headers,
+        )
     if isinstance(exception, DoesNotExist):
         return json(error_body(NotFound.code, NotFound.message, request_id), status=404)
     if isinstance(exception, IntegrityError):
         log.warning("integrity error: %s", exception.__class__.__name__)
         return json(error_body(Conflict.code, "数据与已有记录冲突", request_id), status=409)
     if is_dependency_failure(exception):
-        log.warning("dependency unavailable on %s %s: %s", getattr(request, "method", "?"),
-                    getattr(request, "path", "?"), exception.__class__.__name__)
+        log.warning(
+            "dependency unavailable on %s %s: %s",
+            getattr(request, "method", "?"),
+            getattr(request, "path", "?"),
+            exception.__class__.__name__,
+        )
         if request is not None:
             request.ctx.dependency_failed = True
-        return json(error_body(ServiceUnavailable.code, "服务繁忙或暂不可用，请稍后再试", request_id),
-                    status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return json(
+            error_body(ServiceUnavailable.code, "服务繁忙或暂不可用，请稍后再试", request_id),
+            status=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exception, SanicException):
         status = exception.status_code or 500
         if status < 500:

@@ -35,8 +35,13 @@ async def _check(name: str, probe) -> str:
 
 
 @bp.get("/healthz")
-@doc("健康检查：数据库与缓存（503 时指明哪一部分不可用）", tag="health", response=HealthOut,
-     responses={503: HealthOut}, errors=())
+@doc(
+    "健康检查：数据库与缓存（503 时指明哪一部分不可用）",
+    tag="health",
+    response=HealthOut,
+    responses={503: HealthOut},
+    errors=(),
+)
 async def healthz(request: Request):
     db_state = await _check("db", ping_db)
     cache_state = await _check("cache", request.app.ctx.cache.ping)

@@ -17,8 +17,15 @@ from sanic.exceptions import BadRequest as SanicBadRequest
 from sanic.response import JSONResponse, json
 
 from app.core.auth import counted_buckets, uncount_rate
-from app.core.errors import (RETRY_AFTER_SECONDS, BadRequest, MalformedJson, NotFound, ServiceUnavailable,
-                             ValidationFailed, error_body)
+from app.core.errors import (
+    RETRY_AFTER_SECONDS,
+    BadRequest,
+    MalformedJson,
+    NotFound,
+    ServiceUnavailable,
+    ValidationFailed,
+    error_body,
+)
 from app.core.logging import request_id_var
 
 access_log = logging.getLogger("app.access")
@@ -46,9 +53,11 @@ def install_request_context(app: Sanic, *, access_log_enabled: bool, max_in_flig
         check_path_parameters(request)
         if len(in_flight) >= request.app.ctx.max_in_flight:
             # Answer at once rather than queue without bound: the client retries, the ones in progress finish.
-            return json(error_body(ServiceUnavailable.code, "当前访问人数较多，请稍后再试",
-                                            request.ctx.request_id),
-                                 status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+            return json(
+                error_body(ServiceUnavailable.code, "当前访问人数较多，请稍后再试", request.ctx.request_id),
+                status=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         in_flight.add(request)
         return None
 
@@ -146,8 +155,9 @@ def refuse_unsafe_text(data: Any, location: str = "") -> None:
     """422 naming the field when any text of the input holds NUL or a lone surrogate."""
     field = unsafe_text_field(data, location)
     if field:
-        raise ValidationFailed(details={"fields": [{"field": field, "message": UNSAFE_TEXT_MESSAGE,
-                                                     "type": "string_unsafe"}]})
+        raise ValidationFailed(
+            details={"fields": [{"field": field, "message": UNSAFE_TEXT_MESSAGE, "type": "string_unsafe"}]}
+        )
 
 
 def parse(schema: type[Schema], data: Any) -> Schema:

@@ -68,12 +68,23 @@ class Operation:
 _OPERATION = "openapi_operation"
 
 
-def doc(summary: str, *, tag: str, body: Any = None, body_required: bool | None = None, response: Any = None,
-        status: int = 200, responses: dict[int, Any] | None = None, errors: tuple[int, ...] = (400, 422),
-        secured: bool = False, query: type[BaseModel] | None = None):
+def doc(
+    summary: str,
+    *,
+    tag: str,
+    body: Any = None,
+    body_required: bool | None = None,
+    response: Any = None,
+    status: int = 200,
+    responses: dict[int, Any] | None = None,
+    errors: tuple[int, ...] = (400, 422),
+    secured: bool = False,
+    query: type[BaseModel] | None = None,
+):
     """Document a route: summary, tag, body, query, response by status, the error statuses it may answer."""
-    operation = Operation(summary, tag, body, body_required, response, status, dict(responses or {}), errors, secured,
-                          query)
+    operation = Operation(
+        summary, tag, body, body_required, response, status, dict(responses or {}), errors, secured, query
+    )
 
     def wrap(handler):
         setattr(handler, _OPERATION, operation)
@@ -95,10 +106,15 @@ def path_template(route_path: str) -> str:
 def build_document(app: Sanic, *, title: str, version: str, description: str) -> dict:
     """The whole document: every documented route of the app, its schemas inlined, every model in components."""
     operations = sorted(
-        ((path_template(route.path), method.lower(), route, operation)
-         for route in app.router.routes if (operation := documented(route.handler)) is not None
-         for method in route.methods if method not in ("HEAD", "OPTIONS")),
-        key=lambda item: (item[0], item[1]))
+        (
+            (path_template(route.path), method.lower(), route, operation)
+            for route in app.router.routes
+            if (operation := documented(route.handler)) is not None
+            for method in route.methods
+            if method not in ("HEAD", "OPTIONS")
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
     schemas, components = _schemas(operation for *_, operation in operations)
     paths: dict[str, dict] = {}
     used_ids: set[str] = set()
@@ -111,9 +127,11 @@ def build_document(app: Sanic, *, title: str, version: str, description: str) ->
         "info": {"title": title, "version": version, "description": description},
         "tags": [{"name": tag} for tag in tags],
         "paths": paths,
-        "components": {"schemas": components,
-                       "responses": {"Error": _response(ErrorOut, 400, schemas, components)},
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "schemas": components,
+            "responses": {"Error": _response(ErrorOut, 400, schemas, components)},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
     }
 
 
@@ -139,8 +157,7 @@ def _schemas(operations) -> tuple[dict, dict]:
     for operation in operations:
         wanted.update(_shapes(operation))
     inputs = [((shape, mode), mode, response_adapter(shape)) for shape, mode in wanted]
-    by_key, definitions = TypeAdapter.json_schemas(inputs, ref_template=REF_TEMPLATE,
-                                                   schema_generator=_UntitledFields)
+    by_key, definitions = TypeAdapter.json_schemas(inputs, ref_template=REF_TEMPLATE, schema_generator=_UntitledFields)
     return {key: schema for (key, _mode), schema in by_key.items()}, definitions.get("$defs", {})
 
 
@@ -159,7 +176,7 @@ def _inline(schema: Any, components: dict, seen: tuple[str, ...] = ()) -> Any:
         return schema
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith(_REF_PREFIX):
-        name = ref[len(_REF_PREFIX):]
+        name = ref[len(_REF_PREFIX) :]
         if name not in seen:
             siblings = {key: value for key, value in schema.items() if key != "$ref"}
             target = _inline(components[name], components, (*seen, name))
@@ -213,8 +230,10 @@ def _request_body(operation: Operation, schemas: dict, components: dict) -> dict
 
 
 def _path_parameters(route) -> list[dict]:
-    return [{"name": name, "in": "path", "required": True, "schema": _path_schema(kind, route)}
-            for name, kind in _PATH_PARAMETER.findall(route.path)]
+    return [
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(kind, route)}
+        for name, kind in _PATH_PARAMETER.findall(route.path)
+    ]
 
 
 def _path_schema(kind: str, route) -> dict:
@@ -261,11 +280,22 @@ def _without_null(schema: dict) -> dict:
 
 
 _STATUS_TEXT = {
-    200: "OK", 201: "Created", 204: "No Content", 400: "Malformed request", 401: "Not logged in",
-    403: "Wrong role or not allowed", 404: "Not found (or not yours)", 405: "Method not allowed",
-    409: "Conflict with the current state", 413: "Body too large", 415: "Unsupported file type",
-    422: "Validation failed (details name the fields)", 429: "Rate limited", 500: "Server error",
-    502: "The platform answered an error", 503: "Unavailable",
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Malformed request",
+    401: "Not logged in",
+    403: "Wrong role or not allowed",
+    404: "Not found (or not yours)",
+    405: "Method not allowed",
+    409: "Conflict with the current state",
+    413: "Body too large",
+    415: "Unsupported file type",
+    422: "Validation failed (details name the fields)",
+    429: "Rate limited",
+    500: "Server error",
+    502: "The platform answered an error",
+    503: "Unavailable",
 }
 
 _DOCS_PAGE = """<!DOCTYPE html>

@@ -10,32 +10,67 @@ from app.core.timeutil import to_iso
 
 def event_view(event: OutboxEvent) -> dict:
     """An outbox row as plain data."""
-    return {"id": event.id, "kind": event.kind, "aggregate_type": event.aggregate_type,
-            "aggregate_id": event.aggregate_id, "citizen_id": event.citizen_id,
-            "department_id": event.department_id, "payload": event.payload, "at": to_iso(event.created_at),
-            "dispatched_at": to_iso(event.dispatched_at)}
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "aggregate_type": event.aggregate_type,
+        "aggregate_id": event.aggregate_id,
+        "citizen_id": event.citizen_id,
+        "department_id": event.department_id,
+        "payload": event.payload,
+        "at": to_iso(event.created_at),
+        "dispatched_at": to_iso(event.dispatched_at),
+    }
 
 
-async def emit(kind: str, *, aggregate_type: str, aggregate_id: int, connection, payload: dict[str, Any] | None = None,
-               citizen_id: int | None = None, department_id: int | None = None) -> None:
+async def emit(
+    kind: str,
+    *,
+    aggregate_type: str,
+    aggregate_id: int,
+    connection,
+    payload: dict[str, Any] | None = None,
+    citizen_id: int | None = None,
+    department_id: int | None = None,
+) -> None:
     """Record an event; pass the caller's transaction so the event exists exactly when the change does."""
-    await OutboxEvent.create(kind=kind, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
-                             citizen_id=citizen_id, department_id=department_id, payload=payload or {},
-                             using_db=connection)
+    await OutboxEvent.create(
+        kind=kind,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        citizen_id=citizen_id,
+        department_id=department_id,
+        payload=payload or {},
+        using_db=connection,
+    )
 
 
-async def emit_once(kind: str, *, dedupe_key: str, aggregate_type: str, aggregate_id: int,
-                    payload: dict[str, Any] | None = None, citizen_id: int | None = None,
-                    department_id: int | None = None) -> bool:
+async def emit_once(
+    kind: str,
+    *,
+    dedupe_key: str,
+    aggregate_type: str,
+    aggregate_id: int,
+    payload: dict[str, Any] | None = None,
+    citizen_id: int | None = None,
+    department_id: int | None = None,
+) -> bool:
     """Record an event unless one with this key exists (several workers may notice it); True when this call did."""
     from tortoise.exceptions import IntegrityError
     from tortoise.transactions import in_transaction
 
     try:
         async with in_transaction() as connection:
-            await OutboxEvent.create(kind=kind, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
-                                     citizen_id=citizen_id, department_id=department_id, payload=payload or {},
-                                     dedupe_key=dedupe_key, using_db=connection)
+            await OutboxEvent.create(
+                kind=kind,
+                aggregate_type=aggregate_type,
+                aggregate_id=aggregate_id,
+                citizen_id=citizen_id,
+                department_id=department_id,
+                payload=payload or {},
+                dedupe_key=dedupe_key,
+                using_db=connection,
+            )
     except IntegrityError:
         return False
     return True

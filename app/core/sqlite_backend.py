@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import datetime, timezone
-from typing import Any, Awaitable, TypeVar
+from collections.abc import Awaitable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import aiosqlite
 import tortoise.backends.sqlite.executor  # noqa: F401  (registers its adapters first; ours below replaces one)
-
 from tortoise.backends.base.client import ConnectionWrapper, TransactionContext
 from tortoise.backends.sqlite.client import SqliteClient as _TortoiseSqliteClient
 from tortoise.backends.sqlite.client import SqliteTransactionContext, SqliteTransactionWrapper
@@ -33,7 +33,7 @@ T = TypeVar("T")
 def _datetime_text(moment: datetime) -> str:
     """The text SQLite stores for a time: UTC for an aware one, so text order is time order."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.isoformat(" ")
 
 

@@ -130,6 +130,7 @@ class LocalStorage:
 
     async def ping(self) -> None:
         """Raise StorageUnavailable unless files can be written under the root."""
+
         def probe() -> bool:
             self.root.mkdir(parents=True, exist_ok=True)
             return os.access(self.root, os.W_OK | os.X_OK)
@@ -150,19 +151,30 @@ class LocalStorage:
 class S3Storage:
     """Objects in a bucket of an S3-compatible store (MinIO, Aliyun OSS, Tencent COS, AWS S3)."""
 
-    def __init__(self, *, endpoint: str, bucket: str, access_key: str, secret_key: str, region: str,
-                 path_style: bool = True) -> None:
+    def __init__(
+        self, *, endpoint: str, bucket: str, access_key: str, secret_key: str, region: str, path_style: bool = True
+    ) -> None:
         url = urlsplit(endpoint)
         if url.scheme not in ("http", "https") or not url.netloc or url.path not in ("", "/"):
             raise ValueError(f"S3 endpoint {endpoint!r} must be an http(s):// URL with no path")
         self.endpoint = endpoint
         self.bucket = bucket
-        self._http = urllib3.PoolManager(timeout=_S3_TIMEOUT, retries=_S3_RETRIES, maxsize=16,
-                                         cert_reqs="CERT_REQUIRED",
-                                         ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where())
+        self._http = urllib3.PoolManager(
+            timeout=_S3_TIMEOUT,
+            retries=_S3_RETRIES,
+            maxsize=16,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        )
         # With the region given the SDK signs for it directly instead of asking the store first.
-        self._client = Minio(url.netloc, access_key=access_key, secret_key=secret_key, secure=url.scheme == "https",
-                             region=region or None, http_client=self._http)
+        self._client = Minio(
+            url.netloc,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=url.scheme == "https",
+            region=region or None,
+            http_client=self._http,
+        )
         if path_style:
             self._client.disable_virtual_style_endpoint()
         else:
@@ -176,8 +188,9 @@ class S3Storage:
     async def put(self, key: str, data: bytes, content_type: str) -> None:
         """Store data under key, replacing what was there."""
         check_key(key)
-        await asyncio.to_thread(self._client.put_object, self.bucket, key, io.BytesIO(data), len(data),
-                                content_type=content_type)
+        await asyncio.to_thread(
+            self._client.put_object, self.bucket, key, io.BytesIO(data), len(data), content_type=content_type
+        )
 
     async def get(self, key: str) -> bytes:
         """The bytes stored under key; StoredFileMissing when there are none."""
@@ -218,8 +231,13 @@ class S3Storage:
 def build_storage(section: StorageSection) -> Storage:
     """The storage the settings ask for."""
     if section.backend == "s3":
-        return S3Storage(endpoint=section.s3_endpoint, bucket=section.s3_bucket, access_key=section.s3_access_key,
-                         secret_key=section.s3_secret_key, region=section.s3_region,
-                         path_style=section.s3_path_style)
+        return S3Storage(
+            endpoint=section.s3_endpoint,
+            bucket=section.s3_bucket,
+            access_key=section.s3_access_key,
+            secret_key=section.s3_secret_key,
+            region=section.s3_region,
+            path_style=section.s3_path_style,
+        )
     root = Path(section.local_dir)
     return LocalStorage(root if root.is_absolute() else PROJECT_ROOT / root)

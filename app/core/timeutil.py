@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 CITY_TZ = ZoneInfo("Asia/Shanghai")
@@ -15,13 +15,13 @@ class Clock:
         self._set_to: datetime | None = None
 
     def now(self) -> datetime:
-        return self._set_to if self._set_to is not None else datetime.now(timezone.utc)
+        return self._set_to if self._set_to is not None else datetime.now(UTC)
 
     def set(self, moment: datetime) -> None:
         """Stand still at this (timezone-aware) moment until advanced, set again or resumed."""
         if moment.tzinfo is None:
             raise ValueError("the clock is set to a timezone-aware moment")
-        self._set_to = moment.astimezone(timezone.utc)
+        self._set_to = moment.astimezone(UTC)
 
     def advance(self, delta: timedelta | None = None, **parts: float) -> datetime:
         """Move a stopped clock forward (advance(timedelta(hours=2)) or advance(hours=2)); the new time."""
@@ -51,10 +51,10 @@ def to_iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(CITY_TZ).isoformat(timespec="seconds")
 
 
 def as_utc(moment: datetime | None = None) -> datetime:
     """The moment (now when None) in UTC, the zone every stored time and query bound is in."""
-    return (moment or now()).astimezone(timezone.utc)
+    return (moment or now()).astimezone(UTC)

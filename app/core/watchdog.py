@@ -51,7 +51,7 @@ def install_watchdog(app: Sanic) -> None:
 
 
 def workers_state(app: Sanic) -> str:
-    """"ok" when every server worker of this node is serving, "down" while one is dead or being started again."""
+    """ "ok" when every server worker of this node is serving, "down" while one is dead or being started again."""
     try:
         workers = app.m.workers
     except (AttributeError, RuntimeError, KeyError):

@@ -67,8 +67,7 @@ def is_workday(day: date) -> bool:
         # chinesecalendar only knows the years the State Council has published; beyond them guess Mon-Fri.
         if day.year not in _warned_years:
             _warned_years.add(day.year)
-            log.warning("no holiday data for %s: assuming Monday-Friday until the admin calendar covers it",
-                        day.year)
+            log.warning("no holiday data for %s: assuming Monday-Friday until the admin calendar covers it", day.year)
         return day.weekday() < 5
 
 

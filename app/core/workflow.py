@@ -45,8 +45,9 @@ class Actor:
     @classmethod
     def of(cls, principal: Principal, kinds: Iterable[str], *, role: str | None = None) -> Actor:
         """The actor a logged-in principal is, known to the table by these kinds."""
-        return cls(ref=principal.actor, kinds=tuple(kinds), staff_id=principal.id if principal.is_staff else None,
-                   role=role)
+        return cls(
+            ref=principal.actor, kinds=tuple(kinds), staff_id=principal.id if principal.is_staff else None, role=role
+        )
 
 
 SYSTEM_ACTOR = Actor(ref=SYSTEM, kinds=(SYSTEM,))
@@ -149,8 +150,7 @@ def find_move(table: Table, action: str, status: Any, *, kind: Any = None) -> Mo
 
 def moves_named(table: Table, action: str, *, kind: Any = None) -> list[Move]:
     """Every move of this action (for this kind of row), whatever the state: to judge the actor before the state."""
-    return [move for move in table.moves
-            if move.action == action and (move.kinds is None or kind in move.kinds)]
+    return [move for move in table.moves if move.action == action and (move.kinds is None or kind in move.kinds)]
 
 
 def may_make(table: Table, action: str, actor_kinds: Iterable[str], *, kind: Any = None) -> bool:
@@ -164,8 +164,12 @@ def allowed_actions(table: Table, status: Any, actor_kinds: Iterable[str], *, ki
     kinds = tuple(actor_kinds)
     allowed: list[str] = []
     for move in table.moves:
-        if status in move.sources and (move.kinds is None or kind in move.kinds) and move.admits(kinds) \
-                and move.action not in allowed:
+        if (
+            status in move.sources
+            and (move.kinds is None or kind in move.kinds)
+            and move.admits(kinds)
+            and move.action not in allowed
+        ):
             allowed.append(move.action)
     return allowed
 
@@ -193,9 +197,18 @@ def _role_in(move: Move, actor: Actor) -> str:
     return next((kind for kind in actor.kinds if kind in move.actors), actor.kinds[0] if actor.kinds else "")
 
 
-async def apply_move(table: Table, row: Any, action: str, *, actor: Actor, at: datetime, note: str = "",
-                     expected_version: int | None = None, inputs: Mapping[str, Any] | None = None,
-                     connection: Any = None) -> Move:
+async def apply_move(
+    table: Table,
+    row: Any,
+    action: str,
+    *,
+    actor: Actor,
+    at: datetime,
+    note: str = "",
+    expected_version: int | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    connection: Any = None,
+) -> Move:
     """Make one move on a row as read, whole or not at all (refusals: see the module's docstring)."""
     version = getattr(row, table.version_field) if table.version_field else None
     # A caller who saw an older version is told so first: what they decided on is no longer what is there.
@@ -210,11 +223,22 @@ async def apply_move(table: Table, row: Any, action: str, *, actor: Actor, at: d
         raise table.note_required_error()
     if connection is None:
         async with in_transaction() as own_connection:
-            effect = await _write(table, row, move, status, version, actor=actor, at=at, note=note,
-                                  inputs=inputs or {}, connection=own_connection)
+            effect = await _write(
+                table,
+                row,
+                move,
+                status,
+                version,
+                actor=actor,
+                at=at,
+                note=note,
+                inputs=inputs or {},
+                connection=own_connection,
+            )
     else:
-        effect = await _write(table, row, move, status, version, actor=actor, at=at, note=note,
-                              inputs=inputs or {}, connection=connection)
+        effect = await _write(
+            table, row, move, status, version, actor=actor, at=at, note=note, inputs=inputs or {}, connection=connection
+        )
     # Only once the transaction is over (or the caller's continues): the row as read now holds what was written.
     setattr(row, table.status_field, move.target)
     if table.version_field:
@@ -224,8 +248,19 @@ async def apply_move(table: Table, row: Any, action: str, *, actor: Actor, at: d
     return move
 
 
-async def _write(table: Table, row: Any, move: Move, status: Any, version: int | None, *, actor: Actor,
-                 at: datetime, note: str, inputs: Mapping[str, Any], connection: Any) -> Effect:
+async def _write(
+    table: Table,
+    row: Any,
+    move: Move,
+    status: Any,
+    version: int | None,
+    *,
+    actor: Actor,
+    at: datetime,
+    note: str,
+    inputs: Mapping[str, Any],
+    connection: Any,
+) -> Effect:
     """The move's writes, in the caller's transaction: effect, conditional UPDATE, timeline, event, audit."""
     context = MoveContext(row=row, move=move, actor=actor, note=note, at=at, connection=connection, inputs=inputs)
     effect = await move.effect(context) if move.effect is not None else Effect()
@@ -242,24 +277,42 @@ async def _write(table: Table, row: Any, move: Move, status: Any, version: int |
     if not updated:
         if table.version_field:
             raise table.stale_error()
-        current = await table.model.filter(id=row.id).using_db(connection) \
-            .values_list(table.status_field, flat=True)
+        current = await table.model.filter(id=row.id).using_db(connection).values_list(table.status_field, flat=True)
         raise _illegal(table, row, current[0] if current else status, move.action, actor)
     if effect.after_update is not None:
         await effect.after_update(connection)
     if table.timeline is not None:
         await table.timeline.model.create(
-            **{table.timeline.key: row.id}, action=move.action, from_status=_value(status),
-            to_status=_value(move.target), actor=actor.ref, actor_role=_role_in(move, actor), note=note,
-            **effect.timeline, using_db=connection)
+            **{table.timeline.key: row.id},
+            action=move.action,
+            from_status=_value(status),
+            to_status=_value(move.target),
+            actor=actor.ref,
+            actor_role=_role_in(move, actor),
+            note=note,
+            **effect.timeline,
+            using_db=connection,
+        )
     if effect.event is not None:
         event = effect.event
-        await outbox.emit(event.kind, aggregate_type=event.aggregate_type or table.name,
-                          aggregate_id=row.id if event.aggregate_id is None else event.aggregate_id,
-                          connection=connection, payload=event.payload, citizen_id=event.citizen_id,
-                          department_id=event.department_id)
+        await outbox.emit(
+            event.kind,
+            aggregate_type=event.aggregate_type or table.name,
+            aggregate_id=row.id if event.aggregate_id is None else event.aggregate_id,
+            connection=connection,
+            payload=event.payload,
+            citizen_id=event.citizen_id,
+            department_id=event.department_id,
+        )
     if actor.staff_id is not None:
-        await audit.record(actor=actor.ref, staff_id=actor.staff_id, action=f"{table.name}.{move.action}",
-                           object_type=table.name, object_id=row.id, before={table.status_field: _value(status)},
-                           after={table.status_field: _value(move.target), **effect.audit}, connection=connection)
+        await audit.record(
+            actor=actor.ref,
+            staff_id=actor.staff_id,
+            action=f"{table.name}.{move.action}",
+            object_type=table.name,
+            object_id=row.id,
+            before={table.status_field: _value(status)},
+            after={table.status_field: _value(move.target), **effect.audit},
+            connection=connection,
+        )
     return effect

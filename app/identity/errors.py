@@ -78,7 +78,21 @@ class CannotChangeSelf(Conflict):
     message = "不能停用自己的账号或取消自己的管理员角色"
 
 
-__all__ = ["AppError", "InvalidIdNumber", "InvalidPhone", "IdentityAlreadyBound", "IdentityTaken",
-           "RealNameRequired", "InvalidCredentials", "AccountLocked", "ProxyNotFound", "ProxyGrantNotFound",
-           "CannotProxySelf", "WeakPassword", "StaffExists", "UnknownDepartment", "StaffNotFound",
-           "CannotChangeSelf"]
+__all__ = [
+    "AppError",
+    "InvalidIdNumber",
+    "InvalidPhone",
+    "IdentityAlreadyBound",
+    "IdentityTaken",
+    "RealNameRequired",
+    "InvalidCredentials",
+    "AccountLocked",
+    "ProxyNotFound",
+    "ProxyGrantNotFound",
+    "CannotProxySelf",
+    "WeakPassword",
+    "StaffExists",
+    "UnknownDepartment",
+    "StaffNotFound",
+    "CannotChangeSelf",
+]

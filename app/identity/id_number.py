@@ -17,7 +17,7 @@ class InvalidIdNumber(ValueError):
 
 def check_digit(first17: str) -> str:
     """The GB 11643 check character of the first 17 digits."""
-    return _CHECK_DIGITS[sum(int(d) * w for d, w in zip(first17, _WEIGHTS)) % 11]
+    return _CHECK_DIGITS[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
 
 
 def normalise_id_number(raw: str) -> str:

@@ -58,9 +58,11 @@ class ProxyGrant(Model):
 
     id = fields.IntField(primary_key=True)
     principal: fields.ForeignKeyRelation[Citizen] = fields.ForeignKeyField(
-        "models.Citizen", related_name="proxies_given", on_delete=fields.CASCADE)
+        "models.Citizen", related_name="proxies_given", on_delete=fields.CASCADE
+    )
     proxy: fields.ForeignKeyRelation[Citizen] = fields.ForeignKeyField(
-        "models.Citizen", related_name="proxies_received", on_delete=fields.CASCADE)
+        "models.Citizen", related_name="proxies_received", on_delete=fields.CASCADE
+    )
     matter_id = fields.IntField(db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     revoked_at = fields.DatetimeField(null=True)

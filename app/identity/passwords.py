@@ -18,8 +18,11 @@ class Passwords:
 
     @classmethod
     def from_settings(cls, security: SecuritySection) -> Passwords:
-        return cls(time_cost=security.password_time_cost, memory_cost=security.password_memory_cost,
-                   parallelism=security.password_parallelism)
+        return cls(
+            time_cost=security.password_time_cost,
+            memory_cost=security.password_memory_cost,
+            parallelism=security.password_parallelism,
+        )
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)

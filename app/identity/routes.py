@@ -9,9 +9,24 @@ from app.core.auth import authenticate, citizen_required, client_ip, limit_rate,
 from app.core.http import PageQuery, page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
 from app.identity import service
-from app.identity.schemas import (AlipayLoginIn, CitizenLoginOut, CitizenOut, IdentityIn, ProxyGrantIn,
-                                  ProxyGrantOut, ProxyGrantPageOut, StaffAdminOut, StaffCreateIn, StaffLoginIn,
-                                  StaffLoginOut, StaffOut, StaffPageOut, StaffQuery, StaffUpdateIn, WeChatLoginIn)
+from app.identity.schemas import (
+    AlipayLoginIn,
+    CitizenLoginOut,
+    CitizenOut,
+    IdentityIn,
+    ProxyGrantIn,
+    ProxyGrantOut,
+    ProxyGrantPageOut,
+    StaffAdminOut,
+    StaffCreateIn,
+    StaffLoginIn,
+    StaffLoginOut,
+    StaffOut,
+    StaffPageOut,
+    StaffQuery,
+    StaffUpdateIn,
+    WeChatLoginIn,
+)
 
 bp = Blueprint("identity", url_prefix="/api/v1")
 
@@ -41,20 +56,29 @@ async def _citizen_login(request: Request, login, code: str, **platform):
 
 
 @bp.post("/auth/wechat")
-@doc("微信小程序登录（wx.login 的 code）", tag="auth", body=WeChatLoginIn, response=CitizenLoginOut,
-     errors=(400, 401, 422, 429, 502, 503))
+@doc(
+    "微信小程序登录（wx.login 的 code）",
+    tag="auth",
+    body=WeChatLoginIn,
+    response=CitizenLoginOut,
+    errors=(400, 401, 422, 429, 502, 503),
+)
 async def login_wechat(request: Request):
     body = parse_body(request, WeChatLoginIn)
     return await _citizen_login(request, service.login_wechat, body.code, wechat=request.app.ctx.platforms.wechat)
 
 
 @bp.post("/auth/alipay")
-@doc("支付宝小程序登录（my.getAuthCode 的 auth_code）", tag="auth", body=AlipayLoginIn, response=CitizenLoginOut,
-     errors=(400, 401, 422, 429, 502, 503))
+@doc(
+    "支付宝小程序登录（my.getAuthCode 的 auth_code）",
+    tag="auth",
+    body=AlipayLoginIn,
+    response=CitizenLoginOut,
+    errors=(400, 401, 422, 429, 502, 503),
+)
 async def login_alipay(request: Request):
     body = parse_body(request, AlipayLoginIn)
-    return await _citizen_login(request, service.login_alipay, body.auth_code,
-                                alipay=request.app.ctx.platforms.alipay)
+    return await _citizen_login(request, service.login_alipay, body.auth_code, alipay=request.app.ctx.platforms.alipay)
 
 
 @bp.post("/auth/staff")
@@ -64,9 +88,13 @@ async def login_staff(request: Request):
     await _limit_logins(request)
     security = _security(request)
     token, staff = await service.login_staff(
-        username=body.username, password=body.password, cache=request.app.ctx.cache,
-        ttl=security.token_ttl_seconds, max_failed=security.staff_max_failed_logins,
-        lock_minutes=security.staff_lock_minutes)
+        username=body.username,
+        password=body.password,
+        cache=request.app.ctx.cache,
+        ttl=security.token_ttl_seconds,
+        max_failed=security.staff_max_failed_logins,
+        lock_minutes=security.staff_lock_minutes,
+    )
     return respond(StaffLoginOut, {"token": token, "expires_in": security.token_ttl_seconds, "staff": staff})
 
 
@@ -86,37 +114,70 @@ async def me(request: Request):
 
 
 @bp.put("/me/identity")
-@doc("实名认证：姓名、身份证号、手机号", tag="me", body=IdentityIn, response=CitizenOut,
-     errors=(400, 401, 403, 409, 422), secured=True)
+@doc(
+    "实名认证：姓名、身份证号、手机号",
+    tag="me",
+    body=IdentityIn,
+    response=CitizenOut,
+    errors=(400, 401, 403, 409, 422),
+    secured=True,
+)
 @citizen_required
 async def bind_identity(request: Request):
     body = parse_body(request, IdentityIn)
     principal = request.ctx.principal
     citizen = await service.bind_identity(
-        principal.id, name=body.name, id_number=body.id_number, phone=body.phone, cipher=request.app.ctx.cipher,
-        token=principal.token, cache=request.app.ctx.cache, ttl=_security(request).token_ttl_seconds)
+        principal.id,
+        name=body.name,
+        id_number=body.id_number,
+        phone=body.phone,
+        cipher=request.app.ctx.cipher,
+        token=principal.token,
+        cache=request.app.ctx.cache,
+        ttl=_security(request).token_ttl_seconds,
+    )
     return respond(CitizenOut, citizen)
 
 
 @bp.post("/me/proxies")
-@doc("授权他人代办某事项（已有同样的授权时 200）", tag="me", body=ProxyGrantIn, response=ProxyGrantOut, status=201,
-     responses={200: ProxyGrantOut}, errors=(400, 401, 403, 404, 422), secured=True)
+@doc(
+    "授权他人代办某事项（已有同样的授权时 200）",
+    tag="me",
+    body=ProxyGrantIn,
+    response=ProxyGrantOut,
+    status=201,
+    responses={200: ProxyGrantOut},
+    errors=(400, 401, 403, 404, 422),
+    secured=True,
+)
 @citizen_required
 async def grant_proxy(request: Request):
     body = parse_body(request, ProxyGrantIn)
-    grant, created = await service.grant_proxy(request.ctx.principal.id, matter_id=body.matter_id, name=body.name,
-                                               id_number=body.id_number, cipher=request.app.ctx.cipher)
+    grant, created = await service.grant_proxy(
+        request.ctx.principal.id,
+        matter_id=body.matter_id,
+        name=body.name,
+        id_number=body.id_number,
+        cipher=request.app.ctx.cipher,
+    )
     return respond(ProxyGrantOut, grant, status=201 if created else 200)
 
 
 @bp.get("/me/proxies")
-@doc("我给出的代办授权（?received=true：我收到的）", tag="me", response=ProxyGrantPageOut, errors=(401, 403, 422),
-     secured=True, query=GrantQuery)
+@doc(
+    "我给出的代办授权（?received=true：我收到的）",
+    tag="me",
+    response=ProxyGrantPageOut,
+    errors=(401, 403, 422),
+    secured=True,
+    query=GrantQuery,
+)
 @citizen_required
 async def list_proxies(request: Request):
     query = parse_query(request, GrantQuery)
-    items, total = await service.list_grants(request.ctx.principal.id, received=query.received,
-                                             offset=query.offset, limit=query.page_size)
+    items, total = await service.list_grants(
+        request.ctx.principal.id, received=query.received, offset=query.offset, limit=query.page_size
+    )
     return respond(ProxyGrantPageOut, page_of(items, total, query.page, query.page_size))
 
 
@@ -136,36 +197,73 @@ async def staff_me(request: Request):
 
 # ---- staff accounts (administrators) ----
 
+
 @bp.get("/admin/staff")
-@doc("工作人员账号列表（管理员）", tag="staff", response=StaffPageOut, errors=(401, 403, 422), secured=True,
-     query=StaffQuery)
+@doc(
+    "工作人员账号列表（管理员）",
+    tag="staff",
+    response=StaffPageOut,
+    errors=(401, 403, 422),
+    secured=True,
+    query=StaffQuery,
+)
 @staff_required("admin")
 async def list_staff(request: Request):
     query = parse_query(request, StaffQuery)
-    items, total = await service.list_staff(department_id=query.department_id, active=query.active,
-                                            offset=query.offset, limit=query.page_size)
+    items, total = await service.list_staff(
+        department_id=query.department_id, active=query.active, offset=query.offset, limit=query.page_size
+    )
     return respond(StaffPageOut, page_of(items, total, query.page, query.page_size))
 
 
 @bp.post("/admin/staff")
-@doc("新建工作人员账号（管理员）", tag="staff", body=StaffCreateIn, response=StaffAdminOut, status=201,
-     errors=(401, 403, 409, 422), secured=True)
+@doc(
+    "新建工作人员账号（管理员）",
+    tag="staff",
+    body=StaffCreateIn,
+    response=StaffAdminOut,
+    status=201,
+    errors=(401, 403, 409, 422),
+    secured=True,
+)
 @staff_required("admin")
 async def create_staff(request: Request):
     body = parse_body(request, StaffCreateIn)
     principal = request.ctx.principal
-    return respond(StaffAdminOut, await service.create_staff(
-        username=body.username, password=body.password, roles=list(body.roles), name=body.name,
-        department_id=body.department_id, actor=principal.actor), status=201)
+    return respond(
+        StaffAdminOut,
+        await service.create_staff(
+            username=body.username,
+            password=body.password,
+            roles=list(body.roles),
+            name=body.name,
+            department_id=body.department_id,
+            actor=principal.actor,
+        ),
+        status=201,
+    )
 
 
 @bp.patch("/admin/staff/<staff_id:int>")
-@doc("修改工作人员账号：姓名、角色、部门、密码、停用（其登录立即失效）", tag="staff", body=StaffUpdateIn,
-     body_required=True, response=StaffAdminOut, errors=(401, 403, 404, 409, 422), secured=True)
+@doc(
+    "修改工作人员账号：姓名、角色、部门、密码、停用（其登录立即失效）",
+    tag="staff",
+    body=StaffUpdateIn,
+    body_required=True,
+    response=StaffAdminOut,
+    errors=(401, 403, 404, 409, 422),
+    secured=True,
+)
 @staff_required("admin")
 async def update_staff(request: Request, staff_id: int):
     body = parse_body(request, StaffUpdateIn)
-    return respond(StaffAdminOut, await service.update_staff(staff_id, body.model_dump(exclude_unset=True),
-                                                             actor=request.ctx.principal,
-                                                             cache=request.app.ctx.cache,
-                                                             token_ttl=_security(request).token_ttl_seconds))
+    return respond(
+        StaffAdminOut,
+        await service.update_staff(
+            staff_id,
+            body.model_dump(exclude_unset=True),
+            actor=request.ctx.principal,
+            cache=request.app.ctx.cache,
+            token_ttl=_security(request).token_ttl_seconds,
+        ),
+    )

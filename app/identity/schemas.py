@@ -77,8 +77,9 @@ class StaffCreateIn(_Input):
 class StaffUpdateIn(_Input):
     name: str | None = Field(None, min_length=1, max_length=64)
     roles: list[RoleName] | None = Field(None, min_length=1, max_length=5)
-    department_id: StrictId | None = Field(None, description="send null to take the account out of its "
-                                                                     "department (supervisors and admins only)")
+    department_id: StrictId | None = Field(
+        None, description="send null to take the account out of its department (supervisors and admins only)"
+    )
     is_active: StrictBool | None = Field(None, description="false closes the account; its sessions end at once")
     password: str | None = Field(None, min_length=1, max_length=256)
 

@@ -20,10 +20,23 @@ from app.core.errors import Unauthorized
 from app.core.timeutil import now, to_iso
 from app.identity import id_number as ids
 from app.identity import passwords
-from app.identity.errors import (AccountLocked, CannotChangeSelf, CannotProxySelf, IdentityAlreadyBound,
-                                 IdentityTaken, InvalidCredentials, InvalidIdNumber, InvalidPhone,
-                                 ProxyGrantNotFound, ProxyNotFound, RealNameRequired, StaffExists, StaffNotFound,
-                                 UnknownDepartment, WeakPassword)
+from app.identity.errors import (
+    AccountLocked,
+    CannotChangeSelf,
+    CannotProxySelf,
+    IdentityAlreadyBound,
+    IdentityTaken,
+    InvalidCredentials,
+    InvalidIdNumber,
+    InvalidPhone,
+    ProxyGrantNotFound,
+    ProxyNotFound,
+    RealNameRequired,
+    StaffExists,
+    StaffNotFound,
+    UnknownDepartment,
+    WeakPassword,
+)
 from app.identity.models import Citizen, ProxyGrant, Role, Staff
 
 ID_NUMBER = "id_number"
@@ -32,26 +45,45 @@ PHONE = "phone"
 
 # ---- views ----
 
+
 def citizen_view(citizen: Citizen) -> dict:
-    channels = [name for name, value in (("wechat", citizen.wechat_openid), ("alipay", citizen.alipay_user_id))
-                if value]
-    return {"id": citizen.id, "real_name_verified": citizen.real_name_verified_at is not None,
-            "name": citizen.name, "id_number_masked": citizen.id_number_masked,
-            "phone_masked": citizen.phone_masked, "channels": channels, "created_at": to_iso(citizen.created_at)}
+    channels = [
+        name for name, value in (("wechat", citizen.wechat_openid), ("alipay", citizen.alipay_user_id)) if value
+    ]
+    return {
+        "id": citizen.id,
+        "real_name_verified": citizen.real_name_verified_at is not None,
+        "name": citizen.name,
+        "id_number_masked": citizen.id_number_masked,
+        "phone_masked": citizen.phone_masked,
+        "channels": channels,
+        "created_at": to_iso(citizen.created_at),
+    }
 
 
 def staff_view(staff: Staff) -> dict:
-    return {"id": staff.id, "username": staff.username, "name": staff.name, "roles": list(staff.roles),
-            "department_id": staff.department_id}
+    return {
+        "id": staff.id,
+        "username": staff.username,
+        "name": staff.name,
+        "roles": list(staff.roles),
+        "department_id": staff.department_id,
+    }
 
 
 def staff_admin_view(staff: Staff) -> dict:
     """A staff account as the administrators' console shows it."""
-    return {**staff_view(staff), "is_active": staff.is_active, "created_at": to_iso(staff.created_at),
-            "last_login_at": to_iso(staff.last_login_at), "locked_until": to_iso(staff.locked_until)}
+    return {
+        **staff_view(staff),
+        "is_active": staff.is_active,
+        "created_at": to_iso(staff.created_at),
+        "last_login_at": to_iso(staff.last_login_at),
+        "locked_until": to_iso(staff.locked_until),
+    }
 
 
 # ---- citizens ----
+
 
 async def _citizen_login(lookup: dict, updates: dict, *, cache: Cache, ttl: int) -> tuple[str, dict]:
     citizen = await Citizen.get_or_none(**lookup)
@@ -114,15 +146,21 @@ async def real_name_identity(citizen_id: int) -> dict:
     citizen = await _citizen(citizen_id)
     if citizen.real_name_verified_at is None:
         raise RealNameRequired()
-    return {"name": citizen.name, "id_number_hash": citizen.id_number_hash,
-            "id_number_masked": citizen.id_number_masked}
+    return {
+        "name": citizen.name,
+        "id_number_hash": citizen.id_number_hash,
+        "id_number_masked": citizen.id_number_masked,
+    }
 
 
 def describe_id_number(raw: str, *, cipher: FieldCipher) -> dict:
     """A typed-in ID number checked (422 when invalid) and turned into its hash, masked and encrypted forms."""
     number = normalise_id_number(raw)
-    return {"id_number_hash": id_number_hash(number, cipher=cipher), "id_number_masked": ids.mask_id_number(number),
-            "id_number_encrypted": cipher.encrypt(number, context=ID_NUMBER)}
+    return {
+        "id_number_hash": id_number_hash(number, cipher=cipher),
+        "id_number_masked": ids.mask_id_number(number),
+        "id_number_encrypted": cipher.encrypt(number, context=ID_NUMBER),
+    }
 
 
 def normalise_id_number(raw: str) -> str:
@@ -138,8 +176,9 @@ def id_number_hash(id_number: str, *, cipher: FieldCipher) -> str:
     return cipher.lookup_hash(id_number, context=ID_NUMBER)
 
 
-async def bind_identity(citizen_id: int, *, name: str, id_number: str, phone: str, cipher: FieldCipher,
-                        token: str, cache: Cache, ttl: int) -> dict:
+async def bind_identity(
+    citizen_id: int, *, name: str, id_number: str, phone: str, cipher: FieldCipher, token: str, cache: Cache, ttl: int
+) -> dict:
     """Bind name + ID number + phone; when another account already holds this identity, the two become one."""
     id_number = normalise_id_number(id_number)
     phone = re.sub(r"[\s-]", "", phone)
@@ -160,8 +199,13 @@ async def bind_identity(citizen_id: int, *, name: str, id_number: str, phone: st
             raise Unauthorized("登录已失效，请重新登录")
         if me.id_number_hash and me.id_number_hash != lookup_hash:
             raise IdentityAlreadyBound()
-        other = await Citizen.select_for_update().using_db(connection).filter(
-            id_number_hash=lookup_hash).exclude(id=me.id).first()
+        other = (
+            await Citizen.select_for_update()
+            .using_db(connection)
+            .filter(id_number_hash=lookup_hash)
+            .exclude(id=me.id)
+            .first()
+        )
         if other is None:
             target = me
         else:
@@ -184,8 +228,11 @@ async def _merge_into(me: Citizen, other: Citizen, *, name: str, connection) -> 
         raise IdentityTaken("姓名与该身份证号码已登记的实名信息不一致")
     if (me.wechat_openid and other.wechat_openid) or (me.alipay_user_id and other.alipay_user_id):
         raise IdentityTaken()
-    moved = {"wechat_openid": me.wechat_openid, "wechat_unionid": me.wechat_unionid,
-             "alipay_user_id": me.alipay_user_id}
+    moved = {
+        "wechat_openid": me.wechat_openid,
+        "wechat_unionid": me.wechat_unionid,
+        "alipay_user_id": me.alipay_user_id,
+    }
     await me.delete(using_db=connection)
     for key, value in moved.items():
         if value and not getattr(other, key):
@@ -195,8 +242,7 @@ async def _merge_into(me: Citizen, other: Citizen, *, name: str, connection) -> 
 
 async def citizen_id_by_id_number(id_number: str, *, cipher: FieldCipher) -> int | None:
     """The real-name citizen holding this ID number, if any (for linking window-filed cases)."""
-    citizen = await Citizen.get_or_none(id_number_hash=id_number_hash(normalise_id_number(id_number),
-                                                                      cipher=cipher))
+    citizen = await Citizen.get_or_none(id_number_hash=id_number_hash(normalise_id_number(id_number), cipher=cipher))
     return citizen.id if citizen else None
 
 
@@ -209,6 +255,7 @@ async def push_targets(citizen_id: int) -> dict:
 
 
 # ---- staff ----
+
 
 def _check_password_strength(password: str) -> None:
     if len(password) < 10 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
@@ -238,8 +285,9 @@ async def _checked_roles(roles: list[str], department_id: int | None) -> list[st
     return roles
 
 
-async def create_staff(*, username: str, password: str, roles: list[str], name: str,
-                       department_id: int | None, actor: str) -> dict:
+async def create_staff(
+    *, username: str, password: str, roles: list[str], name: str, department_id: int | None, actor: str
+) -> dict:
     """A staff account; clerks, approvers and department admins must belong to a department."""
     _check_password_strength(password)
     roles = await _checked_roles(roles, department_id)
@@ -247,15 +295,28 @@ async def create_staff(*, username: str, password: str, roles: list[str], name: 
     async with in_transaction() as connection:
         if await Staff.filter(username=username).using_db(connection).exists():
             raise StaffExists()
-        staff = await Staff.create(username=username, password_hash=password_hash, name=name or username,
-                                   roles=roles, department_id=department_id, using_db=connection)
-        await audit.record(actor=actor, action="staff.create", object_type="staff", object_id=staff.id,
-                           after=staff_view(staff), connection=connection)
+        staff = await Staff.create(
+            username=username,
+            password_hash=password_hash,
+            name=name or username,
+            roles=roles,
+            department_id=department_id,
+            using_db=connection,
+        )
+        await audit.record(
+            actor=actor,
+            action="staff.create",
+            object_type="staff",
+            object_id=staff.id,
+            after=staff_view(staff),
+            connection=connection,
+        )
     return staff_admin_view(staff)
 
 
-async def list_staff(*, department_id: int | None, active: bool | None, offset: int,
-                     limit: int) -> tuple[list[dict], int]:
+async def list_staff(
+    *, department_id: int | None, active: bool | None, offset: int, limit: int
+) -> tuple[list[dict], int]:
     """Staff accounts for the administrators, by username."""
     query = Staff.all()
     if department_id is not None:
@@ -277,8 +338,9 @@ async def update_staff(staff_id: int, changes: dict, *, actor: Principal, cache:
     if staff is None:
         raise StaffNotFound()
     changes = {key: value for key, value in changes.items() if key in STAFF_CHANGES}
-    if staff.id == actor.id and (changes.get("is_active") is False
-                                 or ("roles" in changes and Role.ADMIN.value not in changes["roles"])):
+    if staff.id == actor.id and (
+        changes.get("is_active") is False or ("roles" in changes and Role.ADMIN.value not in changes["roles"])
+    ):
         raise CannotChangeSelf()  # the last word on accounts must not lock its own holder out by a slip
     before = staff_admin_view(staff)
     updates: dict = {}
@@ -297,17 +359,24 @@ async def update_staff(staff_id: int, changes: dict, *, actor: Principal, cache:
         await Staff.filter(id=staff.id).using_db(connection).update(**updates)
         staff = await Staff.get(id=staff.id).using_db(connection)
         after = staff_admin_view(staff)
-        await audit.record(actor=actor.actor, staff_id=actor.id, action="staff.update", object_type="staff",
-                           object_id=staff.id, before=before,
-                           after={**after, **({"password": "changed"} if "password_hash" in updates else {})},
-                           connection=connection)
+        await audit.record(
+            actor=actor.actor,
+            staff_id=actor.id,
+            action="staff.update",
+            object_type="staff",
+            object_id=staff.id,
+            before=before,
+            after={**after, **({"password": "changed"} if "password_hash" in updates else {})},
+            connection=connection,
+        )
     if updates:
         await end_staff_sessions(cache, staff.id, token_ttl)
     return after
 
 
-async def login_staff(*, username: str, password: str, cache: Cache, ttl: int, max_failed: int,
-                      lock_minutes: int) -> tuple[str, dict]:
+async def login_staff(
+    *, username: str, password: str, cache: Cache, ttl: int, max_failed: int, lock_minutes: int
+) -> tuple[str, dict]:
     """Username + password -> token; max_failed wrong passwords in a row lock the account for lock_minutes."""
     staff = await Staff.get_or_none(username=username)
     if staff is None or not staff.is_active:
@@ -321,8 +390,13 @@ async def login_staff(*, username: str, password: str, cache: Cache, ttl: int, m
         if failed >= max_failed:
             locked_until = now() + timedelta(minutes=lock_minutes)
             await Staff.filter(id=staff.id).update(locked_until=locked_until, failed_logins=0)
-            await audit.record(actor="system", action="staff.lock", object_type="staff", object_id=staff.id,
-                               after={"locked_until": to_iso(locked_until)})
+            await audit.record(
+                actor="system",
+                action="staff.lock",
+                object_type="staff",
+                object_id=staff.id,
+                after={"locked_until": to_iso(locked_until)},
+            )
             raise AccountLocked(details={"locked_until": to_iso(locked_until)})
         raise InvalidCredentials()
     if passwords.current().needs_rehash(staff.password_hash):
@@ -331,8 +405,9 @@ async def login_staff(*, username: str, password: str, cache: Cache, ttl: int, m
     staff.locked_until = None
     staff.last_login_at = now()
     await staff.save(update_fields=["password_hash", "failed_logins", "locked_until", "last_login_at"])
-    principal = Principal(kind=STAFF, id=staff.id, roles=tuple(staff.roles), department_id=staff.department_id,
-                          name=staff.name)
+    principal = Principal(
+        kind=STAFF, id=staff.id, roles=tuple(staff.roles), department_id=staff.department_id, name=staff.name
+    )
     return await issue_token(cache, principal, ttl), staff_view(staff)
 
 
@@ -346,29 +421,39 @@ async def get_staff(staff_id: int) -> dict:
 
 # ---- proxies (代办) ----
 
+
 def _party(citizen: Citizen) -> dict:
     return {"id": citizen.id, "name": citizen.name, "id_number_masked": citizen.id_number_masked}
 
 
 def _grant_view(grant: ProxyGrant) -> dict:
-    return {"id": grant.id, "matter_id": grant.matter_id, "principal": _party(grant.principal),
-            "proxy": _party(grant.proxy), "created_at": to_iso(grant.created_at),
-            "revoked_at": to_iso(grant.revoked_at), "active": grant.revoked_at is None}
+    return {
+        "id": grant.id,
+        "matter_id": grant.matter_id,
+        "principal": _party(grant.principal),
+        "proxy": _party(grant.proxy),
+        "created_at": to_iso(grant.created_at),
+        "revoked_at": to_iso(grant.revoked_at),
+        "active": grant.revoked_at is None,
+    }
 
 
-async def grant_proxy(principal_id: int, *, matter_id: int, name: str, id_number: str,
-                      cipher: FieldCipher) -> tuple[dict, bool]:
+async def grant_proxy(
+    principal_id: int, *, matter_id: int, name: str, id_number: str, cipher: FieldCipher
+) -> tuple[dict, bool]:
     """Authorise the real-name citizen with this name and ID number for one matter; (grant, created)."""
     await require_real_name(principal_id)
     await catalog.require_matter(matter_id)
-    proxy = await Citizen.get_or_none(id_number_hash=id_number_hash(normalise_id_number(id_number),
-                                                                    cipher=cipher))
+    proxy = await Citizen.get_or_none(id_number_hash=id_number_hash(normalise_id_number(id_number), cipher=cipher))
     if proxy is None or proxy.name != name or proxy.real_name_verified_at is None:
         raise ProxyNotFound()
     if proxy.id == principal_id:
         raise CannotProxySelf()
-    existing = await ProxyGrant.filter(principal_id=principal_id, proxy_id=proxy.id, matter_id=matter_id,
-                                       revoked_at=None).prefetch_related("principal", "proxy").first()
+    existing = (
+        await ProxyGrant.filter(principal_id=principal_id, proxy_id=proxy.id, matter_id=matter_id, revoked_at=None)
+        .prefetch_related("principal", "proxy")
+        .first()
+    )
     if existing is not None:
         return _grant_view(existing), False
     grant = await ProxyGrant.create(principal_id=principal_id, proxy_id=proxy.id, matter_id=matter_id)
@@ -397,8 +482,7 @@ async def revoke_grant(citizen_id: int, grant_id: int) -> dict:
 
 async def is_proxy_for(proxy_id: int, principal_id: int, matter_id: int) -> bool:
     """Whether proxy_id may act for principal_id on this matter right now."""
-    return await ProxyGrant.exists(proxy_id=proxy_id, principal_id=principal_id, matter_id=matter_id,
-                                   revoked_at=None)
+    return await ProxyGrant.exists(proxy_id=proxy_id, principal_id=principal_id, matter_id=matter_id, revoked_at=None)
 
 
 async def principals_for(proxy_id: int, matter_id: int | None = None) -> list[int]:
@@ -426,14 +510,16 @@ async def seed_demo_staff(department_ids_by_code: dict[str, int]) -> list[dict] 
     for username, name, roles, department_code in DEMO_STAFF:
         password = "Demo" + secrets.token_urlsafe(9) + "7"
         department_id = department_ids_by_code.get(department_code) if department_code else None
-        account = await create_staff(username=username, password=password, roles=roles, name=name,
-                                     department_id=department_id, actor="seed")
+        account = await create_staff(
+            username=username, password=password, roles=roles, name=name, department_id=department_id, actor="seed"
+        )
         created.append({**account, "password": password})
     return created
 
 
-async def alert_recipients(*, department_id: int | None, roles: tuple[str, ...],
-                           all_department_roles: tuple[str, ...] = ()) -> list[str]:
+async def alert_recipients(
+    *, department_id: int | None, roles: tuple[str, ...], all_department_roles: tuple[str, ...] = ()
+) -> list[str]:
     """WeChat Work user ids of active staff holding one of roles in the department, plus any holding one of
     all_department_roles wherever they sit; the WeChat Work user id is the staff username."""
     found: list[str] = []

@@ -8,8 +8,17 @@ from app.core.auth import citizen_required, staff_required
 from app.core.http import page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
 from app.notifications import service
-from app.notifications.schemas import (CreditOut, DeliveryOut, DeliveryPageOut, DeliveryQuery, MessageOut,
-                                       MessagePageOut, MessageQuery, SubscriptionsIn, TemplateOut)
+from app.notifications.schemas import (
+    CreditOut,
+    DeliveryOut,
+    DeliveryPageOut,
+    DeliveryQuery,
+    MessageOut,
+    MessagePageOut,
+    MessageQuery,
+    SubscriptionsIn,
+    TemplateOut,
+)
 
 bp = Blueprint("notifications", url_prefix="/api/v1")
 
@@ -17,13 +26,20 @@ OPERATOR_ROLES = ("admin", "supervisor")
 
 
 @bp.get("/me/messages")
-@doc("我的消息（站内信）", tag="notifications", response=MessagePageOut, errors=(401, 422), secured=True,
-     query=MessageQuery)
+@doc(
+    "我的消息（站内信）",
+    tag="notifications",
+    response=MessagePageOut,
+    errors=(401, 422),
+    secured=True,
+    query=MessageQuery,
+)
 @citizen_required
 async def messages(request: Request):
     query = parse_query(request, MessageQuery)
-    items, total, unread = await service.inbox(request.ctx.principal.id, unread_only=query.unread,
-                                               offset=query.offset, limit=query.page_size)
+    items, total, unread = await service.inbox(
+        request.ctx.principal.id, unread_only=query.unread, offset=query.offset, limit=query.page_size
+    )
     return respond(MessagePageOut, {**page_of(items, total, query.page, query.page_size), "unread": unread})
 
 
@@ -41,13 +57,23 @@ async def templates(request: Request):
 
 
 @bp.post("/me/subscriptions")
-@doc("记录用户在 wx.requestSubscribeMessage 中同意的模板（每个一次发送额度）", tag="notifications",
-     body=SubscriptionsIn, response=list[CreditOut], errors=(401, 422), secured=True)
+@doc(
+    "记录用户在 wx.requestSubscribeMessage 中同意的模板（每个一次发送额度）",
+    tag="notifications",
+    body=SubscriptionsIn,
+    response=list[CreditOut],
+    errors=(401, 422),
+    secured=True,
+)
 @citizen_required
 async def subscribe(request: Request):
     data = parse_body(request, SubscriptionsIn)
-    return respond(list[CreditOut], await service.grant_subscriptions(request.ctx.principal.id, data.template_ids,
-                                                                      settings=request.app.ctx.settings))
+    return respond(
+        list[CreditOut],
+        await service.grant_subscriptions(
+            request.ctx.principal.id, data.template_ids, settings=request.app.ctx.settings
+        ),
+    )
 
 
 @bp.get("/me/subscriptions")
@@ -58,8 +84,14 @@ async def my_credits(request: Request):
 
 
 @bp.get("/staff/deliveries")
-@doc("推送记录（运维：失败终止的可重试）", tag="notifications-staff", response=DeliveryPageOut,
-     errors=(401, 403, 422), secured=True, query=DeliveryQuery)
+@doc(
+    "推送记录（运维：失败终止的可重试）",
+    tag="notifications-staff",
+    response=DeliveryPageOut,
+    errors=(401, 403, 422),
+    secured=True,
+    query=DeliveryQuery,
+)
 @staff_required(*OPERATOR_ROLES)
 async def deliveries(request: Request):
     query = parse_query(request, DeliveryQuery)
@@ -68,8 +100,9 @@ async def deliveries(request: Request):
 
 
 @bp.post("/staff/deliveries/<delivery_id:int>/retry", ctx_big_ids=True)
-@doc("重试一条失败终止的推送", tag="notifications-staff", response=DeliveryOut, errors=(401, 403, 404, 409),
-     secured=True)
+@doc(
+    "重试一条失败终止的推送", tag="notifications-staff", response=DeliveryOut, errors=(401, 403, 404, 409), secured=True
+)
 @staff_required(*OPERATOR_ROLES)
 async def retry(request: Request, delivery_id: int):
     return respond(DeliveryOut, await service.retry_delivery(delivery_id, actor=request.ctx.principal))

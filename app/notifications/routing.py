@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-STATUS_PHRASES = {"submitted": "已提交", "supplement_required": "需补正", "accepted": "已受理", "rejected": "不予受理",
-                  "in_review": "审查中", "suspended": "已中止", "approved": "准予许可", "denied": "不予许可",
-                  "delivered": "已送达", "withdrawn": "已撤回"}
+STATUS_PHRASES = {
+    "submitted": "已提交",
+    "supplement_required": "需补正",
+    "accepted": "已受理",
+    "rejected": "不予受理",
+    "in_review": "审查中",
+    "suspended": "已中止",
+    "approved": "准予许可",
+    "denied": "不予许可",
+    "delivered": "已送达",
+    "withdrawn": "已撤回",
+}
 
 
 @dataclass(frozen=True)
@@ -43,30 +52,54 @@ def _tracking(p: dict) -> str:
 
 ROUTES: dict[str, Route] = {
     "case.submitted": Route(
-        "申请已提交", lambda p: f"您的「{_matter(p)}」申请已提交，等待窗口预审。", "case_progress",
-        staff_text=lambda p: f"新办件待预审：{_matter(p)}（办件号 {p['case_id']}）"),
+        "申请已提交",
+        lambda p: f"您的「{_matter(p)}」申请已提交，等待窗口预审。",
+        "case_progress",
+        staff_text=lambda p: f"新办件待预审：{_matter(p)}（办件号 {p['case_id']}）",
+    ),
     "case.supplement_required": Route(
-        "需要补正材料", lambda p: f"您的「{_matter(p)}」申请需要补正：{_items(p)}。请一次补齐后重新提交。",
+        "需要补正材料",
+        lambda p: f"您的「{_matter(p)}」申请需要补正：{_items(p)}。请一次补齐后重新提交。",
         "supplement_required",
-        values=lambda p, at: [_matter(p), p.get("receipt_no") or f"CASE{p.get('case_id', '')}", _items(p), at,
-                              "请一次补齐后重新提交"]),
+        values=lambda p, at: [
+            _matter(p),
+            p.get("receipt_no") or f"CASE{p.get('case_id', '')}",
+            _items(p),
+            at,
+            "请一次补齐后重新提交",
+        ],
+    ),
     "case.accepted": Route(
-        "申请已受理", lambda p: f"您的「{_matter(p)}」已受理，受理编号 {p.get('receipt_no')}，"
-                           f"承诺办结时间 {str(p.get('deadline', ''))[:10]}。", "case_progress"),
+        "申请已受理",
+        lambda p: (
+            f"您的「{_matter(p)}」已受理，受理编号 {p.get('receipt_no')}，"
+            f"承诺办结时间 {str(p.get('deadline', ''))[:10]}。"
+        ),
+        "case_progress",
+    ),
     "case.rejected": Route("申请不予受理", lambda p: f"您的「{_matter(p)}」申请不予受理{_note(p)}", "case_progress"),
     "case.in_review": Route("审查中", lambda p: f"您的「{_matter(p)}」正在审查。", "case_progress"),
-    "case.suspended": Route("办理中止", lambda p: f"您的「{_matter(p)}」暂时中止办理，期间不计入办理时限{_note(p)}",
-                            "case_progress"),
+    "case.suspended": Route(
+        "办理中止", lambda p: f"您的「{_matter(p)}」暂时中止办理，期间不计入办理时限{_note(p)}", "case_progress"
+    ),
     "case.approved": Route("准予许可", lambda p: f"您的「{_matter(p)}」已办结：准予许可。", "case_progress"),
     "case.denied": Route("不予许可", lambda p: f"您的「{_matter(p)}」已办结：不予许可{_note(p)}", "case_progress"),
-    "case.delivered": Route("办理结果已送达", lambda p: f"您的「{_matter(p)}」办理结果{_tracking(p)}。", "case_progress"),
+    "case.delivered": Route(
+        "办理结果已送达", lambda p: f"您的「{_matter(p)}」办理结果{_tracking(p)}。", "case_progress"
+    ),
     "case.withdrawn": Route("申请已撤回", lambda p: f"您的「{_matter(p)}」申请已撤回。", "case_progress"),
     "case.deadline_warning": Route(
         "办件临近时限",
-        staff_text=lambda p: f"黄灯预警：办件 {p.get('receipt_no')} 已用去八成时限，截止 {str(p.get('deadline', ''))[:10]}"),
+        staff_text=lambda p: (
+            f"黄灯预警：办件 {p.get('receipt_no')} 已用去八成时限，截止 {str(p.get('deadline', ''))[:10]}"
+        ),
+    ),
     "case.overdue": Route(
         "办件已超期",
-        staff_text=lambda p: f"红灯超期：办件 {p.get('receipt_no')} 已超过承诺时限（{str(p.get('deadline', ''))[:10]}）"),
+        staff_text=lambda p: (
+            f"红灯超期：办件 {p.get('receipt_no')} 已超过承诺时限（{str(p.get('deadline', ''))[:10]}）"
+        ),
+    ),
 }
 
 
@@ -80,19 +113,29 @@ def _place(p: dict) -> str:
 
 APPOINTMENT_ROUTES: dict[str, Route] = {
     "appointment.booked": Route(
-        "预约成功", lambda p: f"您已预约「{_matter(p)}」，{_when(p)} 在{_place(p)}办理，签到码 {p.get('code')}。",
+        "预约成功",
+        lambda p: f"您已预约「{_matter(p)}」，{_when(p)} 在{_place(p)}办理，签到码 {p.get('code')}。",
         "appointment_booked",
-        values=lambda p, at: [_matter(p), _place(p), _when(p), p.get("code"), "请按时到场并携带身份证件"]),
+        values=lambda p, at: [_matter(p), _place(p), _when(p), p.get("code"), "请按时到场并携带身份证件"],
+    ),
     "appointment.reminder": Route(
-        "预约提醒", lambda p: f"提醒：您预约的「{_matter(p)}」将于 {_when(p)} 在{_place(p)}办理，请按时到场。",
+        "预约提醒",
+        lambda p: f"提醒：您预约的「{_matter(p)}」将于 {_when(p)} 在{_place(p)}办理，请按时到场。",
         "appointment_reminder",
-        values=lambda p, at: [_matter(p), _when(p), _place(p), "请按时到场，到场后扫码签到"]),
+        values=lambda p, at: [_matter(p), _when(p), _place(p), "请按时到场，到场后扫码签到"],
+    ),
     "appointment.cancelled": Route(
-        "预约已取消", lambda p: f"您预约的「{_matter(p)}」（{_when(p)}）已取消，名额已释放。", "appointment_cancelled",
-        values=lambda p, at: [_matter(p), _when(p), p.get("reason") or "本人取消"]),
+        "预约已取消",
+        lambda p: f"您预约的「{_matter(p)}」（{_when(p)}）已取消，名额已释放。",
+        "appointment_cancelled",
+        values=lambda p, at: [_matter(p), _when(p), p.get("reason") or "本人取消"],
+    ),
     "queue.called": Route(
-        "请到窗口办理", lambda p: f"请 {p.get('number')} 号到{p.get('window')}号窗口办理（{_place(p)}）。", "queue_called",
-        values=lambda p, at: [p.get("number"), f"{p.get('window')}号窗口", _place(p), at, "请尽快前往，过号需重新取号"]),
+        "请到窗口办理",
+        lambda p: f"请 {p.get('number')} 号到{p.get('window')}号窗口办理（{_place(p)}）。",
+        "queue_called",
+        values=lambda p, at: [p.get("number"), f"{p.get('window')}号窗口", _place(p), at, "请尽快前往，过号需重新取号"],
+    ),
 }
 ROUTES.update(APPOINTMENT_ROUTES)
 
@@ -105,15 +148,24 @@ def yuan(fen: int | None) -> str:
 
 PAYMENT_ROUTES: dict[str, Route] = {
     "payment.succeeded": Route(
-        "缴费成功", lambda p: f"您为「{_matter(p)}」缴纳的 {yuan(p.get('amount_fen'))} 已到账，订单号 {p.get('order_no')}。",
-        "payment", values=lambda p, at: [_matter(p), yuan(p.get("amount_fen")), p.get("order_no"), "已支付", at]),
+        "缴费成功",
+        lambda p: f"您为「{_matter(p)}」缴纳的 {yuan(p.get('amount_fen'))} 已到账，订单号 {p.get('order_no')}。",
+        "payment",
+        values=lambda p, at: [_matter(p), yuan(p.get("amount_fen")), p.get("order_no"), "已支付", at],
+    ),
     "payment.refunded": Route(
-        "退款成功", lambda p: f"「{_matter(p)}」的 {yuan(p.get('amount_fen'))} 已原路退回，订单号 {p.get('order_no')}。",
-        "payment", values=lambda p, at: [_matter(p), yuan(p.get("amount_fen")), p.get("order_no"), "已退款", at]),
+        "退款成功",
+        lambda p: f"「{_matter(p)}」的 {yuan(p.get('amount_fen'))} 已原路退回，订单号 {p.get('order_no')}。",
+        "payment",
+        values=lambda p, at: [_matter(p), yuan(p.get("amount_fen")), p.get("order_no"), "已退款", at],
+    ),
     "payment.mismatch": Route(
         "支付异常",
-        staff_text=lambda p: f"支付通知与订单不符（{p.get('reason')}）：订单 {p.get('order_no') or '未知'}，请核查"
-                             + (f"（自上次告警以来共 {p['count']} 次）" if p.get("count", 1) > 1 else "")),
+        staff_text=lambda p: (
+            f"支付通知与订单不符（{p.get('reason')}）：订单 {p.get('order_no') or '未知'}，请核查"
+            + (f"（自上次告警以来共 {p['count']} 次）" if p.get("count", 1) > 1 else "")
+        ),
+    ),
 }
 ROUTES.update(PAYMENT_ROUTES)
 
@@ -133,55 +185,96 @@ def _reply_values(text_key: str) -> Callable[[dict, str], list[object]]:
 
 RATING_ROUTES: dict[str, Route] = {
     "rating.bad": Route(
-        "评价已收到", lambda p: f"您对「{_matter(p)}」的评价已收到，主管部门将于 {_day(p, 'callback_due')} 前回访，"
-                           f"{_day(p, 'fix_due')} 前完成整改。",
-        staff_text=lambda p: f"「{_matter(p)}」收到{p.get('score')}分差评：{p.get('comment', '')}。"
-                             f"请于 {_day(p, 'callback_due')} 前回访（工单 {p.get('ticket_id')}）"),
+        "评价已收到",
+        lambda p: (
+            f"您对「{_matter(p)}」的评价已收到，主管部门将于 {_day(p, 'callback_due')} 前回访，"
+            f"{_day(p, 'fix_due')} 前完成整改。"
+        ),
+        staff_text=lambda p: (
+            f"「{_matter(p)}」收到{p.get('score')}分差评：{p.get('comment', '')}。"
+            f"请于 {_day(p, 'callback_due')} 前回访（工单 {p.get('ticket_id')}）"
+        ),
+    ),
     "rating.appealed": Route(
         "差评申诉待复核",
-        staff_text=lambda p: f"「{_matter(p)}」的差评（评价 {p.get('rating_id')}）被申诉为恶意评价：{p.get('note')}"),
+        staff_text=lambda p: f"「{_matter(p)}」的差评（评价 {p.get('rating_id')}）被申诉为恶意评价：{p.get('note')}",
+    ),
     "rating.appeal_decided": Route(
-        "差评复核结果", lambda p: f"您对「{_matter(p)}」的评价经复核认定为无效，不计入统计：{p.get('note')}",
-        staff_text=lambda p: f"评价 {p.get('rating_id')} 的申诉已复核："
-                             f"{'认定无效' if p.get('decision') == 'void' else '维持原评价'}（{p.get('note')}）"),
+        "差评复核结果",
+        lambda p: f"您对「{_matter(p)}」的评价经复核认定为无效，不计入统计：{p.get('note')}",
+        staff_text=lambda p: (
+            f"评价 {p.get('rating_id')} 的申诉已复核："
+            f"{'认定无效' if p.get('decision') == 'void' else '维持原评价'}（{p.get('note')}）"
+        ),
+    ),
     "ticket.called_back": Route(
-        "差评回访", lambda p: f"主管部门已就您对「{_matter(p)}」的评价回访：{p.get('note')}", "feedback_reply",
-        values=_reply_values("note")),
+        "差评回访",
+        lambda p: f"主管部门已就您对「{_matter(p)}」的评价回访：{p.get('note')}",
+        "feedback_reply",
+        values=_reply_values("note"),
+    ),
     "ticket.fixed": Route(
-        "整改结果", lambda p: f"您对「{_matter(p)}」的评价已整改：{p.get('note')}。欢迎对整改结果评价。",
-        "feedback_reply", values=_reply_values("note")),
+        "整改结果",
+        lambda p: f"您对「{_matter(p)}」的评价已整改：{p.get('note')}。欢迎对整改结果评价。",
+        "feedback_reply",
+        values=_reply_values("note"),
+    ),
     "ticket.callback_overdue": Route(
-        "差评回访超期", staff_text=lambda p: f"工单 {p.get('ticket_id')}（{_matter(p)}）未在 {_day(p, 'due_at')} 前回访"),
+        "差评回访超期", staff_text=lambda p: f"工单 {p.get('ticket_id')}（{_matter(p)}）未在 {_day(p, 'due_at')} 前回访"
+    ),
     "ticket.fix_overdue": Route(
-        "差评整改超期", staff_text=lambda p: f"工单 {p.get('ticket_id')}（{_matter(p)}）未在 {_day(p, 'due_at')} 前完成整改"),
+        "差评整改超期",
+        staff_text=lambda p: f"工单 {p.get('ticket_id')}（{_matter(p)}）未在 {_day(p, 'due_at')} 前完成整改",
+    ),
     "ticket.reply_overdue": Route(
         "留言答复超期",
-        staff_text=lambda p: f"{_kind(p)}工单 {p.get('ticket_id')} 未在 {_day(p, 'due_at')} 前答复：{p.get('content', '')}"),
+        staff_text=lambda p: (
+            f"{_kind(p)}工单 {p.get('ticket_id')} 未在 {_day(p, 'due_at')} 前答复：{p.get('content', '')}"
+        ),
+    ),
     "ticket.closed": Route(
-        "工单已办结", lambda p: f"您的{_kind(p)}「{p.get('content', '')}」已由效能监察办结：{p.get('reason')}",
-        "feedback_reply", values=_reply_values("reason")),
+        "工单已办结",
+        lambda p: f"您的{_kind(p)}「{p.get('content', '')}」已由效能监察办结：{p.get('reason')}",
+        "feedback_reply",
+        values=_reply_values("reason"),
+    ),
 }
 ROUTES.update(RATING_ROUTES)
 
 FEEDBACK_ROUTES: dict[str, Route] = {
     "feedback.created": Route(
-        "留言已受理", lambda p: f"您的{_kind(p)}已转主管部门，将于 {_day(p, 'reply_due')} 前答复。",
-        staff_text=lambda p: f"新{_kind(p)}（工单 {p.get('ticket_id')}），请于 {_day(p, 'reply_due')} 前答复："
-                             f"{p.get('content', '')}"),
+        "留言已受理",
+        lambda p: f"您的{_kind(p)}已转主管部门，将于 {_day(p, 'reply_due')} 前答复。",
+        staff_text=lambda p: (
+            f"新{_kind(p)}（工单 {p.get('ticket_id')}），请于 {_day(p, 'reply_due')} 前答复：{p.get('content', '')}"
+        ),
+    ),
     "feedback.unrouted": Route(
-        "留言已受理", lambda p: f"您的{_kind(p)}已收到，将于 {_day(p, 'reply_due')} 前答复。",
-        staff_text=lambda p: f"未指明事项的{_kind(p)}（工单 {p.get('ticket_id')}）待分派或答复：{p.get('content', '')}"),
+        "留言已受理",
+        lambda p: f"您的{_kind(p)}已收到，将于 {_day(p, 'reply_due')} 前答复。",
+        staff_text=lambda p: f"未指明事项的{_kind(p)}（工单 {p.get('ticket_id')}）待分派或答复：{p.get('content', '')}",
+    ),
     "feedback.replied": Route(
-        "留言已答复", lambda p: f"您的{_kind(p)}已答复：{p.get('reply')}。问题解决了请确认，未解决可重新提出。",
-        "feedback_reply", values=_reply_values("reply")),
+        "留言已答复",
+        lambda p: f"您的{_kind(p)}已答复：{p.get('reply')}。问题解决了请确认，未解决可重新提出。",
+        "feedback_reply",
+        values=_reply_values("reply"),
+    ),
     "feedback.reopened": Route(
         "留言被重新提出",
-        staff_text=lambda p: f"{_kind(p)}工单 {p.get('ticket_id')} 群众表示未解决：{p.get('reason')}。"
-                             f"请于 {_day(p, 'reply_due')} 前重新答复"),
+        staff_text=lambda p: (
+            f"{_kind(p)}工单 {p.get('ticket_id')} 群众表示未解决：{p.get('reason')}。"
+            f"请于 {_day(p, 'reply_due')} 前重新答复"
+        ),
+    ),
     "feedback.escalated": Route(
-        "留言已转效能监察", lambda p: f"您的{_kind(p)}已第二次重新提出，已转效能监察督办。",
-        staff_text=lambda p: f"{_kind(p)}工单 {p.get('ticket_id')} 第{p.get('reopen_count')}次被重新提出，"
-                             f"已转效能监察：{p.get('reason')}"),
+        "留言已转效能监察",
+        lambda p: f"您的{_kind(p)}已第二次重新提出，已转效能监察督办。",
+        staff_text=lambda p: (
+            f"{_kind(p)}工单 {p.get('ticket_id')} 第{p.get('reopen_count')}次被重新提出，"
+            f"已转效能监察：{p.get('reason')}"
+        ),
+    ),
 }
 ROUTES.update(FEEDBACK_ROUTES)
 
@@ -198,6 +291,4 @@ def template_values(kind: str, payload: dict, at_text: str) -> list[object]:
         return route.values(payload, at_text)
     status = STATUS_PHRASES.get(payload.get("to", ""), "更新")
     note = payload.get("note") or (_items(payload) if payload.get("items") else ROUTES[kind].title)
-    return [_matter(payload), payload.get("receipt_no") or f"CASE{payload.get('case_id', '')}", status, at_text,
-            note]
-
+    return [_matter(payload), payload.get("receipt_no") or f"CASE{payload.get('case_id', '')}", status, at_text, note]

@@ -24,7 +24,8 @@ from app.core import db
 from app.core.auth import Principal
 from app.core.errors import NotFound, ValidationFailed
 from app.core.models import OutboxEvent
-from app.core.timeutil import now as clock_now, to_iso
+from app.core.timeutil import now as clock_now
+from app.core.timeutil import to_iso
 from app.identity import service as identity
 from app.notifications.errors import DeliveryNotFound, DeliveryNotRetryable, MessageNotFound
 from app.notifications.models import Delivery, DeliveryStatus, InboxMessage, SubscriptionCredit
@@ -39,9 +40,17 @@ ERROR_TEXT_MAX = 200
 
 # ---- the inbox and subscriptions (citizens) ----
 
+
 def _message_view(message: InboxMessage) -> dict:
-    return {"id": message.id, "kind": message.kind, "title": message.title, "body": message.body,
-            "subject": message.subject, "created_at": to_iso(message.created_at), "read": message.read_at is not None}
+    return {
+        "id": message.id,
+        "kind": message.kind,
+        "title": message.title,
+        "body": message.body,
+        "subject": message.subject,
+        "created_at": to_iso(message.created_at),
+        "read": message.read_at is not None,
+    }
 
 
 async def inbox(citizen_id: int, *, unread_only: bool, offset: int, limit: int) -> tuple[list[dict], int, int]:
@@ -68,8 +77,10 @@ async def mark_read(citizen_id: int, message_id: int) -> dict:
 
 def template_catalogue(settings) -> dict:
     """The WeChat template ids the mini-program should ask the user to subscribe to, by purpose."""
-    return {purpose: {"template_id": template["template_id"], "fields": list(template["fields"])}
-            for purpose, template in _wechat_templates(settings).items()}
+    return {
+        purpose: {"template_id": template["template_id"], "fields": list(template["fields"])}
+        for purpose, template in _wechat_templates(settings).items()
+    }
 
 
 def _wechat_templates(settings) -> dict[str, dict]:
@@ -82,15 +93,20 @@ async def grant_subscriptions(citizen_id: int, template_ids: list[str], *, setti
     known = {t["template_id"] for t in _wechat_templates(settings).values()}
     unknown = [t for t in template_ids if t not in known]
     if unknown:
-        raise ValidationFailed("未知的订阅消息模板", details={"fields": [{"field": "template_ids",
-                                                                     "message": f"未知模板 {unknown}"}]})
+        raise ValidationFailed(
+            "未知的订阅消息模板", details={"fields": [{"field": "template_ids", "message": f"未知模板 {unknown}"}]}
+        )
     for template_id in dict.fromkeys(template_ids):
         async with in_transaction() as connection:
-            bumped = await SubscriptionCredit.filter(citizen_id=citizen_id, template_id=template_id) \
-                .using_db(connection).update(remaining=F("remaining") + 1)
+            bumped = (
+                await SubscriptionCredit.filter(citizen_id=citizen_id, template_id=template_id)
+                .using_db(connection)
+                .update(remaining=F("remaining") + 1)
+            )
             if not bumped:
-                await SubscriptionCredit.create(citizen_id=citizen_id, template_id=template_id, remaining=1,
-                                                using_db=connection)
+                await SubscriptionCredit.create(
+                    citizen_id=citizen_id, template_id=template_id, remaining=1, using_db=connection
+                )
     return await credits(citizen_id)
 
 
@@ -102,14 +118,17 @@ async def credits(citizen_id: int) -> list[dict]:
 
 # ---- dispatch: outbox -> inbox + deliveries ----
 
+
 async def _claim_events(connection, limit: int) -> list[OutboxEvent]:
     if db.dialect() == "postgres":
         rows = await connection.execute_query_dict(
             "SELECT id FROM outbox_event WHERE dispatched_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-            [limit])
+            [limit],
+        )
     else:  # SQLite: one writer at a time, the transaction itself is the claim
         rows = await connection.execute_query_dict(
-            "SELECT id FROM outbox_event WHERE dispatched_at IS NULL ORDER BY id LIMIT ?", [limit])
+            "SELECT id FROM outbox_event WHERE dispatched_at IS NULL ORDER BY id LIMIT ?", [limit]
+        )
     ids = [row["id"] for row in rows]
     if not ids:
         return []
@@ -134,8 +153,11 @@ async def dispatch_events(*, settings, limit: int = 100, now: datetime | None = 
 
 
 async def _spend_credit(citizen_id: int, template_id: str, connection) -> bool:
-    spent = await SubscriptionCredit.filter(citizen_id=citizen_id, template_id=template_id, remaining__gt=0) \
-        .using_db(connection).update(remaining=F("remaining") - 1)
+    spent = (
+        await SubscriptionCredit.filter(citizen_id=citizen_id, template_id=template_id, remaining__gt=0)
+        .using_db(connection)
+        .update(remaining=F("remaining") - 1)
+    )
     return bool(spent)
 
 
@@ -147,18 +169,35 @@ async def _dispatch_one(event: OutboxEvent, *, settings, at: datetime, connectio
     subject = {"type": event.aggregate_type, "id": event.aggregate_id}
     if route.body is not None and event.citizen_id is not None:
         body = route.body(payload)
-        await InboxMessage.create(citizen_id=event.citizen_id, event_id=event.id, kind=event.kind,
-                                  title=route.title, body=body[:500], subject=subject,
-                                  using_db=connection)
+        await InboxMessage.create(
+            citizen_id=event.citizen_id,
+            event_id=event.id,
+            kind=event.kind,
+            title=route.title,
+            body=body[:500],
+            subject=subject,
+            using_db=connection,
+        )
         await _plan_citizen_push(event, route.purpose, payload, settings=settings, at=at, connection=connection)
     alert = settings.notifications.staff_alerts.get(event.kind)
     if route.staff_text is not None and alert is not None and (alert.roles or alert.all_departments):
-        recipients = await identity.alert_recipients(department_id=event.department_id, roles=tuple(alert.roles),
-                                                     all_department_roles=tuple(alert.all_departments))
+        recipients = await identity.alert_recipients(
+            department_id=event.department_id,
+            roles=tuple(alert.roles),
+            all_department_roles=tuple(alert.all_departments),
+        )
         text = f"【{route.title}】{route.staff_text(payload)}"
         for userid in recipients:
-            await _plan(event, channel="wecom", recipient=userid, purpose=event.kind, template_id="",
-                        payload={"content": text}, at=at, connection=connection)
+            await _plan(
+                event,
+                channel="wecom",
+                recipient=userid,
+                purpose=event.kind,
+                template_id="",
+                payload={"content": text},
+                at=at,
+                connection=connection,
+            )
 
 
 async def _with_names(payload: dict) -> dict:
@@ -176,40 +215,73 @@ async def _with_names(payload: dict) -> dict:
     return named
 
 
-async def _plan_citizen_push(event: OutboxEvent, purpose: str, payload: dict, *, settings, at: datetime,
-                             connection) -> None:
+async def _plan_citizen_push(
+    event: OutboxEvent, purpose: str, payload: dict, *, settings, at: datetime, connection
+) -> None:
     targets = await identity.push_targets(event.citizen_id)
-    page = {"case": f"pages/case/detail?id={event.aggregate_id}",
-            "appointment": f"pages/appointment/detail?id={event.aggregate_id}",
-            "ticket": f"pages/feedback/detail?id={event.aggregate_id}",
-            "rating": f"pages/rating/detail?id={event.aggregate_id}"}.get(event.aggregate_type)
+    page = {
+        "case": f"pages/case/detail?id={event.aggregate_id}",
+        "appointment": f"pages/appointment/detail?id={event.aggregate_id}",
+        "ticket": f"pages/feedback/detail?id={event.aggregate_id}",
+        "rating": f"pages/rating/detail?id={event.aggregate_id}",
+    }.get(event.aggregate_type)
     values = template_values(event.kind, payload, to_iso(at))
     wechat = _wechat_templates(settings).get(purpose)
-    if targets["wechat_openid"] and wechat and await _spend_credit(event.citizen_id, wechat["template_id"],
-                                                                   connection):
-        await _plan(event, channel="wechat", recipient=targets["wechat_openid"], purpose=purpose,
-                    template_id=wechat["template_id"],
-                    payload={"data": render(dict(wechat["fields"]), values), "page": page}, at=at,
-                    connection=connection)
+    if targets["wechat_openid"] and wechat and await _spend_credit(event.citizen_id, wechat["template_id"], connection):
+        await _plan(
+            event,
+            channel="wechat",
+            recipient=targets["wechat_openid"],
+            purpose=purpose,
+            template_id=wechat["template_id"],
+            payload={"data": render(dict(wechat["fields"]), values), "page": page},
+            at=at,
+            connection=connection,
+        )
         return
     alipay = settings.notifications.alipay_templates.get(purpose)
     if targets["alipay_user_id"] and alipay:
         alipay = alipay if isinstance(alipay, dict) else alipay.model_dump()
         keywords = int(alipay.get("keywords") or len(values))
         data = {f"keyword{i + 1}": fit(value, "thing") for i, value in enumerate(values[:keywords])}
-        await _plan(event, channel="alipay", recipient=targets["alipay_user_id"], purpose=purpose,
-                    template_id=alipay["template_id"], payload={"data": data, "page": page}, at=at,
-                    connection=connection)
+        await _plan(
+            event,
+            channel="alipay",
+            recipient=targets["alipay_user_id"],
+            purpose=purpose,
+            template_id=alipay["template_id"],
+            payload={"data": data, "page": page},
+            at=at,
+            connection=connection,
+        )
 
 
-async def _plan(event: OutboxEvent, *, channel: str, recipient: str, purpose: str, template_id: str,
-                payload: dict[str, Any], at: datetime, connection) -> None:
-    await Delivery.create(event_id=event.id, channel=channel, recipient=recipient, purpose=purpose,
-                          template_id=template_id, payload=payload, dedupe_key=f"{event.id}:{channel}:{recipient}",
-                          next_attempt_at=at, using_db=connection)
+async def _plan(
+    event: OutboxEvent,
+    *,
+    channel: str,
+    recipient: str,
+    purpose: str,
+    template_id: str,
+    payload: dict[str, Any],
+    at: datetime,
+    connection,
+) -> None:
+    await Delivery.create(
+        event_id=event.id,
+        channel=channel,
+        recipient=recipient,
+        purpose=purpose,
+        template_id=template_id,
+        payload=payload,
+        dedupe_key=f"{event.id}:{channel}:{recipient}",
+        next_attempt_at=at,
+        using_db=connection,
+    )
 
 
 # ---- send: deliveries -> platforms ----
+
 
 async def _claim_deliveries(worker_id: str, *, limit: int, lease_seconds: int, at: datetime) -> list[Delivery]:
     """Take up to limit due deliveries (or ones whose worker's lease ran out) for this worker."""
@@ -219,19 +291,26 @@ async def _claim_deliveries(worker_id: str, *, limit: int, lease_seconds: int, a
             "UPDATE notification_delivery SET status = 'sending', claimed_until = $1, claimed_by = $2 "
             "WHERE id IN (SELECT id FROM notification_delivery "
             "WHERE (status = 'pending' AND next_attempt_at <= $3) OR (status = 'sending' AND claimed_until < $3) "
-            "ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING id", [until, worker_id, at, limit])
+            "ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING id",
+            [until, worker_id, at, limit],
+        )
         ids = [row["id"] for row in rows]
     else:
         # SQLite has one writer at a time; the UPDATE repeats the due condition, so a row is claimed once.
-        due = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=at) | Q(status=DeliveryStatus.SENDING,
-                                                                             claimed_until__lt=at)
+        due = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=at) | Q(
+            status=DeliveryStatus.SENDING, claimed_until__lt=at
+        )
         candidates = list(await Delivery.filter(due).order_by("id").limit(limit).values_list("id", flat=True))
         if not candidates:
             return []
-        await Delivery.filter(due, id__in=candidates).update(status=DeliveryStatus.SENDING, claimed_until=until,
-                                                             claimed_by=worker_id)
-        ids = list(await Delivery.filter(id__in=candidates, claimed_by=worker_id, claimed_until=until)
-                   .values_list("id", flat=True))
+        await Delivery.filter(due, id__in=candidates).update(
+            status=DeliveryStatus.SENDING, claimed_until=until, claimed_by=worker_id
+        )
+        ids = list(
+            await Delivery.filter(id__in=candidates, claimed_by=worker_id, claimed_until=until).values_list(
+                "id", flat=True
+            )
+        )
     return list(await Delivery.filter(id__in=ids, claimed_by=worker_id).order_by("id")) if ids else []
 
 
@@ -243,12 +322,17 @@ def _backoff(attempts: int, *, base: float, cap: float) -> float:
 async def _push(delivery: Delivery, platforms) -> None:
     payload = delivery.payload
     if delivery.channel == "wechat":
-        await platforms.wechat.send_subscribe_message(openid=delivery.recipient, template_id=delivery.template_id,
-                                                      data=payload["data"], page=payload.get("page"),
-                                                      dedupe_key=delivery.dedupe_key)
+        await platforms.wechat.send_subscribe_message(
+            openid=delivery.recipient,
+            template_id=delivery.template_id,
+            data=payload["data"],
+            page=payload.get("page"),
+            dedupe_key=delivery.dedupe_key,
+        )
     elif delivery.channel == "alipay":
-        await platforms.alipay.send_template_message(user_id=delivery.recipient, template_id=delivery.template_id,
-                                                     data=payload["data"], page=payload.get("page"))
+        await platforms.alipay.send_template_message(
+            user_id=delivery.recipient, template_id=delivery.template_id, data=payload["data"], page=payload.get("page")
+        )
     elif delivery.channel == "wecom":
         await platforms.wecom.send_text(userids=[delivery.recipient], content=payload["content"])
     else:  # pragma: no cover - a channel nobody plans
@@ -273,24 +357,39 @@ async def send_due(*, platforms, settings, worker_id: str, now: datetime | None 
             await _push(delivery, platforms)
         except MessageRejected as exc:
             log.warning("delivery %s rejected for good: %s", delivery.id, _error_text(exc))
-            await mine.update(status=DeliveryStatus.REJECTED, attempts=delivery.attempts + 1,
-                              last_error=_error_text(exc), claimed_until=None)
+            await mine.update(
+                status=DeliveryStatus.REJECTED,
+                attempts=delivery.attempts + 1,
+                last_error=_error_text(exc),
+                claimed_until=None,
+            )
             outcome["rejected"] += 1
         except Exception as exc:  # transient: platform down, busy, rate-limited, timed out
             attempts = delivery.attempts + 1
             if attempts >= tuning.max_attempts:
                 log.error("delivery %s dead after %s attempts: %s", delivery.id, attempts, _error_text(exc))
-                await mine.update(status=DeliveryStatus.DEAD, attempts=attempts, last_error=_error_text(exc),
-                                  claimed_until=None)
+                await mine.update(
+                    status=DeliveryStatus.DEAD, attempts=attempts, last_error=_error_text(exc), claimed_until=None
+                )
                 outcome["dead"] += 1
             else:
                 delay = _backoff(attempts, base=tuning.backoff_base_seconds, cap=tuning.backoff_max_seconds)
-                await mine.update(status=DeliveryStatus.PENDING, attempts=attempts, last_error=_error_text(exc),
-                                  next_attempt_at=clock_now() + timedelta(seconds=delay), claimed_until=None)
+                await mine.update(
+                    status=DeliveryStatus.PENDING,
+                    attempts=attempts,
+                    last_error=_error_text(exc),
+                    next_attempt_at=clock_now() + timedelta(seconds=delay),
+                    claimed_until=None,
+                )
                 outcome["retry"] += 1
         else:
-            await mine.update(status=DeliveryStatus.SENT, attempts=delivery.attempts + 1, sent_at=clock_now(),
-                              claimed_until=None, last_error="")
+            await mine.update(
+                status=DeliveryStatus.SENT,
+                attempts=delivery.attempts + 1,
+                sent_at=clock_now(),
+                claimed_until=None,
+                last_error="",
+            )
             outcome["sent"] += 1
     return outcome
 
@@ -305,11 +404,20 @@ async def run_once(*, platforms, settings, worker_id: str) -> dict[str, int]:
 
 # ---- staff: the dead letters ----
 
+
 def _delivery_view(delivery: Delivery) -> dict:
-    return {"id": delivery.id, "event_id": delivery.event_id, "channel": delivery.channel,
-            "purpose": delivery.purpose, "status": delivery.status.value, "attempts": delivery.attempts,
-            "last_error": delivery.last_error, "created_at": to_iso(delivery.created_at),
-            "next_attempt_at": to_iso(delivery.next_attempt_at), "sent_at": to_iso(delivery.sent_at)}
+    return {
+        "id": delivery.id,
+        "event_id": delivery.event_id,
+        "channel": delivery.channel,
+        "purpose": delivery.purpose,
+        "status": delivery.status.value,
+        "attempts": delivery.attempts,
+        "last_error": delivery.last_error,
+        "created_at": to_iso(delivery.created_at),
+        "next_attempt_at": to_iso(delivery.next_attempt_at),
+        "sent_at": to_iso(delivery.sent_at),
+    }
 
 
 async def list_deliveries(*, status: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
@@ -330,9 +438,11 @@ async def retry_delivery(delivery_id: int, *, actor: Principal) -> dict:
     if delivery is None:
         raise DeliveryNotFound()
     revived = await Delivery.filter(id=delivery_id, status=DeliveryStatus.DEAD).update(
-        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=clock_now(), last_error="")
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=clock_now(), last_error=""
+    )
     if not revived:
         raise DeliveryNotRetryable()
-    await audit.record(actor=actor.actor, staff_id=actor.id, action="delivery.retry", object_type="delivery",
-                       object_id=delivery_id)
+    await audit.record(
+        actor=actor.actor, staff_id=actor.id, action="delivery.retry", object_type="delivery", object_id=delivery_id
+    )
     return _delivery_view(await Delivery.get(id=delivery_id))

@@ -52,7 +52,8 @@ class Refund(Model):
     id = fields.IntField(primary_key=True)
     refund_no = fields.CharField(max_length=32, unique=True)
     order: fields.ForeignKeyRelation[PaymentOrder] = fields.ForeignKeyField(
-        "models.PaymentOrder", related_name="refunds", on_delete=fields.RESTRICT)
+        "models.PaymentOrder", related_name="refunds", on_delete=fields.RESTRICT
+    )
     amount_fen = fields.IntField()
     reason = fields.CharField(max_length=80)
     status = fields.CharEnumField(RefundStatus, max_length=12, default=RefundStatus.PROCESSING)

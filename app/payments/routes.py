@@ -12,8 +12,7 @@ from app.core.errors import ValidationFailed
 from app.core.http import parse_body, parse_query, respond
 from app.core.openapi import NO_CONTENT, Raw, doc
 from app.payments import service
-from app.payments.schemas import (PaymentIn, PaymentOut, ReconciliationOut, ReconciliationQuery, RefundIn,
-                                  RefundOut)
+from app.payments.schemas import PaymentIn, PaymentOut, ReconciliationOut, ReconciliationQuery, RefundIn, RefundOut
 
 bp = Blueprint("payments", url_prefix="/api/v1")
 # What an order number can be (the column holds 32; WeChat Pay allows letters, digits, _ and -): anything else is
@@ -22,36 +21,80 @@ ORDER_NO_PATTERN = r"[A-Za-z0-9_-]{1,32}"
 
 
 # The providers' callbacks speak the providers' formats, not ours.
-WECHAT_NOTIFICATION = Raw({"application/json": {"schema": {
-    "type": "object", "description": "WeChat Pay v3 notification: a signed envelope around an encrypted resource",
-    "required": ["id", "event_type", "resource"],
-    "properties": {"id": {"type": "string"}, "create_time": {"type": "string"}, "event_type": {"type": "string"},
-                   "resource_type": {"type": "string"}, "summary": {"type": "string"},
-                   "resource": {"type": "object"}}}}})
-WECHAT_REFUSAL = Raw({"application/json": {"schema": {
-    "type": "object", "required": ["code", "message"],
-    "properties": {"code": {"const": "FAIL"}, "message": {"type": "string"}}}}})
-ALIPAY_NOTIFICATION = Raw({"application/x-www-form-urlencoded": {"schema": {
-    "type": "object", "description": "Alipay asynchronous notification: RSA2-signed form fields",
-    "required": ["sign", "out_trade_no"],
-    "additionalProperties": {"type": "string"}}}})
+WECHAT_NOTIFICATION = Raw(
+    {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "description": "WeChat Pay v3 notification: a signed envelope around an encrypted resource",
+                "required": ["id", "event_type", "resource"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "create_time": {"type": "string"},
+                    "event_type": {"type": "string"},
+                    "resource_type": {"type": "string"},
+                    "summary": {"type": "string"},
+                    "resource": {"type": "object"},
+                },
+            }
+        }
+    }
+)
+WECHAT_REFUSAL = Raw(
+    {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"const": "FAIL"}, "message": {"type": "string"}},
+            }
+        }
+    }
+)
+ALIPAY_NOTIFICATION = Raw(
+    {
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "description": "Alipay asynchronous notification: RSA2-signed form fields",
+                "required": ["sign", "out_trade_no"],
+                "additionalProperties": {"type": "string"},
+            }
+        }
+    }
+)
 ALIPAY_ANSWER = Raw({"text/plain": {"schema": {"enum": ["success", "failure"]}}})
 
 
 def _ctx(request: Request) -> dict:
-    return {"platforms": request.app.ctx.platforms, "settings": request.app.ctx.settings,
-            "cache": request.app.ctx.cache}
+    return {
+        "platforms": request.app.ctx.platforms,
+        "settings": request.app.ctx.settings,
+        "cache": request.app.ctx.cache,
+    }
 
 
 @bp.post("/cases/<case_id:int>/payments")
-@doc("为办件缴费：同一办件同一渠道只有一张未支付订单（已有时 200 与该订单）", tag="payments", body=PaymentIn,
-     response=PaymentOut, status=201, responses={200: PaymentOut}, errors=(401, 404, 409, 422, 502, 503), secured=True)
+@doc(
+    "为办件缴费：同一办件同一渠道只有一张未支付订单（已有时 200 与该订单）",
+    tag="payments",
+    body=PaymentIn,
+    response=PaymentOut,
+    status=201,
+    responses={200: PaymentOut},
+    errors=(401, 404, 409, 422, 502, 503),
+    secured=True,
+)
 @citizen_required
 async def create(request: Request, case_id: int):
     data = parse_body(request, PaymentIn)
-    order, created = await service.create_order(request.ctx.principal, case_id, channel=data.channel,
-                                                guide_ttl=request.app.ctx.settings.catalog.cache_seconds,
-                                                **_ctx(request))
+    order, created = await service.create_order(
+        request.ctx.principal,
+        case_id,
+        channel=data.channel,
+        guide_ttl=request.app.ctx.settings.catalog.cache_seconds,
+        **_ctx(request),
+    )
     return respond(PaymentOut, order, status=201 if created else 200)
 
 
@@ -63,40 +106,70 @@ async def status(request: Request, order_no: str):
 
 
 async def _notify(request: Request, channel: str):
-    ack = await service.handle_notification(channel, headers=dict(request.headers), body=request.body or b"",
-                                            **_ctx(request))
+    ack = await service.handle_notification(
+        channel, headers=dict(request.headers), body=request.body or b"", **_ctx(request)
+    )
     return raw(ack.body, status=ack.status, content_type=ack.content_type)
 
 
 @bp.post("/pay/notify/wechat")
-@doc("微信支付回调（验签、解密、核对后入账；200 无内容为收到，400 为拒收（伪造、无效、不符），500 为本方故障让微信支付重发）",
-     tag="payments-callbacks", body=WECHAT_NOTIFICATION, response=NO_CONTENT,
-     responses={400: WECHAT_REFUSAL, 500: WECHAT_REFUSAL}, errors=())
+@doc(
+    "微信支付回调（验签、解密、核对后入账；200 无内容为收到，400 为拒收（伪造、无效、不符），"
+    "500 为本方故障让微信支付重发）",
+    tag="payments-callbacks",
+    body=WECHAT_NOTIFICATION,
+    response=NO_CONTENT,
+    responses={400: WECHAT_REFUSAL, 500: WECHAT_REFUSAL},
+    errors=(),
+)
 async def notify_wechat(request: Request):
     return await _notify(request, "wechat")
 
 
 @bp.post("/pay/notify/alipay")
-@doc("支付宝回调（验签、核对后入账；应答 success，failure 让支付宝重发）", tag="payments-callbacks",
-     body=ALIPAY_NOTIFICATION, response=ALIPAY_ANSWER, errors=())
+@doc(
+    "支付宝回调（验签、核对后入账；应答 success，failure 让支付宝重发）",
+    tag="payments-callbacks",
+    body=ALIPAY_NOTIFICATION,
+    response=ALIPAY_ANSWER,
+    errors=(),
+)
 async def notify_alipay(request: Request):
     return await _notify(request, "alipay")
 
 
 @bp.post(f"/admin/payments/<order_no:{ORDER_NO_PATTERN}>/refunds")
-@doc("退款（可部分退款，累计不超过已付金额）", tag="payments-admin", body=RefundIn, response=RefundOut, status=201,
-     errors=(401, 403, 404, 409, 422), secured=True)
+@doc(
+    "退款（可部分退款，累计不超过已付金额）",
+    tag="payments-admin",
+    body=RefundIn,
+    response=RefundOut,
+    status=201,
+    errors=(401, 403, 404, 409, 422),
+    secured=True,
+)
 @staff_required("admin")
 async def refund(request: Request, order_no: str):
     data = parse_body(request, RefundIn)
-    result = await service.admin_refund(order_no, amount_fen=data.amount_fen, reason=data.reason,
-                                        actor=request.ctx.principal, platforms=request.app.ctx.platforms)
+    result = await service.admin_refund(
+        order_no,
+        amount_fen=data.amount_fen,
+        reason=data.reason,
+        actor=request.ctx.principal,
+        platforms=request.app.ctx.platforms,
+    )
     return respond(RefundOut, result, status=201)
 
 
 @bp.get("/admin/reconciliations")
-@doc("某日对账报告（两个渠道）", tag="payments-admin", response=list[ReconciliationOut], errors=(401, 403, 422),
-     secured=True, query=ReconciliationQuery)
+@doc(
+    "某日对账报告（两个渠道）",
+    tag="payments-admin",
+    response=list[ReconciliationOut],
+    errors=(401, 403, 422),
+    secured=True,
+    query=ReconciliationQuery,
+)
 @staff_required("admin", "supervisor")
 async def reconciliations(request: Request):
     query = parse_query(request, ReconciliationQuery)

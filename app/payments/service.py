@@ -17,14 +17,22 @@ from app.core import outbox
 from app.core.auth import Principal
 from app.core.cache import Cache
 from app.core.errors import Conflict, IllegalTransition, ValidationFailed
-from app.core.timeutil import now as clock_now, to_iso
+from app.core.timeutil import now as clock_now
+from app.core.timeutil import to_iso
 from app.core.workflow import SYSTEM_ACTOR, apply_move
 from app.identity import service as identity
 from app.payments.errors import ChannelUnavailable, Mismatch, PaymentNotFound, RefundTooLarge, UnknownChannel
 from app.payments.models import OrderStatus, PaymentOrder, ReconciliationReport, Refund, RefundStatus
 from app.payments.workflow import AGGREGATE, ORDER_TABLE, REFUND_TABLE
-from app.platforms.payment_types import (Acknowledgement, BadNotification, Notification, PaymentProvider,
-                                         RefundState, TradeState, Verdict)
+from app.platforms.payment_types import (
+    Acknowledgement,
+    BadNotification,
+    Notification,
+    PaymentProvider,
+    RefundState,
+    TradeState,
+    Verdict,
+)
 
 log = logging.getLogger("app.payments")
 
@@ -32,6 +40,7 @@ CHANNELS = ("wechat", "alipay")
 
 
 # ---- providers and views ----
+
 
 def provider_for(platforms, channel: str) -> PaymentProvider:
     """The provider of a channel; any other channel is refused, never taken for one of ours."""
@@ -57,10 +66,17 @@ async def _status_of(order: PaymentOrder) -> str:
 
 async def order_view(order: PaymentOrder, *, with_checkout: bool = False) -> dict:
     """An order as the mini-program and the console see it."""
-    view = {"order_no": order.order_no, "case_id": order.case_id, "channel": order.channel,
-            "amount_fen": order.amount_fen, "status": await _status_of(order), "refunded_fen": order.refunded_fen,
-            "created_at": to_iso(order.created_at), "expires_at": to_iso(order.expires_at),
-            "paid_at": to_iso(order.paid_at)}
+    view = {
+        "order_no": order.order_no,
+        "case_id": order.case_id,
+        "channel": order.channel,
+        "amount_fen": order.amount_fen,
+        "status": await _status_of(order),
+        "refunded_fen": order.refunded_fen,
+        "created_at": to_iso(order.created_at),
+        "expires_at": to_iso(order.expires_at),
+        "paid_at": to_iso(order.paid_at),
+    }
     if with_checkout:
         view["pay_params"] = order.checkout
     return view
@@ -73,8 +89,18 @@ def _new_order_no(case_id: int, at: datetime) -> str:
 
 # ---- ordering ----
 
-async def create_order(principal: Principal, case_id: int, *, channel: str, platforms, settings, cache: Cache,
-                       guide_ttl: int, now: datetime | None = None) -> tuple[dict, bool]:
+
+async def create_order(
+    principal: Principal,
+    case_id: int,
+    *,
+    channel: str,
+    platforms,
+    settings,
+    cache: Cache,
+    guide_ttl: int,
+    now: datetime | None = None,
+) -> tuple[dict, bool]:
     """The case's open order on this channel, made at the provider when there is none; (view, created)."""
     at = now or clock_now()
     facts = await cases.payment_facts(principal, case_id, cache=cache, guide_ttl=guide_ttl)
@@ -91,14 +117,25 @@ async def create_order(principal: Principal, case_id: int, *, channel: str, plat
     order_no = _new_order_no(case_id, at)
     expires_at = at + timedelta(minutes=settings.payments.expire_minutes)
     checkout = await provider_for(platforms, channel).create(
-        order_no=order_no, amount_fen=facts["amount_fen"], description=facts["matter_name"][:40], payer_id=payer,
-        expires_at=expires_at)
+        order_no=order_no,
+        amount_fen=facts["amount_fen"],
+        description=facts["matter_name"][:40],
+        payer_id=payer,
+        expires_at=expires_at,
+    )
     try:
-        order = await PaymentOrder.create(order_no=order_no, case_id=case_id, citizen_id=principal.id,
-                                          department_id=facts["department_id"], channel=channel,
-                                          amount_fen=facts["amount_fen"], description=facts["matter_name"][:64],
-                                          open_key=open_key, checkout=checkout,
-                                          expires_at=expires_at)
+        order = await PaymentOrder.create(
+            order_no=order_no,
+            case_id=case_id,
+            citizen_id=principal.id,
+            department_id=facts["department_id"],
+            channel=channel,
+            amount_fen=facts["amount_fen"],
+            description=facts["matter_name"][:64],
+            open_key=open_key,
+            checkout=checkout,
+            expires_at=expires_at,
+        )
     except IntegrityError:
         # A twin request opened one first: that one stands, this one is closed at the provider.
         await provider_for(platforms, channel).close(order_no)
@@ -144,8 +181,7 @@ async def get_order(principal: Principal, order_no: str, *, platforms, settings,
 UNREPORTED_TTL_SECONDS = 86400
 
 
-async def _alert(reason: str, *, order: PaymentOrder | None, details: dict[str, Any], cache: Cache,
-                 settings) -> None:
+async def _alert(reason: str, *, order: PaymentOrder | None, details: dict[str, Any], cache: Cache, settings) -> None:
     """A staff alert event for money that does not add up: one per reason and order an interval, counting the rest."""
     order_no = order.order_no if order else details.get("order_no")
     subject = f"payments:alert:{reason}:{order_no or 'none'}"
@@ -159,9 +195,12 @@ async def _alert(reason: str, *, order: PaymentOrder | None, details: dict[str, 
     count = int(await cache.get(f"{subject}:unreported") or 1)
     # Only what this alert reports is taken off: refusals counted meanwhile are left for the next one.
     await cache.incr_if_exists(f"{subject}:unreported", -count)
-    event = {"aggregate_type": AGGREGATE, "aggregate_id": order.id if order else 0,
-             "department_id": order.department_id if order else None,
-             "payload": {"reason": reason, "order_no": order_no, **details, "count": count}}
+    event = {
+        "aggregate_type": AGGREGATE,
+        "aggregate_id": order.id if order else 0,
+        "department_id": order.department_id if order else None,
+        "payload": {"reason": reason, "order_no": order_no, **details, "count": count},
+    }
     try:
         async with in_transaction() as connection:
             await outbox.emit("payment.mismatch", connection=connection, **event)
@@ -175,8 +214,12 @@ async def _alert(reason: str, *, order: PaymentOrder | None, details: dict[str, 
 
 async def _alert_once(reason: str, *, order: PaymentOrder, details: dict[str, Any], once_key: str) -> None:
     """A staff alert event for money that does not add up, emitted once per once_key."""
-    event = {"aggregate_type": AGGREGATE, "aggregate_id": order.id, "department_id": order.department_id,
-             "payload": {"reason": reason, "order_no": order.order_no, **details}}
+    event = {
+        "aggregate_type": AGGREGATE,
+        "aggregate_id": order.id,
+        "department_id": order.department_id,
+        "payload": {"reason": reason, "order_no": order.order_no, **details},
+    }
     if await outbox.emit_once("payment.mismatch", dedupe_key=once_key, **event):
         log.warning("payment mismatch: %s %s", reason, order.order_no)
 
@@ -184,12 +227,18 @@ async def _alert_once(reason: str, *, order: PaymentOrder, details: dict[str, An
 async def apply_trade(order: PaymentOrder, trade: TradeState, *, settings, cache: Cache) -> bool:
     """Mark the order paid if the provider's word matches it; True when this call did (exactly one does)."""
     if trade.merchant_id != expected_merchant(settings, order.channel):
-        await _alert("merchant", order=order, details={"merchant_id": trade.merchant_id}, cache=cache,
-                     settings=settings)
+        await _alert(
+            "merchant", order=order, details={"merchant_id": trade.merchant_id}, cache=cache, settings=settings
+        )
         raise Mismatch("商户号不符")
     if trade.amount_fen != order.amount_fen:
-        await _alert("amount", order=order, details={"paid_fen": trade.amount_fen, "expected_fen": order.amount_fen},
-                     cache=cache, settings=settings)
+        await _alert(
+            "amount",
+            order=order,
+            details={"paid_fen": trade.amount_fen, "expected_fen": order.amount_fen},
+            cache=cache,
+            settings=settings,
+        )
         raise Mismatch("金额不符")
     try:
         await apply_move(ORDER_TABLE, order, "pay", actor=SYSTEM_ACTOR, at=clock_now(), inputs={"trade": trade})
@@ -198,13 +247,13 @@ async def apply_trade(order: PaymentOrder, trade: TradeState, *, settings, cache
     return True
 
 
-async def handle_notification(channel: str, *, headers: dict[str, str], body: bytes, platforms, settings,
-                              cache: Cache) -> Acknowledgement:
+async def handle_notification(
+    channel: str, *, headers: dict[str, str], body: bytes, platforms, settings, cache: Cache
+) -> Acknowledgement:
     """A provider's callback: verified, matched and applied once, answered in the provider's own words."""
     provider = provider_for(platforms, channel)
     try:
-        verdict = await _verdict_on(provider, channel, headers=headers, body=body, settings=settings,
-                                    cache=cache)
+        verdict = await _verdict_on(provider, channel, headers=headers, body=body, settings=settings, cache=cache)
     except Exception:
         # Not recorded (the database, a bug): fail, so the provider tries again later.
         log.exception("payment notification could not be recorded")
@@ -212,8 +261,9 @@ async def handle_notification(channel: str, *, headers: dict[str, str], body: by
     return provider.acknowledge(verdict)
 
 
-async def _verdict_on(provider: PaymentProvider, channel: str, *, headers: dict[str, str], body: bytes, settings,
-                      cache: Cache) -> Verdict:
+async def _verdict_on(
+    provider: PaymentProvider, channel: str, *, headers: dict[str, str], body: bytes, settings, cache: Cache
+) -> Verdict:
     """Accepted when recorded (or nothing to record); refused when no retry of it could ever be accepted."""
     try:
         notification = await provider.parse_notification(headers=headers, body=body)
@@ -234,8 +284,13 @@ async def _on_trade(notification: Notification, channel: str, *, settings, cache
     trade = notification.trade
     order = await PaymentOrder.get_or_none(order_no=trade.order_no, channel=channel)
     if order is None:
-        await _alert("unknown_order", order=None, details={"order_no": trade.order_no, "channel": channel},
-                     cache=cache, settings=settings)
+        await _alert(
+            "unknown_order",
+            order=None,
+            details={"order_no": trade.order_no, "channel": channel},
+            cache=cache,
+            settings=settings,
+        )
         return "refused"
     if trade.status != "paid":
         return "accepted"  # a closed trade tells us nothing we must record
@@ -246,14 +301,16 @@ async def _on_trade(notification: Notification, channel: str, *, settings, cache
 async def _on_refund(state: RefundState, *, settings, cache: Cache) -> Verdict:
     refund = await Refund.get_or_none(refund_no=state.refund_no).prefetch_related("order")
     if refund is None:
-        await _alert("unknown_refund", order=None, details={"refund_no": state.refund_no}, cache=cache,
-                     settings=settings)
+        await _alert(
+            "unknown_refund", order=None, details={"refund_no": state.refund_no}, cache=cache, settings=settings
+        )
         return "refused"
     await _settle_refund(refund, state)
     return "accepted"
 
 
 # ---- refunds ----
+
 
 async def request_refund(order: PaymentOrder, *, amount_fen: int, reason: str, actor: str, platforms) -> dict:
     """Refund part or all of a paid order; the amount is reserved first, so refunds never add up past the payment."""
@@ -262,19 +319,32 @@ async def request_refund(order: PaymentOrder, *, amount_fen: int, reason: str, a
     if amount_fen <= 0:
         raise ValidationFailed(details={"fields": [{"field": "amount_fen", "message": "退款金额须大于 0"}]})
     reserved = await PaymentOrder.filter(id=order.id, refunded_fen__lte=order.amount_fen - amount_fen).update(
-        refunded_fen=F("refunded_fen") + amount_fen)
+        refunded_fen=F("refunded_fen") + amount_fen
+    )
     if not reserved:
-        raise RefundTooLarge(details={"refundable_fen": order.amount_fen - (await PaymentOrder.get(
-            id=order.id)).refunded_fen})
-    refund = await Refund.create(refund_no=f"R{order.order_no[2:]}{secrets.token_hex(2)}"[:32], order_id=order.id,
-                                 amount_fen=amount_fen, reason=reason[:80], requested_by=actor)
+        raise RefundTooLarge(
+            details={"refundable_fen": order.amount_fen - (await PaymentOrder.get(id=order.id)).refunded_fen}
+        )
+    refund = await Refund.create(
+        refund_no=f"R{order.order_no[2:]}{secrets.token_hex(2)}"[:32],
+        order_id=order.id,
+        amount_fen=amount_fen,
+        reason=reason[:80],
+        requested_by=actor,
+    )
     try:
         state = await provider_for(platforms, order.channel).refund(
-            order_no=order.order_no, refund_no=refund.refund_no, refund_fen=amount_fen, total_fen=order.amount_fen,
-            reason=reason[:80])
+            order_no=order.order_no,
+            refund_no=refund.refund_no,
+            refund_fen=amount_fen,
+            total_fen=order.amount_fen,
+            reason=reason[:80],
+        )
     except Exception:
-        await _settle_refund(refund, RefundState(order_no=order.order_no, refund_no=refund.refund_no,
-                                                 status="failed", refund_fen=amount_fen))
+        await _settle_refund(
+            refund,
+            RefundState(order_no=order.order_no, refund_no=refund.refund_no, status="failed", refund_fen=amount_fen),
+        )
         raise
     await refund.fetch_related("order")
     await _settle_refund(refund, state)
@@ -282,9 +352,14 @@ async def request_refund(order: PaymentOrder, *, amount_fen: int, reason: str, a
 
 
 def _refund_view(refund: Refund) -> dict:
-    return {"refund_no": refund.refund_no, "amount_fen": refund.amount_fen, "status": refund.status.value,
-            "reason": refund.reason, "created_at": to_iso(refund.created_at),
-            "finished_at": to_iso(refund.finished_at)}
+    return {
+        "refund_no": refund.refund_no,
+        "amount_fen": refund.amount_fen,
+        "status": refund.status.value,
+        "reason": refund.reason,
+        "created_at": to_iso(refund.created_at),
+        "finished_at": to_iso(refund.finished_at),
+    }
 
 
 async def _settle_refund(refund: Refund, state: RefundState) -> None:
@@ -305,14 +380,20 @@ async def admin_refund(order_no: str, *, amount_fen: int, reason: str, actor: Pr
     order = await PaymentOrder.get_or_none(order_no=order_no)
     if order is None:
         raise PaymentNotFound()
-    refund = await request_refund(order, amount_fen=amount_fen, reason=reason, actor=actor.actor,
-                                  platforms=platforms)
-    await audit.record(actor=actor.actor, staff_id=actor.id, action="payment.refund", object_type=AGGREGATE,
-                       object_id=order.id, after={"refund_no": refund["refund_no"], "amount_fen": amount_fen})
+    refund = await request_refund(order, amount_fen=amount_fen, reason=reason, actor=actor.actor, platforms=platforms)
+    await audit.record(
+        actor=actor.actor,
+        staff_id=actor.id,
+        action="payment.refund",
+        object_type=AGGREGATE,
+        object_id=order.id,
+        after={"refund_no": refund["refund_no"], "amount_fen": amount_fen},
+    )
     return refund
 
 
 # ---- the worker's jobs ----
+
 
 async def sweep(*, platforms, settings, cache: Cache, now: datetime | None = None) -> dict[str, int]:
     """Ask the provider about pending orders and processing refunds older than a few minutes; close expired orders;
@@ -344,15 +425,20 @@ async def _settle_processing_refunds(asked_before: datetime, *, platforms, batch
     for refund in await processing.prefetch_related("order").order_by("id").limit(batch):
         try:
             state = await provider_for(platforms, refund.order.channel).query_refund(
-                order_no=refund.order.order_no, refund_no=refund.refund_no)
+                order_no=refund.order.order_no, refund_no=refund.refund_no
+            )
         except Exception:
             log.warning("payment sweep: refund %s not settled this time", refund.refund_no, exc_info=True)
             continue
         if not state.found:
             # It was answered processing, so the provider has it: an unsigned "no such refund" does not give the
             # held amount back (that could refund twice); the operators are told once and look into it.
-            await _alert_once("refund_missing", order=refund.order, details={"refund_no": refund.refund_no},
-                              once_key=f"refund:{refund.refund_no}:missing")
+            await _alert_once(
+                "refund_missing",
+                order=refund.order,
+                details={"refund_no": refund.refund_no},
+                once_key=f"refund:{refund.refund_no}:missing",
+            )
             continue
         if state.status != "processing":
             await _settle_refund(refund, state)
@@ -374,8 +460,9 @@ async def _refund_ended_cases(*, platforms, settings, cache: Cache) -> int:
     so), or the case was already paid by another order (paid on both channels); the rest are marked looked at."""
     # Only orders not yet looked at: those of running cases, and new ones. An order whose case ended keeping it is
     # marked below, so a sweep does not read every payment ever made.
-    unsettled = await PaymentOrder.filter(status=OrderStatus.PAID, refunded_fen=0, refund_checked_at__isnull=True) \
-        .order_by("id")
+    unsettled = await PaymentOrder.filter(
+        status=OrderStatus.PAID, refunded_fen=0, refund_checked_at__isnull=True
+    ).order_by("id")
     case_ids = sorted({order.case_id for order in unsettled})
     verdicts = await cases.refund_verdicts(case_ids, cache=cache, guide_ttl=settings.catalog.cache_seconds)
     kept = await _kept_orders(case_ids)
@@ -387,15 +474,13 @@ async def _refund_ended_cases(*, platforms, settings, cache: Cache) -> int:
         elif kept.get(order.case_id, order.id) != order.id:
             refunded += await _refund_in_full(order, "重复支付，全额退款", platforms=platforms)
         elif verdict is False:
-            await PaymentOrder.filter(id=order.id, refund_checked_at__isnull=True).update(
-                refund_checked_at=clock_now())
+            await PaymentOrder.filter(id=order.id, refund_checked_at__isnull=True).update(refund_checked_at=clock_now())
     return refunded
 
 
 async def _refund_in_full(order: PaymentOrder, reason: str, *, platforms) -> int:
     # Claimed first, so two workers never refund the same order.
-    if not await PaymentOrder.filter(id=order.id, refund_checked_at__isnull=True).update(
-            refund_checked_at=clock_now()):
+    if not await PaymentOrder.filter(id=order.id, refund_checked_at__isnull=True).update(refund_checked_at=clock_now()):
         return 0
     try:
         await request_refund(order, amount_fen=order.amount_fen, reason=reason, actor="system", platforms=platforms)
@@ -408,6 +493,7 @@ async def _refund_in_full(order: PaymentOrder, reason: str, *, platforms) -> int
 
 # ---- reconciliation ----
 
+
 async def reconcile(day: date, *, platforms) -> list[dict]:
     """Compare each provider's bill of the day with our orders and refunds; store and return one report each."""
     from app.core.timeutil import CITY_TZ
@@ -418,11 +504,18 @@ async def reconcile(day: date, *, platforms) -> list[dict]:
     reports = []
     for channel in CHANNELS:
         bill = await provider_for(platforms, channel).bill(day)
-        ours_paid = {o.order_no: o for o in await PaymentOrder.filter(channel=channel, status=OrderStatus.PAID,
-                                                                      paid_at__gte=start, paid_at__lt=end)}
-        ours_refunds = {r.refund_no: r for r in await Refund.filter(order__channel=channel,
-                                                                     status=RefundStatus.SUCCEEDED,
-                                                                     finished_at__gte=start, finished_at__lt=end)}
+        ours_paid = {
+            o.order_no: o
+            for o in await PaymentOrder.filter(
+                channel=channel, status=OrderStatus.PAID, paid_at__gte=start, paid_at__lt=end
+            )
+        }
+        ours_refunds = {
+            r.refund_no: r
+            for r in await Refund.filter(
+                order__channel=channel, status=RefundStatus.SUCCEEDED, finished_at__gte=start, finished_at__lt=end
+            )
+        }
         differences: list[dict] = []
         seen_paid, seen_refunds = set(), set()
         for row in bill:
@@ -430,39 +523,72 @@ async def reconcile(day: date, *, platforms) -> list[dict]:
                 seen_paid.add(row.order_no)
                 ours = ours_paid.get(row.order_no) or await PaymentOrder.get_or_none(order_no=row.order_no)
                 if ours is None or ours.status != OrderStatus.PAID:
-                    differences.append({"kind": "paid_there_not_here", "order_no": row.order_no,
-                                        "their_fen": row.amount_fen,
-                                        "our_status": ours.status.value if ours else None})
+                    differences.append(
+                        {
+                            "kind": "paid_there_not_here",
+                            "order_no": row.order_no,
+                            "their_fen": row.amount_fen,
+                            "our_status": ours.status.value if ours else None,
+                        }
+                    )
                 elif ours.amount_fen != row.amount_fen:
-                    differences.append({"kind": "amount", "order_no": row.order_no, "their_fen": row.amount_fen,
-                                        "our_fen": ours.amount_fen})
+                    differences.append(
+                        {
+                            "kind": "amount",
+                            "order_no": row.order_no,
+                            "their_fen": row.amount_fen,
+                            "our_fen": ours.amount_fen,
+                        }
+                    )
             else:
                 seen_refunds.add(row.refund_no)
                 ours_refund = ours_refunds.get(row.refund_no) or await Refund.get_or_none(refund_no=row.refund_no)
                 if ours_refund is None or ours_refund.status != RefundStatus.SUCCEEDED:
-                    differences.append({"kind": "refunded_there_not_here", "order_no": row.order_no,
-                                        "refund_no": row.refund_no, "their_fen": row.amount_fen})
+                    differences.append(
+                        {
+                            "kind": "refunded_there_not_here",
+                            "order_no": row.order_no,
+                            "refund_no": row.refund_no,
+                            "their_fen": row.amount_fen,
+                        }
+                    )
                 elif ours_refund.amount_fen != row.amount_fen:
-                    differences.append({"kind": "refund_amount", "refund_no": row.refund_no,
-                                        "their_fen": row.amount_fen, "our_fen": ours_refund.amount_fen})
+                    differences.append(
+                        {
+                            "kind": "refund_amount",
+                            "refund_no": row.refund_no,
+                            "their_fen": row.amount_fen,
+                            "our_fen": ours_refund.amount_fen,
+                        }
+                    )
         for order_no, order in ours_paid.items():
             if order_no not in seen_paid:
                 differences.append({"kind": "paid_here_not_there", "order_no": order_no, "our_fen": order.amount_fen})
         for refund_no, refund in ours_refunds.items():
             if refund_no not in seen_refunds:
-                differences.append({"kind": "refunded_here_not_there", "refund_no": refund_no,
-                                    "our_fen": refund.amount_fen})
-        summary = {"bill_rows": len(bill), "our_payments": len(ours_paid), "our_refunds": len(ours_refunds),
-                   "differences": len(differences)}
-        report = await ReconciliationReport.create(day=day, channel=channel, differences=differences,
-                                                   summary=summary)
+                differences.append(
+                    {"kind": "refunded_here_not_there", "refund_no": refund_no, "our_fen": refund.amount_fen}
+                )
+        summary = {
+            "bill_rows": len(bill),
+            "our_payments": len(ours_paid),
+            "our_refunds": len(ours_refunds),
+            "differences": len(differences),
+        }
+        report = await ReconciliationReport.create(day=day, channel=channel, differences=differences, summary=summary)
         reports.append(report_view(report))
     return reports
 
 
 def report_view(report: ReconciliationReport) -> dict:
-    return {"id": report.id, "date": report.day.isoformat(), "channel": report.channel,
-            "summary": report.summary, "differences": report.differences, "created_at": to_iso(report.created_at)}
+    return {
+        "id": report.id,
+        "date": report.day.isoformat(),
+        "channel": report.channel,
+        "summary": report.summary,
+        "differences": report.differences,
+        "created_at": to_iso(report.created_at),
+    }
 
 
 async def reports_for(day: date) -> list[dict]:

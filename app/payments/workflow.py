@@ -13,20 +13,33 @@ from tortoise.expressions import F
 from app.cases import service as cases
 from app.core import workflow
 from app.core.workflow import SYSTEM, Effect, Event, Move, MoveContext
-from app.payments.models import OrderStatus as O, PaymentOrder, Refund, RefundStatus as R
+from app.payments.models import OrderStatus as O
+from app.payments.models import PaymentOrder, Refund
+from app.payments.models import RefundStatus as R
 
 AGGREGATE = "payment"
 _SYSTEM = frozenset({SYSTEM})  # the provider's word, or the sweep
 
 
 def _order_event(kind: str, order: PaymentOrder, amount_fen: int) -> Event:
-    return Event(kind, {"order_no": order.order_no, "case_id": order.case_id, "matter_name": order.description,
-                        "amount_fen": amount_fen, "channel": order.channel},
-                 citizen_id=order.citizen_id, department_id=order.department_id, aggregate_type=AGGREGATE,
-                 aggregate_id=order.id)
+    return Event(
+        kind,
+        {
+            "order_no": order.order_no,
+            "case_id": order.case_id,
+            "matter_name": order.description,
+            "amount_fen": amount_fen,
+            "channel": order.channel,
+        },
+        citizen_id=order.citizen_id,
+        department_id=order.department_id,
+        aggregate_type=AGGREGATE,
+        aggregate_id=order.id,
+    )
 
 
 # ---- an order (inputs of pay: trade, the provider's TradeState) ----
+
 
 async def _pay(ctx: MoveContext) -> Effect:
     order: PaymentOrder = ctx.row
@@ -35,9 +48,11 @@ async def _pay(ctx: MoveContext) -> Effect:
     async def mark_case_paid(connection) -> None:
         await cases.mark_paid(order.case_id, connection=connection)
 
-    return Effect(changes={"open_key": None, "paid_at": trade.paid_at or ctx.at,
-                           "transaction_id": trade.transaction_id},
-                  event=_order_event("payment.succeeded", order, order.amount_fen), after_update=mark_case_paid)
+    return Effect(
+        changes={"open_key": None, "paid_at": trade.paid_at or ctx.at, "transaction_id": trade.transaction_id},
+        event=_order_event("payment.succeeded", order, order.amount_fen),
+        after_update=mark_case_paid,
+    )
 
 
 async def _close(ctx: MoveContext) -> Effect:
@@ -46,34 +61,44 @@ async def _close(ctx: MoveContext) -> Effect:
 
 
 ORDER_MOVES: tuple[Move, ...] = (
-    Move("pay",   frozenset({O.PENDING, O.CLOSED}), O.PAID,   _SYSTEM, effect=_pay),
-    Move("close", frozenset({O.PENDING}),           O.CLOSED, _SYSTEM, effect=_close),
+    Move("pay", frozenset({O.PENDING, O.CLOSED}), O.PAID, _SYSTEM, effect=_pay),
+    Move("close", frozenset({O.PENDING}), O.CLOSED, _SYSTEM, effect=_close),
 )
 ORDER_TABLE = workflow.Table(name=AGGREGATE, model=PaymentOrder, moves=ORDER_MOVES, version_field=None)
 
 
 # ---- a refund (inputs: state, the provider's RefundState) ----
 
+
 async def _succeed(ctx: MoveContext) -> Effect:
     refund: Refund = ctx.row
     order = await PaymentOrder.get(id=refund.order_id).using_db(ctx.connection)
 
     async def unmark_case_paid_when_nothing_is_held(connection) -> None:
-        still_held = await PaymentOrder.filter(case_id=order.case_id, status=O.PAID,
-                                               refunded_fen__lt=F("amount_fen")).using_db(connection).exists()
+        still_held = (
+            await PaymentOrder.filter(case_id=order.case_id, status=O.PAID, refunded_fen__lt=F("amount_fen"))
+            .using_db(connection)
+            .exists()
+        )
         if not still_held:
             await cases.mark_paid(order.case_id, connection=connection, paid=False)  # all of it went back
 
-    return Effect(changes=_settled(ctx), event=_order_event("payment.refunded", order, refund.amount_fen),
-                  after_update=unmark_case_paid_when_nothing_is_held)
+    return Effect(
+        changes=_settled(ctx),
+        event=_order_event("payment.refunded", order, refund.amount_fen),
+        after_update=unmark_case_paid_when_nothing_is_held,
+    )
 
 
 async def _fail(ctx: MoveContext) -> Effect:
     refund: Refund = ctx.row
 
     async def give_the_reserved_amount_back(connection) -> None:
-        await PaymentOrder.filter(id=refund.order_id).using_db(connection).update(
-            refunded_fen=F("refunded_fen") - refund.amount_fen)
+        await (
+            PaymentOrder.filter(id=refund.order_id)
+            .using_db(connection)
+            .update(refunded_fen=F("refunded_fen") - refund.amount_fen)
+        )
 
     return Effect(changes=_settled(ctx), after_update=give_the_reserved_amount_back)
 
@@ -84,6 +109,6 @@ def _settled(ctx: MoveContext) -> dict:
 
 REFUND_MOVES: tuple[Move, ...] = (
     Move("succeed", frozenset({R.PROCESSING}), R.SUCCEEDED, _SYSTEM, effect=_succeed),
-    Move("fail",    frozenset({R.PROCESSING}), R.FAILED,    _SYSTEM, effect=_fail),
+    Move("fail", frozenset({R.PROCESSING}), R.FAILED, _SYSTEM, effect=_fail),
 )
 REFUND_TABLE = workflow.Table(name="payment_refund", model=Refund, moves=REFUND_MOVES, version_field=None)

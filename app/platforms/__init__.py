@@ -49,8 +49,14 @@ class PlatformUnavailable(AppError):
     code = "PLATFORM_UNAVAILABLE"
     message = "第三方平台暂时无法访问，请稍后再试"
 
-    def __init__(self, message: str | None = None, *, errcode: str | None = None,
-                 details: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        errcode: str | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message, details=details, headers=headers)
         # The platform's code when it answered (e.g. "-1", "45009", "isp.unknow-error"); None when it did not.
         self.errcode = errcode
@@ -102,6 +108,10 @@ def build_platforms(settings: Settings, cache: Cache) -> Platforms:
     from app.platforms.wechatpay import WeChatPayProvider
     from app.platforms.wecom import WeComPlatform
 
-    return Platforms(wechat=WeChatPlatform(settings, cache), alipay=AlipayPlatform(settings, cache),
-                     wecom=WeComPlatform(settings, cache), alipay_pay=AlipayPayProvider(settings, cache),
-                     wechatpay=WeChatPayProvider(settings, cache))
+    return Platforms(
+        wechat=WeChatPlatform(settings, cache),
+        alipay=AlipayPlatform(settings, cache),
+        wecom=WeComPlatform(settings, cache),
+        alipay_pay=AlipayPayProvider(settings, cache),
+        wechatpay=WeChatPayProvider(settings, cache),
+    )

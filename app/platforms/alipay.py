@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import requests
 from alipay.aop.api.AlipayClientConfig import AlipayClientConfig
@@ -22,10 +23,12 @@ from alipay.aop.api.domain.AlipayOpenAppMiniTemplatemessageSendModel import Alip
 from alipay.aop.api.exception.Exception import RequestException as SdkRequestError
 from alipay.aop.api.exception.Exception import ResponseException as SdkResponseError
 from alipay.aop.api.request.AlipayOpenAppMiniTemplatemessageSendRequest import (
-    AlipayOpenAppMiniTemplatemessageSendRequest)
+    AlipayOpenAppMiniTemplatemessageSendRequest,
+)
 from alipay.aop.api.request.AlipaySystemOauthTokenRequest import AlipaySystemOauthTokenRequest
 from alipay.aop.api.response.AlipayOpenAppMiniTemplatemessageSendResponse import (
-    AlipayOpenAppMiniTemplatemessageSendResponse)
+    AlipayOpenAppMiniTemplatemessageSendResponse,
+)
 from alipay.aop.api.response.AlipayResponse import AlipayResponse
 from alipay.aop.api.response.AlipaySystemOauthTokenResponse import AlipaySystemOauthTokenResponse
 from alipay.aop.api.util.WebUtils import url_encode
@@ -34,8 +37,7 @@ from app.core.cache import Cache
 from app.core.config import PROJECT_ROOT, ConfigError, Settings
 from app.platforms import AlipayUser, LoginCodeInvalid, MessageRejected, PlatformError, PlatformUnavailable
 from app.platforms.executor import SdkExecutor, TimeoutSession
-from app.platforms.keys import (ensure_sim_keys, load_private_key, load_public_key, pkcs1_private_pem,
-                                public_pem_of)
+from app.platforms.keys import ensure_sim_keys, load_private_key, load_public_key, pkcs1_private_pem, public_pem_of
 
 log = logging.getLogger("app.platforms.alipay")
 
@@ -70,11 +72,13 @@ def alipay_keys(settings: Settings) -> AlipayKeys:
     """Sim mode: the simulator's generated keys; live mode: the files named by settings.alipay.*_path."""
     if settings.platforms.mode == "sim":
         sim_keys = ensure_sim_keys(settings)
-        return AlipayKeys(app_private_key=sim_keys.alipay_app.private_pem,
-                          alipay_public_key=sim_keys.alipay_platform.public_pem)
-    return AlipayKeys(app_private_key=_read_key_file("app_private_key_path", settings.alipay.app_private_key_path),
-                      alipay_public_key=_read_key_file("alipay_public_key_path",
-                                                       settings.alipay.alipay_public_key_path))
+        return AlipayKeys(
+            app_private_key=sim_keys.alipay_app.private_pem, alipay_public_key=sim_keys.alipay_platform.public_pem
+        )
+    return AlipayKeys(
+        app_private_key=_read_key_file("app_private_key_path", settings.alipay.app_private_key_path),
+        alipay_public_key=_read_key_file("alipay_public_key_path", settings.alipay.alipay_public_key_path),
+    )
 
 
 def _read_key_file(setting: str, value: str) -> str:
@@ -113,8 +117,10 @@ class AlipaySdkClient(DefaultAlipayClient):
         query_string, params = self._DefaultAlipayClient__prepare_request(request)
         charset = self._config.charset
         response = self._http.post(
-            f"{self._config.server_url}?{query_string}", data=url_encode(params, charset) if params else None,
-            headers={"Content-Type": f"application/x-www-form-urlencoded;charset={charset}"})
+            f"{self._config.server_url}?{query_string}",
+            data=url_encode(params, charset) if params else None,
+            headers={"Content-Type": f"application/x-www-form-urlencoded;charset={charset}"},
+        )
         if response.status_code != 200:
             raise GatewayHttpStatus(response.status_code)
         return self._DefaultAlipayClient__parse_response(response.content)
@@ -145,12 +151,17 @@ def sdk_config(settings: Settings, keys: AlipayKeys) -> AlipayClientConfig:
     return config
 
 
-def sdk_executor(settings: Settings, config: AlipayClientConfig, *,
-                 name: str = "alipay") -> SdkExecutor[AlipaySdkClient]:
+def sdk_executor(
+    settings: Settings, config: AlipayClientConfig, *, name: str = "alipay"
+) -> SdkExecutor[AlipaySdkClient]:
     """A bounded pool of SDK clients for this configuration, one client per thread."""
     timeout_seconds = settings.platforms.timeout_seconds
-    return SdkExecutor(name, threads=settings.platforms.sdk_threads, timeout_seconds=timeout_seconds,
-                       new_client=lambda: AlipaySdkClient(config, timeout_seconds=timeout_seconds))
+    return SdkExecutor(
+        name,
+        threads=settings.platforms.sdk_threads,
+        timeout_seconds=timeout_seconds,
+        new_client=lambda: AlipaySdkClient(config, timeout_seconds=timeout_seconds),
+    )
 
 
 class AlipayPlatform:
@@ -174,8 +185,9 @@ class AlipayPlatform:
             raise PlatformError()
         return AlipayUser(user_id=response.user_id, access_token=response.access_token)
 
-    async def send_template_message(self, *, user_id: str, template_id: str, data: dict[str, str],
-                                    page: str | None = None) -> None:
+    async def send_template_message(
+        self, *, user_id: str, template_id: str, data: dict[str, str], page: str | None = None
+    ) -> None:
         """Send a mini-program template message to a user; MessageRejected when Alipay refuses it for good."""
         model = AlipayOpenAppMiniTemplatemessageSendModel()
         model.to_user_id = user_id
@@ -183,24 +195,26 @@ class AlipayPlatform:
         if page:
             model.page = page
         # data is itself a JSON text inside biz_content, every keyword wrapped as {"value": ...}.
-        model.data = json.dumps({key: {"value": value} for key, value in data.items()}, ensure_ascii=False,
-                                separators=(",", ":"))
+        model.data = json.dumps(
+            {key: {"value": value} for key, value in data.items()}, ensure_ascii=False, separators=(",", ":")
+        )
         request = AlipayOpenAppMiniTemplatemessageSendRequest(biz_model=model)
-        await self._execute("template_message", request, AlipayOpenAppMiniTemplatemessageSendResponse,
-                            message=True)
+        await self._execute("template_message", request, AlipayOpenAppMiniTemplatemessageSendResponse, message=True)
 
     async def close(self) -> None:
         await self._executor.close()
 
-    async def _execute(self, what: str, request, response_type: Callable[[], AnyResponse], *,
-                       message: bool = False) -> AnyResponse:
+    async def _execute(
+        self, what: str, request, response_type: Callable[[], AnyResponse], *, message: bool = False
+    ) -> AnyResponse:
         response = await execute_request(self._executor, what, request, response_type)
         raise_for_code(what, response, message=message)
         return response
 
 
-async def execute_request(executor: SdkExecutor[AlipaySdkClient], what: str, request,
-                          response_type: Callable[[], AnyResponse]) -> AnyResponse:
+async def execute_request(
+    executor: SdkExecutor[AlipaySdkClient], what: str, request, response_type: Callable[[], AnyResponse]
+) -> AnyResponse:
     """Sign, send and verify one gateway call on the pool; the answer whatever its code (see raise_for_code)."""
 
     def call(client: AlipaySdkClient) -> AnyResponse:
@@ -211,8 +225,9 @@ async def execute_request(executor: SdkExecutor[AlipaySdkClient], what: str, req
     return await run_sdk(executor, what, call)
 
 
-async def run_sdk(executor: SdkExecutor[AlipaySdkClient], what: str,
-                  operation: Callable[[AlipaySdkClient], Result]) -> Result:
+async def run_sdk(
+    executor: SdkExecutor[AlipaySdkClient], what: str, operation: Callable[[AlipaySdkClient], Result]
+) -> Result:
     """Run operation(client) on the pool; transport failures become PlatformUnavailable or PlatformError."""
     # Errors are logged by kind and code only: the SDK's messages quote whole answers (tokens, user ids).
     try:

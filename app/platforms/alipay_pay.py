@@ -15,28 +15,32 @@ import json
 import logging
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from alipay.aop.api.domain.AlipayDataDataserviceBillDownloadurlQueryModel import (
-    AlipayDataDataserviceBillDownloadurlQueryModel)
+    AlipayDataDataserviceBillDownloadurlQueryModel,
+)
 from alipay.aop.api.domain.AlipayTradeCloseModel import AlipayTradeCloseModel
 from alipay.aop.api.domain.AlipayTradeCreateModel import AlipayTradeCreateModel
 from alipay.aop.api.domain.AlipayTradeFastpayRefundQueryModel import AlipayTradeFastpayRefundQueryModel
 from alipay.aop.api.domain.AlipayTradeQueryModel import AlipayTradeQueryModel
 from alipay.aop.api.domain.AlipayTradeRefundModel import AlipayTradeRefundModel
 from alipay.aop.api.request.AlipayDataDataserviceBillDownloadurlQueryRequest import (
-    AlipayDataDataserviceBillDownloadurlQueryRequest)
+    AlipayDataDataserviceBillDownloadurlQueryRequest,
+)
 from alipay.aop.api.request.AlipayTradeCloseRequest import AlipayTradeCloseRequest
 from alipay.aop.api.request.AlipayTradeCreateRequest import AlipayTradeCreateRequest
 from alipay.aop.api.request.AlipayTradeFastpayRefundQueryRequest import AlipayTradeFastpayRefundQueryRequest
 from alipay.aop.api.request.AlipayTradeQueryRequest import AlipayTradeQueryRequest
 from alipay.aop.api.request.AlipayTradeRefundRequest import AlipayTradeRefundRequest
 from alipay.aop.api.response.AlipayDataDataserviceBillDownloadurlQueryResponse import (
-    AlipayDataDataserviceBillDownloadurlQueryResponse)
+    AlipayDataDataserviceBillDownloadurlQueryResponse,
+)
 from alipay.aop.api.response.AlipayResponse import AlipayResponse
 from alipay.aop.api.response.AlipayTradeCloseResponse import AlipayTradeCloseResponse
 from alipay.aop.api.response.AlipayTradeCreateResponse import AlipayTradeCreateResponse
@@ -49,10 +53,28 @@ from rsa import VerificationError
 from app.core.cache import Cache
 from app.core.config import Settings
 from app.platforms import PlatformError
-from app.platforms.alipay import (AlipayKeys, AnyResponse, alipay_keys, execute_request, is_success, is_transient,
-                                  raise_for_code, run_sdk, sdk_config, sdk_executor)
-from app.platforms.payment_types import (Acknowledgement, BadNotification, BillRow, Notification, RefundState,
-                                         TradeState, TradeStatus, Verdict)
+from app.platforms.alipay import (
+    AlipayKeys,
+    AnyResponse,
+    alipay_keys,
+    execute_request,
+    is_success,
+    is_transient,
+    raise_for_code,
+    run_sdk,
+    sdk_config,
+    sdk_executor,
+)
+from app.platforms.payment_types import (
+    Acknowledgement,
+    BadNotification,
+    BillRow,
+    Notification,
+    RefundState,
+    TradeState,
+    TradeStatus,
+    Verdict,
+)
 
 log = logging.getLogger("app.platforms.alipay_pay")
 
@@ -69,8 +91,13 @@ BILL_TYPE = "trade"
 # Alipay's bill files are GBK; the detail file is the one with this header cell (the other is the day's summary).
 BILL_ENCODING = "gbk"
 BILL_HEADER_FIRST = "支付宝交易号"
-BILL_COLUMNS = {"transaction_id": "支付宝交易号", "order_no": "商户订单号", "kind": "业务类型",
-                "amount": "订单金额（元）", "refund_no": "退款批次号/请求号"}
+BILL_COLUMNS = {
+    "transaction_id": "支付宝交易号",
+    "order_no": "商户订单号",
+    "kind": "业务类型",
+    "amount": "订单金额（元）",
+    "refund_no": "退款批次号/请求号",
+}
 BILL_PAYMENT, BILL_REFUND = "交易", "退款"
 # What a refusal means to the person who caused the call; every other one gets PlatformError's generic text.
 REFUSAL_MESSAGES = {
@@ -134,16 +161,18 @@ def parse_alipay_time(text: str) -> datetime:
 def notification_sign_content(params: dict[str, str]) -> str:
     """What an asynchronous notification's sign covers: every parameter but sign and sign_type, sorted, k=v&k=v."""
     # Unlike a gateway request, empty values stay in (Alipay: every parameter it sent, but those two).
-    return "&".join(f"{name}={value}" for name, value in sorted(params.items())
-                    if name not in ("sign", "sign_type"))
+    return "&".join(f"{name}={value}" for name, value in sorted(params.items()) if name not in ("sign", "sign_type"))
 
 
 def parse_trade_bill(archive: bytes) -> list[BillRow]:
     """The payments and refunds of a trade bill as Alipay serves it: a zip holding GBK CSV files."""
     try:
         with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
-            texts = [bundle.read(info).decode(BILL_ENCODING) for info in bundle.infolist()
-                     if info.filename.lower().endswith(".csv")]
+            texts = [
+                bundle.read(info).decode(BILL_ENCODING)
+                for info in bundle.infolist()
+                if info.filename.lower().endswith(".csv")
+            ]
     except (zipfile.BadZipFile, UnicodeDecodeError, OSError) as exc:
         raise ValueError(f"not a bill archive ({exc.__class__.__name__})") from None
     # Member names are GBK without the zip's UTF-8 flag, so they are told apart by content, not by name.
@@ -172,11 +201,24 @@ def _bill_rows(text: str) -> list[BillRow]:
         # Refund rows show the refunded amount as a negative number.
         amount_fen = yuan_to_fen(cells[column["amount"]].removeprefix("-"))
         if kind == BILL_PAYMENT:
-            rows.append(BillRow(order_no=cells[column["order_no"]], transaction_id=cells[column["transaction_id"]],
-                                status="paid", amount_fen=amount_fen))
+            rows.append(
+                BillRow(
+                    order_no=cells[column["order_no"]],
+                    transaction_id=cells[column["transaction_id"]],
+                    status="paid",
+                    amount_fen=amount_fen,
+                )
+            )
         elif kind == BILL_REFUND:
-            rows.append(BillRow(order_no=cells[column["order_no"]], transaction_id=cells[column["transaction_id"]],
-                                status="refunded", amount_fen=amount_fen, refund_no=cells[column["refund_no"]]))
+            rows.append(
+                BillRow(
+                    order_no=cells[column["order_no"]],
+                    transaction_id=cells[column["transaction_id"]],
+                    status="refunded",
+                    amount_fen=amount_fen,
+                    refund_no=cells[column["refund_no"]],
+                )
+            )
         else:
             log.warning("alipay bill: row of business type %r left out", kind)
     return rows
@@ -201,8 +243,9 @@ class AlipayPayProvider:
         """Stop the SDK clients (close(order_no) is PaymentProvider's: it closes a trade)."""
         await self._executor.close()
 
-    async def create(self, *, order_no: str, amount_fen: int, description: str, payer_id: str,
-                     expires_at: datetime) -> dict[str, Any]:
+    async def create(
+        self, *, order_no: str, amount_fen: int, description: str, payer_id: str, expires_at: datetime
+    ) -> dict[str, Any]:
         """alipay.trade.create for the buyer; {"trade_no"}, which the mini-program passes to my.tradePay."""
         total_amount = fen_to_yuan(amount_fen)
         if amount_fen == 0:
@@ -233,8 +276,9 @@ class AlipayPayProvider:
             raise self._refuse("no RSA2 signature")
         charset = params.get("charset") or "utf-8"
         try:
-            genuine = verify_with_rsa(self._alipay_public_key,
-                                      notification_sign_content(params).encode(charset), signature)
+            genuine = verify_with_rsa(
+                self._alipay_public_key, notification_sign_content(params).encode(charset), signature
+            )
         except (VerificationError, binascii.Error, ValueError, LookupError):
             # The SDK raises rather than answers False for a bad sign; LookupError: a charset nobody knows.
             genuine = False
@@ -251,15 +295,17 @@ class AlipayPayProvider:
     def acknowledge(self, verdict: Verdict) -> Acknowledgement:
         """Alipay stops retrying on the literal text success; anything else is tried again later (it has no word for
         refused for good, so a refusal is answered failure too)."""
-        return Acknowledgement(status=200, body=b"success" if verdict == "accepted" else b"failure",
-                               content_type="text/plain; charset=utf-8")
+        return Acknowledgement(
+            status=200,
+            body=b"success" if verdict == "accepted" else b"failure",
+            content_type="text/plain; charset=utf-8",
+        )
 
     async def query(self, order_no: str) -> TradeState:
         """alipay.trade.query; AlipayTradeRefused (ACQ.TRADE_NOT_EXIST) for an order never created at Alipay."""
         model = AlipayTradeQueryModel()
         model.out_trade_no = order_no
-        response = await self._call("trade_query", AlipayTradeQueryRequest(biz_model=model),
-                                    AlipayTradeQueryResponse)
+        response = await self._call("trade_query", AlipayTradeQueryRequest(biz_model=model), AlipayTradeQueryResponse)
         try:
             return self._trade_state(order_no, response)
         except (KeyError, ValueError, TypeError) as exc:
@@ -270,8 +316,9 @@ class AlipayPayProvider:
         """alipay.trade.close; nothing to do when the trade is already closed or was never opened at Alipay."""
         model = AlipayTradeCloseModel()
         model.out_trade_no = order_no
-        response = await execute_request(self._executor, "trade_close", AlipayTradeCloseRequest(biz_model=model),
-                                         AlipayTradeCloseResponse)
+        response = await execute_request(
+            self._executor, "trade_close", AlipayTradeCloseRequest(biz_model=model), AlipayTradeCloseResponse
+        )
         if response.sub_code == "ACQ.TRADE_NOT_EXIST":
             return
         if response.sub_code == "ACQ.TRADE_STATUS_ERROR":
@@ -281,8 +328,9 @@ class AlipayPayProvider:
             raise AlipayTradeRefused("ACQ.TRADE_STATUS_ERROR", "这笔交易已支付，不能关闭")
         raise_for_trade_code("trade_close", response)
 
-    async def refund(self, *, order_no: str, refund_no: str, refund_fen: int, total_fen: int,
-                     reason: str) -> RefundState:
+    async def refund(
+        self, *, order_no: str, refund_no: str, refund_fen: int, total_fen: int, reason: str
+    ) -> RefundState:
         """alipay.trade.refund with refund_no as out_request_no, so asking again never refunds twice."""
         refund_amount = fen_to_yuan(refund_fen)
         if refund_fen == 0 or refund_fen > total_fen:
@@ -292,11 +340,13 @@ class AlipayPayProvider:
         model.out_request_no = refund_no
         model.refund_amount = refund_amount
         model.refund_reason = reason
-        response = await self._call("trade_refund", AlipayTradeRefundRequest(biz_model=model),
-                                    AlipayTradeRefundResponse)
+        response = await self._call(
+            "trade_refund", AlipayTradeRefundRequest(biz_model=model), AlipayTradeRefundResponse
+        )
         if response.fund_change == "Y":
-            return RefundState(order_no=order_no, refund_no=refund_no, status="succeeded", refund_fen=refund_fen,
-                               raw=_raw(response))
+            return RefundState(
+                order_no=order_no, refund_no=refund_no, status="succeeded", refund_fen=refund_fen, raw=_raw(response)
+            )
         # N (or absent) is not a failure: a repeat of a done refund moves no money; Alipay says to ask what happened.
         return await self._refund_query(order_no, refund_no, refund_fen)
 
@@ -312,8 +362,11 @@ class AlipayPayProvider:
         model = AlipayDataDataserviceBillDownloadurlQueryModel()
         model.bill_type = BILL_TYPE
         model.bill_date = day.isoformat()
-        response = await self._call("bill_url", AlipayDataDataserviceBillDownloadurlQueryRequest(biz_model=model),
-                                    AlipayDataDataserviceBillDownloadurlQueryResponse)
+        response = await self._call(
+            "bill_url",
+            AlipayDataDataserviceBillDownloadurlQueryRequest(biz_model=model),
+            AlipayDataDataserviceBillDownloadurlQueryResponse,
+        )
         if not response.bill_download_url:
             log.warning("alipay bill_url: answer without bill_download_url")
             raise PlatformError()
@@ -331,8 +384,9 @@ class AlipayPayProvider:
         model = AlipayTradeFastpayRefundQueryModel()
         model.out_trade_no = order_no
         model.out_request_no = refund_no
-        response = await self._call("refund_query", AlipayTradeFastpayRefundQueryRequest(biz_model=model),
-                                    AlipayTradeFastpayRefundQueryResponse)
+        response = await self._call(
+            "refund_query", AlipayTradeFastpayRefundQueryRequest(biz_model=model), AlipayTradeFastpayRefundQueryResponse
+        )
         # Alipay: an answer naming the refund, with refund_status empty or REFUND_SUCCESS, is a refund done.
         found = response.out_request_no == refund_no and response.refund_amount
         if found and response.refund_status in (None, "", "REFUND_SUCCESS"):
@@ -344,12 +398,14 @@ class AlipayPayProvider:
             if refund_fen is not None and refunded_fen != refund_fen:
                 log.warning("alipay refund_query: refund %s is of another amount", refund_no)
                 raise AlipayTradeRefused("ACQ.DISCORDANT_REPEAT_REQUEST")
-            return RefundState(order_no=order_no, refund_no=refund_no, status="succeeded", refund_fen=refunded_fen,
-                               raw=_raw(response))
+            return RefundState(
+                order_no=order_no, refund_no=refund_no, status="succeeded", refund_fen=refunded_fen, raw=_raw(response)
+            )
         # Not (yet) there: still open; the same refund_no may be sent again safely. The amount is ours when known:
         # Alipay names none for a refund it does not show.
-        return RefundState(order_no=order_no, refund_no=refund_no, status="processing", refund_fen=refund_fen or 0,
-                           raw=_raw(response))
+        return RefundState(
+            order_no=order_no, refund_no=refund_no, status="processing", refund_fen=refund_fen or 0, raw=_raw(response)
+        )
 
     async def _call(self, what: str, request, response_type: Callable[[], AnyResponse]) -> AnyResponse:
         response = await execute_request(self._executor, what, request, response_type)
@@ -360,9 +416,15 @@ class AlipayPayProvider:
         if response.out_trade_no not in (None, order_no):
             raise ValueError("answer for another order")
         paid_at = parse_alipay_time(response.send_pay_date) if response.send_pay_date else None
-        return TradeState(order_no=order_no, status=_query_status(response.trade_status, paid=paid_at is not None),
-                          amount_fen=yuan_to_fen(response.total_amount), merchant_id=self._app_id,
-                          transaction_id=response.trade_no or "", paid_at=paid_at, raw=_raw(response))
+        return TradeState(
+            order_no=order_no,
+            status=_query_status(response.trade_status, paid=paid_at is not None),
+            amount_fen=yuan_to_fen(response.total_amount),
+            merchant_id=self._app_id,
+            transaction_id=response.trade_no or "",
+            paid_at=paid_at,
+            raw=_raw(response),
+        )
 
     def _notification_params(self, body: bytes) -> dict[str, str]:
         try:
@@ -371,8 +433,7 @@ class AlipayPayProvider:
             pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict")
             charset = dict(pairs).get("charset") or "utf-8"
             if charset.lower().replace("-", "") != "utf8":
-                pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True, encoding=charset,
-                                  errors="strict")
+                pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True, encoding=charset, errors="strict")
         except (UnicodeDecodeError, ValueError, LookupError) as exc:
             raise self._refuse(f"not a form ({exc.__class__.__name__})") from None
         params = dict(pairs)
@@ -388,14 +449,29 @@ class AlipayPayProvider:
         if params.get("out_biz_no") and params.get("refund_fee"):
             # A refund's notification: trade_status is TRADE_CLOSED after a full refund, TRADE_SUCCESS after a
             # partial one. Alipay's refund_fee is the trade's refunded total so far, not this refund alone.
-            return Notification(kind="refund", refund=RefundState(
-                order_no=order_no, refund_no=params["out_biz_no"], status="succeeded",
-                refund_fen=yuan_to_fen(params["refund_fee"]), raw=_without_sign(params)))
+            return Notification(
+                kind="refund",
+                refund=RefundState(
+                    order_no=order_no,
+                    refund_no=params["out_biz_no"],
+                    status="succeeded",
+                    refund_fen=yuan_to_fen(params["refund_fee"]),
+                    raw=_without_sign(params),
+                ),
+            )
         paid_at = parse_alipay_time(params["gmt_payment"]) if params.get("gmt_payment") else None
-        return Notification(kind="trade", trade=TradeState(
-            order_no=order_no, status=status, amount_fen=yuan_to_fen(params["total_amount"]),
-            merchant_id=params["app_id"], transaction_id=params.get("trade_no", ""),
-            paid_at=paid_at if status == "paid" else None, raw=_without_sign(params)))
+        return Notification(
+            kind="trade",
+            trade=TradeState(
+                order_no=order_no,
+                status=status,
+                amount_fen=yuan_to_fen(params["total_amount"]),
+                merchant_id=params["app_id"],
+                transaction_id=params.get("trade_no", ""),
+                paid_at=paid_at if status == "paid" else None,
+                raw=_without_sign(params),
+            ),
+        )
 
     @staticmethod
     def _refuse(reason: str) -> BadNotification:

@@ -6,8 +6,9 @@ import asyncio
 import contextvars
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import requests
 
@@ -40,8 +41,9 @@ class TimeoutSession(requests.Session):
 class SdkExecutor(Generic[Client]):
     """Runs SDK calls on `threads` threads, each thread with its own SDK client, every call with a deadline."""
 
-    def __init__(self, platform: str, *, threads: int, timeout_seconds: float,
-                 new_client: Callable[[], Client]) -> None:
+    def __init__(
+        self, platform: str, *, threads: int, timeout_seconds: float, new_client: Callable[[], Client]
+    ) -> None:
         self._platform = platform
         self._timeout_seconds = timeout_seconds
         self._new_client = new_client

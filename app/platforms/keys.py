@@ -12,7 +12,7 @@ import hashlib
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,15 +79,17 @@ def generate_key_pair() -> KeyPair:
 
 def key_pair_from_private(private_key: rsa.RSAPrivateKey) -> KeyPair:
     """The PEM texts of a private key and its public half."""
-    private_pem = private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                            serialization.NoEncryption()).decode("ascii")
+    private_pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
     return KeyPair(private_pem=private_pem, public_pem=public_pem_of(private_key.public_key()))
 
 
 def public_pem_of(public_key: rsa.RSAPublicKey) -> str:
     """A public key as SubjectPublicKeyInfo PEM."""
-    return public_key.public_bytes(serialization.Encoding.PEM,
-                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+    return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(
+        "ascii"
+    )
 
 
 def load_private_key(text: str) -> rsa.RSAPrivateKey:
@@ -123,8 +125,9 @@ def _bare_base64(data: bytes) -> bytes:
 
 def pkcs1_private_pem(private_key: rsa.RSAPrivateKey) -> str:
     """PKCS#1 PEM ("BEGIN RSA PRIVATE KEY"): the only private key form alipay-sdk-python loads."""
-    return private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                     serialization.NoEncryption()).decode("ascii")
+    return private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode("ascii")
 
 
 # Loading a private key runs costly consistency checks; signers keep the few keys they use loaded.
@@ -149,25 +152,32 @@ def rsa2_verify(public_pem: str, text: str, signature_b64: str) -> bool:
 
 
 # A simulated certificate's validity: fixed, so that every process derives the very same certificate.
-SIM_CERTIFICATE_NOT_BEFORE = datetime(2020, 1, 1, tzinfo=timezone.utc)
-SIM_CERTIFICATE_NOT_AFTER = datetime(2099, 12, 31, tzinfo=timezone.utc)
+SIM_CERTIFICATE_NOT_BEFORE = datetime(2020, 1, 1, tzinfo=UTC)
+SIM_CERTIFICATE_NOT_AFTER = datetime(2099, 12, 31, tzinfo=UTC)
 
 
 @lru_cache(maxsize=8)
 def self_signed_certificate(private_pem: str, common_name: str) -> str:
     """A self-signed X.509 certificate (PEM) of a simulator key, the same in every process that derives it."""
     private_key = _loaded_private_key(private_pem)
-    public_der = private_key.public_key().public_bytes(serialization.Encoding.DER,
-                                                       serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_der = private_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     # The serial comes from the key, so the key's certificate keeps its serial; the top bit set keeps it 20 bytes
     # long at most and never zero, as X.509 wants.
     serial = int.from_bytes(hashlib.sha256(public_der).digest()[:19], "big") | (1 << 151)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     # PKCS#1 v1.5 signatures are deterministic, so with fixed dates the certificate is too.
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                   .public_key(private_key.public_key()).serial_number(serial)
-                   .not_valid_before(SIM_CERTIFICATE_NOT_BEFORE).not_valid_after(SIM_CERTIFICATE_NOT_AFTER)
-                   .sign(private_key, hashes.SHA256()))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private_key.public_key())
+        .serial_number(serial)
+        .not_valid_before(SIM_CERTIFICATE_NOT_BEFORE)
+        .not_valid_after(SIM_CERTIFICATE_NOT_AFTER)
+        .sign(private_key, hashes.SHA256())
+    )
     return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 

@@ -87,8 +87,9 @@ class PaymentProvider(Protocol):
 
     channel: str  # "wechat" | "alipay"
 
-    async def create(self, *, order_no: str, amount_fen: int, description: str, payer_id: str,
-                     expires_at: datetime) -> dict[str, Any]:
+    async def create(
+        self, *, order_no: str, amount_fen: int, description: str, payer_id: str, expires_at: datetime
+    ) -> dict[str, Any]:
         """Open the order at the provider; the fields the front end needs to show the payment sheet."""
 
     async def parse_notification(self, *, headers: dict[str, str], body: bytes) -> Notification:
@@ -103,8 +104,9 @@ class PaymentProvider(Protocol):
     async def close(self, order_no: str) -> None:
         """Close an unpaid order so it can no longer be paid (no error when already closed)."""
 
-    async def refund(self, *, order_no: str, refund_no: str, refund_fen: int, total_fen: int,
-                     reason: str) -> RefundState:
+    async def refund(
+        self, *, order_no: str, refund_no: str, refund_fen: int, total_fen: int, reason: str
+    ) -> RefundState:
         """Ask for a refund of refund_fen of the order's total_fen."""
 
     async def query_refund(self, *, order_no: str, refund_no: str) -> RefundState:

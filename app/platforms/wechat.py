@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import requests
 from wechatpy.client import WeChatClient
@@ -48,27 +49,37 @@ class TokenRejected(Exception):
 
 def platform_base_url(configured: str, settings: Settings, *, sim_path: str, live_base_url: str) -> str:
     """The configured base URL, or this app's /sim/<platform>/ in sim mode and the platform's host in live mode."""
-    base = configured or (settings.app.public_base_url.rstrip("/") + sim_path if settings.platforms.mode == "sim"
-                          else live_base_url)
+    base = configured or (
+        settings.app.public_base_url.rstrip("/") + sim_path if settings.platforms.mode == "sim" else live_base_url
+    )
     return base if base.endswith("/") else base + "/"
 
 
 def wechat_api_base_url(settings: Settings) -> str:
     """settings.wechat.api_base_url, or this app's /sim/wechat/ in sim mode and WeChat's own host in live mode."""
-    return platform_base_url(settings.wechat.api_base_url, settings, sim_path="/sim/wechat/",
-                             live_base_url=LIVE_API_BASE_URL)
+    return platform_base_url(
+        settings.wechat.api_base_url, settings, sim_path="/sim/wechat/", live_base_url=LIVE_API_BASE_URL
+    )
 
 
 def rebased_url(url: str, *, live_base_url: str, api_base_url: str) -> str:
     """A URL on the platform's live host moved onto our configured base URL; any other URL unchanged."""
-    return api_base_url + url[len(live_base_url):] if url.startswith(live_base_url) else url
+    return api_base_url + url[len(live_base_url) :] if url.startswith(live_base_url) else url
 
 
 class SharedAccessToken:
     """An access token kept in the shared cache for every worker; when it is missing, one caller fetches it."""
 
-    def __init__(self, platform: str, cache: Cache, *, key: str, refresh_lock_key: str, timeout_seconds: float,
-                 fetch: Callable[[], Awaitable[dict]]) -> None:
+    def __init__(
+        self,
+        platform: str,
+        cache: Cache,
+        *,
+        key: str,
+        refresh_lock_key: str,
+        timeout_seconds: float,
+        fetch: Callable[[], Awaitable[dict]],
+    ) -> None:
         self._platform = platform
         self._cache = cache
         self._key = key
@@ -98,8 +109,9 @@ class SharedAccessToken:
         try:
             return await operation(token)
         except TokenRejected as exc:
-            self._log.info("%s %s: access token refused (errcode %s), fetching a new one", self._platform, what,
-                           exc.errcode)
+            self._log.info(
+                "%s %s: access token refused (errcode %s), fetching a new one", self._platform, what, exc.errcode
+            )
             await self.drop(token)
         # Once only: a freshly fetched token refused again is not a stale token (another system fetching with our
         # secret, a wrong app id); retrying in a loop would only burn the daily token quota.
@@ -108,8 +120,9 @@ class SharedAccessToken:
             return await operation(token)
         except TokenRejected as exc:
             await self.drop(token)
-            self._log.warning("%s %s: a fresh access token was refused too (errcode %s)", self._platform, what,
-                              exc.errcode)
+            self._log.warning(
+                "%s %s: a fresh access token was refused too (errcode %s)", self._platform, what, exc.errcode
+            )
             raise PlatformError() from None
 
     async def _refresh_shared(self) -> str:
@@ -186,8 +199,10 @@ class WeChatSdkClient(OnOurBaseUrl, WeChatClient):
 
     def fetch_access_token(self) -> dict:
         """GET cgi-bin/token on our base URL (wechatpy hard-codes WeChat's host here)."""
-        return self._fetch_access_token(url=self.api_base_url + "cgi-bin/token", params={
-            "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+        return self._fetch_access_token(
+            url=self.api_base_url + "cgi-bin/token",
+            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+        )
 
 
 class WeChatPlatform:
@@ -196,13 +211,21 @@ class WeChatPlatform:
     def __init__(self, settings: Settings, cache: Cache) -> None:
         appid, secret, base_url = settings.wechat.appid, settings.wechat.secret, wechat_api_base_url(settings)
         self._executor: SdkExecutor[WeChatSdkClient] = SdkExecutor(
-            "wechat", threads=settings.platforms.sdk_threads, timeout_seconds=settings.platforms.timeout_seconds,
-            new_client=lambda: WeChatSdkClient(appid, secret, api_base_url=base_url,
-                                               timeout_seconds=settings.platforms.timeout_seconds))
-        self._token = SharedAccessToken(
-            "wechat", cache, key=ACCESS_TOKEN_KEY, refresh_lock_key=REFRESH_LOCK_KEY,
+            "wechat",
+            threads=settings.platforms.sdk_threads,
             timeout_seconds=settings.platforms.timeout_seconds,
-            fetch=lambda: self._call("access_token", lambda client: client.fetch_access_token()))
+            new_client=lambda: WeChatSdkClient(
+                appid, secret, api_base_url=base_url, timeout_seconds=settings.platforms.timeout_seconds
+            ),
+        )
+        self._token = SharedAccessToken(
+            "wechat",
+            cache,
+            key=ACCESS_TOKEN_KEY,
+            refresh_lock_key=REFRESH_LOCK_KEY,
+            timeout_seconds=settings.platforms.timeout_seconds,
+            fetch=lambda: self._call("access_token", lambda client: client.fetch_access_token()),
+        )
 
     async def code_to_session(self, code: str) -> WeChatSession:
         """Exchange a wx.login code for the user's openid, unionid and session_key (code2Session)."""
@@ -212,11 +235,19 @@ class WeChatPlatform:
         if not isinstance(result, dict) or not result.get("openid") or not result.get("session_key"):
             log.warning("wechat code2session: answer without openid or session_key")
             raise PlatformError()
-        return WeChatSession(openid=result["openid"], unionid=result.get("unionid") or None,
-                             session_key=result["session_key"])
+        return WeChatSession(
+            openid=result["openid"], unionid=result.get("unionid") or None, session_key=result["session_key"]
+        )
 
-    async def send_subscribe_message(self, *, openid: str, template_id: str, data: dict[str, str],
-                                     page: str | None = None, dedupe_key: str | None = None) -> None:
+    async def send_subscribe_message(
+        self,
+        *,
+        openid: str,
+        template_id: str,
+        data: dict[str, str],
+        page: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> None:
         """Send a subscribe message (subscribeMessage.send); MessageRejected when WeChat refuses it for good."""
         # WeChat wants every keyword as {"value": ...}; mini-program template messages (switched off in 2020) are not
         # an alternative, so there is no fallback.
@@ -233,8 +264,9 @@ class WeChatPlatform:
                 body["page"] = page
             return client.post("message/subscribe/send", data=body)  # relative to wechatpy's cgi-bin/ base
 
-        await self._token.call("subscribe_message", lambda token: self._call(
-            "subscribe_message", send, token=token, errors=_message_error))
+        await self._token.call(
+            "subscribe_message", lambda token: self._call("subscribe_message", send, token=token, errors=_message_error)
+        )
 
     async def access_token(self) -> str:
         """The current access token, from the shared cache; fetched from WeChat by one caller when missing."""
@@ -247,9 +279,14 @@ class WeChatPlatform:
     async def close(self) -> None:
         await self._executor.close()
 
-    async def _call(self, what: str, operation: Callable[[WeChatSdkClient], Any], *,
-                    token: str | None = None,
-                    errors: Callable[[str, WeChatClientException], Exception] | None = None) -> Any:
+    async def _call(
+        self,
+        what: str,
+        operation: Callable[[WeChatSdkClient], Any],
+        *,
+        token: str | None = None,
+        errors: Callable[[str, WeChatClientException], Exception] | None = None,
+    ) -> Any:
         def with_token(client: WeChatSdkClient) -> Any:
             client.call_token = token
             try:

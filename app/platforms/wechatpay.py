@@ -20,10 +20,11 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import requests
@@ -37,10 +38,24 @@ from app.core.config import PROJECT_ROOT, ConfigError, Settings
 from app.core.errors import AppError
 from app.platforms import PlatformError, PlatformUnavailable
 from app.platforms.executor import SdkExecutor
-from app.platforms.keys import (ensure_sim_keys, load_private_key, load_public_key, public_pem_of,
-                                self_signed_certificate)
-from app.platforms.payment_types import (Acknowledgement, BadNotification, BillRow, Notification, RefundState,
-                                         RefundStatus, TradeState, TradeStatus, Verdict)
+from app.platforms.keys import (
+    ensure_sim_keys,
+    load_private_key,
+    load_public_key,
+    public_pem_of,
+    self_signed_certificate,
+)
+from app.platforms.payment_types import (
+    Acknowledgement,
+    BadNotification,
+    BillRow,
+    Notification,
+    RefundState,
+    RefundStatus,
+    TradeState,
+    TradeStatus,
+    Verdict,
+)
 from app.platforms.wechat import platform_base_url
 
 log = logging.getLogger("app.platforms.wechatpay")
@@ -59,17 +74,31 @@ SIM_CERTIFICATE_NAME = "WeChat Pay simulator platform certificate"
 SIM_PUBLIC_KEY_ID_PREFIX = "PUB_KEY_ID_"
 
 TRADE_STATUSES: dict[str, TradeStatus] = {
-    "SUCCESS": "paid", "NOTPAY": "pending", "USERPAYING": "pending", "CLOSED": "closed", "REVOKED": "closed",
-    "PAYERROR": "closed", "REFUND": "refunded"}
+    "SUCCESS": "paid",
+    "NOTPAY": "pending",
+    "USERPAYING": "pending",
+    "CLOSED": "closed",
+    "REVOKED": "closed",
+    "PAYERROR": "closed",
+    "REFUND": "refunded",
+}
 REFUND_STATUSES: dict[str, RefundStatus] = {
-    "SUCCESS": "succeeded", "PROCESSING": "processing", "ABNORMAL": "failed", "CLOSED": "failed"}
+    "SUCCESS": "succeeded",
+    "PROCESSING": "processing",
+    "ABNORMAL": "failed",
+    "CLOSED": "failed",
+}
 # What each refund notification says of its refund; its resource's refund_status must agree.
 REFUND_EVENTS: dict[str, RefundStatus] = {
-    "REFUND.SUCCESS": "succeeded", "REFUND.ABNORMAL": "failed", "REFUND.CLOSED": "failed"}
+    "REFUND.SUCCESS": "succeeded",
+    "REFUND.ABNORMAL": "failed",
+    "REFUND.CLOSED": "failed",
+}
 TRADE_EVENT = "TRANSACTION.SUCCESS"
 # WeChat Pay's own trouble, worth another try later (besides any HTTP 5xx or 429).
-TRANSIENT_CODES = frozenset({"SYSTEM_ERROR", "SYSTEMERROR", "FREQUENCY_LIMITED", "BANK_ERROR", "BANKERROR",
-                             "STATEMENT_CREATING"})
+TRANSIENT_CODES = frozenset(
+    {"SYSTEM_ERROR", "SYSTEMERROR", "FREQUENCY_LIMITED", "BANK_ERROR", "BANKERROR", "STATEMENT_CREATING"}
+)
 ALREADY_CLOSED_CODES = frozenset({"ORDER_CLOSED", "ORDERCLOSED"})
 NO_BILL_CODES = frozenset({"NO_STATEMENT_EXIST"})
 # A refund query answered 404 with one of these: WeChat Pay has no refund under that number, so none will ever move.
@@ -121,8 +150,9 @@ class WeChatPayKeys:
 
 def wechatpay_api_base_url(settings: Settings) -> str:
     """settings.wechatpay.api_base_url, or this app's /sim/wechatpay/ in sim mode and WeChat Pay's in live mode."""
-    return platform_base_url(settings.wechatpay.api_base_url, settings, sim_path="/sim/wechatpay/",
-                             live_base_url=LIVE_API_BASE_URL)
+    return platform_base_url(
+        settings.wechatpay.api_base_url, settings, sim_path="/sim/wechatpay/", live_base_url=LIVE_API_BASE_URL
+    )
 
 
 def wechatpay_notify_url(settings: Settings) -> str:
@@ -151,22 +181,32 @@ def wechatpay_keys(settings: Settings) -> WeChatPayKeys:
     if settings.platforms.mode == "sim":
         sim_keys = ensure_sim_keys(settings)
         public_pem = sim_keys.wechatpay_public_key.public_pem
-        return WeChatPayKeys(merchant_private_key=sim_keys.wechatpay_merchant.private_pem,
-                             platform_certificate=sim_platform_certificate(settings),
-                             platform_public_key=public_pem, platform_public_key_id=sim_public_key_id(public_pem))
+        return WeChatPayKeys(
+            merchant_private_key=sim_keys.wechatpay_merchant.private_pem,
+            platform_certificate=sim_platform_certificate(settings),
+            platform_public_key=public_pem,
+            platform_public_key_id=sim_public_key_id(public_pem),
+        )
     section = settings.wechatpay
     if not section.merchant_private_key_path:
         raise ConfigError("config: wechatpay.merchant_private_key_path is required when platforms.mode = live")
     if not section.platform_cert_path and not section.platform_public_key_path:
-        raise ConfigError("config: wechatpay.platform_public_key_path (with platform_public_key_id) or "
-                          "wechatpay.platform_cert_path is required when platforms.mode = live")
+        raise ConfigError(
+            "config: wechatpay.platform_public_key_path (with platform_public_key_id) or "
+            "wechatpay.platform_cert_path is required when platforms.mode = live"
+        )
     return WeChatPayKeys(
         merchant_private_key=_read_file("merchant_private_key_path", section.merchant_private_key_path),
-        platform_certificate=(_read_file("platform_cert_path", section.platform_cert_path)
-                              if section.platform_cert_path else ""),
-        platform_public_key=(_read_file("platform_public_key_path", section.platform_public_key_path)
-                             if section.platform_public_key_path else ""),
-        platform_public_key_id=section.platform_public_key_id)
+        platform_certificate=(
+            _read_file("platform_cert_path", section.platform_cert_path) if section.platform_cert_path else ""
+        ),
+        platform_public_key=(
+            _read_file("platform_public_key_path", section.platform_public_key_path)
+            if section.platform_public_key_path
+            else ""
+        ),
+        platform_public_key_id=section.platform_public_key_id,
+    )
 
 
 def _read_file(setting: str, value: str) -> str:
@@ -191,18 +231,26 @@ def _credentials(keys: WeChatPayKeys) -> _Credentials:
     try:
         private_key = load_private_key(keys.merchant_private_key)
         public_key = public_pem_of(load_public_key(keys.platform_public_key)) if keys.platform_public_key else None
-        certificates = ((x509.load_pem_x509_certificate(keys.platform_certificate.strip().encode("ascii")),)
-                        if keys.platform_certificate else ())
+        certificates = (
+            (x509.load_pem_x509_certificate(keys.platform_certificate.strip().encode("ascii")),)
+            if keys.platform_certificate
+            else ()
+        )
     except (ValueError, TypeError) as exc:  # TypeError: a private key that wants a password
         raise ConfigError(f"config: wechatpay keys are not usable ({exc})") from None
     if bool(public_key) != bool(keys.platform_public_key_id):
         raise ConfigError("config: wechatpay.platform_public_key_path and platform_public_key_id go together")
     if public_key is None and not certificates:
         raise ConfigError("config: wechatpay needs the WeChat Pay public key or the platform certificate")
-    pkcs8 = private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()).decode("ascii")
-    return _Credentials(merchant_private_key=pkcs8, public_key=public_key,
-                        public_key_id=keys.platform_public_key_id or None, certificates=certificates)
+    pkcs8 = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+    return _Credentials(
+        merchant_private_key=pkcs8,
+        public_key=public_key,
+        public_key_id=keys.platform_public_key_id or None,
+        certificates=certificates,
+    )
 
 
 class PinnedCore(Core):
@@ -228,8 +276,18 @@ class PinnedCore(Core):
 class WeChatPaySdk(WeChatPay):
     """wechatpayv3's WeChatPay for a direct merchant's mini-program, over PinnedCore."""
 
-    def __init__(self, *, mchid: str, appid: str, merchant_serial_no: str, credentials: _Credentials,
-                 apiv3_key: str, notify_url: str, gateway: str, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        *,
+        mchid: str,
+        appid: str,
+        merchant_serial_no: str,
+        credentials: _Credentials,
+        apiv3_key: str,
+        notify_url: str,
+        gateway: str,
+        timeout_seconds: float,
+    ) -> None:
         # WeChatPay.__init__ (2.0.4) sets exactly these, then builds a Core that would download certificates.
         self._type = WeChatPayType.MINIPROG
         self._mchid = mchid
@@ -237,9 +295,16 @@ class WeChatPaySdk(WeChatPay):
         self._notify_url = notify_url
         self._partner_mode = False
         self._core = PinnedCore(
-            gateway=gateway, certificates=credentials.certificates, mchid=mchid, cert_serial_no=merchant_serial_no,
-            private_key=credentials.merchant_private_key, apiv3_key=apiv3_key, timeout=timeout_seconds,
-            public_key=credentials.public_key, public_key_id=credentials.public_key_id)
+            gateway=gateway,
+            certificates=credentials.certificates,
+            mchid=mchid,
+            cert_serial_no=merchant_serial_no,
+            private_key=credentials.merchant_private_key,
+            apiv3_key=apiv3_key,
+            timeout=timeout_seconds,
+            public_key=credentials.public_key,
+            public_key_id=credentials.public_key_id,
+        )
 
 
 class _Client:
@@ -305,10 +370,15 @@ def trade_state_of(data: dict[str, Any]) -> TradeState:
     # amount.total is the order's amount (payer_total is less only when a coupon paid part of it). An unpaid
     # order's answer may leave it out; 0 then, and only then.
     total = fen(amount["total"]) if paid or "total" in amount else 0
-    return TradeState(order_no=_text(data, "out_trade_no"), status=status, amount_fen=total,
-                      merchant_id=_text(data, "mchid"),
-                      transaction_id=_text(data, "transaction_id") if paid else str(data.get("transaction_id") or ""),
-                      paid_at=parse_rfc3339(data.get("success_time")) if paid else None, raw=data)
+    return TradeState(
+        order_no=_text(data, "out_trade_no"),
+        status=status,
+        amount_fen=total,
+        merchant_id=_text(data, "mchid"),
+        transaction_id=_text(data, "transaction_id") if paid else str(data.get("transaction_id") or ""),
+        paid_at=parse_rfc3339(data.get("success_time")) if paid else None,
+        raw=data,
+    )
 
 
 def _refund_answered(what: str, answer: dict[str, Any], order_no: str, refund_no: str) -> RefundState:
@@ -332,8 +402,14 @@ def refund_state_of(data: dict[str, Any], *, status_key: str) -> RefundState:
     amount = data.get("amount")
     if not isinstance(amount, dict):
         raise ValueError("amount missing")
-    return RefundState(order_no=_text(data, "out_trade_no"), refund_no=_text(data, "out_refund_no"), status=status,
-                       refund_fen=fen(amount.get("refund")), refund_id=str(data.get("refund_id") or ""), raw=data)
+    return RefundState(
+        order_no=_text(data, "out_trade_no"),
+        refund_no=_text(data, "out_refund_no"),
+        status=status,
+        refund_fen=fen(amount.get("refund")),
+        refund_id=str(data.get("refund_id") or ""),
+        raw=data,
+    )
 
 
 def notification_of(data: dict[str, Any]) -> Notification:
@@ -363,8 +439,11 @@ def parse_trade_bill(text: str) -> list[BillRow]:
     header = [name.strip() for name in lines[0].split(",")]
     column = {name: index for index, name in enumerate(header)}
     missing = {BILL_ORDER_NO, BILL_TRANSACTION_ID, BILL_STATE, BILL_REFUND_NO, BILL_REFUND_STATE} - set(column)
-    if missing or not any(name in column for name in BILL_ORDER_AMOUNT_COLUMNS) or not any(
-            name in column for name in BILL_REFUND_AMOUNT_COLUMNS):
+    if (
+        missing
+        or not any(name in column for name in BILL_ORDER_AMOUNT_COLUMNS)
+        or not any(name in column for name in BILL_REFUND_AMOUNT_COLUMNS)
+    ):
         raise ValueError("bill header lacks the columns it must have")
     order_amount = column[next(name for name in BILL_ORDER_AMOUNT_COLUMNS if name in column)]
     refund_amount = column[next(name for name in BILL_REFUND_AMOUNT_COLUMNS if name in column)]
@@ -381,15 +460,25 @@ def parse_trade_bill(text: str) -> list[BillRow]:
             raise ValueError(f"bill line {number} has {len(fields)} fields, the header {len(header)}")
         state = fields[column[BILL_STATE]]
         if state == "SUCCESS":
-            rows.append(BillRow(order_no=fields[column[BILL_ORDER_NO]],
-                                transaction_id=fields[column[BILL_TRANSACTION_ID]], status="paid",
-                                amount_fen=yuan_to_fen(fields[order_amount])))
+            rows.append(
+                BillRow(
+                    order_no=fields[column[BILL_ORDER_NO]],
+                    transaction_id=fields[column[BILL_TRANSACTION_ID]],
+                    status="paid",
+                    amount_fen=yuan_to_fen(fields[order_amount]),
+                )
+            )
         elif state == "REFUND" and fields[column[BILL_REFUND_STATE]] == "SUCCESS":
             # Refunds still processing (or failed) are money that has not moved: not refunded on this day.
-            rows.append(BillRow(order_no=fields[column[BILL_ORDER_NO]],
-                                transaction_id=fields[column[BILL_TRANSACTION_ID]], status="refunded",
-                                amount_fen=yuan_to_fen(fields[refund_amount]),
-                                refund_no=fields[column[BILL_REFUND_NO]]))
+            rows.append(
+                BillRow(
+                    order_no=fields[column[BILL_ORDER_NO]],
+                    transaction_id=fields[column[BILL_TRANSACTION_ID]],
+                    status="refunded",
+                    amount_fen=yuan_to_fen(fields[refund_amount]),
+                    refund_no=fields[column[BILL_REFUND_NO]],
+                )
+            )
     raise ValueError("bill without its summary: cut short")
 
 
@@ -441,29 +530,49 @@ class WeChatPayProvider:
         timeout_seconds = settings.platforms.timeout_seconds
 
         def new_client() -> _Client:
-            return _Client(WeChatPaySdk(
-                mchid=section.mchid, appid=self._appid, merchant_serial_no=section.merchant_serial_no,
-                credentials=credentials, apiv3_key=section.apiv3_key, notify_url=self._notify_url,
-                gateway=self._gateway, timeout_seconds=timeout_seconds))
+            return _Client(
+                WeChatPaySdk(
+                    mchid=section.mchid,
+                    appid=self._appid,
+                    merchant_serial_no=section.merchant_serial_no,
+                    credentials=credentials,
+                    apiv3_key=section.apiv3_key,
+                    notify_url=self._notify_url,
+                    gateway=self._gateway,
+                    timeout_seconds=timeout_seconds,
+                )
+            )
 
         # A pool of its own: payment calls never queue behind message sends to the other platforms.
         self._executor: SdkExecutor[_Client] = SdkExecutor(
-            "wechatpay", threads=settings.platforms.sdk_threads, timeout_seconds=timeout_seconds,
-            new_client=new_client)
+            "wechatpay", threads=settings.platforms.sdk_threads, timeout_seconds=timeout_seconds, new_client=new_client
+        )
 
     async def aclose(self) -> None:
         """Stop the SDK clients (close(order_no) is PaymentProvider's: it closes an order)."""
         await self._executor.close()
 
-    async def create(self, *, order_no: str, amount_fen: int, description: str, payer_id: str,
-                     expires_at: datetime) -> dict[str, Any]:
+    async def create(
+        self, *, order_no: str, amount_fen: int, description: str, payer_id: str, expires_at: datetime
+    ) -> dict[str, Any]:
         """JSAPI prepay for the payer's openid; the five wx.requestPayment fields, plus prepay_id."""
         if fen(amount_fen) == 0:
             raise ValueError("WeChat Pay takes no order of 0")
         time_expire = rfc3339(expires_at)
-        answer = self._ok("create", await self._call("create", lambda sdk: sdk.pay(
-            description=description, out_trade_no=order_no, amount={"total": amount_fen, "currency": CURRENCY},
-            payer={"openid": payer_id}, time_expire=time_expire, pay_type=WeChatPayType.JSAPI)))
+        answer = self._ok(
+            "create",
+            await self._call(
+                "create",
+                lambda sdk: sdk.pay(
+                    description=description,
+                    out_trade_no=order_no,
+                    amount={"total": amount_fen, "currency": CURRENCY},
+                    payer={"openid": payer_id},
+                    time_expire=time_expire,
+                    pay_type=WeChatPayType.JSAPI,
+                ),
+            ),
+        )
         prepay_id = answer.get("prepay_id")
         if not isinstance(prepay_id, str) or not prepay_id:
             log.warning("wechatpay create: answer without prepay_id")
@@ -471,21 +580,37 @@ class WeChatPayProvider:
         time_stamp, nonce, package = str(int(time.time())), secrets.token_hex(16), f"prepay_id={prepay_id}"
         # SHA256withRSA by the merchant key over "appId\ntimeStamp\nnonceStr\npackage\n": the SDK's own sign().
         pay_sign = await self._call("create", lambda sdk: sdk.sign([self._appid, time_stamp, nonce, package]))
-        return {"appId": self._appid, "timeStamp": time_stamp, "nonceStr": nonce, "package": package,
-                "signType": "RSA", "paySign": pay_sign, "prepay_id": prepay_id}
+        return {
+            "appId": self._appid,
+            "timeStamp": time_stamp,
+            "nonceStr": nonce,
+            "package": package,
+            "signType": "RSA",
+            "paySign": pay_sign,
+            "prepay_id": prepay_id,
+        }
 
     async def parse_notification(self, *, headers: dict[str, str], body: bytes) -> Notification:
         """Verify the signature (key named by Wechatpay-Serial, fresh timestamp), decrypt the resource, decode it."""
         # Header names arrive in whatever case the server kept; wechatpayv3 looks them up in this spelling.
         lowered = {name.lower(): value for name, value in headers.items()}
-        wanted = {name: lowered.get(name.lower(), "") for name in (
-            "Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Serial",
-            "Wechatpay-Signature-Type")}
+        wanted = {
+            name: lowered.get(name.lower(), "")
+            for name in (
+                "Wechatpay-Signature",
+                "Wechatpay-Timestamp",
+                "Wechatpay-Nonce",
+                "Wechatpay-Serial",
+                "Wechatpay-Signature-Type",
+            )
+        }
         if not all(wanted.values()):
             raise self._refuse("Wechatpay-* headers missing")
         timestamp = wanted["Wechatpay-Timestamp"]
-        if (not (timestamp.isascii() and timestamp.isdigit())
-                or abs(time.time() - int(timestamp)) > NOTIFICATION_MAX_AGE_SECONDS):
+        if (
+            not (timestamp.isascii() and timestamp.isdigit())
+            or abs(time.time() - int(timestamp)) > NOTIFICATION_MAX_AGE_SECONDS
+        ):
             raise self._refuse("timestamp more than 5 minutes away")
         if not self._knows_serial(wanted["Wechatpay-Serial"]):
             raise self._refuse(f"signed by serial {wanted['Wechatpay-Serial'][:64]!r}, which is not configured")
@@ -530,14 +655,22 @@ class WeChatPayProvider:
             return
         raise refusal("close", status, body)
 
-    async def refund(self, *, order_no: str, refund_no: str, refund_fen: int, total_fen: int,
-                     reason: str) -> RefundState:
+    async def refund(
+        self, *, order_no: str, refund_no: str, refund_fen: int, total_fen: int, reason: str
+    ) -> RefundState:
         """Refund refund_fen of the order's total_fen (a repeat of refund_no answers the same refund)."""
         if fen(refund_fen) == 0 or refund_fen > fen(total_fen):
             raise ValueError("a refund is 1 fen up to the order's total")
         amount = {"refund": refund_fen, "total": total_fen, "currency": CURRENCY}
-        answer = self._ok("refund", await self._call("refund", lambda sdk: sdk.refund(
-            out_refund_no=refund_no, amount=amount, out_trade_no=order_no, reason=reason or None)))
+        answer = self._ok(
+            "refund",
+            await self._call(
+                "refund",
+                lambda sdk: sdk.refund(
+                    out_refund_no=refund_no, amount=amount, out_trade_no=order_no, reason=reason or None
+                ),
+            ),
+        )
         return _refund_answered("refund", answer, order_no, refund_no)
 
     async def query_refund(self, *, order_no: str, refund_no: str) -> RefundState:
@@ -550,19 +683,25 @@ class WeChatPayProvider:
             # Never accepted (the refund call did not reach WeChat Pay, or was refused): nothing was refunded, and
             # the amount it held may be given back. A bare 404 without WeChat Pay's code is a wrong gateway instead.
             log.warning("wechatpay refund_query: no refund %s at WeChat Pay (%s)", refund_no, code)
-            return RefundState(order_no=order_no, refund_no=refund_no, status="failed", refund_fen=0,
-                               raw={"code": code, "message": message}, found=False)
+            return RefundState(
+                order_no=order_no,
+                refund_no=refund_no,
+                status="failed",
+                refund_fen=0,
+                raw={"code": code, "message": message},
+                found=False,
+            )
         return _refund_answered("refund_query", self._ok("refund_query", (status, body)), order_no, refund_no)
 
     async def bill(self, day: date) -> list[BillRow]:
         """The trade bill of a Beijing day (ALL: payments and refunds), downloaded through the signed client."""
-        status, body = await self._call("bill", lambda sdk: sdk.trade_bill(
-            bill_date=day.isoformat(), bill_type="ALL", tar_type="GZIP"))
+        status, body = await self._call(
+            "bill", lambda sdk: sdk.trade_bill(bill_date=day.isoformat(), bill_type="ALL", tar_type="GZIP")
+        )
         if not 200 <= status < 300 and _error_fields(body)[0] in NO_BILL_CODES:
             return []  # a day without a single payment or refund has no bill
         answer = self._ok("bill", (status, body))
-        download_url, hash_type, hash_value = (answer.get(key) for key in ("download_url", "hash_type",
-                                                                            "hash_value"))
+        download_url, hash_type, hash_value = (answer.get(key) for key in ("download_url", "hash_type", "hash_value"))
         if not all(isinstance(value, str) and value for value in (download_url, hash_type, hash_value)):
             log.warning("wechatpay bill: answer without download_url or hash")
             raise PlatformError()
@@ -601,7 +740,7 @@ class WeChatPayProvider:
         # any other host is refused: our signed request is for WeChat Pay only.
         for base in (self._gateway + "/", LIVE_API_BASE_URL):
             if url.startswith(base):
-                return self._gateway + "/" + url[len(base):]
+                return self._gateway + "/" + url[len(base) :]
         log.warning("wechatpay bill: download_url on an unexpected host")
         raise PlatformError()
 

@@ -7,7 +7,8 @@ WeChatPlatform: the token lives in the shared cache, the SDK runs on its own thr
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import requests
 from wechatpy.enterprise.client import WeChatClient as WeChatEnterpriseClient
@@ -39,8 +40,9 @@ DUPLICATE_CHECK_SECONDS = 600
 
 def wecom_api_base_url(settings: Settings) -> str:
     """settings.wecom.api_base_url, or this app's /sim/wecom/ in sim mode and WeCom's own host in live mode."""
-    return platform_base_url(settings.wecom.api_base_url, settings, sim_path="/sim/wecom/",
-                             live_base_url=LIVE_API_BASE_URL)
+    return platform_base_url(
+        settings.wecom.api_base_url, settings, sim_path="/sim/wecom/", live_base_url=LIVE_API_BASE_URL
+    )
 
 
 class WeComSdkClient(OnOurBaseUrl, WeChatEnterpriseClient):
@@ -55,8 +57,9 @@ class WeComSdkClient(OnOurBaseUrl, WeChatEnterpriseClient):
 
     def fetch_access_token(self) -> dict:
         """GET cgi-bin/gettoken on our base URL (wechatpy hard-codes WeCom's host here)."""
-        return self._fetch_access_token(url=self.api_base_url + "cgi-bin/gettoken", params={
-            "corpid": self.corp_id, "corpsecret": self.secret})
+        return self._fetch_access_token(
+            url=self.api_base_url + "cgi-bin/gettoken", params={"corpid": self.corp_id, "corpsecret": self.secret}
+        )
 
 
 class WeComPlatform:
@@ -67,17 +70,29 @@ class WeComPlatform:
         timeout_seconds = settings.platforms.timeout_seconds
         self._agent_id = settings.wecom.agent_id
         self._executor: SdkExecutor[WeComSdkClient] = SdkExecutor(
-            "wecom", threads=settings.platforms.sdk_threads, timeout_seconds=timeout_seconds,
-            new_client=lambda: WeComSdkClient(corp_id, secret, api_base_url=base_url,
-                                              timeout_seconds=timeout_seconds))
+            "wecom",
+            threads=settings.platforms.sdk_threads,
+            timeout_seconds=timeout_seconds,
+            new_client=lambda: WeComSdkClient(corp_id, secret, api_base_url=base_url, timeout_seconds=timeout_seconds),
+        )
         self._token = SharedAccessToken(
-            "wecom", cache, key=ACCESS_TOKEN_KEY, refresh_lock_key=REFRESH_LOCK_KEY, timeout_seconds=timeout_seconds,
-            fetch=lambda: self._call("access_token", lambda client: client.fetch_access_token()))
+            "wecom",
+            cache,
+            key=ACCESS_TOKEN_KEY,
+            refresh_lock_key=REFRESH_LOCK_KEY,
+            timeout_seconds=timeout_seconds,
+            fetch=lambda: self._call("access_token", lambda client: client.fetch_access_token()),
+        )
 
     async def send_text(self, *, userids: list[str], content: str) -> None:
         """Send a text message from the app to these members; MessageRejected when WeCom refuses it for good."""
-        message = {"msgtype": "text", "text": {"content": content}, "safe": 0,
-                   "enable_duplicate_check": 1, "duplicate_check_interval": DUPLICATE_CHECK_SECONDS}
+        message = {
+            "msgtype": "text",
+            "text": {"content": content},
+            "safe": 0,
+            "enable_duplicate_check": 1,
+            "duplicate_check_interval": DUPLICATE_CHECK_SECONDS,
+        }
 
         def send(client: WeComSdkClient) -> Any:
             return client.message.send(self._agent_id, list(userids), msg=message)
@@ -86,8 +101,7 @@ class WeComPlatform:
         # Some recipients unknown or outside the app's range: WeCom still delivers to the others and says errcode 0.
         invalid = [userid for userid in str(result.get("invaliduser") or "").split("|") if userid]
         if invalid:
-            log.warning("wecom send_text: %d of %d recipients not reachable (invaliduser)", len(invalid),
-                        len(userids))
+            log.warning("wecom send_text: %d of %d recipients not reachable (invaliduser)", len(invalid), len(userids))
 
     async def access_token(self) -> str:
         """The current access token, from the shared cache; fetched from WeCom by one caller when missing."""
@@ -100,8 +114,7 @@ class WeComPlatform:
     async def close(self) -> None:
         await self._executor.close()
 
-    async def _call(self, what: str, operation: Callable[[WeComSdkClient], Any], *,
-                    token: str | None = None) -> Any:
+    async def _call(self, what: str, operation: Callable[[WeComSdkClient], Any], *, token: str | None = None) -> Any:
         def with_token(client: WeComSdkClient) -> Any:
             client.call_token = token
             try:

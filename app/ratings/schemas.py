@@ -10,7 +10,6 @@ from app.core.http import Id, Page, PageQuery, StrictId
 from app.tickets.schemas import TicketOut
 
 
-
 class Dimensions(BaseModel):
     """Optional scores of one aspect each (1..5): 办事效率, 指南准确, 办事便利, 服务态度."""
 
@@ -31,7 +30,7 @@ class RatingIn(BaseModel):
     comment: str = Field("", max_length=500, description="the reason; required for 1 and 2")
 
     @model_validator(mode="after")
-    def _one_subject(self) -> "RatingIn":
+    def _one_subject(self) -> RatingIn:
         if (self.case_id is None) == (self.appointment_id is None):
             raise ValueError("give exactly one of case_id and appointment_id")
         self.tags = [tag.strip() for tag in self.tags if tag.strip()]

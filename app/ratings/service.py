@@ -15,7 +15,8 @@ from app.core import outbox
 from app.core.aggregates import only_filter
 from app.core.auth import Principal
 from app.core.errors import Forbidden, IllegalTransition, ValidationFailed
-from app.core.timeutil import as_utc, now as clock_now, to_iso
+from app.core.timeutil import as_utc, to_iso
+from app.core.timeutil import now as clock_now
 from app.core.workflow import Actor, apply_move, may_make
 from app.ratings.errors import AlreadyRated, NotRateable, RatingClosed, RatingNotFound, ReasonRequired
 from app.ratings.models import AppealStatus, Rating, Subject
@@ -27,25 +28,39 @@ BAD_AT_MOST = 2  # 1 and 2 are bad ratings: a reason, a call-back and a fix
 DEFAULTS_BATCH = 200
 
 
-
-
 # ---- reading ----
+
 
 def rating_view(rating: Rating, *, for_staff: bool, ticket: dict | None = None) -> dict:
     """A rating as its citizen or the staff console sees it."""
     view = {
-        "id": rating.id, "subject_type": rating.subject_type.value,
+        "id": rating.id,
+        "subject_type": rating.subject_type.value,
         "case_id": rating.subject_id if rating.subject_type == Subject.CASE else None,
         "appointment_id": rating.subject_id if rating.subject_type == Subject.APPOINTMENT else None,
-        "department_id": rating.department_id, "matter_id": rating.matter_id, "hall_id": rating.hall_id,
-        "score": rating.score, "dimensions": rating.dimensions, "tags": rating.tags, "comment": rating.comment,
-        "defaulted": rating.is_default, "rated_at": to_iso(rating.rated_at),
-        "appeal_status": rating.appeal_status.value, "voided": rating.appeal_status == AppealStatus.VOIDED,
-        "decision_note": rating.decision_note, "ticket": ticket,
+        "department_id": rating.department_id,
+        "matter_id": rating.matter_id,
+        "hall_id": rating.hall_id,
+        "score": rating.score,
+        "dimensions": rating.dimensions,
+        "tags": rating.tags,
+        "comment": rating.comment,
+        "defaulted": rating.is_default,
+        "rated_at": to_iso(rating.rated_at),
+        "appeal_status": rating.appeal_status.value,
+        "voided": rating.appeal_status == AppealStatus.VOIDED,
+        "decision_note": rating.decision_note,
+        "ticket": ticket,
     }
     if for_staff:
-        view.update({"citizen_id": rating.citizen_id, "appeal_reason": rating.appeal_reason,
-                     "appealed_at": to_iso(rating.appealed_at), "decided_at": to_iso(rating.decided_at)})
+        view.update(
+            {
+                "citizen_id": rating.citizen_id,
+                "appeal_reason": rating.appeal_reason,
+                "appealed_at": to_iso(rating.appealed_at),
+                "decided_at": to_iso(rating.decided_at),
+            }
+        )
     return view
 
 
@@ -81,9 +96,16 @@ async def list_for_citizen(citizen: Principal, *, offset: int, limit: int) -> tu
     return await _page(Rating.filter(citizen_id=citizen.id), citizen, offset, limit)
 
 
-async def list_for_staff(staff: Principal, *, department_id: int | None, score: int | None,
-                         appeal_status: str | None, defaulted: bool | None, offset: int,
-                         limit: int) -> tuple[list[dict], int]:
+async def list_for_staff(
+    staff: Principal,
+    *,
+    department_id: int | None,
+    score: int | None,
+    appeal_status: str | None,
+    defaulted: bool | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict], int]:
     """Ratings of the staff member's department (every department for supervisors), newest first."""
     query = Rating.all()
     if staff.sees_all_departments:
@@ -102,31 +124,62 @@ async def list_for_staff(staff: Principal, *, department_id: int | None, score: 
 
 # ---- rating ----
 
+
 async def _subject(citizen: Principal, *, case_id: int | None, appointment_id: int | None) -> dict:
     """What is rated, where and when it was served (404 for anyone else's, 409 before it was served)."""
     if case_id is not None:
         facts = await cases.service_facts(citizen, case_id)
         if not facts["rateable"] or facts["ended_at"] is None:
             raise NotRateable(details={"status": facts["status"]})
-        return {"subject_type": Subject.CASE, "subject_id": case_id, "department_id": facts["department_id"],
-                "matter_id": facts["matter_id"], "hall_id": facts["hall_id"], "served_at": facts["ended_at"]}
+        return {
+            "subject_type": Subject.CASE,
+            "subject_id": case_id,
+            "department_id": facts["department_id"],
+            "matter_id": facts["matter_id"],
+            "hall_id": facts["hall_id"],
+            "served_at": facts["ended_at"],
+        }
     facts = await booking.service_facts(citizen_id=citizen.id, appointment_id=appointment_id)
     if facts["served_at"] is None:
         raise NotRateable(details={"status": facts["status"]})
     matter = await catalog.require_matter(facts["matter_id"])
-    return {"subject_type": Subject.APPOINTMENT, "subject_id": appointment_id,
-            "department_id": matter["department_id"], "matter_id": facts["matter_id"], "hall_id": facts["hall_id"],
-            "served_at": facts["served_at"]}
+    return {
+        "subject_type": Subject.APPOINTMENT,
+        "subject_id": appointment_id,
+        "department_id": matter["department_id"],
+        "matter_id": facts["matter_id"],
+        "hall_id": facts["hall_id"],
+        "served_at": facts["served_at"],
+    }
 
 
-async def rate(citizen: Principal, *, case_id: int | None, appointment_id: int | None, score: int,
-               dimensions: dict[str, int], tags: list[str], comment: str, idempotency_key: str | None, settings,
-               now: datetime | None = None) -> tuple[dict, bool]:
+async def rate(
+    citizen: Principal,
+    *,
+    case_id: int | None,
+    appointment_id: int | None,
+    score: int,
+    dimensions: dict[str, int],
+    tags: list[str],
+    comment: str,
+    idempotency_key: str | None,
+    settings,
+    now: datetime | None = None,
+) -> tuple[dict, bool]:
     """The citizen's one rating of a finished case or a served appointment; (view, created)."""
     try:
-        return await _rate(citizen, case_id=case_id, appointment_id=appointment_id, score=score,
-                           dimensions=dimensions, tags=tags, comment=comment, idempotency_key=idempotency_key,
-                           settings=settings, now=now)
+        return await _rate(
+            citizen,
+            case_id=case_id,
+            appointment_id=appointment_id,
+            score=score,
+            dimensions=dimensions,
+            tags=tags,
+            comment=comment,
+            idempotency_key=idempotency_key,
+            settings=settings,
+            now=now,
+        )
     except AlreadyRated:
         # The same Idempotency-Key twice in flight (a retry while the first POST was still running): the one that
         # lost the race answers with the rating the other one wrote, as a plain repeat would.
@@ -137,9 +190,19 @@ async def rate(citizen: Principal, *, case_id: int | None, appointment_id: int |
         raise
 
 
-async def _rate(citizen: Principal, *, case_id: int | None, appointment_id: int | None, score: int,
-                dimensions: dict[str, int], tags: list[str], comment: str, idempotency_key: str | None, settings,
-                now: datetime | None = None) -> tuple[dict, bool]:
+async def _rate(
+    citizen: Principal,
+    *,
+    case_id: int | None,
+    appointment_id: int | None,
+    score: int,
+    dimensions: dict[str, int],
+    tags: list[str],
+    comment: str,
+    idempotency_key: str | None,
+    settings,
+    now: datetime | None = None,
+) -> tuple[dict, bool]:
     at = as_utc(now or clock_now())
     if idempotency_key:
         earlier = await Rating.get_or_none(citizen_id=citizen.id, idempotency_key=idempotency_key)
@@ -150,8 +213,11 @@ async def _rate(citizen: Principal, *, case_id: int | None, appointment_id: int 
     existing = await Rating.get_or_none(subject_type=subject["subject_type"], subject_id=subject["subject_id"])
     if existing is not None:
         # A default rating means the period ran out, not that this citizen already spoke.
-        raise RatingClosed(details={"period_days": settings.ratings.period_days}) if existing.is_default \
+        raise (
+            RatingClosed(details={"period_days": settings.ratings.period_days})
+            if existing.is_default
             else AlreadyRated()
+        )
     if at > served_at + timedelta(days=settings.ratings.period_days):
         raise RatingClosed(details={"period_days": settings.ratings.period_days})
     comment = comment.strip()
@@ -164,9 +230,17 @@ async def _rate(citizen: Principal, *, case_id: int | None, appointment_id: int 
             # same order as the job keeps a rating made at the job's moment from deadlocking with it (PostgreSQL).
             if subject["subject_type"] == Subject.CASE and not await cases.mark_rated(case_id, connection=connection):
                 raise AlreadyRated()
-            rating = await Rating.create(citizen_id=citizen.id, score=score, dimensions=dimensions, tags=tags,
-                                         comment=comment, rated_at=at, idempotency_key=idempotency_key,
-                                         using_db=connection, **subject)
+            rating = await Rating.create(
+                citizen_id=citizen.id,
+                score=score,
+                dimensions=dimensions,
+                tags=tags,
+                comment=comment,
+                rated_at=at,
+                idempotency_key=idempotency_key,
+                using_db=connection,
+                **subject,
+            )
             if score <= BAD_AT_MOST:
                 await _open_rectification(rating, settings=settings, at=at, connection=connection)
     except IntegrityError:
@@ -176,18 +250,39 @@ async def _rate(citizen: Principal, *, case_id: int | None, appointment_id: int 
 
 async def _open_rectification(rating: Rating, *, settings, at: datetime, connection) -> None:
     ticket = await tickets.open_rectification(
-        rating_id=rating.id, citizen_id=rating.citizen_id, department_id=rating.department_id,
-        matter_id=rating.matter_id, case_id=rating.subject_id if rating.subject_type == Subject.CASE else None,
-        hall_id=rating.hall_id, content=rating.comment, settings=settings, at=at, connection=connection)
-    await outbox.emit("rating.bad", aggregate_type=AGGREGATE, aggregate_id=rating.id, connection=connection,
-                      citizen_id=rating.citizen_id, department_id=rating.department_id,
-                      payload={"rating_id": rating.id, "score": rating.score, "comment": rating.comment,
-                               "matter_id": rating.matter_id, "ticket_id": ticket["id"],
-                               "callback_due": ticket["callback_due_at"], "fix_due": ticket["fix_due_at"]})
+        rating_id=rating.id,
+        citizen_id=rating.citizen_id,
+        department_id=rating.department_id,
+        matter_id=rating.matter_id,
+        case_id=rating.subject_id if rating.subject_type == Subject.CASE else None,
+        hall_id=rating.hall_id,
+        content=rating.comment,
+        settings=settings,
+        at=at,
+        connection=connection,
+    )
+    await outbox.emit(
+        "rating.bad",
+        aggregate_type=AGGREGATE,
+        aggregate_id=rating.id,
+        connection=connection,
+        citizen_id=rating.citizen_id,
+        department_id=rating.department_id,
+        payload={
+            "rating_id": rating.id,
+            "score": rating.score,
+            "comment": rating.comment,
+            "matter_id": rating.matter_id,
+            "ticket_id": ticket["id"],
+            "callback_due": ticket["callback_due_at"],
+            "fix_due": ticket["fix_due_at"],
+        },
+    )
 
 
-async def rate_fix(citizen: Principal, rating_id: int, *, score: int, comment: str, settings,
-                   now: datetime | None = None) -> dict:
+async def rate_fix(
+    citizen: Principal, rating_id: int, *, score: int, comment: str, settings, now: datetime | None = None
+) -> dict:
     """The citizen's word on the fix of their bad rating (closes the rectification ticket)."""
     at = as_utc(now or clock_now())
     rating = await _visible(citizen, rating_id)
@@ -200,14 +295,15 @@ async def rate_fix(citizen: Principal, rating_id: int, *, score: int, comment: s
 
 # ---- appeals ----
 
-async def _appeal_move(staff: Principal, rating_id: int, action: str, note: str,
-                       now: datetime | None) -> dict:
+
+async def _appeal_move(staff: Principal, rating_id: int, action: str, note: str, now: datetime | None) -> dict:
     at = as_utc(now or clock_now())
     if not may_make(TABLE, action, staff.roles):
         raise Forbidden()
     rating = await _visible(staff, rating_id)
-    if action == "appeal" and (staff.department_id != rating.department_id or rating.is_default
-                               or rating.score > BAD_AT_MOST):
+    if action == "appeal" and (
+        staff.department_id != rating.department_id or rating.is_default or rating.score > BAD_AT_MOST
+    ):
         raise IllegalTransition("只能由被评部门对本部门的差评提出申诉")
     await apply_move(TABLE, rating, action, actor=Actor.of(staff, staff.roles), at=at, note=note)
     return await get_rating(staff, rating_id, now=at)
@@ -218,8 +314,9 @@ async def appeal(staff: Principal, rating_id: int, *, reason: str, now: datetime
     return await _appeal_move(staff, rating_id, "appeal", reason, now)
 
 
-async def decide_appeal(staff: Principal, rating_id: int, *, decision: str, note: str,
-                        now: datetime | None = None) -> dict:
+async def decide_appeal(
+    staff: Principal, rating_id: int, *, decision: str, note: str, now: datetime | None = None
+) -> dict:
     """A supervisor upholds the rating or voids it (out of the statistics, kept in the record)."""
     if decision not in ("uphold", "void"):
         raise ValidationFailed(details={"fields": [{"field": "decision", "message": "应为 uphold 或 void"}]})
@@ -227,6 +324,7 @@ async def decide_appeal(staff: Principal, rating_id: int, *, decision: str, note
 
 
 # ---- the default rating (the worker's job) ----
+
 
 async def apply_defaults(*, settings, now: datetime | None = None) -> int:
     """Give every case finished more than the rating period ago and still unrated its default rating; how many."""
@@ -240,10 +338,18 @@ async def apply_defaults(*, settings, now: datetime | None = None) -> int:
                 # The case's flag is the claim: a citizen rating at this moment, or another worker, wins or loses here.
                 if not await cases.mark_rated(facts["case_id"], connection=connection):
                     continue
-                await Rating.create(subject_type=Subject.CASE, subject_id=facts["case_id"], citizen_id=None,
-                                    department_id=facts["department_id"], matter_id=facts["matter_id"],
-                                    hall_id=facts["hall_id"], score=DEFAULT_SCORE, is_default=True,
-                                    rated_at=facts["ended_at"] + period, using_db=connection)
+                await Rating.create(
+                    subject_type=Subject.CASE,
+                    subject_id=facts["case_id"],
+                    citizen_id=None,
+                    department_id=facts["department_id"],
+                    matter_id=facts["matter_id"],
+                    hall_id=facts["hall_id"],
+                    score=DEFAULT_SCORE,
+                    is_default=True,
+                    rated_at=facts["ended_at"] + period,
+                    using_db=connection,
+                )
             given += 1
         if len(due) < DEFAULTS_BATCH:
             return given
@@ -251,13 +357,16 @@ async def apply_defaults(*, settings, now: datetime | None = None) -> int:
 
 # ---- figures for the published statistics ----
 
+
 async def figures(*, key: str, start: datetime, end: datetime, only: int | list[int] | None = None) -> dict[int, dict]:
     """Per department_id, hall_id or matter_id (or only some), ratings given in [start, end): by level, defaulted
     and voided apart."""
-    period = Rating.filter(rated_at__gte=as_utc(start), rated_at__lt=as_utc(end)) \
-        .filter(**only_filter(key, only))
-    rows = await period.annotate(n=Count("id")).group_by(key, "score", "is_default", "appeal_status") \
+    period = Rating.filter(rated_at__gte=as_utc(start), rated_at__lt=as_utc(end)).filter(**only_filter(key, only))
+    rows = (
+        await period.annotate(n=Count("id"))
+        .group_by(key, "score", "is_default", "appeal_status")
         .values(key, "score", "is_default", "appeal_status", "n")
+    )
     found: dict[int, dict] = {}
     for row in rows:
         group = found.setdefault(row[key], no_figures())

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from app.core import workflow
 from app.core.workflow import Effect, Event, Move, MoveContext
-from app.ratings.models import AppealStatus as A, Rating
+from app.ratings.models import AppealStatus as A
+from app.ratings.models import Rating
 from app.tickets import service as tickets
 
 AGGREGATE = "rating"
@@ -14,15 +15,26 @@ AGGREGATE = "rating"
 
 def _event(ctx: MoveContext, kind: str, *, to_citizen: bool = False) -> Event:
     rating: Rating = ctx.row
-    return Event(kind, {"rating_id": rating.id, "score": rating.score, "matter_id": rating.matter_id,
-                        "decision": ctx.move.action, "note": ctx.note},
-                 citizen_id=rating.citizen_id if to_citizen else None, department_id=rating.department_id)
+    return Event(
+        kind,
+        {
+            "rating_id": rating.id,
+            "score": rating.score,
+            "matter_id": rating.matter_id,
+            "decision": ctx.move.action,
+            "note": ctx.note,
+        },
+        citizen_id=rating.citizen_id if to_citizen else None,
+        department_id=rating.department_id,
+    )
 
 
 async def _appeal(ctx: MoveContext) -> Effect:
     # An appeal is staff business: the citizen is not told.
-    return Effect(changes={"appeal_reason": ctx.note, "appealed_by": ctx.actor.staff_id, "appealed_at": ctx.at},
-                  event=_event(ctx, "rating.appealed"))
+    return Effect(
+        changes={"appeal_reason": ctx.note, "appealed_by": ctx.actor.staff_id, "appealed_at": ctx.at},
+        event=_event(ctx, "rating.appealed"),
+    )
 
 
 async def _uphold(ctx: MoveContext) -> Effect:
@@ -33,12 +45,16 @@ async def _void(ctx: MoveContext) -> Effect:
     rating: Rating = ctx.row
 
     async def close_its_ticket(connection) -> None:
-        await tickets.void_rectification(rating.id, note=f"差评经申诉复核认定无效：{ctx.note}", at=ctx.at,
-                                         connection=connection)
+        await tickets.void_rectification(
+            rating.id, note=f"差评经申诉复核认定无效：{ctx.note}", at=ctx.at, connection=connection
+        )
 
     # The citizen hears of a voided rating, with the reason.
-    return Effect(changes=_decision(ctx), event=_event(ctx, "rating.appeal_decided", to_citizen=True),
-                  after_update=close_its_ticket)
+    return Effect(
+        changes=_decision(ctx),
+        event=_event(ctx, "rating.appeal_decided", to_citizen=True),
+        after_update=close_its_ticket,
+    )
 
 
 def _decision(ctx: MoveContext) -> dict:
@@ -48,12 +64,18 @@ def _decision(ctx: MoveContext) -> dict:
 MOVES: tuple[Move, ...] = (
     #    action    from                     to         who (staff role)
     # The rated department asks a supervisor to void its bad rating.
-    Move("appeal", frozenset({A.NONE}),     A.PENDING, frozenset({"dept_admin"}), effect=_appeal),
+    Move("appeal", frozenset({A.NONE}), A.PENDING, frozenset({"dept_admin"}), effect=_appeal),
     # The rating stands.
-    Move("uphold", frozenset({A.PENDING}),  A.UPHELD,  frozenset({"supervisor"}), effect=_uphold),
+    Move("uphold", frozenset({A.PENDING}), A.UPHELD, frozenset({"supervisor"}), effect=_uphold),
     # Malicious: out of the statistics, kept in the record.
-    Move("void",   frozenset({A.PENDING}),  A.VOIDED,  frozenset({"supervisor"}), effect=_void),
+    Move("void", frozenset({A.PENDING}), A.VOIDED, frozenset({"supervisor"}), effect=_void),
 )
 
-TABLE = workflow.Table(name=AGGREGATE, model=Rating, moves=MOVES, status_field="appeal_status", version_field=None,
-                       illegal_message="该评价当前不能申诉或复核")
+TABLE = workflow.Table(
+    name=AGGREGATE,
+    model=Rating,
+    moves=MOVES,
+    status_field="appeal_status",
+    version_field=None,
+    illegal_message="该评价当前不能申诉或复核",
+)

@@ -10,9 +10,12 @@ from app.core.http import Id
 
 class StatsQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    date_from: str | None = Field(None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$",
-                                  description="first day (default: the first of this month)")
-    date_to: str | None = Field(None, alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$", description="last day (default: today)")
+    date_from: str | None = Field(
+        None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="first day (default: the first of this month)"
+    )
+    date_to: str | None = Field(
+        None, alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$", description="last day (default: today)"
+    )
     department_id: Id | None = None
     hall_id: Id | None = None
     matter_id: Id | None = None
@@ -44,7 +47,8 @@ class Figures(BaseModel):
     cases_on_time: int = Field(description="of those, decided by their deadline")
     cases_on_time_rate: float | None
     cases_average_days: float | None = Field(
-        description="calendar days from acceptance to decision, averaged over the cases decided in the period")
+        description="calendar days from acceptance to decision, averaged over the cases decided in the period"
+    )
     cases_overdue_now: int = Field(description="running cases past their deadline at the time of the report")
 
 
@@ -77,8 +81,8 @@ class MatterFigures(Figures):
 
 # TypedDicts, not models: "from" is a Python keyword, and the OpenAPI document names keys as declared (a model's
 # alias would be documented under its Python name).
-DepartmentReport = TypedDict("DepartmentReport", {"from": str, "to": str, "generated_at": str,
-                                                  "items": list[DepartmentFigures]})
+DepartmentReport = TypedDict(
+    "DepartmentReport", {"from": str, "to": str, "generated_at": str, "items": list[DepartmentFigures]}
+)
 HallReport = TypedDict("HallReport", {"from": str, "to": str, "generated_at": str, "items": list[HallFigures]})
-MatterReport = TypedDict("MatterReport", {"from": str, "to": str, "generated_at": str,
-                                          "items": list[MatterFigures]})
+MatterReport = TypedDict("MatterReport", {"from": str, "to": str, "generated_at": str, "items": list[MatterFigures]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from app.booking import service as booking
 from app.cases import service as cases
@@ -14,13 +14,17 @@ from app.core import workdays
 from app.core.auth import limit_rate
 from app.core.cache import Cache, shared_load
 from app.core.errors import ValidationFailed
-from app.core.timeutil import CITY_TZ, as_utc, now as clock_now, to_iso
+from app.core.timeutil import CITY_TZ, as_utc, to_iso
+from app.core.timeutil import now as clock_now
 from app.ratings import service as ratings
 from app.tickets import service as tickets
 
 MAX_PERIOD_DAYS = 366
-GROUPS = {"departments": ("department_id", "department_name"), "halls": ("hall_id", "hall_name"),
-          "matters": ("matter_id", "matter_name")}
+GROUPS = {
+    "departments": ("department_id", "department_name"),
+    "halls": ("hall_id", "hall_name"),
+    "matters": ("matter_id", "matter_name"),
+}
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -41,19 +45,29 @@ def combine(rating_figures: dict | None, ticket_figures: dict | None, case_figur
     defaulted = rated_part["defaulted"]
     count = lambda name: counts.get(name, 0)  # noqa: E731
     return {
-        "ratings_by_level": by_level, "rated": rated, "defaulted": defaulted, "total_ratings": rated + defaulted,
+        "ratings_by_level": by_level,
+        "rated": rated,
+        "defaulted": defaulted,
+        "total_ratings": rated + defaulted,
         "satisfaction_rate": _rate(satisfied + defaulted, rated + defaulted),
         "satisfaction_rate_rated": _rate(satisfied, rated),
-        "bad_ratings": by_level["1"] + by_level["2"], "voided_ratings": rated_part["voided"],
+        "bad_ratings": by_level["1"] + by_level["2"],
+        "voided_ratings": rated_part["voided"],
         "rectifications": count("rectifications"),
-        "callback_due": count("callback_due"), "callback_on_time": count("callback_on_time"),
+        "callback_due": count("callback_due"),
+        "callback_on_time": count("callback_on_time"),
         "callback_on_time_rate": _rate(count("callback_on_time"), count("callback_due")),
-        "fix_due": count("fix_due"), "fix_on_time": count("fix_on_time"),
+        "fix_due": count("fix_due"),
+        "fix_on_time": count("fix_on_time"),
         "fix_on_time_rate": _rate(count("fix_on_time"), count("fix_due")),
-        "feedback": count("feedback"), "complaints": count("complaints"), "answered": count("answered"),
-        "reopened": count("reopened"), "reopen_rate": _rate(count("reopened"), count("answered")),
+        "feedback": count("feedback"),
+        "complaints": count("complaints"),
+        "answered": count("answered"),
+        "reopened": count("reopened"),
+        "reopen_rate": _rate(count("reopened"), count("answered")),
         "escalated": count("escalated"),
-        "cases_decided": count("cases_decided"), "cases_on_time": count("cases_on_time"),
+        "cases_decided": count("cases_decided"),
+        "cases_on_time": count("cases_on_time"),
         "cases_on_time_rate": _rate(count("cases_on_time"), count("cases_decided")),
         "cases_average_days": _average(count("cases_days_total"), count("cases_decided")),
         "cases_overdue_now": count("cases_overdue_now"),
@@ -64,8 +78,13 @@ def matter_shares(counts: dict | None) -> dict:
     """A department's or hall's matters now, and the shares that can be applied for online or need no visit."""
     counts = counts or {}
     matters, online, zero = counts.get("matters", 0), counts.get("online_capable", 0), counts.get("zero_visit", 0)
-    return {"matters": matters, "online_capable": online, "online_capable_share": _rate(online, matters),
-            "zero_visit": zero, "zero_visit_share": _rate(zero, matters)}
+    return {
+        "matters": matters,
+        "online_capable": online,
+        "online_capable_share": _rate(online, matters),
+        "zero_visit": zero,
+        "zero_visit_share": _rate(zero, matters),
+    }
 
 
 def appointment_figures(counts: dict | None) -> dict:
@@ -89,9 +108,20 @@ def period_of(date_from: str | None, date_to: str | None, *, today: date) -> tup
     return first, last
 
 
-async def report(group: str, *, date_from: str | None, date_to: str | None, only_id: int | None, cache: Cache,
-                 cache_seconds: int, catalog_ttl: int, department_id: int | None = None, caller: str | None = None,
-                 computed_per_minute: int = 0, now: datetime | None = None) -> dict:
+async def report(
+    group: str,
+    *,
+    date_from: str | None,
+    date_to: str | None,
+    only_id: int | None,
+    cache: Cache,
+    cache_seconds: int,
+    catalog_ttl: int,
+    department_id: int | None = None,
+    caller: str | None = None,
+    computed_per_minute: int = 0,
+    now: datetime | None = None,
+) -> dict:
     """The public report of one grouping (departments, halls, or one department's matters) for a period, cached
     briefly; only_id narrows it to one department, hall or matter."""
     at = now or clock_now()
@@ -125,25 +155,36 @@ async def _nothing() -> dict:
     return {}
 
 
-async def _places(group: str, only_id: int | None, department_id: int | None, *, cache: Cache,
-                  catalog_ttl: int) -> list[dict]:
+async def _places(
+    group: str, only_id: int | None, department_id: int | None, *, cache: Cache, catalog_ttl: int
+) -> list[dict]:
     if group == "matters":
         return await catalog.matters_of(department_id=department_id, matter_id=only_id)
     listed = await (catalog.list_departments if group == "departments" else catalog.list_halls)(
-        cache=cache, ttl=catalog_ttl)
+        cache=cache, ttl=catalog_ttl
+    )
     return [place for place in listed if only_id is None or place["id"] == only_id]
 
 
-async def _compute(group: str, first: date, last: date, *, only_id: int | None, department_id: int | None,
-                   cache: Cache, catalog_ttl: int, at: datetime) -> dict:
+async def _compute(
+    group: str,
+    first: date,
+    last: date,
+    *,
+    only_id: int | None,
+    department_id: int | None,
+    cache: Cache,
+    catalog_ttl: int,
+    at: datetime,
+) -> dict:
     key_name, label = GROUPS[group]
     places = await _places(group, only_id, department_id, cache=cache, catalog_ttl=catalog_ttl)
     # A department's matters are counted by their own ids, not over every matter of the city.
     only = [place["id"] for place in places] if group == "matters" else only_id
     # The city's days, as UTC instants: SQLite compares stored UTC text, so a bound in +08:00 would shift the
     # period by eight hours there.
-    start = datetime.combine(first, time(0), tzinfo=CITY_TZ).astimezone(timezone.utc)
-    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=CITY_TZ).astimezone(timezone.utc)
+    start = datetime.combine(first, time(0), tzinfo=CITY_TZ).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=CITY_TZ).astimezone(UTC)
     by_rating, by_ticket, by_case, by_matter, by_appointment = {}, {}, {}, {}, {}
     if places:
         # Independent scans: on PostgreSQL each takes its own pooled connection and they run side by side.
@@ -152,11 +193,15 @@ async def _compute(group: str, first: date, last: date, *, only_id: int | None, 
             tickets.figures(key=key_name, start=start, end=end, only=only, now=at),
             cases.figures(key=key_name, start=start, end=end, only=only, now=as_utc(at)),
             catalog.figures(key=key_name, only=only) if group != "matters" else _nothing(),
-            booking.figures(start=start, end=end, only=only) if group == "halls" else _nothing())
+            booking.figures(start=start, end=end, only=only) if group == "halls" else _nothing(),
+        )
     items = []
     for place in places:
-        item = {key_name: place["id"], label: place["name"],
-                **combine(by_rating.get(place["id"]), by_ticket.get(place["id"]), by_case.get(place["id"]))}
+        item = {
+            key_name: place["id"],
+            label: place["name"],
+            **combine(by_rating.get(place["id"]), by_ticket.get(place["id"]), by_case.get(place["id"])),
+        }
         if group == "matters":
             item["department_id"] = place["department_id"]
         else:

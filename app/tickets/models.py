@@ -76,7 +76,8 @@ class TicketEntry(Model):
 
     id = fields.IntField(primary_key=True)
     ticket: fields.ForeignKeyRelation[ServiceTicket] = fields.ForeignKeyField(
-        "models.ServiceTicket", related_name="entries", on_delete=fields.RESTRICT)
+        "models.ServiceTicket", related_name="entries", on_delete=fields.RESTRICT
+    )
     action = fields.CharField(max_length=16)
     from_status = fields.CharField(max_length=12, null=True)
     to_status = fields.CharField(max_length=12)

@@ -8,8 +8,18 @@ from app.core.auth import citizen_required, staff_required
 from app.core.http import idempotency_key, page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
 from app.tickets import service
-from app.tickets.schemas import (AssignIn, CloseIn, FeedbackIn, FeedbackQuery, ReopenIn, ReplyIn, StaffTicketQuery,
-                                 StepIn, TicketOut, TicketPage)
+from app.tickets.schemas import (
+    AssignIn,
+    CloseIn,
+    FeedbackIn,
+    FeedbackQuery,
+    ReopenIn,
+    ReplyIn,
+    StaffTicketQuery,
+    StepIn,
+    TicketOut,
+    TicketPage,
+)
 
 bp = Blueprint("tickets", url_prefix="/api/v1")
 
@@ -18,27 +28,42 @@ TICKET_STAFF_ROLES = ("clerk", "approver", "dept_admin", "supervisor", "admin")
 
 # ---- citizens ----
 
+
 @bp.post("/feedback")
-@doc("咨询、投诉或建议：按事项或办件转给主管部门，限时答复（同一 Idempotency-Key 重复提交：200 与首次结果）",
-     tag="feedback", body=FeedbackIn, response=TicketOut, status=201, responses={200: TicketOut},
-     errors=(400, 401, 403, 404, 422, 429), secured=True)
+@doc(
+    "咨询、投诉或建议：按事项或办件转给主管部门，限时答复（同一 Idempotency-Key 重复提交：200 与首次结果）",
+    tag="feedback",
+    body=FeedbackIn,
+    response=TicketOut,
+    status=201,
+    responses={200: TicketOut},
+    errors=(400, 401, 403, 404, 422, 429),
+    secured=True,
+)
 @citizen_required
 async def file_feedback(request: Request):
     data = parse_body(request, FeedbackIn)
     ticket, created = await service.file_feedback(
-        request.ctx.principal, kind=data.kind, content=data.content, matter_id=data.matter_id, case_id=data.case_id,
-        idempotency_key=idempotency_key(request), settings=request.app.ctx.settings, cache=request.app.ctx.cache)
+        request.ctx.principal,
+        kind=data.kind,
+        content=data.content,
+        matter_id=data.matter_id,
+        case_id=data.case_id,
+        idempotency_key=idempotency_key(request),
+        settings=request.app.ctx.settings,
+        cache=request.app.ctx.cache,
+    )
     return respond(TicketOut, ticket, status=201 if created else 200)
 
 
 @bp.get("/feedback")
-@doc("我的咨询、投诉和建议", tag="feedback", response=TicketPage, errors=(401, 422), secured=True,
-     query=FeedbackQuery)
+@doc("我的咨询、投诉和建议", tag="feedback", response=TicketPage, errors=(401, 422), secured=True, query=FeedbackQuery)
 @citizen_required
 async def my_feedback(request: Request):
     query = parse_query(request, FeedbackQuery)
-    items, total = await service.list_for_citizen(request.ctx.principal, status=query.status, offset=query.offset,
-                                                  limit=query.page_size)
+    items, total = await service.list_for_citizen(
+        request.ctx.principal, status=query.status, offset=query.offset, limit=query.page_size
+    )
     return respond(TicketPage, page_of(items, total, query.page, query.page_size))
 
 
@@ -53,31 +78,64 @@ async def my_ticket(request: Request, ticket_id: int):
 @doc("确认已解决（结束工单）", tag="feedback", response=TicketOut, errors=(401, 404, 409), secured=True)
 @citizen_required
 async def confirm(request: Request, ticket_id: int):
-    return respond(TicketOut, await service.act(request.ctx.principal, ticket_id, "confirm",
-                                                settings=request.app.ctx.settings, feedback_only=True))
+    return respond(
+        TicketOut,
+        await service.act(
+            request.ctx.principal, ticket_id, "confirm", settings=request.app.ctx.settings, feedback_only=True
+        ),
+    )
 
 
 @bp.post("/feedback/<ticket_id:int>/reopen")
-@doc("未解决，重新办理（第二次重新办理转效能监察）", tag="feedback", body=ReopenIn, response=TicketOut,
-     errors=(400, 401, 404, 409, 422), secured=True)
+@doc(
+    "未解决，重新办理（第二次重新办理转效能监察）",
+    tag="feedback",
+    body=ReopenIn,
+    response=TicketOut,
+    errors=(400, 401, 404, 409, 422),
+    secured=True,
+)
 @citizen_required
 async def reopen(request: Request, ticket_id: int):
     data = parse_body(request, ReopenIn)
-    return respond(TicketOut, await service.act(request.ctx.principal, ticket_id, "reopen", note=data.reason,
-                                                settings=request.app.ctx.settings, feedback_only=True))
+    return respond(
+        TicketOut,
+        await service.act(
+            request.ctx.principal,
+            ticket_id,
+            "reopen",
+            note=data.reason,
+            settings=request.app.ctx.settings,
+            feedback_only=True,
+        ),
+    )
 
 
 # ---- staff ----
 
+
 @bp.get("/staff/tickets")
-@doc("工单队列：差评整改与咨询投诉建议，最紧迫的在前", tag="feedback-staff", response=TicketPage,
-     errors=(401, 403, 422), secured=True, query=StaffTicketQuery)
+@doc(
+    "工单队列：差评整改与咨询投诉建议，最紧迫的在前",
+    tag="feedback-staff",
+    response=TicketPage,
+    errors=(401, 403, 422),
+    secured=True,
+    query=StaffTicketQuery,
+)
 @staff_required(*TICKET_STAFF_ROLES)
 async def queue(request: Request):
     query = parse_query(request, StaffTicketQuery)
     items, total = await service.list_for_staff(
-        request.ctx.principal, kind=query.kind, status=query.status, overdue=query.overdue,
-        escalated=query.escalated, department_id=query.department_id, offset=query.offset, limit=query.page_size)
+        request.ctx.principal,
+        kind=query.kind,
+        status=query.status,
+        overdue=query.overdue,
+        escalated=query.escalated,
+        department_id=query.department_id,
+        offset=query.offset,
+        limit=query.page_size,
+    )
     return respond(TicketPage, page_of(items, total, query.page, query.page_size))
 
 
@@ -89,13 +147,21 @@ async def staff_ticket(request: Request, ticket_id: int):
 
 
 async def _act(request: Request, ticket_id: int, action: str, **kwargs):
-    return respond(TicketOut, await service.act(request.ctx.principal, ticket_id, action,
-                                                settings=request.app.ctx.settings, **kwargs))
+    return respond(
+        TicketOut,
+        await service.act(request.ctx.principal, ticket_id, action, settings=request.app.ctx.settings, **kwargs),
+    )
 
 
 @bp.post("/staff/tickets/<ticket_id:int>/reply")
-@doc("答复咨询、投诉或建议（答复不结束工单：由群众确认）", tag="feedback-staff", body=ReplyIn, response=TicketOut,
-     errors=(400, 401, 403, 404, 409, 422), secured=True)
+@doc(
+    "答复咨询、投诉或建议（答复不结束工单：由群众确认）",
+    tag="feedback-staff",
+    body=ReplyIn,
+    response=TicketOut,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
 @staff_required(*TICKET_STAFF_ROLES)
 async def reply(request: Request, ticket_id: int):
     data = parse_body(request, ReplyIn)
@@ -103,8 +169,14 @@ async def reply(request: Request, ticket_id: int):
 
 
 @bp.post("/staff/tickets/<ticket_id:int>/callback")
-@doc("差评整改：记录回访", tag="feedback-staff", body=StepIn, response=TicketOut,
-     errors=(400, 401, 403, 404, 409, 422), secured=True)
+@doc(
+    "差评整改：记录回访",
+    tag="feedback-staff",
+    body=StepIn,
+    response=TicketOut,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
 @staff_required(*TICKET_STAFF_ROLES)
 async def callback(request: Request, ticket_id: int):
     data = parse_body(request, StepIn)
@@ -112,8 +184,14 @@ async def callback(request: Request, ticket_id: int):
 
 
 @bp.post("/staff/tickets/<ticket_id:int>/fix")
-@doc("差评整改：记录整改结果（群众可见并可评价）", tag="feedback-staff", body=StepIn, response=TicketOut,
-     errors=(400, 401, 403, 404, 409, 422), secured=True)
+@doc(
+    "差评整改：记录整改结果（群众可见并可评价）",
+    tag="feedback-staff",
+    body=StepIn,
+    response=TicketOut,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
 @staff_required(*TICKET_STAFF_ROLES)
 async def fix(request: Request, ticket_id: int):
     data = parse_body(request, StepIn)
@@ -121,8 +199,14 @@ async def fix(request: Request, ticket_id: int):
 
 
 @bp.post("/staff/tickets/<ticket_id:int>/close")
-@doc("效能监察关闭工单（须说明理由）", tag="feedback-staff", body=CloseIn, response=TicketOut,
-     errors=(400, 401, 403, 404, 409, 422), secured=True)
+@doc(
+    "效能监察关闭工单（须说明理由）",
+    tag="feedback-staff",
+    body=CloseIn,
+    response=TicketOut,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
 @staff_required("supervisor")
 async def close(request: Request, ticket_id: int):
     data = parse_body(request, CloseIn)
@@ -130,8 +214,14 @@ async def close(request: Request, ticket_id: int):
 
 
 @bp.post("/staff/tickets/<ticket_id:int>/assign")
-@doc("效能监察把工单转给主管部门", tag="feedback-staff", body=AssignIn, response=TicketOut,
-     errors=(400, 401, 403, 404, 409, 422), secured=True)
+@doc(
+    "效能监察把工单转给主管部门",
+    tag="feedback-staff",
+    body=AssignIn,
+    response=TicketOut,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
 @staff_required("supervisor")
 async def assign(request: Request, ticket_id: int):
     data = parse_body(request, AssignIn)

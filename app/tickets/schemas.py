@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from app.core.http import Id, Page, PageQuery, StrictId, StrictVersion, omitted
 
@@ -62,10 +62,18 @@ class StaffTicketQuery(PageQuery):
 
 
 # A TypedDict, not a model: its "from" key is a Python keyword, and the OpenAPI document names keys as declared.
-TicketEntryOut = TypedDict("TicketEntryOut", {
-    "at": str, "action": str, "from": str | None, "to": str, "actor": str, "note": str,
-    "actor_id": NotRequired[str],  # staff only: who exactly (citizen:<id>, staff:<id>, system)
-})
+TicketEntryOut = TypedDict(
+    "TicketEntryOut",
+    {
+        "at": str,
+        "action": str,
+        "from": str | None,
+        "to": str,
+        "actor": str,
+        "note": str,
+        "actor_id": NotRequired[str],  # staff only: who exactly (citizen:<id>, staff:<id>, system)
+    },
+)
 
 
 class TicketOut(BaseModel):
@@ -95,8 +103,10 @@ class TicketOut(BaseModel):
     escalated_at: str | None
     fix_score: int | None
     fix_comment: str
-    answer_due_at: str | None = Field(description="until when the citizen may confirm or reopen the reply, or rate "
-                                                  "the fix; after it the ticket closes unanswered (never a complaint)")
+    answer_due_at: str | None = Field(
+        description="until when the citizen may confirm or reopen the reply, or rate "
+        "the fix; after it the ticket closes unanswered (never a complaint)"
+    )
     closed_at: str | None
     close_reason: str
     voided: bool

@@ -20,15 +20,30 @@ from app.core.aggregates import figures_by
 from app.core.auth import Principal, limit_rate
 from app.core.cache import Cache
 from app.core.errors import StaleVersion
-from app.core.timeutil import as_utc, now as clock_now, to_iso
+from app.core.timeutil import as_utc, to_iso
+from app.core.timeutil import now as clock_now
 from app.core.workflow import SYSTEM_ACTOR, Actor, apply_move
 from app.tickets.errors import SubjectMismatch, TicketNotFound, TicketRoleNotAllowed
 from app.tickets.models import ServiceTicket, TicketEntry, TicketKind, TicketStatus
-from app.tickets.workflow import (AGGREGATE, CITIZEN, DEPARTMENT, DEPARTMENT_ROLES, FEEDBACK, KIND_NAMES, LAPSE_NOTE,
-                                  SUPERVISOR, SYSTEM, TABLE, allowed_actions, event_payload, find_move, moves_named)
-
+from app.tickets.workflow import (
+    AGGREGATE,
+    CITIZEN,
+    DEPARTMENT,
+    DEPARTMENT_ROLES,
+    FEEDBACK,
+    KIND_NAMES,
+    LAPSE_NOTE,
+    SUPERVISOR,
+    SYSTEM,
+    TABLE,
+    allowed_actions,
+    event_payload,
+    find_move,
+    moves_named,
+)
 
 # ---- reading ----
+
 
 def _is_overdue(ticket: ServiceTicket, at: datetime) -> bool:
     return ticket.due_at is not None and at > ticket.due_at
@@ -41,43 +56,69 @@ def _actor_kinds(ticket: ServiceTicket, principal: Principal) -> tuple[str, ...]
     kinds = []
     if principal.has_role(SUPERVISOR):
         kinds.append(SUPERVISOR)
-    if ticket.department_id is not None and principal.department_id == ticket.department_id \
-            and principal.has_role(*DEPARTMENT_ROLES):
+    if (
+        ticket.department_id is not None
+        and principal.department_id == ticket.department_id
+        and principal.has_role(*DEPARTMENT_ROLES)
+    ):
         kinds.append(DEPARTMENT)
     return tuple(kinds)
 
 
 def _entry_view(entry: TicketEntry, *, for_staff: bool) -> dict:
-    view = {"at": to_iso(entry.at), "action": entry.action, "from": entry.from_status, "to": entry.to_status,
-            "actor": entry.actor_role, "note": entry.note}
+    view = {
+        "at": to_iso(entry.at),
+        "action": entry.action,
+        "from": entry.from_status,
+        "to": entry.to_status,
+        "actor": entry.actor_role,
+        "note": entry.note,
+    }
     if for_staff:
         view["actor_id"] = entry.actor
     return view
 
 
-def ticket_view(ticket: ServiceTicket, *, viewer: Principal | None, at: datetime,
-                entries: list[TicketEntry] | None = None) -> dict:
+def ticket_view(
+    ticket: ServiceTicket, *, viewer: Principal | None, at: datetime, entries: list[TicketEntry] | None = None
+) -> dict:
     """A ticket as the citizen (mini-program) or the staff console shows it."""
     for_staff = viewer is not None and viewer.is_staff
     rectification = ticket.kind == TicketKind.RECTIFICATION
     view = {
-        "id": ticket.id, "kind": ticket.kind.value, "kind_name": KIND_NAMES[ticket.kind.value],
-        "status": ticket.status.value, "version": ticket.version, "department_id": ticket.department_id,
-        "matter_id": ticket.matter_id, "case_id": ticket.case_id, "hall_id": ticket.hall_id,
-        "rating_id": ticket.rating_id, "content": ticket.content, "created_at": to_iso(ticket.created_at),
-        "due_at": to_iso(ticket.due_at), "is_overdue": _is_overdue(ticket, at),
+        "id": ticket.id,
+        "kind": ticket.kind.value,
+        "kind_name": KIND_NAMES[ticket.kind.value],
+        "status": ticket.status.value,
+        "version": ticket.version,
+        "department_id": ticket.department_id,
+        "matter_id": ticket.matter_id,
+        "case_id": ticket.case_id,
+        "hall_id": ticket.hall_id,
+        "rating_id": ticket.rating_id,
+        "content": ticket.content,
+        "created_at": to_iso(ticket.created_at),
+        "due_at": to_iso(ticket.due_at),
+        "is_overdue": _is_overdue(ticket, at),
         "reply_due_at": None if rectification else to_iso(ticket.first_due_at),
         "replied_at": None if rectification else to_iso(ticket.first_done_at),
         "callback_due_at": to_iso(ticket.first_due_at) if rectification else None,
         "called_back_at": to_iso(ticket.first_done_at) if rectification else None,
-        "fix_due_at": to_iso(ticket.fix_due_at), "fixed_at": to_iso(ticket.fixed_at),
-        "reply": ticket.last_reply, "reopen_count": ticket.reopen_count,
-        "escalated": ticket.escalated_at is not None, "escalated_at": to_iso(ticket.escalated_at),
-        "fix_score": ticket.fix_score, "fix_comment": ticket.fix_comment,
-        "answer_due_at": to_iso(ticket.answer_due_at), "closed_at": to_iso(ticket.closed_at),
-        "close_reason": ticket.close_reason, "voided": ticket.voided,
+        "fix_due_at": to_iso(ticket.fix_due_at),
+        "fixed_at": to_iso(ticket.fixed_at),
+        "reply": ticket.last_reply,
+        "reopen_count": ticket.reopen_count,
+        "escalated": ticket.escalated_at is not None,
+        "escalated_at": to_iso(ticket.escalated_at),
+        "fix_score": ticket.fix_score,
+        "fix_comment": ticket.fix_comment,
+        "answer_due_at": to_iso(ticket.answer_due_at),
+        "closed_at": to_iso(ticket.closed_at),
+        "close_reason": ticket.close_reason,
+        "voided": ticket.voided,
         "allowed_actions": allowed_actions(ticket.kind, ticket.status, _actor_kinds(ticket, viewer))
-        if viewer is not None else [],
+        if viewer is not None
+        else [],
     }
     if for_staff:
         view["citizen_id"] = ticket.citizen_id
@@ -104,8 +145,9 @@ async def _full_view(ticket: ServiceTicket, viewer: Principal, at: datetime) -> 
     return ticket_view(ticket, viewer=viewer, at=at, entries=entries)
 
 
-async def get_ticket(principal: Principal, ticket_id: int, *, feedback_only: bool = False,
-                     now: datetime | None = None) -> dict:
+async def get_ticket(
+    principal: Principal, ticket_id: int, *, feedback_only: bool = False, now: datetime | None = None
+) -> dict:
     """One ticket with its log (404 unless the caller may see it)."""
     ticket = await _visible(principal, ticket_id)
     if feedback_only and ticket.kind not in FEEDBACK:
@@ -118,20 +160,25 @@ async def ticket_of_rating(rating_id: int, *, viewer: Principal | None, now: dat
     ticket = await ServiceTicket.get_or_none(rating_id=rating_id)
     if ticket is None:
         return None
-    return await _full_view(ticket, viewer, now or clock_now()) if viewer is not None else \
-        ticket_view(ticket, viewer=None, at=now or clock_now())
+    return (
+        await _full_view(ticket, viewer, now or clock_now())
+        if viewer is not None
+        else ticket_view(ticket, viewer=None, at=now or clock_now())
+    )
 
 
-async def tickets_of_ratings(rating_ids: list[int], *, viewer: Principal,
-                             now: datetime | None = None) -> dict[int, dict]:
+async def tickets_of_ratings(
+    rating_ids: list[int], *, viewer: Principal, now: datetime | None = None
+) -> dict[int, dict]:
     """The rectification tickets of these ratings, by rating id (no logs)."""
     at = now or clock_now()
     rows = await ServiceTicket.filter(rating_id__in=rating_ids) if rating_ids else []
     return {row.rating_id: ticket_view(row, viewer=viewer, at=at) for row in rows}
 
 
-async def list_for_citizen(citizen: Principal, *, status: str | None, offset: int, limit: int,
-                           now: datetime | None = None) -> tuple[list[dict], int]:
+async def list_for_citizen(
+    citizen: Principal, *, status: str | None, offset: int, limit: int, now: datetime | None = None
+) -> tuple[list[dict], int]:
     """The citizen's consultations, complaints and suggestions, newest first."""
     at = now or clock_now()
     query = ServiceTicket.filter(citizen_id=citizen.id, kind__in=list(FEEDBACK))
@@ -142,9 +189,18 @@ async def list_for_citizen(citizen: Principal, *, status: str | None, offset: in
     return [ticket_view(row, viewer=citizen, at=at) for row in rows], total
 
 
-async def list_for_staff(staff: Principal, *, kind: str | None, status: str | None, overdue: bool | None,
-                         escalated: bool | None, department_id: int | None, offset: int, limit: int,
-                         now: datetime | None = None) -> tuple[list[dict], int]:
+async def list_for_staff(
+    staff: Principal,
+    *,
+    kind: str | None,
+    status: str | None,
+    overdue: bool | None,
+    escalated: bool | None,
+    department_id: int | None,
+    offset: int,
+    limit: int,
+    now: datetime | None = None,
+) -> tuple[list[dict], int]:
     """The queue: the department's tickets (every department's for supervisors), the most urgent first."""
     at = as_utc(now or clock_now())
     query = ServiceTicket.all()
@@ -170,12 +226,17 @@ async def list_for_staff(staff: Principal, *, kind: str | None, status: str | No
     owing = await query.filter(due_at__isnull=False).count()
     rows = list(await query.filter(due_at__isnull=False).order_by("due_at", "id").offset(offset).limit(limit))
     if len(rows) < limit:
-        rows += list(await query.filter(due_at__isnull=True).order_by("-id")
-                     .offset(max(0, offset - owing)).limit(limit - len(rows)))
+        rows += list(
+            await query.filter(due_at__isnull=True)
+            .order_by("-id")
+            .offset(max(0, offset - owing))
+            .limit(limit - len(rows))
+        )
     return [ticket_view(row, viewer=staff, at=at) for row in rows], total
 
 
 # ---- filing ----
+
 
 async def _subject_of(citizen: Principal, matter_id: int | None, case_id: int | None) -> dict:
     """Which department answers: the case's, else the matter's, else nobody yet (the supervisors' queue)."""
@@ -183,17 +244,30 @@ async def _subject_of(citizen: Principal, matter_id: int | None, case_id: int | 
         facts = await cases.service_facts(citizen, case_id)
         if matter_id is not None and matter_id != facts["matter_id"]:
             raise SubjectMismatch(details={"fields": [{"field": "matter_id", "message": "与办件的事项不一致"}]})
-        return {"department_id": facts["department_id"], "matter_id": facts["matter_id"], "case_id": case_id,
-                "hall_id": facts["hall_id"]}
+        return {
+            "department_id": facts["department_id"],
+            "matter_id": facts["matter_id"],
+            "case_id": case_id,
+            "hall_id": facts["hall_id"],
+        }
     if matter_id is not None:
         matter = await catalog.require_matter(matter_id)
         return {"department_id": matter["department_id"], "matter_id": matter_id, "case_id": None, "hall_id": None}
     return {"department_id": None, "matter_id": None, "case_id": None, "hall_id": None}
 
 
-async def file_feedback(citizen: Principal, *, kind: str, content: str, matter_id: int | None,
-                        case_id: int | None, idempotency_key: str | None, settings, cache: Cache,
-                        now: datetime | None = None) -> tuple[dict, bool]:
+async def file_feedback(
+    citizen: Principal,
+    *,
+    kind: str,
+    content: str,
+    matter_id: int | None,
+    case_id: int | None,
+    idempotency_key: str | None,
+    settings,
+    cache: Cache,
+    now: datetime | None = None,
+) -> tuple[dict, bool]:
     """A consultation, complaint or suggestion, routed with its reply deadline; (view, created)."""
     at = as_utc(now or clock_now())
     if idempotency_key:
@@ -207,25 +281,50 @@ async def file_feedback(citizen: Principal, *, kind: str, content: str, matter_i
     try:
         async with in_transaction() as connection:
             ticket = await ServiceTicket.create(
-                kind=TicketKind(kind), citizen_id=citizen.id, content=content, first_due_at=reply_due,
-                due_at=reply_due, idempotency_key=idempotency_key, created_at=at, using_db=connection, **subject)
+                kind=TicketKind(kind),
+                citizen_id=citizen.id,
+                content=content,
+                first_due_at=reply_due,
+                due_at=reply_due,
+                idempotency_key=idempotency_key,
+                created_at=at,
+                using_db=connection,
+                **subject,
+            )
             await _log(ticket, "file", None, TicketStatus.OPEN, citizen, "", connection, at=at)
             routed = ticket.department_id is not None
-            await _emit("feedback.created" if routed else "feedback.unrouted", ticket, connection,
-                        {"reply_due": to_iso(reply_due)})
+            await _emit(
+                "feedback.created" if routed else "feedback.unrouted",
+                ticket,
+                connection,
+                {"reply_due": to_iso(reply_due)},
+            )
     except IntegrityError:
         # The same Idempotency-Key sent twice at once (a double tap): the first one's ticket is the answer.
-        earlier = await ServiceTicket.get_or_none(citizen_id=citizen.id, idempotency_key=idempotency_key) \
-            if idempotency_key else None
+        earlier = (
+            await ServiceTicket.get_or_none(citizen_id=citizen.id, idempotency_key=idempotency_key)
+            if idempotency_key
+            else None
+        )
         if earlier is None:
             raise
         return await _full_view(earlier, citizen, at), False
     return await _full_view(ticket, citizen, at), True
 
 
-async def open_rectification(*, rating_id: int, citizen_id: int, department_id: int, matter_id: int,
-                             case_id: int | None, hall_id: int | None, content: str, settings, at: datetime,
-                             connection) -> dict:
+async def open_rectification(
+    *,
+    rating_id: int,
+    citizen_id: int,
+    department_id: int,
+    matter_id: int,
+    case_id: int | None,
+    hall_id: int | None,
+    content: str,
+    settings,
+    at: datetime,
+    connection,
+) -> dict:
     """The rectification ticket of a bad rating, inside the rating's transaction: call-back and fix deadlines."""
     at = as_utc(at)
     await workdays.ensure_overrides_fresh()
@@ -233,11 +332,30 @@ async def open_rectification(*, rating_id: int, citizen_id: int, department_id: 
     fix_due = as_utc(workdays.deadline_after(at, settings.ratings.fix_workdays))
     # Opened when the rating was given: the statistics count it in the rating's period.
     ticket = await ServiceTicket.create(
-        kind=TicketKind.RECTIFICATION, citizen_id=citizen_id, department_id=department_id, matter_id=matter_id,
-        case_id=case_id, hall_id=hall_id, rating_id=rating_id, content=content or "差评", first_due_at=callback_due,
-        due_at=callback_due, fix_due_at=fix_due, created_at=at, using_db=connection)
-    await TicketEntry.create(ticket_id=ticket.id, action="open", from_status=None, to_status=TicketStatus.OPEN.value,
-                             actor="system", actor_role=SYSTEM, at=at, using_db=connection)
+        kind=TicketKind.RECTIFICATION,
+        citizen_id=citizen_id,
+        department_id=department_id,
+        matter_id=matter_id,
+        case_id=case_id,
+        hall_id=hall_id,
+        rating_id=rating_id,
+        content=content or "差评",
+        first_due_at=callback_due,
+        due_at=callback_due,
+        fix_due_at=fix_due,
+        created_at=at,
+        using_db=connection,
+    )
+    await TicketEntry.create(
+        ticket_id=ticket.id,
+        action="open",
+        from_status=None,
+        to_status=TicketStatus.OPEN.value,
+        actor="system",
+        actor_role=SYSTEM,
+        at=at,
+        using_db=connection,
+    )
     return ticket_view(ticket, viewer=None, at=at)
 
 
@@ -251,18 +369,40 @@ async def void_rectification(rating_id: int, *, note: str, at: datetime, connect
         await apply_move(TABLE, ticket, "void", actor=SYSTEM_ACTOR, at=at, note=note, connection=connection)
         return
     # Already closed: it still leaves the statistics with its rating, and the log says so.
-    await ServiceTicket.filter(id=ticket.id).using_db(connection).update(
-        version=ticket.version + 1, voided=True, due_at=None, answer_due_at=None)
-    await TicketEntry.create(ticket_id=ticket.id, action="void", from_status=ticket.status.value,
-                             to_status=ticket.status.value, actor="system", actor_role=SYSTEM, note=note, at=at,
-                             using_db=connection)
+    await (
+        ServiceTicket.filter(id=ticket.id)
+        .using_db(connection)
+        .update(version=ticket.version + 1, voided=True, due_at=None, answer_due_at=None)
+    )
+    await TicketEntry.create(
+        ticket_id=ticket.id,
+        action="void",
+        from_status=ticket.status.value,
+        to_status=ticket.status.value,
+        actor="system",
+        actor_role=SYSTEM,
+        note=note,
+        at=at,
+        using_db=connection,
+    )
 
 
 # ---- moves ----
 
-async def act(principal: Principal, ticket_id: int, action: str, *, note: str = "", version: int | None = None,
-              score: int | None = None, department_id: int | None = None, settings,
-              feedback_only: bool = False, now: datetime | None = None) -> dict:
+
+async def act(
+    principal: Principal,
+    ticket_id: int,
+    action: str,
+    *,
+    note: str = "",
+    version: int | None = None,
+    score: int | None = None,
+    department_id: int | None = None,
+    settings,
+    feedback_only: bool = False,
+    now: datetime | None = None,
+) -> dict:
     """Make one move of the table, whole or not at all."""
     at = as_utc(now or clock_now())
     ticket = await _visible(principal, ticket_id)
@@ -272,27 +412,57 @@ async def act(principal: Principal, ticket_id: int, action: str, *, note: str = 
     candidates = moves_named(action, ticket.kind)
     if candidates and not any(move.admits(actor_kinds) for move in candidates):
         raise TicketRoleNotAllowed()
-    await apply_move(TABLE, ticket, action, actor=Actor.of(principal, actor_kinds), at=at, note=note,
-                     expected_version=version,
-                     inputs={"settings": settings, "score": score, "department_id": department_id})
+    await apply_move(
+        TABLE,
+        ticket,
+        action,
+        actor=Actor.of(principal, actor_kinds),
+        at=at,
+        note=note,
+        expected_version=version,
+        inputs={"settings": settings, "score": score, "department_id": department_id},
+    )
     return await get_ticket(principal, ticket_id, now=at)
 
 
-async def _log(ticket: ServiceTicket, action: str, from_status: TicketStatus | None, to_status: TicketStatus,
-               actor: Principal, note: str, connection, *, at: datetime) -> None:
-    await TicketEntry.create(ticket_id=ticket.id, action=action,
-                             from_status=from_status.value if from_status else None, to_status=to_status.value,
-                             actor=actor.actor, actor_role=DEPARTMENT if actor.is_staff else CITIZEN,
-                             note=note[:1000], at=at, using_db=connection)
+async def _log(
+    ticket: ServiceTicket,
+    action: str,
+    from_status: TicketStatus | None,
+    to_status: TicketStatus,
+    actor: Principal,
+    note: str,
+    connection,
+    *,
+    at: datetime,
+) -> None:
+    await TicketEntry.create(
+        ticket_id=ticket.id,
+        action=action,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value,
+        actor=actor.actor,
+        actor_role=DEPARTMENT if actor.is_staff else CITIZEN,
+        note=note[:1000],
+        at=at,
+        using_db=connection,
+    )
 
 
 async def _emit(kind: str, ticket: ServiceTicket, connection, extra: dict[str, Any]) -> None:
-    await outbox.emit(kind, aggregate_type=AGGREGATE, aggregate_id=ticket.id, connection=connection,
-                      citizen_id=ticket.citizen_id, department_id=ticket.department_id,
-                      payload=event_payload(ticket, extra))
+    await outbox.emit(
+        kind,
+        aggregate_type=AGGREGATE,
+        aggregate_id=ticket.id,
+        connection=connection,
+        citizen_id=ticket.citizen_id,
+        department_id=ticket.department_id,
+        payload=event_payload(ticket, extra),
+    )
 
 
 # ---- overdue steps (the worker's job) ----
+
 
 def _overdue_step(ticket: ServiceTicket) -> str | None:
     if ticket.kind == TicketKind.RECTIFICATION:
@@ -315,9 +485,14 @@ async def announce_overdue(*, now: datetime | None = None) -> int:
         # The event's unique key makes the alert once-only, even with two workers; the ticket's version is left
         # alone, so a clerk working the ticket meanwhile is not told it changed under them.
         emitted = await outbox.emit_once(
-            kind, dedupe_key=f"ticket:{ticket.id}:overdue:{step}", aggregate_type=AGGREGATE,
-            aggregate_id=ticket.id, citizen_id=ticket.citizen_id, department_id=ticket.department_id,
-            payload=event_payload(ticket, {"step": step.split(":")[0], "due_at": to_iso(ticket.due_at)}))
+            kind,
+            dedupe_key=f"ticket:{ticket.id}:overdue:{step}",
+            aggregate_type=AGGREGATE,
+            aggregate_id=ticket.id,
+            citizen_id=ticket.citizen_id,
+            department_id=ticket.department_id,
+            payload=event_payload(ticket, {"step": step.split(":")[0], "due_at": to_iso(ticket.due_at)}),
+        )
         # Remembered on the ticket so later passes skip it without touching the outbox.
         await ServiceTicket.filter(id=ticket.id).update(alerted=[*ticket.alerted, step])
         announced += int(emitted)
@@ -325,6 +500,7 @@ async def announce_overdue(*, now: datetime | None = None) -> int:
 
 
 # ---- the citizen's silence (the worker's job) ----
+
 
 async def close_unanswered(*, now: datetime | None = None, batch: int = 500) -> int:
     """Close as unanswered the replies and fixes whose citizen let the answer window pass; how many."""
@@ -345,23 +521,30 @@ async def close_unanswered(*, now: datetime | None = None, batch: int = 500) -> 
 
 # ---- figures for the published statistics ----
 
-async def figures(*, key: str, start: datetime, end: datetime, only: int | list[int] | None = None,
-                  now: datetime | None = None) -> dict[int, dict]:
+
+async def figures(
+    *, key: str, start: datetime, end: datetime, only: int | list[int] | None = None, now: datetime | None = None
+) -> dict[int, dict]:
     """Per department_id, hall_id or matter_id (or only some), tickets opened in [start, end): rectification on
     time, complaints, reopens."""
     at, start, end = as_utc(now or clock_now()), as_utc(start), as_utc(end)
     rect = Q(kind=TicketKind.RECTIFICATION, voided=False)
     feedback = Q(kind__in=list(FEEDBACK))
-    return await figures_by(key, ServiceTicket.filter(created_at__gte=start, created_at__lt=end), {
-        "rectifications": rect,
-        # A step counts once it was done or its deadline passed; on time when done by the deadline.
-        "callback_due": rect & (Q(first_done_at__isnull=False) | Q(first_due_at__lt=at)),
-        "callback_on_time": rect & Q(first_on_time=True),
-        "fix_due": rect & (Q(fixed_at__isnull=False) | Q(fix_due_at__lt=at)),
-        "fix_on_time": rect & Q(fix_on_time=True),
-        "feedback": feedback,
-        "complaints": Q(kind=TicketKind.COMPLAINT),
-        "answered": feedback & Q(first_done_at__isnull=False),
-        "reopened": feedback & Q(reopen_count__gt=0),
-        "escalated": feedback & Q(escalated_at__isnull=False),
-    }, only=only)
+    return await figures_by(
+        key,
+        ServiceTicket.filter(created_at__gte=start, created_at__lt=end),
+        {
+            "rectifications": rect,
+            # A step counts once it was done or its deadline passed; on time when done by the deadline.
+            "callback_due": rect & (Q(first_done_at__isnull=False) | Q(first_due_at__lt=at)),
+            "callback_on_time": rect & Q(first_on_time=True),
+            "fix_due": rect & (Q(fixed_at__isnull=False) | Q(fix_due_at__lt=at)),
+            "fix_on_time": rect & Q(fix_on_time=True),
+            "feedback": feedback,
+            "complaints": Q(kind=TicketKind.COMPLAINT),
+            "answered": feedback & Q(first_done_at__isnull=False),
+            "reopened": feedback & Q(reopen_count__gt=0),
+            "escalated": feedback & Q(escalated_at__isnull=False),
+        },
+        only=only,
+    )

@@ -14,7 +14,9 @@ from app.core.errors import ValidationFailed
 from app.core.timeutil import as_utc, to_iso
 from app.core.workflow import Effect, Event, Move, MoveContext
 from app.tickets.errors import NoteRequired
-from app.tickets.models import ServiceTicket, TicketEntry, TicketKind as K, TicketStatus as S
+from app.tickets.models import ServiceTicket, TicketEntry
+from app.tickets.models import TicketKind as K
+from app.tickets.models import TicketStatus as S
 
 CITIZEN = "citizen"  # the citizen who filed the feedback or gave the rating
 DEPARTMENT = "department"  # staff of the ticket's department
@@ -32,9 +34,16 @@ LAPSE_NOTE = "市民逾期未确认，自动办结"
 
 def event_payload(ticket: ServiceTicket, extra: dict[str, Any]) -> dict[str, Any]:
     """What every ticket event says about its ticket, with the event's own facts."""
-    return {"ticket_id": ticket.id, "ticket_kind": ticket.kind.value, "kind_name": KIND_NAMES[ticket.kind.value],
-            "content": ticket.content, "matter_id": ticket.matter_id, "case_id": ticket.case_id,
-            "rating_id": ticket.rating_id, **extra}
+    return {
+        "ticket_id": ticket.id,
+        "ticket_kind": ticket.kind.value,
+        "kind_name": KIND_NAMES[ticket.kind.value],
+        "content": ticket.content,
+        "matter_id": ticket.matter_id,
+        "case_id": ticket.case_id,
+        "rating_id": ticket.rating_id,
+        **extra,
+    }
 
 
 def answer_due(at: datetime, settings) -> datetime:
@@ -44,16 +53,29 @@ def answer_due(at: datetime, settings) -> datetime:
 
 # ---- what each move does besides changing the state (inputs: settings, score, department_id) ----
 
-def _effect(ctx: MoveContext, changes: dict[str, Any], event_kind: str | None = None,
-            event: dict[str, Any] | None = None, audit: dict[str, Any] | None = None) -> Effect:
+
+def _effect(
+    ctx: MoveContext,
+    changes: dict[str, Any],
+    event_kind: str | None = None,
+    event: dict[str, Any] | None = None,
+    audit: dict[str, Any] | None = None,
+) -> Effect:
     ticket: ServiceTicket = ctx.row
     # The citizen's answer window runs exactly while the table lets the citizen's silence end the ticket.
     lapses = find_move("lapse", ticket.kind, ctx.move.target) is not None
     changes = {**changes, "answer_due_at": answer_due(ctx.at, ctx.inputs["settings"]) if lapses else None}
     department_id = changes.get("department_id", ticket.department_id)
-    return Effect(changes=changes, timeline={"at": ctx.at}, audit=audit or {},
-                  event=Event(event_kind, event_payload(ticket, event or {}), citizen_id=ticket.citizen_id,
-                              department_id=department_id) if event_kind else None)
+    return Effect(
+        changes=changes,
+        timeline={"at": ctx.at},
+        audit=audit or {},
+        event=Event(
+            event_kind, event_payload(ticket, event or {}), citizen_id=ticket.citizen_id, department_id=department_id
+        )
+        if event_kind
+        else None,
+    )
 
 
 async def _reply(ctx: MoveContext) -> Effect:
@@ -81,47 +103,67 @@ async def _reopen(ctx: MoveContext) -> Effect:
         event_kind = "feedback.escalated"
     else:
         event_kind = "feedback.reopened"
-    return _effect(ctx, changes, event_kind,
-                   {"reason": ctx.note, "reopen_count": reopens, "reply_due": to_iso(reply_due)})
+    return _effect(
+        ctx, changes, event_kind, {"reason": ctx.note, "reopen_count": reopens, "reply_due": to_iso(reply_due)}
+    )
 
 
 async def _assign(ctx: MoveContext) -> Effect:
     department_id = ctx.inputs.get("department_id")
     if department_id is None or await catalog.get_department(department_id) is None:
         raise ValidationFailed(details={"fields": [{"field": "department_id", "message": "部门不存在"}]})
-    return _effect(ctx, {"department_id": department_id}, "feedback.created",
-                   {"reply_due": to_iso(ctx.row.first_due_at)}, audit={"department_id": department_id})
+    return _effect(
+        ctx,
+        {"department_id": department_id},
+        "feedback.created",
+        {"reply_due": to_iso(ctx.row.first_due_at)},
+        audit={"department_id": department_id},
+    )
 
 
 async def _callback(ctx: MoveContext) -> Effect:
     ticket: ServiceTicket = ctx.row
-    return _effect(ctx, {"first_done_at": ctx.at, "first_on_time": ctx.at <= ticket.first_due_at,
-                         "due_at": ticket.fix_due_at}, "ticket.called_back", {"note": ctx.note})
+    return _effect(
+        ctx,
+        {"first_done_at": ctx.at, "first_on_time": ctx.at <= ticket.first_due_at, "due_at": ticket.fix_due_at},
+        "ticket.called_back",
+        {"note": ctx.note},
+    )
 
 
 async def _fix(ctx: MoveContext) -> Effect:
     ticket: ServiceTicket = ctx.row
-    return _effect(ctx, {"fixed_at": ctx.at, "fix_on_time": ctx.at <= ticket.fix_due_at, "last_reply": ctx.note,
-                         "due_at": None}, "ticket.fixed", {"note": ctx.note})
+    return _effect(
+        ctx,
+        {"fixed_at": ctx.at, "fix_on_time": ctx.at <= ticket.fix_due_at, "last_reply": ctx.note, "due_at": None},
+        "ticket.fixed",
+        {"note": ctx.note},
+    )
 
 
 async def _rate_fix(ctx: MoveContext) -> Effect:
     score = ctx.inputs.get("score")
     if score is None or not 1 <= score <= 5:
         raise ValidationFailed(details={"fields": [{"field": "score", "message": "评分应为 1 到 5"}]})
-    return _effect(ctx, {"fix_score": score, "fix_comment": ctx.note[:500], "closed_at": ctx.at,
-                         "closed_by": ctx.actor.ref})
+    return _effect(
+        ctx, {"fix_score": score, "fix_comment": ctx.note[:500], "closed_at": ctx.at, "closed_by": ctx.actor.ref}
+    )
 
 
 async def _close(ctx: MoveContext) -> Effect:
-    return _effect(ctx, {"closed_at": ctx.at, "close_reason": ctx.note[:500], "closed_by": ctx.actor.ref,
-                         "due_at": None}, "ticket.closed", {"reason": ctx.note})
+    return _effect(
+        ctx,
+        {"closed_at": ctx.at, "close_reason": ctx.note[:500], "closed_by": ctx.actor.ref, "due_at": None},
+        "ticket.closed",
+        {"reason": ctx.note},
+    )
 
 
 async def _void(ctx: MoveContext) -> Effect:
     # Out of the statistics, kept in the record.
-    return _effect(ctx, {"voided": True, "due_at": None, "closed_at": ctx.at, "close_reason": ctx.note,
-                         "closed_by": SYSTEM})
+    return _effect(
+        ctx, {"voided": True, "due_at": None, "closed_at": ctx.at, "close_reason": ctx.note, "closed_by": SYSTEM}
+    )
 
 
 async def _lapse(ctx: MoveContext) -> Effect:
@@ -134,35 +176,48 @@ def _(*items) -> frozenset:
 
 MOVES: tuple[Move, ...] = (
     #    action      from                                  to             who
-    Move("reply",    _(S.OPEN),                            S.REPLIED,     _(DEPARTMENT, SUPERVISOR),
-         kinds=FEEDBACK, note_required=True, effect=_reply),
+    Move("reply", _(S.OPEN), S.REPLIED, _(DEPARTMENT, SUPERVISOR), kinds=FEEDBACK, note_required=True, effect=_reply),
     # Only the citizen's word ends feedback; a reply alone never closes it (the 12345 "template reply" loop).
-    Move("confirm",  _(S.REPLIED),                         S.CLOSED,      _(CITIZEN),
-         kinds=FEEDBACK, effect=_confirm),
-    Move("reopen",   _(S.REPLIED),                         S.OPEN,        _(CITIZEN),
-         kinds=FEEDBACK, note_required=True, effect=_reopen),
-    Move("assign",   _(S.OPEN),                            S.OPEN,        _(SUPERVISOR),
-         kinds=FEEDBACK, effect=_assign),
-    Move("callback", _(S.OPEN),                            S.CALLED_BACK, _(DEPARTMENT),
-         kinds=RECTIFICATION, note_required=True, effect=_callback),
-    Move("fix",      _(S.CALLED_BACK),                     S.FIXED,       _(DEPARTMENT),
-         kinds=RECTIFICATION, note_required=True, effect=_fix),
-    Move("rate_fix", _(S.FIXED),                           S.CLOSED,      _(CITIZEN),
-         kinds=RECTIFICATION, effect=_rate_fix),
-    Move("close",    _(S.OPEN, S.REPLIED, S.CALLED_BACK, S.FIXED), S.CLOSED, _(SUPERVISOR),
-         kinds=ALL_KINDS, note_required=True, effect=_close),
-    Move("void",     _(S.OPEN, S.CALLED_BACK, S.FIXED),    S.CLOSED,      _(SYSTEM),
-         kinds=RECTIFICATION, note_required=True, effect=_void),
+    Move("confirm", _(S.REPLIED), S.CLOSED, _(CITIZEN), kinds=FEEDBACK, effect=_confirm),
+    Move("reopen", _(S.REPLIED), S.OPEN, _(CITIZEN), kinds=FEEDBACK, note_required=True, effect=_reopen),
+    Move("assign", _(S.OPEN), S.OPEN, _(SUPERVISOR), kinds=FEEDBACK, effect=_assign),
+    Move(
+        "callback", _(S.OPEN), S.CALLED_BACK, _(DEPARTMENT), kinds=RECTIFICATION, note_required=True, effect=_callback
+    ),
+    Move("fix", _(S.CALLED_BACK), S.FIXED, _(DEPARTMENT), kinds=RECTIFICATION, note_required=True, effect=_fix),
+    Move("rate_fix", _(S.FIXED), S.CLOSED, _(CITIZEN), kinds=RECTIFICATION, effect=_rate_fix),
+    Move(
+        "close",
+        _(S.OPEN, S.REPLIED, S.CALLED_BACK, S.FIXED),
+        S.CLOSED,
+        _(SUPERVISOR),
+        kinds=ALL_KINDS,
+        note_required=True,
+        effect=_close,
+    ),
+    Move(
+        "void",
+        _(S.OPEN, S.CALLED_BACK, S.FIXED),
+        S.CLOSED,
+        _(SYSTEM),
+        kinds=RECTIFICATION,
+        note_required=True,
+        effect=_void,
+    ),
     # The citizen let the answer window pass: the ticket ends unanswered (never a complaint).
-    Move("lapse",    _(S.REPLIED),                         S.CLOSED,      _(SYSTEM),
-         kinds=ANSWERABLE, effect=_lapse),
-    Move("lapse",    _(S.FIXED),                           S.CLOSED,      _(SYSTEM),
-         kinds=RECTIFICATION, effect=_lapse),
+    Move("lapse", _(S.REPLIED), S.CLOSED, _(SYSTEM), kinds=ANSWERABLE, effect=_lapse),
+    Move("lapse", _(S.FIXED), S.CLOSED, _(SYSTEM), kinds=RECTIFICATION, effect=_lapse),
 )
 
-TABLE = workflow.Table(name=AGGREGATE, model=ServiceTicket, moves=MOVES, kind_field="kind",
-                       timeline=workflow.Timeline(TicketEntry, "ticket_id"),
-                       illegal_message="工单当前状态不允许该操作", note_required_error=NoteRequired)
+TABLE = workflow.Table(
+    name=AGGREGATE,
+    model=ServiceTicket,
+    moves=MOVES,
+    kind_field="kind",
+    timeline=workflow.Timeline(TicketEntry, "ticket_id"),
+    illegal_message="工单当前状态不允许该操作",
+    note_required_error=NoteRequired,
+)
 ACTIONS = TABLE.actions
 
 

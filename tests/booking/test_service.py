@@ -6,9 +6,19 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from app.booking import service as booking
-from app.booking.errors import (AlreadyBooked, AppointmentNotFound, AppointmentStateConflict, BookingClosed,
-                                BookingLimitReached, BookingSuspended, CancelClosed, CheckInNotOpen, QueueEmpty,
-                                SlotFull, SlotNotFound)
+from app.booking.errors import (
+    AlreadyBooked,
+    AppointmentNotFound,
+    AppointmentStateConflict,
+    BookingClosed,
+    BookingLimitReached,
+    BookingSuspended,
+    CancelClosed,
+    CheckInNotOpen,
+    QueueEmpty,
+    SlotFull,
+    SlotNotFound,
+)
 from app.core.models import OutboxEvent
 from app.core.timeutil import CITY_TZ
 from tests import factories
@@ -36,13 +46,21 @@ def fresh_memory():
 
 
 async def slots_of(setup, now, **kwargs):
-    return await booking.list_slots(matter_id=setup["matter"]["id"], hall_id=setup["hall"]["id"],
-                                    cache_seconds=0, now=now, **kwargs)
+    return await booking.list_slots(
+        matter_id=setup["matter"]["id"], hall_id=setup["hall"]["id"], cache_seconds=0, now=now, **kwargs
+    )
 
 
 async def book(citizen, slot, setup, cache, tuning, now, key=None):
-    return await booking.book(citizen_id=citizen["id"], slot_id=slot["id"], matter_id=setup["matter"]["id"],
-                              idempotency_key=key, cache=cache, tuning=tuning, now=now)
+    return await booking.book(
+        citizen_id=citizen["id"],
+        slot_id=slot["id"],
+        matter_id=setup["matter"]["id"],
+        idempotency_key=key,
+        cache=cache,
+        tuning=tuning,
+        now=now,
+    )
 
 
 async def ready(cache, now=MONDAY, **overrides):
@@ -52,6 +70,7 @@ async def ready(cache, now=MONDAY, **overrides):
 
 
 # ---- working days and release ----
+
 
 async def test_slots_skip_national_day_and_open_on_the_make_up_saturday(cache):
     now = at("2026-09-30")
@@ -102,6 +121,7 @@ async def test_booking_before_release_or_inside_the_closing_window_is_refused(cl
 
 
 # ---- booking ----
+
 
 async def test_booking_takes_a_seat_and_gives_a_short_check_in_code(client, cache, tuning):
     setup = await ready(cache)
@@ -171,18 +191,20 @@ async def test_a_healed_counter_never_books_past_capacity_under_a_crowd(client, 
     booked: list[dict] = []
     for _ in range(2):  # the second round after the memos' second: whatever the first round refused may heal
         waiting = [c for c in citizens if c["id"] not in {a["citizen_id"] for a in booked}]
-        results = await asyncio.gather(*(book(c, slot, setup, cache, tuning, MONDAY) for c in waiting),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(book(c, slot, setup, cache, tuning, MONDAY) for c in waiting), return_exceptions=True
+        )
         assert all(isinstance(r, (dict, SlotFull)) for r in results), results
-        booked += [{"citizen_id": c["id"], **r} for c, r in zip(waiting, results) if isinstance(r, dict)]
+        booked += [{"citizen_id": c["id"], **r} for c, r in zip(waiting, results, strict=True) if isinstance(r, dict)]
         assert 1 <= len(booked) <= 3
         clock[0] += 1.0
     assert len(booked) == 3
     assert (await slots_of(setup, MONDAY))[0]["remaining"] == 0
 
 
-async def test_a_counter_rightly_at_zero_refuses_and_asks_the_database_once_a_second(client, cache, tuning,
-                                                                                      monkeypatch):
+async def test_a_counter_rightly_at_zero_refuses_and_asks_the_database_once_a_second(
+    client, cache, tuning, monkeypatch
+):
     clock = clock_on_memos(monkeypatch)
     no_full_memo = tuning.model_copy(update={"full_memo_seconds": 0})  # every refusal reaches the seat counter
     setup = await ready(cache, capacity=1)
@@ -190,6 +212,7 @@ async def test_a_counter_rightly_at_zero_refuses_and_asks_the_database_once_a_se
     citizens = [await factories.real_name_citizen(client) for _ in range(6)]
     await book(citizens[0], slot, setup, cache, no_full_memo, MONDAY)
     from app.booking import appointments
+
     reads: list[int] = []
     real_seats_in_database = appointments.seats_in_database
 
@@ -284,13 +307,13 @@ async def test_concurrent_retries_with_one_key_make_one_appointment(client, cach
     setup = await ready(cache, capacity=5)
     slot = (await slots_of(setup, MONDAY))[0]
     citizen = await factories.real_name_citizen(client)
-    results = await asyncio.gather(*(book(citizen, slot, setup, cache, tuning, MONDAY, key="same")
-                                     for _ in range(5)))
+    results = await asyncio.gather(*(book(citizen, slot, setup, cache, tuning, MONDAY, key="same") for _ in range(5)))
     assert len({r["id"] for r in results}) == 1
     assert (await slots_of(setup, MONDAY))[0]["remaining"] == 4
 
 
 # ---- cancel, no-shows, suspension ----
+
 
 async def test_cancel_before_the_cut_off_frees_the_seat_at_once(client, cache, tuning):
     setup = await ready(cache, capacity=1)
@@ -301,8 +324,9 @@ async def test_cancel_before_the_cut_off_frees_the_seat_at_once(client, cache, t
         await book(other, slot, setup, cache, tuning, MONDAY)
     with pytest.raises(AppointmentNotFound):
         await booking.cancel(citizen_id=other["id"], appointment_id=appointment["id"], cache=cache, now=MONDAY)
-    cancelled = await booking.cancel(citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache,
-                                     now=MONDAY)
+    cancelled = await booking.cancel(
+        citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache, now=MONDAY
+    )
     assert cancelled["status"] == "cancelled"
     with pytest.raises(AppointmentStateConflict):
         await booking.cancel(citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache, now=MONDAY)
@@ -315,10 +339,12 @@ async def test_cancel_after_the_cut_off_is_refused(client, cache, tuning):
     citizen = await factories.real_name_citizen(client)
     appointment = await book(citizen, slot, setup, cache, tuning, MONDAY)
     with pytest.raises(CancelClosed):
-        await booking.cancel(citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache,
-                             now=at("2026-09-22", "07:00"))
-    cancelled = await booking.cancel(citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache,
-                                     now=at("2026-09-22", "06:59"))
+        await booking.cancel(
+            citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache, now=at("2026-09-22", "07:00")
+        )
+    cancelled = await booking.cancel(
+        citizen_id=citizen["id"], appointment_id=appointment["id"], cache=cache, now=at("2026-09-22", "06:59")
+    )
     assert cancelled["status"] == "cancelled"
 
 
@@ -332,8 +358,9 @@ async def test_not_checked_in_by_the_slot_end_is_a_no_show(client, cache, tuning
     seen = await booking.get_appointment(citizen_id=citizen["id"], appointment_id=appointment["id"])
     assert seen["status"] == "no_show"
     with pytest.raises(AppointmentStateConflict):
-        await booking.self_check_in(citizen_id=citizen["id"], appointment_id=appointment["id"],
-                                    now=at("2026-09-21", "11:05"))
+        await booking.self_check_in(
+            citizen_id=citizen["id"], appointment_id=appointment["id"], now=at("2026-09-21", "11:05")
+        )
 
 
 async def _no_shows(client, cache, tuning, days: list[str]):
@@ -373,6 +400,7 @@ async def test_no_shows_spread_over_more_than_90_days_do_not_suspend(client, cac
 
 # ---- the queue ----
 
+
 async def _booked_today(client, cache, tuning, setup, count: int) -> list[dict]:
     slot = (await slots_of(setup, MONDAY))[0]
     citizens = [await factories.real_name_citizen(client) for _ in range(count)]
@@ -388,8 +416,9 @@ async def test_check_in_and_calling_order_appointments_first_then_by_number(clie
     checked = await booking.check_in_by_code(code=first["code"].lower(), now=MONDAY)
     assert (checked["ticket"]["number"], checked["ticket"]["ahead"]) == ("A001", 0)
     assert (await booking.check_in_by_code(code=first["code"], now=MONDAY))["ticket"]["number"] == "A001"
-    self_checked = await booking.self_check_in(citizen_id=second["citizen"]["id"], appointment_id=second["id"],
-                                               now=at("2026-09-21", "09:30"))
+    self_checked = await booking.self_check_in(
+        citizen_id=second["citizen"]["id"], appointment_id=second["id"], now=at("2026-09-21", "09:30")
+    )
     assert (self_checked["ticket"]["number"], self_checked["ticket"]["ahead"]) == ("A002", 1)
     queue = await booking.queue_status(hall_id=hall_id, now=MONDAY)
     assert (queue["waiting"], queue["waiting_appointments"], queue["waiting_walk_ins"]) == (3, 2, 1)
@@ -397,17 +426,24 @@ async def test_check_in_and_calling_order_appointments_first_then_by_number(clie
     called = [await booking.call_next(hall_id=hall_id, window=1, now=MONDAY) for _ in range(2)]
     called.append(await booking.call_next(hall_id=hall_id, window=2, now=MONDAY))
     assert [(t["number"], t["window"], t["status"]) for t in called] == [
-        ("A001", 1, "called"), ("A002", 1, "called"), ("B001", 2, "called")]
+        ("A001", 1, "called"),
+        ("A002", 1, "called"),
+        ("B001", 2, "called"),
+    ]
     queue = await booking.queue_status(hall_id=hall_id, now=MONDAY)
     assert queue["waiting"] == 0
     assert [(s["number"], s["window"]) for s in queue["serving"]] == [("A002", 1), ("B001", 2)]
     # Calling the next at a window finishes the one served there: that appointment is done.
     done = await booking.get_appointment(citizen_id=first["citizen"]["id"], appointment_id=first["id"])
     assert (done["status"], done["ticket_number"]) == ("done", "A001")
-    events = [e for e in await OutboxEvent.filter(kind="queue.called").order_by("id")
-              if e.payload["hall_id"] == hall_id]
+    events = [
+        e for e in await OutboxEvent.filter(kind="queue.called").order_by("id") if e.payload["hall_id"] == hall_id
+    ]
     assert [(e.payload["number"], e.payload["window"], e.citizen_id) for e in events] == [
-        ("A001", 1, first["citizen"]["id"]), ("A002", 1, second["citizen"]["id"]), ("B001", 2, None)]
+        ("A001", 1, first["citizen"]["id"]),
+        ("A002", 1, second["citizen"]["id"]),
+        ("B001", 2, None),
+    ]
     with pytest.raises(QueueEmpty):
         await booking.call_next(hall_id=hall_id, window=1, now=MONDAY)
 
@@ -420,13 +456,16 @@ async def test_check_in_only_on_the_day_and_self_check_in_from_30_minutes_before
     with pytest.raises(CheckInNotOpen):
         await booking.check_in_by_code(code=appointment["code"], now=MONDAY)
     with pytest.raises(CheckInNotOpen):
-        await booking.self_check_in(citizen_id=citizen["id"], appointment_id=appointment["id"],
-                                    now=at("2026-09-22", "09:29"))
+        await booking.self_check_in(
+            citizen_id=citizen["id"], appointment_id=appointment["id"], now=at("2026-09-22", "09:29")
+        )
     with pytest.raises(AppointmentNotFound):
-        await booking.self_check_in(citizen_id=citizen["id"] + 10**6, appointment_id=appointment["id"],
-                                    now=at("2026-09-22", "09:30"))
-    checked = await booking.self_check_in(citizen_id=citizen["id"], appointment_id=appointment["id"],
-                                          now=at("2026-09-22", "09:30"))
+        await booking.self_check_in(
+            citizen_id=citizen["id"] + 10**6, appointment_id=appointment["id"], now=at("2026-09-22", "09:30")
+        )
+    checked = await booking.self_check_in(
+        citizen_id=citizen["id"], appointment_id=appointment["id"], now=at("2026-09-22", "09:30")
+    )
     assert checked["ticket"]["number"] == "A001"
     with pytest.raises(AppointmentNotFound):
         await booking.check_in_by_code(code="NOSUCH99", now=MONDAY)
@@ -455,8 +494,9 @@ async def test_mark_no_shows_leaves_checked_in_and_future_appointments_alone(cli
     await booking.check_in_by_code(code=first["code"], now=MONDAY)
 
     async def status_of(appointment) -> str:
-        return (await booking.get_appointment(citizen_id=appointment["citizen"]["id"],
-                                              appointment_id=appointment["id"]))["status"]
+        return (
+            await booking.get_appointment(citizen_id=appointment["citizen"]["id"], appointment_id=appointment["id"])
+        )["status"]
 
     assert await booking.mark_no_shows(now=MONDAY + timedelta(hours=1), citizen_id=second["citizen"]["id"]) == 0
     assert (await status_of(first), await status_of(second)) == ("checked_in", "booked")
@@ -466,6 +506,7 @@ async def test_mark_no_shows_leaves_checked_in_and_future_appointments_alone(cli
 
 
 # ---- reads write nothing; the jobs do the writing ----
+
 
 async def test_reading_slots_the_queue_and_appointments_writes_nothing(client, cache, tuning):
     from app.booking.models import Appointment, AppointmentStatus, QueueTicket, Schedule, Slot
@@ -483,9 +524,12 @@ async def test_reading_slots_the_queue_and_appointments_writes_nothing(client, c
     await slots_of(setup, later)
     await booking.list_slots(matter_id=setup["matter"]["id"], cache_seconds=5, now=later)
     assert (await booking.get_appointment(citizen_id=citizen["id"], appointment_id=appointment["id"]))[
-        "status"] == "booked"
-    assert [a["status"] for a in (await booking.list_appointments(citizen_id=citizen["id"], status=None, offset=0,
-                                                                  limit=10))[0]] == ["booked"]
+        "status"
+    ] == "booked"
+    assert [
+        a["status"]
+        for a in (await booking.list_appointments(citizen_id=citizen["id"], status=None, offset=0, limit=10))[0]
+    ] == ["booked"]
     assert (await booking.queue_status(hall_id=setup["hall"]["id"], now=later))["waiting"] == 0
 
     row = await Appointment.get(id=appointment["id"])
@@ -513,8 +557,10 @@ async def test_a_new_schedule_is_drawn_for_the_listing_window_or_past_its_releas
         return [day for day in span if day.isoweekday() <= 5]  # November 2026 has no holidays
 
     # Listed: released days within the 14-day listing window (release 20 days ahead: the window ends it).
-    for release_days, last_drawn, last_listed in ((5, date(2026, 11, 16), date(2026, 11, 9)),
-                                                  (20, date(2026, 12, 1), date(2026, 11, 16))):
+    for release_days, last_drawn, last_listed in (
+        (5, date(2026, 11, 16), date(2026, 11, 9)),
+        (20, date(2026, 12, 1), date(2026, 11, 16)),
+    ):
         setup = await ready(cache, now=monday, release_days=release_days)
         days = sorted(set(await Slot.filter(schedule_id=setup["schedule"]["id"]).values_list("day", flat=True)))
         # 14 days of listing, or one working day beyond the release, whichever is further; working days only.

@@ -23,15 +23,26 @@ async def test_jobs_run_at_once_and_a_failing_job_does_not_stop_the_others(setti
         runs.append("broken")
         raise RuntimeError("boom")
 
-    await asyncio.wait_for(run_jobs([Job("broken", 0.05, broken), Job("ok", 0.05, ok)], stop,
-                                    clock=lambda: clock[0], pause=pass_time), timeout=5)
+    await asyncio.wait_for(
+        run_jobs([Job("broken", 0.05, broken), Job("ok", 0.05, ok)], stop, clock=lambda: clock[0], pause=pass_time),
+        timeout=5,
+    )
     assert runs == ["broken", "ok", "broken", "ok"]
     assert clock[0] == 0.1  # one pause, never shorter than a tenth of a second
 
 
 async def test_every_periodic_job_is_listed_and_runs(app, settings):
     names = {job.name for job in all_jobs(settings, app.ctx.cache)}
-    assert names == {"calendar", "no_shows", "slots", "reminders", "seat_counters", "case_lights", "ticket_deadlines",
-                     "ticket_answers", "rating_defaults"}
+    assert names == {
+        "calendar",
+        "no_shows",
+        "slots",
+        "reminders",
+        "seat_counters",
+        "case_lights",
+        "ticket_deadlines",
+        "ticket_answers",
+        "rating_defaults",
+    }
     for job in all_jobs(settings, app.ctx.cache):
         await job.run()  # each job works against the real database without arguments

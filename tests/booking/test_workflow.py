@@ -7,8 +7,16 @@ import pytest
 from app.booking.models import Appointment
 from app.booking.models import AppointmentStatus as A
 from app.booking.models import QueueTicketStatus as Q
-from app.booking.workflow import (APPOINTMENT_MOVES, APPOINTMENT_TABLE, CITIZEN, CLERK, QUEUE_TICKET_MOVES,
-                                  QUEUE_TICKET_TABLE, move_all, sources_of)
+from app.booking.workflow import (
+    APPOINTMENT_MOVES,
+    APPOINTMENT_TABLE,
+    CITIZEN,
+    CLERK,
+    QUEUE_TICKET_MOVES,
+    QUEUE_TICKET_TABLE,
+    move_all,
+    sources_of,
+)
 from app.core.errors import IllegalTransition
 from app.core.workflow import SYSTEM, SYSTEM_ACTOR, Actor, MoveContext, allowed_actions, apply_move, moves_named
 
@@ -33,12 +41,16 @@ async def test_each_move_stamps_its_time_and_leaving_the_active_states_frees_the
     row = Appointment(id=1, slot_id=1, citizen_id=1, matter_id=1, hall_id=1, start_at=AT)
     stamps = {}
     for move in APPOINTMENT_MOVES:
-        effect = await move.effect(MoveContext(row=row, move=move, actor=SYSTEM_ACTOR, note="", at=AT,
-                                               connection=None, inputs={}))
+        effect = await move.effect(
+            MoveContext(row=row, move=move, actor=SYSTEM_ACTOR, note="", at=AT, connection=None, inputs={})
+        )
         stamps[move.action] = effect.changes
-    assert stamps == {"cancel": {"cancelled_at": AT, "active_key": None}, "check_in": {"checked_in_at": AT},
-                      "no_show": {"no_show_at": AT, "active_key": None},
-                      "finish": {"done_at": AT, "active_key": None}}
+    assert stamps == {
+        "cancel": {"cancelled_at": AT, "active_key": None},
+        "check_in": {"checked_in_at": AT},
+        "no_show": {"no_show_at": AT, "active_key": None},
+        "finish": {"done_at": AT, "active_key": None},
+    }
 
 
 def test_allowed_actions_follow_the_table_per_actor():

@@ -21,6 +21,7 @@ async def _staff_view(client, case_id: int, actor: dict) -> dict:
 
 # ---- application ----
 
+
 async def test_submit_lists_exactly_the_missing_required_materials(client, cache):
     setup = await f.case_setup(client, cache)
     citizen = setup["citizen"]
@@ -39,8 +40,7 @@ async def test_submit_lists_exactly_the_missing_required_materials(client, cache
     unchanged = (await client.get(f"/api/v1/cases/{case['id']}", headers=citizen["headers"])).json()
     assert unchanged["status"] == "draft" and unchanged["version"] == case["version"]
 
-    assert (await f.upload(client, case["id"], setup["required"][1], citizen, f.JPEG_BYTES, "b.jpg")).status_code \
-        == 201
+    assert (await f.upload(client, case["id"], setup["required"][1], citizen, f.JPEG_BYTES, "b.jpg")).status_code == 201
     submitted = await client.post(f"/api/v1/cases/{case['id']}/submit", headers=citizen["headers"])
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["status"] == "submitted"
@@ -55,18 +55,23 @@ async def test_submit_needs_the_required_form_fields(client, cache):
     refused = await client.post(f"/api/v1/cases/{case['id']}/submit", headers=setup["citizen"]["headers"])
     assert_error_shape(refused, 422, "INVALID_FORM")
     assert refused.json()["error"]["details"]["fields"][0]["field"] == "form.reason"
-    filled = await client.put(f"/api/v1/cases/{case['id']}/form", headers=setup["citizen"]["headers"],
-                              json={"form": {"reason": "补办"}, "version": case["version"]})
+    filled = await client.put(
+        f"/api/v1/cases/{case['id']}/form",
+        headers=setup["citizen"]["headers"],
+        json={"form": {"reason": "补办"}, "version": case["version"]},
+    )
     assert filled.status_code == 200 and filled.json()["form"] == {"reason": "补办"}
-    assert (await client.post(f"/api/v1/cases/{case['id']}/submit",
-                              headers=setup["citizen"]["headers"])).status_code == 200
+    assert (
+        await client.post(f"/api/v1/cases/{case['id']}/submit", headers=setup["citizen"]["headers"])
+    ).status_code == 200
 
 
 async def test_draft_refuses_unknown_form_fields_and_matters(client, cache):
     setup = await f.case_setup(client, cache)
     headers = setup["citizen"]["headers"]
-    bad = await client.post("/api/v1/cases", headers=headers,
-                            json={"matter_id": setup["matter"]["id"], "form": {"salary": 1}})
+    bad = await client.post(
+        "/api/v1/cases", headers=headers, json={"matter_id": setup["matter"]["id"], "form": {"salary": 1}}
+    )
     assert_error_shape(bad, 422, "INVALID_FORM")
     missing = await client.post("/api/v1/cases", headers=headers, json={"matter_id": 99_999_999})
     assert missing.status_code == 404
@@ -77,8 +82,9 @@ async def test_draft_refuses_unknown_form_fields_and_matters(client, cache):
 async def test_only_real_name_citizens_apply(client, cache):
     setup = await f.case_setup(client, cache)
     stranger = await f.wechat_login(client)
-    response = await client.post("/api/v1/cases", headers=stranger["headers"],
-                                 json={"matter_id": setup["matter"]["id"], "form": {}})
+    response = await client.post(
+        "/api/v1/cases", headers=stranger["headers"], json={"matter_id": setup["matter"]["id"], "form": {}}
+    )
     assert_error_shape(response, 403, "REAL_NAME_REQUIRED")
 
 
@@ -86,8 +92,9 @@ async def test_a_matter_not_offered_online_is_refused(client, cache):
     dep = await f.department(cache)
     window_only = await f.matter(cache, department_id=dep["id"], online_depth=2)
     citizen = await f.real_name_citizen(client)
-    response = await client.post("/api/v1/cases", headers=citizen["headers"],
-                                 json={"matter_id": window_only["id"], "form": {}})
+    response = await client.post(
+        "/api/v1/cases", headers=citizen["headers"], json={"matter_id": window_only["id"], "form": {}}
+    )
     assert_error_shape(response, 422, "ONLINE_NOT_OFFERED")
 
 
@@ -103,6 +110,7 @@ async def test_idempotency_key_returns_the_same_draft(client, cache):
 
 # ---- uploads ----
 
+
 async def test_uploads_are_checked_by_content_and_size(client, cache, settings):
     setup = await f.case_setup(client, cache)
     citizen = setup["citizen"]
@@ -117,8 +125,9 @@ async def test_uploads_are_checked_by_content_and_size(client, cache, settings):
     assert_error_shape(too_big, 413, "FILE_TOO_LARGE")
     unknown = await f.upload(client, case["id"], 99_999_999, citizen)
     assert_error_shape(unknown, 422, "UNKNOWN_MATERIAL")
-    no_file = await client.post(f"/api/v1/cases/{case['id']}/materials", headers=citizen["headers"],
-                                data={"material_id": str(material_id)})
+    no_file = await client.post(
+        f"/api/v1/cases/{case['id']}/materials", headers=citizen["headers"], data={"material_id": str(material_id)}
+    )
     assert_error_shape(no_file, 422, "VALIDATION_FAILED")
     view = (await client.get(f"/api/v1/cases/{case['id']}", headers=citizen["headers"])).json()
     assert all(m["files"] == [] for m in view["materials"])
@@ -148,12 +157,14 @@ async def test_files_cannot_change_after_submission(client, cache):
     late = await f.upload(client, case["id"], setup["optional"][0], setup["citizen"])
     assert_error_shape(late, 409, "CASE_NOT_EDITABLE")
     file_id = case["materials"][0]["files"][0]["id"]
-    removal = await client.delete(f"/api/v1/cases/{case['id']}/materials/{file_id}",
-                                  headers=setup["citizen"]["headers"])
+    removal = await client.delete(
+        f"/api/v1/cases/{case['id']}/materials/{file_id}", headers=setup["citizen"]["headers"]
+    )
     assert_error_shape(removal, 409, "CASE_NOT_EDITABLE")
 
 
 # ---- who sees what ----
+
 
 async def test_another_citizen_and_another_department_get_404(client, cache):
     setup = await f.case_setup(client, cache)
@@ -164,7 +175,9 @@ async def test_another_citizen_and_another_department_get_404(client, cache):
         assert_error_shape(await client.get(path, headers=other["headers"]), 404, "CASE_NOT_FOUND")
     assert (await f.upload(client, case["id"], setup["optional"][0], other)).status_code == 404
     assert (await client.post(f"/api/v1/cases/{case['id']}/withdraw", headers=other["headers"])).status_code == 404
-    assert case["id"] not in [c["id"] for c in (await client.get("/api/v1/cases", headers=other["headers"])).json()["items"]]
+    assert case["id"] not in [
+        c["id"] for c in (await client.get("/api/v1/cases", headers=other["headers"])).json()["items"]
+    ]
 
     foreign_dep = await f.department(cache)
     foreign_clerk = await f.staff(client, "clerk", department_id=foreign_dep["id"])
@@ -194,8 +207,11 @@ async def test_citizens_cannot_use_staff_endpoints_and_staff_not_citizen_ones(cl
 async def test_proxy_files_for_the_grantor_and_loses_sight_when_the_grant_is_revoked(client, cache):
     setup = await f.case_setup(client, cache)
     principal, proxy = setup["citizen"], await f.real_name_citizen(client, "王五")
-    grant = await client.post("/api/v1/me/proxies", headers=principal["headers"],
-                              json={"matter_id": setup["matter"]["id"], "name": "王五", "id_number": proxy["id_number"]})
+    grant = await client.post(
+        "/api/v1/me/proxies",
+        headers=principal["headers"],
+        json={"matter_id": setup["matter"]["id"], "name": "王五", "id_number": proxy["id_number"]},
+    )
     assert grant.status_code == 201, grant.text
     case = await f.draft(client, setup, proxy, on_behalf_of=principal["id"])
     assert case["filed_by_proxy"] is True and case["applicant_name"] == principal["name"]
@@ -205,8 +221,11 @@ async def test_proxy_files_for_the_grantor_and_loses_sight_when_the_grant_is_rev
     timeline = (await client.get(f"/api/v1/cases/{case['id']}", headers=principal["headers"])).json()["timeline"]
     assert timeline[0]["actor"] == "proxy"
 
-    unauthorised = await client.post("/api/v1/cases", headers=proxy["headers"],
-                                      json={"matter_id": setup["matter"]["id"], "on_behalf_of": setup["approver"]["id"]})
+    unauthorised = await client.post(
+        "/api/v1/cases",
+        headers=proxy["headers"],
+        json={"matter_id": setup["matter"]["id"], "on_behalf_of": setup["approver"]["id"]},
+    )
     assert unauthorised.status_code == 403
     revoked = await client.post(f"/api/v1/me/proxies/{grant.json()['id']}/revoke", headers=principal["headers"])
     assert revoked.status_code == 200, revoked.text
@@ -216,6 +235,7 @@ async def test_proxy_files_for_the_grantor_and_loses_sight_when_the_grant_is_rev
 
 
 # ---- the workflow ----
+
 
 async def test_the_whole_road_from_draft_to_delivery(client, cache):
     setup = await f.case_setup(client, cache)
@@ -241,14 +261,31 @@ async def test_the_whole_road_from_draft_to_delivery(client, cache):
 
     mine = (await client.get(f"/api/v1/cases/{case['id']}", headers=citizen["headers"])).json()
     assert [(t["from"], t["to"]) for t in mine["timeline"]] == [
-        (None, "draft"), ("draft", "submitted"), ("submitted", "accepted"), ("accepted", "in_review"),
-        ("in_review", "approved"), ("approved", "delivered")]
-    assert [t["actor"] for t in mine["timeline"]] == ["applicant", "applicant", "clerk", "approver", "approver",
-                                                      "clerk"]
+        (None, "draft"),
+        ("draft", "submitted"),
+        ("submitted", "accepted"),
+        ("accepted", "in_review"),
+        ("in_review", "approved"),
+        ("approved", "delivered"),
+    ]
+    assert [t["actor"] for t in mine["timeline"]] == [
+        "applicant",
+        "applicant",
+        "clerk",
+        "approver",
+        "approver",
+        "clerk",
+    ]
     assert all("actor_id" not in t for t in mine["timeline"])  # staff identities stay inside the hall
     assert mine["receipt_no"] == accepted["receipt_no"] and mine["allowed_actions"] == []
-    assert await _events(case["id"]) == ["case.created", "case.submitted", "case.accepted", "case.in_review",
-                                         "case.approved", "case.delivered"]
+    assert await _events(case["id"]) == [
+        "case.created",
+        "case.submitted",
+        "case.accepted",
+        "case.in_review",
+        "case.approved",
+        "case.delivered",
+    ]
     accepted_event = [e for e in await outbox.events_for("case", case["id"]) if e["kind"] == "case.accepted"][0]
     assert accepted_event["citizen_id"] == citizen["id"]
     assert accepted_event["payload"]["receipt_no"] == accepted["receipt_no"]
@@ -273,8 +310,9 @@ async def test_supplement_lists_every_item_and_resubmission_needs_new_files(clie
     again = await client.post(f"/api/v1/cases/{case['id']}/submit", headers=citizen["headers"])
     assert_error_shape(again, 422, "MATERIALS_MISSING")
     assert again.json()["error"]["details"]["missing"] == [setup["required"][0]]
-    assert (await f.upload(client, case["id"], setup["required"][0], citizen, f.JPEG_BYTES, "clear.jpg")).status_code \
-        == 201
+    assert (
+        await f.upload(client, case["id"], setup["required"][0], citizen, f.JPEG_BYTES, "clear.jpg")
+    ).status_code == 201
     resubmitted = await client.post(f"/api/v1/cases/{case['id']}/submit", headers=citizen["headers"])
     assert resubmitted.status_code == 200 and resubmitted.json()["supplement_items"] == []
     accepted = await f.moved(client, await _staff_view(client, case["id"], clerk), clerk, "accept")
@@ -323,8 +361,12 @@ async def _case_in(client, setup: dict, status: str) -> dict:
         "suspended": [(clerk, "accept", {}), (approver, "start_review", {}), (approver, "suspend", {"note": "听证"})],
         "approved": [(clerk, "accept", {}), (approver, "start_review", {}), (approver, "approve", {})],
         "denied": [(clerk, "accept", {}), (approver, "start_review", {}), (approver, "deny", {"note": "不符合"})],
-        "delivered": [(clerk, "accept", {}), (approver, "start_review", {}), (approver, "approve", {}),
-                      (clerk, "deliver", {"method": "pickup"})],
+        "delivered": [
+            (clerk, "accept", {}),
+            (approver, "start_review", {}),
+            (approver, "approve", {}),
+            (clerk, "deliver", {"method": "pickup"}),
+        ],
     }
     if status == "withdrawn":
         await client.post(f"/api/v1/cases/{case['id']}/withdraw", headers=citizen["headers"])
@@ -334,8 +376,17 @@ async def _case_in(client, setup: dict, status: str) -> dict:
     return case
 
 
-STAFF_ACTIONS = ["accept", "request_supplement", "reject", "start_review", "suspend", "resume", "approve", "deny",
-                 "deliver"]
+STAFF_ACTIONS = [
+    "accept",
+    "request_supplement",
+    "reject",
+    "start_review",
+    "suspend",
+    "resume",
+    "approve",
+    "deny",
+    "deliver",
+]
 LEGAL = {
     "submitted": {"accept", "request_supplement", "reject"},
     "accepted": {"start_review"},
@@ -345,8 +396,21 @@ LEGAL = {
 }
 
 
-@pytest.mark.parametrize("status", ["submitted", "supplement_required", "accepted", "in_review", "suspended",
-                                    "approved", "rejected", "denied", "delivered", "withdrawn"])
+@pytest.mark.parametrize(
+    "status",
+    [
+        "submitted",
+        "supplement_required",
+        "accepted",
+        "in_review",
+        "suspended",
+        "approved",
+        "rejected",
+        "denied",
+        "delivered",
+        "withdrawn",
+    ],
+)
 async def test_every_illegal_staff_move_is_refused_whole(client, cache, status):
     setup = await f.case_setup(client, cache)
     # One member holding both roles: a refusal can only come from the state.
@@ -361,8 +425,11 @@ async def test_every_illegal_staff_move_is_refused_whole(client, cache, status):
         response = await f.move(client, case, both, action, **body)
         assert_error_shape(response, 409, "ILLEGAL_TRANSITION")
     after = await _staff_view(client, case["id"], both)
-    assert (after["status"], after["version"], len(after["timeline"])) == (status, case["version"],
-                                                                          len(case["timeline"]))
+    assert (after["status"], after["version"], len(after["timeline"])) == (
+        status,
+        case["version"],
+        len(case["timeline"]),
+    )
     assert await _events(case["id"]) == events_before
 
 
@@ -381,9 +448,10 @@ async def test_two_clerks_race_one_wins_the_other_is_stale(client, cache):
     setup = await f.case_setup(client, cache)
     second = await f.staff(client, "clerk", department_id=setup["department"]["id"])
     case = await _staff_view(client, (await f.submitted_case(client, setup))["id"], setup["clerk"])
-    results = await asyncio.gather(f.move(client, case, setup["clerk"], "accept"),
-                                   f.move(client, case, second, "request_supplement",
-                                          items=[{"reason": "材料不清"}]))
+    results = await asyncio.gather(
+        f.move(client, case, setup["clerk"], "accept"),
+        f.move(client, case, second, "request_supplement", items=[{"reason": "材料不清"}]),
+    )
     codes = sorted(r.status_code for r in results)
     assert codes == [200, 409]
     loser = next(r for r in results if r.status_code == 409)
@@ -398,8 +466,7 @@ async def test_two_clerks_race_one_wins_the_other_is_stale(client, cache):
 
 async def test_concurrent_acceptances_get_distinct_receipt_numbers(client, cache):
     setup = await f.case_setup(client, cache)
-    cases = [await _staff_view(client, (await f.submitted_case(client, setup))["id"], setup["clerk"])
-             for _ in range(4)]
+    cases = [await _staff_view(client, (await f.submitted_case(client, setup))["id"], setup["clerk"]) for _ in range(4)]
     accepted = await asyncio.gather(*(f.moved(client, case, setup["clerk"], "accept") for case in cases))
     receipts = [case["receipt_no"] for case in accepted]
     assert len(set(receipts)) == 4
@@ -408,11 +475,13 @@ async def test_concurrent_acceptances_get_distinct_receipt_numbers(client, cache
 
 # ---- staff lists ----
 
+
 async def test_staff_list_puts_the_nearest_deadline_first_and_filters_by_light(client, cache):
     setup = await f.case_setup(client, cache)
     clerk = setup["clerk"]
-    first = await f.moved(client, await _staff_view(client, (await f.submitted_case(client, setup))["id"], clerk),
-                          clerk, "accept")
+    first = await f.moved(
+        client, await _staff_view(client, (await f.submitted_case(client, setup))["id"], clerk), clerk, "accept"
+    )
     waiting = await f.submitted_case(client, setup)
     listed = (await client.get("/api/v1/staff/cases", headers=clerk["headers"])).json()
     ids = [c["id"] for c in listed["items"]]
@@ -428,12 +497,18 @@ async def test_staff_list_puts_the_nearest_deadline_first_and_filters_by_light(c
 
 # ---- window filing and linking ----
 
+
 async def test_window_filing_then_the_citizen_links_it_with_receipt_and_id(client, cache):
     setup = await f.case_setup(client, cache)
     clerk = setup["clerk"]
     walk_in = await f.real_name_citizen(client, "赵六")
-    body = {"matter_id": setup["matter"]["id"], "applicant_name": "赵六", "id_number": walk_in["id_number"],
-            "form": {"reason": "现场办理"}, "materials_checked": setup["required"][:1]}
+    body = {
+        "matter_id": setup["matter"]["id"],
+        "applicant_name": "赵六",
+        "id_number": walk_in["id_number"],
+        "form": {"reason": "现场办理"},
+        "materials_checked": setup["required"][:1],
+    }
     short = await client.post("/api/v1/staff/cases", headers=clerk["headers"], json=body)
     assert_error_shape(short, 422, "MATERIALS_MISSING")
     assert short.json()["error"]["details"]["missing"] == setup["required"][1:]
@@ -446,48 +521,63 @@ async def test_window_filing_then_the_citizen_links_it_with_receipt_and_id(clien
     assert walk_in["id_number"] not in filed.text
 
     link = "/api/v1/cases/link"
-    wrong_id = await client.post(link, headers=walk_in["headers"],
-                                 json={"receipt_no": case["receipt_no"], "id_number": f.id_number()})
-    unknown = await client.post(link, headers=walk_in["headers"],
-                                json={"receipt_no": "NOPE-20260101-0001", "id_number": walk_in["id_number"]})
+    wrong_id = await client.post(
+        link, headers=walk_in["headers"], json={"receipt_no": case["receipt_no"], "id_number": f.id_number()}
+    )
+    unknown = await client.post(
+        link, headers=walk_in["headers"], json={"receipt_no": "NOPE-20260101-0001", "id_number": walk_in["id_number"]}
+    )
     assert_error_shape(wrong_id, 404, "CASE_NOT_FOUND")
     assert_error_shape(unknown, 404, "CASE_NOT_FOUND")
     assert wrong_id.json()["error"]["message"] == unknown.json()["error"]["message"]
     # Knowing someone's receipt and ID number is not enough: the linking account must hold that identity.
     other = await f.real_name_citizen(client, "孙七")
-    stolen = await client.post(link, headers=other["headers"],
-                               json={"receipt_no": case["receipt_no"], "id_number": walk_in["id_number"]})
+    stolen = await client.post(
+        link, headers=other["headers"], json={"receipt_no": case["receipt_no"], "id_number": walk_in["id_number"]}
+    )
     assert_error_shape(stolen, 404, "CASE_NOT_FOUND")
 
-    linked = await client.post(link, headers=walk_in["headers"],
-                               json={"receipt_no": case["receipt_no"], "id_number": walk_in["id_number"]})
+    linked = await client.post(
+        link, headers=walk_in["headers"], json={"receipt_no": case["receipt_no"], "id_number": walk_in["id_number"]}
+    )
     assert linked.status_code == 200, linked.text
     mine = linked.json()
     assert mine["id"] == case["id"] and mine["status"] == "accepted"
     assert [(t["from"], t["to"]) for t in mine["timeline"]][:2] == [(None, "submitted"), ("submitted", "accepted")]
-    assert case["id"] in [c["id"] for c in (await client.get("/api/v1/cases", headers=walk_in["headers"])).json()["items"]]
+    assert case["id"] in [
+        c["id"] for c in (await client.get("/api/v1/cases", headers=walk_in["headers"])).json()["items"]
+    ]
 
 
 async def test_window_filing_is_for_the_clerks_own_department(client, cache):
     setup = await f.case_setup(client, cache)
     foreign_clerk = await f.staff(client, "clerk", department_id=(await f.department(cache))["id"])
-    body = {"matter_id": setup["matter"]["id"], "applicant_name": "赵六", "id_number": f.id_number(),
-            "form": {"reason": "x"}, "materials_checked": setup["required"]}
-    assert_error_shape(await client.post("/api/v1/staff/cases", headers=foreign_clerk["headers"], json=body),
-                       403, "ROLE_NOT_ALLOWED")
-    assert (await client.post("/api/v1/staff/cases", headers=setup["approver"]["headers"], json=body)).status_code \
-        == 403
+    body = {
+        "matter_id": setup["matter"]["id"],
+        "applicant_name": "赵六",
+        "id_number": f.id_number(),
+        "form": {"reason": "x"},
+        "materials_checked": setup["required"],
+    }
+    assert_error_shape(
+        await client.post("/api/v1/staff/cases", headers=foreign_clerk["headers"], json=body), 403, "ROLE_NOT_ALLOWED"
+    )
+    assert (
+        await client.post("/api/v1/staff/cases", headers=setup["approver"]["headers"], json=body)
+    ).status_code == 403
     bad_id = {**body, "id_number": "110101199003071234"}
-    assert (await client.post("/api/v1/staff/cases", headers=setup["clerk"]["headers"], json=bad_id)).status_code \
-        == 422
+    assert (await client.post("/api/v1/staff/cases", headers=setup["clerk"]["headers"], json=bad_id)).status_code == 422
 
 
 async def test_linking_is_rate_limited(client, cache):
     citizen = await f.real_name_citizen(client)
     codes = []
     for attempt in range(12):
-        response = await client.post("/api/v1/cases/link", headers=citizen["headers"],
-                                     json={"receipt_no": f"X-20260101-{attempt:04d}", "id_number": citizen["id_number"]})
+        response = await client.post(
+            "/api/v1/cases/link",
+            headers=citizen["headers"],
+            json={"receipt_no": f"X-20260101-{attempt:04d}", "id_number": citizen["id_number"]},
+        )
         codes.append(response.status_code)
     assert codes[:10] == [404] * 10
     assert codes[10:] == [429, 429]

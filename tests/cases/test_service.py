@@ -21,8 +21,9 @@ def _staff(account: dict, *roles: str) -> Principal:
 async def _accepted(client, cache, setup: dict, at: datetime) -> dict:
     case = await f.submitted_case(client, setup)
     clerk = _staff(setup["clerk"], "clerk")
-    return await service.transition(clerk, case["id"], "accept", version=case["version"], cache=cache,
-                                    guide_ttl=60, now=at)
+    return await service.transition(
+        clerk, case["id"], "accept", version=case["version"], cache=cache, guide_ttl=60, now=at
+    )
 
 
 async def test_deadline_counts_working_days_across_the_national_day_holiday(client, cache):
@@ -38,16 +39,25 @@ async def test_suspension_stops_the_clock_and_extends_the_deadline_by_the_workin
     approver = _staff(setup["approver"], "approver")
     case = await _accepted(client, cache, setup, _at("2026-09-29T10:00:00"))
     common = {"cache": cache, "guide_ttl": 60}
-    case = await service.transition(approver, case["id"], "start_review", version=case["version"],
-                                    now=_at("2026-09-30T09:00:00"), **common)
-    case = await service.transition(approver, case["id"], "suspend", version=case["version"], note="组织听证",
-                                    now=_at("2026-10-08T10:00:00"), **common)
+    case = await service.transition(
+        approver, case["id"], "start_review", version=case["version"], now=_at("2026-09-30T09:00:00"), **common
+    )
+    case = await service.transition(
+        approver,
+        case["id"],
+        "suspend",
+        version=case["version"],
+        note="组织听证",
+        now=_at("2026-10-08T10:00:00"),
+        **common,
+    )
     assert case["clock_paused"] is True and case["light"] == "green"
     # Far past the old deadline, the suspended case is still green: its clock stands still.
     late = await service.get_case(approver, case["id"], now=_at("2026-10-20T10:00:00"), **common)
     assert late["light"] == "green"
-    resumed = await service.transition(approver, case["id"], "resume", version=case["version"],
-                                       now=_at("2026-10-12T10:00:00"), **common)
+    resumed = await service.transition(
+        approver, case["id"], "resume", version=case["version"], now=_at("2026-10-12T10:00:00"), **common
+    )
     # Paused on Fri 9, Sat 10 (make-up) and Mon 12 Oct: three working days more, to Thu 15 Oct.
     assert resumed["paused_workdays"] == 3
     assert resumed["deadline"] == "2026-10-15T23:59:59+08:00"
@@ -71,8 +81,11 @@ async def test_warning_and_overdue_events_are_emitted_once_per_level(client, cac
     case = await _accepted(client, cache, setup, _at("2026-09-29T10:00:00"))
 
     async def kinds():
-        return [e["kind"] for e in await outbox.events_for("case", case["id"])
-                if e["kind"] in ("case.deadline_warning", "case.overdue")]
+        return [
+            e["kind"]
+            for e in await outbox.events_for("case", case["id"])
+            if e["kind"] in ("case.deadline_warning", "case.overdue")
+        ]
 
     await service.announce_lights(now=_at("2026-10-08T10:00:00"))
     assert await kinds() == []

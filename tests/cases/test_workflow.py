@@ -1,7 +1,7 @@
 """The transition table itself: the moves DOMAIN.md lists, and nothing else."""
 
 from app.cases.models import CaseStatus as S
-from app.cases.workflow import (ACTIONS, CITIZEN, MOVES, STAFF, allowed_actions, find_move)
+from app.cases.workflow import ACTIONS, CITIZEN, MOVES, STAFF, allowed_actions, find_move
 
 EXPECTED = {
     ("submit", S.DRAFT): (S.SUBMITTED, CITIZEN),
@@ -43,8 +43,11 @@ def test_reasons_are_required_where_the_citizen_is_refused_or_kept_waiting():
 
 
 def test_allowed_actions_follow_role_and_state():
-    assert allowed_actions(S.SUBMITTED, actor_kind=STAFF, roles=("clerk",)) == ["accept", "request_supplement",
-                                                                                "reject"]
+    assert allowed_actions(S.SUBMITTED, actor_kind=STAFF, roles=("clerk",)) == [
+        "accept",
+        "request_supplement",
+        "reject",
+    ]
     assert allowed_actions(S.SUBMITTED, actor_kind=STAFF, roles=("approver",)) == []
     assert allowed_actions(S.SUBMITTED, actor_kind=CITIZEN) == ["withdraw"]
     assert allowed_actions(S.IN_REVIEW, actor_kind=STAFF, roles=("approver",)) == ["suspend", "approve", "deny"]

@@ -36,8 +36,9 @@ async def test_two_character_chinese_keyword_finds_matters_containing_it(client,
 async def test_search_puts_name_matches_first(client, cache):
     department = await factories.department(cache)
     in_name = await factories.matter(cache, department_id=department["id"], name="奇异果排序测试申领")
-    in_conditions = await factories.matter(cache, department_id=department["id"], name="另一个排序测试",
-                                           conditions="需持有奇异果排序证明")
+    in_conditions = await factories.matter(
+        cache, department_id=department["id"], name="另一个排序测试", conditions="需持有奇异果排序证明"
+    )
     page = (await client.get("/api/v1/matters", params={"q": "奇异果排序"})).json()
     assert [item["id"] for item in page["items"]] == [in_name["id"], in_conditions["id"]]
 
@@ -89,8 +90,20 @@ async def test_pagination_shape_and_pages(client):
 async def test_guide_has_every_contract_field(client):
     page = (await client.get("/api/v1/matters", params={"q": "身份证"})).json()
     guide = (await client.get(f"/api/v1/matters/{page['items'][0]['id']}")).json()
-    for field in ("id", "code", "name", "department_id", "materials", "legal_days", "promised_days", "fees",
-                  "max_visits", "bookable", "hall_ids", "version"):
+    for field in (
+        "id",
+        "code",
+        "name",
+        "department_id",
+        "materials",
+        "legal_days",
+        "promised_days",
+        "fees",
+        "max_visits",
+        "bookable",
+        "hall_ids",
+        "version",
+    ):
         assert field in guide
     material = guide["materials"][0]
     assert {"id", "name", "required", "form", "copies", "e_licence"} <= set(material)
@@ -103,8 +116,9 @@ async def test_some_demo_matters_charge_fees_in_fen(client):
     demo_codes = {"GA", "RS", "MZ", "GJJ", "SJ", "ZR", "SW", "YB"}
     departments = await factories.every_item(client, "/api/v1/departments")
     for department in (d for d in departments if d["code"] in demo_codes):
-        page = (await client.get("/api/v1/matters", params={"department_id": department["id"],
-                                                            "page_size": 100})).json()
+        page = (
+            await client.get("/api/v1/matters", params={"department_id": department["id"], "page_size": 100})
+        ).json()
         for item in page["items"]:
             guide = (await client.get(f"/api/v1/matters/{item['id']}")).json()
             charged += guide["amount_fen"] > 0
@@ -118,11 +132,17 @@ async def test_unknown_matter_is_404(client):
 
 # ---- editing and versions ----
 
+
 async def test_admin_creates_a_matter_and_citizens_read_it(client, cache, admin_headers):
     department = await factories.department(cache)
     hall = await factories.hall(cache)
-    body = factories.guide_payload(department["id"], [hall["id"]], code=factories.unique("NEW-"),
-                                   fees=[{"name": "工本费", "amount_fen": 2000}], pay_before="acceptance")
+    body = factories.guide_payload(
+        department["id"],
+        [hall["id"]],
+        code=factories.unique("NEW-"),
+        fees=[{"name": "工本费", "amount_fen": 2000}],
+        pay_before="acceptance",
+    )
     response = await client.post("/api/v1/admin/matters", json=body, headers=admin_headers)
     assert response.status_code == 201, response.text
     created = response.json()
@@ -136,9 +156,13 @@ async def test_admin_creates_a_matter_and_citizens_read_it(client, cache, admin_
 
 async def test_editing_makes_a_new_version_and_keeps_the_old_one(client, cache, admin_headers):
     created = await factories.matter(cache)
-    body = factories.guide_payload(created["department_id"], name=created["name"] + "（新）", version=1,
-                                   materials=[{"name": "居民身份证", "required": True, "form": "original"}],
-                                   change_note="材料精简")
+    body = factories.guide_payload(
+        created["department_id"],
+        name=created["name"] + "（新）",
+        version=1,
+        materials=[{"name": "居民身份证", "required": True, "form": "original"}],
+        change_note="材料精简",
+    )
     response = await client.put(f"/api/v1/admin/matters/{created['id']}", json=body, headers=admin_headers)
     assert response.status_code == 200, response.text
     updated = response.json()
@@ -162,8 +186,9 @@ async def test_editing_makes_a_new_version_and_keeps_the_old_one(client, cache, 
 async def test_edit_from_a_stale_version_is_409_and_changes_nothing(client, cache, admin_headers):
     created = await factories.matter(cache)
     first = factories.guide_payload(created["department_id"], version=1)
-    assert (await client.put(f"/api/v1/admin/matters/{created['id']}", json=first,
-                             headers=admin_headers)).status_code == 200
+    assert (
+        await client.put(f"/api/v1/admin/matters/{created['id']}", json=first, headers=admin_headers)
+    ).status_code == 200
     stale = factories.guide_payload(created["department_id"], version=1, name="不应生效")
     response = await client.put(f"/api/v1/admin/matters/{created['id']}", json=stale, headers=admin_headers)
     error = assert_error_shape(response, 409, "STALE_VERSION")
@@ -182,10 +207,10 @@ async def test_editing_needs_a_staff_login(client, cache):
     created = await factories.matter(cache)
     body = factories.guide_payload(created["department_id"])
     for headers in ({}, {"Authorization": "Bearer not-a-live-token"}, {"Authorization": "Basic abc"}):
-        assert_error_shape(await client.put(f"/api/v1/admin/matters/{created['id']}", json=body,
-                                            headers=headers), 401, "UNAUTHORIZED")
-        assert_error_shape(await client.post("/api/v1/admin/matters", json=body, headers=headers),
-                           401, "UNAUTHORIZED")
+        assert_error_shape(
+            await client.put(f"/api/v1/admin/matters/{created['id']}", json=body, headers=headers), 401, "UNAUTHORIZED"
+        )
+        assert_error_shape(await client.post("/api/v1/admin/matters", json=body, headers=headers), 401, "UNAUTHORIZED")
 
 
 async def test_editing_is_for_department_admins_not_clerks_or_citizens(client, cache):
@@ -194,8 +219,11 @@ async def test_editing_is_for_department_admins_not_clerks_or_citizens(client, c
     clerk = await factories.staff(client, "clerk", department_id=created["department_id"])
     citizen = await factories.wechat_login(client)
     for who in (clerk, citizen):
-        assert_error_shape(await client.put(f"/api/v1/admin/matters/{created['id']}", json=body,
-                                            headers=who["headers"]), 403, "FORBIDDEN")
+        assert_error_shape(
+            await client.put(f"/api/v1/admin/matters/{created['id']}", json=body, headers=who["headers"]),
+            403,
+            "FORBIDDEN",
+        )
 
 
 async def test_department_admin_edits_only_their_own_departments_matters(client, cache):
@@ -203,24 +231,34 @@ async def test_department_admin_edits_only_their_own_departments_matters(client,
     other = await factories.matter(cache)
     dept_admin = await factories.staff(client, "dept_admin", department_id=own["department_id"])
 
-    response = await client.put(f"/api/v1/admin/matters/{own['id']}", headers=dept_admin["headers"],
-                                json=factories.guide_payload(own["department_id"], version=1))
+    response = await client.put(
+        f"/api/v1/admin/matters/{own['id']}",
+        headers=dept_admin["headers"],
+        json=factories.guide_payload(own["department_id"], version=1),
+    )
     assert response.status_code == 200, response.text
     assert response.json()["version"] == 2
 
     # another department's matter does not exist for them, and nothing changes
-    response = await client.put(f"/api/v1/admin/matters/{other['id']}", headers=dept_admin["headers"],
-                                json=factories.guide_payload(other["department_id"]))
+    response = await client.put(
+        f"/api/v1/admin/matters/{other['id']}",
+        headers=dept_admin["headers"],
+        json=factories.guide_payload(other["department_id"]),
+    )
     assert_error_shape(response, 404, "MATTER_NOT_FOUND")
     assert (await client.get(f"/api/v1/matters/{other['id']}")).json()["version"] == 1
 
     # nor can they move their matter to, or create one in, another department
     moved = factories.guide_payload(other["department_id"])
-    assert_error_shape(await client.put(f"/api/v1/admin/matters/{own['id']}", json=moved,
-                                        headers=dept_admin["headers"]), 403, "FORBIDDEN")
+    assert_error_shape(
+        await client.put(f"/api/v1/admin/matters/{own['id']}", json=moved, headers=dept_admin["headers"]),
+        403,
+        "FORBIDDEN",
+    )
     foreign = factories.guide_payload(other["department_id"], code=factories.unique("X-"))
-    assert_error_shape(await client.post("/api/v1/admin/matters", json=foreign, headers=dept_admin["headers"]),
-                       403, "FORBIDDEN")
+    assert_error_shape(
+        await client.post("/api/v1/admin/matters", json=foreign, headers=dept_admin["headers"]), 403, "FORBIDDEN"
+    )
 
 
 async def test_guide_edits_are_audited_with_who_and_versions(client, cache):
@@ -228,8 +266,11 @@ async def test_guide_edits_are_audited_with_who_and_versions(client, cache):
 
     own = await factories.matter(cache)
     dept_admin = await factories.staff(client, "dept_admin", department_id=own["department_id"])
-    response = await client.put(f"/api/v1/admin/matters/{own['id']}", headers=dept_admin["headers"],
-                                json=factories.guide_payload(own["department_id"]))
+    response = await client.put(
+        f"/api/v1/admin/matters/{own['id']}",
+        headers=dept_admin["headers"],
+        json=factories.guide_payload(own["department_id"]),
+    )
     entries = await audit.entries_for("matter", own["id"])
     assert [e["action"] for e in entries] == ["matter.create", "matter.update"]
     update = entries[-1]
@@ -240,45 +281,53 @@ async def test_guide_edits_are_audited_with_who_and_versions(client, cache):
 
 async def test_editing_an_unknown_matter_is_404(client, cache, admin_headers):
     department = await factories.department(cache)
-    response = await client.put("/api/v1/admin/matters/999999", json=factories.guide_payload(department["id"]),
-                                headers=admin_headers)
+    response = await client.put(
+        "/api/v1/admin/matters/999999", json=factories.guide_payload(department["id"]), headers=admin_headers
+    )
     assert_error_shape(response, 404, "MATTER_NOT_FOUND")
 
 
 async def test_duplicate_code_is_409(client, cache, admin_headers):
     created = await factories.matter(cache)
     body = factories.guide_payload(created["department_id"], code=created["code"])
-    assert_error_shape(await client.post("/api/v1/admin/matters", json=body, headers=admin_headers),
-                       409, "CONFLICT")
+    assert_error_shape(await client.post("/api/v1/admin/matters", json=body, headers=admin_headers), 409, "CONFLICT")
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"promised_days": 30, "legal_days": 20}, "body"),
-    ({"fees": [{"name": "工本费", "amount_fen": 12.5}]}, "fees.0.amount_fen"),
-    ({"fees": [{"name": "工本费", "amount_fen": "2000"}]}, "fees.0.amount_fen"),
-    ({"fees": [{"name": "工本费", "amount_fen": -1}]}, "fees.0.amount_fen"),
-    ({"fees": [{"name": "工本费", "amount_fen": 2000}]}, "body"),  # a charged matter must say when it is paid
-    ({"materials": [{"name": "x", "required": "yes", "form": "original"}]}, "materials.0.required"),
-    ({"materials": [{"name": "x", "required": True, "form": "scan"}]}, "materials.0.form"),
-    ({"online_depth": 9}, "online_depth"),
-    ({"surprise": 1}, "surprise"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"promised_days": 30, "legal_days": 20}, "body"),
+        ({"fees": [{"name": "工本费", "amount_fen": 12.5}]}, "fees.0.amount_fen"),
+        ({"fees": [{"name": "工本费", "amount_fen": "2000"}]}, "fees.0.amount_fen"),
+        ({"fees": [{"name": "工本费", "amount_fen": -1}]}, "fees.0.amount_fen"),
+        ({"fees": [{"name": "工本费", "amount_fen": 2000}]}, "body"),  # a charged matter must say when it is paid
+        ({"materials": [{"name": "x", "required": "yes", "form": "original"}]}, "materials.0.required"),
+        ({"materials": [{"name": "x", "required": True, "form": "scan"}]}, "materials.0.form"),
+        ({"online_depth": 9}, "online_depth"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
 async def test_invalid_guides_are_422_naming_the_field(client, cache, admin_headers, change, field):
     department = await factories.department(cache)
     body = factories.guide_payload(department["id"], code=factories.unique("BAD-"), **change)
-    error = assert_error_shape(await client.post("/api/v1/admin/matters", json=body, headers=admin_headers),
-                               422, "VALIDATION_FAILED")
+    error = assert_error_shape(
+        await client.post("/api/v1/admin/matters", json=body, headers=admin_headers), 422, "VALIDATION_FAILED"
+    )
     assert field in {item["field"] for item in error["details"]["fields"]}
 
 
 async def test_references_to_unknown_department_theme_or_hall_are_422(client, cache, admin_headers):
     department = await factories.department(cache)
-    for change, field in (({"department_id": 999999}, "department_id"), ({"themes": ["nope"]}, "themes"),
-                          ({"hall_ids": [999999], "bookable": True}, "hall_ids")):
+    for change, field in (
+        ({"department_id": 999999}, "department_id"),
+        ({"themes": ["nope"]}, "themes"),
+        ({"hall_ids": [999999], "bookable": True}, "hall_ids"),
+    ):
         body = factories.guide_payload(department["id"], code=factories.unique("REF-"))
         body.update(change)
-        error = assert_error_shape(await client.post("/api/v1/admin/matters", json=body, headers=admin_headers),
-                                   422, "UNKNOWN_REFERENCE")
+        error = assert_error_shape(
+            await client.post("/api/v1/admin/matters", json=body, headers=admin_headers), 422, "UNKNOWN_REFERENCE"
+        )
         assert error["details"]["fields"][0]["field"] == field
 
 

@@ -12,8 +12,9 @@ async def test_demo_seed_only_fills_an_empty_database(cache):
 
 
 async def test_search_reads_material_names_of_the_current_version_only(cache):
-    created = await factories.matter(cache, materials=[
-        {"name": "猕猴桃专用证明", "required": True, "form": "original"}])
+    created = await factories.matter(
+        cache, materials=[{"name": "猕猴桃专用证明", "required": True, "form": "original"}]
+    )
     found, total = await catalog.search_matters(q="猕猴桃专用证明")
     assert total == 1 and found[0]["id"] == created["id"]
 

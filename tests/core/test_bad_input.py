@@ -35,7 +35,7 @@ async def test_every_route_answers_404_for_ids_past_the_range_of_its_column(app,
     routes = _int_routes(app)
     assert len(routes) >= 30  # the walk found the app's routes, not an empty table
     for method, path, big_ids in routes:
-        for value in ((INT64_PAST, HUGE, -1) if big_ids else (INT32_PAST, INT64_PAST, HUGE, -1)):
+        for value in (INT64_PAST, HUGE, -1) if big_ids else (INT32_PAST, INT64_PAST, HUGE, -1):
             response = await client.request(method, _with(path, value))
             assert response.status_code == 404, (method, path, value, response.text)
             assert response.json()["error"]["code"] == "NOT_FOUND"
@@ -52,22 +52,29 @@ async def test_an_int8_id_within_its_range_is_looked_up_not_refused(app, client)
 async def test_nul_and_lone_surrogates_in_a_body_are_422_naming_the_field(client, bad):
     citizen = await factories.wechat_login(client)
     body = json.dumps({"kind": "consult", "content": bad}).encode()
-    response = await client.post("/api/v1/feedback", content=body,
-                                 headers={**citizen["headers"], "Content-Type": "application/json"})
+    response = await client.post(
+        "/api/v1/feedback", content=body, headers={**citizen["headers"], "Content-Type": "application/json"}
+    )
     assert response.status_code == 422, response.text
     assert response.json()["error"]["details"]["fields"] == [
-        {"field": "content", "message": "不能包含空字符或无效的 Unicode 字符", "type": "string_unsafe"}]
+        {"field": "content", "message": "不能包含空字符或无效的 Unicode 字符", "type": "string_unsafe"}
+    ]
 
 
 async def test_nul_in_a_login_name_and_in_a_nested_form_value_are_422(client):
-    response = await client.post("/api/v1/auth/staff", content=json.dumps(
-        {"username": "ad\x00min", "password": "whatever-long"}).encode(), headers={"Content-Type": "application/json"})
+    response = await client.post(
+        "/api/v1/auth/staff",
+        content=json.dumps({"username": "ad\x00min", "password": "whatever-long"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 422
     assert response.json()["error"]["details"]["fields"][0]["field"] == "username"
     citizen = await factories.real_name_citizen(client)
-    response = await client.post("/api/v1/cases", content=json.dumps(
-        {"matter_id": 1, "form": {"address": "路\ud800"}}).encode(),
-        headers={**citizen["headers"], "Content-Type": "application/json"})
+    response = await client.post(
+        "/api/v1/cases",
+        content=json.dumps({"matter_id": 1, "form": {"address": "路\ud800"}}).encode(),
+        headers={**citizen["headers"], "Content-Type": "application/json"},
+    )
     assert response.status_code == 422
     assert response.json()["error"]["details"]["fields"][0]["field"] == "form.address"
 
@@ -144,8 +151,11 @@ async def test_every_integer_of_a_query_or_a_body_is_bounded_by_its_column(clien
     document = (await client.get("/openapi.json")).json()
     fields = _integer_fields(document)
     assert len(fields) >= 40, fields  # the walk found the document's fields, not an empty list
-    unbounded = [(method, path, name) for method, path, _, name, integer in fields
-                 if "maximum" not in integer and "enum" not in integer]
+    unbounded = [
+        (method, path, name)
+        for method, path, _, name, integer in fields
+        if "maximum" not in integer and "enum" not in integer
+    ]
     assert unbounded == [], INTEGER_FIELD_HAS_NO_BOUND
     citizen = await factories.real_name_citizen(client)
     refused = 0

@@ -10,11 +10,16 @@ async def test_admin_calendar_overrides_and_covers_years_without_data(client, ad
     assert (before["is_workday"], before["source"]) == (False, "fallback")
     assert (await client.get("/api/v1/calendar/2026-10-01")).json()["is_workday"] is False
     assert (await client.get("/api/v1/calendar/2026-10-10")).json()["is_workday"] is True
-    changed = await client.put(f"/api/v1/admin/calendar/{day}", json={"is_workday": True, "note": "调休上班"},
-                               headers=admin_headers)
+    changed = await client.put(
+        f"/api/v1/admin/calendar/{day}", json={"is_workday": True, "note": "调休上班"}, headers=admin_headers
+    )
     assert changed.status_code == 200, changed.text
     assert (await client.get(f"/api/v1/calendar/{day}")).json() == {
-        "date": day, "is_workday": True, "note": "调休上班", "source": "admin"}
+        "date": day,
+        "is_workday": True,
+        "note": "调休上班",
+        "source": "admin",
+    }
     listed = (await client.get("/api/v1/admin/calendar", params={"year": 2027}, headers=admin_headers)).json()
     assert {"date": day, "is_workday": True, "note": "调休上班", "source": "admin"} in listed
     removed = await client.delete(f"/api/v1/admin/calendar/{day}", headers=admin_headers)
@@ -24,8 +29,14 @@ async def test_admin_calendar_overrides_and_covers_years_without_data(client, ad
 
 async def test_calendar_editing_is_for_admins_and_needs_a_date(client, admin_headers, cache):
     clerk = await factories.staff(client, "dept_admin", department_id=(await factories.department(cache))["id"])
-    assert_error_shape(await client.put("/api/v1/admin/calendar/2027-01-04", json={"is_workday": False},
-                                        headers=clerk["headers"]), 403, "FORBIDDEN")
-    assert_error_shape(await client.put("/api/v1/admin/calendar/2027-02-30", json={"is_workday": False},
-                                        headers=admin_headers), 422, "VALIDATION_FAILED")
+    assert_error_shape(
+        await client.put("/api/v1/admin/calendar/2027-01-04", json={"is_workday": False}, headers=clerk["headers"]),
+        403,
+        "FORBIDDEN",
+    )
+    assert_error_shape(
+        await client.put("/api/v1/admin/calendar/2027-02-30", json={"is_workday": False}, headers=admin_headers),
+        422,
+        "VALIDATION_FAILED",
+    )
     assert_error_shape(await client.get("/api/v1/calendar/tomorrow"), 422, "VALIDATION_FAILED")

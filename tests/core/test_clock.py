@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,19 +12,19 @@ from app.core.timeutil import CITY_TZ, Clock
 
 def test_a_clock_follows_the_real_time_until_set():
     clock = Clock()
-    before = datetime.now(timezone.utc)
-    assert before <= clock.now() <= datetime.now(timezone.utc) and not clock.is_set
+    before = datetime.now(UTC)
+    assert before <= clock.now() <= datetime.now(UTC) and not clock.is_set
 
 
 def test_a_set_clock_stands_still_in_utc_advances_and_resumes():
     clock = Clock()
     clock.set(datetime(2026, 11, 27, 16, 0, tzinfo=CITY_TZ))
-    assert clock.now() == datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc) == clock.now()
-    assert clock.now().tzinfo == timezone.utc
-    assert clock.advance(hours=2) == datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
-    assert clock.advance(timedelta(days=1)) == datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
+    assert clock.now() == datetime(2026, 11, 27, 8, 0, tzinfo=UTC) == clock.now()
+    assert clock.now().tzinfo == UTC
+    assert clock.advance(hours=2) == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    assert clock.advance(timedelta(days=1)) == datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
     clock.resume()
-    assert abs(clock.now() - datetime.now(timezone.utc)) < timedelta(seconds=5)
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
 
 
 def test_a_clock_refuses_a_naive_moment():

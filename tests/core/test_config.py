@@ -15,20 +15,28 @@ def test_defaults_are_the_embedded_set_up():
 
 
 def test_environment_overrides_any_key_with_types_coerced():
-    settings = load_settings(environ={"APP_SERVER__PORT": "9001", "APP_SERVER__ACCESS_LOG": "false",
-                                      "APP_DATABASE__URL": "postgres://u@db:5432/hall"})
+    settings = load_settings(
+        environ={
+            "APP_SERVER__PORT": "9001",
+            "APP_SERVER__ACCESS_LOG": "false",
+            "APP_DATABASE__URL": "postgres://u@db:5432/hall",
+        }
+    )
     assert settings.server.port == 9001
     assert settings.server.access_log is False
     assert settings.database.url == "postgres://u@db:5432/hall"
 
 
-@pytest.mark.parametrize("environ, named_key", [
-    ({"APP_SERVER__PORT": "eighty"}, "server.port"),
-    ({"APP_SERVER__PORT": "70000"}, "server.port"),
-    ({"APP_DATABASE__URL": "mysql://x"}, "database.url"),
-    ({"APP_CACHE__URL": "memcached://x"}, "cache.url"),
-    ({"APP_SERVER__COLOUR": "blue"}, "server.colour"),
-])
+@pytest.mark.parametrize(
+    "environ, named_key",
+    [
+        ({"APP_SERVER__PORT": "eighty"}, "server.port"),
+        ({"APP_SERVER__PORT": "70000"}, "server.port"),
+        ({"APP_DATABASE__URL": "mysql://x"}, "database.url"),
+        ({"APP_CACHE__URL": "memcached://x"}, "cache.url"),
+        ({"APP_SERVER__COLOUR": "blue"}, "server.colour"),
+    ],
+)
 def test_bad_setting_stops_with_one_line_naming_the_key(environ, named_key):
     with pytest.raises(ConfigError) as error:
         load_settings(environ=environ)
@@ -47,9 +55,12 @@ def test_missing_setting_is_named(tmp_path: Path):
 
 
 def test_production_refuses_placeholder_secrets():
-    live = {"APP_APP__ENV": "production", "APP_PLATFORMS__MODE": "live",
-            "APP_ALIPAY__APP_PRIVATE_KEY_PATH": "/etc/govhall/app.pem",
-            "APP_ALIPAY__ALIPAY_PUBLIC_KEY_PATH": "/etc/govhall/alipay.pem"}
+    live = {
+        "APP_APP__ENV": "production",
+        "APP_PLATFORMS__MODE": "live",
+        "APP_ALIPAY__APP_PRIVATE_KEY_PATH": "/etc/govhall/app.pem",
+        "APP_ALIPAY__ALIPAY_PUBLIC_KEY_PATH": "/etc/govhall/alipay.pem",
+    }
     with pytest.raises(ConfigError, match="security.secret_key"):
         load_settings(environ=live)
     live["APP_SECURITY__SECRET_KEY"] = "a-real-long-random-secret-value-0123456789"
@@ -67,13 +78,16 @@ def test_production_refuses_placeholder_secrets():
 
 @pytest.mark.parametrize("key, weak", [("password_time_cost", "1"), ("password_memory_cost", "19455")])
 def test_production_refuses_cheap_password_hashing(key, weak):
-    live = {"APP_APP__ENV": "production", "APP_PLATFORMS__MODE": "live",
-            "APP_ALIPAY__APP_PRIVATE_KEY_PATH": "/etc/govhall/app.pem",
-            "APP_ALIPAY__ALIPAY_PUBLIC_KEY_PATH": "/etc/govhall/alipay.pem",
-            "APP_SECURITY__SECRET_KEY": "a-real-long-random-secret-value-0123456789",
-            "APP_WECHAT__SECRET": "0123456789abcdef0123456789abcdef",
-            "APP_WECOM__CORP_SECRET": "wecom-application-secret-0123456789abcdef",
-            "APP_WECHATPAY__APIV3_KEY": "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S"}
+    live = {
+        "APP_APP__ENV": "production",
+        "APP_PLATFORMS__MODE": "live",
+        "APP_ALIPAY__APP_PRIVATE_KEY_PATH": "/etc/govhall/app.pem",
+        "APP_ALIPAY__ALIPAY_PUBLIC_KEY_PATH": "/etc/govhall/alipay.pem",
+        "APP_SECURITY__SECRET_KEY": "a-real-long-random-secret-value-0123456789",
+        "APP_WECHAT__SECRET": "0123456789abcdef0123456789abcdef",
+        "APP_WECOM__CORP_SECRET": "wecom-application-secret-0123456789abcdef",
+        "APP_WECHATPAY__APIV3_KEY": "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S",
+    }
     assert load_settings(environ=live).security.password_memory_cost == 65536
     with pytest.raises(ConfigError) as error:
         load_settings(environ={**live, f"APP_SECURITY__{key.upper()}": weak})
@@ -88,15 +102,24 @@ def test_password_memory_must_cover_every_lane():
 
 def test_production_refuses_the_simulator():
     with pytest.raises(ConfigError, match="platforms.mode"):
-        load_settings(environ={"APP_APP__ENV": "production", "APP_PLATFORMS__MODE": "sim",
-                               "APP_SECURITY__SECRET_KEY": "a-real-long-random-secret-value-0123456789",
-                               "APP_WECHAT__SECRET": "0123456789abcdef0123456789abcdef"})
+        load_settings(
+            environ={
+                "APP_APP__ENV": "production",
+                "APP_PLATFORMS__MODE": "sim",
+                "APP_SECURITY__SECRET_KEY": "a-real-long-random-secret-value-0123456789",
+                "APP_WECHAT__SECRET": "0123456789abcdef0123456789abcdef",
+            }
+        )
 
 
 def test_live_mode_needs_alipay_key_files():
     with pytest.raises(ConfigError, match="alipay.app_private_key_path"):
-        load_settings(environ={"APP_PLATFORMS__MODE": "live",
-                               "APP_SECURITY__SECRET_KEY": "a-real-long-random-secret-value-0123456789",
-                               "APP_WECHAT__SECRET": "0123456789abcdef0123456789abcdef",
-                               "APP_WECOM__CORP_SECRET": "wecom-application-secret-0123456789abcdef",
-                               "APP_WECHATPAY__APIV3_KEY": "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S"})
+        load_settings(
+            environ={
+                "APP_PLATFORMS__MODE": "live",
+                "APP_SECURITY__SECRET_KEY": "a-real-long-random-secret-value-0123456789",
+                "APP_WECHAT__SECRET": "0123456789abcdef0123456789abcdef",
+                "APP_WECOM__CORP_SECRET": "wecom-application-secret-0123456789abcdef",
+                "APP_WECHATPAY__APIV3_KEY": "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S",
+            }
+        )

@@ -32,8 +32,9 @@ async def test_json_that_is_not_an_object_is_400(client, admin_headers):
 
 
 async def test_wrong_types_are_422_with_field_details(client, admin_headers):
-    response = await client.post("/api/v1/admin/matters", json={"code": 12, "legal_days": "many"},
-                                 headers=admin_headers)
+    response = await client.post(
+        "/api/v1/admin/matters", json={"code": 12, "legal_days": "many"}, headers=admin_headers
+    )
     error = assert_error_shape(response, 422, "VALIDATION_FAILED")
     fields = {item["field"] for item in error["details"]["fields"]}
     assert {"code", "legal_days", "name"} <= fields

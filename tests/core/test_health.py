@@ -19,8 +19,14 @@ async def test_openapi_document_lists_every_route_with_schemas(app, client):
     assert response.status_code == 200
     spec = response.json()
     paths = spec["paths"]
-    for path in ("/healthz", "/api/v1/departments", "/api/v1/matters", "/api/v1/matters/{matter_id}",
-                 "/api/v1/admin/matters", "/api/v1/admin/matters/{matter_id}"):
+    for path in (
+        "/healthz",
+        "/api/v1/departments",
+        "/api/v1/matters",
+        "/api/v1/matters/{matter_id}",
+        "/api/v1/admin/matters",
+        "/api/v1/admin/matters/{matter_id}",
+    ):
         assert path in paths, path
     create = paths["/api/v1/admin/matters"]["post"]
     assert "requestBody" in create
@@ -44,12 +50,25 @@ async def test_openapi_document_lists_the_case_notification_and_payment_routes(c
     response = await client.get("/openapi.json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ("/api/v1/cases", "/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/materials",
-                 "/api/v1/cases/{case_id}/submit", "/api/v1/cases/link", "/api/v1/staff/cases",
-                 "/api/v1/staff/cases/{case_id}/transitions", "/api/v1/me/messages", "/api/v1/me/subscriptions",
-                 "/api/v1/subscriptions/templates", "/api/v1/staff/deliveries", "/api/v1/cases/{case_id}/payments",
-                 "/api/v1/payments/{order_no}", "/api/v1/pay/notify/wechat", "/api/v1/pay/notify/alipay",
-                 "/api/v1/admin/payments/{order_no}/refunds", "/api/v1/admin/reconciliations"):
+    for path in (
+        "/api/v1/cases",
+        "/api/v1/cases/{case_id}",
+        "/api/v1/cases/{case_id}/materials",
+        "/api/v1/cases/{case_id}/submit",
+        "/api/v1/cases/link",
+        "/api/v1/staff/cases",
+        "/api/v1/staff/cases/{case_id}/transitions",
+        "/api/v1/me/messages",
+        "/api/v1/me/subscriptions",
+        "/api/v1/subscriptions/templates",
+        "/api/v1/staff/deliveries",
+        "/api/v1/cases/{case_id}/payments",
+        "/api/v1/payments/{order_no}",
+        "/api/v1/pay/notify/wechat",
+        "/api/v1/pay/notify/alipay",
+        "/api/v1/admin/payments/{order_no}/refunds",
+        "/api/v1/admin/reconciliations",
+    ):
         assert path in paths, path
     transition = paths["/api/v1/staff/cases/{case_id}/transitions"]["post"]
     assert "requestBody" in transition and "200" in transition["responses"]

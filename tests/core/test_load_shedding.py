@@ -1,4 +1,4 @@
-"""Past its limit of requests in flight a process answers 503 at once; a crowd on a small Redis pool waits, not fails."""
+"""Past its limit of requests in flight a process answers 503 at once; a crowd on a small Redis pool waits."""
 
 from __future__ import annotations
 
@@ -35,8 +35,10 @@ async def _in_flight(app, count: int) -> None:
 
 
 async def test_past_the_limit_a_request_gets_503_with_retry_after_and_the_held_ones_finish(small_server, client):
-    held = [asyncio.ensure_future(client.get(HELD_PATH, params={"grant_type": "client_credential"}))
-            for _ in range(MAX_IN_FLIGHT)]
+    held = [
+        asyncio.ensure_future(client.get(HELD_PATH, params={"grant_type": "client_credential"}))
+        for _ in range(MAX_IN_FLIGHT)
+    ]
     await _in_flight(small_server, MAX_IN_FLIGHT)
     shed = await client.get("/api/v1/departments")
     assert shed.status_code == 503

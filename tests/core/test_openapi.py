@@ -60,7 +60,11 @@ async def test_enums_and_bounds_are_documented_with_their_values(client):
     assert channel == {"enum": ["wechat", "alipay"], "type": "string"}
     refund = document["paths"]["/api/v1/admin/payments/{order_no}/refunds"]["post"]
     amount = refund["requestBody"]["content"]["application/json"]["schema"]["properties"]["amount_fen"]
-    assert amount == {"exclusiveMinimum": 0, "maximum": 100_000_000, "type": "integer"}  # 3.1: a number, as JSON Schema 2020-12 has it
+    assert amount == {
+        "exclusiveMinimum": 0,
+        "maximum": 100_000_000,
+        "type": "integer",
+    }  # 3.1: a number, as JSON Schema 2020-12 has it
     listing = {p["name"]: p for p in document["paths"]["/api/v1/staff/cases"]["get"]["parameters"]}
     assert listing["status"]["schema"]["enum"] == case["enum"] and listing["status"]["required"] is False
     assert listing["light"]["schema"] == {"enum": ["green", "yellow", "red"], "type": "string"}
@@ -68,17 +72,29 @@ async def test_enums_and_bounds_are_documented_with_their_values(client):
     calendar = {p["name"]: p for p in document["paths"]["/api/v1/admin/calendar"]["get"]["parameters"]}
     assert calendar["year"]["required"] is True and calendar["year"]["schema"]["type"] == "integer"
     path = {p["name"]: p for p in document["paths"]["/api/v1/cases/{case_id}"]["get"]["parameters"]}
-    assert path["case_id"] == {"name": "case_id", "in": "path", "required": True,
-                               "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}
+    assert path["case_id"] == {
+        "name": "case_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+    }
     order = {p["name"]: p for p in document["paths"]["/api/v1/payments/{order_no}"]["get"]["parameters"]}
     assert order["order_no"]["schema"] == {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}
 
 
 async def test_lists_are_documented_as_the_pages_they_return(client):
     document = await _document(client)
-    for path in ("/api/v1/departments", "/api/v1/halls", "/api/v1/themes", "/api/v1/matters",
-                 "/api/v1/matters/{matter_id}/versions", "/api/v1/admin/schedules", "/api/v1/cases",
-                 "/api/v1/staff/tickets", "/api/v1/me/messages"):
+    for path in (
+        "/api/v1/departments",
+        "/api/v1/halls",
+        "/api/v1/themes",
+        "/api/v1/matters",
+        "/api/v1/matters/{matter_id}/versions",
+        "/api/v1/admin/schedules",
+        "/api/v1/cases",
+        "/api/v1/staff/tickets",
+        "/api/v1/me/messages",
+    ):
         schema = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         assert {"items", "total", "page", "page_size"} <= set(schema["required"]), path
         assert schema["properties"]["items"]["type"] == "array", path
@@ -99,8 +115,9 @@ async def test_errors_share_one_shape_and_any_other_status_is_documented_as_it(c
 
 async def test_every_documented_route_is_in_the_document_once(app, client):
     document = await _document(client)
-    operation_ids = [operation["operationId"] for methods in document["paths"].values()
-                     for operation in methods.values()]
+    operation_ids = [
+        operation["operationId"] for methods in document["paths"].values() for operation in methods.values()
+    ]
     assert len(operation_ids) == len(set(operation_ids))
     for route in app.router.routes:
         if route.path in ("openapi.json", "docs"):

@@ -20,8 +20,11 @@ from tests.faultproxy import FaultProxy
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(BACKEND != "postgres", reason="an outage of a network database or cache: the embedded "
-                                                     "backend (a SQLite file, an in-process cache) has neither"),
+    pytest.mark.skipif(
+        BACKEND != "postgres",
+        reason="an outage of a network database or cache: the embedded "
+        "backend (a SQLite file, an in-process cache) has neither",
+    ),
 ]
 # What a request may take when a dependency is down or hangs: the configured timeouts below, plus slack for a
 # busy 2-core machine. A bound on behaviour (never the 5 s hang then 500 of before), not a speed target.
@@ -52,22 +55,33 @@ def proxied(app, settings, tmp_path_factory):
     port = free_port()
     folder = tmp_path_factory.mktemp("outages")
     env = dict(os.environ)
-    env.update({
-        "APP_DATABASE__URL": database._replace(netloc=f"{database.username or 'postgres'}@127.0.0.1:{db_proxy.port}")
-        .geturl(),
-        "APP_CACHE__URL": cache._replace(netloc=f"127.0.0.1:{cache_proxy.port}").geturl(),
-        "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix + "outages:",
-        "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "APP_WORKER__EMBEDDED": "false",
-        "APP_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE": str(LOGIN_ATTEMPTS),
-        "APP_DATABASE__CONNECT_TIMEOUT_SECONDS": "1", "APP_DATABASE__COMMAND_TIMEOUT_SECONDS": "2",
-        "APP_CACHE__CONNECT_TIMEOUT_SECONDS": "1", "APP_CACHE__COMMAND_TIMEOUT_SECONDS": "1",
-        "APP_CATALOG__CACHE_SECONDS": "1",
-    })
+    env.update(
+        {
+            "APP_DATABASE__URL": database._replace(
+                netloc=f"{database.username or 'postgres'}@127.0.0.1:{db_proxy.port}"
+            ).geturl(),
+            "APP_CACHE__URL": cache._replace(netloc=f"127.0.0.1:{cache_proxy.port}").geturl(),
+            "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix + "outages:",
+            "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            "APP_WORKER__EMBEDDED": "false",
+            "APP_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE": str(LOGIN_ATTEMPTS),
+            "APP_DATABASE__CONNECT_TIMEOUT_SECONDS": "1",
+            "APP_DATABASE__COMMAND_TIMEOUT_SECONDS": "2",
+            "APP_CACHE__CONNECT_TIMEOUT_SECONDS": "1",
+            "APP_CACHE__COMMAND_TIMEOUT_SECONDS": "1",
+            "APP_CATALOG__CACHE_SECONDS": "1",
+        }
+    )
     log_path = folder / "server.log"
     with open(log_path, "wb") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                                   stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     _wait_healthy(base, process, log_path)
     yield base, db_proxy, cache_proxy, log_path
@@ -161,16 +175,19 @@ def test_logins_failed_by_an_outage_do_not_count_against_the_rate_limit(outage):
     base, db_proxy, _ = outage
     db_proxy.cut()
     for _ in range(LOGIN_ATTEMPTS + 2):
-        response = httpx.post(f"{base}/api/v1/auth/staff", json={"username": "nobody", "password": "wrong-password"},
-                              timeout=30)
+        response = httpx.post(
+            f"{base}/api/v1/auth/staff", json={"username": "nobody", "password": "wrong-password"}, timeout=30
+        )
         assert response.status_code == 503, response.text
     db_proxy.restore()
     _healthy_again(base)
     # The limit is still whole: every allowed attempt is judged on its password, then the next one is refused.
     for _ in range(LOGIN_ATTEMPTS):
-        response = httpx.post(f"{base}/api/v1/auth/staff", json={"username": "nobody", "password": "wrong-password"},
-                              timeout=30)
+        response = httpx.post(
+            f"{base}/api/v1/auth/staff", json={"username": "nobody", "password": "wrong-password"}, timeout=30
+        )
         assert response.status_code == 401, response.text
-    refused = httpx.post(f"{base}/api/v1/auth/staff", json={"username": "nobody", "password": "wrong-password"},
-                         timeout=30)
+    refused = httpx.post(
+        f"{base}/api/v1/auth/staff", json={"username": "nobody", "password": "wrong-password"}, timeout=30
+    )
     assert refused.status_code == 429

@@ -1,6 +1,7 @@
 """A request cancelled while it takes the SQLite connection must not lock the database for the rest of the process."""
 
 import asyncio
+from datetime import UTC
 
 import pytest
 
@@ -40,8 +41,9 @@ async def _write_in_transaction(client, value: int) -> None:
 
 
 @pytest.mark.parametrize("after_steps", [1, 2, 3, 4, 6, 10])
-async def test_transaction_cancelled_while_beginning_is_rolled_back_and_releases_the_database(sqlite_client,
-                                                                                              after_steps):
+async def test_transaction_cancelled_while_beginning_is_rolled_back_and_releases_the_database(
+    sqlite_client, after_steps
+):
     await sqlite_client.execute_script("CREATE TABLE note (value INTEGER NOT NULL)")
     await _cancel_soon(_write_in_transaction(sqlite_client, 1), after_steps=after_steps)
     await asyncio.wait_for(_write_in_transaction(sqlite_client, 2), timeout=5)
@@ -51,7 +53,7 @@ async def test_transaction_cancelled_while_beginning_is_rolled_back_and_releases
 
 async def test_times_written_in_the_citys_zone_compare_as_times(app):
     """An update() in +08:00 and a create() in UTC must sort and filter by the instant, on either database."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from app.core.models import OutboxEvent
     from app.core.timeutil import CITY_TZ
@@ -61,7 +63,7 @@ async def test_times_written_in_the_citys_zone_compare_as_times(app):
     later = await OutboxEvent.create(kind=marker, aggregate_type="t", aggregate_id=2)
     midnight_in_city = datetime(2026, 12, 1, 0, 30, tzinfo=CITY_TZ)  # still 30 November in UTC
     await OutboxEvent.filter(id=earlier.id).update(dispatched_at=midnight_in_city)
-    await OutboxEvent.filter(id=later.id).update(dispatched_at=datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc))
+    await OutboxEvent.filter(id=later.id).update(dispatched_at=datetime(2026, 11, 30, 17, 0, tzinfo=UTC))
     ordered = await OutboxEvent.filter(kind=marker).order_by("dispatched_at").values_list("id", flat=True)
     assert ordered == [earlier.id, later.id]
     before = await OutboxEvent.filter(kind=marker, dispatched_at__lt=midnight_in_city + timedelta(minutes=1))

@@ -10,8 +10,15 @@ from moto.server import ThreadedMotoServer
 
 from app.core.config import PROJECT_ROOT, ConfigError, load_settings
 from app.core.errors import NotFound, render_error
-from app.core.storage import (EXTENSIONS, LocalStorage, S3Storage, StorageUnavailable, StoredFileMissing,
-                              build_storage, sniff_content_type)
+from app.core.storage import (
+    EXTENSIONS,
+    LocalStorage,
+    S3Storage,
+    StorageUnavailable,
+    StoredFileMissing,
+    build_storage,
+    sniff_content_type,
+)
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
@@ -19,12 +26,17 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
 TRAVERSAL_KEYS = ["../x", "/etc/passwd", "a/../../b", "a\\b", "", "a//b", "./a", "a/./b", "a/", "x y.pdf", "é.pdf"]
 S3_ACCESS_KEY = "test-access-key"
 S3_SECRET_KEY = "test-secret-key-never-shown"
-S3_ENV = {"APP_STORAGE__BACKEND": "s3", "APP_STORAGE__S3_ENDPOINT": "http://127.0.0.1:9000",
-          "APP_STORAGE__S3_BUCKET": "govhall-materials", "APP_STORAGE__S3_ACCESS_KEY": "AKID0123",
-          "APP_STORAGE__S3_SECRET_KEY": "s3-secret-value-0123456789"}
+S3_ENV = {
+    "APP_STORAGE__BACKEND": "s3",
+    "APP_STORAGE__S3_ENDPOINT": "http://127.0.0.1:9000",
+    "APP_STORAGE__S3_BUCKET": "govhall-materials",
+    "APP_STORAGE__S3_ACCESS_KEY": "AKID0123",
+    "APP_STORAGE__S3_SECRET_KEY": "s3-secret-value-0123456789",
+}
 
 
 # ---- sniffing ----
+
 
 @pytest.mark.parametrize("data, content_type", [(PDF, "application/pdf"), (JPEG, "image/jpeg"), (PNG, "image/png")])
 def test_sniff__knows_pdf_jpeg_and_png_by_their_first_bytes(data, content_type):
@@ -32,15 +44,18 @@ def test_sniff__knows_pdf_jpeg_and_png_by_their_first_bytes(data, content_type):
     assert content_type in EXTENSIONS
 
 
-@pytest.mark.parametrize("data", [
-    b"GIF89a\x01\x00\x01\x00\x00\x00\x00;",
-    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff",
-    "身份证复印件".encode(),
-    b"",
-    b"%PDF",
-    b"\x89PNG\r\n\x1a",
-    b" %PDF-1.7",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GIF89a\x01\x00\x01\x00\x00\x00\x00;",
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff",
+        "身份证复印件".encode(),
+        b"",
+        b"%PDF",
+        b"\x89PNG\r\n\x1a",
+        b" %PDF-1.7",
+    ],
+)
 def test_sniff__refuses_anything_else(data):
     assert sniff_content_type(data) is None
 
@@ -50,6 +65,7 @@ def test_extensions_of_every_sniffed_type():
 
 
 # ---- local ----
+
 
 @pytest.fixture
 def local(tmp_path: Path) -> LocalStorage:
@@ -130,6 +146,7 @@ async def test_local__ping_creates_the_root_and_fails_when_it_cannot(tmp_path: P
 
 # ---- S3, against moto's S3-compatible server on a local port ----
 
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -148,10 +165,21 @@ def s3_endpoint():
 @pytest.fixture
 async def s3(s3_endpoint: str):
     bucket = f"govhall-test-{uuid.uuid4().hex[:12]}"
-    Minio(s3_endpoint.removeprefix("http://"), access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, secure=False,
-          region="us-east-1").make_bucket(bucket)
-    storage = S3Storage(endpoint=s3_endpoint, bucket=bucket, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY,
-                        region="us-east-1", path_style=True)
+    Minio(
+        s3_endpoint.removeprefix("http://"),
+        access_key=S3_ACCESS_KEY,
+        secret_key=S3_SECRET_KEY,
+        secure=False,
+        region="us-east-1",
+    ).make_bucket(bucket)
+    storage = S3Storage(
+        endpoint=s3_endpoint,
+        bucket=bucket,
+        access_key=S3_ACCESS_KEY,
+        secret_key=S3_SECRET_KEY,
+        region="us-east-1",
+        path_style=True,
+    )
     yield storage
     await storage.close()
 
@@ -186,16 +214,27 @@ async def test_s3__refuses_the_same_keys_as_local(s3: S3Storage, key: str):
 
 async def test_s3__ping_answers_for_the_bucket_and_fails_without_it(s3: S3Storage, s3_endpoint: str):
     await s3.ping()
-    absent = S3Storage(endpoint=s3_endpoint, bucket="no-such-bucket", access_key=S3_ACCESS_KEY,
-                       secret_key=S3_SECRET_KEY, region="us-east-1")
+    absent = S3Storage(
+        endpoint=s3_endpoint,
+        bucket="no-such-bucket",
+        access_key=S3_ACCESS_KEY,
+        secret_key=S3_SECRET_KEY,
+        region="us-east-1",
+    )
     with pytest.raises(StorageUnavailable):
         await absent.ping()
     await absent.close()
 
 
 def test_s3__the_secret_is_not_in_its_repr():
-    storage = S3Storage(endpoint="https://s3.oss-cn-hangzhou.aliyuncs.com", bucket="materials", access_key="AKID",
-                        secret_key=S3_SECRET_KEY, region="cn-hangzhou", path_style=False)
+    storage = S3Storage(
+        endpoint="https://s3.oss-cn-hangzhou.aliyuncs.com",
+        bucket="materials",
+        access_key="AKID",
+        secret_key=S3_SECRET_KEY,
+        region="cn-hangzhou",
+        path_style=False,
+    )
     assert S3_SECRET_KEY not in repr(storage)
     assert "materials" in repr(storage)
 
@@ -207,6 +246,7 @@ def test_s3__endpoint_must_be_a_bare_http_url(endpoint: str):
 
 
 # ---- build_storage and settings ----
+
 
 def test_build_storage__local_by_default_under_the_project():
     storage = build_storage(load_settings(environ={}).storage)
@@ -250,12 +290,15 @@ def test_settings__s3_without_bucket_is_named():
         load_settings(environ=environ)
 
 
-@pytest.mark.parametrize("environ, named_key", [
-    ({"APP_STORAGE__BACKEND": "ftp"}, "storage.backend"),
-    ({"APP_STORAGE__MAX_UPLOAD_BYTES": "100"}, "storage.max_upload_bytes"),
-    ({**S3_ENV, "APP_STORAGE__S3_ENDPOINT": "s3.oss-cn-hangzhou.aliyuncs.com"}, "storage.s3_endpoint"),
-    ({**S3_ENV, "APP_STORAGE__S3_BUCKET": "Materials_Bucket"}, "storage.s3_bucket"),
-])
+@pytest.mark.parametrize(
+    "environ, named_key",
+    [
+        ({"APP_STORAGE__BACKEND": "ftp"}, "storage.backend"),
+        ({"APP_STORAGE__MAX_UPLOAD_BYTES": "100"}, "storage.max_upload_bytes"),
+        ({**S3_ENV, "APP_STORAGE__S3_ENDPOINT": "s3.oss-cn-hangzhou.aliyuncs.com"}, "storage.s3_endpoint"),
+        ({**S3_ENV, "APP_STORAGE__S3_BUCKET": "Materials_Bucket"}, "storage.s3_bucket"),
+    ],
+)
 def test_settings__bad_storage_values_are_named(environ, named_key):
     with pytest.raises(ConfigError, match=named_key.replace(".", r"\.")):
         load_settings(environ=environ)

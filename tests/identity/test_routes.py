@@ -32,8 +32,9 @@ async def test_wechat_code_works_once(client):
     code = (await client.post("/sim/wechat/code", json={})).json()["code"]
     assert (await client.post("/api/v1/auth/wechat", json={"code": code})).status_code == 200
     assert_error_shape(await client.post("/api/v1/auth/wechat", json={"code": code}), 401, "LOGIN_CODE_INVALID")
-    assert_error_shape(await client.post("/api/v1/auth/wechat", json={"code": "never-issued"}),
-                       401, "LOGIN_CODE_INVALID")
+    assert_error_shape(
+        await client.post("/api/v1/auth/wechat", json={"code": "never-issued"}), 401, "LOGIN_CODE_INVALID"
+    )
 
 
 async def test_alipay_login_through_the_signed_gateway(client):
@@ -45,35 +46,38 @@ async def test_alipay_login_through_the_signed_gateway(client):
     assert me["channels"] == ["alipay"]
     code = (await client.post("/sim/alipay/auth_code", json={})).json()["auth_code"]
     assert (await client.post("/api/v1/auth/alipay", json={"auth_code": code})).status_code == 200
-    assert_error_shape(await client.post("/api/v1/auth/alipay", json={"auth_code": code}),
-                       401, "LOGIN_CODE_INVALID")
+    assert_error_shape(await client.post("/api/v1/auth/alipay", json={"auth_code": code}), 401, "LOGIN_CODE_INVALID")
 
 
-@pytest.mark.parametrize("path", ["/api/v1/auth/wechat", "/api/v1/auth/alipay", "/api/v1/auth/staff",
-                                  "/api/v1/me/identity", "/api/v1/me/proxies"])
-@pytest.mark.parametrize("body, status, code", [
-    (b"", 400, "BAD_REQUEST"),
-    (b"not json", 400, "MALFORMED_JSON"),
-    (b"[1]", 400, "BAD_REQUEST"),
-    (b'{"code": 5, "auth_code": 5}', 422, "VALIDATION_FAILED"),
-    (b'{"code": ""}', 422, "VALIDATION_FAILED"),
-    (b'{"username": null}', 422, "VALIDATION_FAILED"),
-    (('{"code": "' + "x" * 5000 + '"}').encode(), 422, "VALIDATION_FAILED"),
-])
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/auth/wechat", "/api/v1/auth/alipay", "/api/v1/auth/staff", "/api/v1/me/identity", "/api/v1/me/proxies"],
+)
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        (b"", 400, "BAD_REQUEST"),
+        (b"not json", 400, "MALFORMED_JSON"),
+        (b"[1]", 400, "BAD_REQUEST"),
+        (b'{"code": 5, "auth_code": 5}', 422, "VALIDATION_FAILED"),
+        (b'{"code": ""}', 422, "VALIDATION_FAILED"),
+        (b'{"username": null}', 422, "VALIDATION_FAILED"),
+        (('{"code": "' + "x" * 5000 + '"}').encode(), 422, "VALIDATION_FAILED"),
+    ],
+)
 async def test_malformed_identity_input_is_400_unless_it_is_a_json_object_then_422(client, path, body, status, code):
     citizen = await factories.wechat_login(client)
     method = client.put if path.endswith("identity") else client.post
-    response = await method(path, content=body, headers={**citizen["headers"],
-                                                          "Content-Type": "application/json"})
+    response = await method(path, content=body, headers={**citizen["headers"], "Content-Type": "application/json"})
     assert_error_shape(response, status, code)
 
 
 # ---- tokens ----
 
+
 async def test_missing_bad_revoked_and_expired_tokens_are_401(client, cache):
     assert_error_shape(await client.get("/api/v1/me"), 401, "UNAUTHORIZED")
-    assert_error_shape(await client.get("/api/v1/me", headers={"Authorization": "Bearer nope"}), 401,
-                       "UNAUTHORIZED")
+    assert_error_shape(await client.get("/api/v1/me", headers={"Authorization": "Bearer nope"}), 401, "UNAUTHORIZED")
     citizen = await factories.wechat_login(client)
     assert (await client.post("/api/v1/auth/logout", headers=citizen["headers"])).status_code == 200
     assert_error_shape(await client.get("/api/v1/me", headers=citizen["headers"]), 401, "UNAUTHORIZED")
@@ -102,13 +106,15 @@ async def test_citizen_and_staff_endpoints_refuse_each_others_tokens(client):
 
 # ---- real-name binding ----
 
+
 async def test_binding_identity_shows_it_masked_and_stores_it_encrypted(client, caplog):
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="tortoise")
     citizen = await factories.wechat_login(client)
     number, phone = factories.id_number(), factories.phone()
-    response = await client.put("/api/v1/me/identity", headers=citizen["headers"],
-                                json={"name": "李四", "id_number": number, "phone": phone})
+    response = await client.put(
+        "/api/v1/me/identity", headers=citizen["headers"], json={"name": "李四", "id_number": number, "phone": phone}
+    )
     assert response.status_code == 200, response.text
     me = (await client.get("/api/v1/me", headers=citizen["headers"])).json()
     assert me["real_name_verified"] is True
@@ -125,17 +131,23 @@ async def test_binding_identity_shows_it_masked_and_stores_it_encrypted(client, 
     assert number not in caplog.text and phone not in caplog.text
 
 
-@pytest.mark.parametrize("id_number, message_part", [
-    ("110101199003074579", "校验位"),
-    ("110101199013074578", "出生日期"),
-    ("110101900307457", "15 位"),
-    ("11010119900307457", "18 位"),
-    ("abc", "18 位"),
-])
+@pytest.mark.parametrize(
+    "id_number, message_part",
+    [
+        ("110101199003074579", "校验位"),
+        ("110101199013074578", "出生日期"),
+        ("110101900307457", "15 位"),
+        ("11010119900307457", "18 位"),
+        ("abc", "18 位"),
+    ],
+)
 async def test_bad_id_numbers_are_422_invalid_id_number(client, id_number, message_part):
     citizen = await factories.wechat_login(client)
-    response = await client.put("/api/v1/me/identity", headers=citizen["headers"],
-                                json={"name": "王五", "id_number": id_number, "phone": "13912345678"})
+    response = await client.put(
+        "/api/v1/me/identity",
+        headers=citizen["headers"],
+        json={"name": "王五", "id_number": id_number, "phone": "13912345678"},
+    )
     error = assert_error_shape(response, 422, "INVALID_ID_NUMBER")
     assert message_part in error["message"]
     assert (await client.get("/api/v1/me", headers=citizen["headers"])).json()["real_name_verified"] is False
@@ -146,26 +158,38 @@ async def test_lower_case_x_is_accepted(client):
 
     first17 = next(f"11010519491231{n:03d}" for n in range(1000) if check_digit(f"11010519491231{n:03d}") == "X")
     citizen = await factories.wechat_login(client)
-    response = await client.put("/api/v1/me/identity", headers=citizen["headers"],
-                                json={"name": "赵六", "id_number": first17 + "x", "phone": "13912345678"})
+    response = await client.put(
+        "/api/v1/me/identity",
+        headers=citizen["headers"],
+        json={"name": "赵六", "id_number": first17 + "x", "phone": "13912345678"},
+    )
     assert response.status_code == 200, response.text
     assert response.json()["id_number_masked"].endswith("X")
 
 
 async def test_bad_phone_is_422(client):
     citizen = await factories.wechat_login(client)
-    response = await client.put("/api/v1/me/identity", headers=citizen["headers"],
-                                json={"name": "王五", "id_number": factories.id_number(), "phone": "12345"})
+    response = await client.put(
+        "/api/v1/me/identity",
+        headers=citizen["headers"],
+        json={"name": "王五", "id_number": factories.id_number(), "phone": "12345"},
+    )
     assert_error_shape(response, 422, "INVALID_PHONE")
 
 
 async def test_a_bound_identity_cannot_be_swapped_but_the_phone_can_change(client):
     citizen = await factories.real_name_citizen(client, name="孙七")
-    other = await client.put("/api/v1/me/identity", headers=citizen["headers"],
-                             json={"name": "孙七", "id_number": factories.id_number(), "phone": "13912345678"})
+    other = await client.put(
+        "/api/v1/me/identity",
+        headers=citizen["headers"],
+        json={"name": "孙七", "id_number": factories.id_number(), "phone": "13912345678"},
+    )
     assert_error_shape(other, 409, "IDENTITY_ALREADY_BOUND")
-    same = await client.put("/api/v1/me/identity", headers=citizen["headers"],
-                            json={"name": "孙七", "id_number": citizen["id_number"], "phone": "13800001111"})
+    same = await client.put(
+        "/api/v1/me/identity",
+        headers=citizen["headers"],
+        json={"name": "孙七", "id_number": citizen["id_number"], "phone": "13800001111"},
+    )
     assert same.status_code == 200
     assert same.json()["phone_masked"] == "138****1111"
 
@@ -174,8 +198,11 @@ async def test_wechat_and_alipay_accounts_of_one_person_become_one_citizen(clien
     wechat = await factories.real_name_citizen(client, name="周八")
     alipay = await factories.alipay_login(client)
     assert alipay["id"] != wechat["id"]
-    response = await client.put("/api/v1/me/identity", headers=alipay["headers"],
-                                json={"name": "周八", "id_number": wechat["id_number"], "phone": "13700000000"})
+    response = await client.put(
+        "/api/v1/me/identity",
+        headers=alipay["headers"],
+        json={"name": "周八", "id_number": wechat["id_number"], "phone": "13700000000"},
+    )
     assert response.status_code == 200, response.text
     merged = response.json()
     assert merged["id"] == wechat["id"]
@@ -187,17 +214,24 @@ async def test_wechat_and_alipay_accounts_of_one_person_become_one_citizen(clien
 async def test_merging_refuses_a_different_name_or_a_second_account_of_the_same_platform(client):
     wechat = await factories.real_name_citizen(client, name="吴九")
     alipay = await factories.alipay_login(client)
-    wrong_name = await client.put("/api/v1/me/identity", headers=alipay["headers"],
-                                  json={"name": "郑十", "id_number": wechat["id_number"], "phone": "13700000000"})
+    wrong_name = await client.put(
+        "/api/v1/me/identity",
+        headers=alipay["headers"],
+        json={"name": "郑十", "id_number": wechat["id_number"], "phone": "13700000000"},
+    )
     assert_error_shape(wrong_name, 409, "IDENTITY_TAKEN")
     second_wechat = await factories.wechat_login(client)
-    response = await client.put("/api/v1/me/identity", headers=second_wechat["headers"],
-                                json={"name": "吴九", "id_number": wechat["id_number"], "phone": "13700000000"})
+    response = await client.put(
+        "/api/v1/me/identity",
+        headers=second_wechat["headers"],
+        json={"name": "吴九", "id_number": wechat["id_number"], "phone": "13700000000"},
+    )
     assert_error_shape(response, 409, "IDENTITY_TAKEN")
     assert (await client.get("/api/v1/me", headers=second_wechat["headers"])).json()["real_name_verified"] is False
 
 
 # ---- staff ----
+
 
 async def test_staff_login_returns_roles_and_department(client, cache):
     department = await factories.department(cache)
@@ -209,23 +243,29 @@ async def test_staff_login_returns_roles_and_department(client, cache):
 async def test_wrong_password_and_unknown_user_look_the_same(client):
     clerk = await factories.staff(client, "supervisor")
     wrong = await client.post("/api/v1/auth/staff", json={"username": clerk["username"], "password": "nope"})
-    unknown = await client.post("/api/v1/auth/staff", json={"username": "nobody-" + uuid.uuid4().hex,
-                                                            "password": "nope"})
-    assert assert_error_shape(wrong, 401, "INVALID_CREDENTIALS")["message"] == \
-        assert_error_shape(unknown, 401, "INVALID_CREDENTIALS")["message"]
+    unknown = await client.post(
+        "/api/v1/auth/staff", json={"username": "nobody-" + uuid.uuid4().hex, "password": "nope"}
+    )
+    assert (
+        assert_error_shape(wrong, 401, "INVALID_CREDENTIALS")["message"]
+        == assert_error_shape(unknown, 401, "INVALID_CREDENTIALS")["message"]
+    )
 
 
 async def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(client):
     account = await factories.staff(client, "supervisor")
     for _ in range(4):
-        assert_error_shape(await client.post("/api/v1/auth/staff", json={"username": account["username"],
-                                                                         "password": "wrong"}),
-                           401, "INVALID_CREDENTIALS")
+        assert_error_shape(
+            await client.post("/api/v1/auth/staff", json={"username": account["username"], "password": "wrong"}),
+            401,
+            "INVALID_CREDENTIALS",
+        )
     locked = await client.post("/api/v1/auth/staff", json={"username": account["username"], "password": "wrong"})
     error = assert_error_shape(locked, 429, "ACCOUNT_LOCKED")
     assert error["details"]["locked_until"]
-    right = await client.post("/api/v1/auth/staff", json={"username": account["username"],
-                                                          "password": factories.STAFF_PASSWORD})
+    right = await client.post(
+        "/api/v1/auth/staff", json={"username": account["username"], "password": factories.STAFF_PASSWORD}
+    )
     assert_error_shape(right, 429, "ACCOUNT_LOCKED")
 
 
@@ -234,8 +274,9 @@ async def test_a_right_password_resets_the_failure_count(client):
     credentials = {"username": account["username"], "password": "wrong"}
     for _ in range(4):
         await client.post("/api/v1/auth/staff", json=credentials)
-    assert (await client.post("/api/v1/auth/staff", json={**credentials, "password": factories.STAFF_PASSWORD})
-            ).status_code == 200
+    assert (
+        await client.post("/api/v1/auth/staff", json={**credentials, "password": factories.STAFF_PASSWORD})
+    ).status_code == 200
     for _ in range(4):
         assert (await client.post("/api/v1/auth/staff", json=credentials)).status_code == 401
 
@@ -248,14 +289,16 @@ async def test_logins_are_rate_limited_per_ip(app, client, monkeypatch):
     security = app.ctx.settings.security.model_copy(update={"login_attempts_per_minute": 3})
     monkeypatch.setattr(app.ctx, "settings", app.ctx.settings.model_copy(update={"security": security}))
     for _ in range(3):
-        assert_error_shape(await client.post("/api/v1/auth/staff", json={"username": "x", "password": "y"}),
-                           401, "INVALID_CREDENTIALS")
+        assert_error_shape(
+            await client.post("/api/v1/auth/staff", json={"username": "x", "password": "y"}), 401, "INVALID_CREDENTIALS"
+        )
     limited = await client.post("/api/v1/auth/staff", json={"username": "x", "password": "y"})
     assert_error_shape(limited, 429, "RATE_LIMITED")
     assert int(limited.headers["retry-after"]) <= 60
 
 
 # ---- proxies (代办) ----
+
 
 async def test_proxy_authorisation_life(client, cache):
     matter = await factories.matter(cache)
@@ -270,15 +313,17 @@ async def test_proxy_authorisation_life(client, cache):
     again = await client.post("/api/v1/me/proxies", headers=principal["headers"], json=body)
     assert again.status_code == 200 and again.json()["id"] == grant["id"]
 
-    received = (await client.get("/api/v1/me/proxies", params={"received": "true"},
-                                 headers=proxy["headers"])).json()
+    received = (await client.get("/api/v1/me/proxies", params={"received": "true"}, headers=proxy["headers"])).json()
     assert [g["id"] for g in received["items"]] == [grant["id"]]
     given = (await client.get("/api/v1/me/proxies", headers=principal["headers"])).json()
     assert [g["id"] for g in given["items"]] == [grant["id"]]
 
     stranger = await factories.real_name_citizen(client)
-    assert_error_shape(await client.post(f"/api/v1/me/proxies/{grant['id']}/revoke",
-                                         headers=stranger["headers"]), 404, "PROXY_GRANT_NOT_FOUND")
+    assert_error_shape(
+        await client.post(f"/api/v1/me/proxies/{grant['id']}/revoke", headers=stranger["headers"]),
+        404,
+        "PROXY_GRANT_NOT_FOUND",
+    )
     revoked = await client.post(f"/api/v1/me/proxies/{grant['id']}/revoke", headers=principal["headers"])
     assert revoked.status_code == 200 and revoked.json()["active"] is False
 
@@ -294,11 +339,15 @@ async def test_proxy_must_be_a_real_name_citizen_matching_name_and_number(client
         ({"name": "林二", "id_number": "123"}, 422, "INVALID_ID_NUMBER"),
     ]
     for change, status, code in cases:
-        response = await client.post("/api/v1/me/proxies", headers=principal["headers"],
-                                     json={"matter_id": matter["id"], **change})
+        response = await client.post(
+            "/api/v1/me/proxies", headers=principal["headers"], json={"matter_id": matter["id"], **change}
+        )
         assert_error_shape(response, status, code)
-    unknown_matter = await client.post("/api/v1/me/proxies", headers=principal["headers"],
-                                       json={"matter_id": 999999, "name": "林二", "id_number": proxy["id_number"]})
+    unknown_matter = await client.post(
+        "/api/v1/me/proxies",
+        headers=principal["headers"],
+        json={"matter_id": 999999, "name": "林二", "id_number": proxy["id_number"]},
+    )
     assert_error_shape(unknown_matter, 404, "MATTER_NOT_FOUND")
 
 
@@ -306,12 +355,16 @@ async def test_granting_a_proxy_needs_a_real_name(client, cache):
     matter = await factories.matter(cache)
     unverified = await factories.wechat_login(client)
     proxy = await factories.real_name_citizen(client, name="黄二")
-    response = await client.post("/api/v1/me/proxies", headers=unverified["headers"],
-                                 json={"matter_id": matter["id"], "name": "黄二", "id_number": proxy["id_number"]})
+    response = await client.post(
+        "/api/v1/me/proxies",
+        headers=unverified["headers"],
+        json={"matter_id": matter["id"], "name": "黄二", "id_number": proxy["id_number"]},
+    )
     assert_error_shape(response, 403, "REAL_NAME_REQUIRED")
 
 
 # ---- staff accounts (administrators) ----
+
 
 async def _login(client, username: str, password: str = factories.STAFF_PASSWORD):
     return await client.post("/api/v1/auth/staff", json={"username": username, "password": password})
@@ -325,36 +378,55 @@ async def test_an_admin_opens_staff_accounts_and_only_an_admin(client, cache):
     admin = await factories.shared_staff(client, "admin")
     department = await factories.department(cache)
     username = factories.unique("clerk_")
-    body = {"username": username, "password": factories.STAFF_PASSWORD, "name": "王窗口", "roles": ["clerk"],
-            "department_id": department["id"]}
+    body = {
+        "username": username,
+        "password": factories.STAFF_PASSWORD,
+        "name": "王窗口",
+        "roles": ["clerk"],
+        "department_id": department["id"],
+    }
     created = await client.post("/api/v1/admin/staff", json=body, headers=admin["headers"])
     assert created.status_code == 201, created.text
     assert {key: created.json()[key] for key in ("username", "name", "roles", "department_id", "is_active")} == {
-        "username": username, "name": "王窗口", "roles": ["clerk"], "department_id": department["id"],
-        "is_active": True}
+        "username": username,
+        "name": "王窗口",
+        "roles": ["clerk"],
+        "department_id": department["id"],
+        "is_active": True,
+    }
     assert "password" not in created.text and "password_hash" not in created.text
     logged_in = await _login(client, username)
     assert logged_in.status_code == 200 and logged_in.json()["staff"]["roles"] == ["clerk"]
-    listed = (await client.get("/api/v1/admin/staff", params={"department_id": department["id"]},
-                               headers=admin["headers"])).json()
+    listed = (
+        await client.get("/api/v1/admin/staff", params={"department_id": department["id"]}, headers=admin["headers"])
+    ).json()
     assert [item["username"] for item in listed["items"]] == [username] and listed["total"] == 1
 
-    assert_error_shape(await client.post("/api/v1/admin/staff", json=body, headers=admin["headers"]), 409,
-                       "STAFF_EXISTS")
+    assert_error_shape(
+        await client.post("/api/v1/admin/staff", json=body, headers=admin["headers"]), 409, "STAFF_EXISTS"
+    )
     no_department = {**body, "username": factories.unique("clerk_"), "department_id": None}
-    assert_error_shape(await client.post("/api/v1/admin/staff", json=no_department, headers=admin["headers"]), 422,
-                       "UNKNOWN_DEPARTMENT")
+    assert_error_shape(
+        await client.post("/api/v1/admin/staff", json=no_department, headers=admin["headers"]),
+        422,
+        "UNKNOWN_DEPARTMENT",
+    )
     weak = {**body, "username": factories.unique("clerk_"), "password": "short"}
-    assert_error_shape(await client.post("/api/v1/admin/staff", json=weak, headers=admin["headers"]), 422,
-                       "WEAK_PASSWORD")
+    assert_error_shape(
+        await client.post("/api/v1/admin/staff", json=weak, headers=admin["headers"]), 422, "WEAK_PASSWORD"
+    )
     unknown_role = {**body, "username": factories.unique("clerk_"), "roles": ["root"]}
-    assert_error_shape(await client.post("/api/v1/admin/staff", json=unknown_role, headers=admin["headers"]), 422,
-                       "VALIDATION_FAILED")
+    assert_error_shape(
+        await client.post("/api/v1/admin/staff", json=unknown_role, headers=admin["headers"]), 422, "VALIDATION_FAILED"
+    )
     dept_admin = await factories.staff(client, "dept_admin", department_id=department["id"])
     citizen = await factories.wechat_login(client)
     for outsider in (dept_admin, citizen):
-        assert_error_shape(await client.post("/api/v1/admin/staff", json={**body, "username": "x_y_z"},
-                                             headers=outsider["headers"]), 403, "FORBIDDEN")
+        assert_error_shape(
+            await client.post("/api/v1/admin/staff", json={**body, "username": "x_y_z"}, headers=outsider["headers"]),
+            403,
+            "FORBIDDEN",
+        )
         assert_error_shape(await client.get("/api/v1/admin/staff", headers=outsider["headers"]), 403, "FORBIDDEN")
     assert_error_shape(await client.get("/api/v1/admin/staff"), 401, "UNAUTHORIZED")
 
@@ -403,15 +475,20 @@ async def test_staff_changes_are_checked_and_an_admin_cannot_lock_himself_out(cl
         assert_error_shape(await client.patch(own, json=change, headers=admin["headers"]), 409, "CANNOT_CHANGE_SELF")
     assert (await _me(client, admin)).status_code == 200
     url = f"/api/v1/admin/staff/{clerk['id']}"
-    assert_error_shape(await client.patch(url, json={"department_id": None}, headers=admin["headers"]), 422,
-                       "UNKNOWN_DEPARTMENT")  # a clerk belongs to a department
-    assert_error_shape(await client.patch(url, json={"department_id": 99_999_999}, headers=admin["headers"]), 422,
-                       "UNKNOWN_DEPARTMENT")
-    assert_error_shape(await client.patch(url, json={"roles": []}, headers=admin["headers"]), 422,
-                       "VALIDATION_FAILED")
-    assert_error_shape(await client.patch(url, json={"is_active": "no"}, headers=admin["headers"]), 422,
-                       "VALIDATION_FAILED")
-    assert_error_shape(await client.patch("/api/v1/admin/staff/99999999", json={"name": "无"},
-                                          headers=admin["headers"]), 404, "STAFF_NOT_FOUND")
+    assert_error_shape(
+        await client.patch(url, json={"department_id": None}, headers=admin["headers"]), 422, "UNKNOWN_DEPARTMENT"
+    )  # a clerk belongs to a department
+    assert_error_shape(
+        await client.patch(url, json={"department_id": 99_999_999}, headers=admin["headers"]), 422, "UNKNOWN_DEPARTMENT"
+    )
+    assert_error_shape(await client.patch(url, json={"roles": []}, headers=admin["headers"]), 422, "VALIDATION_FAILED")
+    assert_error_shape(
+        await client.patch(url, json={"is_active": "no"}, headers=admin["headers"]), 422, "VALIDATION_FAILED"
+    )
+    assert_error_shape(
+        await client.patch("/api/v1/admin/staff/99999999", json={"name": "无"}, headers=admin["headers"]),
+        404,
+        "STAFF_NOT_FOUND",
+    )
     assert (await _me(client, clerk)).status_code == 200  # refused changes end no session
     assert_error_shape(await client.patch(url, json={"name": "无"}, headers=clerk["headers"]), 403, "FORBIDDEN")

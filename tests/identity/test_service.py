@@ -29,8 +29,9 @@ async def test_is_proxy_for_follows_grant_and_revocation(client, cache, app):
     other_matter = await factories.matter(cache)
     principal = await factories.real_name_citizen(client, name="马一")
     proxy = await factories.real_name_citizen(client, name="马二")
-    grant, _ = await identity.grant_proxy(principal["id"], matter_id=matter["id"], name="马二",
-                                          id_number=proxy["id_number"], cipher=app.ctx.cipher)
+    grant, _ = await identity.grant_proxy(
+        principal["id"], matter_id=matter["id"], name="马二", id_number=proxy["id_number"], cipher=app.ctx.cipher
+    )
     assert await identity.is_proxy_for(proxy["id"], principal["id"], matter["id"])
     assert not await identity.is_proxy_for(proxy["id"], principal["id"], other_matter["id"])
     assert not await identity.is_proxy_for(principal["id"], proxy["id"], matter["id"])
@@ -48,19 +49,38 @@ async def test_citizen_found_by_id_number_for_linking(client, app):
 async def test_staff_need_strong_passwords_unique_names_and_a_department_for_scoped_roles(cache):
     department = await factories.department(cache)
     with pytest.raises(AppError) as weak:
-        await identity.create_staff(username=factories.unique("s"), password="short1", roles=["clerk"],
-                                    name="x", department_id=department["id"], actor="test")
+        await identity.create_staff(
+            username=factories.unique("s"),
+            password="short1",
+            roles=["clerk"],
+            name="x",
+            department_id=department["id"],
+            actor="test",
+        )
     assert weak.value.code == "WEAK_PASSWORD"
     with pytest.raises(AppError) as no_department:
-        await identity.create_staff(username=factories.unique("s"), password="Long-enough-123", roles=["clerk"],
-                                    name="x", department_id=None, actor="test")
+        await identity.create_staff(
+            username=factories.unique("s"),
+            password="Long-enough-123",
+            roles=["clerk"],
+            name="x",
+            department_id=None,
+            actor="test",
+        )
     assert no_department.value.code == "UNKNOWN_DEPARTMENT"
     username = factories.unique("s")
-    await identity.create_staff(username=username, password="Long-enough-123", roles=["supervisor"], name="x",
-                                department_id=None, actor="test")
+    await identity.create_staff(
+        username=username, password="Long-enough-123", roles=["supervisor"], name="x", department_id=None, actor="test"
+    )
     with pytest.raises(AppError) as duplicate:
-        await identity.create_staff(username=username, password="Long-enough-123", roles=["supervisor"],
-                                    name="x", department_id=None, actor="test")
+        await identity.create_staff(
+            username=username,
+            password="Long-enough-123",
+            roles=["supervisor"],
+            name="x",
+            department_id=None,
+            actor="test",
+        )
     assert duplicate.value.code == "STAFF_EXISTS"
 
 
@@ -79,8 +99,10 @@ async def test_passwords_are_hashed_at_the_configured_cost(client, settings):
     account = await factories.staff(client, "supervisor")
     stored = (await Staff.get(id=account["id"])).password_hash
     security = settings.security
-    assert f"$m={security.password_memory_cost},t={security.password_time_cost}," \
-           f"p={security.password_parallelism}$" in stored
+    assert (
+        f"$m={security.password_memory_cost},t={security.password_time_cost},"
+        f"p={security.password_parallelism}$" in stored
+    )
 
 
 async def test_a_hash_of_another_cost_still_logs_in_and_is_rehashed_at_the_configured_cost(client):

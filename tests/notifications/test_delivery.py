@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.core.models import OutboxEvent
@@ -37,9 +37,22 @@ async def drain(app, settings, *, worker_id: str = "test-worker", seconds: float
         if not open_rows and not await OutboxEvent.filter(dispatched_at__isnull=True).exists():
             return
         await asyncio.sleep(0.02)
-    stuck = await Delivery.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]).order_by("id") \
-        .limit(5).values("id", "channel", "purpose", "status", "attempts", "next_attempt_at", "claimed_by",
-                         "claimed_until", "last_error")
+    stuck = (
+        await Delivery.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
+        .order_by("id")
+        .limit(5)
+        .values(
+            "id",
+            "channel",
+            "purpose",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "claimed_by",
+            "claimed_until",
+            "last_error",
+        )
+    )
     undispatched = await OutboxEvent.filter(dispatched_at__isnull=True).order_by("id").limit(5).values("id", "kind")
     raise AssertionError(f"deliveries still open: {stuck}; events not dispatched: {undispatched}")
 
@@ -49,8 +62,9 @@ async def _subscribed_citizen(client, settings, purposes=("case_progress", "supp
     catalogue = (await client.get("/api/v1/subscriptions/templates")).json()
     template_ids = [catalogue[p]["template_id"] for p in purposes]
     for _ in range(times):
-        response = await client.post("/api/v1/me/subscriptions", headers=citizen["headers"],
-                                     json={"template_ids": template_ids})
+        response = await client.post(
+            "/api/v1/me/subscriptions", headers=citizen["headers"], json={"template_ids": template_ids}
+        )
         assert response.status_code == 200, response.text
     openid = await _openid(citizen["id"])
     return {**citizen, "openid": openid, "template_ids": template_ids}
@@ -99,15 +113,17 @@ async def test_a_case_walked_through_yields_the_expected_messages_in_order(app, 
     # The department's clerk heard of the new case on WeChat Work, the approver did not.
     clerk_alerts = (await client.get("/sim/wecom/messages", params={"userid": setup["clerk"]["username"]})).json()
     assert any(str(case["id"]) in _content(m) for m in clerk_alerts["items"])
-    approver_alerts = (await client.get("/sim/wecom/messages",
-                                        params={"userid": setup["approver"]["username"]})).json()
+    approver_alerts = (await client.get("/sim/wecom/messages", params={"userid": setup["approver"]["username"]})).json()
     assert not any(str(case["id"]) in _content(m) for m in approver_alerts["items"])
 
     read = await client.post(f"/api/v1/me/messages/{inbox['items'][0]['id']}/read", headers=citizen["headers"])
     assert read.status_code == 200 and read.json()["read"] is True
     other = await f.real_name_citizen(client)
-    assert_error_shape(await client.post(f"/api/v1/me/messages/{inbox['items'][1]['id']}/read",
-                                         headers=other["headers"]), 404, "MESSAGE_NOT_FOUND")
+    assert_error_shape(
+        await client.post(f"/api/v1/me/messages/{inbox['items'][1]['id']}/read", headers=other["headers"]),
+        404,
+        "MESSAGE_NOT_FOUND",
+    )
 
 
 def _values(message: dict) -> dict:
@@ -134,11 +150,13 @@ async def test_no_credit_means_inbox_only_and_credits_are_spent_one_per_push(app
 
 async def test_subscriptions_take_at_most_three_known_templates(client):
     citizen = await f.real_name_citizen(client)
-    too_many = await client.post("/api/v1/me/subscriptions", headers=citizen["headers"],
-                                 json={"template_ids": ["a", "b", "c", "d"]})
+    too_many = await client.post(
+        "/api/v1/me/subscriptions", headers=citizen["headers"], json={"template_ids": ["a", "b", "c", "d"]}
+    )
     assert_error_shape(too_many, 422, "VALIDATION_FAILED")
-    unknown = await client.post("/api/v1/me/subscriptions", headers=citizen["headers"],
-                                json={"template_ids": ["not-ours"]})
+    unknown = await client.post(
+        "/api/v1/me/subscriptions", headers=citizen["headers"], json={"template_ids": ["not-ours"]}
+    )
     assert_error_shape(unknown, 422, "VALIDATION_FAILED")
     assert (await client.post("/api/v1/me/subscriptions", json={"template_ids": ["x"]})).status_code == 401
 
@@ -164,8 +182,9 @@ async def test_with_half_the_platform_calls_failing_every_message_arrives_once(a
     assert await Delivery.filter(recipient=citizen["openid"], status=DeliveryStatus.SENT).count() == 15
 
 
-async def test_permanent_refusal_stops_and_a_message_that_keeps_failing_goes_dead_until_retried(app, client, cache,
-                                                                                                 settings):
+async def test_permanent_refusal_stops_and_a_message_that_keeps_failing_goes_dead_until_retried(
+    app, client, cache, settings
+):
     setup = await f.case_setup(client, cache)
     citizen = await _subscribed_citizen(client, settings)
     setup["citizen"] = citizen
@@ -187,14 +206,14 @@ async def test_permanent_refusal_stops_and_a_message_that_keeps_failing_goes_dea
     dead = await Delivery.filter(recipient=citizen["openid"], status=DeliveryStatus.DEAD).first()
     assert dead is not None and dead.attempts == 3
     admin = await f.shared_staff(client, "admin")
-    listed = (await client.get("/api/v1/staff/deliveries", params={"status": "dead"},
-                               headers=admin["headers"])).json()
+    listed = (await client.get("/api/v1/staff/deliveries", params={"status": "dead"}, headers=admin["headers"])).json()
     assert dead.id in [d["id"] for d in listed["items"]]
     assert (await client.get("/api/v1/staff/deliveries", headers=citizen["headers"])).status_code == 403
     retried = await client.post(f"/api/v1/staff/deliveries/{dead.id}/retry", headers=admin["headers"])
     assert retried.status_code == 200 and retried.json()["status"] == "pending"
-    assert_error_shape(await client.post(f"/api/v1/staff/deliveries/{dead.id}/retry", headers=admin["headers"]),
-                       409, "CONFLICT")
+    assert_error_shape(
+        await client.post(f"/api/v1/staff/deliveries/{dead.id}/retry", headers=admin["headers"]), 409, "CONFLICT"
+    )
     await drain(app, _quick(settings))
     assert (await Delivery.get(id=dead.id)).status == DeliveryStatus.SENT
     assert len(await _sim_messages(client, citizen["openid"])) == 1
@@ -210,8 +229,7 @@ async def test_two_workers_draining_one_outbox_send_each_message_once(app, clien
     await asyncio.gather(drain(app, quick, worker_id="worker-a"), drain(app, quick, worker_id="worker-b"))
     pushed = await _sim_messages(client, citizen["openid"])
     assert len(pushed) == 20
-    inbox = (await client.get("/api/v1/me/messages", headers=citizen["headers"],
-                              params={"page_size": 100})).json()
+    inbox = (await client.get("/api/v1/me/messages", headers=citizen["headers"], params={"page_size": 100})).json()
     assert inbox["total"] == 20
     by_worker = set(await Delivery.filter(recipient=citizen["openid"]).values_list("claimed_by", flat=True))
     assert by_worker <= {"worker-a", "worker-b"}
@@ -226,13 +244,27 @@ async def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(app, clien
     # Every WeChat call takes a while, so the kill lands in the middle of the batch.
     await client.post("/sim/faults", json={"platform": "wechat", "error_rate": 0.0, "delay_ms": 150})
     env = dict(os.environ)
-    env.update({"APP_DATABASE__URL": settings.database.url, "APP_CACHE__URL": settings.cache.url,
-                "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix, "APP_APP__ENV": "test",
-                "APP_APP__PUBLIC_BASE_URL": settings.app.public_base_url,
-                "APP_NOTIFICATIONS__LEASE_SECONDS": "5", "APP_WORKER__NOTIFY_INTERVAL_SECONDS": "0.1",
-                "APP_WORKER__SLOTS_INTERVAL_SECONDS": "3600", "APP_WORKER__CASE_LIGHTS_INTERVAL_SECONDS": "3600"})
-    worker = subprocess.Popen([sys.executable, "-m", "app", "worker"], cwd=ROOT, env=env, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env.update(
+        {
+            "APP_DATABASE__URL": settings.database.url,
+            "APP_CACHE__URL": settings.cache.url,
+            "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix,
+            "APP_APP__ENV": "test",
+            "APP_APP__PUBLIC_BASE_URL": settings.app.public_base_url,
+            "APP_NOTIFICATIONS__LEASE_SECONDS": "5",
+            "APP_WORKER__NOTIFY_INTERVAL_SECONDS": "0.1",
+            "APP_WORKER__SLOTS_INTERVAL_SECONDS": "3600",
+            "APP_WORKER__CASE_LIGHTS_INTERVAL_SECONDS": "3600",
+        }
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "app", "worker"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(await _sim_messages(client, citizen["openid"])) < 3:
@@ -244,7 +276,7 @@ async def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(app, clien
     sent_before = len(await _sim_messages(client, citizen["openid"]))
     assert 3 <= sent_before < 15, "the kill should land mid-batch"
     # What the dead worker held comes back after its lease (5 s, set above): the clock moves past it, no waiting.
-    clock.set(datetime.now(timezone.utc) + timedelta(seconds=5 + 1))
+    clock.set(datetime.now(UTC) + timedelta(seconds=5 + 1))
     await drain(app, _quick(settings))
     pushed = await _sim_messages(client, citizen["openid"])
     assert len(pushed) == 15
@@ -256,8 +288,11 @@ async def test_alipay_users_get_alipay_template_messages(app, client, cache, set
 
     setup = await f.case_setup(client, cache)
     citizen = await f.alipay_login(client)
-    bound = await client.put("/api/v1/me/identity", headers=citizen["headers"],
-                             json={"name": "钱八", "id_number": f.id_number(), "phone": f.phone()})
+    bound = await client.put(
+        "/api/v1/me/identity",
+        headers=citizen["headers"],
+        json={"name": "钱八", "id_number": f.id_number(), "phone": f.phone()},
+    )
     assert bound.status_code == 200, bound.text
     setup["citizen"] = citizen
     await f.submitted_case(client, setup)
@@ -280,11 +315,11 @@ async def test_deadline_lights_alert_approvers_and_admins_and_red_also_superviso
     dept_admin = await f.staff(client, "dept_admin", department_id=setup["department"]["id"])
     supervisor = await f.shared_staff(client, "supervisor")
     case = await f.submitted_case(client, setup)
-    clerk = Principal(kind="staff", id=setup["clerk"]["id"], roles=("clerk",),
-                      department_id=setup["department"]["id"])
+    clerk = Principal(kind="staff", id=setup["clerk"]["id"], roles=("clerk",), department_id=setup["department"]["id"])
     accepted_at = datetime(2026, 9, 29, 10, tzinfo=CITY_TZ)
-    case = await cases.transition(clerk, case["id"], "accept", version=case["version"], cache=cache, guide_ttl=60,
-                                  now=accepted_at)
+    case = await cases.transition(
+        clerk, case["id"], "accept", version=case["version"], cache=cache, guide_ttl=60, now=accepted_at
+    )
     await drain(app, _quick(settings))  # the earlier events first, so the alerts below are the only new ones
 
     async def alerts(account) -> list[str]:

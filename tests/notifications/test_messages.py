@@ -19,11 +19,15 @@ async def _inbox_titles(client, citizen) -> list[str]:
 async def test_booking_and_cancelling_reach_the_citizen(app, client, cache, settings):
     setup = await f.bookable_matter(cache)
     await f.schedule(cache, setup)
-    citizen = await _subscribed_citizen(client, settings, purposes=("appointment_booked", "appointment_cancelled"),
-                                        times=1)
+    citizen = await _subscribed_citizen(
+        client, settings, purposes=("appointment_booked", "appointment_cancelled"), times=1
+    )
     slot = await f.open_slot(client, setup)
-    booked = await client.post("/api/v1/appointments", headers=citizen["headers"],
-                               json={"slot_id": slot["id"], "matter_id": setup["matter"]["id"]})
+    booked = await client.post(
+        "/api/v1/appointments",
+        headers=citizen["headers"],
+        json={"slot_id": slot["id"], "matter_id": setup["matter"]["id"]},
+    )
     assert booked.status_code == 201, booked.text
     appointment = booked.json()
     cancelled = await client.post(f"/api/v1/appointments/{appointment['id']}/cancel", headers=citizen["headers"])
@@ -43,18 +47,25 @@ async def test_reminders_come_the_day_before_and_an_hour_before_once_each(app, c
     setup = await f.bookable_matter(cache)
     await f.schedule(cache, setup)
     citizen = await f.real_name_citizen(client)
-    slots = (await client.get(f"/api/v1/matters/{setup['matter']['id']}/slots",
-                              params={"hall_id": setup["hall"]["id"]})).json()
+    slots = (
+        await client.get(f"/api/v1/matters/{setup['matter']['id']}/slots", params={"hall_id": setup["hall"]["id"]})
+    ).json()
     later = next(s for s in slots if datetime.fromisoformat(s["start"]) > clock_now() + timedelta(hours=26))
-    booked = await client.post("/api/v1/appointments", headers=citizen["headers"],
-                               json={"slot_id": later["id"], "matter_id": setup["matter"]["id"]})
+    booked = await client.post(
+        "/api/v1/appointments",
+        headers=citizen["headers"],
+        json={"slot_id": later["id"], "matter_id": setup["matter"]["id"]},
+    )
     assert booked.status_code == 201, booked.text
     appointment_id = booked.json()["id"]
     start = datetime.fromisoformat(later["start"])
 
     async def reminders() -> list[str]:
-        return [e["payload"]["ahead"] for e in await outbox.events_for("appointment", appointment_id)
-                if e["kind"] == "appointment.reminder"]
+        return [
+            e["payload"]["ahead"]
+            for e in await outbox.events_for("appointment", appointment_id)
+            if e["kind"] == "appointment.reminder"
+        ]
 
     await booking.remind_appointments(now=start - timedelta(hours=30))
     assert await reminders() == []
@@ -74,18 +85,25 @@ async def test_no_day_before_reminder_for_a_booking_made_within_the_day(app, cli
     setup = await f.bookable_matter(cache)
     await f.schedule(cache, setup)
     citizen = await f.real_name_citizen(client)
-    slot = (await client.get(f"/api/v1/matters/{setup['matter']['id']}/slots",
-                             params={"hall_id": setup["hall"]["id"]})).json()[-1]
-    booked = await client.post("/api/v1/appointments", headers=citizen["headers"],
-                               json={"slot_id": slot["id"], "matter_id": setup["matter"]["id"]})
+    slot = (
+        await client.get(f"/api/v1/matters/{setup['matter']['id']}/slots", params={"hall_id": setup["hall"]["id"]})
+    ).json()[-1]
+    booked = await client.post(
+        "/api/v1/appointments",
+        headers=citizen["headers"],
+        json={"slot_id": slot["id"], "matter_id": setup["matter"]["id"]},
+    )
     appointment_id = booked.json()["id"]
     start = datetime.fromisoformat(slot["start"])
     # As if booked three hours before the slot: a "tomorrow" reminder would come after the booking itself.
     await Appointment.filter(id=appointment_id).update(created_at=start - timedelta(hours=3))
     await booking.remind_appointments(now=start - timedelta(hours=2))
     await booking.remind_appointments(now=start - timedelta(minutes=30))
-    reminders = [e["payload"]["ahead"] for e in await outbox.events_for("appointment", appointment_id)
-                 if e["kind"] == "appointment.reminder"]
+    reminders = [
+        e["payload"]["ahead"]
+        for e in await outbox.events_for("appointment", appointment_id)
+        if e["kind"] == "appointment.reminder"
+    ]
     assert reminders == ["hour"]
 
 
@@ -95,9 +113,14 @@ async def test_a_called_ticket_tells_the_citizen_which_window(app, client, cache
     place = await f.hall(cache)
     citizen = await f.real_name_citizen(client)
     async with in_transaction() as connection:
-        await outbox.emit("queue.called", aggregate_type="ticket", aggregate_id=987654, citizen_id=citizen["id"],
-                          connection=connection, payload={"ticket_id": 987654, "hall_id": place["id"], "window": 3,
-                                                          "number": "A017"})
+        await outbox.emit(
+            "queue.called",
+            aggregate_type="ticket",
+            aggregate_id=987654,
+            citizen_id=citizen["id"],
+            connection=connection,
+            payload={"ticket_id": 987654, "hall_id": place["id"], "window": 3, "number": "A017"},
+        )
     await drain(app, _quick(settings))
     inbox = (await client.get("/api/v1/me/messages", headers=citizen["headers"])).json()
     assert inbox["items"][0]["title"] == "请到窗口办理"
@@ -109,8 +132,13 @@ async def test_over_long_values_are_cut_to_the_limits_and_wechat_accepts_them(ap
     dep = await f.department(cache)
     long_name = "个人住房公积金异地转移接续及贷款提前部分还款与结清证明开具"  # 30 characters
     item = await f.matter(cache, department_id=dep["id"], name=long_name)
-    setup = {"department": dep, "matter": item, "required": [m["id"] for m in item["materials"] if m["required"]],
-             "optional": [], "clerk": await f.staff(client, "clerk", department_id=dep["id"])}
+    setup = {
+        "department": dep,
+        "matter": item,
+        "required": [m["id"] for m in item["materials"] if m["required"]],
+        "optional": [],
+        "clerk": await f.staff(client, "clerk", department_id=dep["id"]),
+    }
     citizen = await _subscribed_citizen(client, settings, purposes=("case_progress",), times=1)
     setup["citizen"] = citizen
     await f.submitted_case(client, setup)
@@ -131,7 +159,9 @@ def test_fit_respects_every_field_type():
     assert fit("  多余的   空白 ", "thing") == "多余的 空白"
     assert fit("", "thing") == "-"
     assert render({"thing1": "thing", "phrase2": "phrase"}, ["a" * 30, "已受理了吗"]) == {
-        "thing1": "a" * 19 + "…", "phrase2": "已受理了吗"}
+        "thing1": "a" * 19 + "…",
+        "phrase2": "已受理了吗",
+    }
 
 
 def test_dates_take_the_chinese_form():
@@ -142,11 +172,17 @@ async def test_a_feedback_reply_is_pushed_with_the_feedback_reply_template(app, 
     setup = await f.rating_setup(client, cache)
     citizen = await _subscribed_citizen(client, settings, purposes=("feedback_reply",), times=2)
     question = "请问新生儿落户需要父母双方都到场吗？还是一方带齐材料即可办理？"  # longer than a thing value
-    filed = await client.post("/api/v1/feedback", headers=citizen["headers"],
-                              json={"kind": "consult", "content": question, "matter_id": setup["matter"]["id"]})
+    filed = await client.post(
+        "/api/v1/feedback",
+        headers=citizen["headers"],
+        json={"kind": "consult", "content": question, "matter_id": setup["matter"]["id"]},
+    )
     assert filed.status_code == 201, filed.text
-    reply = await client.post(f"/api/v1/staff/tickets/{filed.json()['id']}/reply", headers=setup["clerk"]["headers"],
-                              json={"content": "一方带齐材料即可办理"})
+    reply = await client.post(
+        f"/api/v1/staff/tickets/{filed.json()['id']}/reply",
+        headers=setup["clerk"]["headers"],
+        json={"content": "一方带齐材料即可办理"},
+    )
     assert reply.status_code == 200, reply.text
     await drain(app, _quick(settings))
 

@@ -16,17 +16,28 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _run(settings, *args):
     env = dict(os.environ)
-    env.update({"APP_DATABASE__URL": settings.database.url, "APP_CACHE__URL": settings.cache.url,
-                "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix,
-                "APP_APP__PUBLIC_BASE_URL": settings.app.public_base_url})
-    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    env.update(
+        {
+            "APP_DATABASE__URL": settings.database.url,
+            "APP_CACHE__URL": settings.cache.url,
+            "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix,
+            "APP_APP__PUBLIC_BASE_URL": settings.app.public_base_url,
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 async def test_reconcile_command_writes_a_report_per_channel(client, cache, settings):
     setup = await f.fee_case_setup(client, cache)
-    order = (await client.post(f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": "wechat"},
-                               headers=setup["citizen"]["headers"])).json()
+    order = (
+        await client.post(
+            f"/api/v1/cases/{setup['case']['id']}/payments",
+            json={"channel": "wechat"},
+            headers=setup["citizen"]["headers"],
+        )
+    ).json()
     await client.post("/sim/wechatpay/pay", json={"order_no": order["order_no"]})
     day = local_date(clock_now()).isoformat()
     before = await ReconciliationReport.filter(day=day).count()

@@ -2,7 +2,7 @@
 caught by querying, expiry, refunds and reconciliation."""
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from app.core import outbox
 from app.core.timeutil import now as clock_now
@@ -18,15 +18,17 @@ SIM_PLATFORM = {"wechat": "wechatpay", "alipay": "alipay"}
 
 async def _order(client, setup, channel: str = "wechat", *, status: int = 201):
     """POST a payment for the setup's case: 201 opens an order, 200 hands back the one still open."""
-    response = await client.post(f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": channel},
-                                 headers=setup["citizen"]["headers"])
+    response = await client.post(
+        f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": channel}, headers=setup["citizen"]["headers"]
+    )
     assert response.status_code == status, response.text
     return response.json()
 
 
 async def _payment_events(case_id: int) -> list[str]:
-    return [e["kind"] for e in await outbox.events_for("payment", (await PaymentOrder.filter(case_id=case_id)
-                                                                   .first()).id)]
+    return [
+        e["kind"] for e in await outbox.events_for("payment", (await PaymentOrder.filter(case_id=case_id).first()).id)
+    ]
 
 
 async def _deny(client, setup) -> None:
@@ -61,8 +63,15 @@ async def test_wechat_pay_end_to_end(client, cache):
     case = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=setup["citizen"]["headers"])).json()
     assert case["paid"] is True
     assert await _payment_events(setup["case"]["id"]) == ["payment.succeeded"]
-    assert_error_shape(await client.post(f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": "wechat"},
-                                         headers=setup["citizen"]["headers"]), 409, "NOTHING_TO_PAY")
+    assert_error_shape(
+        await client.post(
+            f"/api/v1/cases/{setup['case']['id']}/payments",
+            json={"channel": "wechat"},
+            headers=setup["citizen"]["headers"],
+        ),
+        409,
+        "NOTHING_TO_PAY",
+    )
 
 
 async def test_alipay_end_to_end(client, cache):
@@ -78,16 +87,22 @@ async def test_alipay_end_to_end(client, cache):
 async def test_other_people_and_wrong_channels(client, cache):
     setup = await f.fee_case_setup(client, cache)
     other = await f.real_name_citizen(client)
-    assert (await client.post(f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": "wechat"},
-                              headers=other["headers"])).status_code == 404
+    assert (
+        await client.post(
+            f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": "wechat"}, headers=other["headers"]
+        )
+    ).status_code == 404
     order = await _order(client, setup)
-    assert_error_shape(await client.get(f"/api/v1/payments/{order['order_no']}", headers=other["headers"]),
-                       404, "PAYMENT_NOT_FOUND")
-    no_alipay = await client.post(f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": "alipay"},
-                                  headers=setup["citizen"]["headers"])
+    assert_error_shape(
+        await client.get(f"/api/v1/payments/{order['order_no']}", headers=other["headers"]), 404, "PAYMENT_NOT_FOUND"
+    )
+    no_alipay = await client.post(
+        f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": "alipay"}, headers=setup["citizen"]["headers"]
+    )
     assert_error_shape(no_alipay, 422, "CHANNEL_UNAVAILABLE")
-    bad = await client.post(f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": "cash"},
-                            headers=setup["citizen"]["headers"])
+    bad = await client.post(
+        f"/api/v1/cases/{setup['case']['id']}/payments", json={"channel": "cash"}, headers=setup["citizen"]["headers"]
+    )
     assert bad.status_code == 422
 
 
@@ -130,7 +145,9 @@ async def test_the_sweep_pays_what_it_finds_paid_and_closes_what_expired(app, cl
         await client.delete("/sim/faults")
     idle_setup = await f.fee_case_setup(client, cache)
     idle_order = await _order(client, idle_setup)
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=clock_now() + timedelta(minutes=31))
+    await payments.sweep(
+        platforms=app.ctx.platforms, settings=settings, cache=cache, now=clock_now() + timedelta(minutes=31)
+    )
     assert (await PaymentOrder.get(order_no=paid_order["order_no"])).status.value == "paid"
     assert (await PaymentOrder.get(order_no=idle_order["order_no"])).status.value == "closed"
     late = await client.post(SIM_PAY["wechat"], json={"order_no": idle_order["order_no"]})
@@ -150,8 +167,9 @@ async def test_a_notification_replayed_20_times_at_once_pays_once(app, client, c
     finally:
         await client.delete("/sim/faults")
     headers, body = await sim_wechatpay.signed_trade_notification(app, order["order_no"])
-    answers = await asyncio.gather(*(client.post("/api/v1/pay/notify/wechat", content=body, headers=headers)
-                                     for _ in range(20)))
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/pay/notify/wechat", content=body, headers=headers) for _ in range(20))
+    )
     assert [a.status_code for a in answers] == [200] * 20
     assert await _payment_events(setup["case"]["id"]) == ["payment.succeeded"]
 
@@ -166,8 +184,9 @@ async def test_pay_before_acceptance_holds_the_clerk_until_paid(client, cache):
     assert accepted["status"] == "accepted" and accepted["paid"] is True
 
 
-async def test_a_denied_paid_case_is_refunded_in_full_and_refunds_never_exceed_the_payment(app, client, cache,
-                                                                                            settings):
+async def test_a_denied_paid_case_is_refunded_in_full_and_refunds_never_exceed_the_payment(
+    app, client, cache, settings
+):
     setup = await f.fee_case_setup(client, cache)
     order = await _order(client, setup)
     await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
@@ -178,12 +197,17 @@ async def test_a_denied_paid_case_is_refunded_in_full_and_refunds_never_exceed_t
     mine = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=setup["citizen"]["headers"])).json()
     assert mine["paid"] is False  # the whole fee went back
     assert await _payment_events(setup["case"]["id"]) == ["payment.succeeded", "payment.refunded"]
-    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache)  # a second pass refunds nothing more
+    await payments.sweep(
+        platforms=app.ctx.platforms, settings=settings, cache=cache
+    )  # a second pass refunds nothing more
     assert (await PaymentOrder.get(order_no=order["order_no"])).refunded_fen == 1250
 
     admin = await f.shared_staff(client, "admin")
-    more = await client.post(f"/api/v1/admin/payments/{order['order_no']}/refunds", headers=admin["headers"],
-                             json={"amount_fen": 1, "reason": "多退"})
+    more = await client.post(
+        f"/api/v1/admin/payments/{order['order_no']}/refunds",
+        headers=admin["headers"],
+        json={"amount_fen": 1, "reason": "多退"},
+    )
     assert_error_shape(more, 409, "REFUND_EXCEEDS_PAID")
 
 
@@ -199,8 +223,9 @@ async def test_admin_partial_refunds_add_up_to_at_most_the_payment(client, cache
     assert_error_shape(too_much, 409, "REFUND_EXCEEDS_PAID")
     rest = await client.post(path, headers=admin["headers"], json={"amount_fen": 400, "reason": "余额"})
     assert rest.status_code == 201
-    assert (await client.post(path, headers=setup["citizen"]["headers"],
-                              json={"amount_fen": 1, "reason": "x"})).status_code == 403
+    assert (
+        await client.post(path, headers=setup["citizen"]["headers"], json={"amount_fen": 1, "reason": "x"})
+    ).status_code == 403
     float_amount = await client.post(path, headers=admin["headers"], json={"amount_fen": 1.5, "reason": "x"})
     assert float_amount.status_code == 422
 
@@ -213,11 +238,16 @@ async def test_reconciliation_finds_a_planted_difference(app, client, cache):
     await PaymentOrder.filter(order_no=order["order_no"]).update(status="pending")
     reports = await payments.reconcile(local_date(clock_now()), platforms=app.ctx.platforms)
     wechat = next(r for r in reports if r["channel"] == "wechat")
-    assert {"kind": "paid_there_not_here", "order_no": order["order_no"], "their_fen": 1250,
-            "our_status": "pending"} in wechat["differences"]
+    assert {
+        "kind": "paid_there_not_here",
+        "order_no": order["order_no"],
+        "their_fen": 1250,
+        "our_status": "pending",
+    } in wechat["differences"]
     admin = await f.shared_staff(client, "admin")
-    listed = (await client.get("/api/v1/admin/reconciliations", params={"date": wechat["date"]},
-                               headers=admin["headers"])).json()
+    listed = (
+        await client.get("/api/v1/admin/reconciliations", params={"date": wechat["date"]}, headers=admin["headers"])
+    ).json()
     assert wechat["id"] in [r["id"] for r in listed]
 
 
@@ -226,11 +256,20 @@ async def test_a_genuine_notification_for_another_merchant_changes_nothing(app, 
 
     setup = await f.fee_case_setup(client, cache)
     order = await _order(client, setup)
-    resource = {"appid": settings.wechat.appid, "mchid": "1900000099", "out_trade_no": order["order_no"],
-                "transaction_id": "4200000000202611230000000001", "trade_type": "JSAPI", "trade_state": "SUCCESS",
-                "trade_state_desc": "支付成功", "bank_type": "OTHERS", "attach": "",
-                "success_time": "2026-11-23T10:00:00+08:00", "payer": {"openid": "o-someone"},
-                "amount": {"total": 1250, "payer_total": 1250, "currency": "CNY", "payer_currency": "CNY"}}
+    resource = {
+        "appid": settings.wechat.appid,
+        "mchid": "1900000099",
+        "out_trade_no": order["order_no"],
+        "transaction_id": "4200000000202611230000000001",
+        "trade_type": "JSAPI",
+        "trade_state": "SUCCESS",
+        "trade_state_desc": "支付成功",
+        "bank_type": "OTHERS",
+        "attach": "",
+        "success_time": "2026-11-23T10:00:00+08:00",
+        "payer": {"openid": "o-someone"},
+        "amount": {"total": 1250, "payer_total": 1250, "currency": "CNY", "payer_currency": "CNY"},
+    }
     headers, body = sim_wechatpay.signed_notification(settings, event_type="TRANSACTION.SUCCESS", resource=resource)
     answer = await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers)
     # Refused in WeChat Pay's words: a 400 with {"code": "FAIL"}; trying again would not make it ours.
@@ -247,8 +286,11 @@ def _wechat_refusal(answer) -> None:
 
 async def test_an_empty_or_junk_wechat_notification_is_refused_with_400(client, cache):
     _wechat_refusal(await client.post("/api/v1/pay/notify/wechat", content=b""))
-    _wechat_refusal(await client.post("/api/v1/pay/notify/wechat", content=b"\xff{not json",
-                                            headers={"Content-Type": "application/json"}))
+    _wechat_refusal(
+        await client.post(
+            "/api/v1/pay/notify/wechat", content=b"\xff{not json", headers={"Content-Type": "application/json"}
+        )
+    )
 
 
 async def test_a_wechat_notification_with_a_bad_signature_is_refused_with_400(app, client, cache, settings):
@@ -256,19 +298,30 @@ async def test_a_wechat_notification_with_a_bad_signature_is_refused_with_400(ap
 
     setup = await f.fee_case_setup(client, cache)
     order = await _order(client, setup)
-    resource = {"appid": settings.wechat.appid, "mchid": settings.wechatpay.mchid, "out_trade_no": order["order_no"],
-                "transaction_id": "4200000000202611230000000002", "trade_type": "JSAPI", "trade_state": "SUCCESS",
-                "trade_state_desc": "支付成功", "bank_type": "OTHERS", "attach": "",
-                "success_time": "2026-11-23T10:00:00+08:00", "payer": {"openid": "o-someone"},
-                "amount": {"total": 1250, "payer_total": 1250, "currency": "CNY", "payer_currency": "CNY"}}
-    headers, body = sim_wechatpay.signed_notification(settings, event_type="TRANSACTION.SUCCESS", resource=resource,
-                                                      forged=True)
+    resource = {
+        "appid": settings.wechat.appid,
+        "mchid": settings.wechatpay.mchid,
+        "out_trade_no": order["order_no"],
+        "transaction_id": "4200000000202611230000000002",
+        "trade_type": "JSAPI",
+        "trade_state": "SUCCESS",
+        "trade_state_desc": "支付成功",
+        "bank_type": "OTHERS",
+        "attach": "",
+        "success_time": "2026-11-23T10:00:00+08:00",
+        "payer": {"openid": "o-someone"},
+        "amount": {"total": 1250, "payer_total": 1250, "currency": "CNY", "payer_currency": "CNY"},
+    }
+    headers, body = sim_wechatpay.signed_notification(
+        settings, event_type="TRANSACTION.SUCCESS", resource=resource, forged=True
+    )
     _wechat_refusal(await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers))
     assert (await PaymentOrder.get(order_no=order["order_no"])).status.value == "pending"
 
 
-async def test_a_genuine_notification_we_fail_to_record_is_answered_500_and_the_retry_pays(app, client, cache,
-                                                                                          monkeypatch):
+async def test_a_genuine_notification_we_fail_to_record_is_answered_500_and_the_retry_pays(
+    app, client, cache, monkeypatch
+):
     from tortoise.exceptions import OperationalError
 
     from app.platforms.sim import wechatpay as sim_wechatpay
@@ -296,8 +349,9 @@ async def test_a_genuine_notification_we_fail_to_record_is_answered_500_and_the_
 
 
 async def test_50_forged_notifications_alert_once_and_the_next_interval_tells_how_many_were_folded_in(
-        app, client, cache, settings, clock):
-    from datetime import datetime, timezone
+    app, client, cache, settings, clock
+):
+    from datetime import datetime
 
     from app.core.models import OutboxEvent
     from app.identity import service as identity
@@ -308,13 +362,18 @@ async def test_50_forged_notifications_alert_once_and_the_next_interval_tells_ho
     interval = settings.payments.alert_interval_seconds
     # The start of an interval no earlier test alerted in (their refusals not yet reported only add to the first
     # alert's count, never to the second's).
-    clock.set(datetime.fromtimestamp((int(clock.now().timestamp()) // interval + 1) * interval, timezone.utc))
-    before = (await OutboxEvent.filter(kind="payment.mismatch").order_by("-id").first())
+    clock.set(datetime.fromtimestamp((int(clock.now().timestamp()) // interval + 1) * interval, UTC))
+    before = await OutboxEvent.filter(kind="payment.mismatch").order_by("-id").first()
     after_id = before.id if before else 0
-    resource = {"mchid": settings.wechatpay.mchid, "out_trade_no": "GHFORGED", "trade_state": "SUCCESS",
-                "amount": {"total": 1, "payer_total": 1}}
-    headers, body = sim_wechatpay.signed_notification(settings, event_type="TRANSACTION.SUCCESS", resource=resource,
-                                                      forged=True)
+    resource = {
+        "mchid": settings.wechatpay.mchid,
+        "out_trade_no": "GHFORGED",
+        "trade_state": "SUCCESS",
+        "amount": {"total": 1, "payer_total": 1},
+    }
+    headers, body = sim_wechatpay.signed_notification(
+        settings, event_type="TRANSACTION.SUCCESS", resource=resource, forged=True
+    )
 
     async def forge(times: int) -> None:
         for _ in range(times):
@@ -322,8 +381,11 @@ async def test_50_forged_notifications_alert_once_and_the_next_interval_tells_ho
             assert answer.status_code == 400, answer.text
 
     async def new_alerts() -> list[OutboxEvent]:
-        return [e for e in await OutboxEvent.filter(kind="payment.mismatch", id__gt=after_id).order_by("id")
-                if e.payload["reason"] == "signature"]
+        return [
+            e
+            for e in await OutboxEvent.filter(kind="payment.mismatch", id__gt=after_id).order_by("id")
+            if e.payload["reason"] == "signature"
+        ]
 
     await forge(50)
     [first] = await new_alerts()
@@ -342,7 +404,7 @@ async def test_50_forged_notifications_alert_once_and_the_next_interval_tells_ho
     for _ in range(50):
         if not await OutboxEvent.filter(id__in=[first.id, second.id], dispatched_at__isnull=True).exists():
             break
-        await notifications.dispatch_events(settings=settings, now=datetime.now(timezone.utc))
+        await notifications.dispatch_events(settings=settings, now=datetime.now(UTC))
     for event in (first, second):
         alerts = await Delivery.filter(event_id=event.id, channel="wecom")
         assert sorted(a.recipient for a in alerts) == sorted(admins)
@@ -358,7 +420,6 @@ async def test_a_forged_alipay_notification_is_answered_failure(client, cache):
     assert (await PaymentOrder.get(order_no=order["order_no"])).status.value == "pending"
 
 
-
 async def test_the_citizen_is_told_of_the_payment_and_the_refund(app, client, cache, settings):
     from tests.notifications.test_delivery import _quick, drain
 
@@ -366,8 +427,11 @@ async def test_the_citizen_is_told_of_the_payment_and_the_refund(app, client, ca
     order = await _order(client, setup)
     await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
     admin = await f.shared_staff(client, "admin")
-    refund = await client.post(f"/api/v1/admin/payments/{order['order_no']}/refunds", headers=admin["headers"],
-                               json={"amount_fen": 250, "reason": "多收的工本费"})
+    refund = await client.post(
+        f"/api/v1/admin/payments/{order['order_no']}/refunds",
+        headers=admin["headers"],
+        json={"amount_fen": 250, "reason": "多收的工本费"},
+    )
     assert refund.status_code == 201, refund.text
     await asyncio.sleep(0.3)  # the simulated WeChat Pay sends its refund notification just after answering
     await drain(app, _quick(settings))
@@ -423,8 +487,11 @@ async def test_a_refund_left_processing_is_settled_by_asking_the_provider(app, c
     # WeChat Pay accepts the refund as PROCESSING and its REFUND.SUCCESS notification never comes.
     await faults("wechatpay", 0, refund="processing")
     admin = await f.shared_staff(client, "admin")
-    asked = await client.post(f"/api/v1/admin/payments/{order['order_no']}/refunds", headers=admin["headers"],
-                              json={"amount_fen": 1250, "reason": "重复收费"})
+    asked = await client.post(
+        f"/api/v1/admin/payments/{order['order_no']}/refunds",
+        headers=admin["headers"],
+        json={"amount_fen": 1250, "reason": "重复收费"},
+    )
     assert asked.status_code == 201 and asked.json()["status"] == "processing", asked.text
     mine = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=setup["citizen"]["headers"])).json()
     assert mine["paid"] is True  # no money has moved yet
@@ -434,7 +501,8 @@ async def test_a_refund_left_processing_is_settled_by_asking_the_provider(app, c
     assert (await Refund.get(refund_no=asked.json()["refund_no"])).status == "processing"
     later = clock_now() + timedelta(seconds=settings.payments.query_after_seconds + 1)
     assert (await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=later)).get(
-        "refunds_settled") == 1
+        "refunds_settled"
+    ) == 1
     refund = await Refund.get(refund_no=asked.json()["refund_no"])
     assert refund.status == "succeeded" and refund.finished_at is not None and refund.refund_id
     mine = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=setup["citizen"]["headers"])).json()
@@ -443,19 +511,20 @@ async def test_a_refund_left_processing_is_settled_by_asking_the_provider(app, c
     inbox = (await client.get("/api/v1/me/messages", headers=setup["citizen"]["headers"])).json()
     assert any(m["title"] == "退款成功" and "12.50元" in m["body"] for m in inbox["items"])
     assert not (await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=later)).get(
-        "refunds_settled")
+        "refunds_settled"
+    )
 
 
-async def test_a_processing_refund_the_provider_does_not_know_keeps_its_amount_and_alerts(app, client, cache,
-                                                                                          settings):
+async def test_a_processing_refund_the_provider_does_not_know_keeps_its_amount_and_alerts(app, client, cache, settings):
     setup = await f.fee_case_setup(client, cache)
     order = await _order(client, setup)
     await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
     paid = await PaymentOrder.get(order_no=order["order_no"])
     # A refund this service holds as processing that WeChat Pay answers 404 RESOURCE_NOT_EXISTS for.
     await PaymentOrder.filter(id=paid.id).update(refunded_fen=500)
-    ghost = await Refund.create(refund_no=f"RGHOST{paid.id}", order_id=paid.id, amount_fen=500, reason="测试",
-                                requested_by="system")
+    ghost = await Refund.create(
+        refund_no=f"RGHOST{paid.id}", order_id=paid.id, amount_fen=500, reason="测试", requested_by="system"
+    )
     later = clock_now() + timedelta(seconds=settings.payments.query_after_seconds + 1)
     for _ in range(2):
         await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=later)
@@ -463,8 +532,11 @@ async def test_a_processing_refund_the_provider_does_not_know_keeps_its_amount_a
     assert (await PaymentOrder.get(id=paid.id)).refunded_fen == 500  # not given back on an unsigned "not found"
     from app.core.models import OutboxEvent
 
-    alerts = [e for e in await OutboxEvent.filter(kind="payment.mismatch", aggregate_id=paid.id)
-              if e.payload.get("reason") == "refund_missing"]
+    alerts = [
+        e
+        for e in await OutboxEvent.filter(kind="payment.mismatch", aggregate_id=paid.id)
+        if e.payload.get("reason") == "refund_missing"
+    ]
     assert len(alerts) == 1 and alerts[0].payload["refund_no"] == ghost.refund_no
 
 

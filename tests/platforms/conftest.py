@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from app.platforms.alipay import AlipayPlatform
+from app.platforms.wechat import WeChatPlatform
+
 HERE = Path(__file__).resolve().parent
 # What reaches the database or the cache: the running app (and through it client, cache, faults) and the cache.
 BACKEND_FIXTURES = {"app", "cache"}
@@ -20,9 +23,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in item.path.parents and not BACKEND_FIXTURES.intersection(item.fixturenames):
             item.add_marker(pytest.mark.backend_independent)
-
-from app.platforms.alipay import AlipayPlatform
-from app.platforms.wechat import WeChatPlatform
 
 
 @pytest.fixture
@@ -69,8 +69,9 @@ async def alipay_auth_code(client, user_id: str | None = None) -> str:
 
 def with_changes(settings, **sections):
     """A copy of the (frozen) settings with some keys of some sections changed."""
-    return settings.model_copy(update={name: getattr(settings, name).model_copy(update=changes)
-                                       for name, changes in sections.items()})
+    return settings.model_copy(
+        update={name: getattr(settings, name).model_copy(update=changes) for name, changes in sections.items()}
+    )
 
 
 def platform_log(caplog) -> str:

@@ -10,10 +10,16 @@ import pytest
 from alipay.aop.api.request.AlipaySystemOauthTokenRequest import AlipaySystemOauthTokenRequest
 from alipay.aop.api.response.AlipaySystemOauthTokenResponse import AlipaySystemOauthTokenResponse
 
-from app.platforms import LoginCodeInvalid, PlatformError, PlatformUnavailable
 from app.core.config import ConfigError
-from app.platforms.alipay import (LIVE_GATEWAY_URL, AlipayKeys, AlipaySdkClient, alipay_gateway_url, alipay_keys,
-                                  sdk_config)
+from app.platforms import LoginCodeInvalid, PlatformError, PlatformUnavailable
+from app.platforms.alipay import (
+    LIVE_GATEWAY_URL,
+    AlipayKeys,
+    AlipaySdkClient,
+    alipay_gateway_url,
+    alipay_keys,
+    sdk_config,
+)
 from app.platforms.keys import ensure_sim_keys, generate_key_pair, rsa2_verify
 from tests.platforms.conftest import alipay_auth_code, platform_log, with_changes
 
@@ -53,8 +59,10 @@ async def test_oauth_token__unknown_or_empty_code_is_refused(app):
 
 async def test_gateway__refuses_a_request_signed_with_another_key(client, settings, stranger_keys):
     sim_keys = ensure_sim_keys(settings)
-    config = sdk_config(settings, AlipayKeys(app_private_key=stranger_keys.private_pem,
-                                             alipay_public_key=sim_keys.alipay_platform.public_pem))
+    config = sdk_config(
+        settings,
+        AlipayKeys(app_private_key=stranger_keys.private_pem, alipay_public_key=sim_keys.alipay_platform.public_pem),
+    )
     sdk = AlipaySdkClient(config, timeout_seconds=5)
     request = AlipaySystemOauthTokenRequest()
     request.grant_type = "authorization_code"
@@ -69,21 +77,29 @@ async def test_gateway__refuses_a_request_signed_with_another_key(client, settin
     assert (response.code, response.sub_code) == ("40002", "isv.invalid-signature")
 
 
-async def test_oauth_token__our_request_with_a_wrong_key_is_a_platform_error(client, settings, make_alipay,
-                                                                             stranger_keys, caplog):
+async def test_oauth_token__our_request_with_a_wrong_key_is_a_platform_error(
+    client, settings, make_alipay, stranger_keys, caplog
+):
     sim_keys = ensure_sim_keys(settings)
-    alipay = make_alipay(settings, keys=AlipayKeys(app_private_key=stranger_keys.private_pem,
-                                                   alipay_public_key=sim_keys.alipay_platform.public_pem))
+    alipay = make_alipay(
+        settings,
+        keys=AlipayKeys(
+            app_private_key=stranger_keys.private_pem, alipay_public_key=sim_keys.alipay_platform.public_pem
+        ),
+    )
     with caplog.at_level(logging.INFO), pytest.raises(PlatformError):
         await alipay.oauth_token(await alipay_auth_code(client))
     assert "isv.invalid-signature" in platform_log(caplog)
 
 
-async def test_oauth_token__an_answer_signed_with_another_key_is_refused(client, settings, make_alipay,
-                                                                         stranger_keys, caplog):
+async def test_oauth_token__an_answer_signed_with_another_key_is_refused(
+    client, settings, make_alipay, stranger_keys, caplog
+):
     sim_keys = ensure_sim_keys(settings)
-    alipay = make_alipay(settings, keys=AlipayKeys(app_private_key=sim_keys.alipay_app.private_pem,
-                                                   alipay_public_key=stranger_keys.public_pem))
+    alipay = make_alipay(
+        settings,
+        keys=AlipayKeys(app_private_key=sim_keys.alipay_app.private_pem, alipay_public_key=stranger_keys.public_pem),
+    )
     with caplog.at_level(logging.INFO), pytest.raises(PlatformError):
         await alipay.oauth_token(await alipay_auth_code(client))
     assert "signature did not verify" in platform_log(caplog)
@@ -112,14 +128,28 @@ async def test_unreachable_gateway_is_unavailable(settings, make_alipay):
         await alipay.oauth_token("any-code")
 
 
-@pytest.mark.parametrize(("params", "key", "sub_code"), [
-    ({"method": "alipay.no.such.method"}, "error_response", "isv.invalid-method"),
-    ({"method": "alipay.system.oauth.token", "app_id": "2021999999999999"}, "error_response", "isv.invalid-app-id"),
-    ({"method": "alipay.system.oauth.token", "app_id": "2021000000000001"}, "error_response",
-     "isv.missing-signature"),
-    ({"method": "alipay.system.oauth.token", "app_id": "2021000000000001", "sign_type": "RSA2",
-      "sign": "bm90IGEgc2lnbmF0dXJl"}, "error_response", "isv.invalid-signature"),
-])
+@pytest.mark.parametrize(
+    ("params", "key", "sub_code"),
+    [
+        ({"method": "alipay.no.such.method"}, "error_response", "isv.invalid-method"),
+        ({"method": "alipay.system.oauth.token", "app_id": "2021999999999999"}, "error_response", "isv.invalid-app-id"),
+        (
+            {"method": "alipay.system.oauth.token", "app_id": "2021000000000001"},
+            "error_response",
+            "isv.missing-signature",
+        ),
+        (
+            {
+                "method": "alipay.system.oauth.token",
+                "app_id": "2021000000000001",
+                "sign_type": "RSA2",
+                "sign": "bm90IGEgc2lnbmF0dXJl",
+            },
+            "error_response",
+            "isv.invalid-signature",
+        ),
+    ],
+)
 async def test_gateway__bad_requests_get_signed_alipay_errors(client, settings, params, key, sub_code):
     params = {**params, "app_id": params.get("app_id", settings.alipay.app_id)}
     answer = await client.post("/sim/alipay/gateway.do", params=params)
@@ -146,8 +176,11 @@ def test_live_mode_reads_the_key_files_in_pem_or_bare_base64(settings, tmp_path,
     private_file.write_text(stranger_keys.private_pem)
     bare_public = "".join(line for line in stranger_keys.public_pem.splitlines() if not line.startswith("-----"))
     public_file.write_text(bare_public)
-    live = with_changes(settings, platforms={"mode": "live"},
-                        alipay={"app_private_key_path": str(private_file), "alipay_public_key_path": str(public_file)})
+    live = with_changes(
+        settings,
+        platforms={"mode": "live"},
+        alipay={"app_private_key_path": str(private_file), "alipay_public_key_path": str(public_file)},
+    )
     keys = alipay_keys(live)
     config = sdk_config(live, keys)
     assert config.server_url == LIVE_GATEWAY_URL
@@ -156,8 +189,13 @@ def test_live_mode_reads_the_key_files_in_pem_or_bare_base64(settings, tmp_path,
 
 
 def test_live_mode_with_a_missing_key_file_is_a_one_line_config_error(settings, tmp_path):
-    live = with_changes(settings, platforms={"mode": "live"},
-                        alipay={"app_private_key_path": str(tmp_path / "missing.pem"),
-                                "alipay_public_key_path": str(tmp_path / "missing.pub")})
+    live = with_changes(
+        settings,
+        platforms={"mode": "live"},
+        alipay={
+            "app_private_key_path": str(tmp_path / "missing.pem"),
+            "alipay_public_key_path": str(tmp_path / "missing.pub"),
+        },
+    )
     with pytest.raises(ConfigError, match="alipay.app_private_key_path"):
         alipay_keys(live)

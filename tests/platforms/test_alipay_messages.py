@@ -11,17 +11,24 @@ import secrets
 import pytest
 from alipay.aop.api.domain.AlipayOpenAppMiniTemplatemessageSendModel import AlipayOpenAppMiniTemplatemessageSendModel
 from alipay.aop.api.request.AlipayOpenAppMiniTemplatemessageSendRequest import (
-    AlipayOpenAppMiniTemplatemessageSendRequest)
+    AlipayOpenAppMiniTemplatemessageSendRequest,
+)
 from alipay.aop.api.response.AlipayOpenAppMiniTemplatemessageSendResponse import (
-    AlipayOpenAppMiniTemplatemessageSendResponse)
+    AlipayOpenAppMiniTemplatemessageSendResponse,
+)
 
 from app.platforms import MessageRejected, PlatformError, PlatformUnavailable
 from app.platforms.alipay import AlipayKeys, AlipaySdkClient, sdk_config
 from app.platforms.keys import ensure_sim_keys, generate_key_pair
 from tests.platforms.conftest import platform_log
 
-CASE_PROGRESS = {"keyword1": "不动产登记", "keyword2": "SQ20261123000001", "keyword3": "已受理",
-                 "keyword4": "2026-11-23 15:00", "keyword5": "请留意后续通知"}
+CASE_PROGRESS = {
+    "keyword1": "不动产登记",
+    "keyword2": "SQ20261123000001",
+    "keyword3": "已受理",
+    "keyword4": "2026-11-23 15:00",
+    "keyword5": "请留意后续通知",
+}
 
 
 @pytest.fixture(scope="module")
@@ -50,21 +57,26 @@ async def delivered(client, user_id: str) -> list[dict]:
 async def test_send__lands_at_the_inspection_endpoint_in_order(app, client, settings, user_id, template_id):
     alipay = app.ctx.platforms.alipay
     cancelled = settings.notifications.alipay_templates["appointment_cancelled"]
-    await alipay.send_template_message(user_id=user_id, template_id=template_id, data=CASE_PROGRESS,
-                                       page="pages/cases/detail?id=42")
+    await alipay.send_template_message(
+        user_id=user_id, template_id=template_id, data=CASE_PROGRESS, page="pages/cases/detail?id=42"
+    )
     cancel_data = {"keyword1": "户籍迁入", "keyword2": "2026年11月24日 09:30", "keyword3": "大厅临时闭厅"}
     await alipay.send_template_message(user_id=user_id, template_id=cancelled.template_id, data=cancel_data)
     first, second = await delivered(client, user_id)
-    assert (first["template_id"], first["data"], first["page"]) == (template_id, CASE_PROGRESS,
-                                                                   "pages/cases/detail?id=42")
+    assert (first["template_id"], first["data"], first["page"]) == (
+        template_id,
+        CASE_PROGRESS,
+        "pages/cases/detail?id=42",
+    )
     assert (second["template_id"], second["data"], second["page"]) == (cancelled.template_id, cancel_data, None)
     assert first["received_at"] <= second["received_at"]
 
 
 async def test_send__unknown_user_is_rejected_for_good(app, client, template_id, caplog):
     with caplog.at_level(logging.INFO), pytest.raises(MessageRejected) as rejected:
-        await app.ctx.platforms.alipay.send_template_message(user_id="someone-else", template_id=template_id,
-                                                             data=CASE_PROGRESS)
+        await app.ctx.platforms.alipay.send_template_message(
+            user_id="someone-else", template_id=template_id, data=CASE_PROGRESS
+        )
     assert rejected.value.errcode == "USER_NOT_EXIST"
     assert rejected.value.errmsg
     assert "someone-else" not in platform_log(caplog)
@@ -72,17 +84,21 @@ async def test_send__unknown_user_is_rejected_for_good(app, client, template_id,
 
 async def test_send__unknown_template_is_rejected_for_good(app, client, user_id):
     with pytest.raises(MessageRejected) as rejected:
-        await app.ctx.platforms.alipay.send_template_message(user_id=user_id, template_id="Tm9TdWNoVGVtcGxhdGU=",
-                                                             data=CASE_PROGRESS)
+        await app.ctx.platforms.alipay.send_template_message(
+            user_id=user_id, template_id="Tm9TdWNoVGVtcGxhdGU=", data=CASE_PROGRESS
+        )
     assert rejected.value.errcode == "USER_TEMPLATE_ILLEGAL"
     assert await delivered(client, user_id) == []
 
 
-@pytest.mark.parametrize("data", [
-    {key: value for key, value in CASE_PROGRESS.items() if key != "keyword5"},  # one keyword short
-    {**CASE_PROGRESS, "keyword6": "多余的"},
-    {**CASE_PROGRESS, "thing1": "WeChat's key"},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {key: value for key, value in CASE_PROGRESS.items() if key != "keyword5"},  # one keyword short
+        {**CASE_PROGRESS, "keyword6": "多余的"},
+        {**CASE_PROGRESS, "thing1": "WeChat's key"},
+    ],
+)
 async def test_send__data_not_matching_the_template_keywords_is_rejected(app, client, user_id, template_id, data):
     with pytest.raises(MessageRejected) as rejected:
         await app.ctx.platforms.alipay.send_template_message(user_id=user_id, template_id=template_id, data=data)
@@ -101,11 +117,14 @@ async def test_faults__a_failing_gateway_is_unavailable_then_recovers(app, clien
     assert len(await delivered(client, user_id)) == 1
 
 
-async def test_gateway__refuses_a_message_signed_with_another_key(client, settings, user_id, template_id,
-                                                                  stranger_keys):
+async def test_gateway__refuses_a_message_signed_with_another_key(
+    client, settings, user_id, template_id, stranger_keys
+):
     sim_keys = ensure_sim_keys(settings)
-    config = sdk_config(settings, AlipayKeys(app_private_key=stranger_keys.private_pem,
-                                             alipay_public_key=sim_keys.alipay_platform.public_pem))
+    config = sdk_config(
+        settings,
+        AlipayKeys(app_private_key=stranger_keys.private_pem, alipay_public_key=sim_keys.alipay_platform.public_pem),
+    )
     sdk = AlipaySdkClient(config, timeout_seconds=5)
     model = AlipayOpenAppMiniTemplatemessageSendModel()
     model.to_user_id, model.user_template_id = user_id, template_id
@@ -122,10 +141,15 @@ async def test_gateway__refuses_a_message_signed_with_another_key(client, settin
 
 
 async def test_send__our_request_with_a_wrong_key_is_a_platform_error_not_a_rejection(
-        client, settings, make_alipay, user_id, template_id, stranger_keys, caplog):
+    client, settings, make_alipay, user_id, template_id, stranger_keys, caplog
+):
     sim_keys = ensure_sim_keys(settings)
-    alipay = make_alipay(settings, keys=AlipayKeys(app_private_key=stranger_keys.private_pem,
-                                                   alipay_public_key=sim_keys.alipay_platform.public_pem))
+    alipay = make_alipay(
+        settings,
+        keys=AlipayKeys(
+            app_private_key=stranger_keys.private_pem, alipay_public_key=sim_keys.alipay_platform.public_pem
+        ),
+    )
     with caplog.at_level(logging.INFO), pytest.raises(PlatformError) as error:
         await alipay.send_template_message(user_id=user_id, template_id=template_id, data=CASE_PROGRESS)
     assert type(error.value) is PlatformError
@@ -133,11 +157,14 @@ async def test_send__our_request_with_a_wrong_key_is_a_platform_error_not_a_reje
     assert await delivered(client, user_id) == []
 
 
-async def test_send__an_answer_signed_with_another_key_is_refused(client, settings, make_alipay, user_id,
-                                                                  template_id, stranger_keys, caplog):
+async def test_send__an_answer_signed_with_another_key_is_refused(
+    client, settings, make_alipay, user_id, template_id, stranger_keys, caplog
+):
     sim_keys = ensure_sim_keys(settings)
-    alipay = make_alipay(settings, keys=AlipayKeys(app_private_key=sim_keys.alipay_app.private_pem,
-                                                   alipay_public_key=stranger_keys.public_pem))
+    alipay = make_alipay(
+        settings,
+        keys=AlipayKeys(app_private_key=sim_keys.alipay_app.private_pem, alipay_public_key=stranger_keys.public_pem),
+    )
     with caplog.at_level(logging.INFO), pytest.raises(PlatformError) as error:
         await alipay.send_template_message(user_id=user_id, template_id=template_id, data=CASE_PROGRESS)
     assert type(error.value) is PlatformError
@@ -145,8 +172,7 @@ async def test_send__an_answer_signed_with_another_key_is_refused(client, settin
 
 
 async def test_inspection__delete_clears_one_recipient(app, client, user_id, template_id):
-    await app.ctx.platforms.alipay.send_template_message(user_id=user_id, template_id=template_id,
-                                                         data=CASE_PROGRESS)
+    await app.ctx.platforms.alipay.send_template_message(user_id=user_id, template_id=template_id, data=CASE_PROGRESS)
     cleared = await client.delete("/sim/alipay/messages", params={"user_id": user_id})
     assert cleared.status_code == 200 and cleared.json() == {"items": []}
     assert await delivered(client, user_id) == []

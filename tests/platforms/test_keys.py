@@ -10,8 +10,17 @@ import sys
 from alipay.aop.api.util.SignatureUtils import sign_with_rsa2, verify_with_rsa
 
 from app.core.config import PROJECT_ROOT
-from app.platforms.keys import (SIM_KEY_PAIRS, _write_once, ensure_sim_keys, generate_key_pair, key_pair_from_private,
-                                load_private_key, pkcs1_private_pem, rsa2_sign, rsa2_verify)
+from app.platforms.keys import (
+    SIM_KEY_PAIRS,
+    _write_once,
+    ensure_sim_keys,
+    generate_key_pair,
+    key_pair_from_private,
+    load_private_key,
+    pkcs1_private_pem,
+    rsa2_sign,
+    rsa2_verify,
+)
 from tests.platforms.conftest import with_changes
 
 # A freshly started process: loads (or generates) the keys of a folder and prints their public halves.
@@ -42,8 +51,12 @@ def test_relative_key_folder_is_under_the_project_root(settings):
 
 def test_processes_starting_together_end_up_with_the_same_keys(tmp_path):
     folder = tmp_path / "shared-keys"
-    children = [subprocess.Popen([sys.executable, "-c", _CHILD, str(folder)], cwd=PROJECT_ROOT,
-                                 stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(folder)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
     seen = [json.loads(child.communicate(timeout=60)[0]) for child in children]
     assert all(child.returncode == 0 for child in children)
     assert all(keys == seen[0] for keys in seen)

@@ -39,8 +39,9 @@ async def test_jscode2session__answers_like_wechat_with_http_200(client, setting
 
 
 async def test_access_tokens__valid_then_expired_unknown_or_missing(client, settings, cache, short_lived_tokens):
-    answer = await client.get("/sim/wechat/cgi-bin/token", params={**_credentials(settings),
-                                                                    "grant_type": "client_credential"})
+    answer = await client.get(
+        "/sim/wechat/cgi-bin/token", params={**_credentials(settings), "grant_type": "client_credential"}
+    )
     assert answer.json()["expires_in"] == 1
     token = answer.json()["access_token"]
     assert await sim_check_access_token(cache, token) == 0
@@ -51,11 +52,14 @@ async def test_access_tokens__valid_then_expired_unknown_or_missing(client, sett
 
 
 async def test_access_token__wrong_grant_type_or_secret_is_an_errcode(client, settings):
-    wrong_grant = await client.get("/sim/wechat/cgi-bin/token", params={**_credentials(settings),
-                                                                         "grant_type": "authorization_code"})
+    wrong_grant = await client.get(
+        "/sim/wechat/cgi-bin/token", params={**_credentials(settings), "grant_type": "authorization_code"}
+    )
     assert wrong_grant.json()["errcode"] == 40002
-    wrong_secret = await client.get("/sim/wechat/cgi-bin/token", params={
-        **_credentials(settings), "secret": "nope", "grant_type": "client_credential"})
+    wrong_secret = await client.get(
+        "/sim/wechat/cgi-bin/token",
+        params={**_credentials(settings), "secret": "nope", "grant_type": "client_credential"},
+    )
     assert wrong_secret.status_code == 200 and wrong_secret.json()["errcode"] == 40125
 
 
@@ -70,34 +74,42 @@ async def test_faults__can_be_listed_and_cleared(client, faults):
     listed = (await client.get("/sim/faults")).json()["faults"]
     assert {fault["platform"] for fault in listed} == {"wechat", "alipay"}
     assert next(f for f in listed if f["platform"] == "wechat") == {
-        "platform": "wechat", "error_rate": 0.5, "errcode": 45011, "delay_ms": 10}
+        "platform": "wechat",
+        "error_rate": 0.5,
+        "errcode": 45011,
+        "delay_ms": 10,
+    }
     await faults("wechat", 0)
     assert [fault["platform"] for fault in (await client.get("/sim/faults")).json()["faults"]] == ["alipay"]
     await faults("wechatpay", 0, refund="processing")
     assert {"platform": "wechatpay", "error_rate": 0, "errcode": None, "delay_ms": 0, "refund": "processing"} in (
-        await client.get("/sim/faults")).json()["faults"]
+        await client.get("/sim/faults")
+    ).json()["faults"]
     assert (await client.delete("/sim/faults")).json() == {"faults": []}
     assert (await client.get("/sim/faults")).json() == {"faults": []}
 
 
-@pytest.mark.parametrize(("path", "content", "status", "code"), [
-    ("/sim/wechat/code", b"{not json", 400, "MALFORMED_JSON"),
-    ("/sim/wechat/code", b"[]", 400, "BAD_REQUEST"),
-    ("/sim/wechat/code", b'{"openid": 5}', 422, "VALIDATION_FAILED"),
-    ("/sim/wechat/code", b'{"openid": "has spaces"}', 422, "VALIDATION_FAILED"),
-    ("/sim/wechat/code", b'{"user": "oX"}', 422, "VALIDATION_FAILED"),
-    ("/sim/alipay/auth_code", b'{"user_id": ""}', 422, "VALIDATION_FAILED"),
-    ("/sim/alipay/auth_code", b"\xff\xfe", 400, "MALFORMED_JSON"),
-    ("/sim/faults", b"", 400, "BAD_REQUEST"),
-    ("/sim/faults", b'{"platform": "qq", "error_rate": 0.5}', 422, "VALIDATION_FAILED"),
-    ("/sim/faults", b'{"platform": "wechat", "error_rate": 2}', 422, "VALIDATION_FAILED"),
-    ("/sim/faults", b'{"platform": "wechat"}', 422, "VALIDATION_FAILED"),
-    ("/sim/faults", b'{"platform": "wechat", "error_rate": 0, "delay_ms": -1}', 422, "VALIDATION_FAILED"),
-    ("/sim/faults", b'{"platform": "alipay", "error_rate": 0, "refund": "processing"}', 422, "VALIDATION_FAILED"),
-    ("/sim/faults", b'{"platform": "wechatpay", "error_rate": 0, "refund": "failed"}', 422, "VALIDATION_FAILED"),
-    ("/sim/wechat/token-ttl", b'{"seconds": 0}', 422, "VALIDATION_FAILED"),
-    ("/sim/wechat/token-ttl", b'{"seconds": "soon"}', 422, "VALIDATION_FAILED"),
-])
+@pytest.mark.parametrize(
+    ("path", "content", "status", "code"),
+    [
+        ("/sim/wechat/code", b"{not json", 400, "MALFORMED_JSON"),
+        ("/sim/wechat/code", b"[]", 400, "BAD_REQUEST"),
+        ("/sim/wechat/code", b'{"openid": 5}', 422, "VALIDATION_FAILED"),
+        ("/sim/wechat/code", b'{"openid": "has spaces"}', 422, "VALIDATION_FAILED"),
+        ("/sim/wechat/code", b'{"user": "oX"}', 422, "VALIDATION_FAILED"),
+        ("/sim/alipay/auth_code", b'{"user_id": ""}', 422, "VALIDATION_FAILED"),
+        ("/sim/alipay/auth_code", b"\xff\xfe", 400, "MALFORMED_JSON"),
+        ("/sim/faults", b"", 400, "BAD_REQUEST"),
+        ("/sim/faults", b'{"platform": "qq", "error_rate": 0.5}', 422, "VALIDATION_FAILED"),
+        ("/sim/faults", b'{"platform": "wechat", "error_rate": 2}', 422, "VALIDATION_FAILED"),
+        ("/sim/faults", b'{"platform": "wechat"}', 422, "VALIDATION_FAILED"),
+        ("/sim/faults", b'{"platform": "wechat", "error_rate": 0, "delay_ms": -1}', 422, "VALIDATION_FAILED"),
+        ("/sim/faults", b'{"platform": "alipay", "error_rate": 0, "refund": "processing"}', 422, "VALIDATION_FAILED"),
+        ("/sim/faults", b'{"platform": "wechatpay", "error_rate": 0, "refund": "failed"}', 422, "VALIDATION_FAILED"),
+        ("/sim/wechat/token-ttl", b'{"seconds": 0}', 422, "VALIDATION_FAILED"),
+        ("/sim/wechat/token-ttl", b'{"seconds": "soon"}', 422, "VALIDATION_FAILED"),
+    ],
+)
 async def test_malformed_helper_bodies_are_4xx_in_the_error_shape(client, path, content, status, code):
     response = await client.post(path, content=content, headers={"Content-Type": "application/json"})
     assert_error_shape(response, status, code)
@@ -106,9 +118,15 @@ async def test_malformed_helper_bodies_are_4xx_in_the_error_shape(client, path, 
 async def test_every_sim_route_is_in_the_openapi_document_under_simulator(client):
     paths = (await client.get("/openapi.json")).json()["paths"]
     expected = {
-        ("/sim/wechat/code", "post"), ("/sim/wechat/sns/jscode2session", "get"), ("/sim/wechat/cgi-bin/token", "get"),
-        ("/sim/wechat/token-ttl", "post"), ("/sim/alipay/auth_code", "post"), ("/sim/alipay/gateway.do", "post"),
-        ("/sim/faults", "post"), ("/sim/faults", "get"), ("/sim/faults", "delete"),
+        ("/sim/wechat/code", "post"),
+        ("/sim/wechat/sns/jscode2session", "get"),
+        ("/sim/wechat/cgi-bin/token", "get"),
+        ("/sim/wechat/token-ttl", "post"),
+        ("/sim/alipay/auth_code", "post"),
+        ("/sim/alipay/gateway.do", "post"),
+        ("/sim/faults", "post"),
+        ("/sim/faults", "get"),
+        ("/sim/faults", "delete"),
     }
     for path, method in expected:
         operation = paths[path][method]

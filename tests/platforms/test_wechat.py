@@ -63,8 +63,9 @@ async def test_access_token__fetched_once_and_shared_by_every_worker(app, settin
     await cache.delete(ACCESS_TOKEN_KEY)
     issued_before = int(await cache.get(TOKENS_ISSUED_KEY) or 0)
     this_worker, other_worker = app.ctx.platforms.wechat, make_wechat(settings)
-    tokens = await asyncio.gather(*(this_worker.access_token() for _ in range(3)),
-                                  *(other_worker.access_token() for _ in range(3)))
+    tokens = await asyncio.gather(
+        *(this_worker.access_token() for _ in range(3)), *(other_worker.access_token() for _ in range(3))
+    )
     assert len(set(tokens)) == 1
     assert int(await cache.get(TOKENS_ISSUED_KEY)) == issued_before + 1
     assert await cache.get(ACCESS_TOKEN_KEY) == tokens[0]

@@ -9,7 +9,7 @@ import json
 import logging
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -18,10 +18,23 @@ from app.platforms import PlatformError, PlatformUnavailable
 from app.platforms.keys import ensure_sim_keys, generate_key_pair, rsa2_verify
 from app.platforms.payment_types import BadNotification, BillRow
 from app.platforms.sim.wechatpay import signed_notification, signed_trade_notification
-from app.platforms.wechatpay import (LIVE_API_BASE_URL, NOTIFY_PATH, WECHATPAY_TIMEZONE, WeChatPayKeys,
-                                     WeChatPayProvider, WeChatPayRefused, WeChatPaySdk, _credentials,
-                                     certificate_serial, parse_trade_bill, refusal, sim_platform_certificate,
-                                     wechatpay_api_base_url, wechatpay_keys, wechatpay_notify_url)
+from app.platforms.wechatpay import (
+    LIVE_API_BASE_URL,
+    NOTIFY_PATH,
+    WECHATPAY_TIMEZONE,
+    WeChatPayKeys,
+    WeChatPayProvider,
+    WeChatPayRefused,
+    WeChatPaySdk,
+    _credentials,
+    certificate_serial,
+    parse_trade_bill,
+    refusal,
+    sim_platform_certificate,
+    wechatpay_api_base_url,
+    wechatpay_keys,
+    wechatpay_notify_url,
+)
 from tests.platforms.conftest import platform_log, with_changes
 
 OPENID = "oWxPayTester00000000000001"
@@ -38,8 +51,10 @@ class NotifyReceiver:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            headers = {name.strip(): value.strip() for name, _, value in
-                       (line.partition(":") for line in head[1:] if ":" in line)}
+            headers = {
+                name.strip(): value.strip()
+                for name, _, value in (line.partition(":") for line in head[1:] if ":" in line)
+            }
             length = int(next((value for name, value in headers.items() if name.lower() == "content-length"), 0))
             self.received.append((headers, await reader.readexactly(length)))
             writer.write(f"HTTP/1.1 {self.status} Answer\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
@@ -96,8 +111,13 @@ def new_order_no() -> str:
 
 
 async def create(provider: WeChatPayProvider, order_no: str, amount_fen: int = 1250) -> dict:
-    return await provider.create(order_no=order_no, amount_fen=amount_fen, description="不动产登记费",
-                                 payer_id=OPENID, expires_at=datetime.now(timezone.utc) + timedelta(minutes=30))
+    return await provider.create(
+        order_no=order_no,
+        amount_fen=amount_fen,
+        description="不动产登记费",
+        payer_id=OPENID,
+        expires_at=datetime.now(UTC) + timedelta(minutes=30),
+    )
 
 
 async def sim_pay(client, order_no: str, **extra) -> dict:
@@ -108,23 +128,39 @@ async def sim_pay(client, order_no: str, **extra) -> dict:
 
 def transaction_resource(settings, order_no: str, total: object = 1250, **changes) -> dict:
     """A TRANSACTION.SUCCESS resource as WeChat Pay encrypts it."""
-    return {"appid": settings.wechat.appid, "mchid": settings.wechatpay.mchid, "out_trade_no": order_no,
-            "transaction_id": "4200000000000000000000000001", "trade_type": "JSAPI", "trade_state": "SUCCESS",
-            "trade_state_desc": "支付成功", "bank_type": "OTHERS", "success_time": "2026-11-23T15:00:00+08:00",
-            "payer": {"openid": OPENID}, "amount": {"total": total, "payer_total": total, "currency": "CNY",
-                                                    "payer_currency": "CNY"}, **changes}
+    return {
+        "appid": settings.wechat.appid,
+        "mchid": settings.wechatpay.mchid,
+        "out_trade_no": order_no,
+        "transaction_id": "4200000000000000000000000001",
+        "trade_type": "JSAPI",
+        "trade_state": "SUCCESS",
+        "trade_state_desc": "支付成功",
+        "bank_type": "OTHERS",
+        "success_time": "2026-11-23T15:00:00+08:00",
+        "payer": {"openid": OPENID},
+        "amount": {"total": total, "payer_total": total, "currency": "CNY", "payer_currency": "CNY"},
+        **changes,
+    }
 
 
 def refund_resource(settings, order_no: str, refund_status: str = "SUCCESS") -> dict:
     """A REFUND.* resource as WeChat Pay encrypts it."""
-    return {"mchid": settings.wechatpay.mchid, "out_trade_no": order_no, "transaction_id": "4200000000000000000001",
-            "out_refund_no": "R" + order_no, "refund_id": "50300000000000000000000000001",
-            "refund_status": refund_status, "success_time": "2026-11-23T15:10:00+08:00",
-            "user_received_account": "支付用户零钱",
-            "amount": {"total": 1250, "refund": 500, "payer_total": 1250, "payer_refund": 500}}
+    return {
+        "mchid": settings.wechatpay.mchid,
+        "out_trade_no": order_no,
+        "transaction_id": "4200000000000000000001",
+        "out_refund_no": "R" + order_no,
+        "refund_id": "50300000000000000000000000001",
+        "refund_status": refund_status,
+        "success_time": "2026-11-23T15:10:00+08:00",
+        "user_received_account": "支付用户零钱",
+        "amount": {"total": 1250, "refund": 500, "payer_total": 1250, "payer_refund": 500},
+    }
 
 
 # ---- create ----
+
 
 async def test_create__returns_the_five_request_payment_fields_signed_by_the_merchant_key(provider, settings):
     fields = await create(provider, new_order_no())
@@ -153,11 +189,17 @@ async def test_create__money_is_positive_integer_fen_and_expiry_is_aware(provide
         with pytest.raises(ValueError):
             await create(provider, new_order_no(), amount_fen=amount)
     with pytest.raises(ValueError):
-        await provider.create(order_no=new_order_no(), amount_fen=1, description="x", payer_id=OPENID,
-                              expires_at=datetime.now() + timedelta(minutes=5))
+        await provider.create(
+            order_no=new_order_no(),
+            amount_fen=1,
+            description="x",
+            payer_id=OPENID,
+            expires_at=datetime.now() + timedelta(minutes=5),
+        )
 
 
 # ---- pay, query and the notification ----
+
 
 async def test_query__pending_then_paid_and_the_notification_verifies(provider, client, receiver, settings):
     order_no = new_order_no()
@@ -175,10 +217,11 @@ async def test_query__pending_then_paid_and_the_notification_verifies(provider, 
     paid = await provider.query(order_no)
     assert (paid.status, paid.amount_fen, paid.transaction_id) == ("paid", 1250, trade.transaction_id)
     assert paid.paid_at == trade.paid_at and paid.paid_at.utcoffset() == timedelta(hours=8)
-    assert abs((paid.paid_at - datetime.now(timezone.utc)).total_seconds()) < 60
+    assert abs((paid.paid_at - datetime.now(UTC)).total_seconds()) < 60
     listed = (await client.get("/sim/wechatpay/notifications", params={"order_no": order_no})).json()["items"]
     assert [(item["event_type"], item["delivered"], item["status"]) for item in listed] == [
-        ("TRANSACTION.SUCCESS", True, 200)]
+        ("TRANSACTION.SUCCESS", True, 200)
+    ]
 
 
 async def test_pay__our_refusal_is_reported_and_a_paid_order_cannot_be_paid_again(provider, client, receiver):
@@ -239,18 +282,21 @@ async def test_pay__signed_with_the_platform_certificate_verifies_too(provider, 
 
 # ---- parse_notification on notifications made by the simulator's own signing and encryption ----
 
+
 @pytest.mark.parametrize("signer", ["public_key", "certificate"])
 async def test_parse_notification__the_serial_picks_the_public_key_or_the_certificate(app, settings, signer):
-    headers, body = signed_notification(settings, event_type="TRANSACTION.SUCCESS", signer=signer,
-                                        resource=transaction_resource(settings, "WXT0001"))
+    headers, body = signed_notification(
+        settings, event_type="TRANSACTION.SUCCESS", signer=signer, resource=transaction_resource(settings, "WXT0001")
+    )
     notification = await app.ctx.platforms.wechatpay.parse_notification(headers=headers, body=body)
     assert notification.kind == "trade"
-    assert notification.trade.paid_at == datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
+    assert notification.trade.paid_at == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
 
 async def test_parse_notification__header_names_in_any_case(app, settings):
-    headers, body = signed_notification(settings, event_type="TRANSACTION.SUCCESS",
-                                        resource=transaction_resource(settings, "WXT0002"))
+    headers, body = signed_notification(
+        settings, event_type="TRANSACTION.SUCCESS", resource=transaction_resource(settings, "WXT0002")
+    )
     lowered = {name.lower(): value for name, value in headers.items()}
     notification = await app.ctx.platforms.wechatpay.parse_notification(headers=lowered, body=body)
     assert notification.trade.order_no == "WXT0002"
@@ -258,10 +304,15 @@ async def test_parse_notification__header_names_in_any_case(app, settings):
 
 async def test_parse_notification__a_serial_signing_with_the_other_key_does_not_verify(app, settings):
     # Signed by the certificate's key but naming the public key: the serial says which key must verify it.
-    headers, body = signed_notification(settings, event_type="TRANSACTION.SUCCESS", signer="certificate",
-                                        resource=transaction_resource(settings, "WXT0003"))
-    public_key_headers, _ = signed_notification(settings, event_type="TRANSACTION.SUCCESS",
-                                                resource=transaction_resource(settings, "WXT0003"))
+    headers, body = signed_notification(
+        settings,
+        event_type="TRANSACTION.SUCCESS",
+        signer="certificate",
+        resource=transaction_resource(settings, "WXT0003"),
+    )
+    public_key_headers, _ = signed_notification(
+        settings, event_type="TRANSACTION.SUCCESS", resource=transaction_resource(settings, "WXT0003")
+    )
     headers["Wechatpay-Serial"] = public_key_headers["Wechatpay-Serial"]
     with pytest.raises(BadNotification):
         await app.ctx.platforms.wechatpay.parse_notification(headers=headers, body=body)
@@ -275,14 +326,20 @@ def _tampered(body: bytes) -> bytes:
     return json.dumps(notification, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-@pytest.mark.parametrize("case", ["forged", "tampered_body", "stale", "ahead", "unknown_serial", "other_apiv3_key",
-                                  "no_signature", "not_utf8"])
+@pytest.mark.parametrize(
+    "case",
+    ["forged", "tampered_body", "stale", "ahead", "unknown_serial", "other_apiv3_key", "no_signature", "not_utf8"],
+)
 async def test_parse_notification__refuses_what_is_not_wechat_pays(app, settings, case, caplog):
     now = int(time.time())
     headers, body = signed_notification(
-        settings, event_type="TRANSACTION.SUCCESS", resource=transaction_resource(settings, "WXT0004"),
-        forged=case == "forged", timestamp={"stale": now - 301, "ahead": now + 301}.get(case),
-        apiv3_key="0123456789abcdef0123456789abcdef" if case == "other_apiv3_key" else None)
+        settings,
+        event_type="TRANSACTION.SUCCESS",
+        resource=transaction_resource(settings, "WXT0004"),
+        forged=case == "forged",
+        timestamp={"stale": now - 301, "ahead": now + 301}.get(case),
+        apiv3_key="0123456789abcdef0123456789abcdef" if case == "other_apiv3_key" else None,
+    )
     if case == "tampered_body":
         body = _tampered(body)
     elif case == "unknown_serial":
@@ -296,31 +353,42 @@ async def test_parse_notification__refuses_what_is_not_wechat_pays(app, settings
     assert "notification refused" in platform_log(caplog)
 
 
-@pytest.mark.parametrize(("event_type", "refund_status", "status"), [
-    ("REFUND.SUCCESS", "SUCCESS", "succeeded"), ("REFUND.ABNORMAL", "ABNORMAL", "failed"),
-    ("REFUND.CLOSED", "CLOSED", "failed")])
+@pytest.mark.parametrize(
+    ("event_type", "refund_status", "status"),
+    [
+        ("REFUND.SUCCESS", "SUCCESS", "succeeded"),
+        ("REFUND.ABNORMAL", "ABNORMAL", "failed"),
+        ("REFUND.CLOSED", "CLOSED", "failed"),
+    ],
+)
 async def test_parse_notification__refund_events(app, settings, event_type, refund_status, status):
-    headers, body = signed_notification(settings, event_type=event_type,
-                                        resource=refund_resource(settings, "WXT0005", refund_status))
+    headers, body = signed_notification(
+        settings, event_type=event_type, resource=refund_resource(settings, "WXT0005", refund_status)
+    )
     notification = await app.ctx.platforms.wechatpay.parse_notification(headers=headers, body=body)
     assert notification.kind == "refund" and notification.trade is None
     refund = notification.refund
-    assert (refund.order_no, refund.refund_no, refund.status, refund.refund_fen) == (
-        "WXT0005", "RWXT0005", status, 500)
+    assert (refund.order_no, refund.refund_no, refund.status, refund.refund_fen) == ("WXT0005", "RWXT0005", status, 500)
     assert refund.refund_id == "50300000000000000000000000001"
 
 
-@pytest.mark.parametrize(("event_type", "resource_changes"), [
-    ("REFUND.SUCCESS", {"refund_status": "ABNORMAL"}),  # the event and its resource disagree
-    ("TRANSACTION.SUCCESS", {"trade_state": "NOTPAY"}),
-    ("TRANSACTION.SUCCESS", {"amount": {"total": 12.5, "currency": "CNY"}}),  # never a float
-    ("TRANSACTION.SUCCESS", {"amount": {"total": 1250, "currency": "USD"}}),
-    ("TRANSACTION.SUCCESS", {"success_time": "2026-11-23 15:00:00"}),
-    ("MCHTRANSFER.BILL.FINISHED", {}),
-])
+@pytest.mark.parametrize(
+    ("event_type", "resource_changes"),
+    [
+        ("REFUND.SUCCESS", {"refund_status": "ABNORMAL"}),  # the event and its resource disagree
+        ("TRANSACTION.SUCCESS", {"trade_state": "NOTPAY"}),
+        ("TRANSACTION.SUCCESS", {"amount": {"total": 12.5, "currency": "CNY"}}),  # never a float
+        ("TRANSACTION.SUCCESS", {"amount": {"total": 1250, "currency": "USD"}}),
+        ("TRANSACTION.SUCCESS", {"success_time": "2026-11-23 15:00:00"}),
+        ("MCHTRANSFER.BILL.FINISHED", {}),
+    ],
+)
 async def test_parse_notification__genuine_but_unreadable_is_refused(app, settings, event_type, resource_changes):
-    base = refund_resource(settings, "WXT0006") if event_type.startswith("REFUND") else transaction_resource(
-        settings, "WXT0006")
+    base = (
+        refund_resource(settings, "WXT0006")
+        if event_type.startswith("REFUND")
+        else transaction_resource(settings, "WXT0006")
+    )
     headers, body = signed_notification(settings, event_type=event_type, resource={**base, **resource_changes})
     with pytest.raises(BadNotification):
         await app.ctx.platforms.wechatpay.parse_notification(headers=headers, body=body)
@@ -338,6 +406,7 @@ def test_acknowledge__200_without_body_400_refused_500_retry_later(app):
 
 
 # ---- notify faults ----
+
 
 async def test_notify_faults__never_twice_and_late(provider, client, receiver, faults):
     never, twice, late = new_order_no(), new_order_no(), new_order_no()
@@ -360,6 +429,7 @@ async def test_notify_faults__never_twice_and_late(provider, client, receiver, f
 
 
 # ---- close ----
+
 
 async def test_close__closes_and_closing_again_is_fine_a_paid_order_is_refused(provider, client):
     order_no = new_order_no()
@@ -385,17 +455,24 @@ async def test_query__an_order_never_created_is_a_platform_error(provider):
 
 # ---- refund ----
 
+
 async def test_refund__succeeds_notifies_and_the_order_shows_refunded(provider, client, receiver):
     order_no = new_order_no()
     await create(provider, order_no, amount_fen=1250)
     await sim_pay(client, order_no)
-    refund = await provider.refund(order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250,
-                                   reason="办件未受理")
+    refund = await provider.refund(
+        order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250, reason="办件未受理"
+    )
     assert (refund.order_no, refund.refund_no, refund.status, refund.refund_fen) == (
-        order_no, "R" + order_no, "succeeded", 500)
+        order_no,
+        "R" + order_no,
+        "succeeded",
+        500,
+    )
     assert refund.refund_id
-    again = await provider.refund(order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250,
-                                  reason="办件未受理")
+    again = await provider.refund(
+        order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250, reason="办件未受理"
+    )
     assert again.refund_id == refund.refund_id
     state = await provider.query(order_no)
     assert (state.status, state.amount_fen) == ("refunded", 1250)
@@ -403,7 +480,10 @@ async def test_refund__succeeds_notifies_and_the_order_shows_refunded(provider, 
     notification = await provider.parse_notification(headers=receiver.received[1][0], body=receiver.received[1][1])
     assert notification.kind == "refund"
     assert (notification.refund.refund_no, notification.refund.status, notification.refund.refund_fen) == (
-        "R" + order_no, "succeeded", 500)
+        "R" + order_no,
+        "succeeded",
+        500,
+    )
 
 
 async def test_refund__more_than_is_left_or_of_an_unpaid_order_is_refused(provider, client):
@@ -414,41 +494,49 @@ async def test_refund__more_than_is_left_or_of_an_unpaid_order_is_refused(provid
     await sim_pay(client, order_no)
     await provider.refund(order_no=order_no, refund_no="B" + order_no, refund_fen=600, total_fen=1000, reason="")
     with pytest.raises(WeChatPayRefused) as refused:
-        await provider.refund(order_no=order_no, refund_no="C" + order_no, refund_fen=500, total_fen=1000,
-                              reason="")
+        await provider.refund(order_no=order_no, refund_no="C" + order_no, refund_fen=500, total_fen=1000, reason="")
     assert refused.value.errcode == "PARAM_ERROR"
     with pytest.raises(ValueError):
-        await provider.refund(order_no=order_no, refund_no="D" + order_no, refund_fen=1001, total_fen=1000,
-                              reason="")
+        await provider.refund(order_no=order_no, refund_no="D" + order_no, refund_fen=1001, total_fen=1000, reason="")
 
 
 # ---- refund query ----
+
 
 async def test_query_refund__a_refund_that_succeeded_is_succeeded(provider, client):
     order_no = new_order_no()
     await create(provider, order_no, amount_fen=1250)
     await sim_pay(client, order_no)
-    refund = await provider.refund(order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250,
-                                   reason="")
+    refund = await provider.refund(
+        order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250, reason=""
+    )
     state = await provider.query_refund(order_no=order_no, refund_no="R" + order_no)
     assert (state.order_no, state.refund_no, state.status, state.refund_fen, state.refund_id) == (
-        order_no, "R" + order_no, "succeeded", 500, refund.refund_id)
+        order_no,
+        "R" + order_no,
+        "succeeded",
+        500,
+        refund.refund_id,
+    )
     # The refund number is another order's: never taken as this order's refund.
     with pytest.raises(PlatformError):
         await provider.query_refund(order_no=new_order_no(), refund_no="R" + order_no)
 
 
 async def test_query_refund__a_refund_answered_processing_and_never_notified_succeeds_when_queried(
-        provider, client, receiver, faults):
+    provider, client, receiver, faults
+):
     order_no = new_order_no()
     await create(provider, order_no, amount_fen=1250)
     await sim_pay(client, order_no)
     await faults("wechatpay", 0, refund="processing")
-    refund = await provider.refund(order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250,
-                                   reason="")
+    refund = await provider.refund(
+        order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250, reason=""
+    )
     assert (refund.status, refund.refund_fen) == ("processing", 500) and "success_time" not in refund.raw
-    again = await provider.refund(order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250,
-                                  reason="")
+    again = await provider.refund(
+        order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250, reason=""
+    )
     assert (again.status, again.refund_id) == ("processing", refund.refund_id)
     await asyncio.sleep(0.3)  # a REFUND.SUCCESS notification would follow the answer within this
     assert len(receiver.received) == 1  # the payment's only
@@ -459,7 +547,9 @@ async def test_query_refund__a_refund_answered_processing_and_never_notified_suc
     assert [item["event_type"] for item in listed] == ["TRANSACTION.SUCCESS"]
     rows = await provider.bill(datetime.now(WECHATPAY_TIMEZONE).date())
     assert [(row.status, row.amount_fen) for row in rows if row.order_no == order_no] == [
-        ("paid", 1250), ("refunded", 500)]
+        ("paid", 1250),
+        ("refunded", 500),
+    ]
 
 
 async def test_query_refund__a_refund_wechat_pay_does_not_have_is_failed(provider, client):
@@ -467,8 +557,7 @@ async def test_query_refund__a_refund_wechat_pay_does_not_have_is_failed(provide
     await create(provider, order_no)
     await sim_pay(client, order_no)
     state = await provider.query_refund(order_no=order_no, refund_no="R" + order_no)
-    assert (state.order_no, state.refund_no, state.status, state.refund_fen) == (
-        order_no, "R" + order_no, "failed", 0)
+    assert (state.order_no, state.refund_no, state.status, state.refund_fen) == (order_no, "R" + order_no, "failed", 0)
     assert state.raw["code"] == "RESOURCE_NOT_EXISTS"
     with pytest.raises(ValueError):
         await provider.query_refund(order_no=order_no, refund_no="R/../" + order_no)
@@ -482,6 +571,7 @@ async def test_query_refund__wechat_pay_in_trouble_is_unavailable_not_failed(pro
 
 # ---- bill ----
 
+
 async def test_bill__lists_the_paid_order_and_the_refund(provider, client):
     order_no = new_order_no()
     await create(provider, order_no, amount_fen=1250)
@@ -491,17 +581,25 @@ async def test_bill__lists_the_paid_order_and_the_refund(provider, client):
     rows = await provider.bill(datetime.now(WECHATPAY_TIMEZONE).date())
     assert [row for row in rows if row.order_no == order_no] == [
         BillRow(order_no=order_no, transaction_id=transaction_id, status="paid", amount_fen=1250),
-        BillRow(order_no=order_no, transaction_id=transaction_id, status="refunded", amount_fen=250,
-                refund_no="R" + order_no)]
+        BillRow(
+            order_no=order_no,
+            transaction_id=transaction_id,
+            status="refunded",
+            amount_fen=250,
+            refund_no="R" + order_no,
+        ),
+    ]
 
 
 async def test_bill__a_day_without_business_is_empty(provider):
     assert await provider.bill(date(2020, 1, 1)) == []
 
 
-BILL_HEADER = ("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,"
-               "应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,"
-               "手续费,费率,订单金额,申请退款金额,费率备注")
+BILL_HEADER = (
+    "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,"
+    "应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,"
+    "手续费,费率,订单金额,申请退款金额,费率备注"
+)
 
 
 def _line(*fields: str) -> str:
@@ -510,42 +608,96 @@ def _line(*fields: str) -> str:
 
 def _bill(*lines: str, count: int | None = None) -> str:
     summary = _line(str(len(lines) if count is None else count), "0.00", "0.00", "0.00", "0.00000", "0.00", "0.00")
-    return "\ufeff" + "\r\n".join([BILL_HEADER, *lines, "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,"
-                                                       "订单总金额,申请退款总金额", summary]) + "\r\n"
+    return (
+        "\ufeff"
+        + "\r\n".join(
+            [
+                BILL_HEADER,
+                *lines,
+                "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额",
+                summary,
+            ]
+        )
+        + "\r\n"
+    )
 
 
-def _bill_line(state: str, order_no: str, settled: str, refund_no: str = "0", refunded: str = "0.00",
-               refund_state: str = "", ordered: str = "", asked: str = "0.00") -> str:
-    return _line("2026-11-23 15:00:00", "wx5im0000000000001", "1900000109", "0", "", "4200000000000000000000000009",
-                 order_no, OPENID, "JSAPI", state, "OTHERS", "CNY", settled, "0.00", "503" if refund_no != "0" else "0",
-                 refund_no, refunded, "0.00", "ORIGINAL" if refund_no != "0" else "", refund_state,
-                 "登记费, 含工本费", "", "0.00750", "0.60%", ordered or settled, asked, "")
+def _bill_line(
+    state: str,
+    order_no: str,
+    settled: str,
+    refund_no: str = "0",
+    refunded: str = "0.00",
+    refund_state: str = "",
+    ordered: str = "",
+    asked: str = "0.00",
+) -> str:
+    return _line(
+        "2026-11-23 15:00:00",
+        "wx5im0000000000001",
+        "1900000109",
+        "0",
+        "",
+        "4200000000000000000000000009",
+        order_no,
+        OPENID,
+        "JSAPI",
+        state,
+        "OTHERS",
+        "CNY",
+        settled,
+        "0.00",
+        "503" if refund_no != "0" else "0",
+        refund_no,
+        refunded,
+        "0.00",
+        "ORIGINAL" if refund_no != "0" else "",
+        refund_state,
+        "登记费, 含工本费",
+        "",
+        "0.00750",
+        "0.60%",
+        ordered or settled,
+        asked,
+        "",
+    )
 
 
 def test_parse_trade_bill__payments_and_successful_refunds_in_exact_fen():
-    text = _bill(_bill_line("SUCCESS", "GH1", "12.50"),
-                 _bill_line("SUCCESS", "GH2", "0.01", ordered="0.01"),
-                 _bill_line("REFUND", "GH1", "12.50", refund_no="RGH1", refunded="2.50", refund_state="SUCCESS",
-                            asked="2.50"),
-                 _bill_line("REFUND", "GH1", "12.50", refund_no="RGH1b", refunded="1.00", refund_state="PROCESSING",
-                            asked="1.00"),
-                 _bill_line("REVOKED", "GH3", "3.00"))
+    text = _bill(
+        _bill_line("SUCCESS", "GH1", "12.50"),
+        _bill_line("SUCCESS", "GH2", "0.01", ordered="0.01"),
+        _bill_line("REFUND", "GH1", "12.50", refund_no="RGH1", refunded="2.50", refund_state="SUCCESS", asked="2.50"),
+        _bill_line(
+            "REFUND", "GH1", "12.50", refund_no="RGH1b", refunded="1.00", refund_state="PROCESSING", asked="1.00"
+        ),
+        _bill_line("REVOKED", "GH3", "3.00"),
+    )
     assert parse_trade_bill(text) == [
         BillRow(order_no="GH1", transaction_id="4200000000000000000000000009", status="paid", amount_fen=1250),
         BillRow(order_no="GH2", transaction_id="4200000000000000000000000009", status="paid", amount_fen=1),
-        BillRow(order_no="GH1", transaction_id="4200000000000000000000000009", status="refunded", amount_fen=250,
-                refund_no="RGH1")]
+        BillRow(
+            order_no="GH1",
+            transaction_id="4200000000000000000000000009",
+            status="refunded",
+            amount_fen=250,
+            refund_no="RGH1",
+        ),
+    ]
 
 
-@pytest.mark.parametrize("text", [
-    "",
-    _bill(_bill_line("SUCCESS", "GH1", "12.50"), count=2),  # the summary counts a line that is not there
-    _bill(_bill_line("SUCCESS", "GH1", "12.50")).split("总交易单数")[0],  # cut short: no summary
-    _bill(_bill_line("SUCCESS", "GH1", "12.5.0")),
-    _bill(_bill_line("SUCCESS", "GH1", "-1.00")),
-    _bill(_bill_line("SUCCESS", "GH1", "12.50")[:-30]),  # fields missing
-    _bill(_bill_line("SUCCESS", "GH1", "12.50").lstrip("`")),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        _bill(_bill_line("SUCCESS", "GH1", "12.50"), count=2),  # the summary counts a line that is not there
+        _bill(_bill_line("SUCCESS", "GH1", "12.50")).split("总交易单数")[0],  # cut short: no summary
+        _bill(_bill_line("SUCCESS", "GH1", "12.5.0")),
+        _bill(_bill_line("SUCCESS", "GH1", "-1.00")),
+        _bill(_bill_line("SUCCESS", "GH1", "12.50")[:-30]),  # fields missing
+        _bill(_bill_line("SUCCESS", "GH1", "12.50").lstrip("`")),
+    ],
+)
 def test_parse_trade_bill__malformed_or_cut_short_is_refused(text):
     with pytest.raises(ValueError):
         parse_trade_bill(text)
@@ -553,22 +705,35 @@ def test_parse_trade_bill__malformed_or_cut_short_is_refused(text):
 
 # ---- signatures both ways, errors, configuration ----
 
-async def test_our_request_signed_with_a_wrong_key_is_refused_with_401(settings, stranger_keys, make_wechatpay,
-                                                                       caplog):
+
+async def test_our_request_signed_with_a_wrong_key_is_refused_with_401(settings, stranger_keys, make_wechatpay, caplog):
     keys = wechatpay_keys(settings)
-    sdk = WeChatPaySdk(mchid=settings.wechatpay.mchid, appid=settings.wechat.appid,
-                       merchant_serial_no=settings.wechatpay.merchant_serial_no,
-                       credentials=_credentials(WeChatPayKeys(
-                           merchant_private_key=stranger_keys.private_pem,
-                           platform_public_key=keys.platform_public_key,
-                           platform_public_key_id=keys.platform_public_key_id)),
-                       apiv3_key=settings.wechatpay.apiv3_key, notify_url=wechatpay_notify_url(settings),
-                       gateway=wechatpay_api_base_url(settings).rstrip("/"), timeout_seconds=5)
+    sdk = WeChatPaySdk(
+        mchid=settings.wechatpay.mchid,
+        appid=settings.wechat.appid,
+        merchant_serial_no=settings.wechatpay.merchant_serial_no,
+        credentials=_credentials(
+            WeChatPayKeys(
+                merchant_private_key=stranger_keys.private_pem,
+                platform_public_key=keys.platform_public_key,
+                platform_public_key_id=keys.platform_public_key_id,
+            )
+        ),
+        apiv3_key=settings.wechatpay.apiv3_key,
+        notify_url=wechatpay_notify_url(settings),
+        gateway=wechatpay_api_base_url(settings).rstrip("/"),
+        timeout_seconds=5,
+    )
     status, body = await asyncio.to_thread(sdk.query, out_trade_no=new_order_no())
     assert status == 401 and json.loads(body)["code"] == "SIGN_ERROR"
-    provider = make_wechatpay(settings, keys=WeChatPayKeys(
-        merchant_private_key=stranger_keys.private_pem, platform_public_key=keys.platform_public_key,
-        platform_public_key_id=keys.platform_public_key_id))
+    provider = make_wechatpay(
+        settings,
+        keys=WeChatPayKeys(
+            merchant_private_key=stranger_keys.private_pem,
+            platform_public_key=keys.platform_public_key,
+            platform_public_key_id=keys.platform_public_key_id,
+        ),
+    )
     with caplog.at_level(logging.INFO), pytest.raises(PlatformError):
         await provider.query(new_order_no())
     assert "SIGN_ERROR" in platform_log(caplog)
@@ -576,9 +741,14 @@ async def test_our_request_signed_with_a_wrong_key_is_refused_with_401(settings,
 
 async def test_an_answer_not_signed_by_wechat_pay_is_refused(settings, stranger_keys, make_wechatpay, caplog):
     keys = wechatpay_keys(settings)
-    provider = make_wechatpay(settings, keys=WeChatPayKeys(
-        merchant_private_key=keys.merchant_private_key, platform_public_key=stranger_keys.public_pem,
-        platform_public_key_id=keys.platform_public_key_id))
+    provider = make_wechatpay(
+        settings,
+        keys=WeChatPayKeys(
+            merchant_private_key=keys.merchant_private_key,
+            platform_public_key=stranger_keys.public_pem,
+            platform_public_key_id=keys.platform_public_key_id,
+        ),
+    )
     with caplog.at_level(logging.INFO), pytest.raises(PlatformError):
         await create(provider, new_order_no())
     assert "signature did not verify" in platform_log(caplog)
@@ -586,8 +756,12 @@ async def test_an_answer_not_signed_by_wechat_pay_is_refused(settings, stranger_
 
 async def test_a_merchant_with_the_platform_certificate_only(settings, client, make_wechatpay, receiver):
     keys = wechatpay_keys(settings)
-    provider = make_wechatpay(with_changes(settings, wechatpay={"notify_url": receiver.url}), keys=WeChatPayKeys(
-        merchant_private_key=keys.merchant_private_key, platform_certificate=keys.platform_certificate))
+    provider = make_wechatpay(
+        with_changes(settings, wechatpay={"notify_url": receiver.url}),
+        keys=WeChatPayKeys(
+            merchant_private_key=keys.merchant_private_key, platform_certificate=keys.platform_certificate
+        ),
+    )
     order_no = new_order_no()
     await create(provider, order_no)
     await sim_pay(client, order_no, signer="certificate")
@@ -595,8 +769,9 @@ async def test_a_merchant_with_the_platform_certificate_only(settings, client, m
     assert (await provider.parse_notification(headers=headers, body=body)).trade.status == "paid"
     assert (await provider.query(order_no)).status == "paid"
     # No public key configured: a notification signed with it names a serial this merchant does not know.
-    headers, body = signed_notification(settings, event_type="TRANSACTION.SUCCESS",
-                                        resource=transaction_resource(settings, order_no))
+    headers, body = signed_notification(
+        settings, event_type="TRANSACTION.SUCCESS", resource=transaction_resource(settings, order_no)
+    )
     with pytest.raises(BadNotification):
         await provider.parse_notification(headers=headers, body=body)
 
@@ -618,9 +793,18 @@ async def test_unreachable_wechat_pay_is_unavailable(settings, make_wechatpay):
         await provider.query(new_order_no())
 
 
-@pytest.mark.parametrize(("status", "code", "unavailable"), [
-    (500, "SYSTEM_ERROR", True), (429, "FREQUENCY_LIMITED", True), (400, "FREQUENCY_LIMITED", True),
-    (502, "", True), (400, "PARAM_ERROR", False), (403, "NO_AUTH", False), (401, "SIGN_ERROR", False)])
+@pytest.mark.parametrize(
+    ("status", "code", "unavailable"),
+    [
+        (500, "SYSTEM_ERROR", True),
+        (429, "FREQUENCY_LIMITED", True),
+        (400, "FREQUENCY_LIMITED", True),
+        (502, "", True),
+        (400, "PARAM_ERROR", False),
+        (403, "NO_AUTH", False),
+        (401, "SIGN_ERROR", False),
+    ],
+)
 def test_refusal__transient_codes_are_unavailable_the_rest_platform_errors(status, code, unavailable):
     error = refusal("test", status, json.dumps({"code": code, "message": "m"}) if code else "<html>")
     assert isinstance(error, PlatformUnavailable) == unavailable
@@ -644,8 +828,15 @@ def test_live_mode_reads_key_files_and_needs_a_platform_key(settings, tmp_path, 
     with_merchant = with_changes(live, wechatpay={"merchant_private_key_path": str(tmp_path / "apiclient_key.pem")})
     with pytest.raises(ConfigError, match="platform_public_key_path"):
         wechatpay_keys(with_merchant)
-    keys = wechatpay_keys(with_changes(with_merchant, wechatpay={
-        "platform_public_key_path": str(tmp_path / "pub_key.pem"), "platform_public_key_id": "PUB_KEY_ID_01"}))
+    keys = wechatpay_keys(
+        with_changes(
+            with_merchant,
+            wechatpay={
+                "platform_public_key_path": str(tmp_path / "pub_key.pem"),
+                "platform_public_key_id": "PUB_KEY_ID_01",
+            },
+        )
+    )
     assert keys.platform_public_key == stranger_keys.public_pem and not keys.platform_certificate
     missing = with_changes(with_merchant, wechatpay={"platform_cert_path": str(tmp_path / "none.pem")})
     with pytest.raises(ConfigError, match="wechatpay.platform_cert_path"):

@@ -66,8 +66,7 @@ async def test_send_text__a_member_sees_messages_in_the_order_sent(app, client, 
     wecom = app.ctx.platforms.wecom
     await wecom.send_text(userids=members[:1], content=content + "（一）")
     await wecom.send_text(userids=members[:1], content=content + "（二）")
-    assert [item["content"] for item in await delivered(client, members[0])] == [content + "（一）",
-                                                                               content + "（二）"]
+    assert [item["content"] for item in await delivered(client, members[0])] == [content + "（一）", content + "（二）"]
 
 
 async def test_send_text__the_same_text_again_is_not_delivered_twice(app, client, members, content):
@@ -98,20 +97,22 @@ async def test_send_text__empty_content_is_rejected_with_44004(app, members):
     assert rejected.value.errcode == "44004"
 
 
-async def test_send_text__an_invalid_cached_token_is_replaced_once_transparently(app, client, cache, members,
-                                                                                content):
+async def test_send_text__an_invalid_cached_token_is_replaced_once_transparently(app, client, cache, members, content):
     await cache.set(ACCESS_TOKEN_KEY, "never-issued-token", 3600)
     await app.ctx.platforms.wecom.send_text(userids=members[:1], content=content)
     assert len(await delivered(client, members[0])) == 1
     assert await cache.get(ACCESS_TOKEN_KEY) not in (None, "never-issued-token")
 
 
-async def test_send_text__an_expired_cached_token_is_replaced_once_transparently(app, client, cache, settings,
-                                                                                members, content):
+async def test_send_text__an_expired_cached_token_is_replaced_once_transparently(
+    app, client, cache, settings, members, content
+):
     assert (await client.post("/sim/wecom/token-ttl", json={"seconds": 1})).status_code == 200
     try:
-        answer = await client.get("/sim/wecom/cgi-bin/gettoken", params={
-            "corpid": settings.wecom.corp_id, "corpsecret": settings.wecom.corp_secret})
+        answer = await client.get(
+            "/sim/wecom/cgi-bin/gettoken",
+            params={"corpid": settings.wecom.corp_id, "corpsecret": settings.wecom.corp_secret},
+        )
     finally:
         await client.post("/sim/wecom/token-ttl", json={"seconds": 7200})
     assert answer.json()["expires_in"] == 1
@@ -126,8 +127,9 @@ async def test_send_text__an_expired_cached_token_is_replaced_once_transparently
 async def test_access_token__fetched_once_and_shared_by_every_worker(app, settings, cache, make_wecom):
     await cache.delete(ACCESS_TOKEN_KEY)
     this_worker, other_worker = app.ctx.platforms.wecom, make_wecom(settings)
-    tokens = await asyncio.gather(*(this_worker.access_token() for _ in range(3)),
-                                  *(other_worker.access_token() for _ in range(3)))
+    tokens = await asyncio.gather(
+        *(this_worker.access_token() for _ in range(3)), *(other_worker.access_token() for _ in range(3))
+    )
     assert len(set(tokens)) == 1
     assert await cache.get(ACCESS_TOKEN_KEY) == tokens[0]
     assert 0 < await cache.ttl(ACCESS_TOKEN_KEY) <= 7200 - 300
@@ -151,8 +153,9 @@ async def test_send_text__wrong_agent_id_is_a_platform_error(settings, make_weco
     assert type(error.value) is PlatformError
 
 
-async def test_faults__a_failing_platform_is_unavailable_then_recovers(app, client, members, content,
-                                                                      cached_token, faults):
+async def test_faults__a_failing_platform_is_unavailable_then_recovers(
+    app, client, members, content, cached_token, faults
+):
     wecom = app.ctx.platforms.wecom
     await faults("wecom", 1.0)
     with pytest.raises(PlatformUnavailable) as unavailable:
@@ -178,8 +181,12 @@ async def test_unreachable_platform_is_unavailable(settings, make_wecom):
 
 async def test_sim__answers_bad_calls_like_wecom(client, settings, cached_token):
     path = "/sim/wecom/cgi-bin/message/send"
-    body = {"touser": "zhangsan", "msgtype": "text", "agentid": settings.wecom.agent_id,
-            "text": {"content": "有新办件"}}
+    body = {
+        "touser": "zhangsan",
+        "msgtype": "text",
+        "agentid": settings.wecom.agent_id,
+        "text": {"content": "有新办件"},
+    }
     assert (await client.post(path, json=body)).json()["errcode"] == 41001
     assert (await client.post(path, params={"access_token": "never-issued"}, json=body)).json()["errcode"] == 40014
     answer = await client.post(path, params={"access_token": cached_token}, json={**body, "msgtype": "news"})
@@ -206,10 +213,16 @@ def test_api_base_url__sim_mode_uses_this_app_live_mode_uses_wecom(settings):
 async def test_message_routes_of_every_simulated_platform_are_documented_under_simulator(client):
     paths = (await client.get("/openapi.json")).json()["paths"]
     expected = {
-        ("/sim/wechat/cgi-bin/message/subscribe/send", "post"), ("/sim/wechat/messages", "get"),
-        ("/sim/wechat/messages", "delete"), ("/sim/alipay/messages", "get"), ("/sim/alipay/messages", "delete"),
-        ("/sim/wecom/cgi-bin/gettoken", "get"), ("/sim/wecom/cgi-bin/message/send", "post"),
-        ("/sim/wecom/messages", "get"), ("/sim/wecom/messages", "delete"), ("/sim/wecom/token-ttl", "post"),
+        ("/sim/wechat/cgi-bin/message/subscribe/send", "post"),
+        ("/sim/wechat/messages", "get"),
+        ("/sim/wechat/messages", "delete"),
+        ("/sim/alipay/messages", "get"),
+        ("/sim/alipay/messages", "delete"),
+        ("/sim/wecom/cgi-bin/gettoken", "get"),
+        ("/sim/wecom/cgi-bin/message/send", "post"),
+        ("/sim/wecom/messages", "get"),
+        ("/sim/wecom/messages", "delete"),
+        ("/sim/wecom/token-ttl", "post"),
     }
     for path, method in expected:
         operation = paths[path][method]

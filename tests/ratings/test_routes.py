@@ -5,7 +5,7 @@ read through a fresh department (or a fresh citizen) and never on their first pa
 """
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,8 @@ from app.booking.errors import QueueEmpty
 from app.cases.models import Case
 from app.core import outbox
 from app.core.models import OutboxEvent
-from app.core.timeutil import CITY_TZ, now as clock_now
+from app.core.timeutil import CITY_TZ
+from app.core.timeutil import now as clock_now
 from app.ratings.models import Rating
 from app.tickets import service as tickets
 from app.tickets.models import ServiceTicket
@@ -30,9 +31,10 @@ FIX_DUE = "2026-12-04T23:59:59+08:00"
 
 # ---- helpers ----
 
+
 async def set_ended_at(case_id: int, moment: datetime) -> None:
     """Move when the case ended (in UTC, as the service writes it)."""
-    await Case.filter(id=case_id).update(ended_at=moment.astimezone(timezone.utc))
+    await Case.filter(id=case_id).update(ended_at=moment.astimezone(UTC))
 
 
 async def post_rating(client, citizen: dict, key: str | None = None, **body):
@@ -67,8 +69,9 @@ async def bad_rating(client, setup: dict, *, score: int = 1, comment: str = "窗
 
 
 async def step(client, ticket_id: int, action: str, actor: dict, note: str = "已处理"):
-    return await client.post(f"/api/v1/staff/tickets/{ticket_id}/{action}", json={"note": note},
-                             headers=actor["headers"])
+    return await client.post(
+        f"/api/v1/staff/tickets/{ticket_id}/{action}", json={"note": note}, headers=actor["headers"]
+    )
 
 
 async def stepped(client, ticket_id: int, action: str, actor: dict, note: str = "已处理") -> dict:
@@ -107,6 +110,7 @@ async def department_stats(client, department_id: int) -> dict:
 
 # ---- who may rate what ----
 
+
 async def test_applicant_rates_every_kind_of_finished_case_and_sees_only_own_ratings(client, cache):
     setup = await f.case_setup(client, cache)
     citizen = setup["citizen"]
@@ -114,15 +118,24 @@ async def test_applicant_rates_every_kind_of_finished_case_and_sees_only_own_rat
     for how, score in (("approved", 5), ("denied", 4), ("rejected", 3), ("delivered", 5)):
         case = await finish(client, setup, await f.submitted_case(client, setup), how)
         assert case["status"] == how and (await case_view(client, case["id"], citizen))["rated"] is False
-        response = await post_rating(client, citizen, case_id=case["id"], score=score,
-                                     dimensions={"efficiency": 5, "attitude": 4}, tags=[" 一次办成 ", ""],
-                                     comment="" if score == 3 else "很方便")
+        response = await post_rating(
+            client,
+            citizen,
+            case_id=case["id"],
+            score=score,
+            dimensions={"efficiency": 5, "attitude": 4},
+            tags=[" 一次办成 ", ""],
+            comment="" if score == 3 else "很方便",
+        )
         assert response.status_code == 201, response.text
         rating = response.json()
         assert (rating["subject_type"], rating["case_id"], rating["appointment_id"]) == ("case", case["id"], None)
         assert (rating["department_id"], rating["matter_id"]) == (setup["department"]["id"], setup["matter"]["id"])
-        assert (rating["score"], rating["dimensions"], rating["tags"]) == (score, {"efficiency": 5, "attitude": 4},
-                                                                          ["一次办成"])
+        assert (rating["score"], rating["dimensions"], rating["tags"]) == (
+            score,
+            {"efficiency": 5, "attitude": 4},
+            ["一次办成"],
+        )
         assert rating["defaulted"] is False and rating["voided"] is False and rating["appeal_status"] == "none"
         assert rating["ticket"] is None  # a good rating opens no rectification
         assert rating["rated_at"].endswith("+08:00")
@@ -137,10 +150,12 @@ async def test_applicant_rates_every_kind_of_finished_case_and_sees_only_own_rat
     # Nobody else sees them: another citizen, staff through the citizen routes, staff of another department.
     stranger = await f.real_name_citizen(client)
     assert (await client.get("/api/v1/ratings", headers=stranger["headers"])).json()["total"] == 0
-    assert_error_shape(await client.get(f"/api/v1/ratings/{given[0]}", headers=stranger["headers"]), 404,
-                       "RATING_NOT_FOUND")
-    assert_error_shape(await client.get(f"/api/v1/ratings/{given[0]}", headers=setup["clerk"]["headers"]), 403,
-                       "FORBIDDEN")
+    assert_error_shape(
+        await client.get(f"/api/v1/ratings/{given[0]}", headers=stranger["headers"]), 404, "RATING_NOT_FOUND"
+    )
+    assert_error_shape(
+        await client.get(f"/api/v1/ratings/{given[0]}", headers=setup["clerk"]["headers"]), 403, "FORBIDDEN"
+    )
     assert_error_shape(await client.get("/api/v1/ratings"), 401, "UNAUTHORIZED")
 
     # The department's staff see them, with who rated.
@@ -148,12 +163,12 @@ async def test_applicant_rates_every_kind_of_finished_case_and_sees_only_own_rat
     assert staff_one.status_code == 200 and staff_one.json()["citizen_id"] == citizen["id"]
     listed = (await client.get("/api/v1/staff/ratings", headers=setup["clerk"]["headers"])).json()
     assert listed["total"] == 4 and sorted(r["id"] for r in listed["items"]) == sorted(given)
-    fives = (await client.get("/api/v1/staff/ratings", params={"score": 5},
-                              headers=setup["clerk"]["headers"])).json()
+    fives = (await client.get("/api/v1/staff/ratings", params={"score": 5}, headers=setup["clerk"]["headers"])).json()
     assert sorted(r["id"] for r in fives["items"]) == sorted([given[0], given[3]])
     other = await f.staff(client, "dept_admin", department_id=(await f.department(cache))["id"])
-    assert_error_shape(await client.get(f"/api/v1/staff/ratings/{given[0]}", headers=other["headers"]), 404,
-                       "RATING_NOT_FOUND")
+    assert_error_shape(
+        await client.get(f"/api/v1/staff/ratings/{given[0]}", headers=other["headers"]), 404, "RATING_NOT_FOUND"
+    )
     assert (await client.get("/api/v1/staff/ratings", headers=other["headers"])).json()["total"] == 0
     assert_error_shape(await client.get("/api/v1/staff/ratings", headers=citizen["headers"]), 403, "FORBIDDEN")
 
@@ -161,8 +176,11 @@ async def test_applicant_rates_every_kind_of_finished_case_and_sees_only_own_rat
 async def test_a_proxy_rates_under_a_live_grant_and_not_after_it_is_revoked(client, cache):
     setup = await f.case_setup(client, cache)
     principal, proxy = setup["citizen"], await f.real_name_citizen(client, "王五")
-    grant = await client.post("/api/v1/me/proxies", headers=principal["headers"],
-                              json={"matter_id": setup["matter"]["id"], "name": "王五", "id_number": proxy["id_number"]})
+    grant = await client.post(
+        "/api/v1/me/proxies",
+        headers=principal["headers"],
+        json={"matter_id": setup["matter"]["id"], "name": "王五", "id_number": proxy["id_number"]},
+    )
     assert grant.status_code == 201, grant.text
 
     async def filed_by_proxy() -> dict:
@@ -176,16 +194,18 @@ async def test_a_proxy_rates_under_a_live_grant_and_not_after_it_is_revoked(clie
     first, second = await filed_by_proxy(), await filed_by_proxy()
     rating = await f.rated(client, proxy, case_id=first["id"], score=4, comment="代办顺利")
     assert rating["case_id"] == first["id"]
-    assert [r["id"] for r in (await client.get("/api/v1/ratings", headers=proxy["headers"])).json()["items"]] \
-        == [rating["id"]]
+    assert [r["id"] for r in (await client.get("/api/v1/ratings", headers=proxy["headers"])).json()["items"]] == [
+        rating["id"]
+    ]
     # One rating per case, whoever gave it.
     assert_error_shape(await post_rating(client, principal, case_id=first["id"], score=5), 409, "ALREADY_RATED")
 
     revoked = await client.post(f"/api/v1/me/proxies/{grant.json()['id']}/revoke", headers=principal["headers"])
     assert revoked.status_code == 200, revoked.text
     assert_error_shape(await post_rating(client, proxy, case_id=second["id"], score=5), 404, "CASE_NOT_FOUND")
-    assert_error_shape(await client.get(f"/api/v1/ratings/{rating['id']}", headers=principal["headers"]), 404,
-                       "RATING_NOT_FOUND")
+    assert_error_shape(
+        await client.get(f"/api/v1/ratings/{rating['id']}", headers=principal["headers"]), 404, "RATING_NOT_FOUND"
+    )
     assert (await f.rated(client, principal, case_id=second["id"], score=5))["case_id"] == second["id"]
 
 
@@ -193,30 +213,34 @@ async def test_unfinished_withdrawn_others_and_staff_cannot_rate(client, cache):
     setup = await f.case_setup(client, cache)
     citizen = setup["citizen"]
     draft = await f.draft(client, setup)
-    refused = assert_error_shape(await post_rating(client, citizen, case_id=draft["id"], score=5), 409,
-                                 "NOT_RATEABLE")
+    refused = assert_error_shape(await post_rating(client, citizen, case_id=draft["id"], score=5), 409, "NOT_RATEABLE")
     assert refused["details"]["status"] == "draft"
     submitted = await f.submitted_case(client, setup)
     assert_error_shape(await post_rating(client, citizen, case_id=submitted["id"], score=5), 409, "NOT_RATEABLE")
-    in_review = await f.moved(client, await f.moved(client, submitted, setup["clerk"], "accept"),
-                              setup["approver"], "start_review")
-    refused = assert_error_shape(await post_rating(client, citizen, case_id=in_review["id"], score=5), 409,
-                                 "NOT_RATEABLE")
+    in_review = await f.moved(
+        client, await f.moved(client, submitted, setup["clerk"], "accept"), setup["approver"], "start_review"
+    )
+    refused = assert_error_shape(
+        await post_rating(client, citizen, case_id=in_review["id"], score=5), 409, "NOT_RATEABLE"
+    )
     assert refused["details"]["status"] == "in_review"
     withdrawn = await f.submitted_case(client, setup)
     response = await client.post(f"/api/v1/cases/{withdrawn['id']}/withdraw", headers=citizen["headers"])
     assert response.status_code == 200 and response.json()["status"] == "withdrawn"
-    assert_error_shape(await post_rating(client, citizen, case_id=withdrawn["id"], score=1, comment="不想办了"),
-                       409, "NOT_RATEABLE")
+    assert_error_shape(
+        await post_rating(client, citizen, case_id=withdrawn["id"], score=1, comment="不想办了"), 409, "NOT_RATEABLE"
+    )
 
     ended = await f.ended_case(client, setup)
     stranger = await f.real_name_citizen(client)
-    assert_error_shape(await post_rating(client, stranger, case_id=ended["id"], score=1, comment="差"), 404,
-                       "CASE_NOT_FOUND")
+    assert_error_shape(
+        await post_rating(client, stranger, case_id=ended["id"], score=1, comment="差"), 404, "CASE_NOT_FOUND"
+    )
     assert_error_shape(await post_rating(client, citizen, case_id=99_999_999, score=5), 404, "CASE_NOT_FOUND")
     assert_error_shape(await post_rating(client, setup["clerk"], case_id=ended["id"], score=5), 403, "FORBIDDEN")
-    assert_error_shape(await client.post("/api/v1/ratings", json={"case_id": ended["id"], "score": 5}), 401,
-                       "UNAUTHORIZED")
+    assert_error_shape(
+        await client.post("/api/v1/ratings", json={"case_id": ended["id"], "score": 5}), 401, "UNAUTHORIZED"
+    )
     # None of the refusals wrote anything: the applicant still rates the ended case.
     for case_id in (draft["id"], submitted["id"], withdrawn["id"], ended["id"]):
         assert not await Rating.exists(subject_type="case", subject_id=case_id)
@@ -228,22 +252,27 @@ async def test_bodies_are_validated_and_a_bad_rating_needs_a_reason(client, cach
     setup = await f.case_setup(client, cache)
     citizen = setup["citizen"]
     case = await f.ended_case(client, setup, decision="deny")
-    for body in ({"score": 5},  # neither subject
-                 {"case_id": case["id"], "appointment_id": 1, "score": 5},  # both
-                 {"case_id": case["id"], "score": 0}, {"case_id": case["id"], "score": 6},
-                 {"case_id": case["id"], "score": "5"}, {"case_id": case["id"]},
-                 {"case_id": case["id"], "score": 5, "dimensions": {"efficiency": 6}},
-                 {"case_id": case["id"], "score": 5, "dimensions": {"speed": 5}},
-                 {"case_id": case["id"], "score": 5, "tags": ["很" * 21]},
-                 {"case_id": case["id"], "score": 5, "comment": "好" * 501},
-                 {"case_id": case["id"], "score": 5, "extra": True}):
+    for body in (
+        {"score": 5},  # neither subject
+        {"case_id": case["id"], "appointment_id": 1, "score": 5},  # both
+        {"case_id": case["id"], "score": 0},
+        {"case_id": case["id"], "score": 6},
+        {"case_id": case["id"], "score": "5"},
+        {"case_id": case["id"]},
+        {"case_id": case["id"], "score": 5, "dimensions": {"efficiency": 6}},
+        {"case_id": case["id"], "score": 5, "dimensions": {"speed": 5}},
+        {"case_id": case["id"], "score": 5, "tags": ["很" * 21]},
+        {"case_id": case["id"], "score": 5, "comment": "好" * 501},
+        {"case_id": case["id"], "score": 5, "extra": True},
+    ):
         assert_error_shape(await post_rating(client, citizen, **body), 422, "VALIDATION_FAILED")
     malformed = await client.post("/api/v1/ratings", content=b"{", headers=citizen["headers"])
     assert malformed.status_code == 400
 
     for score, comment in ((1, ""), (2, "   ")):
-        refused = assert_error_shape(await post_rating(client, citizen, case_id=case["id"], score=score,
-                                                       comment=comment), 422, "REASON_REQUIRED")
+        refused = assert_error_shape(
+            await post_rating(client, citizen, case_id=case["id"], score=score, comment=comment), 422, "REASON_REQUIRED"
+        )
         assert refused["details"]["fields"][0]["field"] == "comment"
     # Nothing was written: no rating, no ticket, no message, the case is still unrated.
     assert not await Rating.exists(subject_type="case", subject_id=case["id"])
@@ -259,13 +288,14 @@ async def test_a_case_is_rated_once_even_by_concurrent_posts(client, cache):
     citizen = setup["citizen"]
     case = await f.ended_case(client, setup)
     await f.rated(client, citizen, case_id=case["id"], score=5)
-    assert_error_shape(await post_rating(client, citizen, case_id=case["id"], score=1, comment="改成差评"), 409,
-                       "ALREADY_RATED")
+    assert_error_shape(
+        await post_rating(client, citizen, case_id=case["id"], score=1, comment="改成差评"), 409, "ALREADY_RATED"
+    )
 
     raced = await f.ended_case(client, setup)
-    responses = await asyncio.gather(*(post_rating(client, citizen, case_id=raced["id"], score=score,
-                                                   comment="并发")
-                                       for score in (1, 2, 3, 4, 5)))
+    responses = await asyncio.gather(
+        *(post_rating(client, citizen, case_id=raced["id"], score=score, comment="并发") for score in (1, 2, 3, 4, 5))
+    )
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409, 409], [r.text for r in responses]
     for response in responses:
         if response.status_code == 409:
@@ -286,18 +316,21 @@ async def test_idempotency_key_repeat_returns_the_first_rating(client, cache):
     assert again.status_code == 200, again.text
     assert again.json()["id"] == first.json()["id"] and again.json()["score"] == 2
     assert again.json()["ticket"]["id"] == first.json()["ticket"]["id"]
-    assert_error_shape(await post_rating(client, citizen, "rate-once-2", case_id=case["id"], score=5), 409,
-                       "ALREADY_RATED")
+    assert_error_shape(
+        await post_rating(client, citizen, "rate-once-2", case_id=case["id"], score=5), 409, "ALREADY_RATED"
+    )
     # The same key of another citizen is another key.
     other = await f.real_name_citizen(client)
-    assert_error_shape(await post_rating(client, other, "rate-once-1", case_id=case["id"], score=5), 404,
-                       "CASE_NOT_FOUND")
+    assert_error_shape(
+        await post_rating(client, other, "rate-once-1", case_id=case["id"], score=5), 404, "CASE_NOT_FOUND"
+    )
     assert (await client.get("/api/v1/ratings", headers=citizen["headers"])).json()["total"] == 1
 
     # A retry sent while the first POST is still running gets the same rating, not a conflict.
     raced = await f.ended_case(client, setup)
-    responses = await asyncio.gather(*(post_rating(client, citizen, "rate-race", case_id=raced["id"], score=1,
-                                                   comment="重复提交") for _ in range(4)))
+    responses = await asyncio.gather(
+        *(post_rating(client, citizen, "rate-race", case_id=raced["id"], score=1, comment="重复提交") for _ in range(4))
+    )
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 201], [r.text for r in responses]
     assert len({r.json()["id"] for r in responses}) == 1
     assert len({r.json()["ticket"]["id"] for r in responses}) == 1
@@ -310,14 +343,14 @@ async def test_rating_closes_seven_days_after_the_case_ended(client, cache):
     now = clock_now()
     await set_ended_at(late["id"], now - timedelta(days=7, minutes=5))
     await set_ended_at(in_time["id"], now - timedelta(days=6, hours=23))
-    refused = assert_error_shape(await post_rating(client, citizen, case_id=late["id"], score=5), 409,
-                                 "RATING_CLOSED")
+    refused = assert_error_shape(await post_rating(client, citizen, case_id=late["id"], score=5), 409, "RATING_CLOSED")
     assert refused["details"]["period_days"] == 7
     assert (await case_view(client, late["id"], citizen))["rated"] is False
     assert (await f.rated(client, citizen, case_id=in_time["id"], score=4))["score"] == 4
 
 
 # ---- appointments ----
+
 
 async def _checked_in(client, cache, setup: dict | None = None) -> tuple[dict, dict, dict]:
     """A citizen's appointment at a fresh bookable matter, checked in at the slot's start; (setup, citizen, it)."""
@@ -326,12 +359,16 @@ async def _checked_in(client, cache, setup: dict | None = None) -> tuple[dict, d
         await f.schedule(cache, setup, capacity=5)
     slot = await f.open_slot(client, setup)
     citizen = await f.real_name_citizen(client)
-    created = await client.post("/api/v1/appointments", headers=citizen["headers"],
-                                json={"slot_id": slot["id"], "matter_id": setup["matter"]["id"]})
+    created = await client.post(
+        "/api/v1/appointments",
+        headers=citizen["headers"],
+        json={"slot_id": slot["id"], "matter_id": setup["matter"]["id"]},
+    )
     assert created.status_code == 201, created.text
     appointment = created.json()
-    assert_error_shape(await post_rating(client, citizen, appointment_id=appointment["id"], score=5), 409,
-                       "NOT_RATEABLE")
+    assert_error_shape(
+        await post_rating(client, citizen, appointment_id=appointment["id"], score=5), 409, "NOT_RATEABLE"
+    )
     await booking.check_in_by_code(code=appointment["code"], now=datetime.fromisoformat(slot["start"]))
     return setup, citizen, appointment | {"slot": slot}
 
@@ -341,16 +378,21 @@ async def test_a_checked_in_or_served_appointment_is_rated_once_by_its_citizen(c
     start = datetime.fromisoformat(appointment["slot"]["start"])
     clock.set(start + timedelta(hours=1))
     stranger = await f.real_name_citizen(client)
-    assert_error_shape(await post_rating(client, stranger, appointment_id=appointment["id"], score=5), 404,
-                       "APPOINTMENT_NOT_FOUND")
+    assert_error_shape(
+        await post_rating(client, stranger, appointment_id=appointment["id"], score=5), 404, "APPOINTMENT_NOT_FOUND"
+    )
     clerk = await f.staff(client, "clerk", department_id=setup["department"]["id"])
     assert_error_shape(await post_rating(client, clerk, appointment_id=appointment["id"], score=5), 403, "FORBIDDEN")
     rating = await f.rated(client, citizen, appointment_id=appointment["id"], score=5, tags=["等候时间短"])
-    assert (rating["subject_type"], rating["appointment_id"], rating["case_id"]) == \
-        ("appointment", appointment["id"], None)
+    assert (rating["subject_type"], rating["appointment_id"], rating["case_id"]) == (
+        "appointment",
+        appointment["id"],
+        None,
+    )
     assert (rating["department_id"], rating["hall_id"]) == (setup["department"]["id"], setup["hall"]["id"])
-    assert_error_shape(await post_rating(client, citizen, appointment_id=appointment["id"], score=4), 409,
-                       "ALREADY_RATED")
+    assert_error_shape(
+        await post_rating(client, citizen, appointment_id=appointment["id"], score=4), 409, "ALREADY_RATED"
+    )
 
     # Served and finished at the window (done): rateable too; a bad rating opens a ticket without a case.
     clock.resume()  # the booking helpers take the next day's slot by today's real date
@@ -375,6 +417,7 @@ async def test_a_checked_in_or_served_appointment_is_rated_once_by_its_citizen(c
 
 # ---- the bad rating's rectification ----
 
+
 async def test_bad_rating_ticket_life_with_deadlines_across_a_weekend(app, client, cache, settings, clock):
     setup = await f.rating_setup(client, cache)
     citizen, clerk, approver = setup["citizen"], setup["clerk"], setup["approver"]
@@ -384,36 +427,53 @@ async def test_bad_rating_ticket_life_with_deadlines_across_a_weekend(app, clien
     rating = await f.rated(client, citizen, case_id=case["id"], score=2, comment="指南写的材料和窗口要的不一样")
     ticket = rating["ticket"]
     assert rating["rated_at"] == "2026-11-27T16:00:00+08:00"
-    assert (ticket["kind"], ticket["status"], ticket["rating_id"], ticket["case_id"]) == \
-        ("rectification", "open", rating["id"], case["id"])
+    assert (ticket["kind"], ticket["status"], ticket["rating_id"], ticket["case_id"]) == (
+        "rectification",
+        "open",
+        rating["id"],
+        case["id"],
+    )
     assert (ticket["callback_due_at"], ticket["fix_due_at"], ticket["due_at"]) == (CALLBACK_DUE, FIX_DUE, CALLBACK_DUE)
     assert ticket["content"] == "指南写的材料和窗口要的不一样" and ticket["is_overdue"] is False
 
     # The department's queue holds it; another department's does not, nor may it act on it.
-    queue = (await client.get("/api/v1/staff/tickets", params={"kind": "rectification"},
-                              headers=clerk["headers"])).json()
+    queue = (
+        await client.get("/api/v1/staff/tickets", params={"kind": "rectification"}, headers=clerk["headers"])
+    ).json()
     assert [t["id"] for t in queue["items"]] == [ticket["id"]] and queue["items"][0]["allowed_actions"] == ["callback"]
-    supervised = (await client.get("/api/v1/staff/tickets", params={"department_id": setup["department"]["id"]},
-                                   headers=setup["supervisor"]["headers"])).json()
+    supervised = (
+        await client.get(
+            "/api/v1/staff/tickets",
+            params={"department_id": setup["department"]["id"]},
+            headers=setup["supervisor"]["headers"],
+        )
+    ).json()
     assert [t["id"] for t in supervised["items"]] == [ticket["id"]]
     outsider = await f.staff(client, "clerk", department_id=(await f.department(cache))["id"])
     assert (await client.get("/api/v1/staff/tickets", headers=outsider["headers"])).json()["total"] == 0
-    assert_error_shape(await client.get(f"/api/v1/staff/tickets/{ticket['id']}", headers=outsider["headers"]), 404,
-                       "TICKET_NOT_FOUND")
+    assert_error_shape(
+        await client.get(f"/api/v1/staff/tickets/{ticket['id']}", headers=outsider["headers"]), 404, "TICKET_NOT_FOUND"
+    )
     assert_error_shape(await step(client, ticket["id"], "callback", outsider), 404, "TICKET_NOT_FOUND")
     # The citizen cannot record the call-back; a supervisor is not the department; the order is enforced.
     assert_error_shape(await step(client, ticket["id"], "callback", citizen), 403, "FORBIDDEN")
     assert_error_shape(await step(client, ticket["id"], "callback", setup["supervisor"]), 403, "ROLE_NOT_ALLOWED")
     assert_error_shape(await step(client, ticket["id"], "fix", clerk), 409, "ILLEGAL_TRANSITION")
     assert_error_shape(await step(client, ticket["id"], "callback", clerk, note=""), 422, "VALIDATION_FAILED")
-    assert_error_shape(await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 5},
-                                         headers=citizen["headers"]), 409, "ILLEGAL_TRANSITION")
+    assert_error_shape(
+        await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 5}, headers=citizen["headers"]),
+        409,
+        "ILLEGAL_TRANSITION",
+    )
 
     # Monday: the call-back, on time.
     clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=CITY_TZ))
     called = await stepped(client, ticket["id"], "callback", clerk, "已电话回访，群众反映材料清单不一致")
-    assert (called["status"], called["called_back_at"], called["due_at"]) == \
-        ("called_back", "2026-11-30T10:00:00+08:00", FIX_DUE)
+    assert (called["status"], called["called_back_at"], called["due_at"]) == (
+        "called_back",
+        "2026-11-30T10:00:00+08:00",
+        FIX_DUE,
+    )
     assert_error_shape(await step(client, ticket["id"], "callback", clerk), 409, "ILLEGAL_TRANSITION")
     # Thursday: the fix.
     clock.set(datetime(2026, 12, 3, 15, 0, tzinfo=CITY_TZ))
@@ -425,27 +485,47 @@ async def test_bad_rating_ticket_life_with_deadlines_across_a_weekend(app, clien
     # The citizen sees every step and rates the fix.
     seen = (await client.get(f"/api/v1/ratings/{rating['id']}", headers=citizen["headers"])).json()
     assert [(e["action"], e["to"], e["actor"]) for e in seen["ticket"]["entries"]] == [
-        ("open", "open", "system"), ("callback", "called_back", "department"), ("fix", "fixed", "department")]
-    assert [e["note"] for e in seen["ticket"]["entries"]][1:] == ["已电话回访，群众反映材料清单不一致",
-                                                                  "已统一线上指南与窗口材料清单"]
+        ("open", "open", "system"),
+        ("callback", "called_back", "department"),
+        ("fix", "fixed", "department"),
+    ]
+    assert [e["note"] for e in seen["ticket"]["entries"]][1:] == [
+        "已电话回访，群众反映材料清单不一致",
+        "已统一线上指南与窗口材料清单",
+    ]
     assert all("actor_id" not in e for e in seen["ticket"]["entries"])
     assert seen["ticket"]["allowed_actions"] == ["rate_fix"]
     stranger = await f.real_name_citizen(client)
-    assert_error_shape(await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 5},
-                                         headers=stranger["headers"]), 404, "RATING_NOT_FOUND")
-    assert_error_shape(await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 6},
-                                         headers=citizen["headers"]), 422, "VALIDATION_FAILED")
-    assert_error_shape(await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 5},
-                                         headers=clerk["headers"]), 403, "FORBIDDEN")
-    rated_fix = await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating",
-                                  json={"score": 4, "comment": "现在一致了"}, headers=citizen["headers"])
+    assert_error_shape(
+        await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 5}, headers=stranger["headers"]),
+        404,
+        "RATING_NOT_FOUND",
+    )
+    assert_error_shape(
+        await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 6}, headers=citizen["headers"]),
+        422,
+        "VALIDATION_FAILED",
+    )
+    assert_error_shape(
+        await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 5}, headers=clerk["headers"]),
+        403,
+        "FORBIDDEN",
+    )
+    rated_fix = await client.post(
+        f"/api/v1/ratings/{rating['id']}/fix-rating",
+        json={"score": 4, "comment": "现在一致了"},
+        headers=citizen["headers"],
+    )
     assert rated_fix.status_code == 200, rated_fix.text
     closed = rated_fix.json()["ticket"]
     assert (closed["status"], closed["fix_score"], closed["fix_comment"]) == ("closed", 4, "现在一致了")
     assert closed["entries"][-1]["action"] == "rate_fix" and closed["entries"][-1]["actor"] == "citizen"
     assert rated_fix.json()["score"] == 2  # the rating itself stands
-    assert_error_shape(await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 5},
-                                         headers=citizen["headers"]), 409, "ILLEGAL_TRANSITION")
+    assert_error_shape(
+        await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 5}, headers=citizen["headers"]),
+        409,
+        "ILLEGAL_TRANSITION",
+    )
     assert_error_shape(await step(client, ticket["id"], "fix", clerk), 409, "ILLEGAL_TRANSITION")
 
     # The citizen was told at every step; the department's admin heard of the bad rating, the clerk did not.
@@ -461,14 +541,23 @@ async def test_bad_rating_ticket_life_with_deadlines_across_a_weekend(app, clien
 async def test_a_good_rating_has_no_fix_to_rate(client, cache):
     setup = await f.case_setup(client, cache)
     rating = await f.rated(client, setup["citizen"], case_id=(await f.ended_case(client, setup))["id"], score=4)
-    assert_error_shape(await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 5},
-                                         headers=setup["citizen"]["headers"]), 409, "ILLEGAL_TRANSITION")
-    assert_error_shape(await client.post("/api/v1/ratings/99999999/fix-rating", json={"score": 5},
-                                         headers=setup["citizen"]["headers"]), 404, "RATING_NOT_FOUND")
+    assert_error_shape(
+        await client.post(
+            f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 5}, headers=setup["citizen"]["headers"]
+        ),
+        409,
+        "ILLEGAL_TRANSITION",
+    )
+    assert_error_shape(
+        await client.post(
+            "/api/v1/ratings/99999999/fix-rating", json={"score": 5}, headers=setup["citizen"]["headers"]
+        ),
+        404,
+        "RATING_NOT_FOUND",
+    )
 
 
-async def test_overdue_steps_alert_the_department_admin_and_supervisors_once(app, client, cache, settings,
-                                                                             clock):
+async def test_overdue_steps_alert_the_department_admin_and_supervisors_once(app, client, cache, settings, clock):
     setup = await f.rating_setup(client, cache)
     other_admin = await f.staff(client, "dept_admin", department_id=(await f.department(cache))["id"])
     case = await f.ended_case(client, setup)
@@ -482,17 +571,18 @@ async def test_overdue_steps_alert_the_department_admin_and_supervisors_once(app
         return await wecom(client, account, f"【{title}】", f"工单 {ticket_id}（")
 
     # Monday 23:59 local is still in time.
-    await tickets.announce_overdue(now=datetime(2026, 11, 30, 23, 59, tzinfo=CITY_TZ).astimezone(timezone.utc))
+    await tickets.announce_overdue(now=datetime(2026, 11, 30, 23, 59, tzinfo=CITY_TZ).astimezone(UTC))
     assert "ticket.callback_overdue" not in await event_kinds("ticket", ticket_id)
     # Tuesday just after midnight: overdue. Two runs (or two workers) alert once.
     tuesday = datetime(2026, 12, 1, 0, 0, 30, tzinfo=CITY_TZ)
-    await tickets.announce_overdue(now=tuesday.astimezone(timezone.utc))
-    await tickets.announce_overdue(now=(tuesday + timedelta(hours=1)).astimezone(timezone.utc))
+    await tickets.announce_overdue(now=tuesday.astimezone(UTC))
+    await tickets.announce_overdue(now=(tuesday + timedelta(hours=1)).astimezone(UTC))
     assert (await event_kinds("ticket", ticket_id)).count("ticket.callback_overdue") == 1
     await drain(app, _quick(settings))
     clock.set(tuesday + timedelta(hours=9))
-    late = (await client.get("/api/v1/staff/tickets", params={"overdue": "true"},
-                             headers=setup["dept_admin"]["headers"])).json()
+    late = (
+        await client.get("/api/v1/staff/tickets", params={"overdue": "true"}, headers=setup["dept_admin"]["headers"])
+    ).json()
     assert [(t["id"], t["is_overdue"]) for t in late["items"]] == [(ticket_id, True)]
     for account in (setup["dept_admin"], setup["supervisor"]):
         alerts = await overdue_alerts(account, "差评回访超期")
@@ -503,14 +593,14 @@ async def test_overdue_steps_alert_the_department_admin_and_supervisors_once(app
     # The late call-back; then the fix deadline passes the next Friday night.
     called = await stepped(client, ticket_id, "callback", setup["clerk"], "已回访致歉")
     assert called["due_at"] == FIX_DUE and called["is_overdue"] is False
-    await tickets.announce_overdue(now=datetime(2026, 12, 4, 23, 0, tzinfo=CITY_TZ).astimezone(timezone.utc))
+    await tickets.announce_overdue(now=datetime(2026, 12, 4, 23, 0, tzinfo=CITY_TZ).astimezone(UTC))
     assert "ticket.fix_overdue" not in await event_kinds("ticket", ticket_id)
     saturday = datetime(2026, 12, 5, 0, 0, 30, tzinfo=CITY_TZ)
     for _ in range(2):
-        await tickets.announce_overdue(now=saturday.astimezone(timezone.utc))
+        await tickets.announce_overdue(now=saturday.astimezone(UTC))
     await drain(app, _quick(settings))
     for _ in range(2):
-        await tickets.announce_overdue(now=(saturday + timedelta(days=2)).astimezone(timezone.utc))
+        await tickets.announce_overdue(now=(saturday + timedelta(days=2)).astimezone(UTC))
     await drain(app, _quick(settings))
     assert (await event_kinds("ticket", ticket_id)).count("ticket.fix_overdue") == 1
     for account in (setup["dept_admin"], setup["supervisor"]):
@@ -524,12 +614,13 @@ async def test_overdue_steps_alert_the_department_admin_and_supervisors_once(app
     clock.set(saturday + timedelta(days=2, hours=10))
     fixed = await stepped(client, ticket_id, "fix", setup["clerk"], "已整改")
     assert fixed["due_at"] is None and fixed["is_overdue"] is False
-    await tickets.announce_overdue(now=(saturday + timedelta(days=30)).astimezone(timezone.utc))
+    await tickets.announce_overdue(now=(saturday + timedelta(days=30)).astimezone(UTC))
     kinds = await event_kinds("ticket", ticket_id)
     assert (kinds.count("ticket.callback_overdue"), kinds.count("ticket.fix_overdue")) == (1, 1)
 
 
 # ---- appeals ----
+
 
 async def test_appeal_refusals_and_a_supervisor_upholding_the_rating(app, client, cache, settings):
     setup = await f.rating_setup(client, cache)
@@ -542,45 +633,67 @@ async def test_appeal_refusals_and_a_supervisor_upholding_the_rating(app, client
     assert_error_shape(await client.post(path, json=reason, headers=supervisor["headers"]), 403, "FORBIDDEN")
     assert_error_shape(await client.post(path, json=reason, headers=citizen["headers"]), 403, "FORBIDDEN")
     other_admin = await f.staff(client, "dept_admin", department_id=(await f.department(cache))["id"])
-    assert_error_shape(await client.post(path, json=reason, headers=other_admin["headers"]), 404,
-                       "RATING_NOT_FOUND")
-    assert_error_shape(await client.post("/api/v1/staff/ratings/99999999/appeal", json=reason,
-                                         headers=admin["headers"]), 404, "RATING_NOT_FOUND")
-    assert_error_shape(await client.post(path, json={"reason": ""}, headers=admin["headers"]), 422,
-                       "VALIDATION_FAILED")
+    assert_error_shape(await client.post(path, json=reason, headers=other_admin["headers"]), 404, "RATING_NOT_FOUND")
+    assert_error_shape(
+        await client.post("/api/v1/staff/ratings/99999999/appeal", json=reason, headers=admin["headers"]),
+        404,
+        "RATING_NOT_FOUND",
+    )
+    assert_error_shape(await client.post(path, json={"reason": ""}, headers=admin["headers"]), 422, "VALIDATION_FAILED")
     decision = f"/api/v1/staff/ratings/{rating['id']}/appeal/decision"
     # Nothing to decide before an appeal.
-    assert_error_shape(await client.post(decision, json={"decision": "void", "note": "无"},
-                                         headers=supervisor["headers"]), 409, "ILLEGAL_TRANSITION")
+    assert_error_shape(
+        await client.post(decision, json={"decision": "void", "note": "无"}, headers=supervisor["headers"]),
+        409,
+        "ILLEGAL_TRANSITION",
+    )
     # A good rating cannot be appealed.
     good = await f.rated(client, citizen, case_id=(await f.ended_case(client, setup))["id"], score=5)
-    assert_error_shape(await client.post(f"/api/v1/staff/ratings/{good['id']}/appeal", json=reason,
-                                         headers=admin["headers"]), 409, "ILLEGAL_TRANSITION")
+    assert_error_shape(
+        await client.post(f"/api/v1/staff/ratings/{good['id']}/appeal", json=reason, headers=admin["headers"]),
+        409,
+        "ILLEGAL_TRANSITION",
+    )
 
     appealed = await client.post(path, json=reason, headers=admin["headers"])
     assert appealed.status_code == 200, appealed.text
     assert appealed.json()["appeal_status"] == "pending" and appealed.json()["appeal_reason"] == reason["reason"]
     assert_error_shape(await client.post(path, json=reason, headers=admin["headers"]), 409, "ILLEGAL_TRANSITION")
-    pending = (await client.get("/api/v1/staff/ratings", params={"appeal_status": "pending",
-                                                                  "department_id": setup["department"]["id"]},
-                                headers=supervisor["headers"])).json()
+    pending = (
+        await client.get(
+            "/api/v1/staff/ratings",
+            params={"appeal_status": "pending", "department_id": setup["department"]["id"]},
+            headers=supervisor["headers"],
+        )
+    ).json()
     assert [r["id"] for r in pending["items"]] == [rating["id"]]
 
     # Only a supervisor decides, with a note and a known decision.
-    assert_error_shape(await client.post(decision, json={"decision": "void", "note": "x"},
-                                         headers=admin["headers"]), 403, "FORBIDDEN")
-    assert_error_shape(await client.post(decision, json={"decision": "maybe", "note": "x"},
-                                         headers=supervisor["headers"]), 422, "VALIDATION_FAILED")
-    assert_error_shape(await client.post(decision, json={"decision": "uphold", "note": ""},
-                                         headers=supervisor["headers"]), 422, "VALIDATION_FAILED")
-    upheld = await client.post(decision, json={"decision": "uphold", "note": "经核实，群众所述属实"},
-                               headers=supervisor["headers"])
+    assert_error_shape(
+        await client.post(decision, json={"decision": "void", "note": "x"}, headers=admin["headers"]), 403, "FORBIDDEN"
+    )
+    assert_error_shape(
+        await client.post(decision, json={"decision": "maybe", "note": "x"}, headers=supervisor["headers"]),
+        422,
+        "VALIDATION_FAILED",
+    )
+    assert_error_shape(
+        await client.post(decision, json={"decision": "uphold", "note": ""}, headers=supervisor["headers"]),
+        422,
+        "VALIDATION_FAILED",
+    )
+    upheld = await client.post(
+        decision, json={"decision": "uphold", "note": "经核实，群众所述属实"}, headers=supervisor["headers"]
+    )
     assert upheld.status_code == 200, upheld.text
     assert (upheld.json()["appeal_status"], upheld.json()["voided"]) == ("upheld", False)
     assert upheld.json()["ticket"]["status"] == "open" and upheld.json()["ticket"]["voided"] is False
     for again in ("uphold", "void"):
-        assert_error_shape(await client.post(decision, json={"decision": again, "note": "再议"},
-                                             headers=supervisor["headers"]), 409, "ILLEGAL_TRANSITION")
+        assert_error_shape(
+            await client.post(decision, json={"decision": again, "note": "再议"}, headers=supervisor["headers"]),
+            409,
+            "ILLEGAL_TRANSITION",
+        )
     assert_error_shape(await client.post(path, json=reason, headers=admin["headers"]), 409, "ILLEGAL_TRANSITION")
 
     # The rating stands in the published figures; the citizen is not told about staff business.
@@ -599,32 +712,51 @@ async def test_a_voided_rating_leaves_the_statistics_but_stays_in_the_record(app
     rating = await bad_rating(client, setup, score=2, comment="恶意")
     ticket_id = rating["ticket"]["id"]
     await stepped(client, ticket_id, "callback", setup["clerk"], "群众拒绝沟通")
-    appealed = await client.post(f"/api/v1/staff/ratings/{rating['id']}/appeal",
-                                 json={"reason": "回访录音显示与办件无关"}, headers=admin["headers"])
+    appealed = await client.post(
+        f"/api/v1/staff/ratings/{rating['id']}/appeal",
+        json={"reason": "回访录音显示与办件无关"},
+        headers=admin["headers"],
+    )
     assert appealed.status_code == 200, appealed.text
-    voided = await client.post(f"/api/v1/staff/ratings/{rating['id']}/appeal/decision",
-                               json={"decision": "void", "note": "评价内容与办件无关"}, headers=supervisor["headers"])
+    voided = await client.post(
+        f"/api/v1/staff/ratings/{rating['id']}/appeal/decision",
+        json={"decision": "void", "note": "评价内容与办件无关"},
+        headers=supervisor["headers"],
+    )
     assert voided.status_code == 200, voided.text
     body = voided.json()
     assert (body["appeal_status"], body["voided"], body["decision_note"]) == ("voided", True, "评价内容与办件无关")
     assert (body["ticket"]["status"], body["ticket"]["voided"], body["ticket"]["due_at"]) == ("closed", True, None)
     assert body["ticket"]["entries"][-1]["action"] == "void"
-    assert_error_shape(await client.post(f"/api/v1/staff/ratings/{rating['id']}/appeal/decision",
-                                         json={"decision": "void", "note": "再议"}, headers=supervisor["headers"]),
-                       409, "ILLEGAL_TRANSITION")
+    assert_error_shape(
+        await client.post(
+            f"/api/v1/staff/ratings/{rating['id']}/appeal/decision",
+            json={"decision": "void", "note": "再议"},
+            headers=supervisor["headers"],
+        ),
+        409,
+        "ILLEGAL_TRANSITION",
+    )
 
     # Still in the record: the staff list, the citizen's own list (marked voided); the ticket is over.
     listed = (await client.get("/api/v1/staff/ratings", headers=admin["headers"])).json()
     assert [(r["id"], r["voided"]) for r in listed["items"]] == [(rating["id"], True)]
-    voided_list = (await client.get("/api/v1/staff/ratings", params={"appeal_status": "voided",
-                                                                      "department_id": setup["department"]["id"]},
-                                    headers=supervisor["headers"])).json()
+    voided_list = (
+        await client.get(
+            "/api/v1/staff/ratings",
+            params={"appeal_status": "voided", "department_id": setup["department"]["id"]},
+            headers=supervisor["headers"],
+        )
+    ).json()
     assert [r["id"] for r in voided_list["items"]] == [rating["id"]]
     mine = (await client.get(f"/api/v1/ratings/{rating['id']}", headers=citizen["headers"])).json()
     assert (mine["voided"], mine["score"], mine["comment"]) == (True, 2, "恶意")
     assert_error_shape(await step(client, ticket_id, "fix", setup["clerk"]), 409, "ILLEGAL_TRANSITION")
-    assert_error_shape(await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 1},
-                                         headers=citizen["headers"]), 409, "ILLEGAL_TRANSITION")
+    assert_error_shape(
+        await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 1}, headers=citizen["headers"]),
+        409,
+        "ILLEGAL_TRANSITION",
+    )
     stats = await department_stats(client, setup["department"]["id"])
     assert (stats["bad_ratings"], stats["voided_ratings"], stats["rated"]) == (0, 1, 0)
     assert stats["rectifications"] == 0
@@ -639,9 +771,15 @@ async def test_a_voided_rating_leaves_the_statistics_but_stays_in_the_record(app
 
 async def test_rating_routes_are_in_the_openapi_document(client):
     paths = (await client.get("/openapi.json")).json()["paths"]
-    for path in ("/api/v1/ratings", "/api/v1/ratings/{rating_id}", "/api/v1/ratings/{rating_id}/fix-rating",
-                 "/api/v1/staff/ratings", "/api/v1/staff/ratings/{rating_id}",
-                 "/api/v1/staff/ratings/{rating_id}/appeal", "/api/v1/staff/ratings/{rating_id}/appeal/decision"):
+    for path in (
+        "/api/v1/ratings",
+        "/api/v1/ratings/{rating_id}",
+        "/api/v1/ratings/{rating_id}/fix-rating",
+        "/api/v1/staff/ratings",
+        "/api/v1/staff/ratings/{rating_id}",
+        "/api/v1/staff/ratings/{rating_id}/appeal",
+        "/api/v1/staff/ratings/{rating_id}/appeal/decision",
+    ):
         assert path in paths, path
     staff_view = paths["/api/v1/staff/ratings/{rating_id}"]["get"]["responses"]["200"]["content"]["application/json"]
     assert {"citizen_id", "appeal_reason", "ticket", "voided"} <= set(staff_view["schema"]["properties"])
@@ -667,5 +805,10 @@ async def test_a_fix_the_citizen_never_rates_closes_after_the_answer_window(clie
     assert (closed["status"], closed["fix_score"], closed["answer_due_at"]) == ("closed", None, None)
     assert closed["close_reason"] == tickets.LAPSE_NOTE and closed["allowed_actions"] == []
     assert (closed["entries"][-1]["action"], closed["entries"][-1]["actor"]) == ("lapse", "system")
-    assert_error_shape(await client.post(f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 5},
-                                         headers=setup["citizen"]["headers"]), 409, "ILLEGAL_TRANSITION")
+    assert_error_shape(
+        await client.post(
+            f"/api/v1/ratings/{rating['id']}/fix-rating", json={"score": 5}, headers=setup["citizen"]["headers"]
+        ),
+        409,
+        "ILLEGAL_TRANSITION",
+    )

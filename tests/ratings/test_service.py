@@ -5,13 +5,14 @@ cases' end back in time and judges only those cases.
 """
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app.cases.models import Case
 from app.core.auth import Principal
-from app.core.timeutil import CITY_TZ, now as clock_now
+from app.core.timeutil import CITY_TZ
+from app.core.timeutil import now as clock_now
 from app.ratings import service as ratings
 from app.ratings.errors import AlreadyRated, RatingClosed
 from app.ratings.models import Rating
@@ -30,7 +31,7 @@ def staff_of(account: dict, *roles: str) -> Principal:
 
 
 async def set_ended_at(case_id: int, moment: datetime) -> None:
-    await Case.filter(id=case_id).update(ended_at=moment.astimezone(timezone.utc))
+    await Case.filter(id=case_id).update(ended_at=moment.astimezone(UTC))
 
 
 async def ratings_of(case_id: int) -> list[Rating]:
@@ -38,6 +39,7 @@ async def ratings_of(case_id: int) -> list[Rating]:
 
 
 # ---- the default rating ----
+
 
 async def test_unrated_cases_get_a_defaulted_3_seven_days_after_they_ended_once(client, cache, settings):
     setup = await f.rating_setup(client, cache)
@@ -76,21 +78,31 @@ async def test_unrated_cases_get_a_defaulted_3_seven_days_after_they_ended_once(
     default_id = (await ratings_of(old["id"]))[0].id
     mine = (await client.get("/api/v1/ratings", headers=citizen["headers"])).json()
     assert (mine["total"], [r["id"] for r in mine["items"]]) == (1, [own["id"]])
-    assert_error_shape(await client.get(f"/api/v1/ratings/{default_id}", headers=citizen["headers"]), 404,
-                       "RATING_NOT_FOUND")
+    assert_error_shape(
+        await client.get(f"/api/v1/ratings/{default_id}", headers=citizen["headers"]), 404, "RATING_NOT_FOUND"
+    )
     case = (await client.get(f"/api/v1/cases/{old['id']}", headers=citizen["headers"])).json()
     assert case["rated"] is True
     # Its period ran out: that is what the citizen is told, not that they already rated.
-    assert_error_shape(await client.post("/api/v1/ratings", json={"case_id": old["id"], "score": 5},
-                                         headers=citizen["headers"]), 409, "RATING_CLOSED")
+    assert_error_shape(
+        await client.post("/api/v1/ratings", json={"case_id": old["id"], "score": 5}, headers=citizen["headers"]),
+        409,
+        "RATING_CLOSED",
+    )
     # The department sees it marked as defaulted, and cannot appeal it.
-    defaults = (await client.get("/api/v1/staff/ratings", params={"defaulted": "true"},
-                                 headers=setup["dept_admin"]["headers"])).json()
+    defaults = (
+        await client.get("/api/v1/staff/ratings", params={"defaulted": "true"}, headers=setup["dept_admin"]["headers"])
+    ).json()
     default_ids = [(await ratings_of(c["id"]))[0].id for c in (old, old_denied)]
     assert sorted(r["id"] for r in defaults["items"]) == sorted(default_ids)
     assert all(r["defaulted"] and r["citizen_id"] is None and r["score"] == 3 for r in defaults["items"])
-    assert_error_shape(await client.post(f"/api/v1/staff/ratings/{default_id}/appeal", json={"reason": "无"},
-                                         headers=setup["dept_admin"]["headers"]), 409, "ILLEGAL_TRANSITION")
+    assert_error_shape(
+        await client.post(
+            f"/api/v1/staff/ratings/{default_id}/appeal", json={"reason": "无"}, headers=setup["dept_admin"]["headers"]
+        ),
+        409,
+        "ILLEGAL_TRANSITION",
+    )
 
     # Two days later the recent one's period has run out too.
     await ratings.apply_defaults(settings=settings, now=base + timedelta(days=2))
@@ -121,26 +133,43 @@ async def test_a_citizen_rating_racing_the_default_job_leaves_one_rating(client,
         # The last moment of the rating period: the citizen may rate, and the job may default.
         await set_ended_at(case["id"], base - timedelta(days=7))
     outcomes = await asyncio.gather(
-        *(ratings.rate(citizen, case_id=case["id"], appointment_id=None, score=5, dimensions={}, tags=[],
-                       comment="", idempotency_key=None, settings=settings, now=base) for case in cases),
-        ratings.apply_defaults(settings=settings, now=base), ratings.apply_defaults(settings=settings, now=base),
-        return_exceptions=True)
-    for case, outcome in zip(cases, outcomes):
+        *(
+            ratings.rate(
+                citizen,
+                case_id=case["id"],
+                appointment_id=None,
+                score=5,
+                dimensions={},
+                tags=[],
+                comment="",
+                idempotency_key=None,
+                settings=settings,
+                now=base,
+            )
+            for case in cases
+        ),
+        ratings.apply_defaults(settings=settings, now=base),
+        ratings.apply_defaults(settings=settings, now=base),
+        return_exceptions=True,
+    )
+    for case, outcome in zip(cases, outcomes, strict=True):
         # The citizen either rated, or was told the job got there first (already rated / period over).
         assert not isinstance(outcome, Exception) or isinstance(outcome, (AlreadyRated, RatingClosed)), repr(outcome)
         [only] = await ratings_of(case["id"])
         assert only.is_default == isinstance(outcome, Exception)
         assert (await Case.get(id=case["id"])).rated is True
-    for outcome in outcomes[len(cases):]:
+    for outcome in outcomes[len(cases) :]:
         assert isinstance(outcome, int), repr(outcome)
 
 
 # ---- deadlines in working days ----
 
+
 async def close_ticket(supervisor: dict, ticket_id: int, settings) -> None:
     """Leave no open ticket with long-past deadlines behind for later runs of the overdue job."""
-    closed = await tickets.act(staff_of(supervisor, "supervisor"), ticket_id, "close", note="测试结束",
-                               settings=settings)
+    closed = await tickets.act(
+        staff_of(supervisor, "supervisor"), ticket_id, "close", note="测试结束", settings=settings
+    )
     assert closed["status"] == "closed"
 
 
@@ -149,9 +178,18 @@ async def test_a_bad_rating_before_national_day_is_due_after_the_holiday(client,
     case = await f.ended_case(client, setup)
     rated_at = datetime(2026, 9, 30, 10, 0, tzinfo=CITY_TZ)
     await set_ended_at(case["id"], rated_at - timedelta(days=1))
-    rating, created = await ratings.rate(citizen_of(setup["citizen"]), case_id=case["id"], appointment_id=None,
-                                         score=1, dimensions={"attitude": 1}, tags=["态度差"], comment="态度差",
-                                         idempotency_key=None, settings=settings, now=rated_at)
+    rating, created = await ratings.rate(
+        citizen_of(setup["citizen"]),
+        case_id=case["id"],
+        appointment_id=None,
+        score=1,
+        dimensions={"attitude": 1},
+        tags=["态度差"],
+        comment="态度差",
+        idempotency_key=None,
+        settings=settings,
+        now=rated_at,
+    )
     assert created and rating["rated_at"] == "2026-09-30T10:00:00+08:00"
     # 10-01..10-07 are closed; the make-up Saturday 10-10 is a working day.
     assert rating["ticket"]["callback_due_at"] == "2026-10-08T23:59:59+08:00"
@@ -168,16 +206,35 @@ async def test_a_rating_is_refused_after_its_period_at_the_service_too(client, c
     await set_ended_at(case["id"], ended)
 
     with pytest.raises(RatingClosed):
-        await ratings.rate(citizen_of(setup["citizen"]), case_id=case["id"], appointment_id=None, score=5,
-                           dimensions={}, tags=[], comment="", idempotency_key=None, settings=settings,
-                           now=ended + timedelta(days=7, seconds=1))
-    rating, _ = await ratings.rate(citizen_of(setup["citizen"]), case_id=case["id"], appointment_id=None, score=5,
-                                   dimensions={}, tags=[], comment="", idempotency_key=None, settings=settings,
-                                   now=ended + timedelta(days=7))
+        await ratings.rate(
+            citizen_of(setup["citizen"]),
+            case_id=case["id"],
+            appointment_id=None,
+            score=5,
+            dimensions={},
+            tags=[],
+            comment="",
+            idempotency_key=None,
+            settings=settings,
+            now=ended + timedelta(days=7, seconds=1),
+        )
+    rating, _ = await ratings.rate(
+        citizen_of(setup["citizen"]),
+        case_id=case["id"],
+        appointment_id=None,
+        score=5,
+        dimensions={},
+        tags=[],
+        comment="",
+        idempotency_key=None,
+        settings=settings,
+        now=ended + timedelta(days=7),
+    )
     assert rating["score"] == 5
 
 
 # ---- the published figures ----
+
 
 async def test_figures_count_by_the_city_day_and_leave_voided_ratings_out(client, cache, settings):
     setup = await f.rating_setup(client, cache)
@@ -190,9 +247,18 @@ async def test_figures_count_by_the_city_day_and_leave_voided_ratings_out(client
     for score in scores:
         case = await f.ended_case(client, setup)
         await set_ended_at(case["id"], early - timedelta(hours=2))
-        rating, _ = await ratings.rate(citizen, case_id=case["id"], appointment_id=None, score=score,
-                                       dimensions={}, tags=[], comment="差" if score <= 2 else "", idempotency_key=None,
-                                       settings=settings, now=early)
+        rating, _ = await ratings.rate(
+            citizen,
+            case_id=case["id"],
+            appointment_id=None,
+            score=score,
+            dimensions={},
+            tags=[],
+            comment="差" if score <= 2 else "",
+            idempotency_key=None,
+            settings=settings,
+            now=early,
+        )
         given.append(rating)
     defaulted = await f.ended_case(client, setup)
     await set_ended_at(defaulted["id"], early - timedelta(days=7, hours=1))
@@ -201,22 +267,39 @@ async def test_figures_count_by_the_city_day_and_leave_voided_ratings_out(client
     admin, supervisor = staff_of(setup["dept_admin"], "dept_admin"), staff_of(setup["supervisor"], "supervisor")
     bad_one = given[3]
     await ratings.appeal(admin, bad_one["id"], reason="恶意", now=early + timedelta(hours=1))
-    decided = await ratings.decide_appeal(supervisor, bad_one["id"], decision="void", note="认定恶意",
-                                          now=early + timedelta(hours=2))
+    decided = await ratings.decide_appeal(
+        supervisor, bad_one["id"], decision="void", note="认定恶意", now=early + timedelta(hours=2)
+    )
     assert decided["voided"] and decided["decided_at"] == "2026-12-01T02:30:00+08:00"
 
-    december = await ratings.figures(key="department_id", start=datetime(2026, 12, 1, tzinfo=CITY_TZ),
-                                     end=datetime(2026, 12, 2, tzinfo=CITY_TZ))
-    assert december[department_id] == {"by_level": {"1": 1, "2": 0, "3": 0, "4": 1, "5": 1}, "defaulted": 0,
-                                       "voided": 1}
-    november = await ratings.figures(key="department_id", start=datetime(2026, 11, 30, tzinfo=CITY_TZ),
-                                     end=datetime(2026, 12, 1, tzinfo=CITY_TZ))
+    december = await ratings.figures(
+        key="department_id", start=datetime(2026, 12, 1, tzinfo=CITY_TZ), end=datetime(2026, 12, 2, tzinfo=CITY_TZ)
+    )
+    assert december[department_id] == {
+        "by_level": {"1": 1, "2": 0, "3": 0, "4": 1, "5": 1},
+        "defaulted": 0,
+        "voided": 1,
+    }
+    november = await ratings.figures(
+        key="department_id", start=datetime(2026, 11, 30, tzinfo=CITY_TZ), end=datetime(2026, 12, 1, tzinfo=CITY_TZ)
+    )
     # The default is dated the end of its period: 30 November, 23:30 in the city.
-    assert november[department_id] == {"by_level": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}, "defaulted": 1,
-                                       "voided": 0}
+    assert november[department_id] == {
+        "by_level": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
+        "defaulted": 1,
+        "voided": 0,
+    }
 
-    report = await stats.report("departments", date_from="2026-11-30", date_to="2026-12-01", only_id=department_id,
-                                cache=cache, cache_seconds=0, catalog_ttl=60, now=early + timedelta(days=1))
+    report = await stats.report(
+        "departments",
+        date_from="2026-11-30",
+        date_to="2026-12-01",
+        only_id=department_id,
+        cache=cache,
+        cache_seconds=0,
+        catalog_ttl=60,
+        now=early + timedelta(days=1),
+    )
     [item] = report["items"]
     assert (item["rated"], item["defaulted"], item["bad_ratings"], item["voided_ratings"]) == (3, 1, 1, 1)
     assert item["satisfaction_rate"] == 0.75 and item["satisfaction_rate_rated"] == round(2 / 3, 4)

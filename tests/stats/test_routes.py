@@ -6,7 +6,7 @@ report's short cache never mix one test's figures into another's.
 """
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -18,14 +18,30 @@ from app.tickets import service as tickets
 from tests import factories as f
 from tests.core.test_errors import assert_error_shape
 
-UTC = timezone.utc
+UTC = UTC
 
 NOTHING = {
-    "ratings_by_level": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}, "rated": 0, "defaulted": 0, "total_ratings": 0,
-    "satisfaction_rate": None, "satisfaction_rate_rated": None, "bad_ratings": 0, "voided_ratings": 0,
-    "rectifications": 0, "callback_due": 0, "callback_on_time": 0, "callback_on_time_rate": None, "fix_due": 0,
-    "fix_on_time": 0, "fix_on_time_rate": None, "feedback": 0, "complaints": 0, "answered": 0, "reopened": 0,
-    "reopen_rate": None, "escalated": 0,
+    "ratings_by_level": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
+    "rated": 0,
+    "defaulted": 0,
+    "total_ratings": 0,
+    "satisfaction_rate": None,
+    "satisfaction_rate_rated": None,
+    "bad_ratings": 0,
+    "voided_ratings": 0,
+    "rectifications": 0,
+    "callback_due": 0,
+    "callback_on_time": 0,
+    "callback_on_time_rate": None,
+    "fix_due": 0,
+    "fix_on_time": 0,
+    "fix_on_time_rate": None,
+    "feedback": 0,
+    "complaints": 0,
+    "answered": 0,
+    "reopened": 0,
+    "reopen_rate": None,
+    "escalated": 0,
 }
 
 
@@ -40,8 +56,9 @@ async def _report(client, group: str, **params) -> dict:
 
 
 async def _department(client, department_id: int, first: date, last: date) -> dict:
-    body = await _report(client, "departments", department_id=department_id, **{"from": first.isoformat(),
-                                                                                 "to": last.isoformat()})
+    body = await _report(
+        client, "departments", department_id=department_id, **{"from": first.isoformat(), "to": last.isoformat()}
+    )
     assert body["from"] == first.isoformat() and body["to"] == last.isoformat()
     assert [item["department_id"] for item in body["items"]] == [department_id]
     return body["items"][0]
@@ -53,16 +70,36 @@ async def _hall(client, hall_id: int, first: date, last: date) -> dict:
     return body["items"][0]
 
 
-PROCESSING = ("cases_decided", "cases_on_time", "cases_on_time_rate", "cases_average_days", "cases_overdue_now",
-              "appointments_due", "no_shows", "no_show_rate")
+PROCESSING = (
+    "cases_decided",
+    "cases_on_time",
+    "cases_on_time_rate",
+    "cases_average_days",
+    "cases_overdue_now",
+    "appointments_due",
+    "no_shows",
+    "no_show_rate",
+)
 MATTERS = ("matters", "online_capable", "online_capable_share", "zero_visit", "zero_visit_share")
 
 
 def _figures(item: dict) -> dict:
     """The rating, rectification and feedback figures (processing, no-shows and matters have their own tests)."""
-    return {key: value for key, value in item.items()
-            if key not in ("department_id", "department_name", "hall_id", "hall_name", "matter_id", "matter_name",
-                           *PROCESSING, *MATTERS)}
+    return {
+        key: value
+        for key, value in item.items()
+        if key
+        not in (
+            "department_id",
+            "department_name",
+            "hall_id",
+            "hall_name",
+            "matter_id",
+            "matter_name",
+            *PROCESSING,
+            *MATTERS,
+        )
+    }
 
 
 def _staff_principal(staff: dict) -> Principal:
@@ -75,40 +112,56 @@ def _citizen_principal(citizen: dict) -> Principal:
 
 async def _rate_at(setup: dict, case: dict, score: int, moment: datetime, settings, comment: str = "") -> dict:
     """The citizen's rating, given at a chosen moment."""
-    view, created = await ratings.rate(_citizen_principal(setup["citizen"]), case_id=case["id"], appointment_id=None,
-                                       score=score, dimensions={}, tags=[], comment=comment, idempotency_key=None,
-                                       settings=settings, now=moment)
+    view, created = await ratings.rate(
+        _citizen_principal(setup["citizen"]),
+        case_id=case["id"],
+        appointment_id=None,
+        score=score,
+        dimensions={},
+        tags=[],
+        comment=comment,
+        idempotency_key=None,
+        settings=settings,
+        now=moment,
+    )
     assert created
     return view
 
 
 async def _step(client, staff: dict, ticket_id: int, action: str, note: str) -> dict:
-    response = await client.post(f"/api/v1/staff/tickets/{ticket_id}/{action}", headers=staff["headers"],
-                                 json={"note": note})
+    response = await client.post(
+        f"/api/v1/staff/tickets/{ticket_id}/{action}", headers=staff["headers"], json={"note": note}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 async def _feedback(client, citizen: dict, kind: str, **subject) -> dict:
-    response = await client.post("/api/v1/feedback", headers=citizen["headers"],
-                                 json={"kind": kind, "content": f"{kind} 测试", **subject})
+    response = await client.post(
+        "/api/v1/feedback", headers=citizen["headers"], json={"kind": kind, "content": f"{kind} 测试", **subject}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 async def _reply(client, staff: dict, ticket: dict) -> None:
-    response = await client.post(f"/api/v1/staff/tickets/{ticket['id']}/reply", headers=staff["headers"],
-                                 json={"content": "答复"})
+    response = await client.post(
+        f"/api/v1/staff/tickets/{ticket['id']}/reply", headers=staff["headers"], json={"content": "答复"}
+    )
     assert response.status_code == 200, response.text
 
 
 async def _citizen_says(client, citizen: dict, ticket: dict, action: str) -> None:
-    response = await client.post(f"/api/v1/feedback/{ticket['id']}/{action}", headers=citizen["headers"],
-                                 json={"reason": "未解决"} if action == "reopen" else None)
+    response = await client.post(
+        f"/api/v1/feedback/{ticket['id']}/{action}",
+        headers=citizen["headers"],
+        json={"reason": "未解决"} if action == "reopen" else None,
+    )
     assert response.status_code == 200, response.text
 
 
 # ---- a department's figures ----
+
 
 async def test_department_figures_match_the_hand_count(client, cache, settings, clock):
     setup = await f.rating_setup(client, cache)
@@ -126,35 +179,61 @@ async def test_department_figures_match_the_hand_count(client, cache, settings, 
     old_rating = await _rate_at(setup, old_bad, 2, now - timedelta(days=9), settings, "材料被退回三次")
     old_ticket = old_rating["ticket"]["id"]
     clerk_principal = _staff_principal(clerk)
-    await tickets.act(clerk_principal, old_ticket, "callback", note="已回访", settings=settings,
-                      now=now - timedelta(days=9) + timedelta(hours=1))
-    await tickets.act(clerk_principal, old_ticket, "fix", note="已整改", settings=settings,
-                      now=now - timedelta(days=9) + timedelta(hours=2))
+    await tickets.act(
+        clerk_principal,
+        old_ticket,
+        "callback",
+        note="已回访",
+        settings=settings,
+        now=now - timedelta(days=9) + timedelta(hours=1),
+    )
+    await tickets.act(
+        clerk_principal,
+        old_ticket,
+        "fix",
+        note="已整改",
+        settings=settings,
+        now=now - timedelta(days=9) + timedelta(hours=2),
+    )
     await ratings.apply_defaults(settings=settings, now=now)
 
     # Six services ended now, rated now through the mini-program: 5, 5, 3, 2, 1 and 1.
     ended = [await f.ended_case(client, setup) for _ in range(6)]
     given = []
-    for case, score in zip(ended, (5, 5, 3, 2, 1, 1)):
-        given.append(await f.rated(client, citizen, case_id=case["id"], score=score,
-                                   comment="" if score > 2 else "办事太慢"))
+    for case, score in zip(ended, (5, 5, 3, 2, 1, 1), strict=True):
+        given.append(
+            await f.rated(client, citizen, case_id=case["id"], score=score, comment="" if score > 2 else "办事太慢")
+        )
     two, one, malicious = given[3], given[4], given[5]
     # The last 1 was appealed and voided: out of the figures, counted apart.
-    appealed = await client.post(f"/api/v1/staff/ratings/{malicious['id']}/appeal",
-                                 headers=setup["dept_admin"]["headers"], json={"reason": "与办件无关的恶意评价"})
+    appealed = await client.post(
+        f"/api/v1/staff/ratings/{malicious['id']}/appeal",
+        headers=setup["dept_admin"]["headers"],
+        json={"reason": "与办件无关的恶意评价"},
+    )
     assert appealed.status_code == 200, appealed.text
-    voided = await client.post(f"/api/v1/staff/ratings/{malicious['id']}/appeal/decision",
-                               headers=setup["supervisor"]["headers"], json={"decision": "void", "note": "查实"})
+    voided = await client.post(
+        f"/api/v1/staff/ratings/{malicious['id']}/appeal/decision",
+        headers=setup["supervisor"]["headers"],
+        json={"decision": "void", "note": "查实"},
+    )
     assert voided.status_code == 200 and voided.json()["voided"] is True, voided.text
     # The 2: called back at once (on time), fixed a minute after the fix deadline (late).
     two_ticket = await _step(client, clerk, two["ticket"]["id"], "callback", "已电话回访")
     fix_due = datetime.fromisoformat(two_ticket["fix_due_at"])
-    await tickets.act(clerk_principal, two_ticket["id"], "fix", note="已整改", settings=settings,
-                      now=fix_due + timedelta(minutes=1))
+    await tickets.act(
+        clerk_principal, two_ticket["id"], "fix", note="已整改", settings=settings, now=fix_due + timedelta(minutes=1)
+    )
     # The 1: called back a minute after its deadline (late); its fix is not due yet.
     callback_due = datetime.fromisoformat(one["ticket"]["callback_due_at"])
-    await tickets.act(clerk_principal, one["ticket"]["id"], "callback", note="已回访", settings=settings,
-                      now=callback_due + timedelta(minutes=1))
+    await tickets.act(
+        clerk_principal,
+        one["ticket"]["id"],
+        "callback",
+        note="已回访",
+        settings=settings,
+        now=callback_due + timedelta(minutes=1),
+    )
 
     # Feedback: a complaint reopened twice (escalated), a complaint not answered, a consultation answered and
     # confirmed, a suggestion answered.
@@ -172,23 +251,52 @@ async def test_department_figures_match_the_hand_count(client, cache, settings, 
 
     week = _figures(await _department(client, department_id, today - timedelta(days=3), today))
     assert week == _expected(
-        ratings_by_level={"1": 1, "2": 1, "3": 1, "4": 0, "5": 2}, rated=5, defaulted=1, total_ratings=6,
-        satisfaction_rate=round((3 + 1) / 6, 4), satisfaction_rate_rated=round(3 / 5, 4), bad_ratings=2,
-        voided_ratings=1, rectifications=2, callback_due=2, callback_on_time=1, callback_on_time_rate=0.5,
-        fix_due=1, fix_on_time=0, fix_on_time_rate=0.0, feedback=4, complaints=2, answered=3, reopened=1,
-        reopen_rate=round(1 / 3, 4), escalated=1)
+        ratings_by_level={"1": 1, "2": 1, "3": 1, "4": 0, "5": 2},
+        rated=5,
+        defaulted=1,
+        total_ratings=6,
+        satisfaction_rate=round((3 + 1) / 6, 4),
+        satisfaction_rate_rated=round(3 / 5, 4),
+        bad_ratings=2,
+        voided_ratings=1,
+        rectifications=2,
+        callback_due=2,
+        callback_on_time=1,
+        callback_on_time_rate=0.5,
+        fix_due=1,
+        fix_on_time=0,
+        fix_on_time_rate=0.0,
+        feedback=4,
+        complaints=2,
+        answered=3,
+        reopened=1,
+        reopen_rate=round(1 / 3, 4),
+        escalated=1,
+    )
 
     # Nine days ago alone: the 4 and the 2, whose rectification was called back and fixed on time.
     nine_days_ago = today - timedelta(days=9)
     earlier = _figures(await _department(client, department_id, nine_days_ago, nine_days_ago))
     assert earlier == _expected(
-        ratings_by_level={"1": 0, "2": 1, "3": 0, "4": 1, "5": 0}, rated=2, total_ratings=2, satisfaction_rate=0.5,
-        satisfaction_rate_rated=0.5, bad_ratings=1, rectifications=1, callback_due=1, callback_on_time=1,
-        callback_on_time_rate=1.0, fix_due=1, fix_on_time=1, fix_on_time_rate=1.0)
+        ratings_by_level={"1": 0, "2": 1, "3": 0, "4": 1, "5": 0},
+        rated=2,
+        total_ratings=2,
+        satisfaction_rate=0.5,
+        satisfaction_rate_rated=0.5,
+        bad_ratings=1,
+        rectifications=1,
+        callback_due=1,
+        callback_on_time=1,
+        callback_on_time_rate=1.0,
+        fix_due=1,
+        fix_on_time=1,
+        fix_on_time_rate=1.0,
+    )
 
     # The unfiltered report lists every department, this one with the same figures and its name.
-    everyone = await _report(client, "departments", **{"from": (today - timedelta(days=3)).isoformat(),
-                                                       "to": today.isoformat()})
+    everyone = await _report(
+        client, "departments", **{"from": (today - timedelta(days=3)).isoformat(), "to": today.isoformat()}
+    )
     mine = [item for item in everyone["items"] if item["department_id"] == department_id]
     assert len(mine) == 1 and mine[0]["department_name"] == setup["department"]["name"]
     assert _figures(mine[0]) == week
@@ -201,26 +309,41 @@ async def test_hall_figures_count_only_what_was_served_at_the_hall(client, cache
     hall = await f.hall(cache)
     department = await f.department(cache)
     matter = await f.matter(cache, department_id=department["id"], hall_ids=[hall["id"]])
-    setup = {"department": department, "matter": matter,
-             "required": [m["id"] for m in matter["materials"] if m["required"]],
-             "clerk": await f.staff(client, "clerk", department_id=department["id"]),
-             "approver": await f.staff(client, "approver", department_id=department["id"]),
-             "citizen": await f.real_name_citizen(client, "王五")}
+    setup = {
+        "department": department,
+        "matter": matter,
+        "required": [m["id"] for m in matter["materials"] if m["required"]],
+        "clerk": await f.staff(client, "clerk", department_id=department["id"]),
+        "approver": await f.staff(client, "approver", department_id=department["id"]),
+        "citizen": await f.real_name_citizen(client, "王五"),
+    }
     citizen = setup["citizen"]
     now = datetime.now(UTC)
     today = local_date(now)
 
     async def window_case(*, link: bool) -> dict:
         """Filed and accepted at the hall's window, decided, and attached to the citizen's account."""
-        filed = await client.post("/api/v1/staff/cases", headers=setup["clerk"]["headers"], json={
-            "matter_id": matter["id"], "applicant_name": citizen["name"], "id_number": citizen["id_number"],
-            "form": {"reason": "现场办理"}, "materials_checked": setup["required"], "hall_id": hall["id"]})
+        filed = await client.post(
+            "/api/v1/staff/cases",
+            headers=setup["clerk"]["headers"],
+            json={
+                "matter_id": matter["id"],
+                "applicant_name": citizen["name"],
+                "id_number": citizen["id_number"],
+                "form": {"reason": "现场办理"},
+                "materials_checked": setup["required"],
+                "hall_id": hall["id"],
+            },
+        )
         assert filed.status_code == 201, filed.text
         case = await f.moved(client, filed.json(), setup["approver"], "start_review")
         case = await f.moved(client, case, setup["approver"], "approve")
         if link:
-            linked = await client.post("/api/v1/cases/link", headers=citizen["headers"],
-                                       json={"receipt_no": case["receipt_no"], "id_number": citizen["id_number"]})
+            linked = await client.post(
+                "/api/v1/cases/link",
+                headers=citizen["headers"],
+                json={"receipt_no": case["receipt_no"], "id_number": citizen["id_number"]},
+            )
             assert linked.status_code == 200, linked.text
         return case
 
@@ -245,9 +368,20 @@ async def test_hall_figures_count_only_what_was_served_at_the_hall(client, cache
     at_hall = await _hall(client, hall["id"], first, today)
     assert at_hall["hall_name"] == hall["name"]
     assert _figures(at_hall) == _expected(
-        ratings_by_level={"1": 1, "2": 0, "3": 0, "4": 1, "5": 0}, rated=2, defaulted=1, total_ratings=3,
-        satisfaction_rate=round((1 + 1) / 3, 4), satisfaction_rate_rated=0.5, bad_ratings=1, rectifications=1,
-        callback_due=1, callback_on_time=1, callback_on_time_rate=1.0, feedback=1, complaints=1)
+        ratings_by_level={"1": 1, "2": 0, "3": 0, "4": 1, "5": 0},
+        rated=2,
+        defaulted=1,
+        total_ratings=3,
+        satisfaction_rate=round((1 + 1) / 3, 4),
+        satisfaction_rate_rated=0.5,
+        bad_ratings=1,
+        rectifications=1,
+        callback_due=1,
+        callback_on_time=1,
+        callback_on_time_rate=1.0,
+        feedback=1,
+        complaints=1,
+    )
     whole = _figures(await _department(client, department["id"], first, today))
     assert whole["ratings_by_level"] == {"1": 1, "2": 0, "3": 0, "4": 1, "5": 1}
     assert (whole["defaulted"], whole["satisfaction_rate"]) == (1, round(3 / 4, 4))
@@ -280,6 +414,7 @@ async def test_the_period_is_counted_in_the_citys_days(client, cache, settings, 
 
 # ---- the period and the cache ----
 
+
 async def test_the_report_needs_no_login_and_defaults_to_this_month(client, cache):
     department = await f.department(cache)
     today = local_date(datetime.now(UTC))
@@ -294,24 +429,28 @@ async def test_the_report_needs_no_login_and_defaults_to_this_month(client, cach
 
 
 @pytest.mark.parametrize("group", ["departments", "halls"])
-@pytest.mark.parametrize("params", [
-    {"from": "2026-03-02", "to": "2026-03-01"},  # backwards
-    {"from": "2026-02-30", "to": "2026-03-01"},  # no such day
-    {"from": "yesterday"},
-    {"to": "2026/03/01"},
-    {"from": "2024-01-01", "to": "2025-01-01"},  # 367 days
-    {"from": "2099-01-01"},  # after today, which is the default end
-    {"department_id": "abc"},
-    {"hall_id": "1.5"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "2026-03-02", "to": "2026-03-01"},  # backwards
+        {"from": "2026-02-30", "to": "2026-03-01"},  # no such day
+        {"from": "yesterday"},
+        {"to": "2026/03/01"},
+        {"from": "2024-01-01", "to": "2025-01-01"},  # 367 days
+        {"from": "2099-01-01"},  # after today, which is the default end
+        {"department_id": "abc"},
+        {"hall_id": "1.5"},
+    ],
+)
 async def test_a_bad_period_is_422(client, group, params):
     assert_error_shape(await client.get(f"/api/v1/stats/{group}", params=params), 422, "VALIDATION_FAILED")
 
 
 async def test_the_longest_period_is_366_days(client, cache):
     department = await f.department(cache)
-    body = await _report(client, "departments", department_id=department["id"],
-                         **{"from": "2024-01-01", "to": "2024-12-31"})
+    body = await _report(
+        client, "departments", department_id=department["id"], **{"from": "2024-01-01", "to": "2024-12-31"}
+    )
     assert (body["from"], body["to"]) == ("2024-01-01", "2024-12-31")
 
 
@@ -327,8 +466,9 @@ async def test_the_report_is_served_from_the_cache_until_it_expires(client, cach
 
     await f.rated(client, setup["citizen"], case_id=case["id"], score=5)
     # Within the expiry the same question gets the same answer ...
-    again = await _report(client, "departments", department_id=department_id,
-                          **{"from": today.isoformat(), "to": today.isoformat()})
+    again = await _report(
+        client, "departments", department_id=department_id, **{"from": today.isoformat(), "to": today.isoformat()}
+    )
     assert again["items"][0]["rated"] == 0
     # ... another question is computed afresh ...
     wider = await _department(client, department_id, today - timedelta(days=1), today)
@@ -340,9 +480,11 @@ async def test_the_report_is_served_from_the_cache_until_it_expires(client, cach
 
 async def test_the_stats_routes_are_documented_with_their_real_keys(client):
     paths = (await client.get("/openapi.json")).json()["paths"]
-    for path, key, label in (("/api/v1/stats/departments", "department_id", "department_name"),
-                             ("/api/v1/stats/halls", "hall_id", "hall_name"),
-                             ("/api/v1/stats/matters", "matter_id", "matter_name")):
+    for path, key, label in (
+        ("/api/v1/stats/departments", "department_id", "department_name"),
+        ("/api/v1/stats/halls", "hall_id", "hall_name"),
+        ("/api/v1/stats/matters", "matter_id", "matter_name"),
+    ):
         operation = paths[path]["get"]
         assert "security" not in operation  # public
         assert {"from", "to", "department_id", "hall_id", "matter_id"} <= {p["name"] for p in operation["parameters"]}
@@ -366,10 +508,18 @@ async def test_processing_on_time_overdue_and_no_shows_are_published(client, cac
     today = local_date(now)
 
     async def window_case() -> dict:
-        filed = await client.post("/api/v1/staff/cases", headers=clerk["headers"], json={
-            "matter_id": matter["id"], "applicant_name": citizen["name"], "id_number": citizen["id_number"],
-            "form": {"reason": "现场办理"}, "materials_checked": [m["id"] for m in matter["materials"]
-                                                               if m["required"]], "hall_id": hall["id"]})
+        filed = await client.post(
+            "/api/v1/staff/cases",
+            headers=clerk["headers"],
+            json={
+                "matter_id": matter["id"],
+                "applicant_name": citizen["name"],
+                "id_number": citizen["id_number"],
+                "form": {"reason": "现场办理"},
+                "materials_checked": [m["id"] for m in matter["materials"] if m["required"]],
+                "hall_id": hall["id"],
+            },
+        )
         assert filed.status_code == 201, filed.text
         return filed.json()
 
@@ -391,8 +541,9 @@ async def test_processing_on_time_overdue_and_no_shows_are_published(client, cac
     slot = await f.open_slot(client, setup)
     booked = []
     for person in (citizen, await f.real_name_citizen(client)):
-        response = await client.post("/api/v1/appointments", headers=person["headers"],
-                                     json={"slot_id": slot["id"], "matter_id": matter["id"]})
+        response = await client.post(
+            "/api/v1/appointments", headers=person["headers"], json={"slot_id": slot["id"], "matter_id": matter["id"]}
+        )
         assert response.status_code == 201, response.text
         booked.append(response.json())
     start = datetime.fromisoformat(slot["start"])
@@ -401,11 +552,20 @@ async def test_processing_on_time_overdue_and_no_shows_are_published(client, cac
 
     first, last = today - timedelta(days=1), date.fromisoformat(slot["date"])
     # 30 days from acceptance to decision for the late one, none for the other.
-    processing = {"cases_decided": 2, "cases_on_time": 1, "cases_on_time_rate": 0.5, "cases_average_days": 15.0,
-                  "cases_overdue_now": 1}
+    processing = {
+        "cases_decided": 2,
+        "cases_on_time": 1,
+        "cases_on_time_rate": 0.5,
+        "cases_average_days": 15.0,
+        "cases_overdue_now": 1,
+    }
     at_hall = await _hall(client, hall["id"], first, last)
-    assert {key: at_hall[key] for key in PROCESSING} == {**processing, "appointments_due": 2, "no_shows": 1,
-                                                          "no_show_rate": 0.5}
+    assert {key: at_hall[key] for key in PROCESSING} == {
+        **processing,
+        "appointments_due": 2,
+        "no_shows": 1,
+        "no_show_rate": 0.5,
+    }
     for_department = await _department(client, department["id"], first, last)
     assert {key: for_department[key] for key in PROCESSING if key in for_department} == processing
     assert "no_shows" not in for_department  # appointments are published per hall
@@ -438,8 +598,9 @@ async def test_a_caller_asking_many_uncached_reports_is_slowed_down(app, client,
     department = await f.department(cache)
 
     async def ask(day: str):
-        return await client.get("/api/v1/stats/departments",
-                                params={"department_id": department["id"], "from": day, "to": day})
+        return await client.get(
+            "/api/v1/stats/departments", params={"department_id": department["id"], "from": day, "to": day}
+        )
 
     assert (await ask("2026-01-05")).status_code == 200
     assert (await ask("2026-01-06")).status_code == 200
@@ -460,17 +621,27 @@ async def test_online_and_zero_visit_matters_are_published_by_their_current_guid
     department, hall, other_hall = await f.department(cache), await f.hall(cache), await f.hall(cache)
     # Fully online and no visit; online with one visit; only the information online, two visits.
     await f.matter(cache, department_id=department["id"], hall_ids=[hall["id"]], online_depth=4, max_visits=0)
-    await f.matter(cache, department_id=department["id"], hall_ids=[hall["id"], other_hall["id"]], online_depth=3,
-                   max_visits=1)
-    offline = await f.matter(cache, department_id=department["id"], hall_ids=[hall["id"]], online_depth=1,
-                             max_visits=2)
+    await f.matter(
+        cache, department_id=department["id"], hall_ids=[hall["id"], other_hall["id"]], online_depth=3, max_visits=1
+    )
+    offline = await f.matter(cache, department_id=department["id"], hall_ids=[hall["id"]], online_depth=1, max_visits=2)
     today = local_date(datetime.now(UTC))
-    shares = {"matters": 3, "online_capable": 2, "online_capable_share": 0.6667, "zero_visit": 1,
-              "zero_visit_share": 0.3333}
+    shares = {
+        "matters": 3,
+        "online_capable": 2,
+        "online_capable_share": 0.6667,
+        "zero_visit": 1,
+        "zero_visit_share": 0.3333,
+    }
     assert {key: (await _department(client, department["id"], today, today))[key] for key in MATTERS} == shares
     assert {key: (await _hall(client, hall["id"], today, today))[key] for key in MATTERS} == shares
     assert {key: (await _hall(client, other_hall["id"], today, today))[key] for key in MATTERS} == {
-        "matters": 1, "online_capable": 1, "online_capable_share": 1.0, "zero_visit": 0, "zero_visit_share": 0.0}
+        "matters": 1,
+        "online_capable": 1,
+        "online_capable_share": 1.0,
+        "zero_visit": 0,
+        "zero_visit_share": 0.0,
+    }
 
     # A new version of the offline matter's guide takes it online with no visit; the old version no longer counts.
     update = f.guide_payload(department["id"], [hall["id"]], online_depth=4, max_visits=0)
@@ -478,7 +649,12 @@ async def test_online_and_zero_visit_matters_are_published_by_their_current_guid
     yesterday = today - timedelta(days=1)  # another question than the cached one
     now_online = await _department(client, department["id"], yesterday, today)
     assert {key: now_online[key] for key in MATTERS} == {
-        "matters": 3, "online_capable": 3, "online_capable_share": 1.0, "zero_visit": 2, "zero_visit_share": 0.6667}
+        "matters": 3,
+        "online_capable": 3,
+        "online_capable_share": 1.0,
+        "zero_visit": 2,
+        "zero_visit_share": 0.6667,
+    }
     # A department with no matters publishes no shares rather than zero.
     empty = await _department(client, (await f.department(cache))["id"], today, today)
     assert (empty["matters"], empty["online_capable_share"], empty["zero_visit_share"]) == (0, None, None)
@@ -500,8 +676,14 @@ async def test_each_matter_of_a_department_has_its_own_figures(client, cache):
     rated = by_matter[rated_matter["id"]]
     assert (rated["matter_name"], rated["department_id"]) == (rated_matter["name"], department_id)
     assert _figures(rated) == _expected(
-        ratings_by_level={"1": 0, "2": 1, "3": 0, "4": 0, "5": 0}, rated=1, total_ratings=1, satisfaction_rate=0.0,
-        satisfaction_rate_rated=0.0, bad_ratings=1, rectifications=1)
+        ratings_by_level={"1": 0, "2": 1, "3": 0, "4": 0, "5": 0},
+        rated=1,
+        total_ratings=1,
+        satisfaction_rate=0.0,
+        satisfaction_rate_rated=0.0,
+        bad_ratings=1,
+        rectifications=1,
+    )
     assert rated["cases_decided"] == 1 and "matters" not in rated
     assert _figures(by_matter[other_matter["id"]]) == _expected(feedback=1, complaints=1)
     assert by_matter[other_matter["id"]]["cases_decided"] == 0
@@ -511,8 +693,9 @@ async def test_each_matter_of_a_department_has_its_own_figures(client, cache):
     assert alone["items"] == [by_matter[other_matter["id"]]]
     # A matter asked for under another department is not in that department's list.
     elsewhere = await f.department(cache)
-    assert (await _report(client, "matters", department_id=elsewhere["id"], matter_id=other_matter["id"],
-                          **period))["items"] == []
+    assert (await _report(client, "matters", department_id=elsewhere["id"], matter_id=other_matter["id"], **period))[
+        "items"
+    ] == []
 
 
 async def test_the_matter_report_needs_a_department_or_a_matter(client):

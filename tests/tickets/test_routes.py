@@ -2,7 +2,7 @@
 
 import asyncio
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from app.core import outbox, workdays
 from app.core.timeutil import CITY_TZ
@@ -11,7 +11,7 @@ from tests import factories as f
 from tests.core.test_errors import assert_error_shape
 from tests.notifications.test_delivery import _quick, _sim_messages, _subscribed_citizen, _values, drain
 
-UTC = timezone.utc
+UTC = UTC
 # A Friday afternoon in the city: the reply deadlines run over the weekend.
 FRIDAY = datetime(2026, 11, 27, 16, 0, tzinfo=CITY_TZ)
 
@@ -26,8 +26,9 @@ async def _setup(client, cache) -> dict:
 
 
 async def _file(client, citizen: dict, kind: str = "complaint", content: str = "窗口让我跑了三趟", **subject):
-    return await client.post("/api/v1/feedback", headers=citizen["headers"],
-                             json={"kind": kind, "content": content, **subject})
+    return await client.post(
+        "/api/v1/feedback", headers=citizen["headers"], json={"kind": kind, "content": content, **subject}
+    )
 
 
 async def _filed(client, citizen: dict, kind: str = "complaint", **subject) -> dict:
@@ -37,8 +38,9 @@ async def _filed(client, citizen: dict, kind: str = "complaint", **subject) -> d
 
 
 async def _reply(client, staff: dict, ticket: dict, content: str = "已核实，下周起窗口一次告知所需材料", **body):
-    return await client.post(f"/api/v1/staff/tickets/{ticket['id']}/reply", headers=staff["headers"],
-                             json={"content": content, **body})
+    return await client.post(
+        f"/api/v1/staff/tickets/{ticket['id']}/reply", headers=staff["headers"], json={"content": content, **body}
+    )
 
 
 async def _replied(client, staff: dict, ticket: dict, content: str = "已核实，下周起窗口一次告知所需材料") -> dict:
@@ -48,8 +50,9 @@ async def _replied(client, staff: dict, ticket: dict, content: str = "已核实�
 
 
 async def _reopened(client, citizen: dict, ticket: dict, reason: str = "仍未解决") -> dict:
-    response = await client.post(f"/api/v1/feedback/{ticket['id']}/reopen", headers=citizen["headers"],
-                                 json={"reason": reason})
+    response = await client.post(
+        f"/api/v1/feedback/{ticket['id']}/reopen", headers=citizen["headers"], json={"reason": reason}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -70,8 +73,9 @@ async def _queue(client, staff: dict, **params) -> list[dict]:
     items: list[dict] = []
     page = 1
     while True:
-        response = await client.get("/api/v1/staff/tickets", headers=staff["headers"],
-                                    params={**params, "page": page, "page_size": 100})
+        response = await client.get(
+            "/api/v1/staff/tickets", headers=staff["headers"], params={**params, "page": page, "page_size": 100}
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         items += body["items"]
@@ -111,6 +115,7 @@ def _iso(moment: datetime) -> str:
 
 # ---- filing and routing ----
 
+
 async def test_feedback_about_a_matter_goes_to_the_matters_department(app, client, cache, settings):
     setup = await _setup(client, cache)
     ticket = await _filed(client, setup["citizen"], "complaint", matter_id=setup["matter"]["id"])
@@ -126,8 +131,11 @@ async def test_feedback_about_a_matter_goes_to_the_matters_department(app, clien
     assert seen["citizen_id"] == setup["citizen"]["id"] and seen["allowed_actions"] == ["reply"]
     # Another department's staff neither list it nor open it.
     assert ticket["id"] not in await _queue_ids(client, setup["outsider"])
-    assert_error_shape(await client.get(f"/api/v1/staff/tickets/{ticket['id']}", headers=setup["outsider"]["headers"]),
-                       404, "TICKET_NOT_FOUND")
+    assert_error_shape(
+        await client.get(f"/api/v1/staff/tickets/{ticket['id']}", headers=setup["outsider"]["headers"]),
+        404,
+        "TICKET_NOT_FOUND",
+    )
 
     await drain(app, _quick(settings))
     assert len(await _about(client, setup["dept_admin"], ticket["id"])) == 1  # feedback.created: the admin answers
@@ -168,8 +176,11 @@ async def test_feedback_body_is_validated_and_only_citizens_file_it(client, cach
     assert_error_shape(await _file(client, citizen, "consult", content="   "), 422, "VALIDATION_FAILED")
     assert_error_shape(await _file(client, citizen, "consult", content="x" * 1001), 422, "VALIDATION_FAILED")
     assert_error_shape(await _file(client, citizen, "consult", matter_id="1"), 422, "VALIDATION_FAILED")
-    assert_error_shape(await client.get("/api/v1/feedback", headers=citizen["headers"], params={"status": "done"}),
-                       422, "VALIDATION_FAILED")
+    assert_error_shape(
+        await client.get("/api/v1/feedback", headers=citizen["headers"], params={"status": "done"}),
+        422,
+        "VALIDATION_FAILED",
+    )
     assert (await client.post("/api/v1/feedback", json={"kind": "consult", "content": "x"})).status_code == 401
     assert_error_shape(await _file(client, setup["clerk"], "consult"), 403, "FORBIDDEN")
     assert_error_shape(await client.get("/api/v1/staff/tickets", headers=citizen["headers"]), 403, "FORBIDDEN")
@@ -182,8 +193,9 @@ async def test_feedback_without_subject_waits_for_a_supervisor_who_assigns_it(ap
     assert ticket["department_id"] is None and ticket["status"] == "open"
     # No department sees it; the supervisors do.
     for staff in (setup["clerk"], setup["dept_admin"], setup["outsider"]):
-        assert_error_shape(await client.get(f"/api/v1/staff/tickets/{ticket['id']}", headers=staff["headers"]),
-                           404, "TICKET_NOT_FOUND")
+        assert_error_shape(
+            await client.get(f"/api/v1/staff/tickets/{ticket['id']}", headers=staff["headers"]), 404, "TICKET_NOT_FOUND"
+        )
         assert ticket["id"] not in await _queue_ids(client, staff)
     seen = await _staff_view(client, setup["supervisor"], ticket["id"])
     assert seen["allowed_actions"] == ["reply", "assign", "close"]
@@ -192,17 +204,35 @@ async def test_feedback_without_subject_waits_for_a_supervisor_who_assigns_it(ap
 
     # Only a supervisor assigns, and only to a real department.
     url = f"/api/v1/staff/tickets/{ticket['id']}/assign"
-    assert_error_shape(await client.post(url, headers=setup["dept_admin"]["headers"],
-                                         json={"department_id": setup["department"]["id"]}), 403, "FORBIDDEN")
-    assert_error_shape(await client.post(url, headers=setup["supervisor"]["headers"],
-                                         json={"department_id": 99_999_999}), 422, "VALIDATION_FAILED")
-    assert_error_shape(await client.post(url, headers=setup["supervisor"]["headers"], json={}), 422,
-                       "VALIDATION_FAILED")
-    assert_error_shape(await client.post(url, headers=setup["supervisor"]["headers"],
-                                         json={"department_id": setup["department"]["id"], "version": 99}),
-                       409, "STALE_VERSION")
-    assigned = await client.post(url, headers=setup["supervisor"]["headers"],
-                                 json={"department_id": setup["department"]["id"], "version": ticket["version"]})
+    assert_error_shape(
+        await client.post(
+            url, headers=setup["dept_admin"]["headers"], json={"department_id": setup["department"]["id"]}
+        ),
+        403,
+        "FORBIDDEN",
+    )
+    assert_error_shape(
+        await client.post(url, headers=setup["supervisor"]["headers"], json={"department_id": 99_999_999}),
+        422,
+        "VALIDATION_FAILED",
+    )
+    assert_error_shape(
+        await client.post(url, headers=setup["supervisor"]["headers"], json={}), 422, "VALIDATION_FAILED"
+    )
+    assert_error_shape(
+        await client.post(
+            url,
+            headers=setup["supervisor"]["headers"],
+            json={"department_id": setup["department"]["id"], "version": 99},
+        ),
+        409,
+        "STALE_VERSION",
+    )
+    assigned = await client.post(
+        url,
+        headers=setup["supervisor"]["headers"],
+        json={"department_id": setup["department"]["id"], "version": ticket["version"]},
+    )
     assert assigned.status_code == 200, assigned.text
     assert assigned.json()["department_id"] == setup["department"]["id"]
     assert assigned.json()["status"] == "open" and assigned.json()["reply_due_at"] == ticket["reply_due_at"]
@@ -215,8 +245,11 @@ async def test_feedback_without_subject_waits_for_a_supervisor_who_assigns_it(ap
 
     # Once answered it is no longer for assigning.
     replied = await _replied(client, setup["clerk"], ticket)
-    again = await client.post(url, headers=setup["supervisor"]["headers"],
-                              json={"department_id": setup["other_department"]["id"], "version": replied["version"]})
+    again = await client.post(
+        url,
+        headers=setup["supervisor"]["headers"],
+        json={"department_id": setup["other_department"]["id"], "version": replied["version"]},
+    )
     assert_error_shape(again, 409, "ILLEGAL_TRANSITION")
 
 
@@ -233,9 +266,11 @@ async def test_a_supervisor_may_answer_unrouted_feedback_himself(client, cache):
 async def test_reply_deadlines_are_working_days_per_kind_across_a_weekend(client, cache, clock, settings):
     setup = await _setup(client, cache)
     clock.set(FRIDAY)
-    expected = {"consult": "2026-12-02T23:59:59+08:00",  # 3 working days: Mon, Tue, Wed
-                "complaint": "2026-12-04T23:59:59+08:00",  # 5: the whole next week
-                "suggestion": "2026-12-11T23:59:59+08:00"}  # 10
+    expected = {
+        "consult": "2026-12-02T23:59:59+08:00",  # 3 working days: Mon, Tue, Wed
+        "complaint": "2026-12-04T23:59:59+08:00",  # 5: the whole next week
+        "suggestion": "2026-12-11T23:59:59+08:00",
+    }  # 10
     for kind, due in expected.items():
         ticket = await _filed(client, setup["citizen"], kind, matter_id=setup["matter"]["id"])
         assert ticket["reply_due_at"] == due == ticket["due_at"], kind
@@ -243,12 +278,14 @@ async def test_reply_deadlines_are_working_days_per_kind_across_a_weekend(client
         assert ticket["created_at"] == "2026-11-27T16:00:00+08:00"
     # A minute before the complaint's deadline: the consultation (due Wednesday) is late, the rest are not.
     clock.set(datetime(2026, 12, 4, 23, 59, 0, tzinfo=CITY_TZ))
-    mine = (await client.get("/api/v1/feedback", headers=setup["citizen"]["headers"],
-                             params={"page_size": 100})).json()["items"]
+    mine = (
+        await client.get("/api/v1/feedback", headers=setup["citizen"]["headers"], params={"page_size": 100})
+    ).json()["items"]
     assert {t["kind"]: t["is_overdue"] for t in mine} == {"consult": True, "complaint": False, "suggestion": False}
 
 
 # ---- reply, confirm, reopen, escalate ----
+
 
 async def test_reply_then_confirm_closes_and_the_citizen_is_told(app, client, cache, settings):
     setup = await _setup(client, cache)
@@ -264,7 +301,9 @@ async def test_reply_then_confirm_closes_and_the_citizen_is_told(app, client, ca
     assert mine["status"] == "replied" and mine["reply"] == "需带身份证原件和申请表两份"
     assert mine["allowed_actions"] == ["confirm", "reopen"]
     assert [(e["action"], e["to"], e["actor"]) for e in mine["entries"]] == [
-        ("file", "open", "citizen"), ("reply", "replied", "department")]
+        ("file", "open", "citizen"),
+        ("reply", "replied", "department"),
+    ]
     assert "actor_id" not in mine["entries"][0]  # which clerk it was stays in the console
     assert_error_shape(await _reply(client, setup["clerk"], replied), 409, "ILLEGAL_TRANSITION")
 
@@ -277,8 +316,13 @@ async def test_reply_then_confirm_closes_and_the_citizen_is_told(app, client, ca
     assert closed.json()["status"] == "closed" and closed.json()["closed_at"]
     assert closed.json()["allowed_actions"] == []
     assert_error_shape(await client.post(confirm_url, headers=citizen["headers"]), 409, "ILLEGAL_TRANSITION")
-    assert_error_shape(await client.post(f"/api/v1/feedback/{ticket['id']}/reopen", headers=citizen["headers"],
-                                         json={"reason": "again"}), 409, "ILLEGAL_TRANSITION")
+    assert_error_shape(
+        await client.post(
+            f"/api/v1/feedback/{ticket['id']}/reopen", headers=citizen["headers"], json={"reason": "again"}
+        ),
+        409,
+        "ILLEGAL_TRANSITION",
+    )
     listed = (await client.get("/api/v1/feedback", headers=citizen["headers"], params={"status": "closed"})).json()
     assert [t["id"] for t in listed["items"]] == [ticket["id"]]
 
@@ -286,8 +330,13 @@ async def test_reply_then_confirm_closes_and_the_citizen_is_told(app, client, ca
 async def test_a_subscribed_citizen_gets_the_reply_pushed_in_the_templates_limits(app, client, cache, settings):
     setup = await _setup(client, cache)
     citizen = await _subscribed_citizen(client, settings, purposes=("feedback_reply",), times=1)
-    ticket = await _filed(client, citizen, "consult", content="请问办理居住证需要哪些材料，是否需要房东到场？",
-                          matter_id=setup["matter"]["id"])
+    ticket = await _filed(
+        client,
+        citizen,
+        "consult",
+        content="请问办理居住证需要哪些材料，是否需要房东到场？",
+        matter_id=setup["matter"]["id"],
+    )
     answer = "需要身份证、租赁合同和房东身份证复印件，房东无需到场，可在网上预约后到任一大厅办理"
     await _replied(client, setup["clerk"], ticket, answer)
     await drain(app, _quick(settings))
@@ -296,15 +345,14 @@ async def test_a_subscribed_citizen_gets_the_reply_pushed_in_the_templates_limit
     values = _values(pushed[0])
     # Cut to WeChat's 20 characters (a thing field), not refused by the platform.
     for key, text in (("thing1", "请问办理居住证需要哪些材料，是否需要房东到场？"), ("thing2", answer)):
-        assert len(values[key]) <= 20 and values[key].rstrip("…") == text[:len(values[key].rstrip("…"))]
+        assert len(values[key]) <= 20 and values[key].rstrip("…") == text[: len(values[key].rstrip("…"))]
         assert len(values[key]) >= 19
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", values["time3"])
     inbox = await _inbox(client, citizen, ticket["id"])
     assert any(answer in m["body"] for m in inbox)  # the inbox keeps the whole answer
 
 
-async def test_reopen_needs_a_reason_and_gives_the_department_a_new_deadline(app, client, cache, settings,
-                                                                             clock):
+async def test_reopen_needs_a_reason_and_gives_the_department_a_new_deadline(app, client, cache, settings, clock):
     setup = await _setup(client, cache)
     citizen = setup["citizen"]
     clock.set(FRIDAY)
@@ -312,8 +360,9 @@ async def test_reopen_needs_a_reason_and_gives_the_department_a_new_deadline(app
     await _replied(client, setup["clerk"], ticket)
     url = f"/api/v1/feedback/{ticket['id']}/reopen"
     assert_error_shape(await client.post(url, headers=citizen["headers"], json={}), 422, "VALIDATION_FAILED")
-    assert_error_shape(await client.post(url, headers=citizen["headers"], json={"reason": "  "}), 422,
-                       "VALIDATION_FAILED")
+    assert_error_shape(
+        await client.post(url, headers=citizen["headers"], json={"reason": "  "}), 422, "VALIDATION_FAILED"
+    )
     assert (await _mine(client, citizen, ticket["id"]))["status"] == "replied"
 
     thursday = datetime(2026, 12, 3, 10, 0, tzinfo=CITY_TZ)
@@ -336,8 +385,9 @@ async def test_the_second_reopen_escalates_to_the_supervisors(app, client, cache
     await _replied(client, clerk, ticket, "模板答复")
     first = await _reopened(client, citizen, ticket, "模板答复没有解决问题")
     assert first["escalated"] is False
-    assert ticket["id"] not in await _queue_ids(client, supervisor, escalated="true",
-                                                department_id=setup["department"]["id"])
+    assert ticket["id"] not in await _queue_ids(
+        client, supervisor, escalated="true", department_id=setup["department"]["id"]
+    )
     await _replied(client, clerk, ticket, "又一次模板答复")
     second = await _reopened(client, citizen, ticket, "第二次仍未解决")
     assert second["status"] == "open" and second["reopen_count"] == 2
@@ -345,8 +395,9 @@ async def test_the_second_reopen_escalates_to_the_supervisors(app, client, cache
 
     escalated = await _queue_ids(client, supervisor, escalated="true", department_id=setup["department"]["id"])
     assert escalated == [ticket["id"]]
-    assert ticket["id"] not in await _queue_ids(client, supervisor, escalated="false",
-                                                department_id=setup["department"]["id"])
+    assert ticket["id"] not in await _queue_ids(
+        client, supervisor, escalated="false", department_id=setup["department"]["id"]
+    )
     assert ticket["id"] in await _queue_ids(client, clerk)  # still the department's to answer
     assert (await _event_kinds(ticket["id"])).count("feedback.escalated") == 1
 
@@ -362,8 +413,9 @@ async def test_the_second_reopen_escalates_to_the_supervisors(app, client, cache
     assert (await _event_kinds(ticket["id"])).count("feedback.escalated") == 1
 
 
-async def test_a_complaint_is_never_closed_by_the_department_only_by_the_citizen_or_a_supervisor(app, client,
-                                                                                                  cache, settings):
+async def test_a_complaint_is_never_closed_by_the_department_only_by_the_citizen_or_a_supervisor(
+    app, client, cache, settings
+):
     setup = await _setup(client, cache)
     citizen = setup["citizen"]
     ticket = await _filed(client, citizen, "complaint", matter_id=setup["matter"]["id"])
@@ -372,23 +424,38 @@ async def test_a_complaint_is_never_closed_by_the_department_only_by_the_citizen
 
     url = f"/api/v1/staff/tickets/{ticket['id']}/close"
     for staff in (setup["clerk"], setup["dept_admin"], setup["approver"]):
-        assert_error_shape(await client.post(url, headers=staff["headers"], json={"reason": "已答复"}), 403,
-                           "FORBIDDEN")
-    assert_error_shape(await client.post(url, headers=setup["supervisor"]["headers"], json={}), 422,
-                       "VALIDATION_FAILED")
-    assert_error_shape(await client.post(url, headers=setup["supervisor"]["headers"], json={"reason": " "}), 422,
-                       "VALIDATION_FAILED")
-    assert_error_shape(await client.post(url, headers=setup["supervisor"]["headers"],
-                                         json={"reason": "已核实办结", "version": replied["version"] - 1}),
-                       409, "STALE_VERSION")
+        assert_error_shape(
+            await client.post(url, headers=staff["headers"], json={"reason": "已答复"}), 403, "FORBIDDEN"
+        )
+    assert_error_shape(
+        await client.post(url, headers=setup["supervisor"]["headers"], json={}), 422, "VALIDATION_FAILED"
+    )
+    assert_error_shape(
+        await client.post(url, headers=setup["supervisor"]["headers"], json={"reason": " "}), 422, "VALIDATION_FAILED"
+    )
+    assert_error_shape(
+        await client.post(
+            url,
+            headers=setup["supervisor"]["headers"],
+            json={"reason": "已核实办结", "version": replied["version"] - 1},
+        ),
+        409,
+        "STALE_VERSION",
+    )
     assert (await _mine(client, citizen, ticket["id"]))["status"] == "replied"
 
-    closed = await client.post(url, headers=setup["supervisor"]["headers"],
-                               json={"reason": "经核实已按规定办结", "version": replied["version"]})
+    closed = await client.post(
+        url,
+        headers=setup["supervisor"]["headers"],
+        json={"reason": "经核实已按规定办结", "version": replied["version"]},
+    )
     assert closed.status_code == 200, closed.text
     assert closed.json()["status"] == "closed" and closed.json()["close_reason"] == "经核实已按规定办结"
-    assert_error_shape(await client.post(url, headers=setup["supervisor"]["headers"], json={"reason": "再关"}), 409,
-                       "ILLEGAL_TRANSITION")
+    assert_error_shape(
+        await client.post(url, headers=setup["supervisor"]["headers"], json={"reason": "再关"}),
+        409,
+        "ILLEGAL_TRANSITION",
+    )
     mine = await _mine(client, citizen, ticket["id"])
     assert mine["status"] == "closed" and mine["close_reason"] == "经核实已按规定办结"
     assert mine["entries"][-1]["actor"] == "supervisor"
@@ -403,8 +470,9 @@ async def test_other_citizens_and_other_departments_get_404_and_stale_versions_4
     stranger = await f.wechat_login(client)
     base = f"/api/v1/feedback/{ticket['id']}"
     assert_error_shape(await client.get(base, headers=stranger["headers"]), 404, "TICKET_NOT_FOUND")
-    assert_error_shape(await client.get("/api/v1/feedback/99999999", headers=setup["citizen"]["headers"]), 404,
-                       "TICKET_NOT_FOUND")
+    assert_error_shape(
+        await client.get("/api/v1/feedback/99999999", headers=setup["citizen"]["headers"]), 404, "TICKET_NOT_FOUND"
+    )
     assert (await client.get("/api/v1/feedback", headers=stranger["headers"])).json()["total"] == 0
 
     # Another department's staff: 404, whatever they try.
@@ -413,8 +481,9 @@ async def test_other_citizens_and_other_departments_get_404_and_stale_versions_4
     assert_error_shape(await _reply(client, outsider_admin, ticket), 404, "TICKET_NOT_FOUND")
 
     # A stale version never overwrites.
-    assert_error_shape(await _reply(client, setup["clerk"], ticket, version=ticket["version"] + 5), 409,
-                       "STALE_VERSION")
+    assert_error_shape(
+        await _reply(client, setup["clerk"], ticket, version=ticket["version"] + 5), 409, "STALE_VERSION"
+    )
     assert_error_shape(await _reply(client, setup["clerk"], ticket, content=""), 422, "VALIDATION_FAILED")
     replied = await _replied(client, setup["clerk"], ticket)
     for path, body in ((f"{base}/confirm", None), (f"{base}/reopen", {"reason": "不是我"})):
@@ -422,9 +491,13 @@ async def test_other_citizens_and_other_departments_get_404_and_stale_versions_4
     assert (await _mine(client, setup["citizen"], ticket["id"]))["version"] == replied["version"]
     # The staff cannot speak for the citizen, nor the citizen answer for the department.
     assert_error_shape(await client.post(f"{base}/confirm", headers=setup["clerk"]["headers"]), 403, "FORBIDDEN")
-    assert_error_shape(await client.post(f"/api/v1/staff/tickets/{ticket['id']}/reply",
-                                         headers=setup["citizen"]["headers"], json={"content": "x"}), 403,
-                       "FORBIDDEN")
+    assert_error_shape(
+        await client.post(
+            f"/api/v1/staff/tickets/{ticket['id']}/reply", headers=setup["citizen"]["headers"], json={"content": "x"}
+        ),
+        403,
+        "FORBIDDEN",
+    )
 
 
 async def test_rectification_tickets_are_not_feedback(client, cache):
@@ -433,12 +506,17 @@ async def test_rectification_tickets_are_not_feedback(client, cache):
     rating = await f.rated(client, setup["citizen"], case_id=case["id"], score=1, comment="等了两个小时")
     ticket_id = rating["ticket"]["id"]
     citizen = setup["citizen"]
-    assert_error_shape(await client.get(f"/api/v1/feedback/{ticket_id}", headers=citizen["headers"]), 404,
-                       "TICKET_NOT_FOUND")
-    assert_error_shape(await client.post(f"/api/v1/feedback/{ticket_id}/confirm", headers=citizen["headers"]), 404,
-                       "TICKET_NOT_FOUND")
-    assert_error_shape(await client.post(f"/api/v1/feedback/{ticket_id}/reopen", headers=citizen["headers"],
-                                         json={"reason": "x"}), 404, "TICKET_NOT_FOUND")
+    assert_error_shape(
+        await client.get(f"/api/v1/feedback/{ticket_id}", headers=citizen["headers"]), 404, "TICKET_NOT_FOUND"
+    )
+    assert_error_shape(
+        await client.post(f"/api/v1/feedback/{ticket_id}/confirm", headers=citizen["headers"]), 404, "TICKET_NOT_FOUND"
+    )
+    assert_error_shape(
+        await client.post(f"/api/v1/feedback/{ticket_id}/reopen", headers=citizen["headers"], json={"reason": "x"}),
+        404,
+        "TICKET_NOT_FOUND",
+    )
     listed = (await client.get("/api/v1/feedback", headers=citizen["headers"])).json()
     assert ticket_id not in [t["id"] for t in listed["items"]]
     # It is in the same staff queue, and a reply (feedback's move) does not apply to it.
@@ -450,6 +528,7 @@ async def test_rectification_tickets_are_not_feedback(client, cache):
 
 
 # ---- the staff queue ----
+
 
 async def test_the_queue_filters_and_puts_the_nearest_deadline_first(client, cache, clock):
     setup = await _setup(client, cache)
@@ -469,17 +548,23 @@ async def test_the_queue_filters_and_puts_the_nearest_deadline_first(client, cac
     # Nearest deadline on top; what waits for the citizen (no deadline) last.
     order = await _queue_ids(client, clerk)
     assert order == [late["id"], consult["id"], complaint["id"], suggestion["id"], answered["id"]]
-    paged = (await client.get("/api/v1/staff/tickets", headers=clerk["headers"],
-                              params={"page": 2, "page_size": 2})).json()
+    paged = (
+        await client.get("/api/v1/staff/tickets", headers=clerk["headers"], params={"page": 2, "page_size": 2})
+    ).json()
     assert [t["id"] for t in paged["items"]] == [complaint["id"], suggestion["id"]] and paged["total"] == 5
-    last_page = (await client.get("/api/v1/staff/tickets", headers=clerk["headers"],
-                                  params={"page": 3, "page_size": 2})).json()
+    last_page = (
+        await client.get("/api/v1/staff/tickets", headers=clerk["headers"], params={"page": 3, "page_size": 2})
+    ).json()
     assert [t["id"] for t in last_page["items"]] == [answered["id"]]
 
     assert await _queue_ids(client, clerk, overdue="true") == [late["id"]]
     assert (await _queue(client, clerk, overdue="true"))[0]["is_overdue"] is True
-    assert await _queue_ids(client, clerk, overdue="false") == [consult["id"], complaint["id"], suggestion["id"],
-                                                                answered["id"]]
+    assert await _queue_ids(client, clerk, overdue="false") == [
+        consult["id"],
+        complaint["id"],
+        suggestion["id"],
+        answered["id"],
+    ]
     assert await _queue_ids(client, clerk, kind="complaint") == [complaint["id"]]
     assert await _queue_ids(client, clerk, kind="consult") == [late["id"], consult["id"], answered["id"]]
     assert await _queue_ids(client, clerk, kind="rectification") == []
@@ -491,17 +576,19 @@ async def test_the_queue_filters_and_puts_the_nearest_deadline_first(client, cac
     assert await _queue_ids(client, setup["supervisor"], department_id=setup["department"]["id"]) == order
     assert await _queue_ids(client, setup["outsider"], department_id=setup["department"]["id"]) == []
     for bad in ({"kind": "praise"}, {"status": "done"}, {"overdue": "maybe"}, {"page_size": 0}):
-        assert_error_shape(await client.get("/api/v1/staff/tickets", headers=clerk["headers"], params=bad), 422,
-                           "VALIDATION_FAILED")
+        assert_error_shape(
+            await client.get("/api/v1/staff/tickets", headers=clerk["headers"], params=bad), 422, "VALIDATION_FAILED"
+        )
 
 
-async def test_an_overdue_reply_alerts_the_department_admin_and_supervisors_once(app, client, cache, settings,
-                                                                                 clock):
+async def test_an_overdue_reply_alerts_the_department_admin_and_supervisors_once(app, client, cache, settings, clock):
     setup = await _setup(client, cache)
     # Filed long ago, so that announcing at its deadline touches no ticket of the present.
     filed_at = datetime(2025, 3, 3, 10, 0, tzinfo=CITY_TZ)
     clock.set(filed_at)
-    ticket = await _filed(client, setup["citizen"], "consult", content="公积金提取要多久", matter_id=setup["matter"]["id"])
+    ticket = await _filed(
+        client, setup["citizen"], "consult", content="公积金提取要多久", matter_id=setup["matter"]["id"]
+    )
     # The worker's clock is UTC, as in production.
     due = datetime.fromisoformat(ticket["reply_due_at"]).astimezone(UTC)
     assert due == datetime(2025, 3, 6, 23, 59, 59, tzinfo=CITY_TZ)
@@ -555,6 +642,7 @@ async def test_a_reopened_ticket_is_overdue_as_soon_as_its_new_deadline_passes(c
 
 # ---- filing safeguards ----
 
+
 async def test_idempotency_key_returns_the_first_feedback(client, cache):
     setup = await _setup(client, cache)
     citizen = setup["citizen"]
@@ -564,17 +652,20 @@ async def test_idempotency_key_returns_the_first_feedback(client, cache):
     again = await client.post("/api/v1/feedback", headers=headers, json=body)
     assert first.status_code == 201 and again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
-    other_key = await client.post("/api/v1/feedback", headers={**citizen["headers"], "Idempotency-Key": "fb-2"},
-                                  json=body)
+    other_key = await client.post(
+        "/api/v1/feedback", headers={**citizen["headers"], "Idempotency-Key": "fb-2"}, json=body
+    )
     assert other_key.status_code == 201 and other_key.json()["id"] != first.json()["id"]
     # The key is the citizen's own: someone else using it files their own ticket.
     stranger = await f.wechat_login(client)
-    theirs = await client.post("/api/v1/feedback", headers={**stranger["headers"], "Idempotency-Key": "fb-1"},
-                               json=body)
+    theirs = await client.post(
+        "/api/v1/feedback", headers={**stranger["headers"], "Idempotency-Key": "fb-1"}, json=body
+    )
     assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
     assert (await client.get("/api/v1/feedback", headers=citizen["headers"])).json()["total"] == 2
-    too_long = await client.post("/api/v1/feedback", headers={**citizen["headers"], "Idempotency-Key": "k" * 81},
-                                 json=body)
+    too_long = await client.post(
+        "/api/v1/feedback", headers={**citizen["headers"], "Idempotency-Key": "k" * 81}, json=body
+    )
     assert_error_shape(too_long, 400, "BAD_REQUEST")
 
 
@@ -582,8 +673,7 @@ async def test_idempotency_key_sent_twice_at_once_files_one_ticket(client, cache
     setup = await _setup(client, cache)
     headers = {**setup["citizen"]["headers"], "Idempotency-Key": "double-tap"}
     body = {"kind": "consult", "content": "双击提交", "matter_id": setup["matter"]["id"]}
-    responses = await asyncio.gather(*(client.post("/api/v1/feedback", headers=headers, json=body)
-                                       for _ in range(4)))
+    responses = await asyncio.gather(*(client.post("/api/v1/feedback", headers=headers, json=body) for _ in range(4)))
     # One files the ticket (201); the others, the same key at the same moment, get that ticket back (200).
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 201], [r.text for r in responses]
     assert len({r.json()["id"] for r in responses}) == 1
@@ -612,13 +702,18 @@ async def test_a_citizen_files_a_limited_number_of_feedback_per_hour(app, client
 
 async def test_ticket_routes_are_in_the_openapi_document(client):
     paths = (await client.get("/openapi.json")).json()["paths"]
-    for path, method in (("/api/v1/feedback", "post"), ("/api/v1/feedback", "get"),
-                         ("/api/v1/feedback/{ticket_id}", "get"), ("/api/v1/feedback/{ticket_id}/confirm", "post"),
-                         ("/api/v1/feedback/{ticket_id}/reopen", "post"), ("/api/v1/staff/tickets", "get"),
-                         ("/api/v1/staff/tickets/{ticket_id}", "get"),
-                         ("/api/v1/staff/tickets/{ticket_id}/reply", "post"),
-                         ("/api/v1/staff/tickets/{ticket_id}/close", "post"),
-                         ("/api/v1/staff/tickets/{ticket_id}/assign", "post")):
+    for path, method in (
+        ("/api/v1/feedback", "post"),
+        ("/api/v1/feedback", "get"),
+        ("/api/v1/feedback/{ticket_id}", "get"),
+        ("/api/v1/feedback/{ticket_id}/confirm", "post"),
+        ("/api/v1/feedback/{ticket_id}/reopen", "post"),
+        ("/api/v1/staff/tickets", "get"),
+        ("/api/v1/staff/tickets/{ticket_id}", "get"),
+        ("/api/v1/staff/tickets/{ticket_id}/reply", "post"),
+        ("/api/v1/staff/tickets/{ticket_id}/close", "post"),
+        ("/api/v1/staff/tickets/{ticket_id}/assign", "post"),
+    ):
         assert method in paths.get(path, {}), (path, method)
     filed = paths["/api/v1/feedback"]["post"]
     assert "requestBody" in filed and {"201", "401", "404", "422", "429"} <= set(filed["responses"])
@@ -632,6 +727,7 @@ async def test_ticket_routes_are_in_the_openapi_document(client):
 
 
 # ---- the citizen's silence ----
+
 
 async def test_a_reply_the_citizen_never_answers_closes_after_the_answer_window(client, cache, settings):
     setup = await _setup(client, cache)
@@ -649,8 +745,11 @@ async def test_a_reply_the_citizen_never_answers_closes_after_the_answer_window(
     assert (mine["status"], mine["close_reason"], mine["answer_due_at"]) == ("closed", tickets.LAPSE_NOTE, None)
     assert [(e["action"], e["from"], e["actor"]) for e in mine["entries"]][-1] == ("lapse", "replied", "system")
     assert mine["allowed_actions"] == []
-    assert_error_shape(await client.post(f"/api/v1/feedback/{consult['id']}/confirm", headers=citizen["headers"]),
-                       409, "ILLEGAL_TRANSITION")
+    assert_error_shape(
+        await client.post(f"/api/v1/feedback/{consult['id']}/confirm", headers=citizen["headers"]),
+        409,
+        "ILLEGAL_TRANSITION",
+    )
 
 
 async def test_a_reopen_stops_the_answer_window_and_a_complaint_never_gets_one(client, cache, settings):

@@ -1,7 +1,7 @@
 """The ticket transition table: exactly these moves are legal, for these actors; everything else is refused."""
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from tortoise.transactions import in_transaction
@@ -42,6 +42,7 @@ EVERY_COMBINATION = list(itertools.product(ACTIONS, KINDS, STATES))
 
 # ---- the table itself ----
 
+
 def test_the_table_holds_exactly_the_expected_moves():
     found = {}
     for action, kind, state in EVERY_COMBINATION:
@@ -74,8 +75,11 @@ def test_closed_is_final_and_steps_that_need_words_require_a_note():
 @pytest.mark.parametrize("state", STATES)
 def test_allowed_actions_follow_the_table_for_each_actor(kind, state):
     for actor in ("citizen", "department", "supervisor", "system"):
-        expected = [action for action in ACTIONS
-                    if (action, kind, state) in EXPECTED and actor in EXPECTED[(action, kind, state)][1].split("|")]
+        expected = [
+            action
+            for action in ACTIONS
+            if (action, kind, state) in EXPECTED and actor in EXPECTED[(action, kind, state)][1].split("|")
+        ]
         shown = workflow.allowed_actions(TicketKind(kind), TicketStatus(state), frozenset({actor}))
         assert sorted(shown) == sorted(expected), actor
     assert workflow.allowed_actions(TicketKind(kind), TicketStatus(state), frozenset()) == []
@@ -83,12 +87,14 @@ def test_allowed_actions_follow_the_table_for_each_actor(kind, state):
 
 # ---- the service applies the table and nothing else ----
 
+
 async def _people(client, cache) -> dict:
     """Principals as the routes would build them; the staff need no login here."""
     dep = await f.department(cache)
     other = await f.department(cache)
     return {
-        "department": dep, "other": other,
+        "department": dep,
+        "other": other,
         "citizen": Principal(kind="citizen", id=(await f.wechat_login(client))["id"]),
         "stranger": Principal(kind="citizen", id=(await f.wechat_login(client))["id"]),
         "clerk": Principal(kind="staff", id=800_001, roles=("clerk",), department_id=dep["id"]),
@@ -99,10 +105,16 @@ async def _people(client, cache) -> dict:
 
 async def _ticket(people: dict, kind: str, state: str) -> ServiceTicket:
     """A ticket of this kind sitting in this state, as the earlier moves would have left it."""
-    now = datetime.now(timezone.utc)
-    fields = {"kind": TicketKind(kind), "status": TicketStatus(state), "citizen_id": people["citizen"].id,
-              "department_id": people["department"]["id"], "content": "工单", "first_due_at": now + timedelta(days=3),
-              "due_at": now + timedelta(days=3)}
+    now = datetime.now(UTC)
+    fields = {
+        "kind": TicketKind(kind),
+        "status": TicketStatus(state),
+        "citizen_id": people["citizen"].id,
+        "department_id": people["department"]["id"],
+        "content": "工单",
+        "first_due_at": now + timedelta(days=3),
+        "due_at": now + timedelta(days=3),
+    }
     if kind == "rectification":
         fields.update(fix_due_at=now + timedelta(days=7), rating_id=await _unused_rating_id())
         if state in ("called_back", "fixed", "closed"):
@@ -123,14 +135,22 @@ async def _unused_rating_id() -> int:
 
 def _actor_for(people: dict, action: str, kind: str) -> Principal:
     """Someone whom the table lets make this action on this kind in some state (the state decides the rest)."""
-    who = {"confirm": "citizen", "reopen": "citizen", "rate_fix": "citizen", "assign": "supervisor",
-           "close": "supervisor"}.get(action, "clerk")
+    who = {
+        "confirm": "citizen",
+        "reopen": "citizen",
+        "rate_fix": "citizen",
+        "assign": "supervisor",
+        "close": "supervisor",
+    }.get(action, "clerk")
     return people[who]
 
 
 def _arguments(people: dict, action: str) -> dict:
-    return {"note": "说明", "score": 4 if action == "rate_fix" else None,
-            "department_id": people["other"]["id"] if action == "assign" else None}
+    return {
+        "note": "说明",
+        "score": 4 if action == "rate_fix" else None,
+        "department_id": people["other"]["id"] if action == "assign" else None,
+    }
 
 
 async def test_every_move_outside_the_table_is_refused_and_changes_nothing(app, client, cache, settings):
@@ -141,8 +161,12 @@ async def test_every_move_outside_the_table_is_refused_and_changes_nothing(app, 
             if (action, kind, state) in EXPECTED:
                 continue
             actor = _actor_for(people, action, kind)
-            system_moves = {("void", "rectification"), ("lapse", "rectification"), ("lapse", "consult"),
-                            ("lapse", "suggestion")}
+            system_moves = {
+                ("void", "rectification"),
+                ("lapse", "rectification"),
+                ("lapse", "consult"),
+                ("lapse", "suggestion"),
+            }
             expected_error = TicketRoleNotAllowed if (action, kind) in system_moves else IllegalTransition
             with pytest.raises(expected_error):
                 await tickets.act(actor, ticket.id, action, settings=settings, **_arguments(people, action))
@@ -153,23 +177,31 @@ async def test_every_move_outside_the_table_is_refused_and_changes_nothing(app, 
 
 async def test_every_move_in_the_table_lands_where_the_table_says(app, client, cache, settings):
     people = await _people(client, cache)
-    for (action, kind, state), (target, who) in EXPECTED.items():
+    for (action, kind, state), (target, _who) in EXPECTED.items():
         ticket = await _ticket(people, kind, state)
         if action == "void":  # the system's move: the bad rating was voided on appeal
             async with in_transaction() as connection:
-                await tickets.void_rectification(ticket.rating_id, note="申诉成立", at=datetime.now(timezone.utc),
-                                                 connection=connection)
+                await tickets.void_rectification(
+                    ticket.rating_id, note="申诉成立", at=datetime.now(UTC), connection=connection
+                )
             assert (await ServiceTicket.get(id=ticket.id)).voided is True
         elif action == "lapse":  # the system's move: the citizen let the answer window pass
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             await ServiceTicket.filter(id=ticket.id).update(answer_due_at=now - timedelta(minutes=1))
             assert await tickets.close_unanswered(now=now) >= 1
             entries = await TicketEntry.filter(ticket_id=ticket.id).order_by("id")
             assert [(entry.action, entry.from_status, entry.actor_role) for entry in entries] == [
-                ("lapse", state, "system")]
+                ("lapse", state, "system")
+            ]
         else:
-            view = await tickets.act(_actor_for(people, action, kind), ticket.id, action, settings=settings,
-                                     version=1, **_arguments(people, action))
+            view = await tickets.act(
+                _actor_for(people, action, kind),
+                ticket.id,
+                action,
+                settings=settings,
+                version=1,
+                **_arguments(people, action),
+            )
             assert view["version"] == 2
             assert view["entries"][-1]["action"] == action and view["entries"][-1]["from"] == state
         after = await ServiceTicket.get(id=ticket.id)

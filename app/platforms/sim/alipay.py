@@ -21,9 +21,10 @@ import logging
 import re
 import secrets
 import zipfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Awaitable, Callable, Literal
+from typing import Any, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -62,10 +63,33 @@ TRADE_TTL_SECONDS = 7 * 86400
 BILL_LINK_TTL_SECONDS = 30
 # The simulated merchant's PID, the seller of every trade when alipay.seller_id is empty.
 SIM_SELLER_ID = "2088000000000000"
-BILL_HEADER = ("支付宝交易号", "商户订单号", "业务类型", "商品名称", "创建时间", "完成时间", "门店编号", "门店名称", "操作员",
-               "终端号", "对方账户", "订单金额（元）", "商家实收（元）", "支付宝红包（元）", "集分宝（元）", "支付宝优惠（元）",
-               "商家优惠（元）", "券核销金额（元）", "券名称", "商家红包消费金额（元）", "卡消费金额（元）", "退款批次号/请求号",
-               "服务费（元）", "分润（元）", "备注")
+BILL_HEADER = (
+    "支付宝交易号",
+    "商户订单号",
+    "业务类型",
+    "商品名称",
+    "创建时间",
+    "完成时间",
+    "门店编号",
+    "门店名称",
+    "操作员",
+    "终端号",
+    "对方账户",
+    "订单金额（元）",
+    "商家实收（元）",
+    "支付宝红包（元）",
+    "集分宝（元）",
+    "支付宝优惠（元）",
+    "商家优惠（元）",
+    "券核销金额（元）",
+    "券名称",
+    "商家红包消费金额（元）",
+    "卡消费金额（元）",
+    "退款批次号/请求号",
+    "服务费（元）",
+    "分润（元）",
+    "备注",
+)
 
 
 class AuthCodeIn(BaseModel):
@@ -96,8 +120,9 @@ class MessagesOut(BaseModel):
 class PayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     order_no: str = Field(pattern=MERCHANT_NO_PATTERN, description="Our order number (the trade's out_trade_no)")
-    amount_fen: int | None = Field(None, ge=0, le=MAX_TRADE_FEN,
-                                   description="Tamper: the notification says this amount, changed after signing")
+    amount_fen: int | None = Field(
+        None, ge=0, le=MAX_TRADE_FEN, description="Tamper: the notification says this amount, changed after signing"
+    )
     sign: Literal["bad"] | None = Field(None, description="bad: the notification is signed with a key not Alipay's")
 
 
@@ -188,9 +213,14 @@ async def _oauth_token(call: GatewayCall) -> dict[str, Any]:
         raise invalid_argument("isv.code-invalid", "授权码code无效")
     access_token = "authusrB" + secrets.token_hex(16)
     await cache.set(_access_token_key(access_token), user_id, ACCESS_TOKEN_TTL_SECONDS)
-    return {"user_id": user_id, "access_token": access_token, "expires_in": ACCESS_TOKEN_TTL_SECONDS,
-            "refresh_token": "authusrB" + secrets.token_hex(16), "re_expires_in": REFRESH_TOKEN_TTL_SECONDS,
-            "auth_start": datetime.now(ALIPAY_TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")}
+    return {
+        "user_id": user_id,
+        "access_token": access_token,
+        "expires_in": ACCESS_TOKEN_TTL_SECONDS,
+        "refresh_token": "authusrB" + secrets.token_hex(16),
+        "re_expires_in": REFRESH_TOKEN_TTL_SECONDS,
+        "auth_start": datetime.now(ALIPAY_TIMEZONE).strftime("%Y-%m-%d %H:%M:%S"),
+    }
 
 
 def _template_keyword_values(data_text: object, keywords: int) -> dict[str, str] | None:
@@ -221,12 +251,17 @@ async def _template_message_send(call: GatewayCall) -> dict[str, Any]:
     if values is None:
         raise business_failed("INVALID_PARAMETER", f"data 须为 keyword1..keyword{template.keywords} 的取值")
     page = content.get("page")
-    await inbox.record(call.app, "alipay", user_id, {"template_id": template.template_id, "data": values,
-                                                     "page": page if isinstance(page, str) else None})
+    await inbox.record(
+        call.app,
+        "alipay",
+        user_id,
+        {"template_id": template.template_id, "data": values, "page": page if isinstance(page, str) else None},
+    )
     return {"code": "10000", "msg": "Success"}
 
 
 # ---- payments: trades, refunds, bills ----
+
 
 def _trade_key(out_trade_no: str) -> str:
     return f"sim:alipay:trade:{out_trade_no}"
@@ -310,8 +345,9 @@ async def _outcome(cache: Cache, trade: dict[str, Any]) -> dict[str, str] | None
 
 
 async def _add_outcome(cache: Cache, trade: dict[str, Any], status: str, at: str) -> bool:
-    return await cache.add(_outcome_key(trade["out_trade_no"]), jsonlib.dumps({"status": status, "at": at}),
-                           TRADE_TTL_SECONDS)
+    return await cache.add(
+        _outcome_key(trade["out_trade_no"]), jsonlib.dumps({"status": status, "at": at}), TRADE_TTL_SECONDS
+    )
 
 
 async def _trade_status(cache: Cache, trade: dict[str, Any]) -> tuple[str, dict[str, str] | None]:
@@ -354,11 +390,17 @@ async def _trade_create(call: GatewayCall) -> dict[str, Any]:
         raise business_failed("ACQ.INVALID_PARAMETER", "time_expire 须为 yyyy-MM-dd HH:mm:ss") from None
     if time_expire <= _now():
         raise business_failed("ACQ.INVALID_PARAMETER", "time_expire 已过")
-    trade = {"out_trade_no": out_trade_no, "trade_no": f"{_now():%Y%m%d}22001{secrets.randbelow(10**15):015d}",
-             "total_fen": total_fen, "subject": subject, "buyer_id": buyer_id,
-             "seller_id": content.get("seller_id") or call.app.ctx.settings.alipay.seller_id or SIM_SELLER_ID,
-             "notify_url": call.params.get("notify_url", ""), "time_expire": _alipay_time(time_expire),
-             "gmt_create": _alipay_time(_now())}
+    trade = {
+        "out_trade_no": out_trade_no,
+        "trade_no": f"{_now():%Y%m%d}22001{secrets.randbelow(10**15):015d}",
+        "total_fen": total_fen,
+        "subject": subject,
+        "buyer_id": buyer_id,
+        "seller_id": content.get("seller_id") or call.app.ctx.settings.alipay.seller_id or SIM_SELLER_ID,
+        "notify_url": call.params.get("notify_url", ""),
+        "time_expire": _alipay_time(time_expire),
+        "gmt_create": _alipay_time(_now()),
+    }
     if not await cache.add(_trade_key(out_trade_no), jsonlib.dumps(trade, ensure_ascii=False), TRADE_TTL_SECONDS):
         # The same out_trade_no again: Alipay answers the open trade when nothing differs, and refuses otherwise.
         existing = await get_json(cache, _trade_key(out_trade_no))
@@ -378,8 +420,15 @@ async def _trade_query(call: GatewayCall) -> dict[str, Any]:
     trade = await _existing_trade(cache, call.biz_content)
     status, outcome = await _trade_status(cache, trade)
     total = fen_to_yuan(trade["total_fen"])
-    body = {"code": "10000", "msg": "Success", "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"],
-            "buyer_user_id": trade["buyer_id"], "trade_status": status, "total_amount": total}
+    body = {
+        "code": "10000",
+        "msg": "Success",
+        "trade_no": trade["trade_no"],
+        "out_trade_no": trade["out_trade_no"],
+        "buyer_user_id": trade["buyer_id"],
+        "trade_status": status,
+        "total_amount": total,
+    }
     if outcome is not None and outcome["status"] == "paid":
         body.update(send_pay_date=outcome["at"], receipt_amount=total, buyer_pay_amount=total, invoice_amount=total)
     return body
@@ -396,9 +445,16 @@ async def _trade_close(call: GatewayCall) -> dict[str, Any]:
 
 def _refund_answer(trade: dict[str, Any], refunded_fen: int, *, fund_change: bool, at: str) -> dict[str, Any]:
     # refund_fee is the trade's refunded total, not this refund's amount (Alipay's definition).
-    return {"code": "10000", "msg": "Success", "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"],
-            "buyer_user_id": trade["buyer_id"], "fund_change": "Y" if fund_change else "N",
-            "refund_fee": fen_to_yuan(refunded_fen), "gmt_refund_pay": at}
+    return {
+        "code": "10000",
+        "msg": "Success",
+        "trade_no": trade["trade_no"],
+        "out_trade_no": trade["out_trade_no"],
+        "buyer_user_id": trade["buyer_id"],
+        "fund_change": "Y" if fund_change else "N",
+        "refund_fee": fen_to_yuan(refunded_fen),
+        "gmt_refund_pay": at,
+    }
 
 
 async def _trade_refund(call: GatewayCall) -> dict[str, Any]:
@@ -425,10 +481,21 @@ async def _trade_refund(call: GatewayCall) -> dict[str, Any]:
         moment = _now()
         at = _alipay_time(moment)
         if await cache.add(refund_key, jsonlib.dumps({"refund_fen": refund_fen, "at": at}), TRADE_TTL_SECONDS):
-            await _record_bill_line(cache, moment.date(), {
-                "kind": "退款", "trade_no": trade["trade_no"], "out_trade_no": out_trade_no,
-                "subject": trade["subject"], "gmt_create": trade["gmt_create"], "finished_at": at,
-                "buyer_id": trade["buyer_id"], "amount_fen": refund_fen, "out_request_no": out_request_no})
+            await _record_bill_line(
+                cache,
+                moment.date(),
+                {
+                    "kind": "退款",
+                    "trade_no": trade["trade_no"],
+                    "out_trade_no": out_trade_no,
+                    "subject": trade["subject"],
+                    "gmt_create": trade["gmt_create"],
+                    "finished_at": at,
+                    "buyer_id": trade["buyer_id"],
+                    "amount_fen": refund_fen,
+                    "out_request_no": out_request_no,
+                },
+            )
             return _refund_answer(trade, refunded_fen, fund_change=True, at=at)
         # The same out_request_no at the same moment: the other one refunded; this one takes its count back.
         await cache.incr_if_exists(_refunded_key(out_trade_no), -refund_fen)
@@ -448,10 +515,17 @@ async def _refund_query(call: GatewayCall) -> dict[str, Any]:
     if refund is None:
         # Alipay answers success with no refund fields for a refund it does not know.
         return {"code": "10000", "msg": "Success"}
-    return {"code": "10000", "msg": "Success", "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"],
-            "out_request_no": out_request_no, "total_amount": fen_to_yuan(trade["total_fen"]),
-            "refund_amount": fen_to_yuan(refund["refund_fen"]), "refund_status": "REFUND_SUCCESS",
-            "gmt_refund_pay": refund["at"]}
+    return {
+        "code": "10000",
+        "msg": "Success",
+        "trade_no": trade["trade_no"],
+        "out_trade_no": trade["out_trade_no"],
+        "out_request_no": out_request_no,
+        "total_amount": fen_to_yuan(trade["total_fen"]),
+        "refund_amount": fen_to_yuan(refund["refund_fen"]),
+        "refund_status": "REFUND_SUCCESS",
+        "gmt_refund_pay": refund["at"],
+    }
 
 
 async def _bill_download_url(call: GatewayCall) -> dict[str, Any]:
@@ -523,8 +597,12 @@ def _check_request(app: Sanic, params: dict[str, str]) -> None:
         raise invalid_argument("isv.invalid-signature", "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配")
 
 
-@doc("模拟 my.getAuthCode：为 user_id（缺省时新建）签发一次性 auth_code，5 分钟有效", tag=TAG, body=AuthCodeIn,
-     response=AuthCodeOut)
+@doc(
+    "模拟 my.getAuthCode：为 user_id（缺省时新建）签发一次性 auth_code，5 分钟有效",
+    tag=TAG,
+    body=AuthCodeIn,
+    response=AuthCodeOut,
+)
 async def issue_auth_code(request: Request):
     data = parse_body(request, AuthCodeIn) if request.body else AuthCodeIn()
     user_id = data.user_id or f"2088{secrets.randbelow(10**12):012d}"
@@ -567,8 +645,7 @@ async def clear_messages(request: Request):
 
 def notification_sign_content(params: dict[str, str]) -> str:
     """What a notification's sign covers: every parameter but sign and sign_type, empty ones too, sorted by name."""
-    return "&".join(f"{name}={value}" for name, value in sorted(params.items())
-                    if name not in ("sign", "sign_type"))
+    return "&".join(f"{name}={value}" for name, value in sorted(params.items()) if name not in ("sign", "sign_type"))
 
 
 def sign_notification(settings: Settings, params: dict[str, str]) -> dict[str, str]:
@@ -580,14 +657,27 @@ def sign_notification(settings: Settings, params: dict[str, str]) -> dict[str, s
 def trade_notification(settings: Settings, trade: dict[str, Any], *, paid_at: str) -> dict[str, str]:
     """The unsigned parameters of a trade's TRADE_SUCCESS notification."""
     total = fen_to_yuan(trade["total_fen"])
-    return {"notify_time": _alipay_time(_now()), "notify_type": "trade_status_sync",
-            "notify_id": secrets.token_hex(16), "app_id": settings.alipay.app_id, "charset": "utf-8",
-            "version": "1.0", "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"],
-            "buyer_id": trade["buyer_id"], "seller_id": trade["seller_id"], "trade_status": "TRADE_SUCCESS",
-            "total_amount": total, "receipt_amount": total, "buyer_pay_amount": total, "invoice_amount": total,
-            "subject": trade["subject"], "gmt_create": trade["gmt_create"], "gmt_payment": paid_at,
-            "fund_bill_list": jsonlib.dumps([{"amount": total, "fundChannel": "ALIPAYACCOUNT"}],
-                                            separators=(",", ":"))}
+    return {
+        "notify_time": _alipay_time(_now()),
+        "notify_type": "trade_status_sync",
+        "notify_id": secrets.token_hex(16),
+        "app_id": settings.alipay.app_id,
+        "charset": "utf-8",
+        "version": "1.0",
+        "trade_no": trade["trade_no"],
+        "out_trade_no": trade["out_trade_no"],
+        "buyer_id": trade["buyer_id"],
+        "seller_id": trade["seller_id"],
+        "trade_status": "TRADE_SUCCESS",
+        "total_amount": total,
+        "receipt_amount": total,
+        "buyer_pay_amount": total,
+        "invoice_amount": total,
+        "subject": trade["subject"],
+        "gmt_create": trade["gmt_create"],
+        "gmt_payment": paid_at,
+        "fund_bill_list": jsonlib.dumps([{"amount": total, "fundChannel": "ALIPAYACCOUNT"}], separators=(",", ":")),
+    }
 
 
 async def deliver_notification(url: str, form: dict[str, str], *, timeout_seconds: float) -> dict[str, Any]:
@@ -596,14 +686,20 @@ async def deliver_notification(url: str, form: dict[str, str], *, timeout_second
         return {"delivered": False, "status": None, "body": None}
     try:
         async with httpx.AsyncClient(timeout=timeout_seconds) as http:
-            answer = await http.post(url, content=urlencode(form).encode("ascii"), headers={
-                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+            answer = await http.post(
+                url,
+                content=urlencode(form).encode("ascii"),
+                headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+            )
     except httpx.HTTPError as exc:
         log.info("sim alipay: notification to %s not delivered (%s)", url, exc.__class__.__name__)
         return {"delivered": False, "status": None, "body": None}
     text = answer.text[:2000]
-    return {"delivered": answer.status_code == 200 and text.strip() == "success", "status": answer.status_code,
-            "body": text}
+    return {
+        "delivered": answer.status_code == 200 and text.strip() == "success",
+        "status": answer.status_code,
+        "body": text,
+    }
 
 
 # Late notifications run after the helper answered; kept here so the event loop does not drop them half-way.
@@ -615,9 +711,14 @@ async def _deliver_late(url: str, form: dict[str, str], *, delay_ms: int, timeou
     await deliver_notification(url, form, timeout_seconds=timeout_seconds)
 
 
-@doc("模拟买家用 my.tradePay 付款：交易变为 TRADE_SUCCESS，先把 RSA2 签名的异步通知 POST 到 notify_url 再应答"
-     "（amount_fen：签名后篡改金额；sign=bad：伪造签名）", tag=TAG, body=PayIn, response=PayOut,
-     errors=(400, 404, 409, 422))
+@doc(
+    "模拟买家用 my.tradePay 付款：交易变为 TRADE_SUCCESS，先把 RSA2 签名的异步通知 POST 到 notify_url 再应答"
+    "（amount_fen：签名后篡改金额；sign=bad：伪造签名）",
+    tag=TAG,
+    body=PayIn,
+    response=PayOut,
+    errors=(400, 404, 409, 422),
+)
 async def pay_trade(request: Request):
     data = parse_body(request, PayIn)
     cache, settings = request.app.ctx.cache, request.app.ctx.settings
@@ -630,10 +731,21 @@ async def pay_trade(request: Request):
     paid_at = _alipay_time(moment)
     if await _outcome(cache, trade) is not None or not await _add_outcome(cache, trade, "paid", paid_at):
         raise Conflict("这笔交易已支付、已关闭或已过期")
-    await _record_bill_line(cache, moment.date(), {
-        "kind": "交易", "trade_no": trade["trade_no"], "out_trade_no": trade["out_trade_no"],
-        "subject": trade["subject"], "gmt_create": trade["gmt_create"], "finished_at": paid_at,
-        "buyer_id": trade["buyer_id"], "amount_fen": trade["total_fen"], "out_request_no": ""})
+    await _record_bill_line(
+        cache,
+        moment.date(),
+        {
+            "kind": "交易",
+            "trade_no": trade["trade_no"],
+            "out_trade_no": trade["out_trade_no"],
+            "subject": trade["subject"],
+            "gmt_create": trade["gmt_create"],
+            "finished_at": paid_at,
+            "buyer_id": trade["buyer_id"],
+            "amount_fen": trade["total_fen"],
+            "out_request_no": "",
+        },
+    )
     form = sign_notification(settings, trade_notification(settings, trade, paid_at=paid_at))
     if data.sign == "bad":
         # Signed, but by a key that is not Alipay's: what a forger could make.
@@ -642,16 +754,16 @@ async def pay_trade(request: Request):
     if data.amount_fen is not None:
         # Changed after signing, as a man in the middle would: the signature still covers the real amount.
         tampered = fen_to_yuan(data.amount_fen)
-        form.update(total_amount=tampered, receipt_amount=tampered, buyer_pay_amount=tampered,
-                    invoice_amount=tampered)
+        form.update(total_amount=tampered, receipt_amount=tampered, buyer_pay_amount=tampered, invoice_amount=tampered)
     fault = await notify_fault(cache, "alipay")
     mode = fault.notify if fault is not None else None
     timeout_seconds = settings.platforms.timeout_seconds
     if mode == "never":
         return json({"delivered": False, "status": None, "body": None})
     if mode == "late":
-        task = asyncio.create_task(_deliver_late(trade["notify_url"], form, delay_ms=fault.delay_ms,
-                                                 timeout_seconds=timeout_seconds))
+        task = asyncio.create_task(
+            _deliver_late(trade["notify_url"], form, delay_ms=fault.delay_ms, timeout_seconds=timeout_seconds)
+        )
         _late_deliveries.add(task)
         task.add_done_callback(_late_deliveries.discard)
         return json({"delivered": False, "status": None, "body": None})
@@ -667,9 +779,33 @@ def _bill_csv_line(line: dict[str, Any]) -> list[str]:
     amount = ("-" if refund else "") + fen_to_yuan(line["amount_fen"])
     buyer = line["buyer_id"][:4] + "****" + line["buyer_id"][-4:]
     # Identifiers end in a tab, as in Alipay's files, so spreadsheets keep them as text.
-    return [line["trade_no"] + "\t", line["out_trade_no"] + "\t", line["kind"], line["subject"], line["gmt_create"],
-            line["finished_at"], "", "", "", "", buyer, amount, amount, "0.00", "0.00", "0.00", "0.00", "0.00", "",
-            "0.00", "0.00", line["out_request_no"] + "\t" if refund else "", "0.00", "0.00", ""]
+    return [
+        line["trade_no"] + "\t",
+        line["out_trade_no"] + "\t",
+        line["kind"],
+        line["subject"],
+        line["gmt_create"],
+        line["finished_at"],
+        "",
+        "",
+        "",
+        "",
+        buyer,
+        amount,
+        amount,
+        "0.00",
+        "0.00",
+        "0.00",
+        "0.00",
+        "0.00",
+        "",
+        "0.00",
+        "0.00",
+        line["out_request_no"] + "\t" if refund else "",
+        "0.00",
+        "0.00",
+        "",
+    ]
 
 
 def bill_archive(seller_id: str, day: date, lines: list[dict[str, Any]], *, exported_at: datetime) -> bytes:
@@ -691,9 +827,19 @@ def bill_archive(seller_id: str, day: date, lines: list[dict[str, Any]], *, expo
     summary = io.StringIO()
     summary.write(f"#支付宝业务汇总查询\n#账号：[{seller_id}0156]\n{period}\n")
     summary_writer = csv.writer(summary, lineterminator="\n")
-    summary_writer.writerow(("门店编号", "门店名称", "交易订单总笔数", "退款订单总笔数", "订单金额（元）", "商家实收（元）"))
-    summary_writer.writerow(("合计", "", len(payments), len(refunds), fen_to_yuan(paid_fen),
-                             ("-" if refunded_fen > paid_fen else "") + fen_to_yuan(abs(paid_fen - refunded_fen))))
+    summary_writer.writerow(
+        ("门店编号", "门店名称", "交易订单总笔数", "退款订单总笔数", "订单金额（元）", "商家实收（元）")
+    )
+    summary_writer.writerow(
+        (
+            "合计",
+            "",
+            len(payments),
+            len(refunds),
+            fen_to_yuan(paid_fen),
+            ("-" if refunded_fen > paid_fen else "") + fen_to_yuan(abs(paid_fen - refunded_fen)),
+        )
+    )
     summary.write(f"#结束\n{exported}\n")
     name = f"{seller_id}_{day:%Y%m%d}"
     archive = io.BytesIO()
@@ -704,8 +850,11 @@ def bill_archive(seller_id: str, day: date, lines: list[dict[str, Any]], *, expo
     return archive.getvalue()
 
 
-@doc("模拟支付宝账单下载地址（alipay.data.dataservice.bill.downloadurl.query 给出，30 秒内有效）：zip 内 GBK 编码的 CSV",
-     tag=TAG, errors=(404,))
+@doc(
+    "模拟支付宝账单下载地址（alipay.data.dataservice.bill.downloadurl.query 给出，30 秒内有效）：zip 内 GBK 编码的 CSV",
+    tag=TAG,
+    errors=(404,),
+)
 async def download_bill(request: Request, token: str):
     cache, settings = request.app.ctx.cache, request.app.ctx.settings
     day_text = await cache.get(_bill_link_key(token))
@@ -714,8 +863,11 @@ async def download_bill(request: Request, token: str):
     day = date.fromisoformat(day_text)
     seller_id = settings.alipay.seller_id or SIM_SELLER_ID
     content = bill_archive(seller_id, day, await _bill_lines(cache, day), exported_at=_now())
-    return raw(content, content_type="application/zip",
-               headers={"Content-Disposition": f'attachment; filename="{seller_id}_{day:%Y%m%d}.csv.zip"'})
+    return raw(
+        content,
+        content_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{seller_id}_{day:%Y%m%d}.csv.zip"'},
+    )
 
 
 def add_routes(bp: Blueprint) -> None:

@@ -31,14 +31,23 @@ class FaultIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     platform: SimPlatform
     error_rate: float = Field(ge=0, le=1, description="Share of calls that fail; 0 (with delay_ms 0) clears")
-    errcode: int | None = Field(None, description="WeChat / WeCom errcode of a failed call (default -1 system "
-                                                   "error); Alipay always answers its system error")
+    errcode: int | None = Field(
+        None,
+        description="WeChat / WeCom errcode of a failed call (default -1 system "
+        "error); Alipay always answers its system error",
+    )
     delay_ms: int = Field(0, ge=0, le=60_000, description="Every server API call of the platform waits this long")
-    notify: NotifyMode | None = Field(None, description="Payment notifications are sent twice, late (after delay_ms, "
-                                                        "in the background) or never; absent: once, at once")
-    refund: RefundMode | None = Field(None, description="WeChat Pay only: new refunds are answered PROCESSING with no "
-                                                         "notification and succeed when next queried; absent: they "
-                                                         "succeed at once")
+    notify: NotifyMode | None = Field(
+        None,
+        description="Payment notifications are sent twice, late (after delay_ms, "
+        "in the background) or never; absent: once, at once",
+    )
+    refund: RefundMode | None = Field(
+        None,
+        description="WeChat Pay only: new refunds are answered PROCESSING with no "
+        "notification and succeed when next queried; absent: they "
+        "succeed at once",
+    )
 
     @model_validator(mode="after")
     def _refund_only_for_wechatpay(self) -> FaultIn:
@@ -100,8 +109,12 @@ def _shown(fault: FaultIn) -> dict:
     return data
 
 
-@doc("让模拟平台出错、变慢、改变支付通知或让微信支付退款处理中（error_rate、delay_ms 为 0 且无 notify、refund 时清除）",
-     tag=TAG, body=FaultIn, response=FaultIn)
+@doc(
+    "让模拟平台出错、变慢、改变支付通知或让微信支付退款处理中（error_rate、delay_ms 为 0 且无 notify、refund 时清除）",
+    tag=TAG,
+    body=FaultIn,
+    response=FaultIn,
+)
 async def set_fault(request: Request):
     fault = parse_body(request, FaultIn)
     cache = request.app.ctx.cache

@@ -26,26 +26,28 @@ def _message_key(platform: str, recipient: str, number: int) -> str:
     return f"sim:{platform}:messages:{recipient}:{number}"
 
 
-async def record(app: Sanic, platform: str, recipient: str, message: dict[str, Any],
-                 dedupe_key: str | None = None) -> None:
+async def record(
+    app: Sanic, platform: str, recipient: str, message: dict[str, Any], dedupe_key: str | None = None
+) -> None:
     """Keep a delivered message for the recipient, stamped with the time it arrived (app time zone, ISO 8601);
     a repeat of a dedupe key already seen for this recipient is answered but not delivered again."""
     cache = app.ctx.cache
-    if dedupe_key and not await cache.add(f"sim:{platform}:dedupe:{recipient}:{dedupe_key}", "1",
-                                          MESSAGE_TTL_SECONDS):
+    if dedupe_key and not await cache.add(f"sim:{platform}:dedupe:{recipient}:{dedupe_key}", "1", MESSAGE_TTL_SECONDS):
         return
     received_at = datetime.now(ZoneInfo(app.ctx.settings.app.timezone)).isoformat(timespec="milliseconds")
     number = await cache.incr(_count_key(platform, recipient), MESSAGE_TTL_SECONDS)
-    await set_json(cache, _message_key(platform, recipient, number), {**message, "received_at": received_at},
-                   MESSAGE_TTL_SECONDS)
+    await set_json(
+        cache, _message_key(platform, recipient, number), {**message, "received_at": received_at}, MESSAGE_TTL_SECONDS
+    )
 
 
 async def messages(app: Sanic, platform: str, recipient: str) -> list[dict[str, Any]]:
     """The recipient's messages, oldest first."""
     cache = app.ctx.cache
     count = int(await cache.get(_count_key(platform, recipient)) or 0)
-    found = await asyncio.gather(*(get_json(cache, _message_key(platform, recipient, number))
-                                   for number in range(1, count + 1)))
+    found = await asyncio.gather(
+        *(get_json(cache, _message_key(platform, recipient, number)) for number in range(1, count + 1))
+    )
     # A slot can be empty for a moment: numbered by one worker, not yet written.
     return [message for message in found if message is not None]
 
@@ -54,5 +56,6 @@ async def clear(app: Sanic, platform: str, recipient: str) -> None:
     """Forget the recipient's messages."""
     cache = app.ctx.cache
     count = int(await cache.get(_count_key(platform, recipient)) or 0)
-    await cache.delete(_count_key(platform, recipient),
-                       *(_message_key(platform, recipient, number) for number in range(1, count + 1)))
+    await cache.delete(
+        _count_key(platform, recipient), *(_message_key(platform, recipient, number) for number in range(1, count + 1))
+    )

@@ -14,7 +14,7 @@ import json as jsonlib
 import re
 import secrets
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 from sanic import Blueprint, Request
@@ -73,8 +73,9 @@ VALUE_RULES: dict[str, Callable[[str], object]] = {
     # First and last may be Chinese (粤A8Z888挂), the rest letters and digits.
     "car_number": re.compile(rf"[{_CJK}A-Za-z0-9][A-Za-z0-9]{{0,6}}[{_CJK}A-Za-z0-9]?").fullmatch,
     # Up to 10 characters when any is Chinese, else up to 20 letters or symbols; never digits.
-    "name": lambda value: (not re.search(r"[0-9]", value)
-                           and len(value) <= (10 if re.search(f"[{_CJK}]", value) else 20)),
+    "name": lambda value: (
+        not re.search(r"[0-9]", value) and len(value) <= (10 if re.search(f"[{_CJK}]", value) else 20)
+    ),
     "phrase": re.compile(rf"[{_CJK}]{{1,5}}").fullmatch,
 }
 
@@ -222,8 +223,7 @@ async def issue_code(request: Request):
     return json({"code": code})
 
 
-@doc("模拟 code2Session（sns/jscode2session）", tag=TAG, query=Code2SessionQuery, response=Code2SessionOut,
-     errors=())
+@doc("模拟 code2Session（sns/jscode2session）", tag=TAG, query=Code2SessionQuery, response=Code2SessionOut, errors=())
 async def code_to_session(request: Request):
     cache = request.app.ctx.cache
     fault = await platform_fault(cache, "wechat")
@@ -279,8 +279,14 @@ def _data_error(template_fields: dict[str, str], data: object) -> str | None:
     return None
 
 
-@doc("模拟发送订阅消息（cgi-bin/message/subscribe/send）：模板须为 [notifications] 中配置的，各字段按其类型校验",
-     tag=TAG, query=AccessTokenQuery, body=SubscribeMessageIn, response=SendOut, errors=())
+@doc(
+    "模拟发送订阅消息（cgi-bin/message/subscribe/send）：模板须为 [notifications] 中配置的，各字段按其类型校验",
+    tag=TAG,
+    query=AccessTokenQuery,
+    body=SubscribeMessageIn,
+    response=SendOut,
+    errors=(),
+)
 async def send_subscribe_message(request: Request):
     app = request.app
     fault = await platform_fault(app.ctx.cache, "wechat")
@@ -306,10 +312,17 @@ async def send_subscribe_message(request: Request):
     if data_error:
         return _error(47003, data_error)
     client_msg_id = message.get("client_msg_id")
-    await inbox.record(app, "wechat", openid, {
-        "template_id": template.template_id, "page": message.get("page"),
-        "data": {key: entry["value"] for key, entry in message["data"].items()}},
-        dedupe_key=client_msg_id if isinstance(client_msg_id, str) else None)
+    await inbox.record(
+        app,
+        "wechat",
+        openid,
+        {
+            "template_id": template.template_id,
+            "page": message.get("page"),
+            "data": {key: entry["value"] for key, entry in message["data"].items()},
+        },
+        dedupe_key=client_msg_id if isinstance(client_msg_id, str) else None,
+    )
     return json({"errcode": 0, "errmsg": "ok", "msgid": secrets.randbelow(2**53)})
 
 
@@ -326,8 +339,7 @@ async def clear_messages(request: Request):
     return json({"items": []})
 
 
-@doc("测试辅助：设置此后签发的 access_token 有效期（秒，7200 恢复默认）", tag=TAG, body=TokenTtlIn,
-     response=TokenTtlIn)
+@doc("测试辅助：设置此后签发的 access_token 有效期（秒，7200 恢复默认）", tag=TAG, body=TokenTtlIn, response=TokenTtlIn)
 async def set_token_ttl(request: Request):
     data = parse_body(request, TokenTtlIn)
     await set_issued_token_ttl(request.app.ctx.cache, TOKEN_TTL_KEY, data.seconds)
@@ -340,7 +352,11 @@ def add_routes(bp: Blueprint) -> None:
     bp.add_route(code_to_session, "/wechat/sns/jscode2session", methods=["GET"], name="sim_wechat_jscode2session")
     bp.add_route(issue_access_token, "/wechat/cgi-bin/token", methods=["GET"], name="sim_wechat_token")
     bp.add_route(set_token_ttl, "/wechat/token-ttl", methods=["POST"], name="sim_wechat_token_ttl")
-    bp.add_route(send_subscribe_message, "/wechat/cgi-bin/message/subscribe/send", methods=["POST"],
-                 name="sim_wechat_subscribe_send")
+    bp.add_route(
+        send_subscribe_message,
+        "/wechat/cgi-bin/message/subscribe/send",
+        methods=["POST"],
+        name="sim_wechat_subscribe_send",
+    )
     bp.add_route(list_messages, "/wechat/messages", methods=["GET"], name="sim_wechat_messages")
     bp.add_route(clear_messages, "/wechat/messages", methods=["DELETE"], name="sim_wechat_clear_messages")

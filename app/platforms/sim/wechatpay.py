@@ -31,10 +31,11 @@ import re
 import secrets
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, AsyncIterator, Awaitable, Callable, Literal
+from typing import Any, Literal
 
 import httpx
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -50,8 +51,14 @@ from app.core.openapi import doc
 from app.platforms.keys import ensure_sim_keys, rsa2_sign, rsa2_verify
 from app.platforms.sim import inbox
 from app.platforms.sim.faults import TAG, notify_fault, platform_fault, refund_fault
-from app.platforms.wechatpay import (SIGNATURE_TYPE, WECHATPAY_TIMEZONE, certificate_serial, rfc3339,
-                                     sim_platform_certificate, sim_public_key_id)
+from app.platforms.wechatpay import (
+    SIGNATURE_TYPE,
+    WECHATPAY_TIMEZONE,
+    certificate_serial,
+    rfc3339,
+    sim_platform_certificate,
+    sim_public_key_id,
+)
 
 log = logging.getLogger("app.platforms.sim.wechatpay")
 
@@ -75,9 +82,11 @@ MAX_REASON_CHARACTERS = 80
 # What the simulated WeChat Pay charges: 0.60%, kept in 1/100000 yuan (the bill's unit for fees) so it stays integer.
 FEE_UNITS_PER_FEN = 6
 
-BILL_HEADER = ("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,"
-               "货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,"
-               "商户数据包,手续费,费率,订单金额,申请退款金额,费率备注")
+BILL_HEADER = (
+    "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,"
+    "货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,"
+    "商户数据包,手续费,费率,订单金额,申请退款金额,费率备注"
+)
 BILL_SUMMARY_HEADER = "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额"
 BILL_TYPES = {"ALL": ("paid", "refund"), "SUCCESS": ("paid",), "REFUND": ("refund",)}
 
@@ -113,11 +122,18 @@ def system_error() -> ApiError:
 class PayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     order_no: str = Field(pattern=OUT_TRADE_NO_PATTERN, description="Our out_trade_no")
-    amount_fen: int | None = Field(None, ge=0, strict=True,
-                                   description="Say this amount in the notification instead of the order's "
-                                               "(a tampered amount; the order itself keeps its own)")
-    sign: Literal["bad"] | None = Field(None, description='"bad": a forger\'s notification, signed by a key that is '
-                                                          "not WeChat Pay's; the order stays unpaid")
+    amount_fen: int | None = Field(
+        None,
+        ge=0,
+        strict=True,
+        description="Say this amount in the notification instead of the order's "
+        "(a tampered amount; the order itself keeps its own)",
+    )
+    sign: Literal["bad"] | None = Field(
+        None,
+        description='"bad": a forger\'s notification, signed by a key that is '
+        "not WeChat Pay's; the order stays unpaid",
+    )
     signer: Signer = Field("public_key", description="Which WeChat Pay key signs the notification")
 
 
@@ -189,6 +205,7 @@ class Delivery:
 
 # ---- signatures and encryption, as WeChat Pay makes them (also used by tests to build notifications) ----
 
+
 def _signing_key(settings: Settings, signer: Signer) -> tuple[str, str]:
     """(serial, private PEM) of the simulated WeChat Pay key a signer names."""
     sim_keys = ensure_sim_keys(settings)
@@ -197,8 +214,9 @@ def _signing_key(settings: Settings, signer: Signer) -> tuple[str, str]:
     return certificate_serial(sim_platform_certificate(settings)), sim_keys.wechatpay_platform.private_pem
 
 
-def signature_headers(settings: Settings, body: str, *, signer: Signer = "public_key", timestamp: int | None = None,
-                      forged: bool = False) -> dict[str, str]:
+def signature_headers(
+    settings: Settings, body: str, *, signer: Signer = "public_key", timestamp: int | None = None, forged: bool = False
+) -> dict[str, str]:
     """The Wechatpay-* headers of an answer or notification: SHA256withRSA over "timestamp\\nnonce\\nbody\\n"."""
     serial, private_pem = _signing_key(settings, signer)
     if forged:
@@ -206,44 +224,70 @@ def signature_headers(settings: Settings, body: str, *, signer: Signer = "public
         private_pem = ensure_sim_keys(settings).wechatpay_merchant.private_pem
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     nonce = secrets.token_hex(16).upper()
-    return {"Wechatpay-Nonce": nonce, "Wechatpay-Serial": serial, "Wechatpay-Signature-Type": SIGNATURE_TYPE,
-            "Wechatpay-Signature": rsa2_sign(private_pem, f"{stamp}\n{nonce}\n{body}\n"),
-            "Wechatpay-Timestamp": stamp}
+    return {
+        "Wechatpay-Nonce": nonce,
+        "Wechatpay-Serial": serial,
+        "Wechatpay-Signature-Type": SIGNATURE_TYPE,
+        "Wechatpay-Signature": rsa2_sign(private_pem, f"{stamp}\n{nonce}\n{body}\n"),
+        "Wechatpay-Timestamp": stamp,
+    }
 
 
 def encrypt_resource(apiv3_key: str, plaintext: str, *, original_type: str) -> dict[str, str]:
     """A notification resource: AEAD_AES_256_GCM under the APIv3 key, associated_data naming the resource type."""
     # WeChat Pay's nonce is 12 characters of text; its UTF-8 bytes are the GCM nonce.
     nonce = secrets.token_urlsafe(9)[:12]
-    ciphertext = AESGCM(apiv3_key.encode("utf-8")).encrypt(nonce.encode("ascii"), plaintext.encode("utf-8"),
-                                                           original_type.encode("ascii"))
-    return {"original_type": original_type, "algorithm": "AEAD_AES_256_GCM",
-            "ciphertext": base64.b64encode(ciphertext).decode("ascii"), "associated_data": original_type,
-            "nonce": nonce}
+    ciphertext = AESGCM(apiv3_key.encode("utf-8")).encrypt(
+        nonce.encode("ascii"), plaintext.encode("utf-8"), original_type.encode("ascii")
+    )
+    return {
+        "original_type": original_type,
+        "algorithm": "AEAD_AES_256_GCM",
+        "ciphertext": base64.b64encode(ciphertext).decode("ascii"),
+        "associated_data": original_type,
+        "nonce": nonce,
+    }
 
 
-def notification_body(settings: Settings, *, event_type: str, resource: dict[str, Any],
-                      apiv3_key: str | None = None) -> str:
+def notification_body(
+    settings: Settings, *, event_type: str, resource: dict[str, Any], apiv3_key: str | None = None
+) -> str:
     """The JSON text of a notification: the event and its resource encrypted under the APIv3 key."""
     original_type = "transaction" if event_type.startswith("TRANSACTION.") else "refund"
-    summary = {"TRANSACTION.SUCCESS": "支付成功", "REFUND.SUCCESS": "退款成功", "REFUND.ABNORMAL": "退款异常",
-               "REFUND.CLOSED": "退款关闭"}.get(event_type, event_type)
+    summary = {
+        "TRANSACTION.SUCCESS": "支付成功",
+        "REFUND.SUCCESS": "退款成功",
+        "REFUND.ABNORMAL": "退款异常",
+        "REFUND.CLOSED": "退款关闭",
+    }.get(event_type, event_type)
     plaintext = jsonlib.dumps(resource, ensure_ascii=False, separators=(",", ":"))
     notification = {
-        "id": str(uuid.uuid4()), "create_time": rfc3339(_now()), "resource_type": "encrypt-resource",
-        "event_type": event_type, "summary": summary,
-        "resource": encrypt_resource(apiv3_key or settings.wechatpay.apiv3_key, plaintext,
-                                     original_type=original_type)}
+        "id": str(uuid.uuid4()),
+        "create_time": rfc3339(_now()),
+        "resource_type": "encrypt-resource",
+        "event_type": event_type,
+        "summary": summary,
+        "resource": encrypt_resource(apiv3_key or settings.wechatpay.apiv3_key, plaintext, original_type=original_type),
+    }
     return jsonlib.dumps(notification, ensure_ascii=False, separators=(",", ":"))
 
 
-def signed_notification(settings: Settings, *, event_type: str, resource: dict[str, Any],
-                        signer: Signer = "public_key", timestamp: int | None = None, forged: bool = False,
-                        apiv3_key: str | None = None) -> tuple[dict[str, str], bytes]:
+def signed_notification(
+    settings: Settings,
+    *,
+    event_type: str,
+    resource: dict[str, Any],
+    signer: Signer = "public_key",
+    timestamp: int | None = None,
+    forged: bool = False,
+    apiv3_key: str | None = None,
+) -> tuple[dict[str, str], bytes]:
     """(headers, body) of a notification exactly as WeChat Pay would POST it."""
     body = notification_body(settings, event_type=event_type, resource=resource, apiv3_key=apiv3_key)
-    headers = {"Content-Type": "application/json",
-               **signature_headers(settings, body, signer=signer, timestamp=timestamp, forged=forged)}
+    headers = {
+        "Content-Type": "application/json",
+        **signature_headers(settings, body, signer=signer, timestamp=timestamp, forged=forged),
+    }
     return headers, body.encode("utf-8")
 
 
@@ -267,7 +311,7 @@ def _check_signature(request: Request) -> str:
         body = (request.body or b"").decode("utf-8")
     except UnicodeDecodeError:
         raise param_error("请求体不是 UTF-8") from None
-    url = request.path[len(PATH_PREFIX):] + (f"?{request.query_string}" if request.query_string else "")
+    url = request.path[len(PATH_PREFIX) :] + (f"?{request.query_string}" if request.query_string else "")
     message = f"{request.method}\n{url}\n{stamp}\n{params['nonce_str']}\n{body}\n"
     merchant_public_pem = ensure_sim_keys(settings).wechatpay_merchant.public_pem
     if not rsa2_verify(merchant_public_pem, message, params["signature"]):
@@ -285,16 +329,20 @@ def _answer_signer(request: Request) -> Signer:
 def _signed_answer(request: Request, status: int, body: dict[str, Any] | None) -> HTTPResponse:
     # Signed over the exact bytes sent, so they are built here, never re-serialised by the framework.
     text = "" if body is None else jsonlib.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    headers = {"Request-ID": secrets.token_hex(16),
-               **signature_headers(request.app.ctx.settings, text, signer=_answer_signer(request))}
+    headers = {
+        "Request-ID": secrets.token_hex(16),
+        **signature_headers(request.app.ctx.settings, text, signer=_answer_signer(request)),
+    }
     if body is None:
         return HTTPResponse(status=status, headers=headers)
-    return HTTPResponse(text.encode("utf-8"), status=status, headers=headers,
-                        content_type="application/json; charset=utf-8")
+    return HTTPResponse(
+        text.encode("utf-8"), status=status, headers=headers, content_type="application/json; charset=utf-8"
+    )
 
 
-async def _api(request: Request, handler: Callable[[ApiCall], Awaitable[tuple[int, dict[str, Any] | None]]]
-               ) -> HTTPResponse:
+async def _api(
+    request: Request, handler: Callable[[ApiCall], Awaitable[tuple[int, dict[str, Any] | None]]]
+) -> HTTPResponse:
     """Faults, our signature, the handler, and a signed answer (errors too)."""
     app = request.app
     try:
@@ -308,6 +356,7 @@ async def _api(request: Request, handler: Callable[[ApiCall], Awaitable[tuple[in
 
 
 # ---- state ----
+
 
 def _now() -> datetime:
     return datetime.now(WECHATPAY_TIMEZONE)
@@ -357,8 +406,9 @@ async def _add_bill_entry(cache: Cache, mchid: str, moment: datetime, entry: dic
 
 async def _bill_entries(cache: Cache, mchid: str, day: date) -> list[dict[str, str]]:
     count = int(await cache.get(_bill_count_key(mchid, day)) or 0)
-    found = await asyncio.gather(*(get_json(cache, _bill_entry_key(mchid, day, number))
-                                   for number in range(1, count + 1)))
+    found = await asyncio.gather(
+        *(get_json(cache, _bill_entry_key(mchid, day, number)) for number in range(1, count + 1))
+    )
     # A slot can be empty for a moment: numbered by one worker, not yet written.
     return [entry for entry in found if entry is not None]
 
@@ -367,10 +417,16 @@ def _transaction(order: dict[str, Any], *, amount_fen: int | None = None) -> dic
     """The order as WeChat Pay shows it (query answer and TRANSACTION.SUCCESS resource)."""
     total = order["total"] if amount_fen is None else amount_fen
     data: dict[str, Any] = {
-        "appid": order["appid"], "mchid": order["mchid"], "out_trade_no": order["out_trade_no"],
-        "trade_type": "JSAPI", "trade_state": order["trade_state"],
-        "trade_state_desc": TRADE_STATE_DESC[order["trade_state"]], "attach": "", "payer": {"openid": order["openid"]},
-        "amount": {"total": total, "currency": "CNY"}}
+        "appid": order["appid"],
+        "mchid": order["mchid"],
+        "out_trade_no": order["out_trade_no"],
+        "trade_type": "JSAPI",
+        "trade_state": order["trade_state"],
+        "trade_state_desc": TRADE_STATE_DESC[order["trade_state"]],
+        "attach": "",
+        "payer": {"openid": order["openid"]},
+        "amount": {"total": total, "currency": "CNY"},
+    }
     if order["trade_state"] in PAID_STATES:
         data.update(transaction_id=order["transaction_id"], bank_type="OTHERS", success_time=order["success_time"])
         data["amount"].update(payer_total=total, payer_currency="CNY")
@@ -378,25 +434,50 @@ def _transaction(order: dict[str, Any], *, amount_fen: int | None = None) -> dic
 
 
 def _refund_answer(order: dict[str, Any], refund: dict[str, Any]) -> dict[str, Any]:
-    answer = {"refund_id": refund["refund_id"], "out_refund_no": refund["out_refund_no"],
-              "transaction_id": order["transaction_id"], "out_trade_no": order["out_trade_no"], "channel": "ORIGINAL",
-              "user_received_account": "支付用户零钱", "success_time": refund["success_time"],
-              "create_time": refund["create_time"], "status": refund["status"], "funds_account": "AVAILABLE",
-              "amount": {"total": order["total"], "refund": refund["refund"], "payer_total": order["total"],
-                         "payer_refund": refund["refund"], "settlement_total": order["total"],
-                         "settlement_refund": refund["refund"], "discount_refund": 0, "currency": "CNY"}}
+    answer = {
+        "refund_id": refund["refund_id"],
+        "out_refund_no": refund["out_refund_no"],
+        "transaction_id": order["transaction_id"],
+        "out_trade_no": order["out_trade_no"],
+        "channel": "ORIGINAL",
+        "user_received_account": "支付用户零钱",
+        "success_time": refund["success_time"],
+        "create_time": refund["create_time"],
+        "status": refund["status"],
+        "funds_account": "AVAILABLE",
+        "amount": {
+            "total": order["total"],
+            "refund": refund["refund"],
+            "payer_total": order["total"],
+            "payer_refund": refund["refund"],
+            "settlement_total": order["total"],
+            "settlement_refund": refund["refund"],
+            "discount_refund": 0,
+            "currency": "CNY",
+        },
+    }
     if answer["success_time"] is None:
         del answer["success_time"]  # WeChat Pay gives it only once the refund succeeded
     return answer
 
 
 def _refund_resource(order: dict[str, Any], refund: dict[str, Any]) -> dict[str, Any]:
-    return {"mchid": order["mchid"], "out_trade_no": order["out_trade_no"],
-            "transaction_id": order["transaction_id"], "out_refund_no": refund["out_refund_no"],
-            "refund_id": refund["refund_id"], "refund_status": refund["status"],
-            "success_time": refund["success_time"], "user_received_account": "支付用户零钱",
-            "amount": {"total": order["total"], "refund": refund["refund"], "payer_total": order["total"],
-                       "payer_refund": refund["refund"]}}
+    return {
+        "mchid": order["mchid"],
+        "out_trade_no": order["out_trade_no"],
+        "transaction_id": order["transaction_id"],
+        "out_refund_no": refund["out_refund_no"],
+        "refund_id": refund["refund_id"],
+        "refund_status": refund["status"],
+        "success_time": refund["success_time"],
+        "user_received_account": "支付用户零钱",
+        "amount": {
+            "total": order["total"],
+            "refund": refund["refund"],
+            "payer_total": order["total"],
+            "payer_refund": refund["refund"],
+        },
+    }
 
 
 def _amount(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -427,20 +508,29 @@ def _in_background(work: Awaitable[Any]) -> None:
 
 async def _send(app: Sanic, delivery: Delivery) -> int | None:
     """POST the notification (freshly signed, as each of WeChat Pay's attempts is); our HTTP status, or None."""
-    headers = {"Content-Type": "application/json",
-               **signature_headers(app.ctx.settings, delivery.body, signer=delivery.signer, forged=delivery.forged)}
+    headers = {
+        "Content-Type": "application/json",
+        **signature_headers(app.ctx.settings, delivery.body, signer=delivery.signer, forged=delivery.forged),
+    }
     try:
         async with httpx.AsyncClient(timeout=NOTIFY_TIMEOUT_SECONDS) as http:
             answer = await http.post(delivery.notify_url, content=delivery.body.encode("utf-8"), headers=headers)
     except httpx.HTTPError as exc:
-        log.info("sim wechatpay: notification to %s not delivered (%s)", delivery.notify_url,
-                 exc.__class__.__name__)
+        log.info("sim wechatpay: notification to %s not delivered (%s)", delivery.notify_url, exc.__class__.__name__)
         status = None
     else:
         status = answer.status_code
-    await inbox.record(app, "wechatpay", delivery.order_no, {
-        "event_type": delivery.event_type, "out_refund_no": delivery.out_refund_no,
-        "delivered": status is not None and 200 <= status < 300, "status": status})
+    await inbox.record(
+        app,
+        "wechatpay",
+        delivery.order_no,
+        {
+            "event_type": delivery.event_type,
+            "out_refund_no": delivery.out_refund_no,
+            "delivered": status is not None and 200 <= status < 300,
+            "status": status,
+        },
+    )
     return status
 
 
@@ -468,6 +558,7 @@ async def _notify(app: Sanic, delivery: Delivery, *, wait: bool) -> tuple[bool, 
 
 
 # ---- the API ----
+
 
 async def _prepay(call: ApiCall) -> tuple[int, dict[str, Any]]:
     data = call.body()
@@ -511,11 +602,23 @@ async def _prepay(call: ApiCall) -> tuple[int, dict[str, Any]]:
             # The same order asked again: the same prepay_id, as WeChat Pay answers.
             return 200, {"prepay_id": order["prepay_id"]}
         now = _now()
-        order = {"appid": data["appid"], "mchid": call.mchid, "out_trade_no": out_trade_no,
-                 "description": description, "total": total, "openid": openid, "notify_url": notify_url,
-                 "time_expire": time_expire, "trade_state": "NOTPAY", "created_at": rfc3339(now),
-                 "prepay_id": f"wx{now:%d%H%M%S}{secrets.token_hex(13)}", "transaction_id": "",
-                 "success_time": None, "refunded": 0, "refunds": {}}
+        order = {
+            "appid": data["appid"],
+            "mchid": call.mchid,
+            "out_trade_no": out_trade_no,
+            "description": description,
+            "total": total,
+            "openid": openid,
+            "notify_url": notify_url,
+            "time_expire": time_expire,
+            "trade_state": "NOTPAY",
+            "created_at": rfc3339(now),
+            "prepay_id": f"wx{now:%d%H%M%S}{secrets.token_hex(13)}",
+            "transaction_id": "",
+            "success_time": None,
+            "refunded": 0,
+            "refunds": {},
+        }
         await set_json(call.cache, key, order, ORDER_TTL_SECONDS)
     return 200, {"prepay_id": order["prepay_id"]}
 
@@ -567,8 +670,9 @@ async def _refund(call: ApiCall) -> tuple[int, dict[str, Any]]:
     if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON_CHARACTERS):
         raise param_error(f"reason 不超过 {MAX_REASON_CHARACTERS} 个字符")
     notify_url = data.get("notify_url")
-    if notify_url is not None and (not isinstance(notify_url, str)
-                                   or not re.fullmatch(r"https?://[^\s?#]+", notify_url)):
+    if notify_url is not None and (
+        not isinstance(notify_url, str) or not re.fullmatch(r"https?://[^\s?#]+", notify_url)
+    ):
         raise param_error("notify_url 须为不带参数的 http(s) 地址")
     key = _order_key(call.mchid, out_trade_no)
     async with _locked(call.cache, key):
@@ -589,27 +693,48 @@ async def _refund(call: ApiCall) -> tuple[int, dict[str, Any]]:
             raise param_error("申请退款金额超过订单可退金额")
         # A refund number is the merchant's one refund (the query finds it by the number alone), never two orders'.
         refund_key = _refund_key(call.mchid, out_refund_no)
-        if (not await call.cache.add(refund_key, out_trade_no, ORDER_TTL_SECONDS)
-                and await call.cache.get(refund_key) != out_trade_no):
+        if (
+            not await call.cache.add(refund_key, out_trade_no, ORDER_TTL_SECONDS)
+            and await call.cache.get(refund_key) != out_trade_no
+        ):
             raise ApiError(400, "INVALID_REQUEST", "退款单号已用于另一笔订单")
         now = _now()
         processing = await refund_fault(call.cache, "wechatpay") == "processing"
-        refund = {"refund_id": f"503{secrets.randbelow(10**26):026d}", "out_refund_no": out_refund_no,
-                  "refund": refund_fen, "reason": reason or "", "status": "PROCESSING" if processing else "SUCCESS",
-                  "create_time": rfc3339(now), "success_time": None if processing else rfc3339(now)}
+        refund = {
+            "refund_id": f"503{secrets.randbelow(10**26):026d}",
+            "out_refund_no": out_refund_no,
+            "refund": refund_fen,
+            "reason": reason or "",
+            "status": "PROCESSING" if processing else "SUCCESS",
+            "create_time": rfc3339(now),
+            "success_time": None if processing else rfc3339(now),
+        }
         # Held from the refundable amount at once, processing or not, as WeChat Pay holds it.
         order["refunds"][out_refund_no] = refund
         order["refunded"] += refund_fen
         order["trade_state"] = "REFUND"
         await set_json(call.cache, key, order, ORDER_TTL_SECONDS)
         if not processing:
-            await _add_bill_entry(call.cache, call.mchid, now, {"kind": "refund", "out_trade_no": out_trade_no,
-                                                                 "out_refund_no": out_refund_no})
+            await _add_bill_entry(
+                call.cache,
+                call.mchid,
+                now,
+                {"kind": "refund", "out_trade_no": out_trade_no, "out_refund_no": out_refund_no},
+            )
     if notify_url and not processing:
-        await _notify(call.app, Delivery(
-            order_no=out_trade_no, notify_url=notify_url, event_type="REFUND.SUCCESS", out_refund_no=out_refund_no,
-            body=notification_body(call.settings, event_type="REFUND.SUCCESS",
-                                   resource=_refund_resource(order, refund))), wait=False)
+        await _notify(
+            call.app,
+            Delivery(
+                order_no=out_trade_no,
+                notify_url=notify_url,
+                event_type="REFUND.SUCCESS",
+                out_refund_no=out_refund_no,
+                body=notification_body(
+                    call.settings, event_type="REFUND.SUCCESS", resource=_refund_resource(order, refund)
+                ),
+            ),
+            wait=False,
+        )
     return 200, _refund_answer(order, refund)
 
 
@@ -632,8 +757,12 @@ async def _query_refund(call: ApiCall) -> tuple[int, dict[str, Any]]:
             now = _now()
             refund.update(status="SUCCESS", success_time=rfc3339(now))
             await set_json(call.cache, key, order, ORDER_TTL_SECONDS)
-            await _add_bill_entry(call.cache, call.mchid, now, {"kind": "refund", "out_trade_no": out_trade_no,
-                                                                 "out_refund_no": out_refund_no})
+            await _add_bill_entry(
+                call.cache,
+                call.mchid,
+                now,
+                {"kind": "refund", "out_trade_no": out_trade_no, "out_refund_no": out_refund_no},
+            )
     return 200, _refund_answer(order, refund)
 
 
@@ -662,24 +791,78 @@ def trade_bill(orders: dict[str, dict[str, Any]], entries: list[dict[str, str]],
         order = orders.get(entry["out_trade_no"])
         if order is None or entry["kind"] not in kinds:
             continue
-        common = [order["appid"], order["mchid"], "0", "", order["transaction_id"], order["out_trade_no"],
-                  order["openid"], "JSAPI"]
+        common = [
+            order["appid"],
+            order["mchid"],
+            "0",
+            "",
+            order["transaction_id"],
+            order["out_trade_no"],
+            order["openid"],
+            "JSAPI",
+        ]
         if entry["kind"] == "paid":
             total, fee = order["total"], order["total"] * FEE_UNITS_PER_FEN
-            lines.append(_bill_line([_bill_time(order["success_time"]), *common, "SUCCESS", "OTHERS", "CNY",
-                                     _yuan(total), "0.00", "0", "0", "0.00", "0.00", "", "", order["description"], "",
-                                     _fee(fee), "0.60%", _yuan(total), "0.00", ""]))
+            lines.append(
+                _bill_line(
+                    [
+                        _bill_time(order["success_time"]),
+                        *common,
+                        "SUCCESS",
+                        "OTHERS",
+                        "CNY",
+                        _yuan(total),
+                        "0.00",
+                        "0",
+                        "0",
+                        "0.00",
+                        "0.00",
+                        "",
+                        "",
+                        order["description"],
+                        "",
+                        _fee(fee),
+                        "0.60%",
+                        _yuan(total),
+                        "0.00",
+                        "",
+                    ]
+                )
+            )
             settled, ordered, fees = settled + total, ordered + total, fees + fee
         else:
             refund = order["refunds"][entry["out_refund_no"]]
             amount, fee = refund["refund"], -refund["refund"] * FEE_UNITS_PER_FEN
-            lines.append(_bill_line([_bill_time(refund["success_time"]), *common, "REFUND", "OTHERS", "CNY",
-                                     _yuan(order["total"]), "0.00", refund["refund_id"], refund["out_refund_no"],
-                                     _yuan(amount), "0.00", "ORIGINAL", "SUCCESS", order["description"], "",
-                                     _fee(fee), "0.60%", _yuan(order["total"]), _yuan(amount), ""]))
+            lines.append(
+                _bill_line(
+                    [
+                        _bill_time(refund["success_time"]),
+                        *common,
+                        "REFUND",
+                        "OTHERS",
+                        "CNY",
+                        _yuan(order["total"]),
+                        "0.00",
+                        refund["refund_id"],
+                        refund["out_refund_no"],
+                        _yuan(amount),
+                        "0.00",
+                        "ORIGINAL",
+                        "SUCCESS",
+                        order["description"],
+                        "",
+                        _fee(fee),
+                        "0.60%",
+                        _yuan(order["total"]),
+                        _yuan(amount),
+                        "",
+                    ]
+                )
+            )
             refunded, asked, fees = refunded + amount, asked + amount, fees + fee
-    summary = _bill_line([str(len(lines)), _yuan(settled), _yuan(refunded), "0.00", _fee(fees), _yuan(ordered),
-                          _yuan(asked)])
+    summary = _bill_line(
+        [str(len(lines)), _yuan(settled), _yuan(refunded), "0.00", _fee(fees), _yuan(ordered), _yuan(asked)]
+    )
     return "\r\n".join([BILL_HEADER, *lines, BILL_SUMMARY_HEADER, summary]) + "\r\n"
 
 
@@ -698,23 +881,30 @@ async def _tradebill(call: ApiCall) -> tuple[int, dict[str, Any]]:
     entries = await _bill_entries(call.cache, call.mchid, day)
     order_nos = sorted({entry["out_trade_no"] for entry in entries})
     found = await asyncio.gather(*(get_json(call.cache, _order_key(call.mchid, no)) for no in order_nos))
-    orders = {no: order for no, order in zip(order_nos, found) if order is not None}
+    orders = {no: order for no, order in zip(order_nos, found, strict=True) if order is not None}
     if not any(entry["kind"] in BILL_TYPES[bill_type] and entry["out_trade_no"] in orders for entry in entries):
         raise ApiError(400, "NO_STATEMENT_EXIST", "账单文件不存在")
     text = trade_bill(orders, entries, BILL_TYPES[bill_type])
     token = secrets.token_urlsafe(24)
-    await set_json(call.cache, _download_key(token), {"bill": text, "gzip": tar_type == "GZIP"},
-                   DOWNLOAD_TTL_SECONDS)
+    await set_json(call.cache, _download_key(token), {"bill": text, "gzip": tar_type == "GZIP"}, DOWNLOAD_TTL_SECONDS)
     # On the host the request came to, as WeChat Pay names its own; the hash is of the bill, not of its gzip.
     base = f"{call.request.scheme}://{call.request.host}{PATH_PREFIX}"
-    return 200, {"hash_type": "SHA1", "hash_value": hashlib.sha1(text.encode("utf-8")).hexdigest(),
-                 "download_url": f"{base}/v3/billdownload/file?token={token}"}
+    return 200, {
+        "hash_type": "SHA1",
+        "hash_value": hashlib.sha1(text.encode("utf-8")).hexdigest(),
+        "download_url": f"{base}/v3/billdownload/file?token={token}",
+    }
 
 
 # ---- routes ----
 
-@doc("模拟微信支付 JSAPI 下单（/v3/pay/transactions/jsapi，验我方签名，应答经模拟微信支付签名）", tag=TAG,
-     response=WeChatPayAnswer, errors=())
+
+@doc(
+    "模拟微信支付 JSAPI 下单（/v3/pay/transactions/jsapi，验我方签名，应答经模拟微信支付签名）",
+    tag=TAG,
+    response=WeChatPayAnswer,
+    errors=(),
+)
 async def api_jsapi(request: Request):
     return await _api(request, _prepay)
 
@@ -729,14 +919,23 @@ async def api_close(request: Request, out_trade_no: str):
     return await _api(request, _close)
 
 
-@doc("模拟微信支付申请退款（立即成功，有 notify_url 时应答后发 REFUND.SUCCESS 通知；refund 故障 processing 时处理中、"
-     "不通知）", tag=TAG, response=WeChatPayAnswer, errors=())
+@doc(
+    "模拟微信支付申请退款（立即成功，有 notify_url 时应答后发 REFUND.SUCCESS 通知；refund 故障 processing 时处理中、"
+    "不通知）",
+    tag=TAG,
+    response=WeChatPayAnswer,
+    errors=(),
+)
 async def api_refund(request: Request):
     return await _api(request, _refund)
 
 
-@doc("模拟微信支付按商户退款单号查询退款（处理中的退款此时成功；没有的退款单 404 RESOURCE_NOT_EXISTS）", tag=TAG,
-     response=WeChatPayAnswer, errors=())
+@doc(
+    "模拟微信支付按商户退款单号查询退款（处理中的退款此时成功；没有的退款单 404 RESOURCE_NOT_EXISTS）",
+    tag=TAG,
+    response=WeChatPayAnswer,
+    errors=(),
+)
 async def api_query_refund(request: Request, out_refund_no: str):
     return await _api(request, _query_refund)
 
@@ -763,9 +962,14 @@ async def api_billdownload(request: Request):
     return HTTPResponse(data, content_type="text/plain; charset=utf-8")
 
 
-@doc("模拟用户完成微信支付：订单变为 SUCCESS，先把签名并加密的 TRANSACTION.SUCCESS 通知 POST 到 notify_url 再应答"
-     "（amount_fen：通知里改金额；sign=bad：伪造者的通知，订单不变；signer：用公钥或平台证书签名）", tag=TAG,
-     body=PayIn, response=PayOut, errors=(400, 404, 409, 422))
+@doc(
+    "模拟用户完成微信支付：订单变为 SUCCESS，先把签名并加密的 TRANSACTION.SUCCESS 通知 POST 到 notify_url 再应答"
+    "（amount_fen：通知里改金额；sign=bad：伪造者的通知，订单不变；signer：用公钥或平台证书签名）",
+    tag=TAG,
+    body=PayIn,
+    response=PayOut,
+    errors=(400, 404, 409, 422),
+)
 async def pay_order(request: Request):
     data = parse_body(request, PayIn)
     app, cache, settings = request.app, request.app.ctx.cache, request.app.ctx.settings
@@ -775,15 +979,28 @@ async def pay_order(request: Request):
         if order is None:
             raise NotFound("模拟微信支付中没有这笔订单")
         # A forger's notification: WeChat Pay saw no payment, so the order stays as it is, and may still be paid.
-        order = {**order, "trade_state": "SUCCESS", "success_time": rfc3339(_now()),
-                 "transaction_id": order["transaction_id"] or f"4200{secrets.randbelow(10**24):024d}"}
+        order = {
+            **order,
+            "trade_state": "SUCCESS",
+            "success_time": rfc3339(_now()),
+            "transaction_id": order["transaction_id"] or f"4200{secrets.randbelow(10**24):024d}",
+        }
     else:
         order = await _pay(cache, key)
-    delivered, status = await _notify(app, Delivery(
-        order_no=order["out_trade_no"], notify_url=order["notify_url"], event_type="TRANSACTION.SUCCESS",
-        body=notification_body(settings, event_type="TRANSACTION.SUCCESS",
-                               resource=_transaction(order, amount_fen=data.amount_fen)),
-        signer=data.signer, forged=data.sign == "bad"), wait=True)
+    delivered, status = await _notify(
+        app,
+        Delivery(
+            order_no=order["out_trade_no"],
+            notify_url=order["notify_url"],
+            event_type="TRANSACTION.SUCCESS",
+            body=notification_body(
+                settings, event_type="TRANSACTION.SUCCESS", resource=_transaction(order, amount_fen=data.amount_fen)
+            ),
+            signer=data.signer,
+            forged=data.sign == "bad",
+        ),
+        wait=True,
+    )
     return json({"delivered": delivered, "status": status})
 
 
@@ -799,8 +1016,9 @@ async def _pay(cache: Cache, key: str) -> dict[str, Any]:
             if order["time_expire"] and datetime.fromisoformat(order["time_expire"]) <= _now():
                 raise Conflict("这笔订单已过支付期限")
             now = _now()
-            order.update(trade_state="SUCCESS", success_time=rfc3339(now),
-                         transaction_id=f"4200{secrets.randbelow(10**24):024d}")
+            order.update(
+                trade_state="SUCCESS", success_time=rfc3339(now), transaction_id=f"4200{secrets.randbelow(10**24):024d}"
+            )
             await set_json(cache, key, order, ORDER_TTL_SECONDS)
             await _add_bill_entry(cache, order["mchid"], now, {"kind": "paid", "out_trade_no": order["out_trade_no"]})
     except ApiError:
@@ -808,19 +1026,28 @@ async def _pay(cache: Cache, key: str) -> dict[str, Any]:
     return order
 
 
-async def signed_trade_notification(app: Sanic, order_no: str, *, signer: Signer = "public_key"
-                                    ) -> tuple[dict[str, str], bytes]:
+async def signed_trade_notification(
+    app: Sanic, order_no: str, *, signer: Signer = "public_key"
+) -> tuple[dict[str, str], bytes]:
     """(headers, body) of a paid order's TRANSACTION.SUCCESS notification as WeChat Pay sends it (tests replay it)."""
     settings = app.ctx.settings
     order = await get_json(app.ctx.cache, _order_key(settings.wechatpay.mchid, order_no))
     if order is None or order["trade_state"] not in PAID_STATES:
         raise LookupError(f"the simulated WeChat Pay has no paid order {order_no}")
-    return signed_notification(settings, event_type="TRANSACTION.SUCCESS", signer=signer,
-                               resource=_transaction({**order, "trade_state": "SUCCESS"}))
+    return signed_notification(
+        settings,
+        event_type="TRANSACTION.SUCCESS",
+        signer=signer,
+        resource=_transaction({**order, "trade_state": "SUCCESS"}),
+    )
 
 
-@doc("测试辅助：模拟微信支付为某订单发出的通知（按发出的顺序）", tag=TAG, query=NotificationsQuery,
-     response=NotificationsOut)
+@doc(
+    "测试辅助：模拟微信支付为某订单发出的通知（按发出的顺序）",
+    tag=TAG,
+    query=NotificationsQuery,
+    response=NotificationsOut,
+)
 async def list_notifications(request: Request):
     query = parse_query(request, NotificationsQuery)
     return json({"items": await inbox.messages(request.app, "wechatpay", query.order_no)})
@@ -828,17 +1055,29 @@ async def list_notifications(request: Request):
 
 def add_routes(bp: Blueprint) -> None:
     """Mount the WeChat Pay stand-in under /sim/wechatpay."""
-    bp.add_route(api_jsapi, "/wechatpay/v3/pay/transactions/jsapi", methods=["POST"],
-                 name="sim_wechatpay_jsapi")
-    bp.add_route(api_query, "/wechatpay/v3/pay/transactions/out-trade-no/<out_trade_no:str>", methods=["GET"],
-                 name="sim_wechatpay_query")
-    bp.add_route(api_close, "/wechatpay/v3/pay/transactions/out-trade-no/<out_trade_no:str>/close",
-                 methods=["POST"], name="sim_wechatpay_close")
+    bp.add_route(api_jsapi, "/wechatpay/v3/pay/transactions/jsapi", methods=["POST"], name="sim_wechatpay_jsapi")
+    bp.add_route(
+        api_query,
+        "/wechatpay/v3/pay/transactions/out-trade-no/<out_trade_no:str>",
+        methods=["GET"],
+        name="sim_wechatpay_query",
+    )
+    bp.add_route(
+        api_close,
+        "/wechatpay/v3/pay/transactions/out-trade-no/<out_trade_no:str>/close",
+        methods=["POST"],
+        name="sim_wechatpay_close",
+    )
     bp.add_route(api_refund, "/wechatpay/v3/refund/domestic/refunds", methods=["POST"], name="sim_wechatpay_refund")
-    bp.add_route(api_query_refund, "/wechatpay/v3/refund/domestic/refunds/<out_refund_no:str>", methods=["GET"],
-                 name="sim_wechatpay_query_refund")
+    bp.add_route(
+        api_query_refund,
+        "/wechatpay/v3/refund/domestic/refunds/<out_refund_no:str>",
+        methods=["GET"],
+        name="sim_wechatpay_query_refund",
+    )
     bp.add_route(api_tradebill, "/wechatpay/v3/bill/tradebill", methods=["GET"], name="sim_wechatpay_tradebill")
-    bp.add_route(api_billdownload, "/wechatpay/v3/billdownload/file", methods=["GET"],
-                 name="sim_wechatpay_billdownload")
+    bp.add_route(
+        api_billdownload, "/wechatpay/v3/billdownload/file", methods=["GET"], name="sim_wechatpay_billdownload"
+    )
     bp.add_route(pay_order, "/wechatpay/pay", methods=["POST"], name="sim_wechatpay_pay")
     bp.add_route(list_notifications, "/wechatpay/notifications", methods=["GET"], name="sim_wechatpay_notifications")

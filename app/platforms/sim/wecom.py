@@ -161,8 +161,14 @@ async def issue_access_token(request: Request):
     return _answer(0, access_token=token, expires_in=ttl)
 
 
-@doc("模拟发送企业微信应用消息（cgi-bin/message/send，仅 text）：touser 中每个成员收到一条", tag=TAG,
-     query=AccessTokenQuery, body=MessageSendIn, response=MessageSendOut, errors=())
+@doc(
+    "模拟发送企业微信应用消息（cgi-bin/message/send，仅 text）：touser 中每个成员收到一条",
+    tag=TAG,
+    query=AccessTokenQuery,
+    body=MessageSendIn,
+    response=MessageSendOut,
+    errors=(),
+)
 async def send_message(request: Request):
     app = request.app
     cache = app.ctx.cache
@@ -215,8 +221,12 @@ async def clear_messages(request: Request):
     return json({"items": []})
 
 
-@doc("测试辅助：设置此后签发的企业微信 access_token 有效期（秒，7200 恢复默认）", tag=TAG, body=TokenTtlIn,
-     response=TokenTtlIn)
+@doc(
+    "测试辅助：设置此后签发的企业微信 access_token 有效期（秒，7200 恢复默认）",
+    tag=TAG,
+    body=TokenTtlIn,
+    response=TokenTtlIn,
+)
 async def set_token_ttl(request: Request):
     data = parse_body(request, TokenTtlIn)
     await set_issued_token_ttl(request.app.ctx.cache, TOKEN_TTL_KEY, data.seconds)
