@@ -152,7 +152,7 @@ async def test_a_citizen_rating_racing_the_default_job_leaves_one_rating(client,
         ratings.apply_defaults(settings=settings, now=base),
         return_exceptions=True,
     )
-    for case, outcome in zip(cases, outcomes, strict=True):
+    for case, outcome in zip(cases, outcomes, strict=False):  # the last two outcomes are the default jobs
         # The citizen either rated, or was told the job got there first (already rated / period over).
         assert not isinstance(outcome, Exception) or isinstance(outcome, (AlreadyRated, RatingClosed)), repr(outcome)
         [only] = await ratings_of(case["id"])
