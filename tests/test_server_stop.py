@@ -29,7 +29,7 @@ def _serve(settings, folder: Path) -> tuple[subprocess.Popen, str, Path]:
         {
             "APP_DATABASE__URL": settings.database.url,
             "APP_CACHE__URL": settings.cache.url,
-            "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix,
+            "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix + "stop:",
             "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         }
     )
