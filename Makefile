@@ -21,9 +21,10 @@ run: install
 	$(PY) -m app seed --demo
 	$(PY) -m app serve
 
-## test: the linter and formatter checks, then every test on the embedded default (SQLite + in-process cache),
-## then on PostgreSQL + Redis
-test: lint test-embedded test-postgres
+## test: the linter and formatter checks, then every test on the embedded default (SQLite + in-process cache)
+## and on PostgreSQL + Redis, the two runs side by side (each printed whole when both are done)
+test: lint
+	$(PY) scripts/test_both_backends.py
 
 ## lint: ruff's checks (pyproject.toml [tool.ruff]); `make format` rewrites what the formatter would change
 lint: install
