@@ -12,7 +12,7 @@ from tests.fuzzing import Pass, admin_allows, anonymous_allows, citizen_allows, 
 BASE_URL = f"http://127.0.0.1:{SERVER_PORT}"
 # Few examples per operation, the same ones every run (seeded), no shrinking: seconds per pass, reproducible.
 # bench/fuzz.py runs the same passes at length.
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 5
 SEED = 20261130
 
 
