@@ -22,18 +22,17 @@ import uuid
 from datetime import date
 
 import asyncpg
-import redis.asyncio as redis_async
 from run import (
     APP_PORT,
     OUT,
     POSTGRES_ADMIN_URL,
     PYTHON,
-    REDIS_URL,
     SEATS_PER_SLOT,
     SLOTS,
     app_env,
     build_data,
     cli,
+    drop_scratch,
     log,
     require_wrk,
     run_wrk,
@@ -151,13 +150,7 @@ async def main() -> int:
         return 1 if problems else 0
     finally:
         stop(server)
-        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
-        client = redis_async.Redis.from_url(REDIS_URL)
-        async for key in client.scan_iter(match=prefix + "*", count=1000):
-            await client.delete(key)
-        await client.aclose()
+        await drop_scratch(database, prefix)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,18 @@ import uuid
 
 import asyncpg
 import httpx
-import redis.asyncio as redis_async
-from run import APP_PORT, OUT, POSTGRES_ADMIN_URL, PYTHON, REDIS_URL, app_env, cli, start, stop, wait_ready
+from run import (
+    APP_PORT,
+    OUT,
+    POSTGRES_ADMIN_URL,
+    PYTHON,
+    app_env,
+    cli,
+    drop_scratch,
+    start,
+    stop,
+    wait_ready,
+)
 
 STARTED = re.compile(r"Starting worker \[(\d+)\]")
 
@@ -91,13 +101,7 @@ async def main() -> int:
         return 0
     finally:
         stop(server)
-        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
-        client = redis_async.Redis.from_url(REDIS_URL)
-        async for key in client.scan_iter(match=prefix + "*", count=1000):
-            await client.delete(key)
-        await client.aclose()
+        await drop_scratch(database, prefix)
 
 
 if __name__ == "__main__":

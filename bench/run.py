@@ -109,6 +109,17 @@ async def wait_ready(url: str, process: subprocess.Popen, name: str) -> None:
     sys.exit(f"bench: {name} did not start; see bench/out/{name}.log")
 
 
+async def drop_scratch(database: str, prefix: str) -> None:
+    """Drop a benchmark's scratch database and its Redis keys."""
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    await admin.close()
+    client = redis_async.Redis.from_url(REDIS_URL)
+    async for key in client.scan_iter(match=prefix + "*", count=1000):
+        await client.delete(key)
+    await client.aclose()
+
+
 # ---- the data ----
 
 
@@ -368,13 +379,7 @@ async def main() -> int:
         stop(app_server)
         stop(bare_server)
         if not args.keep:
-            admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            await admin.close()
-            client = redis_async.Redis.from_url(REDIS_URL)
-            async for key in client.scan_iter(match=prefix + "*", count=1000):
-                await client.delete(key)
-            await client.aclose()
+            await drop_scratch(database, prefix)
 
 
 if __name__ == "__main__":
