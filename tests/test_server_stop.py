@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,8 +13,8 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
+from tests.servers import kill_group, serve, wait_until_healthy
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.e2e
 # "Within a few seconds": Sanic's own graceful wait for open connections is what remains; no request is open here.
 STOP_BOUND_SECONDS = 10.0
@@ -24,35 +22,17 @@ STOP_BOUND_SECONDS = 10.0
 
 def _serve(settings, folder: Path) -> tuple[subprocess.Popen, str, Path]:
     port = free_port()
-    env = dict(os.environ)
-    env.update(
-        {
-            "APP_DATABASE__URL": settings.database.url,
-            "APP_CACHE__URL": settings.cache.url,
-            "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix + "stop:",
-            "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        }
-    )
+    env = {
+        "APP_DATABASE__URL": settings.database.url,
+        "APP_CACHE__URL": settings.cache.url,
+        "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix + "stop:",
+        "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
     log_path = folder / f"server-{port}.log"
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = serve(env, log_path, "--port", str(port))
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        with contextlib.suppress(httpx.HTTPError):
-            # A long timeout: a probe given up on while the worker starts would leave a request nobody reads.
-            if httpx.get(f"{base}/healthz", timeout=60).status_code == 200:
-                return process, base, log_path
-        time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGKILL)
-    pytest.fail("server did not start:\n" + log_path.read_text(errors="replace"))
+    wait_until_healthy(base, process, log_path)
+    return process, base, log_path
 
 
 def _group_alive(process: subprocess.Popen) -> bool:
@@ -80,6 +60,5 @@ def test_a_server_that_served_a_login_stops_every_process_on_one_signal_to_its_g
         assert not _group_alive(process), "still running:\n" + log_text
         assert not re.search(r" 5\d\d [0-9.]+ms", log_text), "a request failed:\n" + log_text
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        kill_group(process)
         process.wait(timeout=10)

@@ -7,16 +7,14 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import BACKEND, free_port
+from tests.servers import kill_group, serve, wait_until_healthy
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(
@@ -38,32 +36,18 @@ def _health(base: str) -> dict | None:
 
 def test_a_killed_worker_is_restarted_and_health_reports_it_meanwhile(app, settings, tmp_path):
     port = free_port()
-    env = dict(os.environ)
-    env.update(
-        {
-            "APP_DATABASE__URL": settings.database.url,
-            "APP_CACHE__URL": settings.cache.url,
-            "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix + "restart:",
-            "APP_WORKER__EMBEDDED": "false",
-            "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        }
-    )
+    env = {
+        "APP_DATABASE__URL": settings.database.url,
+        "APP_CACHE__URL": settings.cache.url,
+        "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix + "restart:",
+        "APP_WORKER__EMBEDDED": "false",
+        "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
     log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", "2"],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = serve(env, log_path, "--port", str(port), "--workers", "2")
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + RECOVERY_BOUND_SECONDS
-        while (_health(base) or {}).get("workers") != "ok":
-            assert process.poll() is None and time.monotonic() < deadline, log_path.read_text(errors="replace")
-            time.sleep(0.2)
+        wait_until_healthy(base, process, log_path)  # 200 only once every worker serves
         workers = STARTED.findall(log_path.read_text())
         assert len(workers) == 2
         os.kill(int(workers[0]), signal.SIGKILL)
@@ -90,4 +74,4 @@ def test_a_killed_worker_is_restarted_and_health_reports_it_meanwhile(app, setti
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            kill_group(process)

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,8 +10,8 @@ import pytest
 
 from tests.conftest import BACKEND, free_port
 from tests.faultproxy import FaultProxy
+from tests.servers import kill_group, serve, wait_until_healthy
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(
@@ -32,19 +26,6 @@ OUTAGE_ANSWER_BOUND = 10.0
 LOGIN_ATTEMPTS = 3
 
 
-def _wait_healthy(base: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
-                return
-        time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGKILL)
-    pytest.fail("server behind the fault proxies did not start:\n" + log_path.read_text(errors="replace"))
-
-
 @pytest.fixture(scope="module")
 def proxied(app, settings, tmp_path_factory):
     """A server process whose PostgreSQL and Redis are reached through proxies this test can cut."""
@@ -54,43 +35,31 @@ def proxied(app, settings, tmp_path_factory):
     cache_proxy = FaultProxy(cache.hostname or "127.0.0.1", cache.port or 6379).start()
     port = free_port()
     folder = tmp_path_factory.mktemp("outages")
-    env = dict(os.environ)
-    env.update(
-        {
-            "APP_DATABASE__URL": database._replace(
-                netloc=f"{database.username or 'postgres'}@127.0.0.1:{db_proxy.port}"
-            ).geturl(),
-            "APP_CACHE__URL": cache._replace(netloc=f"127.0.0.1:{cache_proxy.port}").geturl(),
-            "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix + "outages:",
-            "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-            "APP_WORKER__EMBEDDED": "false",
-            "APP_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE": str(LOGIN_ATTEMPTS),
-            "APP_DATABASE__CONNECT_TIMEOUT_SECONDS": "1",
-            "APP_DATABASE__COMMAND_TIMEOUT_SECONDS": "2",
-            "APP_CACHE__CONNECT_TIMEOUT_SECONDS": "1",
-            "APP_CACHE__COMMAND_TIMEOUT_SECONDS": "1",
-            "APP_CATALOG__CACHE_SECONDS": "1",
-        }
-    )
+    env = {
+        "APP_DATABASE__URL": database._replace(
+            netloc=f"{database.username or 'postgres'}@127.0.0.1:{db_proxy.port}"
+        ).geturl(),
+        "APP_CACHE__URL": cache._replace(netloc=f"127.0.0.1:{cache_proxy.port}").geturl(),
+        "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix + "outages:",
+        "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "APP_WORKER__EMBEDDED": "false",
+        "APP_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE": str(LOGIN_ATTEMPTS),
+        "APP_DATABASE__CONNECT_TIMEOUT_SECONDS": "1",
+        "APP_DATABASE__COMMAND_TIMEOUT_SECONDS": "2",
+        "APP_CACHE__CONNECT_TIMEOUT_SECONDS": "1",
+        "APP_CACHE__COMMAND_TIMEOUT_SECONDS": "1",
+        "APP_CATALOG__CACHE_SECONDS": "1",
+    }
     log_path = folder / "server.log"
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = serve(env, log_path, "--port", str(port))
     base = f"http://127.0.0.1:{port}"
-    _wait_healthy(base, process, log_path)
+    wait_until_healthy(base, process, log_path)
     yield base, db_proxy, cache_proxy, log_path
     process.terminate()
     try:
         process.wait(timeout=20)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        kill_group(process)
         db_proxy.stop()
         cache_proxy.stop()
     # Every outage was answered on purpose: no request ended in the unhandled-error path (a 500).
