@@ -92,36 +92,91 @@ def phone() -> str:
 
 async def wechat_login(client, openid: str | None = None) -> dict:
     """Log in as the mini-program does: wx.login (the simulator) then POST /auth/wechat."""
-    code = (await client.post("/sim/wechat/code", json={"openid": openid} if openid else {})).json()["code"]
+    openid = openid or "o" + uuid.uuid4().hex[:27]
+    code = (await client.post("/sim/wechat/code", json={"openid": openid})).json()["code"]
     response = await client.post("/api/v1/auth/wechat", json={"code": code})
     assert response.status_code == 200, response.text
     body = response.json()
     return {
         "token": body["token"],
         "id": body["citizen"]["id"],
+        "openid": openid,
         "headers": {"Authorization": f"Bearer {body['token']}"},
     }
 
 
 async def alipay_login(client, user_id: str | None = None) -> dict:
-    code = (await client.post("/sim/alipay/auth_code", json={"user_id": user_id} if user_id else {})).json()
+    user_id = user_id or f"2088{uuid.uuid4().int % 10**12:012d}"
+    code = (await client.post("/sim/alipay/auth_code", json={"user_id": user_id})).json()
     response = await client.post("/api/v1/auth/alipay", json={"auth_code": code["auth_code"]})
     assert response.status_code == 200, response.text
     body = response.json()
     return {
         "token": body["token"],
         "id": body["citizen"]["id"],
+        "user_id": user_id,
         "headers": {"Authorization": f"Bearer {body['token']}"},
     }
 
 
+async def texted_code(client, phone_number: str) -> str:
+    """The one-time code in the last SMS the simulated gateway took for this number."""
+    import re
+
+    response = await client.get("/sim/sms/messages", params={"phone": phone_number})
+    items = response.json()["items"]
+    assert items, f"no SMS reached {phone_number[:3]}..."
+    return re.search(r"[0-9]{6}", items[-1]["text"]).group(0)
+
+
+async def claim_identity(client, citizen: dict, *, name: str, number: str, phone_number: str, method=None):
+    """PUT /me/identity: the first step, which binds nothing."""
+    body = {"name": name, "id_number": number, "phone": phone_number}
+    if method:
+        body["method"] = method
+    return await client.put("/api/v1/me/identity", headers=citizen["headers"], json=body)
+
+
+async def verify_identity(
+    client,
+    citizen: dict,
+    *,
+    name: str,
+    number: str,
+    phone_number: str | None = None,
+    method: str = "wechat",
+    really: tuple[str, str] | None = None,
+):
+    """Claim an identity and confirm it as the app would; `really` is who the person is (default: who they claim).
+
+    WeChat: the simulator learns the real name WeChat Pay holds for the openid, the person agrees on the consent
+    page, the code goes to confirm. Alipay: the face before the camera is `really`'s.
+    """
+    phone_number = phone_number or phone()
+    real_name, real_number = really or (name, number)
+    if method == "wechat":
+        registered = {"openid": citizen["openid"], "real_name": real_name, "id_number": real_number}
+        assert (await client.post("/sim/wechat/real-name", json=registered)).status_code == 200
+    claim = await claim_identity(client, citizen, name=name, number=number, phone_number=phone_number, method=method)
+    assert claim.status_code == 202, claim.text
+    verification = claim.json()["verification"]
+    body = {"sms_code": await texted_code(client, phone_number)}
+    if method == "wechat":
+        consent = await client.post("/sim/wechat/real-name/consent", json={"openid": citizen["openid"]})
+        body["code"] = consent.json()["code"]
+    else:
+        face = {"certify_id": verification["alipay"]["certify_id"], "real_name": real_name, "id_number": real_number}
+        assert (await client.post("/sim/alipay/certify/face", json=face)).status_code == 200
+    return await client.post(
+        f"/api/v1/me/identity/verifications/{verification['id']}/confirm", headers=citizen["headers"], json=body
+    )
+
+
 async def real_name_citizen(client, name: str = "张三") -> dict:
-    """A WeChat citizen who has bound a real-name identity."""
+    """A WeChat citizen whose real-name identity WeChat confirmed."""
     citizen = await wechat_login(client)
     number = id_number()
-    response = await client.put(
-        "/api/v1/me/identity", headers=citizen["headers"], json={"name": name, "id_number": number, "phone": phone()}
-    )
+    response = await verify_identity(client, citizen, name=name, number=number)
     assert response.status_code == 200, response.text
     return {**citizen, "name": name, "id_number": number}
 
@@ -308,12 +363,7 @@ async def fee_case_setup(
         citizen = await real_name_citizen(client)
     else:
         citizen = await alipay_login(client)
-        number = id_number()
-        bound = await client.put(
-            "/api/v1/me/identity",
-            headers=citizen["headers"],
-            json={"name": "钱八", "id_number": number, "phone": phone()},
-        )
+        bound = await verify_identity(client, citizen, name="钱八", number=id_number(), method="alipay")
         assert bound.status_code == 200, bound.text
     setup = {
         "department": dep,

@@ -97,6 +97,15 @@ class SecuritySection(_Section):
         return value
 
 
+class IdentitySection(_Section):
+    verification_minutes: int = Field(ge=1, le=60)
+    sms_code: bool
+    sms_attempts: int = Field(ge=1, le=20)
+    claims_per_account_per_day: int = Field(ge=1)
+    claims_per_id_per_day: int = Field(ge=1)
+    certify_return_url: str
+
+
 class PlatformsSection(_Section):
     mode: Literal["sim", "live"]
     sim_keys_dir: str
@@ -329,6 +338,7 @@ class Settings(_Section):
     cache: CacheSection
     logging: LoggingSection
     security: SecuritySection
+    identity: IdentitySection
     catalog: CatalogSection
     platforms: PlatformsSection
     wechat: WeChatSection
@@ -413,6 +423,11 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
             for key in ("app_private_key_path", "alipay_public_key_path"):
                 if not getattr(settings.alipay, key):
                     raise ConfigError(f"config: alipay.{key} is required when platforms.mode = live")
+            if settings.identity.sms_code:
+                raise ConfigError(
+                    "config: identity.sms_code needs an SMS provider, and only the simulator's is built; "
+                    "set identity.sms_code = false in live mode"
+                )
     return settings
 
 

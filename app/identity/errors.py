@@ -1,5 +1,7 @@
 """Identity errors."""
 
+from __future__ import annotations
+
 from app.core.errors import AppError, Conflict, Forbidden, NotFound, RateLimited, Unauthorized, ValidationFailed
 
 
@@ -20,7 +22,57 @@ class IdentityAlreadyBound(Conflict):
 
 class IdentityTaken(Conflict):
     code = "IDENTITY_TAKEN"
-    message = "该身份已绑定另一个同平台账号"
+    message = "您的实名身份已绑定本平台的另一个账号，请用原账号登录"
+
+
+class VerificationNotFound(NotFound):
+    code = "VERIFICATION_NOT_FOUND"
+    message = "实名认证记录不存在"
+
+
+class VerificationClosed(Conflict):
+    code = "VERIFICATION_CLOSED"
+    message = "本次实名认证已结束，请重新发起"
+
+
+class VerificationExpired(Conflict):
+    code = "VERIFICATION_EXPIRED"
+    message = "本次实名认证已超时，请重新发起"
+
+
+class VerificationMethodUnavailable(ValidationFailed):
+    code = "VERIFICATION_METHOD_UNAVAILABLE"
+    message = "请在对应的平台（微信或支付宝）中登录后再用它认证"
+
+
+class ConsentCodeRequired(ValidationFailed):
+    code = "CONSENT_CODE_REQUIRED"
+    message = "请先在微信授权页同意校验实名信息"
+
+
+class SmsCodeWrong(ValidationFailed):
+    code = "SMS_CODE_WRONG"
+    message = "短信验证码不正确"
+
+
+# What each platform verdict means to the person (reasons from app.platforms).
+NOT_VERIFIED_MESSAGES = {
+    "not_real_named": "您的账号尚未完成平台实名（如开通微信支付），无法校验，请先完成实名或改用其他方式",
+    "name_mismatch": "姓名与您账号的实名信息不一致，请核对后重试",
+    "id_mismatch": "身份证号码与姓名不一致，请核对后重试",
+    "face_failed": "人脸核验未通过或未完成，请重新发起认证",
+    "code_invalid": "授权已失效，请重新发起认证",
+}
+
+
+class IdentityNotVerified(ValidationFailed):
+    code = "IDENTITY_NOT_VERIFIED"
+    message = "实名信息未通过校验"
+
+    @classmethod
+    def because(cls, reason: str | None) -> IdentityNotVerified:
+        """The error for a platform's reason, with a message saying what the person can do."""
+        return cls(NOT_VERIFIED_MESSAGES.get(reason or "", cls.message), details={"reason": reason})
 
 
 class RealNameRequired(Forbidden):
@@ -84,6 +136,13 @@ __all__ = [
     "InvalidPhone",
     "IdentityAlreadyBound",
     "IdentityTaken",
+    "VerificationNotFound",
+    "VerificationClosed",
+    "VerificationExpired",
+    "VerificationMethodUnavailable",
+    "ConsentCodeRequired",
+    "SmsCodeWrong",
+    "IdentityNotVerified",
     "RealNameRequired",
     "InvalidCredentials",
     "AccountLocked",

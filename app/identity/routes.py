@@ -13,6 +13,8 @@ from app.identity.schemas import (
     AlipayLoginIn,
     CitizenLoginOut,
     CitizenOut,
+    IdentityClaimOut,
+    IdentityConfirmIn,
     IdentityIn,
     ProxyGrantIn,
     ProxyGrantOut,
@@ -115,25 +117,56 @@ async def me(request: Request):
 
 @bp.put("/me/identity")
 @doc(
-    "实名认证：姓名、身份证号、手机号",
+    "实名认证第一步：提交姓名、身份证号、手机号，由微信或支付宝核验（核验通过前不绑定）",
     tag="me",
     body=IdentityIn,
-    response=CitizenOut,
-    errors=(400, 401, 403, 409, 422),
+    response=IdentityClaimOut,
+    status=202,
+    errors=(400, 401, 403, 409, 422, 429, 502, 503),
     secured=True,
 )
 @citizen_required
-async def bind_identity(request: Request):
+async def claim_identity(request: Request):
     body = parse_body(request, IdentityIn)
-    principal = request.ctx.principal
-    citizen = await service.bind_identity(
-        principal.id,
+    ctx = request.app.ctx
+    claim = await service.claim_identity(
+        request.ctx.principal.id,
         name=body.name,
         id_number=body.id_number,
         phone=body.phone,
-        cipher=request.app.ctx.cipher,
+        method=body.method,
+        settings=ctx.settings,
+        cipher=ctx.cipher,
+        cache=ctx.cache,
+        platforms=ctx.platforms,
+    )
+    return respond(IdentityClaimOut, claim, status=202)
+
+
+@bp.post("/me/identity/verifications/<verification_id:int>/confirm")
+@doc(
+    "实名认证第二步：平台核验完成后确认（微信授权 code、短信验证码），通过即绑定",
+    tag="me",
+    body=IdentityConfirmIn,
+    response=CitizenOut,
+    errors=(400, 401, 403, 404, 409, 422, 502, 503),
+    secured=True,
+)
+@citizen_required
+async def confirm_identity(request: Request, verification_id: int):
+    body = parse_body(request, IdentityConfirmIn)
+    ctx = request.app.ctx
+    principal = request.ctx.principal
+    citizen = await service.confirm_identity(
+        principal.id,
+        verification_id,
+        code=body.code,
+        sms_code=body.sms_code,
+        settings=ctx.settings,
+        cipher=ctx.cipher,
+        cache=ctx.cache,
+        platforms=ctx.platforms,
         token=principal.token,
-        cache=request.app.ctx.cache,
         ttl=_security(request).token_ttl_seconds,
     )
     return respond(CitizenOut, citizen)

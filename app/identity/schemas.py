@@ -31,6 +31,39 @@ class IdentityIn(_Input):
     name: str = Field(min_length=2, max_length=30, pattern=r"^[\u4e00-\u9fa5A-Za-z·•\. ]+$")
     id_number: str = Field(min_length=1, max_length=32)
     phone: str = Field(min_length=1, max_length=20)
+    method: Literal["wechat", "alipay"] | None = Field(
+        None, description="Who confirms the person: WeChat (实名信息校验) or Alipay (face); default: the login's"
+    )
+
+
+class IdentityConfirmIn(_Input):
+    code: str | None = Field(
+        None, min_length=1, max_length=128, description="WeChat: extraData.code from the consent page"
+    )
+    sms_code: str | None = Field(None, pattern=r"^[0-9]{6}$", description="The code texted to the phone")
+
+
+class WeChatConsentOut(BaseModel):
+    appid: str
+    path: str
+
+
+class AlipayCertifyOut(BaseModel):
+    certify_id: str | None
+    certify_url: str | None
+
+
+class VerificationOut(BaseModel):
+    id: int
+    method: Literal["wechat", "alipay"]
+    status: Literal["pending", "passed", "failed"]
+    name: str
+    id_number_masked: str
+    phone_masked: str
+    sms_code_required: bool
+    expires_at: str | None
+    wechat: WeChatConsentOut | None
+    alipay: AlipayCertifyOut | None
 
 
 class ProxyGrantIn(_Input):
@@ -45,8 +78,14 @@ class CitizenOut(BaseModel):
     name: str | None
     id_number_masked: str | None
     phone_masked: str | None
+    real_name_method: Literal["wechat", "alipay"] | None
     channels: list[str]
     created_at: str | None
+
+
+class IdentityClaimOut(BaseModel):
+    verification: VerificationOut
+    citizen: CitizenOut
 
 
 class CitizenLoginOut(BaseModel):

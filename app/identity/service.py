@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import secrets
 from datetime import timedelta
@@ -13,7 +14,16 @@ from tortoise.transactions import in_transaction
 
 from app.audit import service as audit
 from app.catalog import service as catalog
-from app.core.auth import CITIZEN, STAFF, Principal, end_staff_sessions, issue_token, repoint_token, revoke_token
+from app.core.auth import (
+    CITIZEN,
+    STAFF,
+    Principal,
+    end_staff_sessions,
+    issue_token,
+    limit_rate,
+    repoint_token,
+    revoke_token,
+)
 from app.core.cache import Cache
 from app.core.crypto import FieldCipher
 from app.core.errors import Unauthorized
@@ -24,7 +34,9 @@ from app.identity.errors import (
     AccountLocked,
     CannotChangeSelf,
     CannotProxySelf,
+    ConsentCodeRequired,
     IdentityAlreadyBound,
+    IdentityNotVerified,
     IdentityTaken,
     InvalidCredentials,
     InvalidIdNumber,
@@ -32,12 +44,28 @@ from app.identity.errors import (
     ProxyGrantNotFound,
     ProxyNotFound,
     RealNameRequired,
+    SmsCodeWrong,
     StaffExists,
     StaffNotFound,
     UnknownDepartment,
+    VerificationClosed,
+    VerificationExpired,
+    VerificationMethodUnavailable,
+    VerificationNotFound,
     WeakPassword,
 )
-from app.identity.models import Citizen, ProxyGrant, Role, Staff
+from app.identity.models import (
+    Citizen,
+    IdentityVerification,
+    ProxyGrant,
+    Role,
+    Staff,
+    VerificationMethod,
+    VerificationStatus,
+)
+from app.platforms.wechat import REAL_NAME_CONSENT_APPID, REAL_NAME_CONSENT_PATH
+
+log = logging.getLogger("app.identity")
 
 ID_NUMBER = "id_number"
 PHONE = "phone"
@@ -56,6 +84,7 @@ def citizen_view(citizen: Citizen) -> dict:
         "name": citizen.name,
         "id_number_masked": citizen.id_number_masked,
         "phone_masked": citizen.phone_masked,
+        "real_name_method": citizen.real_name_method if citizen.real_name_verified_at else None,
         "channels": channels,
         "created_at": to_iso(citizen.created_at),
     }
@@ -176,57 +205,246 @@ def id_number_hash(id_number: str, *, cipher: FieldCipher) -> str:
     return cipher.lookup_hash(id_number, context=ID_NUMBER)
 
 
-async def bind_identity(
-    citizen_id: int, *, name: str, id_number: str, phone: str, cipher: FieldCipher, token: str, cache: Cache, ttl: int
+def _verification_view(verification: IdentityVerification, *, certify_url: str | None = None) -> dict:
+    wechat = None
+    if verification.method == VerificationMethod.WECHAT:
+        wechat = {"appid": REAL_NAME_CONSENT_APPID, "path": REAL_NAME_CONSENT_PATH}
+    alipay = None
+    if verification.method == VerificationMethod.ALIPAY:
+        alipay = {"certify_id": verification.certify_id, "certify_url": certify_url}
+    return {
+        "id": verification.id,
+        "method": verification.method.value,
+        "status": verification.status.value,
+        "name": verification.name,
+        "id_number_masked": verification.id_number_masked,
+        "phone_masked": verification.phone_masked,
+        "sms_code_required": verification.sms_code_hash is not None,
+        "expires_at": to_iso(verification.expires_at),
+        "wechat": wechat,
+        "alipay": alipay,
+    }
+
+
+def _sms_code_hash(code: str, verification: IdentityVerification, *, cipher: FieldCipher) -> str:
+    # Keyed and salted by the verification, so a leaked row does not give the six digits away.
+    return cipher.lookup_hash(f"{verification.outer_order_no}:{code}", context="sms_code")
+
+
+def _method_for(citizen: Citizen, method: str | None) -> VerificationMethod:
+    """The method asked for, or the one of the platform this citizen uses; 422 when they cannot use it."""
+    if method is None:
+        method = VerificationMethod.WECHAT if citizen.wechat_openid else VerificationMethod.ALIPAY
+    chosen = VerificationMethod(method)
+    logged_in = citizen.wechat_openid if chosen == VerificationMethod.WECHAT else citizen.alipay_user_id
+    if not logged_in:
+        raise VerificationMethodUnavailable(details={"method": chosen.value})
+    return chosen
+
+
+async def claim_identity(
+    citizen_id: int,
+    *,
+    name: str,
+    id_number: str,
+    phone: str,
+    method: str | None,
+    settings,
+    cipher: FieldCipher,
+    cache: Cache,
+    platforms,
 ) -> dict:
-    """Bind name + ID number + phone; when another account already holds this identity, the two become one."""
+    """Start verifying that this citizen is the person named; nothing is bound until a platform confirms it.
+
+    The answer is the same whether another account holds this ID number or none does: the claim looks at no one
+    else's data (the binding, after verification, does).
+    """
     id_number = normalise_id_number(id_number)
     phone = re.sub(r"[\s-]", "", phone)
     if not ids.is_mobile(phone):
         raise InvalidPhone()
+    citizen = await _citizen(citizen_id)
     lookup_hash = id_number_hash(id_number, cipher=cipher)
-    fields = {
-        "name": name,
-        "id_number_encrypted": cipher.encrypt(id_number, context=ID_NUMBER),
-        "id_number_hash": lookup_hash,
-        "id_number_masked": ids.mask_id_number(id_number),
-        "phone_encrypted": cipher.encrypt(phone, context=PHONE),
-        "phone_masked": ids.mask_phone(phone),
-    }
-    async with in_transaction() as connection:
-        me = await Citizen.select_for_update().using_db(connection).get_or_none(id=citizen_id)
-        if me is None:
-            raise Unauthorized("登录已失效，请重新登录")
-        if me.id_number_hash and me.id_number_hash != lookup_hash:
-            raise IdentityAlreadyBound()
-        other = (
-            await Citizen.select_for_update()
-            .using_db(connection)
-            .filter(id_number_hash=lookup_hash)
-            .exclude(id=me.id)
-            .first()
+    if citizen.real_name_verified_at is not None and citizen.id_number_hash != lookup_hash:
+        raise IdentityAlreadyBound()
+    chosen = _method_for(citizen, method)
+    rules = settings.identity
+    # Per account (one attacker trying many numbers) and per number (many accounts trying one person), a day each.
+    await limit_rate(cache, f"identity-claim:citizen:{citizen.id}", rules.claims_per_account_per_day, 86400)
+    await limit_rate(cache, f"identity-claim:id:{lookup_hash}", rules.claims_per_id_per_day, 86400)
+    verification = IdentityVerification(
+        citizen_id=citizen.id,
+        method=chosen,
+        name=name,
+        id_number_encrypted=cipher.encrypt(id_number, context=ID_NUMBER),
+        id_number_hash=lookup_hash,
+        id_number_masked=ids.mask_id_number(id_number),
+        phone_encrypted=cipher.encrypt(phone, context=PHONE),
+        phone_masked=ids.mask_phone(phone),
+        outer_order_no="GHV" + secrets.token_hex(14)[:29],
+        expires_at=now() + timedelta(minutes=rules.verification_minutes),
+    )
+    sms_code = None
+    if rules.sms_code:
+        sms_code = f"{secrets.randbelow(10**6):06d}"
+        verification.sms_code_hash = _sms_code_hash(sms_code, verification, cipher=cipher)
+    certify_url = None
+    if chosen == VerificationMethod.ALIPAY:
+        return_url = rules.certify_return_url or settings.app.public_base_url.rstrip("/") + "/m/"
+        started = await platforms.alipay.start_certify(
+            outer_order_no=verification.outer_order_no, name=name, id_number=id_number, return_url=return_url
         )
-        if other is None:
-            target = me
-        else:
-            target = await _merge_into(me, other, name=name, connection=connection)
-        for key, value in fields.items():
-            setattr(target, key, value)
-        target.real_name_verified_at = target.real_name_verified_at or now()
-        await target.save(using_db=connection)
+        verification.certify_id, certify_url = started["certify_id"], started["certify_url"]
+    await verification.save()
+    if sms_code is not None:
+        await platforms.sms.send_code(phone=phone, code=sms_code, minutes=rules.verification_minutes)
+    return {"verification": _verification_view(verification, certify_url=certify_url), "citizen": citizen_view(citizen)}
+
+
+async def confirm_identity(
+    citizen_id: int,
+    verification_id: int,
+    *,
+    code: str | None,
+    sms_code: str | None,
+    settings,
+    cipher: FieldCipher,
+    cache: Cache,
+    platforms,
+    token: str,
+    ttl: int,
+) -> dict:
+    """Ask the platform whether the claim holds; when it does, bind the identity (see _bind_verified)."""
+    verification = await IdentityVerification.get_or_none(id=verification_id, citizen_id=citizen_id)
+    if verification is None:
+        raise VerificationNotFound()
+    if verification.status != VerificationStatus.PENDING:
+        raise VerificationClosed(details={"status": verification.status.value})
+    if verification.expires_at <= now():
+        await _close(verification, VerificationStatus.FAILED, "expired")
+        raise VerificationExpired()
+    if verification.sms_code_hash is not None:
+        await _check_sms_code(verification, sms_code, attempts=settings.identity.sms_attempts, cipher=cipher)
+    citizen = await _citizen(citizen_id)
+    id_number = cipher.decrypt(verification.id_number_encrypted, context=ID_NUMBER)
+    if verification.method == VerificationMethod.WECHAT:
+        if not code:
+            raise ConsentCodeRequired()
+        if not citizen.wechat_openid:
+            raise VerificationMethodUnavailable(details={"method": verification.method.value})
+        verdict = await platforms.wechat.check_real_name(
+            openid=citizen.wechat_openid, name=verification.name, id_number=id_number, code=code
+        )
+    else:
+        verdict = await platforms.alipay.query_certify(verification.certify_id)
+    if not verdict.passed:
+        await _close(verification, VerificationStatus.FAILED, verdict.reason)
+        raise IdentityNotVerified.because(verdict.reason)
+    target = await _bind_verified(citizen_id, verification, cipher=cipher)
     if target.id != citizen_id:
         await repoint_token(cache, token, target.id, ttl)
     return citizen_view(target)
 
 
-async def _merge_into(me: Citizen, other: Citizen, *, name: str, connection) -> Citizen:
-    """The same person logged in through another platform: keep the verified account, add this platform to it.
+async def _close(verification: IdentityVerification, status: VerificationStatus, reason: str | None) -> None:
+    await IdentityVerification.filter(id=verification.id, status=VerificationStatus.PENDING).update(
+        status=status, failure_reason=reason, finished_at=now()
+    )
 
-    The unverified account holds nothing yet: booking, applying and proxies all need a real name first.
+
+async def _check_sms_code(
+    verification: IdentityVerification, sms_code: str | None, *, attempts: int, cipher: FieldCipher
+) -> None:
+    """Nothing when the code is right; otherwise one try used (the last one closes the verification) and 422."""
+    expected = verification.sms_code_hash or ""
+    if sms_code and secrets.compare_digest(_sms_code_hash(sms_code, verification, cipher=cipher), expected):
+        return
+    await IdentityVerification.filter(id=verification.id).update(sms_failures=F("sms_failures") + 1)
+    failures = verification.sms_failures + 1
+    if failures >= attempts:
+        await _close(verification, VerificationStatus.FAILED, "sms_code")
+    raise SmsCodeWrong(details={"attempts_left": max(0, attempts - failures)})
+
+
+async def _bind_verified(citizen_id: int, verification: IdentityVerification, *, cipher: FieldCipher) -> Citizen:
+    """Bind a confirmed identity: take it back from an unverified claim, or fold into the person's verified account.
+
+    Two accounts become one only when both were verified as this person; an account that merely claimed the
+    identity (bound by checksum before verification existed) loses it to the verified person and keeps its logins.
     """
-    if other.name != name:
-        raise IdentityTaken("姓名与该身份证号码已登记的实名信息不一致")
+    fields = {
+        "name": verification.name,
+        "id_number_encrypted": verification.id_number_encrypted,
+        "id_number_hash": verification.id_number_hash,
+        "id_number_masked": verification.id_number_masked,
+        "phone_encrypted": verification.phone_encrypted,
+        "phone_masked": verification.phone_masked,
+    }
+    async with in_transaction() as connection:
+        closed = (
+            await IdentityVerification.filter(id=verification.id, status=VerificationStatus.PENDING)
+            .using_db(connection)
+            .update(status=VerificationStatus.PASSED, finished_at=now())
+        )
+        if not closed:
+            raise VerificationClosed()
+        me = await Citizen.select_for_update().using_db(connection).get_or_none(id=citizen_id)
+        if me is None:
+            raise Unauthorized("登录已失效，请重新登录")
+        if me.real_name_verified_at is not None and me.id_number_hash != verification.id_number_hash:
+            raise IdentityAlreadyBound()
+        holder = (
+            await Citizen.select_for_update()
+            .using_db(connection)
+            .filter(id_number_hash=verification.id_number_hash)
+            .exclude(id=me.id)
+            .first()
+        )
+        target = me
+        if holder is not None and holder.real_name_verified_at is None:
+            await _take_back(holder, by=me, connection=connection)
+        elif holder is not None:
+            target = await _fold_into(me, holder, connection=connection)
+        for key, value in fields.items():
+            setattr(target, key, value)
+        target.real_name_verified_at = target.real_name_verified_at or now()
+        target.real_name_method = verification.method.value
+        await target.save(using_db=connection)
+    return target
+
+
+async def _take_back(holder: Citizen, *, by: Citizen, connection) -> None:
+    """An unverified claim gives the identity up to the verified person (audited; the claimant keeps their logins)."""
+    await audit.record(
+        actor="identity-verification",
+        action="identity_taken_back",
+        object_type="citizen",
+        object_id=holder.id,
+        before={"id_number_masked": holder.id_number_masked, "verified": False},
+        after={"bound_to_citizen": by.id},
+        connection=connection,
+    )
+    log.warning("identity: unverified claim of citizen %s gave way to verified citizen %s", holder.id, by.id)
+    for key in (
+        "name",
+        "id_number_encrypted",
+        "id_number_hash",
+        "id_number_masked",
+        "phone_encrypted",
+        "phone_masked",
+        "real_name_method",
+    ):
+        setattr(holder, key, None)
+    await holder.save(using_db=connection)
+
+
+async def _fold_into(me: Citizen, other: Citizen, *, connection) -> Citizen:
+    """The verified person logged in through another platform: keep their account, add this platform to it.
+
+    The account folded away holds nothing yet: booking, applying and proxies all need a verified real name first.
+    """
     if (me.wechat_openid and other.wechat_openid) or (me.alipay_user_id and other.alipay_user_id):
+        # Only the verified person reaches this: telling them which account holds it gives nothing away.
         raise IdentityTaken()
     moved = {
         "wechat_openid": me.wechat_openid,
@@ -241,8 +459,9 @@ async def _merge_into(me: Citizen, other: Citizen, *, name: str, connection) -> 
 
 
 async def citizen_id_by_id_number(id_number: str, *, cipher: FieldCipher) -> int | None:
-    """The real-name citizen holding this ID number, if any (for linking window-filed cases)."""
-    citizen = await Citizen.get_or_none(id_number_hash=id_number_hash(normalise_id_number(id_number), cipher=cipher))
+    """The verified citizen holding this ID number, if any (for linking window-filed cases)."""
+    number_hash = id_number_hash(normalise_id_number(id_number), cipher=cipher)
+    citizen = await Citizen.get_or_none(id_number_hash=number_hash, real_name_verified_at__isnull=False)
     return citizen.id if citizen else None
 
 

@@ -1,4 +1,4 @@
-"""Clients of the outside platforms (WeChat, WeChat Work, Alipay), one module each, and the simulator for them.
+"""Clients of the outside platforms (WeChat, WeChat Work, Alipay, SMS), one module each, and the simulator for them.
 
 The SDKs (wechatpy, alipay-sdk-python) are synchronous: every call runs on a bounded thread pool, never on the
 event loop. Base URLs come from configuration, so sim and live mode run the same code paths.
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from app.core.config import Settings
     from app.platforms.alipay import AlipayPlatform
     from app.platforms.alipay_pay import AlipayPayProvider
+    from app.platforms.sms import SmsSender
     from app.platforms.wechat import WeChatPlatform
     from app.platforms.wechatpay import WeChatPayProvider
     from app.platforms.wecom import WeComPlatform
@@ -83,6 +84,22 @@ class AlipayUser:
     access_token: str
 
 
+# Why a platform did not confirm that the person is who they claim to be.
+NOT_REAL_NAMED = "not_real_named"  # the platform account has no real-name identity of its own
+NAME_MISMATCH = "name_mismatch"  # the account's real name is another one
+ID_MISMATCH = "id_mismatch"  # the name matches, the ID number does not
+FACE_FAILED = "face_failed"  # the face did not match the ID photo, or the check was not finished
+CODE_INVALID = "code_invalid"  # the consent code was unknown, expired or already used
+
+
+@dataclass(frozen=True)
+class IdentityVerdict:
+    """What a platform's identity check said: passed, or the reason it did not."""
+
+    passed: bool
+    reason: str | None = None
+
+
 @dataclass
 class Platforms:
     wechat: WeChatPlatform
@@ -90,6 +107,7 @@ class Platforms:
     wecom: WeComPlatform
     alipay_pay: AlipayPayProvider
     wechatpay: WeChatPayProvider
+    sms: SmsSender
 
     async def close(self) -> None:
         await self.wechat.close()
@@ -98,12 +116,14 @@ class Platforms:
         # aclose: a payment provider's close(order_no) closes a trade.
         await self.alipay_pay.aclose()
         await self.wechatpay.aclose()
+        await self.sms.close()
 
 
 def build_platforms(settings: Settings, cache: Cache) -> Platforms:
     """The platform clients for these settings (sim mode points them at this app's /sim)."""
     from app.platforms.alipay import AlipayPlatform
     from app.platforms.alipay_pay import AlipayPayProvider
+    from app.platforms.sms import build_sms_sender
     from app.platforms.wechat import WeChatPlatform
     from app.platforms.wechatpay import WeChatPayProvider
     from app.platforms.wecom import WeComPlatform
@@ -114,4 +134,5 @@ def build_platforms(settings: Settings, cache: Cache) -> Platforms:
         wecom=WeComPlatform(settings, cache),
         alipay_pay=AlipayPayProvider(settings, cache),
         wechatpay=WeChatPayProvider(settings, cache),
+        sms=build_sms_sender(settings),
     )

@@ -20,22 +20,40 @@ from alipay.aop.api.AlipayClientConfig import AlipayClientConfig
 from alipay.aop.api.constant.CommonConstants import THREAD_LOCAL
 from alipay.aop.api.DefaultAlipayClient import DefaultAlipayClient
 from alipay.aop.api.domain.AlipayOpenAppMiniTemplatemessageSendModel import AlipayOpenAppMiniTemplatemessageSendModel
+from alipay.aop.api.domain.AlipayUserCertifyOpenCertifyModel import AlipayUserCertifyOpenCertifyModel
+from alipay.aop.api.domain.AlipayUserCertifyOpenInitializeModel import AlipayUserCertifyOpenInitializeModel
+from alipay.aop.api.domain.AlipayUserCertifyOpenQueryModel import AlipayUserCertifyOpenQueryModel
+from alipay.aop.api.domain.OpenCertifyIdentityParam import OpenCertifyIdentityParam
+from alipay.aop.api.domain.OpenCertifyMerchantConfig import OpenCertifyMerchantConfig
 from alipay.aop.api.exception.Exception import RequestException as SdkRequestError
 from alipay.aop.api.exception.Exception import ResponseException as SdkResponseError
 from alipay.aop.api.request.AlipayOpenAppMiniTemplatemessageSendRequest import (
     AlipayOpenAppMiniTemplatemessageSendRequest,
 )
 from alipay.aop.api.request.AlipaySystemOauthTokenRequest import AlipaySystemOauthTokenRequest
+from alipay.aop.api.request.AlipayUserCertifyOpenCertifyRequest import AlipayUserCertifyOpenCertifyRequest
+from alipay.aop.api.request.AlipayUserCertifyOpenInitializeRequest import AlipayUserCertifyOpenInitializeRequest
+from alipay.aop.api.request.AlipayUserCertifyOpenQueryRequest import AlipayUserCertifyOpenQueryRequest
 from alipay.aop.api.response.AlipayOpenAppMiniTemplatemessageSendResponse import (
     AlipayOpenAppMiniTemplatemessageSendResponse,
 )
 from alipay.aop.api.response.AlipayResponse import AlipayResponse
 from alipay.aop.api.response.AlipaySystemOauthTokenResponse import AlipaySystemOauthTokenResponse
+from alipay.aop.api.response.AlipayUserCertifyOpenInitializeResponse import AlipayUserCertifyOpenInitializeResponse
+from alipay.aop.api.response.AlipayUserCertifyOpenQueryResponse import AlipayUserCertifyOpenQueryResponse
 from alipay.aop.api.util.WebUtils import url_encode
 
 from app.core.cache import Cache
 from app.core.config import PROJECT_ROOT, ConfigError, Settings
-from app.platforms import AlipayUser, LoginCodeInvalid, MessageRejected, PlatformError, PlatformUnavailable
+from app.platforms import (
+    FACE_FAILED,
+    AlipayUser,
+    IdentityVerdict,
+    LoginCodeInvalid,
+    MessageRejected,
+    PlatformError,
+    PlatformUnavailable,
+)
 from app.platforms.executor import SdkExecutor, TimeoutSession
 from app.platforms.keys import ensure_sim_keys, load_private_key, load_public_key, pkcs1_private_pem, public_pem_of
 
@@ -200,6 +218,46 @@ class AlipayPlatform:
         )
         request = AlipayOpenAppMiniTemplatemessageSendRequest(biz_model=model)
         await self._execute("template_message", request, AlipayOpenAppMiniTemplatemessageSendResponse, message=True)
+
+    async def start_certify(self, *, outer_order_no: str, name: str, id_number: str, return_url: str) -> dict[str, str]:
+        """Open a face verification of the claimed person (alipay.user.certify.open.initialize) and the URL that
+        my.startAPVerify opens for it (alipay.user.certify.open.certify, signed but not sent)."""
+        identity = OpenCertifyIdentityParam()
+        identity.identity_type = "CERT_INFO"
+        identity.cert_type = "IDENTITY_CARD"
+        identity.cert_name = name
+        identity.cert_no = id_number
+        merchant = OpenCertifyMerchantConfig()
+        merchant.return_url = return_url
+        model = AlipayUserCertifyOpenInitializeModel()
+        model.outer_order_no = outer_order_no
+        model.biz_code = "FACE"
+        model.identity_param = identity
+        model.merchant_config = merchant
+        request = AlipayUserCertifyOpenInitializeRequest(biz_model=model)
+        response = await self._execute("certify_initialize", request, AlipayUserCertifyOpenInitializeResponse)
+        if not response.certify_id:
+            log.warning("alipay certify_initialize: answer without certify_id")
+            raise PlatformError()
+        certify = AlipayUserCertifyOpenCertifyModel()
+        certify.certify_id = response.certify_id
+        url = await run_sdk(
+            self._executor,
+            "certify_url",
+            lambda client: client.page_execute(
+                AlipayUserCertifyOpenCertifyRequest(biz_model=certify), http_method="GET"
+            ),
+        )
+        return {"certify_id": response.certify_id, "certify_url": url}
+
+    async def query_certify(self, certify_id: str) -> IdentityVerdict:
+        """Whether the face verification of certify_id passed (alipay.user.certify.open.query)."""
+        model = AlipayUserCertifyOpenQueryModel()
+        model.certify_id = certify_id
+        request = AlipayUserCertifyOpenQueryRequest(biz_model=model)
+        response = await self._execute("certify_query", request, AlipayUserCertifyOpenQueryResponse)
+        # "T" only when the person finished and passed; an unfinished or failed verification answers "F".
+        return IdentityVerdict(passed=True) if response.passed == "T" else IdentityVerdict(False, FACE_FAILED)
 
     async def close(self) -> None:
         await self._executor.close()

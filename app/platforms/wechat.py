@@ -14,7 +14,18 @@ from wechatpy.exceptions import WeChatClientException
 
 from app.core.cache import Cache
 from app.core.config import Settings
-from app.platforms import LoginCodeInvalid, MessageRejected, PlatformError, PlatformUnavailable, WeChatSession
+from app.platforms import (
+    CODE_INVALID,
+    ID_MISMATCH,
+    NAME_MISMATCH,
+    NOT_REAL_NAMED,
+    IdentityVerdict,
+    LoginCodeInvalid,
+    MessageRejected,
+    PlatformError,
+    PlatformUnavailable,
+    WeChatSession,
+)
 from app.platforms.executor import SdkExecutor, TimeoutSession
 
 log = logging.getLogger("app.platforms.wechat")
@@ -37,6 +48,17 @@ TOKEN_REJECTED_ERRCODES = frozenset({40001, 40014, 42001})
 MESSAGE_REJECTED_ERRCODES = frozenset({40003, 40037, 41030, 43101, 47001, 47003})
 # Worth another try later: system busy, daily quota used up, per-minute quota used up.
 MESSAGE_TRANSIENT_ERRCODES = frozenset({-1, 45009, 45011})
+
+
+# 城市服务实名信息校验: the mini-program sends the user to WeChat's consent page (this app id and path); WeChat
+# comes back with extraData.code, which checkrealnameinfo takes with the claimed name and ID number.
+REAL_NAME_CONSENT_APPID = "wx308bd2aeb83d3345"
+REAL_NAME_CONSENT_PATH = "subPages/city/wxpay-auth/main"
+REAL_NAME_CHECK_URL = LIVE_API_BASE_URL + "intp/realname/checkrealnameinfo"
+# checkrealnameinfo's verdicts: the openid's own real name against the claimed name, then the name against the ID.
+OPENID_NOT_REAL_NAMED, OPENID_NAME_MATCHES, OPENID_NAME_DIFFERS = "V_OP_NA", "V_OP_NM_MA", "V_OP_NM_UM"
+NAME_ID_MATCH = "V_NM_ID_MA"
+CONSENT_CODE_ERRCODES = frozenset({40029, 40163})
 
 
 class TokenRejected(Exception):
@@ -268,6 +290,32 @@ class WeChatPlatform:
             "subscribe_message", lambda token: self._call("subscribe_message", send, token=token, errors=_message_error)
         )
 
+    async def check_real_name(self, *, openid: str, name: str, id_number: str, code: str) -> IdentityVerdict:
+        """Whether this WeChat user is the claimed person, by the real name WeChat Pay holds (checkrealnameinfo)."""
+        body = {"openid": openid, "real_name": name, "cred_id": id_number, "cred_type": "1", "code": code}
+
+        def check(client: WeChatSdkClient) -> Any:
+            return client.post(REAL_NAME_CHECK_URL, data=body)
+
+        try:
+            result = await self._token.call(
+                "check_real_name",
+                lambda token: self._call("check_real_name", check, token=token, errors=_real_name_error),
+            )
+        except _ConsentCodeRefused:
+            return IdentityVerdict(passed=False, reason=CODE_INVALID)
+        if not isinstance(result, dict):
+            raise PlatformError()
+        # Several verdicts may come joined by ";": any of "not real-named" or "name differs" fails the check.
+        openid_verdicts = set(str(result.get("verify_openid") or "").split(";"))
+        if OPENID_NOT_REAL_NAMED in openid_verdicts:
+            return IdentityVerdict(passed=False, reason=NOT_REAL_NAMED)
+        if OPENID_NAME_DIFFERS in openid_verdicts or OPENID_NAME_MATCHES not in openid_verdicts:
+            return IdentityVerdict(passed=False, reason=NAME_MISMATCH)
+        if result.get("verify_real_name") != NAME_ID_MATCH:
+            return IdentityVerdict(passed=False, reason=ID_MISMATCH)
+        return IdentityVerdict(passed=True)
+
     async def access_token(self) -> str:
         """The current access token, from the shared cache; fetched from WeChat by one caller when missing."""
         return await self._token.get()
@@ -331,6 +379,20 @@ def _message_error(what: str, exc: WeChatClientException) -> Exception:
     if errcode in MESSAGE_TRANSIENT_ERRCODES:
         log.warning("wechat %s: errcode %s, try again later", what, errcode)
         return PlatformUnavailable(errcode=str(errcode))
+    return _mapped_error(what, exc)
+
+
+class _ConsentCodeRefused(Exception):
+    """checkrealnameinfo refused the consent code (unknown, expired or used)."""
+
+
+def _real_name_error(what: str, exc: WeChatClientException) -> Exception:
+    errcode = _as_int(exc.errcode)
+    if errcode in TOKEN_REJECTED_ERRCODES:
+        return TokenRejected(errcode)
+    if errcode in CONSENT_CODE_ERRCODES:
+        log.info("wechat %s: consent code refused (errcode %s)", what, errcode)
+        return _ConsentCodeRefused()
     return _mapped_error(what, exc)
 
 

@@ -1,6 +1,6 @@
 """Rating errors."""
 
-from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 
 class RatingNotFound(NotFound):
@@ -16,6 +16,11 @@ class AlreadyRated(Conflict):
 class NotRateable(Conflict):
     code = "NOT_RATEABLE"
     message = "办件办结（或预约到场）后才能评价"
+
+
+class ApplicantRatesOnly(Forbidden):
+    code = "APPLICANT_RATES_ONLY"
+    message = "评价须由申请人本人作出，代办人不能代为评价"
 
 
 class RatingClosed(Conflict):

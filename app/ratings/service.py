@@ -18,7 +18,14 @@ from app.core.errors import Forbidden, IllegalTransition, ValidationFailed
 from app.core.timeutil import as_utc, to_iso
 from app.core.timeutil import now as clock_now
 from app.core.workflow import Actor, apply_move, may_make
-from app.ratings.errors import AlreadyRated, NotRateable, RatingClosed, RatingNotFound, ReasonRequired
+from app.ratings.errors import (
+    AlreadyRated,
+    ApplicantRatesOnly,
+    NotRateable,
+    RatingClosed,
+    RatingNotFound,
+    ReasonRequired,
+)
 from app.ratings.models import AppealStatus, Rating, Subject
 from app.ratings.workflow import AGGREGATE, TABLE
 from app.tickets import service as tickets
@@ -129,6 +136,9 @@ async def _subject(citizen: Principal, *, case_id: int | None, appointment_id: i
     """What is rated, where and when it was served (404 for anyone else's, 409 before it was served)."""
     if case_id is not None:
         facts = await cases.service_facts(citizen, case_id)
+        # A proxy (代办人) files and follows the case, but the service is rated by the person it was for.
+        if facts["applicant_id"] != citizen.id:
+            raise ApplicantRatesOnly()
         if not facts["rateable"] or facts["ended_at"] is None:
             raise NotRateable(details={"status": facts["status"]})
         return {

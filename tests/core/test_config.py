@@ -73,6 +73,10 @@ def test_production_refuses_placeholder_secrets():
     with pytest.raises(ConfigError, match="wechatpay.apiv3_key"):
         load_settings(environ=live)
     live["APP_WECHATPAY__APIV3_KEY"] = "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S"
+    # Only the simulator's SMS gateway is built: live mode must not promise SMS codes it cannot send.
+    with pytest.raises(ConfigError, match="identity.sms_code"):
+        load_settings(environ=live)
+    live["APP_IDENTITY__SMS_CODE"] = "false"
     assert load_settings(environ=live).is_production
 
 
@@ -87,6 +91,7 @@ def test_production_refuses_cheap_password_hashing(key, weak):
         "APP_WECHAT__SECRET": "0123456789abcdef0123456789abcdef",
         "APP_WECOM__CORP_SECRET": "wecom-application-secret-0123456789abcdef",
         "APP_WECHATPAY__APIV3_KEY": "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S",
+        "APP_IDENTITY__SMS_CODE": "false",
     }
     assert load_settings(environ=live).security.password_memory_cost == 65536
     with pytest.raises(ConfigError) as error:

@@ -1,14 +1,12 @@
 """Identity through HTTP, from the mini-program's and the console's point of view."""
 
 import asyncio
-import logging
 import time
 import uuid
 
 import pytest
 
 from app.core.auth import CITIZEN, Principal, issue_token
-from app.identity.models import Citizen
 from tests import factories
 from tests.core.test_errors import assert_error_shape
 
@@ -102,132 +100,6 @@ async def test_citizen_and_staff_endpoints_refuse_each_others_tokens(client):
     clerk = await factories.staff(client, "supervisor")
     assert_error_shape(await client.get("/api/v1/me", headers=clerk["headers"]), 403, "FORBIDDEN")
     assert_error_shape(await client.get("/api/v1/staff/me", headers=citizen["headers"]), 403, "FORBIDDEN")
-
-
-# ---- real-name binding ----
-
-
-async def test_binding_identity_shows_it_masked_and_stores_it_encrypted(client, caplog):
-    caplog.set_level(logging.DEBUG)
-    caplog.set_level(logging.DEBUG, logger="tortoise")
-    citizen = await factories.wechat_login(client)
-    number, phone = factories.id_number(), factories.phone()
-    response = await client.put(
-        "/api/v1/me/identity", headers=citizen["headers"], json={"name": "李四", "id_number": number, "phone": phone}
-    )
-    assert response.status_code == 200, response.text
-    me = (await client.get("/api/v1/me", headers=citizen["headers"])).json()
-    assert me["real_name_verified"] is True
-    assert me["name"] == "李四"
-    assert me["id_number_masked"] == number[:3] + "*" * 11 + number[-4:]
-    assert me["phone_masked"] == phone[:3] + "****" + phone[-4:]
-    assert number not in response.text
-
-    raw = (await Citizen.filter(id=citizen["id"]).values())[0]
-    stored = " ".join(str(value) for value in raw.values())
-    assert number not in stored and number[6:14] not in stored
-    assert phone not in stored
-    assert raw["id_number_encrypted"].startswith("v1:")
-    assert number not in caplog.text and phone not in caplog.text
-
-
-@pytest.mark.parametrize(
-    "id_number, message_part",
-    [
-        ("110101199003074579", "校验位"),
-        ("110101199013074578", "出生日期"),
-        ("110101900307457", "15 位"),
-        ("11010119900307457", "18 位"),
-        ("abc", "18 位"),
-    ],
-)
-async def test_bad_id_numbers_are_422_invalid_id_number(client, id_number, message_part):
-    citizen = await factories.wechat_login(client)
-    response = await client.put(
-        "/api/v1/me/identity",
-        headers=citizen["headers"],
-        json={"name": "王五", "id_number": id_number, "phone": "13912345678"},
-    )
-    error = assert_error_shape(response, 422, "INVALID_ID_NUMBER")
-    assert message_part in error["message"]
-    assert (await client.get("/api/v1/me", headers=citizen["headers"])).json()["real_name_verified"] is False
-
-
-async def test_lower_case_x_is_accepted(client):
-    from app.identity.id_number import check_digit
-
-    first17 = next(f"11010519491231{n:03d}" for n in range(1000) if check_digit(f"11010519491231{n:03d}") == "X")
-    citizen = await factories.wechat_login(client)
-    response = await client.put(
-        "/api/v1/me/identity",
-        headers=citizen["headers"],
-        json={"name": "赵六", "id_number": first17 + "x", "phone": "13912345678"},
-    )
-    assert response.status_code == 200, response.text
-    assert response.json()["id_number_masked"].endswith("X")
-
-
-async def test_bad_phone_is_422(client):
-    citizen = await factories.wechat_login(client)
-    response = await client.put(
-        "/api/v1/me/identity",
-        headers=citizen["headers"],
-        json={"name": "王五", "id_number": factories.id_number(), "phone": "12345"},
-    )
-    assert_error_shape(response, 422, "INVALID_PHONE")
-
-
-async def test_a_bound_identity_cannot_be_swapped_but_the_phone_can_change(client):
-    citizen = await factories.real_name_citizen(client, name="孙七")
-    other = await client.put(
-        "/api/v1/me/identity",
-        headers=citizen["headers"],
-        json={"name": "孙七", "id_number": factories.id_number(), "phone": "13912345678"},
-    )
-    assert_error_shape(other, 409, "IDENTITY_ALREADY_BOUND")
-    same = await client.put(
-        "/api/v1/me/identity",
-        headers=citizen["headers"],
-        json={"name": "孙七", "id_number": citizen["id_number"], "phone": "13800001111"},
-    )
-    assert same.status_code == 200
-    assert same.json()["phone_masked"] == "138****1111"
-
-
-async def test_wechat_and_alipay_accounts_of_one_person_become_one_citizen(client):
-    wechat = await factories.real_name_citizen(client, name="周八")
-    alipay = await factories.alipay_login(client)
-    assert alipay["id"] != wechat["id"]
-    response = await client.put(
-        "/api/v1/me/identity",
-        headers=alipay["headers"],
-        json={"name": "周八", "id_number": wechat["id_number"], "phone": "13700000000"},
-    )
-    assert response.status_code == 200, response.text
-    merged = response.json()
-    assert merged["id"] == wechat["id"]
-    assert merged["channels"] == ["wechat", "alipay"]
-    # the Alipay session now belongs to the one citizen, and a new Alipay login lands there too
-    assert (await client.get("/api/v1/me", headers=alipay["headers"])).json()["id"] == wechat["id"]
-
-
-async def test_merging_refuses_a_different_name_or_a_second_account_of_the_same_platform(client):
-    wechat = await factories.real_name_citizen(client, name="吴九")
-    alipay = await factories.alipay_login(client)
-    wrong_name = await client.put(
-        "/api/v1/me/identity",
-        headers=alipay["headers"],
-        json={"name": "郑十", "id_number": wechat["id_number"], "phone": "13700000000"},
-    )
-    assert_error_shape(wrong_name, 409, "IDENTITY_TAKEN")
-    second_wechat = await factories.wechat_login(client)
-    response = await client.put(
-        "/api/v1/me/identity",
-        headers=second_wechat["headers"],
-        json={"name": "吴九", "id_number": wechat["id_number"], "phone": "13700000000"},
-    )
-    assert_error_shape(response, 409, "IDENTITY_TAKEN")
-    assert (await client.get("/api/v1/me", headers=second_wechat["headers"])).json()["real_name_verified"] is False
 
 
 # ---- staff ----

@@ -288,11 +288,7 @@ async def test_alipay_users_get_alipay_template_messages(app, client, cache, set
 
     setup = await f.case_setup(client, cache)
     citizen = await f.alipay_login(client)
-    bound = await client.put(
-        "/api/v1/me/identity",
-        headers=citizen["headers"],
-        json={"name": "钱八", "id_number": f.id_number(), "phone": f.phone()},
-    )
+    bound = await f.verify_identity(client, citizen, name="钱八", number=f.id_number(), method="alipay")
     assert bound.status_code == 200, bound.text
     setup["citizen"] = citizen
     await f.submitted_case(client, setup)

@@ -9,12 +9,17 @@ Template messages are checked against settings.notifications.alipay_templates an
 Payments: alipay.trade.create opens a JSAPI trade, POST /sim/alipay/pay is the buyer paying it (the RSA2-signed
 form notification goes to the trade's notify_url before the helper answers), and query, close, refund, refund query
 and the bill download behave as Alipay's do. Unlike Alipay, a day's bill is served at once, today's included.
+
+Identity: alipay.user.certify.open.initialize opens a face verification of the claimed person; the certify URL (a
+signed GET of alipay.user.certify.open.certify) shows a page standing in for the camera, and POST
+/sim/alipay/certify/face says whose face was scanned; alipay.user.certify.open.query answers passed T or F.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import html
 import io
 import json as jsonlib
 import logging
@@ -258,6 +263,168 @@ async def _template_message_send(call: GatewayCall) -> dict[str, Any]:
         {"template_id": template.template_id, "data": values, "page": page if isinstance(page, str) else None},
     )
     return {"code": "10000", "msg": "Success"}
+
+
+# ---- identity: face verification (alipay.user.certify.open.*) ----
+
+CERTIFY_TTL_SECONDS = 86400
+CERTIFY_BIZ_CODES = frozenset({"FACE", "CERT_PHOTO", "CERT_PHOTO_FACE", "SMART_FACE"})
+OUTER_ORDER_NO = re.compile(r"[A-Za-z0-9]{1,32}")
+ID_CARD_NUMBER = re.compile(r"[0-9]{17}[0-9Xx]")
+
+
+def _certify_key(certify_id: str) -> str:
+    return f"sim:alipay:certify:{certify_id}"
+
+
+def _certify_order_key(outer_order_no: str) -> str:
+    return f"sim:alipay:certify_order:{outer_order_no}"
+
+
+def _json_object(content: dict[str, Any], name: str) -> dict[str, Any]:
+    value = content.get(name)
+    if isinstance(value, str):
+        try:
+            value = jsonlib.loads(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, dict):
+        raise missing_argument(f"isv.missing-{name.replace('_', '-')}", f"缺少参数 {name}")
+    return value
+
+
+async def _certify_initialize(call: GatewayCall) -> dict[str, Any]:
+    content = call.biz_content
+    outer_order_no = content.get("outer_order_no")
+    if not isinstance(outer_order_no, str) or not OUTER_ORDER_NO.fullmatch(outer_order_no):
+        raise invalid_argument("isv.invalid-outer-order-no", "outer_order_no 须为 1-32 位字母数字")
+    if content.get("biz_code") not in CERTIFY_BIZ_CODES:
+        raise invalid_argument("isv.invalid-biz-code", "biz_code 不在签约的认证场景内")
+    identity = _json_object(content, "identity_param")
+    merchant = _json_object(content, "merchant_config")
+    if identity.get("identity_type") != "CERT_INFO" or identity.get("cert_type") != "IDENTITY_CARD":
+        raise invalid_argument(
+            "isv.invalid-identity-param", "identity_type 须为 CERT_INFO，cert_type 须为 IDENTITY_CARD"
+        )
+    cert_name, cert_no = identity.get("cert_name"), identity.get("cert_no")
+    if not isinstance(cert_name, str) or not cert_name or not isinstance(cert_no, str):
+        raise missing_argument("isv.missing-cert-info", "缺少 cert_name 或 cert_no")
+    if not ID_CARD_NUMBER.fullmatch(cert_no):
+        raise invalid_argument("isv.invalid-cert-no", "证件号码格式错误")
+    if not isinstance(merchant.get("return_url"), str) or not merchant["return_url"]:
+        raise missing_argument("isv.missing-return-url", "merchant_config 缺少 return_url")
+    cache = call.app.ctx.cache
+    certify_id = secrets.token_hex(16)
+    # One outer_order_no opens one verification, as on Alipay.
+    if not await cache.add(_certify_order_key(outer_order_no), certify_id, CERTIFY_TTL_SECONDS):
+        raise business_failed("OUTER_ORDER_NO_DUPLICATE", "外部订单号重复")
+    record = {"cert_name": cert_name, "cert_no": cert_no.upper(), "passed": None}
+    await set_json(cache, _certify_key(certify_id), record, CERTIFY_TTL_SECONDS)
+    return {"code": "10000", "msg": "Success", "certify_id": certify_id}
+
+
+async def _certify_query(call: GatewayCall) -> dict[str, Any]:
+    certify_id = call.biz_content.get("certify_id")
+    if not isinstance(certify_id, str) or not certify_id:
+        raise missing_argument("isv.missing-certify-id", "缺少 certify_id")
+    record = await get_json(call.app.ctx.cache, _certify_key(certify_id))
+    if record is None:
+        raise business_failed("CERTIFY_ID_INVALID", "认证 ID 不存在")
+    # Unfinished and failed alike answer "F", as Alipay does.
+    return {"code": "10000", "msg": "Success", "passed": "T" if record["passed"] else "F"}
+
+
+class FaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    certify_id: str = Field(min_length=1, max_length=64)
+    real_name: str = Field(min_length=1, max_length=64, description="The person whose face is before the camera")
+    id_number: str = Field(pattern=r"^[0-9]{17}[0-9Xx]$", description="That person's ID number")
+
+
+class FaceOut(BaseModel):
+    passed: bool
+
+
+@doc(
+    "模拟 my.startAPVerify 的刷脸：镜头前是谁（姓名、身份证号）；与初始化时的身份一致即通过",
+    tag=TAG,
+    body=FaceIn,
+    response=FaceOut,
+)
+async def scan_face(request: Request):
+    data = parse_body(request, FaceIn)
+    cache = request.app.ctx.cache
+    record = await get_json(cache, _certify_key(data.certify_id))
+    if record is None:
+        raise NotFound("认证 ID 不存在")
+    if record["passed"] is not None:
+        raise Conflict("该次认证已完成")
+    passed = data.real_name == record["cert_name"] and data.id_number.upper() == record["cert_no"]
+    await set_json(cache, _certify_key(data.certify_id), {**record, "passed": passed}, CERTIFY_TTL_SECONDS)
+    return json({"passed": passed})
+
+
+@doc(
+    "模拟 alipay.user.certify.open.certify 的认证页（my.startAPVerify 打开的 URL，验签后显示刷脸按钮）",
+    tag=TAG,
+    errors=(400, 404),
+)
+async def certify_page(request: Request):
+    params = _request_params(request)
+    try:
+        if params.get("method") != "alipay.user.certify.open.certify":
+            raise invalid_argument("isv.invalid-method", "不存在的方法名")
+        _check_request(request.app, params)
+        certify_id = GatewayCall(app=request.app, method=params["method"], params=params).biz_content.get("certify_id")
+    except GatewayError as error:
+        return json(error.body, status=400)
+    record = await get_json(request.app.ctx.cache, _certify_key(str(certify_id)))
+    if record is None:
+        return json({"code": "40004", "sub_code": "CERTIFY_ID_INVALID"}, status=404)
+    body = CERTIFY_PAGE.replace("{certify_id}", html.escape(str(certify_id), quote=True))
+    return HTTPResponse(body, content_type="text/html; charset=utf-8")
+
+
+CERTIFY_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>支付宝刷脸认证（模拟）</title></head>
+<body style="font: 18px/1.5 sans-serif; padding: 24px">
+<h1 style="font-size: 22px">刷脸认证（模拟）</h1>
+<p>模拟器中不会打开摄像头。请选择镜头前的人：</p>
+<button id="self" style="min-height: 48px; font-size: 18px">本人刷脸</button>
+<button id="other" style="min-height: 48px; font-size: 18px">他人刷脸</button>
+<p id="result" role="status"></p>
+<script>
+const certifyId = "{certify_id}";
+async function scan(self) {
+  const response = await fetch("certify/face-as-claimed", {
+    method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({certify_id: certifyId, self: self}),
+  });
+  const body = await response.json();
+  document.getElementById("result").textContent = body.passed ? "认证通过，请返回办事页面" : "认证未通过";
+}
+document.getElementById("self").onclick = () => scan(true);
+document.getElementById("other").onclick = () => scan(false);
+</script></body></html>"""
+
+
+class FaceAsClaimedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    certify_id: str = Field(min_length=1, max_length=64)
+    self: bool = Field(description="true: the claimed person stands before the camera; false: someone else")
+
+
+@doc("模拟认证页的按钮：本人（通过）或他人（不通过）刷脸", tag=TAG, body=FaceAsClaimedIn, response=FaceOut)
+async def scan_face_as_claimed(request: Request):
+    data = parse_body(request, FaceAsClaimedIn)
+    cache = request.app.ctx.cache
+    record = await get_json(cache, _certify_key(data.certify_id))
+    if record is None:
+        raise NotFound("认证 ID 不存在")
+    if record["passed"] is not None:
+        raise Conflict("该次认证已完成")
+    await set_json(cache, _certify_key(data.certify_id), {**record, "passed": data.self}, CERTIFY_TTL_SECONDS)
+    return json({"passed": data.self})
 
 
 # ---- payments: trades, refunds, bills ----
@@ -550,6 +717,8 @@ async def _bill_download_url(call: GatewayCall) -> dict[str, Any]:
 GATEWAY_METHODS: dict[str, GatewayMethod] = {
     "alipay.system.oauth.token": GatewayMethod(_oauth_token, errors_as_error_response=True),
     "alipay.open.app.mini.templatemessage.send": GatewayMethod(_template_message_send),
+    "alipay.user.certify.open.initialize": GatewayMethod(_certify_initialize),
+    "alipay.user.certify.open.query": GatewayMethod(_certify_query),
     "alipay.trade.create": GatewayMethod(_trade_create),
     "alipay.trade.query": GatewayMethod(_trade_query),
     "alipay.trade.close": GatewayMethod(_trade_close),
@@ -874,6 +1043,11 @@ def add_routes(bp: Blueprint) -> None:
     """Mount the Alipay stand-in under /sim/alipay."""
     bp.add_route(issue_auth_code, "/alipay/auth_code", methods=["POST"], name="sim_alipay_auth_code")
     bp.add_route(gateway, "/alipay/gateway.do", methods=["POST"], name="sim_alipay_gateway")
+    bp.add_route(certify_page, "/alipay/gateway.do", methods=["GET"], name="sim_alipay_certify_page")
+    bp.add_route(scan_face, "/alipay/certify/face", methods=["POST"], name="sim_alipay_certify_face")
+    bp.add_route(
+        scan_face_as_claimed, "/alipay/certify/face-as-claimed", methods=["POST"], name="sim_alipay_certify_self"
+    )
     bp.add_route(list_messages, "/alipay/messages", methods=["GET"], name="sim_alipay_messages")
     bp.add_route(clear_messages, "/alipay/messages", methods=["DELETE"], name="sim_alipay_clear_messages")
     bp.add_route(pay_trade, "/alipay/pay", methods=["POST"], name="sim_alipay_pay")

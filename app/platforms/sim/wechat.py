@@ -1,5 +1,5 @@
-"""The simulated WeChat server API: wx.login codes, code2Session, access tokens and subscribe messages, answering
-like WeChat does.
+"""The simulated WeChat server API: wx.login codes, code2Session, access tokens, subscribe messages and the city
+service's real-name check (checkrealnameinfo against the real name registered for a user), answering like WeChat.
 
 WeChat answers HTTP 200 with {"errcode", "errmsg"} on failure; so does this. State lives in the app's cache under
 "sim:wechat:", so several workers on Redis share it. Subscribe messages are checked against the templates of
@@ -346,6 +346,118 @@ async def set_token_ttl(request: Request):
     return json(data.model_dump())
 
 
+# ---- 城市服务实名信息校验 (checkrealnameinfo) ----
+
+REAL_NAME_TTL_SECONDS = 30 * 86400
+
+
+class RealNameIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    openid: str = Field(pattern=OPENID_PATTERN)
+    real_name: str = Field(min_length=1, max_length=64, description="The name WeChat Pay holds for this user")
+    id_number: str = Field(pattern=r"^[0-9]{17}[0-9Xx]$", description="The ID number WeChat Pay holds")
+
+
+class ConsentCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    openid: str = Field(pattern=OPENID_PATTERN, description="The user who agreed on WeChat's consent page")
+
+
+class CheckRealNameIn(BaseModel):
+    """What checkrealnameinfo takes (documentation only: the handler answers bad input the way WeChat does)."""
+
+    openid: str
+    real_name: str
+    cred_id: str
+    cred_type: str = Field(description="1: resident ID card, the only kind WeChat checks")
+    code: str = Field(description="extraData.code from the consent page")
+
+
+class CheckRealNameOut(BaseModel):
+    errcode: int
+    errmsg: str
+    verify_openid: str | None = None
+    verify_real_name: str | None = None
+
+
+def _real_name_key(openid: str) -> str:
+    return f"sim:wechat:real_name:{openid}"
+
+
+def _consent_code_key(code: str) -> str:
+    return f"sim:wechat:consent_code:{code}"
+
+
+@doc(
+    "测试辅助：登记某 openid 在微信支付的实名（姓名、身份证号），供实名信息校验比对；未登记即「未实名」",
+    tag=TAG,
+    body=RealNameIn,
+    response=RealNameIn,
+)
+async def register_real_name(request: Request):
+    data = parse_body(request, RealNameIn)
+    record = {"real_name": data.real_name, "id_number": data.id_number.upper()}
+    await set_json(request.app.ctx.cache, _real_name_key(data.openid), record, REAL_NAME_TTL_SECONDS)
+    return json(data.model_dump())
+
+
+@doc(
+    "模拟城市服务授权页（wx308bd2aeb83d3345）：用户同意后回跳带回的 extraData.code，5 分钟内一次有效",
+    tag=TAG,
+    body=ConsentCodeIn,
+    response=CodeOut,
+)
+async def issue_consent_code(request: Request):
+    data = parse_body(request, ConsentCodeIn)
+    code = secrets.token_hex(16)
+    await request.app.ctx.cache.set(_consent_code_key(code), data.openid, CODE_TTL_SECONDS)
+    return json({"code": code})
+
+
+@doc(
+    "模拟实名信息校验（intp/realname/checkrealnameinfo）：比对该 openid 的微信支付实名",
+    tag=TAG,
+    query=AccessTokenQuery,
+    body=CheckRealNameIn,
+    response=CheckRealNameOut,
+    errors=(),
+)
+async def check_real_name(request: Request):
+    cache = request.app.ctx.cache
+    fault = await platform_fault(cache, "wechat")
+    if fault is not None:
+        return _error(fault.errcode if fault.errcode is not None else -1, "system error")
+    token_errcode = await sim_check_access_token(cache, request.args.get("access_token"))
+    if token_errcode:
+        return _error(token_errcode)
+    try:
+        body = jsonlib.loads(request.body or b"")
+    except ValueError:
+        return _error(47001)
+    if not isinstance(body, dict) or not all(
+        isinstance(body.get(key), str) and body[key] for key in ("openid", "real_name", "cred_id", "code")
+    ):
+        return _error(47001)
+    if str(body.get("cred_type", "1")) != "1":
+        return _error(47001, "data format error, only cred_type 1 (ID card) is supported")
+    code = body["code"]
+    # The code is the consent of one user: another openid's code, or a code used before, is refused.
+    if await cache.get(_consent_code_key(code)) != body["openid"]:
+        return _error(40029)
+    if not await cache.add(_code_used_key(code), "1", CODE_TTL_SECONDS):
+        return _error(40163)
+    known = await get_json(cache, _real_name_key(body["openid"]))
+    answer = {"errcode": 0, "errmsg": "ok"}
+    if known is None:
+        return json({**answer, "verify_openid": "V_OP_NA", "verify_real_name": ""})
+    if known["real_name"] != body["real_name"]:
+        return json({**answer, "verify_openid": "V_OP_NM_UM", "verify_real_name": ""})
+    id_matches = known["id_number"] == body["cred_id"].upper()
+    return json(
+        {**answer, "verify_openid": "V_OP_NM_MA", "verify_real_name": "V_NM_ID_MA" if id_matches else "V_NM_ID_UM"}
+    )
+
+
 def add_routes(bp: Blueprint) -> None:
     """Mount the WeChat stand-in under /sim/wechat."""
     bp.add_route(issue_code, "/wechat/code", methods=["POST"], name="sim_wechat_code")
@@ -357,6 +469,14 @@ def add_routes(bp: Blueprint) -> None:
         "/wechat/cgi-bin/message/subscribe/send",
         methods=["POST"],
         name="sim_wechat_subscribe_send",
+    )
+    bp.add_route(register_real_name, "/wechat/real-name", methods=["POST"], name="sim_wechat_real_name")
+    bp.add_route(issue_consent_code, "/wechat/real-name/consent", methods=["POST"], name="sim_wechat_consent")
+    bp.add_route(
+        check_real_name,
+        "/wechat/intp/realname/checkrealnameinfo",
+        methods=["POST"],
+        name="sim_wechat_checkrealnameinfo",
     )
     bp.add_route(list_messages, "/wechat/messages", methods=["GET"], name="sim_wechat_messages")
     bp.add_route(clear_messages, "/wechat/messages", methods=["DELETE"], name="sim_wechat_clear_messages")
