@@ -180,7 +180,7 @@ async def confirm_identity(request: Request, verification_id: int):
     response=ProxyGrantOut,
     status=201,
     responses={200: ProxyGrantOut},
-    errors=(400, 401, 403, 404, 422),
+    errors=(400, 401, 403, 404, 422, 429),
     secured=True,
 )
 @citizen_required
@@ -192,6 +192,8 @@ async def grant_proxy(request: Request):
         name=body.name,
         id_number=body.id_number,
         cipher=request.app.ctx.cipher,
+        cache=request.app.ctx.cache,
+        lookups_per_day=request.app.ctx.settings.identity.claims_per_account_per_day,
     )
     return respond(ProxyGrantOut, grant, status=201 if created else 200)
 

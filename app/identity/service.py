@@ -658,11 +658,20 @@ def _grant_view(grant: ProxyGrant) -> dict:
 
 
 async def grant_proxy(
-    principal_id: int, *, matter_id: int, name: str, id_number: str, cipher: FieldCipher
+    principal_id: int,
+    *,
+    matter_id: int,
+    name: str,
+    id_number: str,
+    cipher: FieldCipher,
+    cache: Cache,
+    lookups_per_day: int,
 ) -> tuple[dict, bool]:
     """Authorise the real-name citizen with this name and ID number for one matter; (grant, created)."""
     await require_real_name(principal_id)
     await catalog.require_matter(matter_id)
+    # Finding the proxy says whether a verified person has this name and number: not a way to test many of them.
+    await limit_rate(cache, f"proxy-lookup:{principal_id}", lookups_per_day, 86400)
     proxy = await Citizen.get_or_none(id_number_hash=id_number_hash(normalise_id_number(id_number), cipher=cipher))
     if proxy is None or proxy.name != name or proxy.real_name_verified_at is None:
         raise ProxyNotFound()

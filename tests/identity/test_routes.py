@@ -235,6 +235,20 @@ async def test_granting_a_proxy_needs_a_real_name(client, cache):
     assert_error_shape(response, 403, "REAL_NAME_REQUIRED")
 
 
+async def test_looking_up_proxies_is_limited_so_it_cannot_test_many_id_numbers(client, cache, settings):
+    matter = await factories.matter(cache)
+    principal = await factories.real_name_citizen(client, name="黄三")
+    for _ in range(settings.identity.claims_per_account_per_day):
+        guess = {"matter_id": matter["id"], "name": "黄四", "id_number": factories.id_number()}
+        assert_error_shape(
+            await client.post("/api/v1/me/proxies", headers=principal["headers"], json=guess), 404, "PROXY_NOT_FOUND"
+        )
+    guess = {"matter_id": matter["id"], "name": "黄四", "id_number": factories.id_number()}
+    assert_error_shape(
+        await client.post("/api/v1/me/proxies", headers=principal["headers"], json=guess), 429, "RATE_LIMITED"
+    )
+
+
 # ---- staff accounts (administrators) ----
 
 

@@ -30,7 +30,13 @@ async def test_is_proxy_for_follows_grant_and_revocation(client, cache, app):
     principal = await factories.real_name_citizen(client, name="马一")
     proxy = await factories.real_name_citizen(client, name="马二")
     grant, _ = await identity.grant_proxy(
-        principal["id"], matter_id=matter["id"], name="马二", id_number=proxy["id_number"], cipher=app.ctx.cipher
+        principal["id"],
+        matter_id=matter["id"],
+        name="马二",
+        id_number=proxy["id_number"],
+        cipher=app.ctx.cipher,
+        cache=cache,
+        lookups_per_day=10,
     )
     assert await identity.is_proxy_for(proxy["id"], principal["id"], matter["id"])
     assert not await identity.is_proxy_for(proxy["id"], principal["id"], other_matter["id"])
@@ -43,6 +49,16 @@ async def test_is_proxy_for_follows_grant_and_revocation(client, cache, app):
 async def test_citizen_found_by_id_number_for_linking(client, app):
     citizen = await factories.real_name_citizen(client)
     assert await identity.citizen_id_by_id_number(citizen["id_number"], cipher=app.ctx.cipher) == citizen["id"]
+
+
+async def test_an_unverified_claim_is_not_found_for_linking(client, app):
+    from app.identity.models import Citizen
+
+    claimant = await factories.wechat_login(client)
+    number = factories.id_number()
+    held = identity.describe_id_number(number, cipher=app.ctx.cipher)
+    await Citizen.filter(id=claimant["id"]).update(name="张三", real_name_verified_at=None, **held)
+    assert await identity.citizen_id_by_id_number(number, cipher=app.ctx.cipher) is None
     assert await identity.citizen_id_by_id_number(factories.id_number(), cipher=app.ctx.cipher) is None
 
 
