@@ -1,12 +1,15 @@
 """Appointment, reminder and queue messages, and template values cut to WeChat's limits."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from app.booking import service as booking
 from app.core import outbox
 from app.core.timeutil import now as clock_now
 from app.notifications.models import Delivery, DeliveryStatus
 from app.notifications.templates import fit, render
+from app.platforms.sim.wechat import VALUE_RULES
 from tests import factories as f
 from tests.notifications.test_delivery import _quick, _sim_messages, _subscribed_citizen, _values, drain
 
@@ -162,6 +165,40 @@ def test_fit_respects_every_field_type():
         "thing1": "a" * 19 + "…",
         "phrase2": "已受理了吗",
     }
+
+
+# Times and dates are only ever filled with moments (below); car numbers are not in any template of ours.
+@pytest.mark.parametrize("kind", sorted(set(VALUE_RULES) - {"time", "date", "car_number"}))
+@pytest.mark.parametrize(
+    "value",
+    [
+        "12.50元",
+        "¥12.50",
+        "共 3 件，合计 1,234.5 元",
+        "",
+        None,
+        "张三 13912345678",
+        "A-1 号窗口",
+        "x" * 60,
+        12345678901234,
+    ],
+)
+def test_fit_gives_every_type_a_value_its_wechat_rule_accepts(kind, value):
+    # The simulator's rules are WeChat's documented formats: a value they refuse would be a 47003 live.
+    fitted = fit(value, kind)
+    assert VALUE_RULES[kind](fitted), (kind, value, fitted)
+
+
+@pytest.mark.parametrize("kind", ["time", "date"])
+@pytest.mark.parametrize("value", [datetime(2026, 11, 23, 7, 4, tzinfo=UTC), "2026-11-23T15:04:05+08:00", "2026-11-23"])
+def test_fit_gives_moments_a_form_wechat_accepts(kind, value):
+    assert VALUE_RULES[kind](fit(value, kind)), (kind, value)
+
+
+def test_amounts_carry_a_currency_sign_and_two_decimals():
+    assert fit("12.50元", "amount") == "¥12.50"
+    assert fit("¥7", "amount") == "¥7.00"
+    assert fit("共 1,234.5 元", "amount") == "¥1234.50"
 
 
 def test_dates_take_the_chinese_form():

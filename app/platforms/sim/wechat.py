@@ -68,7 +68,8 @@ VALUE_RULES: dict[str, Callable[[str], object]] = {
     "character_string": re.compile(r"[!-~]{1,32}").fullmatch,  # printable ASCII, no spaces
     "time": _TIME_OR_SPAN.fullmatch,
     "date": _TIME_OR_SPAN.fullmatch,
-    "amount": re.compile(r"[¥￥]?[0-9]{1,10}(?:\.[0-9]{1,2})?元?").fullmatch,
+    # One currency sign, at most 10 digits, decimals allowed, 元 allowed at the end (1个币种符号+10位以内纯数字).
+    "amount": re.compile(r"[¥￥$€£][0-9]{1,10}(?:\.[0-9]{1,2})?元?").fullmatch,
     "phone_number": re.compile(r"[0-9+-]{1,17}").fullmatch,
     # First and last may be Chinese (粤A8Z888挂), the rest letters and digits.
     "car_number": re.compile(rf"[{_CJK}A-Za-z0-9][A-Za-z0-9]{{0,6}}[{_CJK}A-Za-z0-9]?").fullmatch,
