@@ -60,8 +60,21 @@ async def _generate(location: str, url: str, name: str) -> None:
         await command.migrate(name, no_input=True, offline=True)
 
 
+# The child's exit status when aerich cannot write a column change for SQLite (it cannot alter a column's type).
+SQLITE_MODIFY_UNSUPPORTED = 3
+# SQLite does not enforce VARCHAR lengths and has no column types to change, so the change is nothing to do there.
+SQLITE_NOTHING_TO_DO = {"upgrade": "SELECT 1;", "downgrade": "SELECT 1;"}
+
+
 def _child(location: str, url: str, name: str) -> None:
-    asyncio.run(_generate(location, url, name))
+    from aerich.exceptions import NotSupportError
+
+    try:
+        asyncio.run(_generate(location, url, name))
+    except NotSupportError as exc:
+        if url.startswith("sqlite") and "Modify column" in str(exc):
+            sys.exit(SQLITE_MODIFY_UNSUPPORTED)
+        raise
 
 
 def _load(path: Path) -> dict:
@@ -85,7 +98,12 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as scratch:
             shutil.copytree(ROOT / "migrations", scratch, dirs_exist_ok=True)
             # A fresh interpreter per dialect: aerich and Tortoise keep their state in globals.
-            subprocess.run([sys.executable, __file__, "--child", scratch, url, name], check=True, cwd=ROOT)
+            child = subprocess.run([sys.executable, __file__, "--child", scratch, url, name], cwd=ROOT)
+            if child.returncode == SQLITE_MODIFY_UNSUPPORTED:
+                print(f"{dialect}: a column change SQLite has no use for; nothing to do there")
+                sql[dialect] = dict(SQLITE_NOTHING_TO_DO)
+                continue
+            child.check_returncode()
             created = [p for p in (Path(scratch) / "models").glob("*.py") if p.name not in before]
             if not created:
                 print("no changes detected")

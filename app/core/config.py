@@ -121,6 +121,7 @@ class WeChatSection(_Section):
 
 class AlipaySection(_Section):
     app_id: str = Field(min_length=1)
+    id_mode: Literal["user_id", "open_id"]
     gateway_url: str
     app_private_key_path: str
     alipay_public_key_path: str
@@ -417,12 +418,23 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
                         f"config: security.{key} must be at least {minimum} in production "
                         f"(the cheap value is for tests)"
                     )
+        if settings.is_production and not settings.alipay.seller_id:
+            # Without it a notification of another merchant's trade with our out_trade_no would be taken as paid.
+            raise ConfigError("config: alipay.seller_id (our merchant PID) is required in production")
         if settings.is_production and settings.platforms.mode != "live":
             raise ConfigError("config: platforms.mode must be live in production (the simulator is for development)")
         if settings.platforms.mode == "live":
             for key in ("app_private_key_path", "alipay_public_key_path"):
                 if not getattr(settings.alipay, key):
                     raise ConfigError(f"config: alipay.{key} is required when platforms.mode = live")
+            # WeChat Pay posts notifications only to https://; an http:// one would leave every payment unconfirmed.
+            if settings.wechatpay.notify_url and not settings.wechatpay.notify_url.startswith("https://"):
+                raise ConfigError("config: wechatpay.notify_url must be an https:// URL when platforms.mode = live")
+            if not settings.wechatpay.notify_url and not settings.app.public_base_url.startswith("https://"):
+                raise ConfigError(
+                    "config: app.public_base_url must be https:// when platforms.mode = live "
+                    "(WeChat Pay notifications come back to it; or set wechatpay.notify_url)"
+                )
             if settings.identity.sms_code:
                 raise ConfigError(
                     "config: identity.sms_code needs an SMS provider, and only the simulator's is built; "

@@ -20,7 +20,8 @@ class Citizen(Model):
     id = fields.IntField(primary_key=True)
     wechat_openid = fields.CharField(max_length=64, unique=True, null=True)
     wechat_unionid = fields.CharField(max_length=64, null=True, db_index=True)
-    alipay_user_id = fields.CharField(max_length=32, unique=True, null=True)
+    # The Alipay id of alipay.id_mode: a user_id (2088 + 12 digits) or an open_id (longer), whichever login gave.
+    alipay_user_id = fields.CharField(max_length=128, unique=True, null=True)
     name = fields.CharField(max_length=64, null=True)
     # The ID number only ever at rest encrypted; found by its keyed hash; shown masked.
     id_number_encrypted = fields.TextField(null=True)

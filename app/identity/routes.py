@@ -63,7 +63,7 @@ async def _citizen_login(request: Request, login, code: str, **platform):
     tag="auth",
     body=WeChatLoginIn,
     response=CitizenLoginOut,
-    errors=(400, 401, 422, 429, 502, 503),
+    errors=(400, 401, 403, 422, 429, 502, 503),
 )
 async def login_wechat(request: Request):
     body = parse_body(request, WeChatLoginIn)

@@ -18,6 +18,7 @@ from app.notifications.schemas import (
     MessageQuery,
     SubscriptionsIn,
     TemplateOut,
+    TemplatesQuery,
 )
 
 bp = Blueprint("notifications", url_prefix="/api/v1")
@@ -51,14 +52,21 @@ async def read(request: Request, message_id: int):
 
 
 @bp.get("/subscriptions/templates")
-@doc("小程序应请求订阅的消息模板（按用途）", tag="notifications", response=dict[str, TemplateOut])
+@doc(
+    "小程序应请求订阅的消息模板（按用途；?channel=alipay 为支付宝的）",
+    tag="notifications",
+    response=dict[str, TemplateOut],
+    query=TemplatesQuery,
+    errors=(422,),
+)
 async def templates(request: Request):
-    return respond(dict[str, TemplateOut], service.template_catalogue(request.app.ctx.settings))
+    query = parse_query(request, TemplatesQuery)
+    return respond(dict[str, TemplateOut], service.template_catalogue(request.app.ctx.settings, query.channel))
 
 
 @bp.post("/me/subscriptions")
 @doc(
-    "记录用户在 wx.requestSubscribeMessage 中同意的模板（每个一次发送额度）",
+    "记录 wx.requestSubscribeMessage / my.requestSubscribeMessage 的结果（每个 accept 一次发送额度）",
     tag="notifications",
     body=SubscriptionsIn,
     response=list[CreditOut],
@@ -71,7 +79,7 @@ async def subscribe(request: Request):
     return respond(
         list[CreditOut],
         await service.grant_subscriptions(
-            request.ctx.principal.id, data.template_ids, settings=request.app.ctx.settings
+            request.ctx.principal.id, data.channel, data.results, settings=request.app.ctx.settings
         ),
     )
 

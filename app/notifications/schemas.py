@@ -9,11 +9,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.core.http import Page, PageQuery
 from app.notifications.models import DeliveryStatus
 
+SubscribeResult = Literal["accept", "reject", "ban", "filter"]
+
 
 class SubscriptionsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    # wx.requestSubscribeMessage asks for at most 3 templates at a time; what the user accepted comes here.
-    template_ids: list[str] = Field(min_length=1, max_length=3)
+    channel: Literal["wechat", "alipay"] = "wechat"
+    # What wx.requestSubscribeMessage / my.requestSubscribeMessage answered, as it answered it: at most 3 templates
+    # a time, each accept, reject, ban or filter. Only "accept" grants a message.
+    results: dict[str, SubscribeResult] = Field(min_length=1, max_length=3)
+
+
+class TemplatesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: Literal["wechat", "alipay"] = "wechat"
 
 
 class CreditOut(BaseModel):

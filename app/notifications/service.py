@@ -75,8 +75,16 @@ async def mark_read(citizen_id: int, message_id: int) -> dict:
     return _message_view(message)
 
 
-def template_catalogue(settings) -> dict:
-    """The WeChat template ids the mini-program should ask the user to subscribe to, by purpose."""
+def template_catalogue(settings, channel: str = "wechat") -> dict:
+    """The template ids the mini-program should ask the user to subscribe to, by purpose, for WeChat or Alipay."""
+    if channel == "alipay":
+        return {
+            purpose: {
+                "template_id": template["template_id"],
+                "fields": [f"keyword{n + 1}" for n in range(template["keywords"])],
+            }
+            for purpose, template in _alipay_templates(settings).items()
+        }
     return {
         purpose: {"template_id": template["template_id"], "fields": list(template["fields"])}
         for purpose, template in _wechat_templates(settings).items()
@@ -88,15 +96,21 @@ def _wechat_templates(settings) -> dict[str, dict]:
     return {purpose: (t if isinstance(t, dict) else t.model_dump()) for purpose, t in templates.items()}
 
 
-async def grant_subscriptions(citizen_id: int, template_ids: list[str], *, settings) -> list[dict]:
-    """Record what wx.requestSubscribeMessage accepted: one more credit for each template id."""
-    known = {t["template_id"] for t in _wechat_templates(settings).values()}
-    unknown = [t for t in template_ids if t not in known]
+def _alipay_templates(settings) -> dict[str, dict]:
+    templates = settings.notifications.alipay_templates
+    return {purpose: (t if isinstance(t, dict) else t.model_dump()) for purpose, t in templates.items()}
+
+
+async def grant_subscriptions(citizen_id: int, channel: str, results: dict[str, str], *, settings) -> list[dict]:
+    """Record what wx.requestSubscribeMessage / my.requestSubscribeMessage answered: a credit per accepted one."""
+    templates = _alipay_templates(settings) if channel == "alipay" else _wechat_templates(settings)
+    known = {t["template_id"] for t in templates.values()}
+    unknown = [t for t in results if t not in known]
     if unknown:
         raise ValidationFailed(
-            "未知的订阅消息模板", details={"fields": [{"field": "template_ids", "message": f"未知模板 {unknown}"}]}
+            "未知的订阅消息模板", details={"fields": [{"field": "results", "message": f"未知模板 {unknown}"}]}
         )
-    for template_id in dict.fromkeys(template_ids):
+    for template_id in [t for t, result in results.items() if result == "accept"]:
         async with in_transaction() as connection:
             bumped = (
                 await SubscriptionCredit.filter(citizen_id=citizen_id, template_id=template_id)
@@ -239,9 +253,13 @@ async def _plan_citizen_push(
             connection=connection,
         )
         return
-    alipay = settings.notifications.alipay_templates.get(purpose)
-    if targets["alipay_user_id"] and alipay:
-        alipay = alipay if isinstance(alipay, dict) else alipay.model_dump()
+    alipay = _alipay_templates(settings).get(purpose)
+    # Alipay, like WeChat, delivers a subscribe message only to a user who subscribed to its template.
+    if (
+        targets["alipay_user_id"]
+        and alipay
+        and await _spend_credit(event.citizen_id, alipay["template_id"], connection)
+    ):
         keywords = int(alipay.get("keywords") or len(values))
         data = {f"keyword{i + 1}": fit(value, "thing") for i, value in enumerate(values[:keywords])}
         await _plan(

@@ -71,6 +71,26 @@ class LoginCodeInvalid(AppError):
     message = "登录凭证无效或已过期，请重新登录"
 
 
+class LoginTooFrequent(AppError):
+    """WeChat answered 45011: this app's logins come too fast for now; the same tap a little later works."""
+
+    status_code = 429
+    code = "LOGIN_TOO_FREQUENT"
+    message = "登录人数较多，请稍等几秒后重试"
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": str(self.RETRY_AFTER_SECONDS)})
+
+
+class LoginBlocked(AppError):
+    """WeChat answered 40226: it judged this user high-risk and blocks their logins to mini-programs."""
+
+    status_code = 403
+    code = "LOGIN_BLOCKED"
+    message = "微信判定您的账号存在安全风险，暂时无法登录；请在微信中完成安全验证后再试，或到大厅窗口办理"
+
+
 @dataclass(frozen=True)
 class WeChatSession:
     openid: str
@@ -80,7 +100,7 @@ class WeChatSession:
 
 @dataclass(frozen=True)
 class AlipayUser:
-    user_id: str
+    user_id: str  # the id alipay.id_mode names: a 2088 user_id, or the user's open_id for this app
     access_token: str
 
 

@@ -7,14 +7,18 @@ The SDK builds and RSA2-signs each request and verifies the gateway's signed ans
 
 from __future__ import annotations
 
+import datetime as datetime_module
 import json
 import logging
+import types
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
+import alipay.aop.api.DefaultAlipayClient as sdk_client_module
 import requests
 from alipay.aop.api.AlipayClientConfig import AlipayClientConfig
 from alipay.aop.api.constant.CommonConstants import THREAD_LOCAL
@@ -69,6 +73,24 @@ TRANSIENT_SUB_CODES = frozenset({"ACQ.SYSTEM_ERROR", "SYSTEM_ERROR"})
 LOGIN_CODE_SUB_CODES = frozenset({"isv.code-invalid"})
 AnyResponse = TypeVar("AnyResponse", bound=AlipayResponse)
 Result = TypeVar("Result")
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+class _BeijingDatetime(datetime_module.datetime):
+    """datetime whose now() is the wall clock in Beijing, whatever the host's time zone."""
+
+    @classmethod
+    def now(cls, tz=None):  # type: ignore[override]
+        moment = datetime_module.datetime.now(tz or BEIJING)
+        return moment if tz is not None else moment.replace(tzinfo=None)
+
+
+# The SDK stamps every request's `timestamp` with datetime.datetime.now(), the host's local time, and the gateway
+# reads it as Beijing time: on a UTC server every call would be eight hours off. Its module gets a datetime whose
+# now() is Beijing's; nothing else in that module uses datetime.
+sdk_client_module.datetime = types.SimpleNamespace(datetime=_BeijingDatetime)
 
 
 def alipay_gateway_url(settings: Settings) -> str:
@@ -187,6 +209,7 @@ class AlipayPlatform:
 
     def __init__(self, settings: Settings, cache: Cache, *, keys: AlipayKeys | None = None) -> None:
         self._cache = cache
+        self._id_mode = settings.alipay.id_mode
         self._executor = sdk_executor(settings, sdk_config(settings, keys or alipay_keys(settings)))
 
     async def oauth_token(self, auth_code: str) -> AlipayUser:
@@ -197,18 +220,21 @@ class AlipayPlatform:
         request.grant_type = "authorization_code"
         request.code = auth_code
         response = await self._execute("oauth_token", request, AlipaySystemOauthTokenResponse)
-        if not response.user_id or not response.access_token:
-            # Apps switched to open_id get no user_id; this service keys Alipay citizens by user_id.
-            log.warning("alipay oauth_token: answer without user_id or access_token")
+        user_id = response.open_id if self._id_mode == "open_id" else response.user_id
+        if not user_id or not response.access_token:
+            log.warning("alipay oauth_token: answer without %s or access_token (alipay.id_mode)", self._id_mode)
             raise PlatformError()
-        return AlipayUser(user_id=response.user_id, access_token=response.access_token)
+        return AlipayUser(user_id=user_id, access_token=response.access_token)
 
     async def send_template_message(
         self, *, user_id: str, template_id: str, data: dict[str, str], page: str | None = None
     ) -> None:
         """Send a mini-program template message to a user; MessageRejected when Alipay refuses it for good."""
         model = AlipayOpenAppMiniTemplatemessageSendModel()
-        model.to_user_id = user_id
+        if self._id_mode == "open_id":
+            model.to_open_id = user_id
+        else:
+            model.to_user_id = user_id
         model.user_template_id = template_id
         if page:
             model.page = page

@@ -231,6 +231,7 @@ class AlipayPayProvider:
 
     def __init__(self, settings: Settings, cache: Cache, *, keys: AlipayKeys | None = None) -> None:
         # cache: the platform clients' common signature; Alipay payments keep no state of their own.
+        self._id_mode = settings.alipay.id_mode
         self._app_id = settings.alipay.app_id
         self._seller_id = settings.alipay.seller_id
         self._notify_url = alipay_notify_url(settings)
@@ -254,7 +255,11 @@ class AlipayPayProvider:
         model.out_trade_no = order_no
         model.total_amount = total_amount
         model.subject = description
-        model.buyer_id = payer_id
+        # The payer's id as login gave it: a 2088 user_id, or an open_id for an app in open_id mode.
+        if self._id_mode == "open_id":
+            model.buyer_open_id = payer_id
+        else:
+            model.buyer_id = payer_id
         model.product_code = PRODUCT_CODE
         model.time_expire = alipay_time(expires_at)
         if self._seller_id:

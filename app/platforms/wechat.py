@@ -20,7 +20,9 @@ from app.platforms import (
     NAME_MISMATCH,
     NOT_REAL_NAMED,
     IdentityVerdict,
+    LoginBlocked,
     LoginCodeInvalid,
+    LoginTooFrequent,
     MessageRejected,
     PlatformError,
     PlatformUnavailable,
@@ -38,7 +40,9 @@ REFRESH_LOCK_KEY = "wechat:access_token:refreshing"
 REFRESH_MARGIN_SECONDS = 300
 REFRESH_POLL_SECONDS = 0.05
 
-LOGIN_CODE_ERRCODES = frozenset({40029, 40163, 40226})  # invalid code, code been used, high-risk user blocked
+LOGIN_CODE_ERRCODES = frozenset({40029, 40163})  # invalid code, code been used
+LOGIN_BLOCKED_ERRCODE = 40226  # high-risk user blocked: not the code's fault, and a new code does not help
+LOGIN_TOO_FREQUENT_ERRCODE = 45011  # API minute-quota reached: try again shortly
 BUSY_ERRCODES = frozenset({-1})  # "system error, please retry"
 # The access token was refused: invalid or not the latest (40001, 40014) or expired (42001). Another worker may have
 # fetched a newer one, or the cache outlived WeChat's expiry: fetch again and retry the call once.
@@ -364,6 +368,12 @@ def _mapped_error(what: str, exc: WeChatClientException) -> Exception:
     if errcode in LOGIN_CODE_ERRCODES:
         log.info("wechat %s: login code refused (errcode %s)", what, errcode)
         return LoginCodeInvalid()
+    if what == "code2session" and errcode == LOGIN_BLOCKED_ERRCODE:
+        log.info("wechat %s: user blocked as high-risk (errcode %s)", what, errcode)
+        return LoginBlocked()
+    if what == "code2session" and errcode == LOGIN_TOO_FREQUENT_ERRCODE:
+        log.warning("wechat %s: logins too frequent (errcode %s)", what, errcode)
+        return LoginTooFrequent()
     log.warning("wechat %s: errcode %s", what, errcode)
     return PlatformUnavailable(errcode=str(errcode)) if errcode in BUSY_ERRCODES else PlatformError()
 

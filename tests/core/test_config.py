@@ -73,11 +73,36 @@ def test_production_refuses_placeholder_secrets():
     with pytest.raises(ConfigError, match="wechatpay.apiv3_key"):
         load_settings(environ=live)
     live["APP_WECHATPAY__APIV3_KEY"] = "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S"
+    with pytest.raises(ConfigError, match="alipay.seller_id"):
+        load_settings(environ=live)
+    live["APP_ALIPAY__SELLER_ID"] = "2088123456789012"
+    # WeChat Pay posts notifications only to https: the default notify URL lives under public_base_url.
+    with pytest.raises(ConfigError, match="app.public_base_url must be https"):
+        load_settings(environ=live)
+    live["APP_APP__PUBLIC_BASE_URL"] = "https://govhall.example.gov.cn"
     # Only the simulator's SMS gateway is built: live mode must not promise SMS codes it cannot send.
     with pytest.raises(ConfigError, match="identity.sms_code"):
         load_settings(environ=live)
     live["APP_IDENTITY__SMS_CODE"] = "false"
     assert load_settings(environ=live).is_production
+
+
+def test_live_mode_refuses_an_http_wechat_pay_notify_url_in_one_line():
+    live = {
+        "APP_PLATFORMS__MODE": "live",
+        "APP_SECURITY__SECRET_KEY": "a-real-long-random-secret-value-0123456789",
+        "APP_WECHAT__SECRET": "0123456789abcdef0123456789abcdef",
+        "APP_WECOM__CORP_SECRET": "wecom-application-secret-0123456789abcdef",
+        "APP_WECHATPAY__APIV3_KEY": "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S",
+        "APP_ALIPAY__APP_PRIVATE_KEY_PATH": "/etc/govhall/app.pem",
+        "APP_ALIPAY__ALIPAY_PUBLIC_KEY_PATH": "/etc/govhall/alipay.pem",
+        "APP_IDENTITY__SMS_CODE": "false",
+        "APP_APP__PUBLIC_BASE_URL": "https://govhall.example.gov.cn",
+        "APP_WECHATPAY__NOTIFY_URL": "http://govhall.example.gov.cn/api/v1/pay/notify/wechat",
+    }
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ=live)
+    assert str(error.value) == "config: wechatpay.notify_url must be an https:// URL when platforms.mode = live"
 
 
 @pytest.mark.parametrize("key, weak", [("password_time_cost", "1"), ("password_memory_cost", "19455")])
@@ -92,6 +117,8 @@ def test_production_refuses_cheap_password_hashing(key, weak):
         "APP_WECOM__CORP_SECRET": "wecom-application-secret-0123456789abcdef",
         "APP_WECHATPAY__APIV3_KEY": "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S",
         "APP_IDENTITY__SMS_CODE": "false",
+        "APP_ALIPAY__SELLER_ID": "2088123456789012",
+        "APP_APP__PUBLIC_BASE_URL": "https://govhall.example.gov.cn",
     }
     assert load_settings(environ=live).security.password_memory_cost == 65536
     with pytest.raises(ConfigError) as error:

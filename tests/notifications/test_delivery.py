@@ -6,8 +6,11 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from app.core.models import OutboxEvent
 from app.notifications import service as notifications
@@ -62,9 +65,8 @@ async def _subscribed_citizen(client, settings, purposes=("case_progress", "supp
     catalogue = (await client.get("/api/v1/subscriptions/templates")).json()
     template_ids = [catalogue[p]["template_id"] for p in purposes]
     for _ in range(times):
-        response = await client.post(
-            "/api/v1/me/subscriptions", headers=citizen["headers"], json={"template_ids": template_ids}
-        )
+        body = {"channel": "wechat", "results": dict.fromkeys(template_ids, "accept")}
+        response = await client.post("/api/v1/me/subscriptions", headers=citizen["headers"], json=body)
         assert response.status_code == 200, response.text
     openid = await _openid(citizen["id"])
     return {**citizen, "openid": openid, "template_ids": template_ids}
@@ -148,17 +150,22 @@ async def test_no_credit_means_inbox_only_and_credits_are_spent_one_per_push(app
     assert credits == [{"template_id": citizen["template_ids"][0], "remaining": 0}]
 
 
-async def test_subscriptions_take_at_most_three_known_templates(client):
+async def test_subscriptions_take_at_most_three_known_templates(client, settings):
     citizen = await f.real_name_citizen(client)
-    too_many = await client.post(
-        "/api/v1/me/subscriptions", headers=citizen["headers"], json={"template_ids": ["a", "b", "c", "d"]}
-    )
-    assert_error_shape(too_many, 422, "VALIDATION_FAILED")
-    unknown = await client.post(
-        "/api/v1/me/subscriptions", headers=citizen["headers"], json={"template_ids": ["not-ours"]}
-    )
-    assert_error_shape(unknown, 422, "VALIDATION_FAILED")
-    assert (await client.post("/api/v1/me/subscriptions", json={"template_ids": ["x"]})).status_code == 401
+    url = "/api/v1/me/subscriptions"
+    four = {"channel": "wechat", "results": {name: "accept" for name in "abcd"}}
+    assert_error_shape(await client.post(url, headers=citizen["headers"], json=four), 422, "VALIDATION_FAILED")
+    unknown = {"channel": "wechat", "results": {"not-ours": "accept"}}
+    assert_error_shape(await client.post(url, headers=citizen["headers"], json=unknown), 422, "VALIDATION_FAILED")
+    odd = {"channel": "wechat", "results": {"x": "maybe"}}
+    assert_error_shape(await client.post(url, headers=citizen["headers"], json=odd), 422, "VALIDATION_FAILED")
+    assert (await client.post(url, json=unknown)).status_code == 401
+    # Only "accept" grants a message; reject, ban and filter are recorded as nothing.
+    progress = settings.notifications.wechat_templates["case_progress"].template_id
+    reply = settings.notifications.wechat_templates["feedback_reply"].template_id
+    answered = {"channel": "wechat", "results": {progress: "accept", reply: "reject"}}
+    credits = (await client.post(url, headers=citizen["headers"], json=answered)).json()
+    assert credits == [{"template_id": progress, "remaining": 1}]
 
 
 async def test_with_half_the_platform_calls_failing_every_message_arrives_once(app, client, cache, settings):
@@ -291,13 +298,53 @@ async def test_alipay_users_get_alipay_template_messages(app, client, cache, set
     bound = await f.verify_identity(client, citizen, name="钱八", number=f.id_number(), method="alipay")
     assert bound.status_code == 200, bound.text
     setup["citizen"] = citizen
+    template_id = settings.notifications.alipay_templates["case_progress"].template_id
+    catalogue = (await client.get("/api/v1/subscriptions/templates", params={"channel": "alipay"})).json()
+    assert catalogue["case_progress"]["template_id"] == template_id
+    # The citizen taps 订阅 in Alipay (my.requestSubscribeMessage); the app sends Alipay's answer to us.
+    user_id = (await identity.push_targets(citizen["id"]))["alipay_user_id"]
+    tapped = await client.post("/sim/alipay/subscribe", json={"user_id": user_id, "template_ids": [template_id]})
+    body = {"channel": "alipay", "results": tapped.json()["results"]}
+    assert (await client.post("/api/v1/me/subscriptions", headers=citizen["headers"], json=body)).status_code == 200
+    await f.submitted_case(client, setup)
+    await drain(app, _quick(settings))
+    pushed = (await client.get("/sim/alipay/messages", params={"user_id": user_id})).json()["items"]
+    assert [m["template_id"] for m in pushed] == [template_id]
+    keywords = settings.notifications.alipay_templates["case_progress"].keywords
+    assert sorted(pushed[0]["data"]) == [f"keyword{i}" for i in range(1, keywords + 1)]
+
+
+async def test_an_alipay_user_without_a_subscription_gets_no_push_but_the_inbox_message(app, client, cache, settings):
+    from app.identity import service as identity
+
+    setup = await f.case_setup(client, cache)
+    citizen = await f.alipay_login(client)
+    bound = await f.verify_identity(client, citizen, name="钱九", number=f.id_number(), method="alipay")
+    assert bound.status_code == 200, bound.text
+    setup["citizen"] = citizen
     await f.submitted_case(client, setup)
     await drain(app, _quick(settings))
     user_id = (await identity.push_targets(citizen["id"]))["alipay_user_id"]
-    pushed = (await client.get("/sim/alipay/messages", params={"user_id": user_id})).json()["items"]
-    assert [m["template_id"] for m in pushed] == [settings.notifications.alipay_templates["case_progress"].template_id]
+    assert (await client.get("/sim/alipay/messages", params={"user_id": user_id})).json()["items"] == []
+    assert await Delivery.filter(recipient=user_id).count() == 0
+    inbox = (await client.get("/api/v1/me/messages", headers=citizen["headers"])).json()
+    assert inbox["total"] >= 1
+
+
+async def test_the_alipay_simulator_refuses_a_message_to_a_user_who_did_not_subscribe(app, client, settings):
+    from app.platforms import MessageRejected
+
+    user_id = f"2088{uuid.uuid4().int % 10**12:012d}"
+    template_id = settings.notifications.alipay_templates["case_progress"].template_id
     keywords = settings.notifications.alipay_templates["case_progress"].keywords
-    assert sorted(pushed[0]["data"]) == [f"keyword{i}" for i in range(1, keywords + 1)]
+    data = {f"keyword{n}": "x" for n in range(1, keywords + 1)}
+    with pytest.raises(MessageRejected) as refused:
+        await app.ctx.platforms.alipay.send_template_message(user_id=user_id, template_id=template_id, data=data)
+    assert refused.value.errcode == "USER_UNSUBSCRIBED"
+    await client.post("/sim/alipay/subscribe", json={"user_id": user_id, "template_ids": [template_id]})
+    await app.ctx.platforms.alipay.send_template_message(user_id=user_id, template_id=template_id, data=data)
+    with pytest.raises(MessageRejected):  # one subscription, one message
+        await app.ctx.platforms.alipay.send_template_message(user_id=user_id, template_id=template_id, data=data)
 
 
 async def test_deadline_lights_alert_approvers_and_admins_and_red_also_supervisors(app, client, cache, settings):

@@ -2,13 +2,17 @@
 caught by querying, expiry, refunds and reconciliation."""
 
 import asyncio
-from datetime import UTC, timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from app.core import outbox
 from app.core.timeutil import now as clock_now
 from app.core.workdays import local_date
 from app.payments import service as payments
 from app.payments.models import PaymentOrder, Refund
+from app.platforms import PlatformError
 from tests import factories as f
 from tests.core.test_errors import assert_error_shape
 
@@ -544,3 +548,89 @@ async def test_an_unsigned_notification_is_refused_as_not_genuine_not_as_a_serve
     answer = await client.post("/api/v1/pay/notify/wechat", json={"event_type": "", "id": "", "resource": {}})
     # Still "not received" in WeChat Pay's words (any 4xx or 5xx), but the sender's fault: refused for good, a 400.
     assert (answer.status_code, answer.json()) == (400, {"code": "FAIL", "message": "通知无效"})
+
+
+@pytest.fixture(params=["user_id", "open_id"])
+async def alipay_id_mode(request, app, client, cache, settings):
+    """Alipay naming users by user_id (older app ids) or open_id (app ids Alipay moved): the app's Alipay clients
+    and the simulator both in that mode for the test."""
+    from app.platforms.alipay import AlipayPlatform
+    from app.platforms.alipay_pay import AlipayPayProvider
+
+    mode = request.param
+    configured = settings.model_copy(update={"alipay": settings.alipay.model_copy(update={"id_mode": mode})})
+    originals = app.ctx.platforms.alipay, app.ctx.platforms.alipay_pay
+    app.ctx.platforms.alipay = AlipayPlatform(configured, cache)
+    app.ctx.platforms.alipay_pay = AlipayPayProvider(configured, cache)
+    assert (await client.post("/sim/alipay/id-mode", json={"mode": mode})).status_code == 200
+    try:
+        yield mode
+    finally:
+        await client.post("/sim/alipay/id-mode", json={"mode": None})
+        swapped = app.ctx.platforms.alipay, app.ctx.platforms.alipay_pay
+        app.ctx.platforms.alipay, app.ctx.platforms.alipay_pay = originals
+        await swapped[0].close()
+        await swapped[1].aclose()
+
+
+async def test_an_alipay_user_of_either_id_mode_logs_in_pays_and_gets_a_message(
+    app, client, cache, settings, alipay_id_mode
+):
+    from app.identity import service as identity
+    from tests.notifications.test_delivery import _quick, drain
+
+    setup = await f.fee_case_setup(client, cache, amount_fen=1250, channel="alipay")
+    citizen = setup["citizen"]
+    alipay_id = (await identity.push_targets(citizen["id"]))["alipay_user_id"]
+    if alipay_id_mode == "open_id":
+        assert len(alipay_id) == 44 and alipay_id.startswith("0")  # no 2088 user_id is given out any more
+    else:
+        assert alipay_id.startswith("2088") and len(alipay_id) == 16
+    template_id = settings.notifications.alipay_templates["payment"].template_id
+    tapped = await client.post("/sim/alipay/subscribe", json={"user_id": alipay_id, "template_ids": [template_id]})
+    subscribed = {"channel": "alipay", "results": tapped.json()["results"]}
+    assert (
+        await client.post("/api/v1/me/subscriptions", headers=citizen["headers"], json=subscribed)
+    ).status_code == 200
+
+    order = await _order(client, setup, "alipay")
+    paid = await client.post(SIM_PAY["alipay"], json={"order_no": order["order_no"]})
+    assert paid.status_code == 200 and paid.json()["delivered"] is True, paid.text
+    status = (await client.get(f"/api/v1/payments/{order['order_no']}", headers=citizen["headers"])).json()
+    assert status["status"] == "paid"
+    await drain(app, _quick(settings))
+    pushed = (await client.get("/sim/alipay/messages", params={"user_id": alipay_id})).json()["items"]
+    assert [m["template_id"] for m in pushed] == [template_id]
+    assert "12.50" in " ".join(pushed[0]["data"].values())
+
+
+async def test_the_simulator_refuses_the_buyer_field_of_the_other_id_mode(app, client, cache, settings):
+    assert (await client.post("/sim/alipay/id-mode", json={"mode": "open_id"})).status_code == 200
+    try:
+        # The app still sends buyer_id (user_id mode) to an app id Alipay has moved to open_id.
+        with pytest.raises(PlatformError):
+            await app.ctx.platforms.alipay_pay.create(
+                order_no=f"GHT{uuid.uuid4().hex[:20]}",
+                amount_fen=100,
+                description="测试",
+                payer_id=f"2088{uuid.uuid4().int % 10**12:012d}",
+                expires_at=datetime.now(UTC) + timedelta(minutes=30),
+            )
+    finally:
+        await client.post("/sim/alipay/id-mode", json={"mode": None})
+
+
+async def test_wechat_pay_refuses_an_http_notify_url_when_the_simulator_acts_as_live(client, cache):
+    setup = await f.fee_case_setup(client, cache)
+    assert (await client.post("/sim/strict", json={"on": True})).status_code == 200
+    try:
+        refused = await client.post(
+            f"/api/v1/cases/{setup['case']['id']}/payments",
+            json={"channel": "wechat"},
+            headers=setup["citizen"]["headers"],
+        )
+        # Our test server's notify URL is http://127.0.0.1: live WeChat Pay would never confirm a payment.
+        assert refused.status_code == 502, refused.text
+    finally:
+        await client.post("/sim/strict", json={"on": False})
+    assert (await _order(client, setup))["order_no"]

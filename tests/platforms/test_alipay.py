@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import time
 
 import pytest
 from alipay.aop.api.request.AlipaySystemOauthTokenRequest import AlipaySystemOauthTokenRequest
@@ -199,3 +201,42 @@ def test_live_mode_with_a_missing_key_file_is_a_one_line_config_error(settings, 
     )
     with pytest.raises(ConfigError, match="alipay.app_private_key_path"):
         alipay_keys(live)
+
+
+@pytest.fixture
+def host_zone():
+    """Put the process in another time zone (TZ, tzset) for the test, as a server abroad or on UTC would be."""
+    original = os.environ.get("TZ")
+
+    def set_zone(name: str) -> None:
+        os.environ["TZ"] = name
+        time.tzset()
+
+    yield set_zone
+    if original is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = original
+    time.tzset()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Los_Angeles", "Asia/Shanghai"])
+async def test_every_alipay_call_is_stamped_in_beijing_time_whatever_the_hosts_zone(app, client, host_zone, zone):
+    host_zone(zone)
+    user = await app.ctx.platforms.alipay.oauth_token(await alipay_auth_code(client))
+    assert user.user_id.startswith("2088")
+
+
+async def test_a_call_stamped_in_the_hosts_utc_time_is_refused_by_the_gateway(app, client, host_zone):
+    import datetime as datetime_module
+
+    import alipay.aop.api.DefaultAlipayClient as sdk_client_module
+
+    host_zone("UTC")
+    beijing_clock = sdk_client_module.datetime
+    sdk_client_module.datetime = datetime_module  # the SDK as shipped: host time, eight hours behind Beijing here
+    try:
+        with pytest.raises(PlatformError):
+            await app.ctx.platforms.alipay.oauth_token(await alipay_auth_code(client))
+    finally:
+        sdk_client_module.datetime = beijing_clock

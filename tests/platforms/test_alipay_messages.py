@@ -38,9 +38,15 @@ def stranger_keys():
 
 
 @pytest.fixture
-def user_id() -> str:
-    """A recipient of this test only, shaped like an Alipay user id."""
-    return f"2088{secrets.randbelow(10**12):012d}"
+async def user_id(client, settings) -> str:
+    """A recipient of this test only, shaped like an Alipay user id, subscribed to every template a few times."""
+    recipient = f"2088{secrets.randbelow(10**12):012d}"
+    templates = [template.template_id for template in settings.notifications.alipay_templates.values()]
+    for _ in range(5):
+        for start in range(0, len(templates), 3):
+            subscribed = {"user_id": recipient, "template_ids": templates[start : start + 3]}
+            assert (await client.post("/sim/alipay/subscribe", json=subscribed)).status_code == 200
+    return recipient
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 from app.platforms import LoginCodeInvalid, PlatformError, PlatformUnavailable
 from app.platforms.sim.wechat import TOKENS_ISSUED_KEY, unionid_of
 from app.platforms.wechat import ACCESS_TOKEN_KEY, LIVE_API_BASE_URL, wechat_api_base_url
+from tests.core.test_errors import assert_error_shape
 from tests.platforms.conftest import platform_log, wechat_code, with_changes
 
 
@@ -111,9 +112,23 @@ async def test_faults__a_chosen_errcode_maps_like_the_real_one(app, client, faul
     await faults("wechat", 1, errcode=40029)
     with pytest.raises(LoginCodeInvalid):
         await app.ctx.platforms.wechat.code_to_session(await wechat_code(client))
-    await faults("wechat", 1, errcode=45011)
+    await faults("wechat", 1, errcode=40001)
     with pytest.raises(PlatformError):
         await app.ctx.platforms.wechat.code_to_session(await wechat_code(client))
+
+
+async def test_a_login_wave_is_429_with_retry_after_and_a_blocked_user_is_told_why(client, faults):
+    await faults("wechat", 1, errcode=45011)
+    code = await wechat_code(client)
+    busy = await client.post("/api/v1/auth/wechat", json={"code": code})
+    assert_error_shape(busy, 429, "LOGIN_TOO_FREQUENT")
+    assert busy.headers["Retry-After"] == "5"
+    await faults("wechat", 1, errcode=40226)
+    blocked = await client.post("/api/v1/auth/wechat", json={"code": await wechat_code(client)})
+    assert "安全风险" in assert_error_shape(blocked, 403, "LOGIN_BLOCKED")["message"]
+    await faults("wechat", 0)
+    # the code refused during the wave was not used up: the same tap a little later logs in
+    assert (await client.post("/api/v1/auth/wechat", json={"code": code})).status_code == 200
 
 
 async def test_slow_platform__does_not_stall_other_requests(app, client, faults):

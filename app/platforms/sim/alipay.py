@@ -18,7 +18,9 @@ signed GET of alipay.user.certify.open.certify) shows a page standing in for the
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
+import hashlib
 import html
 import io
 import json as jsonlib
@@ -58,6 +60,8 @@ USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 # The simulated Alipay knows every user whose id has the real shape: 2088 and twelve digits.
 KNOWN_USER_ID = re.compile(r"2088[0-9]{12}")
 ALIPAY_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# How far a request's timestamp may be from the gateway's clock (Beijing time).
+TIMESTAMP_SKEW_SECONDS = 600
 # Alipay's out_trade_no and out_request_no: up to 64 letters, digits and underscores.
 MERCHANT_NO_PATTERN = r"^[0-9A-Za-z_]{1,64}$"
 PRODUCT_CODE = "JSAPI_PAY"
@@ -193,6 +197,84 @@ class GatewayMethod:
     errors_as_error_response: bool = False
 
 
+# ---- which id Alipay gives this app: user_id (2088...) or, for new app ids, open_id ----
+
+ID_MODE_KEY = "sim:alipay:id_mode"
+OPEN_ID = re.compile(r"0[A-Za-z0-9_-]{43}")
+
+
+async def id_mode(app: Sanic) -> str:
+    """The mode the simulated Alipay answers in: set by /sim/alipay/id-mode, else the app's alipay.id_mode."""
+    return await app.ctx.cache.get(ID_MODE_KEY) or app.ctx.settings.alipay.id_mode
+
+
+def open_id_of(app: Sanic, user_id: str) -> str:
+    """The simulated open_id of a user for this app: stable, so tests can predict it."""
+    digest = hashlib.sha256(f"{app.ctx.settings.alipay.app_id}:{user_id}".encode()).digest()
+    return "0" + base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def _known_user(mode: str, value: object) -> bool:
+    return isinstance(value, str) and bool((OPEN_ID if mode == "open_id" else KNOWN_USER_ID).fullmatch(value))
+
+
+class IdModeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["user_id", "open_id"] | None = Field(description="null: back to the app's alipay.id_mode")
+
+
+@doc(
+    "测试辅助：模拟支付宝按 user_id 还是 open_id 标识用户（null 恢复为配置的 alipay.id_mode）",
+    tag=TAG,
+    body=IdModeIn,
+    response=IdModeIn,
+)
+async def set_id_mode(request: Request):
+    data = parse_body(request, IdModeIn)
+    if data.mode is None:
+        await request.app.ctx.cache.delete(ID_MODE_KEY)
+    else:
+        await request.app.ctx.cache.set(ID_MODE_KEY, data.mode)
+    return json({"mode": data.mode})
+
+
+SUBSCRIPTION_TTL_SECONDS = 30 * 86400
+
+
+def _subscription_key(recipient: str, template_id: str) -> str:
+    return f"sim:alipay:subscription:{recipient}:{template_id}"
+
+
+class SubscribeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: str = Field(pattern=USER_ID_PATTERN, description="The user, by the id of the id mode (user_id or open_id)")
+    template_ids: list[str] = Field(min_length=1, max_length=3)
+
+
+class SubscribeOut(BaseModel):
+    results: dict[str, str] = Field(description="What my.requestSubscribeMessage answers the mini-program")
+
+
+@doc(
+    "模拟用户在 my.requestSubscribeMessage 中同意订阅（每个模板一次发送额度）；应答即客户端拿到的结果",
+    tag=TAG,
+    body=SubscribeIn,
+    response=SubscribeOut,
+)
+async def subscribe(request: Request):
+    data = parse_body(request, SubscribeIn)
+    cache = request.app.ctx.cache
+    configured = {template.template_id for template in request.app.ctx.settings.notifications.alipay_templates.values()}
+    results = {}
+    for template_id in dict.fromkeys(data.template_ids):
+        if template_id in configured:
+            await cache.incr(_subscription_key(data.user_id, template_id), SUBSCRIPTION_TTL_SECONDS)
+            results[template_id] = "accept"
+        else:
+            results[template_id] = "filter"
+    return json({"results": results})
+
+
 def _auth_code_key(auth_code: str) -> str:
     return f"sim:alipay:auth_code:{auth_code}"
 
@@ -218,8 +300,10 @@ async def _oauth_token(call: GatewayCall) -> dict[str, Any]:
         raise invalid_argument("isv.code-invalid", "授权码code无效")
     access_token = "authusrB" + secrets.token_hex(16)
     await cache.set(_access_token_key(access_token), user_id, ACCESS_TOKEN_TTL_SECONDS)
+    # An app in open_id mode is told the user's open_id only; user_id is no longer given out.
+    who = {"open_id": open_id_of(call.app, user_id)} if await id_mode(call.app) == "open_id" else {"user_id": user_id}
     return {
-        "user_id": user_id,
+        **who,
         "access_token": access_token,
         "expires_in": ACCESS_TOKEN_TTL_SECONDS,
         "refresh_token": "authusrB" + secrets.token_hex(16),
@@ -244,13 +328,20 @@ def _template_keyword_values(data_text: object, keywords: int) -> dict[str, str]
 
 async def _template_message_send(call: GatewayCall) -> dict[str, Any]:
     content = call.biz_content
-    user_id, template_id = content.get("to_user_id"), content.get("user_template_id")
-    if not isinstance(user_id, str) or not KNOWN_USER_ID.fullmatch(user_id):
-        raise business_failed("USER_NOT_EXIST", "用户不存在")
+    mode = await id_mode(call.app)
+    recipient_field, other_field = ("to_open_id", "to_user_id") if mode == "open_id" else ("to_user_id", "to_open_id")
+    user_id, template_id = content.get(recipient_field), content.get("user_template_id")
+    if content.get(other_field) or not _known_user(mode, user_id):
+        raise business_failed("USER_NOT_EXIST", f"用户不存在（本应用须用 {recipient_field}）")
     configured = call.app.ctx.settings.notifications.alipay_templates.values()
     template = next((template for template in configured if template.template_id == template_id), None)
     if template is None:
         raise business_failed("USER_TEMPLATE_ILLEGAL", "模板非法")
+    # A subscribe message goes only to a user who subscribed to the template (my.requestSubscribeMessage); each
+    # subscription carries one message.
+    left = await call.app.ctx.cache.decr_if_positive(_subscription_key(user_id, template.template_id))
+    if left is None or left < 0:
+        raise business_failed("USER_UNSUBSCRIBED", "用户未订阅该模板或订阅次数已用完")
     # Alipay: the placeholders must match the template's keywords one to one.
     values = _template_keyword_values(content.get("data"), template.keywords)
     if values is None:
@@ -471,6 +562,13 @@ def _parse_alipay_time(text: str) -> datetime:
     return datetime.strptime(text, ALIPAY_TIME_FORMAT).replace(tzinfo=ALIPAY_TIMEZONE)
 
 
+def _buyer(trade: dict[str, Any], user_id_field: str) -> dict[str, str]:
+    """The buyer as Alipay names them in answers: buyer_open_id in open_id mode, else user_id_field."""
+    if trade.get("buyer_field") == "buyer_open_id":
+        return {"buyer_open_id": trade["buyer_id"]}
+    return {user_id_field: trade["buyer_id"]}
+
+
 def _trade_not_exist() -> GatewayError:
     return business_failed("ACQ.TRADE_NOT_EXIST", "交易不存在")
 
@@ -546,11 +644,13 @@ async def _trade_create(call: GatewayCall) -> dict[str, Any]:
     if content.get("product_code") != PRODUCT_CODE:
         raise business_failed("ACQ.INVALID_PARAMETER", f"小程序支付的 product_code 须为 {PRODUCT_CODE}")
     total_fen = _amount_fen(content, "total_amount")
-    subject, buyer_id = content.get("subject"), content.get("buyer_id")
+    mode = await id_mode(call.app)
+    buyer_field, other_field = ("buyer_open_id", "buyer_id") if mode == "open_id" else ("buyer_id", "buyer_open_id")
+    subject, buyer_id = content.get("subject"), content.get(buyer_field)
     if not isinstance(subject, str) or not 0 < len(subject) <= 256:
         raise business_failed("ACQ.INVALID_PARAMETER", "subject 须为 1 到 256 个字符")
-    if not isinstance(buyer_id, str) or not KNOWN_USER_ID.fullmatch(buyer_id):
-        raise business_failed("ACQ.INVALID_PARAMETER", "buyer_id 无效")
+    if content.get(other_field) or not _known_user(mode, buyer_id):
+        raise business_failed("ACQ.INVALID_PARAMETER", f"{buyer_field} 无效（本应用须用 {buyer_field}）")
     try:
         time_expire = _parse_alipay_time(content.get("time_expire"))
     except (TypeError, ValueError):
@@ -563,6 +663,7 @@ async def _trade_create(call: GatewayCall) -> dict[str, Any]:
         "total_fen": total_fen,
         "subject": subject,
         "buyer_id": buyer_id,
+        "buyer_field": buyer_field,
         "seller_id": content.get("seller_id") or call.app.ctx.settings.alipay.seller_id or SIM_SELLER_ID,
         "notify_url": call.params.get("notify_url", ""),
         "time_expire": _alipay_time(time_expire),
@@ -592,7 +693,7 @@ async def _trade_query(call: GatewayCall) -> dict[str, Any]:
         "msg": "Success",
         "trade_no": trade["trade_no"],
         "out_trade_no": trade["out_trade_no"],
-        "buyer_user_id": trade["buyer_id"],
+        **_buyer(trade, "buyer_user_id"),
         "trade_status": status,
         "total_amount": total,
     }
@@ -617,7 +718,7 @@ def _refund_answer(trade: dict[str, Any], refunded_fen: int, *, fund_change: boo
         "msg": "Success",
         "trade_no": trade["trade_no"],
         "out_trade_no": trade["out_trade_no"],
-        "buyer_user_id": trade["buyer_id"],
+        **_buyer(trade, "buyer_user_id"),
         "fund_change": "Y" if fund_change else "N",
         "refund_fee": fen_to_yuan(refunded_fen),
         "gmt_refund_pay": at,
@@ -764,6 +865,14 @@ def _check_request(app: Sanic, params: dict[str, str]) -> None:
     app_public_key = ensure_sim_keys(app.ctx.settings).alipay_app.public_pem
     if not rsa2_verify(app_public_key, _sign_content(params), params["sign"]):
         raise invalid_argument("isv.invalid-signature", "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配")
+    # The gateway reads `timestamp` as Beijing time and refuses one far from its clock (a host-time stamp on a
+    # server in another zone is hours off).
+    try:
+        stamped = datetime.strptime(params.get("timestamp", ""), ALIPAY_TIME_FORMAT).replace(tzinfo=ALIPAY_TIMEZONE)
+    except ValueError:
+        raise missing_argument("isv.missing-timestamp", "缺少时间戳参数") from None
+    if abs((stamped - datetime.now(ALIPAY_TIMEZONE)).total_seconds()) > TIMESTAMP_SKEW_SECONDS:
+        raise invalid_argument("isv.invalid-timestamp", "非法的时间戳参数")
 
 
 @doc(
@@ -835,7 +944,7 @@ def trade_notification(settings: Settings, trade: dict[str, Any], *, paid_at: st
         "version": "1.0",
         "trade_no": trade["trade_no"],
         "out_trade_no": trade["out_trade_no"],
-        "buyer_id": trade["buyer_id"],
+        **_buyer(trade, "buyer_id"),
         "seller_id": trade["seller_id"],
         "trade_status": "TRADE_SUCCESS",
         "total_amount": total,
@@ -1042,6 +1151,8 @@ async def download_bill(request: Request, token: str):
 def add_routes(bp: Blueprint) -> None:
     """Mount the Alipay stand-in under /sim/alipay."""
     bp.add_route(issue_auth_code, "/alipay/auth_code", methods=["POST"], name="sim_alipay_auth_code")
+    bp.add_route(set_id_mode, "/alipay/id-mode", methods=["POST"], name="sim_alipay_id_mode")
+    bp.add_route(subscribe, "/alipay/subscribe", methods=["POST"], name="sim_alipay_subscribe")
     bp.add_route(gateway, "/alipay/gateway.do", methods=["POST"], name="sim_alipay_gateway")
     bp.add_route(certify_page, "/alipay/gateway.do", methods=["GET"], name="sim_alipay_certify_page")
     bp.add_route(scan_face, "/alipay/certify/face", methods=["POST"], name="sim_alipay_certify_face")

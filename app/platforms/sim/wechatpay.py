@@ -51,6 +51,7 @@ from app.core.openapi import doc
 from app.platforms.keys import ensure_sim_keys, rsa2_sign, rsa2_verify
 from app.platforms.sim import inbox
 from app.platforms.sim.faults import TAG, notify_fault, platform_fault, refund_fault
+from app.platforms.sim.strict import insecure_notify_url, is_strict
 from app.platforms.wechatpay import (
     SIGNATURE_TYPE,
     WECHATPAY_TIMEZONE,
@@ -572,6 +573,8 @@ async def _prepay(call: ApiCall) -> tuple[int, dict[str, Any]]:
     notify_url = data.get("notify_url")
     if not isinstance(notify_url, str) or not re.fullmatch(r"https?://[^\s?#]+", notify_url):
         raise param_error("notify_url 须为不带参数的 http(s) 地址")
+    if await is_strict(call.app.ctx.cache) and insecure_notify_url(notify_url):
+        raise param_error("notify_url 须为 https 地址")
     amount, payer = data.get("amount"), data.get("payer")
     if not isinstance(amount, dict) or amount.get("currency", "CNY") != "CNY":
         raise param_error("amount 须为 {total, currency: CNY}")
