@@ -61,29 +61,22 @@ def test_production_refuses_placeholder_secrets():
         "APP_ALIPAY__APP_PRIVATE_KEY_PATH": "/etc/govhall/app.pem",
         "APP_ALIPAY__ALIPAY_PUBLIC_KEY_PATH": "/etc/govhall/alipay.pem",
     }
-    with pytest.raises(ConfigError, match="security.secret_key"):
-        load_settings(environ=live)
-    live["APP_SECURITY__SECRET_KEY"] = "a-real-long-random-secret-value-0123456789"
-    with pytest.raises(ConfigError, match="wechat.secret"):
-        load_settings(environ=live)
-    live["APP_WECHAT__SECRET"] = "0123456789abcdef0123456789abcdef"
-    with pytest.raises(ConfigError, match="wecom.corp_secret"):
-        load_settings(environ=live)
-    live["APP_WECOM__CORP_SECRET"] = "wecom-application-secret-0123456789abcdef"
-    with pytest.raises(ConfigError, match="wechatpay.apiv3_key"):
-        load_settings(environ=live)
-    live["APP_WECHATPAY__APIV3_KEY"] = "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S"
-    with pytest.raises(ConfigError, match="alipay.seller_id"):
-        load_settings(environ=live)
-    live["APP_ALIPAY__SELLER_ID"] = "2088123456789012"
-    # WeChat Pay posts notifications only to https: the default notify URL lives under public_base_url.
-    with pytest.raises(ConfigError, match="app.public_base_url must be https"):
-        load_settings(environ=live)
-    live["APP_APP__PUBLIC_BASE_URL"] = "https://govhall.example.gov.cn"
-    # Only the simulator's SMS gateway is built: live mode must not promise SMS codes it cannot send.
-    with pytest.raises(ConfigError, match="identity.sms_code"):
-        load_settings(environ=live)
-    live["APP_IDENTITY__SMS_CODE"] = "false"
+    # Each refusal names its key in one line; setting that key reaches the next refusal, until none is left.
+    steps = [
+        ("security.secret_key", "APP_SECURITY__SECRET_KEY", "a-real-long-random-secret-value-0123456789"),
+        ("wechat.secret", "APP_WECHAT__SECRET", "0123456789abcdef0123456789abcdef"),
+        ("wecom.corp_secret", "APP_WECOM__CORP_SECRET", "wecom-application-secret-0123456789abcdef"),
+        ("wechatpay.apiv3_key", "APP_WECHATPAY__APIV3_KEY", "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S"),
+        ("alipay.seller_id", "APP_ALIPAY__SELLER_ID", "2088123456789012"),
+        # WeChat Pay posts notifications only to https: the default notify URL lives under public_base_url.
+        ("app.public_base_url must be https", "APP_APP__PUBLIC_BASE_URL", "https://govhall.example.gov.cn"),
+        # Only the simulator's SMS gateway is built: live mode must not promise SMS codes it cannot send.
+        ("identity.sms_code", "APP_IDENTITY__SMS_CODE", "false"),
+    ]
+    for refusal, key, value in steps:
+        with pytest.raises(ConfigError, match=refusal):
+            load_settings(environ=live)
+        live[key] = value
     assert load_settings(environ=live).is_production
 
 

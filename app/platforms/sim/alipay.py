@@ -444,15 +444,24 @@ class FaceOut(BaseModel):
 )
 async def scan_face(request: Request):
     data = parse_body(request, FaceIn)
-    cache = request.app.ctx.cache
-    record = await get_json(cache, _certify_key(data.certify_id))
+    passed = await _finish_certify(
+        request.app.ctx.cache,
+        data.certify_id,
+        lambda record: data.real_name == record["cert_name"] and data.id_number.upper() == record["cert_no"],
+    )
+    return json({"passed": passed})
+
+
+async def _finish_certify(cache: Cache, certify_id: str, verdict: Callable[[dict[str, Any]], bool]) -> bool:
+    """Record the face scan of an open verification: 404 unknown, 409 already scanned; the verdict."""
+    record = await get_json(cache, _certify_key(certify_id))
     if record is None:
         raise NotFound("认证 ID 不存在")
     if record["passed"] is not None:
         raise Conflict("该次认证已完成")
-    passed = data.real_name == record["cert_name"] and data.id_number.upper() == record["cert_no"]
-    await set_json(cache, _certify_key(data.certify_id), {**record, "passed": passed}, CERTIFY_TTL_SECONDS)
-    return json({"passed": passed})
+    passed = verdict(record)
+    await set_json(cache, _certify_key(certify_id), {**record, "passed": passed}, CERTIFY_TTL_SECONDS)
+    return passed
 
 
 @doc(
@@ -508,14 +517,8 @@ class FaceAsClaimedIn(BaseModel):
 @doc("模拟认证页的按钮：本人（通过）或他人（不通过）刷脸", tag=TAG, body=FaceAsClaimedIn, response=FaceOut)
 async def scan_face_as_claimed(request: Request):
     data = parse_body(request, FaceAsClaimedIn)
-    cache = request.app.ctx.cache
-    record = await get_json(cache, _certify_key(data.certify_id))
-    if record is None:
-        raise NotFound("认证 ID 不存在")
-    if record["passed"] is not None:
-        raise Conflict("该次认证已完成")
-    await set_json(cache, _certify_key(data.certify_id), {**record, "passed": data.self}, CERTIFY_TTL_SECONDS)
-    return json({"passed": data.self})
+    passed = await _finish_certify(request.app.ctx.cache, data.certify_id, lambda record: data.self)
+    return json({"passed": passed})
 
 
 # ---- payments: trades, refunds, bills ----
