@@ -191,6 +191,25 @@ async def test_a_draft_is_pre_filled_with_the_applicants_own_identity(client, ca
     assert desk["form"]["id_number"] == citizen["id_number"]
 
 
+async def test_a_proxys_draft_is_pre_filled_with_the_applicants_identity_and_shown_masked(client, cache):
+    setup = await _setup(client, cache)
+    principal, proxy = setup["citizen"], await f.real_name_citizen(client, "王五")
+    grant = await client.post(
+        "/api/v1/me/proxies",
+        headers=principal["headers"],
+        json={"matter_id": setup["matter"]["id"], "name": "王五", "id_number": proxy["id_number"]},
+    )
+    assert grant.status_code == 201, grant.text
+    case = await f.draft(
+        client, setup, proxy, on_behalf_of=principal["id"], form={"elder_id": (elder := f.id_number())}
+    )
+    assert case["form"]["applicant_name"] == principal["name"]
+    assert case["form"]["id_number"] == _masked_id(principal["id_number"])  # the applicant's, not the proxy's
+    seen = await client.get(f"/api/v1/cases/{case['id']}", headers=proxy["headers"])
+    assert seen.status_code == 200 and seen.json()["form"]["elder_id"] == _masked_id(elder)
+    assert principal["id_number"] not in seen.text and elder not in seen.text
+
+
 async def test_a_citizen_without_real_name_gets_no_draft_to_pre_fill(client, cache):
     setup = await _setup(client, cache)
     anonymous = await f.wechat_login(client)
