@@ -67,10 +67,15 @@ async def _database_bytes(settings) -> bytes:
         assert b"case_file" in out  # the dump is of the run's database, cases table included
         return out
     path = Path(url.removeprefix("sqlite://"))
-    files = [path, Path(f"{path}-wal"), Path(f"{path}-journal")]
-    data = b"".join(p.read_bytes() for p in files if p.exists())
-    assert len(data) > 0
-    return data
+    files = [str(p) for p in (path, Path(f"{path}-wal"), Path(f"{path}-journal")) if p.exists()]
+    # Read by another process: closing a file this process opened on the database would drop SQLite's POSIX locks
+    # that the app's own connection holds (sqlite.org/howtocorrupt.html, 2.2), and other processes would misread it.
+    read = await asyncio.create_subprocess_exec(
+        "cat", *files, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(read.communicate(), timeout=120)
+    assert read.returncode == 0 and out, err.decode()
+    return out
 
 
 # ---- at rest ----
