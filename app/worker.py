@@ -131,11 +131,21 @@ def install_embedded(app) -> None:
         await app.cancel_task("periodic-jobs", raise_exception=False)
 
 
+def configure_process(settings: Settings) -> None:
+    """What a worker process sets up before its jobs, as the server does: the one redacting log handler."""
+    from app.core.logging import configure_logging
+
+    configure_logging(settings.logging.level)
+
+
 def run_worker(settings: Settings) -> int:
     """`python -m app worker`: the jobs in their own process until SIGINT or SIGTERM."""
     from app.core.cache import build_cache
     from app.core.db import close_db, init_db
     from app.platforms import build_platforms
+
+    # Without it the jobs' lines (a failed job's traceback, a platform's answer) would go out unmasked, if at all.
+    configure_process(settings)
 
     async def main():
         stop = asyncio.Event()

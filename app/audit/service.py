@@ -6,6 +6,7 @@ from typing import Any
 
 from app.audit.models import AuditEntry
 from app.core.logging import request_id_var
+from app.core.redaction import mask_in
 from app.core.timeutil import to_iso
 
 
@@ -20,15 +21,17 @@ async def record(
     after: dict | None = None,
     connection=None,
 ) -> None:
-    """Append one entry; pass the transaction's connection so the entry commits with the change."""
+    """Append one entry (personal numbers in it masked); pass the transaction's connection so it commits with the
+    change."""
     await AuditEntry.create(
         actor=actor,
         staff_id=staff_id,
         action=action,
         object_type=object_type,
         object_id=str(object_id),
-        before=before,
-        after=after,
+        # The record says who changed what; a note quoting an ID number keeps its words, not the number.
+        before=mask_in(before),
+        after=mask_in(after),
         request_id=request_id_var.get(),
         using_db=connection,
     )

@@ -47,7 +47,10 @@ class Case(Model):
     filed_by_staff_id = fields.IntField(null=True)
     hall_id = fields.IntField(null=True)
     appointment_id = fields.IntField(null=True)
+    # The form as shown: ID and phone numbers in it masked. Their clear values are one encrypted JSON object
+    # ({field: value}) in form_secrets_encrypted, for the handling staff's desk and the submission check only.
     form = fields.JSONField(default=dict)
+    form_secrets_encrypted = fields.TextField(default="")
     status = fields.CharEnumField(CaseStatus, max_length=24, default=CaseStatus.DRAFT, db_index=True)
     version = fields.IntField(default=1)
     receipt_no = fields.CharField(max_length=32, unique=True, null=True)

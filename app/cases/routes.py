@@ -106,6 +106,7 @@ async def create(request: Request):
         appointment_id=data.appointment_id,
         on_behalf_of=data.on_behalf_of,
         idempotency_key=idempotency_key(request),
+        cipher=request.app.ctx.cipher,
         **_common(request),
     )
     return respond(CaseOut, case, status=201)
@@ -145,7 +146,12 @@ async def update_form(request: Request, case_id: int):
     return respond(
         CaseOut,
         await service.update_form(
-            request.ctx.principal, case_id, form=data.form, version=data.version, **_common(request)
+            request.ctx.principal,
+            case_id,
+            form=data.form,
+            version=data.version,
+            cipher=request.app.ctx.cipher,
+            **_common(request),
         ),
     )
 
@@ -207,7 +213,14 @@ async def _citizen_move(request: Request, case_id: int, action: str):
     data = parse(CitizenActionIn, body if body is not None else {})
     return respond(
         CaseOut,
-        await service.transition(request.ctx.principal, case_id, action, version=data.version, **_common(request)),
+        await service.transition(
+            request.ctx.principal,
+            case_id,
+            action,
+            version=data.version,
+            cipher=request.app.ctx.cipher,
+            **_common(request),
+        ),
     )
 
 
@@ -284,10 +297,19 @@ async def staff_cases(request: Request):
 
 
 @bp.get("/staff/cases/<case_id:int>")
-@doc("办件详情（含材料与进度）", tag="cases-staff", response=StaffCaseOut, errors=(401, 403, 404), secured=True)
+@doc(
+    "办件详情（含材料与进度；本部门人员看到申请表中的身份证号、电话原文，每次查看记入审计）",
+    tag="cases-staff",
+    response=StaffCaseOut,
+    errors=(401, 403, 404),
+    secured=True,
+)
 @staff_required(*CASE_STAFF_ROLES)
 async def staff_case(request: Request, case_id: int):
-    return respond(StaffCaseOut, await service.get_case(request.ctx.principal, case_id, **_common(request)))
+    return respond(
+        StaffCaseOut,
+        await service.get_case(request.ctx.principal, case_id, reveal_with=request.app.ctx.cipher, **_common(request)),
+    )
 
 
 @bp.get("/staff/cases/<case_id:int>/materials/<file_id:int>")
@@ -349,6 +371,7 @@ async def transition(request: Request, case_id: int):
             items=items,
             method=data.method,
             tracking_no=data.tracking_no,
+            cipher=request.app.ctx.cipher,
             **_common(request),
         ),
     )

@@ -25,7 +25,7 @@ from app.cases.errors import (
     UnknownMaterial,
     UnsupportedFileType,
 )
-from app.cases.forms import check_form
+from app.cases.forms import check_form, keep_unchanged, seal, secrets_of
 from app.cases.models import Case, CaseFile, CaseStatus, CaseTimelineEntry, Channel
 from app.cases.workflow import (
     ACTIONS,
@@ -221,11 +221,36 @@ async def _case_for(principal: Principal, case_id: int) -> Case:
 
 
 async def get_case(
-    principal: Principal, case_id: int, *, cache: Cache, guide_ttl: int, now: datetime | None = None
+    principal: Principal,
+    case_id: int,
+    *,
+    cache: Cache,
+    guide_ttl: int,
+    now: datetime | None = None,
+    reveal_with: FieldCipher | None = None,
 ) -> dict:
-    """One case with its materials and timeline (404 unless the caller may see it)."""
+    """One case with its materials and timeline (404 unless the caller may see it); reveal_with: the staff case desk,
+    where the handling department's staff see the form's personal numbers in clear, each such view audited."""
     case = await _case_for(principal, case_id)
-    return await case_view(case, viewer=principal, cache=cache, guide_ttl=guide_ttl, now=now)
+    view = await case_view(case, viewer=principal, cache=cache, guide_ttl=guide_ttl, now=now)
+    if reveal_with is not None and _handles(principal, case) and case.form_secrets_encrypted:
+        secrets = secrets_of(case.form_secrets_encrypted, cipher=reveal_with)
+        view["form"] = {**case.form, **secrets}
+        # Who saw whose personal data, and when; the record names the fields, never the numbers themselves.
+        await audit.record(
+            actor=principal.actor,
+            staff_id=principal.id,
+            action="case.view_personal_data",
+            object_type=AGGREGATE,
+            object_id=case.id,
+            after={"fields": sorted(secrets)},
+        )
+    return view
+
+
+def _handles(principal: Principal, case: Case) -> bool:
+    """Staff of the case's own department: a supervisor looking across departments does not handle it."""
+    return principal.is_staff and principal.department_id == case.department_id
 
 
 async def list_for_citizen(
@@ -306,10 +331,12 @@ async def create_draft(
     appointment_id: int | None,
     on_behalf_of: int | None,
     idempotency_key: str | None,
+    cipher: FieldCipher,
     cache: Cache,
     guide_ttl: int,
 ) -> dict:
-    """A draft for a matter, by the applicant or by a proxy holding the applicant's grant for it."""
+    """A draft for a matter, by the applicant or by a proxy holding the applicant's grant for it; the guide's
+    pre-filled fields the form leaves empty get the applicant's own name, ID number and phone."""
     applicant_id = principal.id
     proxy_id = None
     if on_behalf_of is not None and on_behalf_of != principal.id:
@@ -326,7 +353,15 @@ async def create_draft(
     guide = await catalog.get_guide(matter_id, cache=cache, ttl=guide_ttl)
     if guide["online_depth"] < catalog.ONLINE_DEPTH_MIN:
         raise OnlineNotOffered()
-    cleaned = check_form(form, guide["form_fields"], complete=False)
+    own = await identity.own_details(applicant_id, cipher=cipher)
+    prefilled = {
+        field["name"]: own[field["prefill"]]
+        for field in guide["form_fields"]
+        if field.get("prefill") and own.get(field["prefill"]) and form.get(field["name"]) in (None, "")
+    }
+    stored, sealed = seal(
+        check_form({**form, **prefilled}, guide["form_fields"], complete=False), guide["form_fields"], cipher=cipher
+    )
     hall_id = None
     if appointment_id is not None:
         appointment = await booking.get_appointment(citizen_id=principal.id, appointment_id=appointment_id)
@@ -349,7 +384,8 @@ async def create_draft(
             id_number_masked=applicant["id_number_masked"],
             hall_id=hall_id,
             appointment_id=appointment_id,
-            form=cleaned,
+            form=stored,
+            form_secrets_encrypted=sealed,
             promised_days=guide["promised_days"],
             amount_fen=guide["amount_fen"],
             idempotency_key=idempotency_key,
@@ -362,18 +398,27 @@ async def create_draft(
 
 
 async def update_form(
-    principal: Principal, case_id: int, *, form: dict[str, Any], version: int | None, cache: Cache, guide_ttl: int
+    principal: Principal,
+    case_id: int,
+    *,
+    form: dict[str, Any],
+    version: int | None,
+    cipher: FieldCipher,
+    cache: Cache,
+    guide_ttl: int,
 ) -> dict:
-    """Replace the form of a draft (or of a case sent back for supplements)."""
+    """Replace the form of a draft (or of a case sent back for supplements); a masked number sent back as shown
+    keeps the number behind it."""
     case = await _case_for(principal, case_id)
     if principal.is_staff:
         raise CaseNotFound()
     _require_editable(case)
     guide = await _guide_of(case, cache, guide_ttl)
-    cleaned = check_form(form, guide["form_fields"], complete=False)
+    typed = keep_unchanged(form, case.form, case.form_secrets_encrypted, cipher=cipher)
+    stored, sealed = seal(check_form(typed, guide["form_fields"], complete=False), guide["form_fields"], cipher=cipher)
     expected = case.version if version is None else version
     updated = await Case.filter(id=case.id, version=expected, status=case.status).update(
-        form=cleaned, version=F("version") + 1
+        form=stored, form_secrets_encrypted=sealed, version=F("version") + 1
     )
     if not updated:
         raise StaleVersion()
@@ -523,11 +568,13 @@ async def transition(
     items: list[dict] | None = None,
     method: str | None = None,
     tracking_no: str | None = None,
+    cipher: FieldCipher | None = None,
     cache: Cache,
     guide_ttl: int,
     now: datetime | None = None,
 ) -> dict:
-    """Make one move of the table, whole or not at all: role, state, version, timeline and event together."""
+    """Make one move of the table, whole or not at all: role, state, version, timeline and event together (cipher:
+    to check a submitted form's personal numbers)."""
     at = now or clock_now()
     case = await _case_for(principal, case_id)
     if action not in ACTIONS:
@@ -547,7 +594,7 @@ async def transition(
         at=at,
         note=note,
         expected_version=version,
-        inputs={"guide": guide, "items": items, "method": method, "tracking_no": tracking_no},
+        inputs={"guide": guide, "items": items, "method": method, "tracking_no": tracking_no, "cipher": cipher},
     )
     return await get_case(principal, case_id, cache=cache, guide_ttl=guide_ttl, now=at)
 
@@ -577,7 +624,7 @@ async def file_at_window(
     if clerk.department_id != guide["department_id"]:
         raise RoleNotAllowed("只能受理本部门的事项")
     applicant = identity.describe_id_number(id_number, cipher=cipher)
-    cleaned = check_form(form, guide["form_fields"], complete=True)
+    stored, sealed = seal(check_form(form, guide["form_fields"], complete=True), guide["form_fields"], cipher=cipher)
     material_ids = {m["id"] for m in guide["materials"]}
     unknown = [m for m in materials_checked if m not in material_ids]
     if unknown:
@@ -602,7 +649,8 @@ async def file_at_window(
             **applicant,
             filed_by_staff_id=clerk.id,
             hall_id=hall_id,
-            form=cleaned,
+            form=stored,
+            form_secrets_encrypted=sealed,
             promised_days=guide["promised_days"],
             amount_fen=guide["amount_fen"],
             status=CaseStatus.ACCEPTED,

@@ -12,7 +12,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from app.cases.errors import MaterialsMissing, PaymentRequired, UnknownMaterial
-from app.cases.forms import check_form
+from app.cases.forms import check_form, reveal
 from app.cases.models import Case, CaseFile, CaseTimelineEntry, ReceiptCounter
 from app.cases.models import CaseStatus as S
 from app.catalog import service as catalog
@@ -84,7 +84,13 @@ async def _submit(ctx: MoveContext) -> Effect:
     missing = await missing_materials(case, guide)
     if missing:
         raise MaterialsMissing(details={"missing": [m["id"] for m in missing], "materials": missing})
-    check_form(case.form, guide["form_fields"], complete=True)
+    # The stored form shows its personal numbers masked: the check is of the numbers themselves.
+    form = (
+        reveal(case.form, case.form_secrets_encrypted, cipher=ctx.inputs["cipher"])
+        if case.form_secrets_encrypted
+        else case.form
+    )
+    check_form(form, guide["form_fields"], complete=True)
     return _effect(ctx, changes={"submitted_at": ctx.at, "supplement_items": [], "supplement_requested_at": None})
 
 

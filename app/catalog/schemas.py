@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
@@ -34,13 +34,21 @@ class FeeIn(_Input):
     amount_fen: Fen
 
 
+# What a pre-filled field must be: the applicant's name is text, their ID number and phone are of their own types.
+PREFILL_TYPES = {"name": "text", "id_number": "id_number", "phone": "phone"}
+
+
 class FormFieldIn(_Input):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
     label: Annotated[str, Field(min_length=1, max_length=32)]
-    type: str = Field(pattern=r"^(text|number|date|select|phone)$")
+    # id_number: a resident ID number (GB 11643 check); id_number and phone values are stored encrypted, shown masked.
+    type: str = Field(pattern=r"^(text|number|date|select|phone|id_number)$")
     required: StrictBool = False
     options: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(None, max_length=50)
     max_length: StrictInt | None = Field(None, ge=1, le=2000)
+    # The field asks for the applicant's own name, ID number or phone: a new draft has it filled in from the
+    # applicant's real-name identity.
+    prefill: Literal["name", "id_number", "phone"] | None = None
 
     @model_validator(mode="after")
     def _options_only_for_select(self) -> FormFieldIn:
@@ -48,6 +56,8 @@ class FormFieldIn(_Input):
             raise ValueError("a select field needs options")
         if self.type != "select" and self.options:
             raise ValueError("only a select field has options")
+        if self.prefill is not None and self.type != PREFILL_TYPES[self.prefill]:
+            raise ValueError(f"a field pre-filled with the {self.prefill} is of type {PREFILL_TYPES[self.prefill]}")
         return self
 
 

@@ -1,4 +1,4 @@
-"""Logging with the request id on every line, and a last-line guard against ID numbers and tokens in logs."""
+"""Logging with the request id on every line, and a last-line guard against personal numbers and tokens in logs."""
 
 from __future__ import annotations
 
@@ -7,21 +7,22 @@ import logging
 import re
 import sys
 
+from app.core.redaction import mask_personal_numbers
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
-# A resident ID number (18 characters, last may be X) or a bearer token must never reach a log file, even when
-# some library formats one into a message. Masking here is the safety net, not the first line of defence.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+# A resident ID number, a mobile number or a bearer token must never reach a log file, even when some library
+# formats one into a message. Masking here is the safety net, not the first line of defence.
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 # Platform URLs carry credentials in their query strings (WeChat secret, js_code, access_token; Alipay sign).
 _SECRET_PARAM = re.compile(r"(?i)\b(secret|js_code|access_token|session_key|auth_code|code|sign|password)=[^&\s\"']+")
 
 
 def redact(text: str) -> str:
-    """Mask ID numbers and bearer tokens in a log line."""
-    text = _ID_NUMBER.sub(lambda m: m.group(1)[:3] + "*" * 11 + m.group(2)[-4:], text)
+    """Mask ID numbers, mobile numbers, credentials and bearer tokens in a log line."""
     text = _SECRET_PARAM.sub(r"\1=[redacted]", text)
-    return _BEARER.sub(r"\1[redacted]", text)
+    text = _BEARER.sub(r"\1[redacted]", text)
+    return mask_personal_numbers(text)
 
 
 class RequestContextFilter(logging.Filter):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.models import OutboxEvent
+from app.core.redaction import mask_in
 from app.core.timeutil import to_iso
 
 
@@ -34,13 +35,14 @@ async def emit(
     department_id: int | None = None,
 ) -> None:
     """Record an event; pass the caller's transaction so the event exists exactly when the change does."""
+    # Payloads carry what people wrote (notes, complaints, reasons) to pushes and staff alerts: never their numbers.
     await OutboxEvent.create(
         kind=kind,
         aggregate_type=aggregate_type,
         aggregate_id=aggregate_id,
         citizen_id=citizen_id,
         department_id=department_id,
-        payload=payload or {},
+        payload=mask_in(payload or {}),
         using_db=connection,
     )
 
@@ -67,7 +69,7 @@ async def emit_once(
                 aggregate_id=aggregate_id,
                 citizen_id=citizen_id,
                 department_id=department_id,
-                payload=payload or {},
+                payload=mask_in(payload or {}),
                 dedupe_key=dedupe_key,
                 using_db=connection,
             )

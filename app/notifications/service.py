@@ -24,6 +24,7 @@ from app.core import db
 from app.core.auth import Principal
 from app.core.errors import NotFound, ValidationFailed
 from app.core.models import OutboxEvent
+from app.core.redaction import mask_in, mask_personal_numbers
 from app.core.timeutil import now as clock_now
 from app.core.timeutil import to_iso
 from app.identity import service as identity
@@ -291,7 +292,8 @@ async def _plan(
         recipient=recipient,
         purpose=purpose,
         template_id=template_id,
-        payload=payload,
+        # Events are masked when written; a delivery is masked again, as it leaves for another company's servers.
+        payload=mask_in(payload),
         dedupe_key=f"{event.id}:{channel}:{recipient}",
         next_attempt_at=at,
         using_db=connection,
@@ -352,7 +354,7 @@ async def _push(delivery: Delivery, platforms) -> None:
             user_id=delivery.recipient, template_id=delivery.template_id, data=payload["data"], page=payload.get("page")
         )
     elif delivery.channel == "wecom":
-        await platforms.wecom.send_text(userids=[delivery.recipient], content=payload["content"])
+        await platforms.wecom.send_text(userids=[delivery.recipient], content=mask_personal_numbers(payload["content"]))
     else:  # pragma: no cover - a channel nobody plans
         raise MessageRejected(f"unknown channel {delivery.channel}")
 
