@@ -132,6 +132,7 @@ class CaseSummaryOut(BaseModel):
     paid: bool
     ended_at: str | None
     rated: bool  # rated by the citizen, or defaulted after the rating period
+    can_rate: bool  # the viewer may rate it now: its applicant, ended, not yet rated
     allowed_actions: list[str]
 
 

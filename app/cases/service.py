@@ -149,6 +149,10 @@ async def case_view(
         "paid": case.paid,
         "ended_at": to_iso(case.ended_at),
         "rated": case.rated,
+        # Only the applicant rates (a proxy files and follows, but the service was given to the applicant).
+        "can_rate": (
+            not viewer.is_staff and viewer.id == case.applicant_id and case.status in RATEABLE_STATES and not case.rated
+        ),
         "allowed_actions": allowed_actions(TABLE, case.status, _actor_kinds(viewer)),
     }
     if summary:

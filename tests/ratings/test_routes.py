@@ -192,12 +192,17 @@ async def test_a_proxy_cannot_rate_in_the_applicants_name_and_the_applicant_stil
         return await finish(client, setup, submitted.json(), "approved")
 
     first, second = await filed_by_proxy(), await filed_by_proxy()
+    as_proxy = (await client.get(f"/api/v1/cases/{first['id']}", headers=proxy["headers"])).json()
+    as_applicant = (await client.get(f"/api/v1/cases/{first['id']}", headers=principal["headers"])).json()
+    assert (as_proxy["can_rate"], as_applicant["can_rate"]) == (False, True)
     # The proxy filed and follows the case, but the service was for the applicant: only they rate it.
     refused = await post_rating(client, proxy, case_id=first["id"], score=1, comment="代办人不满意")
     assert_error_shape(refused, 403, "APPLICANT_RATES_ONLY")
     assert (await client.get("/api/v1/ratings", headers=proxy["headers"])).json()["items"] == []
     rating = await f.rated(client, principal, case_id=first["id"], score=4, comment="办得顺利")
     assert rating["case_id"] == first["id"]
+    rated = (await client.get(f"/api/v1/cases/{first['id']}", headers=principal["headers"])).json()
+    assert rated["can_rate"] is False and rated["rated"] is True
 
     revoked = await client.post(f"/api/v1/me/proxies/{grant.json()['id']}/revoke", headers=principal["headers"])
     assert revoked.status_code == 200, revoked.text
