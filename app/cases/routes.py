@@ -371,6 +371,7 @@ async def transition(request: Request, case_id: int):
             items=items,
             method=data.method,
             tracking_no=data.tracking_no,
+            pickup_hall_id=data.pickup_hall_id,
             cipher=request.app.ctx.cipher,
             **_common(request),
         ),

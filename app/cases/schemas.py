@@ -49,6 +49,8 @@ class TransitionIn(_Input):
     items: list[SupplementItemIn] | None = Field(None, max_length=50)
     method: Literal["pickup", "express"] | None = None
     tracking_no: str | None = Field(None, max_length=40, pattern=r"^[A-Za-z0-9-]*$")
+    # deliver by pickup: the hall where the citizen collects it (default: the case's hall, else the matter's first)
+    pickup_hall_id: StrictId | None = None
 
 
 class WindowFilingIn(_Input):

@@ -572,6 +572,7 @@ async def transition(
     items: list[dict] | None = None,
     method: str | None = None,
     tracking_no: str | None = None,
+    pickup_hall_id: int | None = None,
     cipher: FieldCipher | None = None,
     cache: Cache,
     guide_ttl: int,
@@ -598,7 +599,14 @@ async def transition(
         at=at,
         note=note,
         expected_version=version,
-        inputs={"guide": guide, "items": items, "method": method, "tracking_no": tracking_no, "cipher": cipher},
+        inputs={
+            "guide": guide,
+            "items": items,
+            "method": method,
+            "tracking_no": tracking_no,
+            "pickup_hall_id": pickup_hall_id,
+            "cipher": cipher,
+        },
     )
     return await get_case(principal, case_id, cache=cache, guide_ttl=guide_ttl, now=at)
 

@@ -142,12 +142,27 @@ async def _deliver(ctx: MoveContext) -> Effect:
         raise ValidationFailed(details={"fields": [{"field": "tracking_no", "message": "快递寄送须填写运单号"}]})
     _require_payment_before(ctx, "delivery")
     tracking_no = (tracking_no or "").strip() if method == "express" else ""
+    hall_id = _pickup_hall(ctx) if method == "pickup" else None
     return _effect(
         ctx,
         changes={"delivery_method": method, "tracking_no": tracking_no},
-        details={"method": method, "tracking_no": tracking_no},
-        event={"method": method, "tracking_no": tracking_no},
+        details={"method": method, "tracking_no": tracking_no, "hall_id": hall_id},
+        # The hall goes with the event, so the citizen's message says where (and when) to collect.
+        event={"method": method, "tracking_no": tracking_no, "hall_id": hall_id},
     )
+
+
+def _pickup_hall(ctx: MoveContext) -> int | None:
+    """The hall a result is collected at: the one chosen, else the case's own, else the matter's first."""
+    case: Case = ctx.row
+    halls = list(ctx.inputs["guide"].get("hall_ids") or [])
+    chosen = ctx.inputs.get("pickup_hall_id")
+    if chosen is not None:
+        if chosen not in halls and chosen != case.hall_id:
+            message = "领取地点须为该事项的办理大厅"
+            raise ValidationFailed(details={"fields": [{"field": "pickup_hall_id", "message": message}]})
+        return chosen
+    return case.hall_id or (halls[0] if halls else None)
 
 
 def _from(*states: S) -> frozenset[S]:
