@@ -30,6 +30,7 @@ from app.platforms.payment_types import (
     Notification,
     PaymentProvider,
     RefundState,
+    SignatureProbe,
     TradeState,
     Verdict,
 )
@@ -267,6 +268,8 @@ async def _verdict_on(
     """Accepted when recorded (or nothing to record); refused when no retry of it could ever be accepted."""
     try:
         notification = await provider.parse_notification(headers=headers, body=body)
+    except SignatureProbe:
+        return "refused"  # the provider checking that we verify: refused, and nothing to alert anyone of
     except BadNotification:
         await _alert("signature", order=None, details={"channel": channel}, cache=cache, settings=settings)
         return "refused"

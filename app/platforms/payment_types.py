@@ -26,6 +26,10 @@ class BadNotification(AppError):
     message = "通知验签失败"
 
 
+class SignatureProbe(BadNotification):
+    """The provider's own wrongly signed notification, sent to check that we verify: refused, but no one's attack."""
+
+
 @dataclass(frozen=True)
 class TradeState:
     """What the provider says of one order (from a query, or from a payment notification)."""

@@ -52,6 +52,7 @@ from app.platforms.payment_types import (
     Notification,
     RefundState,
     RefundStatus,
+    SignatureProbe,
     TradeState,
     TradeStatus,
     Verdict,
@@ -70,6 +71,8 @@ CURRENCY = "CNY"
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 # A notification signed longer ago (or further ahead) than this is refused: a replay, or a clock gone wrong.
 NOTIFICATION_MAX_AGE_SECONDS = 300
+# WeChat Pay signs some notifications wrongly on purpose, with a signature starting so, to see that merchants verify.
+SIGNATURE_PROBE_PREFIX = "WECHATPAY/SIGNTEST/"
 SIM_CERTIFICATE_NAME = "WeChat Pay simulator platform certificate"
 SIM_PUBLIC_KEY_ID_PREFIX = "PUB_KEY_ID_"
 
@@ -606,6 +609,11 @@ class WeChatPayProvider:
         }
         if not all(wanted.values()):
             raise self._refuse("Wechatpay-* headers missing")
+        if wanted["Wechatpay-Signature"].startswith(SIGNATURE_PROBE_PREFIX):
+            # Refused like any signature that does not verify (that is what the probe checks), but expected: no
+            # operator needs to hear of it. Whoever copies the prefix gains nothing: the notification is refused.
+            log.info("wechatpay notification refused: WeChat Pay's signature probe")
+            raise SignatureProbe()
         timestamp = wanted["Wechatpay-Timestamp"]
         if (
             not (timestamp.isascii() and timestamp.isdigit())

@@ -412,6 +412,51 @@ async def test_50_forged_notifications_alert_once_and_the_next_interval_tells_ho
     assert "共 51 次" in text
 
 
+async def test_wechat_pays_signature_probes_are_refused_without_alerting_but_forgeries_still_alert(
+    client, settings, clock
+):
+    from datetime import datetime
+
+    from app.core.models import OutboxEvent
+    from app.platforms.sim import wechatpay as sim_wechatpay
+
+    interval = settings.payments.alert_interval_seconds
+    clock.set(datetime.fromtimestamp((int(clock.now().timestamp()) // interval + 1) * interval, UTC))
+    resource = {
+        "mchid": settings.wechatpay.mchid,
+        "out_trade_no": "GHPROBE",
+        "trade_state": "SUCCESS",
+        "amount": {"total": 1, "payer_total": 1},
+    }
+
+    async def signature_alerts() -> list[OutboxEvent]:
+        return [e for e in await OutboxEvent.filter(kind="payment.mismatch") if e.payload["reason"] == "signature"]
+
+    async def post(*, probe: bool):
+        headers, body = sim_wechatpay.signed_notification(
+            settings, event_type="TRANSACTION.SUCCESS", resource=resource, forged=not probe
+        )
+        if probe:
+            # WeChat Pay's probe: its real signature made wrong on purpose, behind the SIGNTEST prefix.
+            headers["Wechatpay-Signature"] = "WECHATPAY/SIGNTEST/" + headers["Wechatpay-Signature"]
+        return await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers)
+
+    before = len(await signature_alerts())
+    for _ in range(3):
+        answer = await post(probe=True)
+        assert (answer.status_code, answer.json()) == (400, {"code": "FAIL", "message": "通知无效"})
+    assert len(await signature_alerts()) == before  # refused, and no operator is woken for it
+    assert (await post(probe=False)).status_code == 400
+    assert len(await signature_alerts()) == before + 1  # a forger's notification still alerts
+    # Next interval: probes again, then one forgery; its alert counts only itself, never the probes.
+    clock.advance(seconds=interval)
+    for _ in range(3):
+        assert (await post(probe=True)).status_code == 400
+    assert (await post(probe=False)).status_code == 400
+    alerts = await signature_alerts()
+    assert len(alerts) == before + 2 and alerts[-1].payload["count"] == 1
+
+
 async def test_a_forged_alipay_notification_is_answered_failure(client, cache):
     setup = await f.fee_case_setup(client, cache, channel="alipay")
     order = await _order(client, setup, "alipay")

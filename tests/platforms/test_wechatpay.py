@@ -16,7 +16,7 @@ import pytest
 from app.core.config import ConfigError
 from app.platforms import PlatformError, PlatformUnavailable
 from app.platforms.keys import ensure_sim_keys, generate_key_pair, rsa2_verify
-from app.platforms.payment_types import BadNotification, BillRow
+from app.platforms.payment_types import BadNotification, BillRow, SignatureProbe
 from app.platforms.sim.wechatpay import signed_notification, signed_trade_notification
 from app.platforms.wechatpay import (
     LIVE_API_BASE_URL,
@@ -328,7 +328,17 @@ def _tampered(body: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     "case",
-    ["forged", "tampered_body", "stale", "ahead", "unknown_serial", "other_apiv3_key", "no_signature", "not_utf8"],
+    [
+        "forged",
+        "tampered_body",
+        "stale",
+        "ahead",
+        "unknown_serial",
+        "other_apiv3_key",
+        "no_signature",
+        "not_utf8",
+        "signature_probe",
+    ],
 )
 async def test_parse_notification__refuses_what_is_not_wechat_pays(app, settings, case, caplog):
     now = int(time.time())
@@ -348,9 +358,26 @@ async def test_parse_notification__refuses_what_is_not_wechat_pays(app, settings
         del headers["Wechatpay-Signature"]
     elif case == "not_utf8":
         body = b"\xff" + body
+    elif case == "signature_probe":
+        headers["Wechatpay-Signature"] = "WECHATPAY/SIGNTEST/" + headers["Wechatpay-Signature"]
     with caplog.at_level(logging.INFO), pytest.raises(BadNotification):
         await app.ctx.platforms.wechatpay.parse_notification(headers=headers, body=body)
     assert "notification refused" in platform_log(caplog)
+
+
+async def test_parse_notification__a_signature_probe_is_told_apart(app, settings):
+    headers, body = signed_notification(
+        settings, event_type="TRANSACTION.SUCCESS", resource=transaction_resource(settings, "WXT0004")
+    )
+    headers["Wechatpay-Signature"] = "WECHATPAY/SIGNTEST/" + headers["Wechatpay-Signature"]
+    with pytest.raises(SignatureProbe):
+        await app.ctx.platforms.wechatpay.parse_notification(headers=headers, body=body)
+    headers, body = signed_notification(
+        settings, event_type="TRANSACTION.SUCCESS", resource=transaction_resource(settings, "WXT0004"), forged=True
+    )
+    with pytest.raises(BadNotification) as refused:
+        await app.ctx.platforms.wechatpay.parse_notification(headers=headers, body=body)
+    assert not isinstance(refused.value, SignatureProbe)  # a forgery is not taken for a probe
 
 
 @pytest.mark.parametrize(
