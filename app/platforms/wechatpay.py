@@ -88,13 +88,15 @@ TRADE_STATUSES: dict[str, TradeStatus] = {
 REFUND_STATUSES: dict[str, RefundStatus] = {
     "SUCCESS": "succeeded",
     "PROCESSING": "processing",
-    "ABNORMAL": "failed",
+    # Not final (WeChat Pay: 退款异常): the bank refused the money (the payer's card closed ...); it waits for the
+    # merchant to send it again (apply-abnormal-refund) and is never a failure that gives the amount back.
+    "ABNORMAL": "abnormal",
     "CLOSED": "failed",
 }
 # What each refund notification says of its refund; its resource's refund_status must agree.
 REFUND_EVENTS: dict[str, RefundStatus] = {
     "REFUND.SUCCESS": "succeeded",
-    "REFUND.ABNORMAL": "failed",
+    "REFUND.ABNORMAL": "abnormal",
     "REFUND.CLOSED": "failed",
 }
 TRADE_EVENT = "TRANSACTION.SUCCESS"
@@ -104,6 +106,12 @@ TRANSIENT_CODES = frozenset(
 )
 ALREADY_CLOSED_CODES = frozenset({"ORDER_CLOSED", "ORDERCLOSED"})
 NO_BILL_CODES = frozenset({"NO_STATEMENT_EXIST"})
+# Where an abnormal refund may be sent again (发起异常退款): another debit card of the payer's (bank_type, bank_account
+# and real_name, the last two encrypted with WeChat Pay's public key), or the merchant's bank account, to be paid
+# back by hand.
+ABNORMAL_REFUND_TYPES = frozenset({"USER_BANK_CARD", "MERCHANT_BANK_CARD"})
+# WeChat Pay's refund_id (it goes into the path of apply-abnormal-refund).
+REFUND_ID = re.compile(r"[0-9A-Za-z]{1,32}")
 # A refund query answered 404 with one of these: WeChat Pay has no refund under that number, so none will ever move.
 REFUND_NOT_FOUND_CODES = frozenset({"RESOURCE_NOT_EXISTS", "NOT_FOUND"})
 # WeChat Pay's characters of an out_refund_no; wechatpayv3 puts it in the query's path as it is.
@@ -700,6 +708,42 @@ class WeChatPayProvider:
                 found=False,
             )
         return _refund_answered("refund_query", self._ok("refund_query", (status, body)), order_no, refund_no)
+
+    async def retry_abnormal_refund(
+        self,
+        *,
+        order_no: str,
+        refund_no: str,
+        refund_id: str,
+        to: str,
+        bank_type: str = "",
+        bank_account: str = "",
+        real_name: str = "",
+    ) -> RefundState:
+        """Send an ABNORMAL refund again (apply-abnormal-refund): to another card of the payer's (USER_BANK_CARD; the
+        SDK encrypts account and name with WeChat Pay's public key) or to our bank account (MERCHANT_BANK_CARD)."""
+        if to not in ABNORMAL_REFUND_TYPES:
+            raise ValueError(f"an abnormal refund goes to one of {sorted(ABNORMAL_REFUND_TYPES)}")
+        if to == "USER_BANK_CARD" and not (bank_type and bank_account and real_name):
+            raise ValueError("a refund to the payer's card needs bank_type, bank_account and real_name")
+        if not REFUND_ID.fullmatch(refund_id) or not OUT_REFUND_NO.fullmatch(refund_no):
+            raise ValueError("refund_id is 1-32 letters or digits; the refund number 1-64 of 0-9 A-Z a-z _-|*@")
+        user_card = to == "USER_BANK_CARD"
+        answer = self._ok(
+            "abnormal_refund",
+            await self._call(
+                "abnormal_refund",
+                lambda sdk: sdk.abnormal_refund(
+                    refund_id=refund_id,
+                    out_refund_no=refund_no,
+                    type=to,
+                    bank_type=bank_type if user_card else None,
+                    bank_account=bank_account if user_card else None,
+                    real_name=real_name if user_card else None,
+                ),
+            ),
+        )
+        return _refund_answered("abnormal_refund", answer, order_no, refund_no)
 
     async def bill(self, day: date) -> list[BillRow]:
         """The trade bill of a Beijing day (ALL: payments and refunds), downloaded through the signed client."""

@@ -384,7 +384,7 @@ async def test_parse_notification__a_signature_probe_is_told_apart(app, settings
     ("event_type", "refund_status", "status"),
     [
         ("REFUND.SUCCESS", "SUCCESS", "succeeded"),
-        ("REFUND.ABNORMAL", "ABNORMAL", "failed"),
+        ("REFUND.ABNORMAL", "ABNORMAL", "abnormal"),  # not final: the money is held up at the bank
         ("REFUND.CLOSED", "CLOSED", "failed"),
     ],
 )
@@ -577,6 +577,113 @@ async def test_query_refund__a_refund_answered_processing_and_never_notified_suc
         ("paid", 1250),
         ("refunded", 500),
     ]
+
+
+# ---- abnormal refunds (the bank would not take the money back) ----
+
+CARD = {"bank_type": "ICBC_DEBIT", "bank_account": "6222020200112233445", "real_name": "张三"}
+
+
+async def abnormal_refund(provider, client, receiver, faults, order_no: str):
+    """A paid order whose refund of 500 WeChat Pay accepts and then reports ABNORMAL."""
+    await create(provider, order_no, amount_fen=1250)
+    await sim_pay(client, order_no)
+    await faults("wechatpay", 0, refund="abnormal")
+    refund = await provider.refund(
+        order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250, reason=""
+    )
+    assert (refund.status, refund.refund_fen) == ("processing", 500)  # accepted; the bank answers later
+    return refund
+
+
+async def test_abnormal_refund__notified_and_queried_abnormal_then_sent_to_another_card(
+    provider, client, receiver, faults
+):
+    order_no = new_order_no()
+    refund = await abnormal_refund(provider, client, receiver, faults, order_no)
+    await receiver.wait_for(2)  # the payment's, then REFUND.ABNORMAL
+    notification = await provider.parse_notification(headers=receiver.received[1][0], body=receiver.received[1][1])
+    assert (notification.refund.refund_no, notification.refund.status) == ("R" + order_no, "abnormal")
+    state = await provider.query_refund(order_no=order_no, refund_no="R" + order_no)
+    assert (state.status, state.refund_id) == ("abnormal", refund.refund_id)
+    assert (await provider.query_refund(order_no=order_no, refund_no="R" + order_no)).status == "abnormal"  # stays
+
+    again = await provider.retry_abnormal_refund(
+        order_no=order_no, refund_no="R" + order_no, refund_id=refund.refund_id, to="USER_BANK_CARD", **CARD
+    )
+    assert (again.status, again.refund_fen) == ("processing", 500)
+    state = await provider.query_refund(order_no=order_no, refund_no="R" + order_no)
+    assert state.status == "succeeded" and state.raw["user_received_account"] == "ICBC借记卡3445"
+    await receiver.wait_for(3)
+    notification = await provider.parse_notification(headers=receiver.received[2][0], body=receiver.received[2][1])
+    assert notification.refund.status == "succeeded"
+    with pytest.raises(WeChatPayRefused) as refused:  # no longer abnormal: nothing to send again
+        await provider.retry_abnormal_refund(
+            order_no=order_no, refund_no="R" + order_no, refund_id=refund.refund_id, to="MERCHANT_BANK_CARD"
+        )
+    assert refused.value.errcode == "INVALID_REQUEST"
+
+
+async def test_abnormal_refund__to_our_bank_account_with_the_platform_certificate(
+    settings, client, receiver, faults, make_wechatpay
+):
+    keys = wechatpay_keys(settings)
+    # A merchant that knows only the platform certificate: the SDK names its serial, the simulator decrypts with it.
+    provider = make_wechatpay(
+        with_changes(settings, wechatpay={"notify_url": receiver.url}),
+        keys=WeChatPayKeys(
+            merchant_private_key=keys.merchant_private_key, platform_certificate=keys.platform_certificate
+        ),
+    )
+    order_no = new_order_no()
+    refund = await abnormal_refund(provider, client, receiver, faults, order_no)
+    card = await provider.retry_abnormal_refund(
+        order_no=order_no, refund_no="R" + order_no, refund_id=refund.refund_id, to="USER_BANK_CARD", **CARD
+    )
+    assert card.status == "processing"
+
+    order_no = new_order_no()
+    refund = await abnormal_refund(provider, client, receiver, faults, order_no)
+    ours = await provider.retry_abnormal_refund(
+        order_no=order_no, refund_no="R" + order_no, refund_id=refund.refund_id, to="MERCHANT_BANK_CARD"
+    )
+    assert ours.status == "processing"
+    state = await provider.query_refund(order_no=order_no, refund_no="R" + order_no)
+    assert (state.status, state.raw["user_received_account"]) == ("succeeded", "商户银行账户")
+
+
+async def test_abnormal_refund__the_simulator_refuses_what_wechat_pay_would(
+    settings, provider, client, receiver, faults, stranger_keys, make_wechatpay
+):
+    order_no = new_order_no()
+    refund = await abnormal_refund(provider, client, receiver, faults, order_no)
+    retry = {"order_no": order_no, "refund_no": "R" + order_no}
+    with pytest.raises(WeChatPayRefused) as refused:  # another refund's id
+        await provider.retry_abnormal_refund(
+            **retry, refund_id="50300000000000000000000000009", to="MERCHANT_BANK_CARD"
+        )
+    assert refused.value.errcode == "RESOURCE_NOT_EXISTS"
+    with pytest.raises(WeChatPayRefused) as refused:  # a bank whose cards it does not take
+        await provider.retry_abnormal_refund(
+            **retry, refund_id=refund.refund_id, to="USER_BANK_CARD", **{**CARD, "bank_type": "XYZ_DEBIT"}
+        )
+    assert refused.value.errcode == "PARAM_ERROR"
+    keys = wechatpay_keys(settings)
+    # Account and name encrypted with a key that is not WeChat Pay's: it cannot read them.
+    careless = make_wechatpay(
+        settings,
+        keys=WeChatPayKeys(
+            merchant_private_key=keys.merchant_private_key,
+            platform_public_key=stranger_keys.public_pem,
+            platform_public_key_id=keys.platform_public_key_id,
+        ),
+    )
+    with pytest.raises(WeChatPayRefused) as refused:
+        await careless.retry_abnormal_refund(**retry, refund_id=refund.refund_id, to="USER_BANK_CARD", **CARD)
+    assert refused.value.errcode == "PARAM_ERROR"
+    with pytest.raises(ValueError):  # the payer's card without its details is never sent
+        await provider.retry_abnormal_refund(**retry, refund_id=refund.refund_id, to="USER_BANK_CARD")
+    assert (await provider.query_refund(**retry)).status == "abnormal"  # nothing of that moved it
 
 
 async def test_query_refund__a_refund_wechat_pay_does_not_have_is_failed(provider, client):
