@@ -591,10 +591,13 @@ async def reconcile(day: date, *, platforms) -> list[dict]:
                 channel=channel, status=OrderStatus.PAID, paid_at__gte=start, paid_at__lt=end
             )
         }
+        # WeChat Pay bills a refund on the day it accepted it, not the day it succeeded (a refund left processing
+        # overnight is still that first day's); Alipay's refunds are done when answered.
+        billed = "created_at" if channel == "wechat" else "finished_at"
         ours_refunds = {
             r.refund_no: r
             for r in await Refund.filter(
-                order__channel=channel, status=RefundStatus.SUCCEEDED, finished_at__gte=start, finished_at__lt=end
+                order__channel=channel, status=RefundStatus.SUCCEEDED, **{f"{billed}__gte": start, f"{billed}__lt": end}
             )
         }
         differences: list[dict] = []

@@ -130,6 +130,10 @@ REFUSAL_MESSAGES = {
 
 # The trade bill (bill_type ALL): a header line, one line per payment or refund with every field prefixed by a
 # backtick, then a summary header and the summary line. Columns are found by name, so added columns do no harm.
+# WeChat Pay bills a payment on the day it succeeded and a refund on the day it was accepted, as records of their
+# own (a payment refunded the same day is two lines), a refund with its state when the bill was made (PROCESSING,
+# SUCCESS, ABNORMAL ...). The summary's 总交易单数 counts every record line, refunds included whatever their state:
+# the REFUND bill, which holds nothing but refunds, has the same 总交易单数 first in its summary.
 BILL_SUMMARY_FIRST = "总交易单数"
 BILL_ORDER_NO, BILL_TRANSACTION_ID, BILL_STATE = "商户订单号", "微信订单号", "交易状态"
 BILL_REFUND_NO, BILL_REFUND_STATE = "商户退款单号", "退款状态"
@@ -443,7 +447,7 @@ def notification_of(data: dict[str, Any]) -> Notification:
 
 def parse_trade_bill(text: str) -> list[BillRow]:
     """The paid and successfully refunded lines of WeChat Pay's trade bill; ValueError when it is malformed or cut
-    short (the summary's count of lines must match)."""
+    short (the summary's 总交易单数 must be the number of payment and refund lines, refunds in any state)."""
     lines = [line for line in text.lstrip("\ufeff").splitlines() if line.strip()]
     if not lines:
         raise ValueError("empty bill")
@@ -459,17 +463,25 @@ def parse_trade_bill(text: str) -> list[BillRow]:
     order_amount = column[next(name for name in BILL_ORDER_AMOUNT_COLUMNS if name in column)]
     refund_amount = column[next(name for name in BILL_REFUND_AMOUNT_COLUMNS if name in column)]
     rows: list[BillRow] = []
+    payments = refunds = 0
     for number, line in enumerate(lines[1:], start=2):
         if line.startswith(BILL_SUMMARY_FIRST):
             if number >= len(lines):
                 raise ValueError("bill summary header without its line")
-            if int(_bill_fields(lines[number])[0]) != number - 2:
-                raise ValueError("bill summary counts other lines than the bill has")
+            counted = int(_bill_fields(lines[number])[0])
+            if counted != payments + refunds:
+                raise ValueError(
+                    f"bill summary counts {counted} records; the bill has {payments} payments and {refunds} refunds"
+                )
             return rows
         fields = _bill_fields(line)
         if len(fields) != len(header):
             raise ValueError(f"bill line {number} has {len(fields)} fields, the header {len(header)}")
         state = fields[column[BILL_STATE]]
+        if state == "REFUND":
+            refunds += 1
+        else:
+            payments += 1  # paid, or paid and then revoked: the payment's record either way
         if state == "SUCCESS":
             rows.append(
                 BillRow(

@@ -251,6 +251,37 @@ async def test_reconciliation_finds_a_planted_difference(app, client, cache):
     assert wechat["id"] in [r["id"] for r in listed]
 
 
+async def test_a_day_with_payments_and_refunds_reconciles_without_differences(app, client, cache, faults):
+    admin = await f.shared_staff(client, "admin")
+    orders = []
+    for _ in range(3):
+        setup = await f.fee_case_setup(client, cache)
+        orders.append(await _order(client, setup))
+        await client.post(SIM_PAY["wechat"], json={"order_no": orders[-1]["order_no"]})
+
+    async def refund(order, amount_fen: int) -> str:
+        asked = await client.post(
+            f"/api/v1/admin/payments/{order['order_no']}/refunds",
+            headers=admin["headers"],
+            json={"amount_fen": amount_fen, "reason": "对账测试"},
+        )
+        assert asked.status_code == 201, asked.text
+        return asked.json()["refund_no"]
+
+    refund_nos = [await refund(orders[0], 1250), await refund(orders[1], 250)]
+    await faults("wechatpay", 0, refund="abnormal")
+    abnormal_no = await refund(orders[2], 500)  # on the bill too, but no money back: neither side counts it
+    await _until_refund_is(abnormal_no, "abnormal")
+    ours = {o["order_no"] for o in orders} | set(refund_nos) | {abnormal_no}
+    report = next(
+        r
+        for r in await payments.reconcile(local_date(clock_now()), platforms=app.ctx.platforms)
+        if r["channel"] == "wechat"
+    )
+    assert [d for d in report["differences"] if ours & {d.get("order_no"), d.get("refund_no")}] == []
+    assert report["summary"]["bill_rows"] >= 5  # three payments and two refunds of ours at least
+
+
 async def test_a_genuine_notification_for_another_merchant_changes_nothing(app, client, cache, settings):
     from app.platforms.sim import wechatpay as sim_wechatpay
 

@@ -725,6 +725,30 @@ async def test_bill__lists_the_paid_order_and_the_refund(provider, client):
     ]
 
 
+async def test_bill__refunds_are_billed_when_accepted_in_their_state_and_counted_in_the_summary(
+    provider, client, faults
+):
+    order_no = new_order_no()
+    await create(provider, order_no, amount_fen=1250)
+    await sim_pay(client, order_no)
+    await provider.refund(order_no=order_no, refund_no="A" + order_no, refund_fen=100, total_fen=1250, reason="")
+    await faults("wechatpay", 0, refund="abnormal")
+    await provider.refund(order_no=order_no, refund_no="B" + order_no, refund_fen=200, total_fen=1250, reason="")
+    await faults("wechatpay", 0, refund="processing")
+    await provider.refund(order_no=order_no, refund_no="C" + order_no, refund_fen=300, total_fen=1250, reason="")
+    today = datetime.now(WECHATPAY_TIMEZONE).date()
+    # Three refund lines besides the payment's: the summary counts all four (parse_trade_bill checks it), and only
+    # the refund that succeeded is money back.
+    rows = [row for row in await provider.bill(today) if row.order_no == order_no]
+    assert [(row.status, row.amount_fen, row.refund_no) for row in rows] == [
+        ("paid", 1250, ""),
+        ("refunded", 100, "A" + order_no),
+    ]
+    await provider.query_refund(order_no=order_no, refund_no="C" + order_no)  # the processing one succeeds now
+    rows = [row for row in await provider.bill(today) if row.order_no == order_no]
+    assert [row.refund_no for row in rows if row.status == "refunded"] == ["A" + order_no, "C" + order_no]
+
+
 async def test_bill__a_day_without_business_is_empty(provider):
     assert await provider.bill(date(2020, 1, 1)) == []
 
@@ -805,8 +829,10 @@ def test_parse_trade_bill__payments_and_successful_refunds_in_exact_fen():
         _bill_line(
             "REFUND", "GH1", "12.50", refund_no="RGH1b", refunded="1.00", refund_state="PROCESSING", asked="1.00"
         ),
+        _bill_line("REFUND", "GH2", "0.01", refund_no="RGH2", refunded="0.01", refund_state="ABNORMAL", asked="0.01"),
         _bill_line("REVOKED", "GH3", "3.00"),
     )
+    assert text.splitlines()[-1].startswith("`6,")  # 总交易单数: three payment records and three refund records
     assert parse_trade_bill(text) == [
         BillRow(order_no="GH1", transaction_id="4200000000000000000000000009", status="paid", amount_fen=1250),
         BillRow(order_no="GH2", transaction_id="4200000000000000000000000009", status="paid", amount_fen=1),
@@ -825,6 +851,12 @@ def test_parse_trade_bill__payments_and_successful_refunds_in_exact_fen():
     [
         "",
         _bill(_bill_line("SUCCESS", "GH1", "12.50"), count=2),  # the summary counts a line that is not there
+        # The summary leaves the refund out (总交易单数 counts refund records too): a line too many, so cut wrong.
+        _bill(
+            _bill_line("SUCCESS", "GH1", "12.50"),
+            _bill_line("REFUND", "GH1", "12.50", refund_no="RGH1", refunded="2.50", refund_state="SUCCESS"),
+            count=1,
+        ),
         _bill(_bill_line("SUCCESS", "GH1", "12.50")).split("总交易单数")[0],  # cut short: no summary
         _bill(_bill_line("SUCCESS", "GH1", "12.5.0")),
         _bill(_bill_line("SUCCESS", "GH1", "-1.00")),

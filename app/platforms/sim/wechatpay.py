@@ -724,13 +724,13 @@ async def _refund(call: ApiCall) -> tuple[int, dict[str, Any]]:
         order["refunded"] += refund_fen
         order["trade_state"] = "REFUND"
         await set_json(call.cache, key, order, ORDER_TTL_SECONDS)
-        if not processing and not abnormal:
-            await _add_bill_entry(
-                call.cache,
-                call.mchid,
-                now,
-                {"kind": "refund", "out_trade_no": out_trade_no, "out_refund_no": out_refund_no},
-            )
+        # Billed on the day it was accepted, whatever becomes of it (the line shows its state when the bill is made).
+        await _add_bill_entry(
+            call.cache,
+            call.mchid,
+            now,
+            {"kind": "refund", "out_trade_no": out_trade_no, "out_refund_no": out_refund_no},
+        )
     if not processing:
         await _notify_refund(call, order, refund)
     return 200, _refund_answer(order, {**refund, "status": "PROCESSING"} if abnormal else refund)
@@ -770,15 +770,8 @@ async def _query_refund(call: ApiCall) -> tuple[int, dict[str, Any]]:
         if refund["status"] == "PROCESSING":
             # The refund fault's open refund finishes now, so the query that looks is the one that finds it done;
             # its notification stays lost.
-            now = _now()
-            refund.update(status="SUCCESS", success_time=rfc3339(now))
+            refund.update(status="SUCCESS", success_time=rfc3339(_now()))
             await set_json(call.cache, key, order, ORDER_TTL_SECONDS)
-            await _add_bill_entry(
-                call.cache,
-                call.mchid,
-                now,
-                {"kind": "refund", "out_trade_no": out_trade_no, "out_refund_no": out_refund_no},
-            )
     return 200, _refund_answer(order, refund)
 
 
@@ -857,15 +850,8 @@ async def _apply_abnormal_refund(call: ApiCall) -> tuple[int, dict[str, Any]]:
             raise ApiError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
         if refund["status"] != "ABNORMAL":
             raise ApiError(400, "INVALID_REQUEST", "退款单状态不是退款异常，不能发起异常退款")
-        now = _now()
-        refund.update(status="SUCCESS", success_time=rfc3339(now), user_received_account=received)
+        refund.update(status="SUCCESS", success_time=rfc3339(_now()), user_received_account=received)
         await set_json(call.cache, key, order, ORDER_TTL_SECONDS)
-        await _add_bill_entry(
-            call.cache,
-            call.mchid,
-            now,
-            {"kind": "refund", "out_trade_no": out_trade_no, "out_refund_no": out_refund_no},
-        )
     await _notify_refund(call, order, refund)
     return 200, _refund_answer(order, {**refund, "status": "PROCESSING", "success_time": None})
 
@@ -889,7 +875,8 @@ def _bill_line(fields: list[str]) -> str:
 
 
 def trade_bill(orders: dict[str, dict[str, Any]], entries: list[dict[str, str]], kinds: tuple[str, ...]) -> str:
-    """The trade bill text of these entries, in WeChat Pay's format: header, lines, summary header, summary."""
+    """The trade bill text of these entries, in WeChat Pay's format: header, lines, summary header, summary (its
+    总交易单数 counting every line). A refund is on the day it was accepted, in the state it is in now."""
     lines, settled, refunded, fees, ordered, asked = [], 0, 0, 0, 0, 0
     for entry in entries:
         order = orders.get(entry["out_trade_no"])
@@ -940,7 +927,7 @@ def trade_bill(orders: dict[str, dict[str, Any]], entries: list[dict[str, str]],
             lines.append(
                 _bill_line(
                     [
-                        _bill_time(refund["success_time"]),
+                        _bill_time(refund["create_time"]),  # when it was accepted, not when it succeeded
                         *common,
                         "REFUND",
                         "OTHERS",
@@ -952,7 +939,7 @@ def trade_bill(orders: dict[str, dict[str, Any]], entries: list[dict[str, str]],
                         _yuan(amount),
                         "0.00",
                         "ORIGINAL",
-                        "SUCCESS",
+                        refund["status"],
                         order["description"],
                         "",
                         _fee(fee),
