@@ -6,8 +6,8 @@ RUN_IN_TRANSACTION = True
 # abnormal: only PostgreSQL's column comment lists the states (SQLite keeps no comments, so it has nothing to do).
 _SQL = {
     'sqlite': {
-        'upgrade': """""",
-        'downgrade': """""",
+        'upgrade': """SELECT 1;""",
+        'downgrade': """SELECT 1;""",
     },
     'postgres': {
         'upgrade': """
