@@ -377,16 +377,17 @@ def _refund_view(refund: Refund) -> dict:
 SETTLING_ACTIONS = {"succeeded": "succeed", "failed": "fail", "abnormal": "abnormal"}
 
 
-async def _settle_refund(refund: Refund, state: RefundState) -> None:
+async def _settle_refund(refund: Refund, state: RefundState) -> bool:
     """Record the provider's word on a refund once; a failed one gives its reserved amount back, an abnormal one
-    keeps it and alerts the admins."""
+    keeps it and alerts the admins. True when this call moved the refund."""
     if state.status == "processing":
-        return
+        return False
     action = SETTLING_ACTIONS[state.status]
     try:
         await apply_move(REFUND_TABLE, refund, action, actor=SYSTEM_ACTOR, at=clock_now(), inputs={"state": state})
     except IllegalTransition:
-        return  # settled already, by the notification or by a query
+        return False  # settled already, by the notification or by a query (or a word that cannot move it)
+    return True
 
 
 async def admin_refund(order_no: str, *, amount_fen: int, reason: str, actor: Principal, platforms) -> dict:
@@ -521,9 +522,7 @@ async def _settle_processing_refunds(asked_before: datetime, *, platforms, batch
                 once_key=f"refund:{refund.refund_no}:missing",
             )
             continue
-        if state.status not in ("processing", refund.status.value):
-            await _settle_refund(refund, state)
-            settled += 1
+        settled += await _settle_refund(refund, state)
     return settled
 
 
