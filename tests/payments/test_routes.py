@@ -752,6 +752,12 @@ async def test_an_abnormal_refund_found_by_querying_is_paid_back_through_our_ban
     )
     assert refused.status_code == 502, refused.text
     assert await _refund_status(refund_no) == "abnormal" and len(await _abnormal_alerts(refund_no)) == 1
+    # Another card of the payer's that the bank sends back as well: abnormal again, and the admins are told again.
+    again = await _retry(client, refund_no, admin["headers"], to="user_bank_card", **CARD)
+    assert again.status_code == 200 and again.json()["status"] == "processing", again.text
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=later)
+    assert await _refund_status(refund_no) == "abnormal" and len(await _abnormal_alerts(refund_no)) == 2
+    assert (await PaymentOrder.get(order_no=order["order_no"])).refunded_fen == 1250
 
     # To our bank account, for staff to pay the citizen by hand; the query then finds it done.
     retried = await _retry(client, refund_no, admin["headers"], to="merchant_bank_card")

@@ -608,15 +608,26 @@ async def test_abnormal_refund__notified_and_queried_abnormal_then_sent_to_anoth
     assert (state.status, state.refund_id) == ("abnormal", refund.refund_id)
     assert (await provider.query_refund(order_no=order_no, refund_no="R" + order_no)).status == "abnormal"  # stays
 
+    # While the bank still sends everything back, the other card fails as well (REFUND.ABNORMAL again).
+    again = await provider.retry_abnormal_refund(
+        order_no=order_no, refund_no="R" + order_no, refund_id=refund.refund_id, to="USER_BANK_CARD", **CARD
+    )
+    assert (again.status, again.refund_fen) == ("processing", 500)
+    assert (await provider.query_refund(order_no=order_no, refund_no="R" + order_no)).status == "abnormal"
+    await receiver.wait_for(3)
+    await faults("wechatpay", 0)
     again = await provider.retry_abnormal_refund(
         order_no=order_no, refund_no="R" + order_no, refund_id=refund.refund_id, to="USER_BANK_CARD", **CARD
     )
     assert (again.status, again.refund_fen) == ("processing", 500)
     state = await provider.query_refund(order_no=order_no, refund_no="R" + order_no)
     assert state.status == "succeeded" and state.raw["user_received_account"] == "ICBC借记卡3445"
-    await receiver.wait_for(3)
-    notification = await provider.parse_notification(headers=receiver.received[2][0], body=receiver.received[2][1])
-    assert notification.refund.status == "succeeded"
+    await receiver.wait_for(4)
+    events = [
+        (await provider.parse_notification(headers=headers, body=body)).refund.status
+        for headers, body in receiver.received[1:]
+    ]
+    assert events == ["abnormal", "abnormal", "succeeded"]
     with pytest.raises(WeChatPayRefused) as refused:  # no longer abnormal: nothing to send again
         await provider.retry_abnormal_refund(
             order_no=order_no, refund_no="R" + order_no, refund_id=refund.refund_id, to="MERCHANT_BANK_CARD"

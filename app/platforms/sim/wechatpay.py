@@ -18,7 +18,8 @@ refund fault "processing" a new refund is answered PROCESSING, never notified, a
 (GET /v3/refund/domestic/refunds/{out_refund_no}); under "abnormal" it is answered PROCESSING and is then ABNORMAL
 (REFUND.ABNORMAL notified, queries say so) until apply-abnormal-refund sends it again (another debit card of the
 payer's, its account and name decrypted with the key Wechatpay-Serial names, or the merchant's bank account), after
-which it succeeds and REFUND.SUCCESS follows. WeChat Pay's own retries of an unanswered notification are not
+which it succeeds and REFUND.SUCCESS follows (a card of the payer's while the fault still says abnormal: ABNORMAL
+again). WeChat Pay's own retries of an unanswered notification are not
 simulated: the payments domain's queries are what catch a lost one.
 """
 
@@ -822,7 +823,8 @@ def _decrypted(request: Request, data: dict[str, Any], name: str) -> str:
 
 async def _apply_abnormal_refund(call: ApiCall) -> tuple[int, dict[str, Any]]:
     """发起异常退款: an ABNORMAL refund sent again, to another debit card of the payer's or to the merchant's bank
-    account; accepted as PROCESSING, it succeeds at once and REFUND.SUCCESS follows the answer."""
+    account; accepted as PROCESSING, it succeeds at once and REFUND.SUCCESS follows the answer (to the payer's card
+    under the refund fault "abnormal": ABNORMAL again, and REFUND.ABNORMAL)."""
     refund_id = call.request.match_info.get("refund_id", "")
     data = call.body()
     out_refund_no, kind = data.get("out_refund_no"), data.get("type")
@@ -850,7 +852,12 @@ async def _apply_abnormal_refund(call: ApiCall) -> tuple[int, dict[str, Any]]:
             raise ApiError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
         if refund["status"] != "ABNORMAL":
             raise ApiError(400, "INVALID_REQUEST", "退款单状态不是退款异常，不能发起异常退款")
-        refund.update(status="SUCCESS", success_time=rfc3339(_now()), user_received_account=received)
+        # While the refund fault still says abnormal, the payer's other card fails too; our own account never does.
+        again = kind == "USER_BANK_CARD" and await refund_fault(call.cache, "wechatpay") == "abnormal"
+        if again:
+            refund.update(user_received_account=received)
+        else:
+            refund.update(status="SUCCESS", success_time=rfc3339(_now()), user_received_account=received)
         await set_json(call.cache, key, order, ORDER_TTL_SECONDS)
     await _notify_refund(call, order, refund)
     return 200, _refund_answer(order, {**refund, "status": "PROCESSING", "success_time": None})
