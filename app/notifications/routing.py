@@ -176,6 +176,18 @@ def yuan(fen: int | None) -> str:
     return f"{fen // 100}.{fen % 100:02d}元"
 
 
+def _payment_alert(p: dict) -> str:
+    """The admins' WeChat Work text of a payments alert."""
+    if p.get("reason") == "refund_abnormal":
+        return (
+            f"退款异常：订单 {p.get('order_no')} 的退款 {p.get('refund_no')}（{yuan(p.get('amount_fen'))}）"
+            "滞留在银行（如用户银行卡已注销），款项仍冻结；请在管理后台改退到用户其他银行卡或商户账户线下处理"
+        )
+    return f"支付通知与订单不符（{p.get('reason')}）：订单 {p.get('order_no') or '未知'}，请核查" + (
+        f"（自上次告警以来共 {p['count']} 次）" if p.get("count", 1) > 1 else ""
+    )
+
+
 PAYMENT_ROUTES: dict[str, Route] = {
     "payment.succeeded": Route(
         "缴费成功",
@@ -190,13 +202,7 @@ PAYMENT_ROUTES: dict[str, Route] = {
         "payment",
         values=lambda p, at: [_matter(p), yuan(p.get("amount_fen")), p.get("order_no"), "已退款", at],
     ),
-    "payment.mismatch": Route(
-        "支付异常",
-        staff_text=lambda p: (
-            f"支付通知与订单不符（{p.get('reason')}）：订单 {p.get('order_no') or '未知'}，请核查"
-            + (f"（自上次告警以来共 {p['count']} 次）" if p.get("count", 1) > 1 else "")
-        ),
-    ),
+    "payment.mismatch": Route("支付异常", staff_text=lambda p: _payment_alert(p)),
 }
 ROUTES.update(PAYMENT_ROUTES)
 

@@ -696,6 +696,8 @@ async def test_an_abnormal_refund_keeps_its_amount_held_alerts_the_admins_and_is
     admins = await identity.alert_recipients(department_id=None, roles=(), all_department_roles=("admin",))
     sent = await Delivery.filter(event_id=alert.id, channel="wecom")
     assert admin["username"] in admins and sorted(d.recipient for d in sent) == sorted(admins)
+    text = (await client.get("/sim/wecom/messages", params={"userid": admin["username"]})).json()["items"][-1]
+    assert "退款异常" in str(text) and refund_no in str(text)
 
     # An admin sends it to another debit card of the payer's; WeChat Pay takes it and the money arrives.
     await faults("wechatpay", 0)
