@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from app.cases.errors import MaterialsMissing, PaymentRequired, UnknownMaterial
 from app.cases.forms import check_form, reveal
-from app.cases.models import Case, CaseFile, CaseTimelineEntry, ReceiptCounter
+from app.cases.models import Case, CaseFile, CaseLicence, CaseTimelineEntry, ReceiptCounter
 from app.cases.models import CaseStatus as S
 from app.catalog import service as catalog
 from app.core import workdays, workflow
@@ -219,14 +219,18 @@ def allowed_actions(status: S, *, actor_kind: str, roles: tuple[str, ...] = ()) 
 async def missing_materials(case: Case, guide: dict) -> list[dict]:
     """Required materials without a file, and supplement items without a file uploaded since the request."""
     files = list(await CaseFile.filter(case_id=case.id, removed_at__isnull=True).order_by("id"))
-    have = {file.material_id for file in files}
+    # A chosen electronic licence stands for its material's upload.
+    licences = list(await CaseLicence.filter(case_id=case.id, removed_at__isnull=True))
+    have = {file.material_id for file in files} | {licence.material_id for licence in licences}
     missing = [
         {"id": m["id"], "name": m["name"], "reason": "required"}
         for m in guide["materials"]
         if m["required"] and m["id"] not in have
     ]
     if case.status == S.SUPPLEMENT_REQUIRED and case.supplement_requested_at is not None:
-        fresh = {file.material_id for file in files if file.uploaded_at > case.supplement_requested_at}
+        fresh = {file.material_id for file in files if file.uploaded_at > case.supplement_requested_at} | {
+            licence.material_id for licence in licences if licence.attached_at > case.supplement_requested_at
+        }
         names = {m["id"]: m["name"] for m in guide["materials"]}
         listed = {m["id"] for m in missing}
         for item in case.supplement_items:

@@ -106,6 +106,12 @@ class IdentitySection(_Section):
     certify_return_url: str
 
 
+class LicencesSection(_Section):
+    base_url: str
+    app_key: str = Field(min_length=1)
+    app_secret: str = Field(min_length=16, repr=False)
+
+
 class PlatformsSection(_Section):
     mode: Literal["sim", "live"]
     sim_keys_dir: str
@@ -345,6 +351,7 @@ class Settings(_Section):
     identity: IdentitySection
     catalog: CatalogSection
     platforms: PlatformsSection
+    licences: LicencesSection
     wechat: WeChatSection
     alipay: AlipaySection
     wecom: WeComSection

@@ -17,7 +17,7 @@ from app.core.http import parse_body
 from app.core.openapi import doc
 
 # The simulated platforms that take faults.
-SimPlatform = Literal["wechat", "alipay", "wecom", "wechatpay", "sms"]
+SimPlatform = Literal["wechat", "alipay", "wecom", "wechatpay", "sms", "licences"]
 SIM_PLATFORMS: tuple[str, ...] = get_args(SimPlatform)
 # How a payment platform's notifications go: sent twice, late (after delay_ms, in the background) or never.
 NotifyMode = Literal["twice", "late", "never"]
