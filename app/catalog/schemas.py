@@ -173,6 +173,9 @@ class MaterialOut(BaseModel):
     notes: str
     sample_url: str | None
     e_licence: bool
+    # id_card | household_register | business_licence | marriage_certificate: an electronic licence of the applicant
+    # stands for this material (no upload); null: it must be uploaded or brought.
+    licence_type: str | None = None
 
 
 class FeeOut(BaseModel):

@@ -35,6 +35,13 @@ async def test_an_id_card_licence_stands_for_the_upload_and_the_clerk_sees_issue
     citizen, clerk = setup["citizen"], setup["clerk"]
     id_card = _material(setup, "居民身份证")
     form = _material(setup, "申请表")
+    # The guide says which materials need no upload.
+    guide = (await client.get(f"/api/v1/matters/{setup['matter']['id']}")).json()
+    assert {m["name"]: m["licence_type"] for m in guide["materials"]} == {
+        "居民身份证": "id_card",
+        "申请表": None,
+        "其他证明材料": None,
+    }
     case = await f.draft(client, setup)
     attached = await _attach(client, case, id_card["id"], citizen)
     assert attached.status_code == 201, attached.text
