@@ -145,13 +145,24 @@ class DepartmentOut(BaseModel):
     phone: str
 
 
+class OpeningPeriodOut(BaseModel):
+    """Hours a hall is open on these ISO weekdays (1 Monday .. 7 Sunday), city time; public holidays closed."""
+
+    weekdays: list[int]
+    start: str
+    end: str
+
+
 class HallOut(BaseModel):
     id: int
     code: str
     name: str
     district: str
     address: str
-    opening_hours: str
+    opening_hours: str = Field(description="the hall's own wording, for display")
+    opening_periods: list[OpeningPeriodOut] = Field(
+        default_factory=list, description="when walk-in numbers are issued (read from opening_hours unless set)"
+    )
     phone: str
     windows: int
 
