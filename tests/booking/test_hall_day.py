@@ -353,3 +353,25 @@ async def test_a_citizen_takes_a_number_in_the_app_and_sees_it_and_the_closed_ha
         assert_error_shape(refused, 409, "HALL_CLOSED")
         assert refused.json()["error"]["details"]["opens_at"] == "2026-09-22T09:00:00+08:00"
         assert "2026-09-22 09:00" in refused.json()["error"]["message"]
+
+
+async def test_the_citizen_reads_and_is_pushed_three_ahead_and_called(app, client, cache, settings):
+    from tests.notifications.test_delivery import _quick, _sim_messages, _subscribed_citizen, _values, drain
+
+    hall = await factories.hall(cache)
+    citizen = await _subscribed_citizen(client, settings, purposes=("queue_called",), times=5)
+    for _ in range(4):
+        await booking.take_walk_in_queue_ticket(hall_id=hall["id"], matter_id=None, now=MONDAY)
+    mine = await booking.take_walk_in_queue_ticket(
+        hall_id=hall["id"], matter_id=None, citizen_id=citizen["id"], now=MONDAY
+    )
+    for window in (1, 2, 3, 4, 5):  # the first call leaves three ahead; the fifth calls B005
+        called = await booking.call_next(hall_id=hall["id"], window=window, now=MONDAY)
+    assert called["id"] == mine["id"]
+    await drain(app, _quick(settings))
+
+    inbox = (await client.get("/api/v1/me/messages", headers=citizen["headers"])).json()
+    assert [m["title"] for m in reversed(inbox["items"])] == ["即将叫到您的号", "请到窗口办理"]
+    assert hall["name"] in inbox["items"][1]["body"] and "5号窗口" in inbox["items"][0]["body"]
+    pushed = [_values(m) for m in await _sim_messages(client, citizen["openid"])]
+    assert [next(v for k, v in p.items() if k.startswith("thing2")) for p in pushed] == ["前面还有3人", "5号窗口"]
