@@ -14,7 +14,7 @@ from app.audit import service as audit
 from app.catalog import hours
 from app.catalog.errors import GuideVersionNotFound, MatterNotFound, UnknownReference
 from app.catalog.models import Department, GuideMaterial, Hall, Matter, MatterGuide, Theme
-from app.catalog.schemas import GuideIn, MatterCreate, MatterUpdate
+from app.catalog.schemas import GuideIn, MatterCreate, MatterUpdate, OpeningPeriodIn
 from app.core.aggregates import figures_by
 from app.core.auth import SYSTEM, Principal
 from app.core.cache import Cache, get_json, set_json
@@ -132,7 +132,8 @@ async def create_hall(
         district=district,
         address=address,
         opening_hours=opening_hours,
-        opening_periods=opening_periods or None,
+        # Checked here: a malformed period would fail every walk-in number at the hall later.
+        opening_periods=[OpeningPeriodIn.model_validate(p).model_dump() for p in opening_periods or []] or None,
         phone=phone,
         windows=windows,
     )

@@ -97,6 +97,12 @@ async def test_structured_periods_win_over_the_text_and_unreadable_text_means_we
         await booking.take_walk_in_queue_ticket(hall_id=unreadable["id"], matter_id=None, now=at("2026-09-21", "17:00"))
     with pytest.raises(HallNotFound):
         await booking.take_walk_in_queue_ticket(hall_id=999999, matter_id=None, now=MONDAY)
+    for wrong in (
+        {"weekdays": [8], "start": "09:00", "end": "17:00"},
+        {"weekdays": [1], "start": "17:00", "end": "09:00"},
+    ):
+        with pytest.raises(ValueError):  # a hall is never stored with periods no moment could be judged by
+            await factories.hall(cache, opening_periods=[wrong])
 
 
 # ---- finish, skip, recall ----
