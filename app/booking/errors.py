@@ -76,3 +76,13 @@ class NotBookableHere(ValidationFailed):
 class BookingSuspended(Forbidden):
     code = "BOOKING_SUSPENDED"
     message = "因多次预约未到，暂停预约"
+
+
+class QueueTicketNotFound(NotFound):
+    code = "QUEUE_TICKET_NOT_FOUND"
+    message = "排队号不存在"
+
+
+class HallClosed(Conflict):
+    code = "HALL_CLOSED"
+    message = "大厅不在办公时间，暂停取号"

@@ -24,7 +24,8 @@ class QueueTicketKind(StrEnum):
 class QueueTicketStatus(StrEnum):
     WAITING = "waiting"
     CALLED = "called"
-    DONE = "done"
+    DONE = "done"  # served: the clerk finished it
+    SKIPPED = "skipped"  # called, but nobody came to the window (it can be recalled)
 
 
 class Schedule(Model):
@@ -137,8 +138,14 @@ class QueueTicket(Model):
     status = fields.CharEnumField(QueueTicketStatus, max_length=16, default=QueueTicketStatus.WAITING)
     window = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # The first call: waiting time is created_at -> called_at, serving time called_at -> finished_at (served only).
     called_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
+    skipped_at = fields.DatetimeField(null=True)
+    recalled_at = fields.DatetimeField(null=True)
+    recalls = fields.IntField(default=0)
+    # Set once the citizen was told three numbers are ahead, so a later call does not tell them again.
+    near_notified_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "queue_ticket"

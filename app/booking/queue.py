@@ -1,17 +1,28 @@
-"""The hall queue: queue tickets (numbers: A for appointments checked in, B for walk-ins), calling, the queue's state.
+"""The hall queue: queue tickets (numbers: A for appointments checked in, B for walk-ins), calling, finishing,
+skipping and recalling, the queue's state and its times, a citizen's own numbers, and the hall's day of appointments.
 
-A queue ticket is a number in a hall's queue, not a feedback ticket (app/tickets).
+A queue ticket is a number in a hall's queue, not a feedback ticket (app/tickets). Walk-in numbers are issued only
+while the hall is open (its catalogue opening periods on the city's working days). A citizen's number is pushed when
+it is called (queue.called) and once when three numbers are ahead of it (queue.near).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, RawSQL
 from tortoise.transactions import in_transaction
 
 from app.booking.appointments import own_appointment, settle_no_show
-from app.booking.errors import AppointmentNotFound, AppointmentStateConflict, CheckInNotOpen, HallNotFound, QueueEmpty
+from app.booking.errors import (
+    AppointmentNotFound,
+    AppointmentStateConflict,
+    CheckInNotOpen,
+    HallClosed,
+    HallNotFound,
+    QueueEmpty,
+    QueueTicketNotFound,
+)
 from app.booking.models import (
     Appointment,
     AppointmentStatus,
@@ -22,12 +33,16 @@ from app.booking.models import (
 )
 from app.booking.workflow import APPOINTMENT_TABLE, CLERK_ACTOR, QUEUE_TICKET_TABLE, citizen_actor, sources_of
 from app.catalog import service as catalog
-from app.core import workdays
+from app.core import outbox, workdays
+from app.core.aggregates import days_between, figures_by
+from app.core.db import dialect
 from app.core.errors import IllegalTransition, ValidationFailed
-from app.core.timeutil import as_utc, to_iso
+from app.core.timeutil import CITY_TZ, as_utc, to_iso
 from app.core.workflow import Actor, apply_move
+from app.identity import service as identity
 
 SELF_CHECK_IN_BEFORE = timedelta(minutes=30)
+NEAR = 3  # numbers ahead when the citizen is told to come close to the windows
 APPOINTMENT_PREFIX = "A"
 WALK_IN_PREFIX = "B"
 
@@ -52,6 +67,8 @@ async def queue_ticket_view(queue_ticket: QueueTicket) -> dict:
         "window": queue_ticket.window,
         "ahead": ahead,
         "issued_at": to_iso(queue_ticket.created_at),
+        "called_at": to_iso(queue_ticket.called_at),
+        "finished_at": to_iso(queue_ticket.finished_at),
     }
 
 
@@ -65,6 +82,7 @@ async def _issue_queue_ticket(
     appointment_id: int | None = None,
     citizen_id: int | None = None,
     matter_id: int | None = None,
+    now: datetime,
 ) -> QueueTicket:
     # The UPDATE locks the counter row until commit, so concurrent check-ins get consecutive numbers.
     await QueueCounter.bulk_create(
@@ -83,6 +101,8 @@ async def _issue_queue_ticket(
         appointment_id=appointment_id,
         citizen_id=citizen_id,
         matter_id=matter_id,
+        # The app's clock, not the database's: waiting time is measured from here to the call.
+        created_at=now,
         using_db=connection,
     )
 
@@ -100,6 +120,7 @@ async def _check_in(appointment: Appointment, actor: Actor, now: datetime) -> di
             appointment_id=appointment.id,
             citizen_id=appointment.citizen_id,
             matter_id=appointment.matter_id,
+            now=now,
         )
     return {"ticket": await queue_ticket_view(queue_ticket), "appointment_id": appointment.id}
 
@@ -154,9 +175,17 @@ async def _require_hall(hall_id: int) -> dict:
 async def take_walk_in_queue_ticket(
     *, hall_id: int, matter_id: int | None, citizen_id: int | None = None, now: datetime | None = None
 ) -> dict:
-    """A kiosk number for someone without an appointment (B numbers, called after appointments)."""
+    """A number for someone without an appointment (B numbers, called after appointments), while the hall is open;
+    taken by a logged-in citizen (citizen_id), it is theirs: listed in their app and pushed."""
     now = as_utc(now)
-    await _require_hall(hall_id)
+    hall = await _require_hall(hall_id)
+    if not catalog.hall_is_open(hall, now):
+        opens = catalog.hall_opens_next(hall, now)
+        when = f"，下次开放时间 {opens.astimezone(CITY_TZ):%Y-%m-%d %H:%M}" if opens else ""
+        raise HallClosed(
+            f"{hall['name']}不在办公时间，暂停取号{when}",
+            details={"opens_at": to_iso(opens), "opening_hours": hall["opening_hours"]},
+        )
     if matter_id is not None:
         await catalog.require_matter(matter_id)
     async with in_transaction() as connection:
@@ -168,14 +197,17 @@ async def take_walk_in_queue_ticket(
             kind=QueueTicketKind.WALK_IN,
             citizen_id=citizen_id,
             matter_id=matter_id,
+            now=now,
         )
     return await queue_ticket_view(queue_ticket)
 
 
-async def _finish(queue_ticket: QueueTicket, now: datetime, connection) -> None:
+async def _finish(queue_ticket: QueueTicket, now: datetime, connection, *, quietly: bool = True) -> None:
     try:
         await apply_move(QUEUE_TICKET_TABLE, queue_ticket, "finish", actor=CLERK_ACTOR, at=now, connection=connection)
     except IllegalTransition:
+        if not quietly:
+            raise
         return  # another call at this window finished it (and its appointment) first
     if queue_ticket.appointment_id is not None:
         appointment = await Appointment.get(id=queue_ticket.appointment_id).using_db(connection)
@@ -183,14 +215,17 @@ async def _finish(queue_ticket: QueueTicket, now: datetime, connection) -> None:
             await apply_move(APPOINTMENT_TABLE, appointment, "finish", actor=CLERK_ACTOR, at=now, connection=connection)
 
 
-async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -> dict:
-    """Finish what this window was serving and call the next number: appointments first, then in order."""
-    now = as_utc(now)
-    hall = await _require_hall(hall_id)
+def _check_window(hall: dict, window: int) -> None:
     if window > hall["windows"]:
         raise ValidationFailed(
             details={"fields": [{"field": "window", "message": f"该大厅只有 {hall['windows']} 个窗口"}]}
         )
+
+
+async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -> dict:
+    """Finish what this window was serving and call the next number: appointments first, then in order."""
+    now = as_utc(now)
+    _check_window(await _require_hall(hall_id), window)
     day = workdays.local_date(now)
     async with in_transaction() as connection:
         for serving in await QueueTicket.filter(
@@ -214,7 +249,77 @@ async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -
             )
         except IllegalTransition:
             continue  # the other window has it: the next number
+        await _tell_the_one_near(hall_id, day, now)
         return await queue_ticket_view(candidate)
+
+
+async def _tell_the_one_near(hall_id: int, day: date, now: datetime) -> None:
+    # Numbers are called in (prefix, seq) order, so the waiting number in position NEAR has exactly NEAR ahead.
+    near = (
+        await QueueTicket.filter(hall_id=hall_id, day=day, status=QueueTicketStatus.WAITING)
+        .order_by("prefix", "seq")
+        .offset(NEAR)
+        .first()
+    )
+    if near is None or near.citizen_id is None or near.near_notified_at is not None:
+        return
+    async with in_transaction() as connection:
+        # The conditional UPDATE: two windows calling at once tell the citizen once.
+        marked = (
+            await QueueTicket.filter(id=near.id, near_notified_at__isnull=True)
+            .using_db(connection)
+            .update(near_notified_at=now)
+        )
+        if marked:
+            await outbox.emit(
+                "queue.near",
+                aggregate_type=QUEUE_TICKET_TABLE.name,
+                aggregate_id=near.id,
+                connection=connection,
+                payload={"ticket_id": near.id, "hall_id": hall_id, "number": near.number, "ahead": NEAR},
+                citizen_id=near.citizen_id,
+            )
+
+
+async def _ticket(ticket_id: int) -> QueueTicket:
+    queue_ticket = await QueueTicket.get_or_none(id=ticket_id)
+    if queue_ticket is None:
+        raise QueueTicketNotFound()
+    return queue_ticket
+
+
+async def finish_queue_ticket(*, ticket_id: int, now: datetime | None = None) -> dict:
+    """The clerk has served the called number: it is done (and its appointment with it); 409 from another state."""
+    now = as_utc(now)
+    queue_ticket = await _ticket(ticket_id)
+    async with in_transaction() as connection:
+        await _finish(queue_ticket, now, connection, quietly=False)
+    return await queue_ticket_view(queue_ticket)
+
+
+async def skip_queue_ticket(*, ticket_id: int, now: datetime | None = None) -> dict:
+    """Nobody came to the window for the called number: it is passed over (过号) and may be recalled."""
+    now = as_utc(now)
+    queue_ticket = await _ticket(ticket_id)
+    await apply_move(QUEUE_TICKET_TABLE, queue_ticket, "skip", actor=CLERK_ACTOR, at=now)
+    return await queue_ticket_view(queue_ticket)
+
+
+async def recall_queue_ticket(*, ticket_id: int, window: int | None = None, now: datetime | None = None) -> dict:
+    """Announce a called or skipped number again (at this window, else its own); its citizen is pushed again."""
+    now = as_utc(now)
+    queue_ticket = await _ticket(ticket_id)
+    if window is not None:
+        hall = await _require_hall(queue_ticket.hall_id)
+        _check_window(hall, window)
+    await apply_move(QUEUE_TICKET_TABLE, queue_ticket, "recall", actor=CLERK_ACTOR, at=now, inputs={"window": window})
+    return await queue_ticket_view(queue_ticket)
+
+
+async def my_queue_tickets(*, citizen_id: int, now: datetime | None = None) -> list[dict]:
+    """The citizen's numbers of today (taken in the app or issued at check-in), with how many are ahead."""
+    day = workdays.local_date(as_utc(now))
+    return [await queue_ticket_view(t) for t in await QueueTicket.filter(citizen_id=citizen_id, day=day).order_by("id")]
 
 
 async def queue_status(*, hall_id: int, now: datetime | None = None) -> dict:
@@ -226,6 +331,7 @@ async def queue_status(*, hall_id: int, now: datetime | None = None) -> dict:
     appointments = await today.filter(status=QueueTicketStatus.WAITING, prefix=APPOINTMENT_PREFIX).count()
     walk_ins = await today.filter(status=QueueTicketStatus.WAITING, prefix=WALK_IN_PREFIX).count()
     serving = await today.filter(status=QueueTicketStatus.CALLED).order_by("window")
+    times = (await queue_figures(day=day, only=hall_id)).get(hall_id, {})
     return {
         "hall_id": hall_id,
         "date": day.isoformat(),
@@ -233,4 +339,87 @@ async def queue_status(*, hall_id: int, now: datetime | None = None) -> dict:
         "waiting_appointments": appointments,
         "waiting_walk_ins": walk_ins,
         "serving": [{"number": t.number, "window": t.window, "called_at": to_iso(t.called_at)} for t in serving],
+        **queue_times(times),
     }
+
+
+async def queue_figures(
+    *, start: datetime | None = None, end: datetime | None = None, day: date | None = None, only=None
+) -> dict[int, dict]:
+    """Per hall (or only some): numbers served or skipped, on a day or taken in [start, end), and the total minutes
+    served numbers waited (taken -> first called) and were served (called -> finished)."""
+    rows = (
+        QueueTicket.filter(day=day)
+        if day is not None
+        else QueueTicket.filter(created_at__gte=start, created_at__lt=end)
+    )
+    minutes = lambda earlier, later: RawSQL(  # noqa: E731
+        f"SUM(CASE WHEN status = 'done' THEN ({days_between(earlier, later, dialect())}) * 1440 ELSE 0 END)"
+    )
+    return await figures_by(
+        "hall_id",
+        rows.filter(status__in=[QueueTicketStatus.DONE, QueueTicketStatus.SKIPPED]),
+        {
+            "queue_served": Q(status=QueueTicketStatus.DONE),
+            "queue_skipped": Q(status=QueueTicketStatus.SKIPPED),
+            "wait_minutes_total": minutes("created_at", "called_at"),
+            "serve_minutes_total": minutes("called_at", "finished_at"),
+        },
+        only=only,
+    )
+
+
+def queue_times(counts: dict | None) -> dict:
+    """Served and skipped numbers and the average minutes a served number waited and was served."""
+    counts = counts or {}
+    served = counts.get("queue_served", 0)
+    average = lambda total: round(float(total) / served, 1) if served else None  # noqa: E731
+    return {
+        "queue_served": served,
+        "queue_skipped": counts.get("queue_skipped", 0),
+        "average_wait_minutes": average(counts.get("wait_minutes_total", 0)),
+        "average_serve_minutes": average(counts.get("serve_minutes_total", 0)),
+    }
+
+
+async def hall_appointments(
+    *, hall_id: int, day: date | None, status: str | None, offset: int, limit: int, now: datetime | None = None
+) -> tuple[list[dict], int]:
+    """A hall's appointments of a day (default today), by slot time, with check-in, number and no-show."""
+    # A booked one whose slot has ended shows as no_show, as the sweep will make it: a GET writes nothing.
+    now = as_utc(now)
+    await _require_hall(hall_id)
+    day = day or workdays.local_date(now)
+    query = Appointment.filter(hall_id=hall_id, day=day).exclude(status=AppointmentStatus.CANCELLED)
+    if status == AppointmentStatus.NO_SHOW:
+        query = query.filter(Q(status=status) | Q(status=AppointmentStatus.BOOKED, end_at__lte=now))
+    elif status == AppointmentStatus.BOOKED:
+        query = query.filter(status=status, end_at__gt=now)
+    elif status:
+        query = query.filter(status=status)
+    total = await query.count()
+    rows = await query.order_by("start_at", "id").offset(offset).limit(limit)
+    people = await identity.names_of([a.citizen_id for a in rows])
+    numbers = {t.appointment_id: t for t in await QueueTicket.filter(appointment_id__in=[a.id for a in rows] or [0])}
+    matters = {m: (await catalog.require_matter(m))["name"] for m in {a.matter_id for a in rows}}
+    items = []
+    for a in rows:
+        shown = AppointmentStatus.NO_SHOW if a.status == AppointmentStatus.BOOKED and a.end_at <= now else a.status
+        person = people.get(a.citizen_id, {"name": "", "id_number_masked": ""})
+        number = numbers.get(a.id)
+        items.append(
+            {
+                "id": a.id,
+                "status": shown.value,
+                "start": to_iso(a.start_at),
+                "end": to_iso(a.end_at),
+                "matter_id": a.matter_id,
+                "matter_name": matters[a.matter_id],
+                "citizen_name": person["name"],
+                "id_number_masked": person["id_number_masked"],
+                "checked_in_at": to_iso(a.checked_in_at),
+                "ticket_number": number.number if number else None,
+                "ticket_status": number.status.value if number else None,
+            }
+        )
+    return items, total

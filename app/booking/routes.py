@@ -1,8 +1,8 @@
 """Booking and queue HTTP: slots and appointments for citizens, check-in and calling for clerks, schedules for admins
 (the working-day calendar is core's: app/core/calendar_routes.py).
 
-Queue endpoints act on any hall for staff holding clerk, supervisor or admin: staff accounts carry a department,
-not a hall, and a clerk of any department may staff a hall's windows.
+Queue endpoints (and a hall's appointments of the day) act on any hall for staff holding clerk, supervisor or admin:
+staff accounts carry a department, not a hall, and a clerk of any department may staff a hall's windows.
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ from app.booking.schemas import (
     CallNextIn,
     CheckInIn,
     CheckInOut,
+    HallAppointmentPageOut,
+    HallAppointmentQuery,
+    MyQueueTicketIn,
     QueueOut,
     QueueTicketOut,
+    RecallIn,
     ScheduleIn,
     ScheduleOut,
     SchedulePageOut,
@@ -131,7 +135,55 @@ async def self_check_in(request: Request, appointment_id: int):
     )
 
 
+@bp.get("/me/queue-tickets")
+@doc("我今天的排队号（含前面还有几人）", tag="queue", response=list[QueueTicketOut], errors=(401, 403), secured=True)
+@citizen_required
+async def my_queue_tickets(request: Request):
+    return respond(list[QueueTicketOut], await service.my_queue_tickets(citizen_id=request.ctx.principal.id))
+
+
+@bp.post("/me/queue-tickets")
+@doc(
+    "在小程序取号（B 号，归本人，叫号及前面还剩 3 人时推送；仅大厅办公时间内）",
+    tag="queue",
+    body=MyQueueTicketIn,
+    response=QueueTicketOut,
+    status=201,
+    errors=(400, 401, 403, 404, 409, 422, 429),
+    secured=True,
+)
+@citizen_required
+async def take_my_queue_ticket(request: Request):
+    data = parse_body(request, MyQueueTicketIn)
+    citizen_id = request.ctx.principal.id
+    await limit_rate(
+        request.app.ctx.cache, f"kiosk:citizen:{citizen_id}", request.app.ctx.settings.booking.kiosk_tickets_per_minute
+    )
+    queue_ticket = await service.take_walk_in_queue_ticket(
+        hall_id=data.hall_id, matter_id=data.matter_id, citizen_id=citizen_id
+    )
+    return respond(QueueTicketOut, queue_ticket, status=201)
+
+
 # ---- the hall queue ----
+
+
+@bp.get("/staff/halls/<hall_id:int>/appointments")
+@doc(
+    "大厅当天预约（按时段：谁、何时、何事项，是否签到、未到）",
+    tag="queue",
+    response=HallAppointmentPageOut,
+    errors=(401, 403, 404, 422),
+    secured=True,
+    query=HallAppointmentQuery,
+)
+@staff_required(*QUEUE_ROLES)
+async def hall_appointments(request: Request, hall_id: int):
+    query = parse_query(request, HallAppointmentQuery)
+    items, total = await service.hall_appointments(
+        hall_id=hall_id, day=query.day, status=query.status, offset=query.offset, limit=query.page_size
+    )
+    return respond(HallAppointmentPageOut, page_of(items, total, query.page, query.page_size))
 
 
 @bp.post("/staff/checkins")
@@ -164,14 +216,43 @@ async def call_next(request: Request, hall_id: int):
     return respond(QueueTicketOut, await service.call_next(hall_id=hall_id, window=data.window))
 
 
+@bp.post("/staff/queue-tickets/<ticket_id:int>/finish")
+@doc("办结已叫的号（记录办理用时）", tag="queue", response=QueueTicketOut, errors=(401, 403, 404, 409), secured=True)
+@staff_required(*QUEUE_ROLES)
+async def finish_queue_ticket(request: Request, ticket_id: int):
+    return respond(QueueTicketOut, await service.finish_queue_ticket(ticket_id=ticket_id))
+
+
+@bp.post("/staff/queue-tickets/<ticket_id:int>/skip")
+@doc("过号（叫号后无人到窗口）", tag="queue", response=QueueTicketOut, errors=(401, 403, 404, 409), secured=True)
+@staff_required(*QUEUE_ROLES)
+async def skip_queue_ticket(request: Request, ticket_id: int):
+    return respond(QueueTicketOut, await service.skip_queue_ticket(ticket_id=ticket_id))
+
+
+@bp.post("/staff/queue-tickets/<ticket_id:int>/recall")
+@doc(
+    "重新叫号（已叫或过号的号，可换窗口）",
+    tag="queue",
+    body=RecallIn,
+    response=QueueTicketOut,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
+@staff_required(*QUEUE_ROLES)
+async def recall_queue_ticket(request: Request, ticket_id: int):
+    data = parse_body(request, RecallIn) if request.body else RecallIn()
+    return respond(QueueTicketOut, await service.recall_queue_ticket(ticket_id=ticket_id, window=data.window))
+
+
 @bp.post("/halls/<hall_id:int>/tickets")
 @doc(
-    "取号机：现场取号（B 号）",
+    "取号机：现场取号（B 号；仅大厅办公时间内）",
     tag="queue",
     body=WalkInIn,
     response=QueueTicketOut,
     status=201,
-    errors=(400, 404, 422, 429),
+    errors=(400, 404, 409, 422, 429),
 )
 async def walk_in_ticket(request: Request, hall_id: int):
     data = parse_body(request, WalkInIn) if request.body else WalkInIn()

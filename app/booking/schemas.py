@@ -107,8 +107,10 @@ class QueueTicketOut(BaseModel):
     kind: str
     status: str
     window: int | None
-    ahead: int
+    ahead: int = Field(description="numbers called before this one while it waits; 0 once called")
     issued_at: str
+    called_at: str | None = Field(None, description="first called (a recall keeps it)")
+    finished_at: str | None = Field(None, description="served (finished at the window)")
 
 
 class AppointmentSlotOut(BaseModel):
@@ -156,6 +158,41 @@ class CallNextIn(_Input):
     window: StrictInt = Field(ge=1, le=999)
 
 
+class RecallIn(_Input):
+    window: StrictInt | None = Field(None, ge=1, le=999, description="the window to come to; default: the number's")
+
+
+class MyQueueTicketIn(_Input):
+    hall_id: StrictId
+    matter_id: StrictId | None = None
+
+
+class HallAppointmentQuery(PageQuery):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    day: date | None = Field(None, alias="date", description="the day (default: today in the city)")
+    status: Literal["booked", "checked_in", "no_show", "done"] | None = None
+
+
+class HallAppointmentOut(BaseModel):
+    """An appointment of a hall's day, as the window staff see it."""
+
+    id: int
+    status: Literal["booked", "checked_in", "no_show", "done"]
+    start: str
+    end: str
+    matter_id: int
+    matter_name: str
+    citizen_name: str
+    id_number_masked: str
+    checked_in_at: str | None
+    ticket_number: str | None
+    ticket_status: str | None
+
+
+class HallAppointmentPageOut(Page[HallAppointmentOut]):
+    """A page of a hall's appointments of one day."""
+
+
 class ServingOut(BaseModel):
     number: str
     window: int | None
@@ -169,3 +206,7 @@ class QueueOut(BaseModel):
     waiting_appointments: int
     waiting_walk_ins: int
     serving: list[ServingOut]
+    queue_served: int = Field(description="numbers served today")
+    queue_skipped: int = Field(description="numbers passed over today (nobody came to the window)")
+    average_wait_minutes: float | None = Field(description="served numbers today: from taking to the first call")
+    average_serve_minutes: float | None = Field(description="served numbers today: from the call to finishing")

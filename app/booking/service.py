@@ -23,9 +23,16 @@ from app.booking.memos import memos
 from app.booking.queue import (
     call_next,
     check_in_by_code,
+    finish_queue_ticket,
+    hall_appointments,
+    my_queue_tickets,
+    queue_figures,
     queue_status,
     queue_ticket_view,
+    queue_times,
+    recall_queue_ticket,
     self_check_in,
+    skip_queue_ticket,
     take_walk_in_queue_ticket,
 )
 from app.booking.slots import (
@@ -40,6 +47,13 @@ from app.booking.slots import (
 from app.booking.workflow import APPOINTMENT_TABLE, QUEUE_TICKET_TABLE
 
 __all__ = [
+    "skip_queue_ticket",
+    "recall_queue_ticket",
+    "queue_times",
+    "queue_figures",
+    "my_queue_tickets",
+    "hall_appointments",
+    "finish_queue_ticket",
     "APPOINTMENT_TABLE",
     "DEFAULT_LISTING_DAYS",
     "MAX_ACTIVE_APPOINTMENTS",

@@ -2,7 +2,9 @@
 
 Appointments: booked -> cancelled (citizen, before the cut-off) | checked_in (citizen or clerk, on the day) |
 no_show (the system, once the slot has ended); checked_in -> done (the clerk calls the next number at that window).
-Queue tickets: waiting -> called (clerk) -> done (the clerk calls the next at that window).
+Queue tickets: waiting -> called (clerk) -> done (served: the clerk finishes it, or calls the next at that window) |
+skipped (nobody came to the window); called or skipped -> called again (recall, at a window: the number is announced
+again and pushed to its citizen).
 Neither has a version column or a timeline; booking's staff moves write no audit rows (its services are not told
 which staff member acts), so its clerk is an actor without a staff id.
 """
@@ -87,31 +89,47 @@ APPOINTMENT_TABLE = workflow.Table(name="appointment", model=Appointment, moves=
 # ---- a queue ticket (inputs of call: window) ----
 
 
-async def _call(ctx: MoveContext) -> Effect:
-    queue_ticket: QueueTicket = ctx.row
-    window = ctx.inputs["window"]
-    return Effect(
-        changes={"called_at": ctx.at, "window": window},
-        event=Event(
-            "queue.called",
-            {
-                "ticket_id": queue_ticket.id,
-                "hall_id": queue_ticket.hall_id,
-                "window": window,
-                "number": queue_ticket.number,
-            },
-            citizen_id=queue_ticket.citizen_id,
-        ),
+def _called(queue_ticket: QueueTicket, window: int) -> Event:
+    return Event(
+        "queue.called",
+        {
+            "ticket_id": queue_ticket.id,
+            "hall_id": queue_ticket.hall_id,
+            "window": window,
+            "number": queue_ticket.number,
+        },
+        citizen_id=queue_ticket.citizen_id,
     )
+
+
+async def _call(ctx: MoveContext) -> Effect:
+    window = ctx.inputs["window"]
+    return Effect(changes={"called_at": ctx.at, "window": window}, event=_called(ctx.row, window))
 
 
 async def _finish_queue_ticket(ctx: MoveContext) -> Effect:
     return Effect(changes={"finished_at": ctx.at})
 
 
+async def _skip(ctx: MoveContext) -> Effect:
+    return Effect(changes={"skipped_at": ctx.at})
+
+
+async def _recall(ctx: MoveContext) -> Effect:
+    # called_at stays the first call's: the hall's waiting time is until the number was first called.
+    queue_ticket: QueueTicket = ctx.row
+    window = ctx.inputs.get("window") or queue_ticket.window
+    return Effect(
+        changes={"recalled_at": ctx.at, "recalls": queue_ticket.recalls + 1, "window": window, "skipped_at": None},
+        event=_called(queue_ticket, window),
+    )
+
+
 QUEUE_TICKET_MOVES: tuple[Move, ...] = (
     Move("call", frozenset({Q.WAITING}), Q.CALLED, _CLERK, effect=_call),
     Move("finish", frozenset({Q.CALLED}), Q.DONE, _CLERK, effect=_finish_queue_ticket),
+    Move("skip", frozenset({Q.CALLED}), Q.SKIPPED, _CLERK, effect=_skip),
+    Move("recall", frozenset({Q.CALLED, Q.SKIPPED}), Q.CALLED, _CLERK, effect=_recall),
 )
 QUEUE_TICKET_TABLE = workflow.Table(
     name="queue_ticket", model=QueueTicket, moves=QUEUE_TICKET_MOVES, version_field=None

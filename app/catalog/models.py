@@ -47,7 +47,10 @@ class Hall(Model):
     name = fields.CharField(max_length=64)
     district = fields.CharField(max_length=32)
     address = fields.CharField(max_length=128)
-    opening_hours = fields.CharField(max_length=128, default="")
+    opening_hours = fields.CharField(max_length=128, default="")  # for display, as the hall words it
+    # [{"weekdays": [1, 2, 3, 4, 5], "start": "09:00", "end": "12:00"}]: when walk-in numbers are issued; NULL: read
+    # from opening_hours (app/catalog/hours.py), so halls created before the column keep working.
+    opening_periods = fields.JSONField(null=True)
     phone = fields.CharField(max_length=32, default="")
     windows = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)

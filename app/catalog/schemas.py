@@ -145,13 +145,39 @@ class DepartmentOut(BaseModel):
     phone: str
 
 
+class OpeningPeriodOut(BaseModel):
+    """Hours a hall is open on these ISO weekdays (1 Monday .. 7 Sunday), city time; public holidays closed."""
+
+    weekdays: list[int]
+    start: str
+    end: str
+
+
+class OpeningPeriodIn(BaseModel):
+    """One opening period as a hall is created with it (demo data, the CLI)."""
+
+    model_config = ConfigDict(extra="forbid")
+    weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(min_length=1, max_length=7)
+    start: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+    end: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OpeningPeriodIn:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
 class HallOut(BaseModel):
     id: int
     code: str
     name: str
     district: str
     address: str
-    opening_hours: str
+    opening_hours: str = Field(description="the hall's own wording, for display")
+    opening_periods: list[OpeningPeriodOut] = Field(
+        default_factory=list, description="when walk-in numbers are issued (read from opening_hours unless set)"
+    )
     phone: str
     windows: int
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,10 @@ from tortoise.expressions import Case, F, Q, When
 from tortoise.transactions import in_transaction
 
 from app.audit import service as audit
+from app.catalog import hours
 from app.catalog.errors import GuideVersionNotFound, MatterNotFound, UnknownReference
 from app.catalog.models import Department, GuideMaterial, Hall, Matter, MatterGuide, Theme
-from app.catalog.schemas import GuideIn, MatterCreate, MatterUpdate
+from app.catalog.schemas import GuideIn, MatterCreate, MatterUpdate, OpeningPeriodIn
 from app.core.aggregates import figures_by
 from app.core.auth import SYSTEM, Principal
 from app.core.cache import Cache, get_json, set_json
@@ -48,9 +50,20 @@ def hall_view(hall: Hall) -> dict:
         "district": hall.district,
         "address": hall.address,
         "opening_hours": hall.opening_hours,
+        "opening_periods": hours.effective_periods(hall.opening_periods, hall.opening_hours),
         "phone": hall.phone,
         "windows": hall.windows,
     }
+
+
+def hall_is_open(hall: dict, at: datetime) -> bool:
+    """Whether a hall (as get_hall answers) is open at this moment, on the city's working-day calendar."""
+    return hours.is_open(hall["opening_periods"], at)
+
+
+def hall_opens_next(hall: dict, at: datetime) -> datetime | None:
+    """The next moment the hall opens after `at` (within a month), or None."""
+    return hours.next_opening(hall["opening_periods"], at)
 
 
 def theme_view(theme: Theme) -> dict:
@@ -108,17 +121,20 @@ async def create_hall(
     district: str,
     address: str,
     opening_hours: str = "",
+    opening_periods: list[dict] | None = None,
     phone: str = "",
     windows: int = 1,
     cache: Cache,
 ) -> dict:
-    """Add a service hall."""
+    """Add a service hall (without opening_periods, walk-in numbers follow what opening_hours says)."""
     hall = await Hall.create(
         code=code,
         name=name,
         district=district,
         address=address,
         opening_hours=opening_hours,
+        # Checked here: a malformed period would fail every walk-in number at the hall later.
+        opening_periods=[OpeningPeriodIn.model_validate(p).model_dump() for p in opening_periods or []] or None,
         phone=phone,
         windows=windows,
     )

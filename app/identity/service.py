@@ -182,6 +182,12 @@ async def real_name_identity(citizen_id: int) -> dict:
     }
 
 
+async def names_of(citizen_ids: list[int]) -> dict[int, dict]:
+    """Name and masked ID number of these citizens (blank before real-name binding), as staff see applicants."""
+    rows = await Citizen.filter(id__in=list(set(citizen_ids))).values("id", "name", "id_number_masked")
+    return {row["id"]: {"name": row["name"] or "", "id_number_masked": row["id_number_masked"] or ""} for row in rows}
+
+
 async def own_details(citizen_id: int, *, cipher: FieldCipher) -> dict:
     """A real-name citizen's own name, ID number and phone in clear (403 otherwise), to pre-fill their forms."""
     citizen = await _citizen(citizen_id)

@@ -166,6 +166,13 @@ APPOINTMENT_ROUTES: dict[str, Route] = {
         "queue_called",
         values=lambda p, at: [p.get("number"), f"{p.get('window')}号窗口", _place(p), at, "请尽快前往，过号需重新取号"],
     ),
+    # The same 排队叫号 template, its window field saying how many are ahead: no second template to subscribe to.
+    "queue.near": Route(
+        "即将叫到您的号",
+        lambda p: f"您的 {p.get('number')} 号前面还有 {p.get('ahead', 3)} 人（{_place(p)}），请到窗口附近留意叫号。",
+        "queue_called",
+        values=lambda p, at: [p.get("number"), f"前面还有{p.get('ahead', 3)}人", _place(p), at, "请到窗口附近留意叫号"],
+    ),
 }
 ROUTES.update(APPOINTMENT_ROUTES)
 

@@ -71,6 +71,10 @@ class HallFigures(PlaceFigures):
     appointments_due: int = Field(description="appointments of the period that were served or missed")
     no_shows: int
     no_show_rate: float | None
+    queue_served: int = Field(description="queue numbers taken in the period and served at a window")
+    queue_skipped: int = Field(description="queue numbers taken in the period and passed over (nobody came)")
+    average_wait_minutes: float | None = Field(description="served numbers: minutes from taking to the first call")
+    average_serve_minutes: float | None = Field(description="served numbers: minutes from the call to finishing")
 
 
 class MatterFigures(Figures):

@@ -1,5 +1,6 @@
 """Published performance (效能监察): satisfaction, rectification, feedback, processing time and on time, online and
-zero-visit matters and (halls) no-shows per department and hall, from DB aggregates."""
+zero-visit matters and (halls) no-shows and queue waiting and serving times per department and hall, from DB
+aggregates."""
 
 from __future__ import annotations
 
@@ -185,15 +186,16 @@ async def _compute(
     # period by eight hours there.
     start = datetime.combine(first, time(0), tzinfo=CITY_TZ).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=CITY_TZ).astimezone(UTC)
-    by_rating, by_ticket, by_case, by_matter, by_appointment = {}, {}, {}, {}, {}
+    by_rating, by_ticket, by_case, by_matter, by_appointment, by_queue = {}, {}, {}, {}, {}, {}
     if places:
         # Independent scans: on PostgreSQL each takes its own pooled connection and they run side by side.
-        by_rating, by_ticket, by_case, by_matter, by_appointment = await asyncio.gather(
+        by_rating, by_ticket, by_case, by_matter, by_appointment, by_queue = await asyncio.gather(
             ratings.figures(key=key_name, start=start, end=end, only=only),
             tickets.figures(key=key_name, start=start, end=end, only=only, now=at),
             cases.figures(key=key_name, start=start, end=end, only=only, now=as_utc(at)),
             catalog.figures(key=key_name, only=only) if group != "matters" else _nothing(),
             booking.figures(start=start, end=end, only=only) if group == "halls" else _nothing(),
+            booking.queue_figures(start=start, end=end, only=only) if group == "halls" else _nothing(),
         )
     items = []
     for place in places:
@@ -208,5 +210,6 @@ async def _compute(
             item.update(matter_shares(by_matter.get(place["id"])))
         if group == "halls":
             item.update(appointment_figures(by_appointment.get(place["id"])))
+            item.update(booking.queue_times(by_queue.get(place["id"])))
         items.append(item)
     return {"from": first.isoformat(), "to": last.isoformat(), "generated_at": to_iso(at), "items": items}

@@ -305,8 +305,9 @@ async def test_schedule_needs_a_bookable_matter_at_that_hall_and_sane_fields(cli
 # ---- the queue ----
 
 
-async def test_kiosk_tickets_and_the_clerk_calls_them_in_order(client, cache):
+async def test_kiosk_tickets_and_the_clerk_calls_them_in_order(client, cache, clock):
     setup = await factories.bookable_matter(cache, windows=2)
+    clock.set(datetime.fromisoformat("2026-09-21T10:00:00+08:00"))  # a Monday morning: the hall is open
     hall_id = setup["hall"]["id"]
     tickets = await asyncio.gather(*(client.post(f"/api/v1/halls/{hall_id}/tickets", json={}) for _ in range(10)))
     assert sorted(t.json()["number"] for t in tickets) == [f"B{n:03d}" for n in range(1, 11)]
@@ -401,6 +402,8 @@ async def test_checking_in_on_the_day_gives_queue_numbers_in_order_and_a_repeat_
         "window": None,
         "ahead": 0,
         "issued_at": "",
+        "called_at": None,
+        "finished_at": None,
     }
 
     response = await client.post(f"/api/v1/appointments/{by_phone['id']}/check-in", headers=second["headers"])
@@ -425,6 +428,11 @@ async def test_booking_routes_are_in_the_openapi_document(client):
         "/api/v1/staff/halls/{hall_id}/call-next",
         "/api/v1/halls/{hall_id}/queue",
         "/api/v1/admin/calendar/{day}",
+        "/api/v1/staff/halls/{hall_id}/appointments",
+        "/api/v1/staff/queue-tickets/{ticket_id}/finish",
+        "/api/v1/staff/queue-tickets/{ticket_id}/skip",
+        "/api/v1/staff/queue-tickets/{ticket_id}/recall",
+        "/api/v1/me/queue-tickets",
     ):
         assert path in paths, path
 

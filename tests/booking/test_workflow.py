@@ -32,7 +32,12 @@ def test_every_appointment_move_is_in_the_table():
         ("finish", (A.CHECKED_IN,), A.DONE, (CLERK,)),
     }
     moves = {(m.action, tuple(sorted(m.sources)), m.target, tuple(sorted(m.actors))) for m in QUEUE_TICKET_MOVES}
-    assert moves == {("call", (Q.WAITING,), Q.CALLED, (CLERK,)), ("finish", (Q.CALLED,), Q.DONE, (CLERK,))}
+    assert moves == {
+        ("call", (Q.WAITING,), Q.CALLED, (CLERK,)),
+        ("finish", (Q.CALLED,), Q.DONE, (CLERK,)),
+        ("skip", (Q.CALLED,), Q.SKIPPED, (CLERK,)),
+        ("recall", (Q.CALLED, Q.SKIPPED), Q.CALLED, (CLERK,)),
+    }
     assert (APPOINTMENT_TABLE.version_field, APPOINTMENT_TABLE.timeline) == (None, None)
     assert (QUEUE_TICKET_TABLE.version_field, QUEUE_TICKET_TABLE.timeline) == (None, None)
 
@@ -59,7 +64,9 @@ def test_allowed_actions_follow_the_table_per_actor():
     assert allowed_actions(APPOINTMENT_TABLE, A.CHECKED_IN, (CLERK,)) == ["finish"]
     assert allowed_actions(APPOINTMENT_TABLE, A.NO_SHOW, (CITIZEN,)) == []
     assert allowed_actions(QUEUE_TICKET_TABLE, Q.WAITING, (CLERK,)) == ["call"]
-    assert allowed_actions(QUEUE_TICKET_TABLE, Q.CALLED, (CLERK,)) == ["finish"]
+    assert allowed_actions(QUEUE_TICKET_TABLE, Q.CALLED, (CLERK,)) == ["finish", "skip", "recall"]
+    assert allowed_actions(QUEUE_TICKET_TABLE, Q.SKIPPED, (CLERK,)) == ["recall"]
+    assert allowed_actions(QUEUE_TICKET_TABLE, Q.WAITING, (CITIZEN,)) == []
     assert allowed_actions(QUEUE_TICKET_TABLE, Q.DONE, (CLERK,)) == []
     assert sources_of(QUEUE_TICKET_TABLE, "call") == [Q.WAITING]
 

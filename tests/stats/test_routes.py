@@ -81,6 +81,7 @@ PROCESSING = (
     "no_show_rate",
 )
 MATTERS = ("matters", "online_capable", "online_capable_share", "zero_visit", "zero_visit_share")
+QUEUE = ("queue_served", "queue_skipped", "average_wait_minutes", "average_serve_minutes")
 
 
 def _figures(item: dict) -> dict:
@@ -98,6 +99,7 @@ def _figures(item: dict) -> dict:
             "matter_name",
             *PROCESSING,
             *MATTERS,
+            *QUEUE,
         )
     }
 
