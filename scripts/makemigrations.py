@@ -60,22 +60,19 @@ async def _generate(location: str, url: str, name: str) -> None:
         await command.migrate(name, no_input=True, offline=True)
 
 
-# The child's exit status when aerich cannot write a column change for SQLite (a column's type or comment).
-SQLITE_MODIFY_UNSUPPORTED = 3
-# SQLite does not enforce VARCHAR lengths and has no column types to change, so the change is nothing to do there.
-SQLITE_NOTHING_TO_DO = {"upgrade": "SELECT 1;", "downgrade": "SELECT 1;"}
+def _sqlite_skips_what_it_has_no_use_for() -> None:
+    """SQLite enforces no VARCHAR length and keeps no column comments (an enum's states): such a change is nothing
+    to do there, where aerich would refuse the whole migration. Defaults and nullability still refuse."""
+    from aerich.ddl.sqlite import SqliteDDL
+
+    SqliteDDL.modify_column = lambda self, model, field_describe, is_pk=True: "SELECT 1"
+    SqliteDDL.set_comment = lambda self, model, field_describe: "SELECT 1"
 
 
 def _child(location: str, url: str, name: str) -> None:
-    from aerich.exceptions import NotSupportError
-
-    try:
-        asyncio.run(_generate(location, url, name))
-    except NotSupportError as exc:
-        # SQLite can neither alter a column's type nor keep a comment (an enum's states): nothing to do there.
-        if url.startswith("sqlite") and ("Modify column" in str(exc) or "Alter column comment" in str(exc)):
-            sys.exit(SQLITE_MODIFY_UNSUPPORTED)
-        raise
+    if url.startswith("sqlite"):
+        _sqlite_skips_what_it_has_no_use_for()
+    asyncio.run(_generate(location, url, name))
 
 
 def _load(path: Path) -> dict:
@@ -99,12 +96,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as scratch:
             shutil.copytree(ROOT / "migrations", scratch, dirs_exist_ok=True)
             # A fresh interpreter per dialect: aerich and Tortoise keep their state in globals.
-            child = subprocess.run([sys.executable, __file__, "--child", scratch, url, name], cwd=ROOT)
-            if child.returncode == SQLITE_MODIFY_UNSUPPORTED:
-                print(f"{dialect}: a column type or comment change SQLite has no use for; nothing to do there")
-                sql[dialect] = dict(SQLITE_NOTHING_TO_DO)
-                continue
-            child.check_returncode()
+            subprocess.run([sys.executable, __file__, "--child", scratch, url, name], check=True, cwd=ROOT)
             created = [p for p in (Path(scratch) / "models").glob("*.py") if p.name not in before]
             if not created:
                 print("no changes detected")

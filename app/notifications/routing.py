@@ -164,7 +164,13 @@ APPOINTMENT_ROUTES: dict[str, Route] = {
         "请到窗口办理",
         lambda p: f"请 {p.get('number')} 号到{p.get('window')}号窗口办理（{_place(p)}）。",
         "queue_called",
-        values=lambda p, at: [p.get("number"), f"{p.get('window')}号窗口", _place(p), at, "请尽快前往，过号需重新取号"],
+        values=lambda p, at: [
+            p.get("number"),
+            f"{p.get('window')}号窗口",
+            _place(p),
+            at,
+            "请尽快前往，过号请找窗口重新呼叫",
+        ],
     ),
     # The same 排队叫号 template, its window field saying how many are ahead: no second template to subscribe to.
     "queue.near": Route(
@@ -172,6 +178,8 @@ APPOINTMENT_ROUTES: dict[str, Route] = {
         lambda p: f"您的 {p.get('number')} 号前面还有 {p.get('ahead', 3)} 人（{_place(p)}），请到窗口附近留意叫号。",
         "queue_called",
         values=lambda p, at: [p.get("number"), f"前面还有{p.get('ahead', 3)}人", _place(p), at, "请到窗口附近留意叫号"],
+        # A heads-up: it leaves the last credit of the template for the call itself.
+        progress=True,
     ),
 }
 ROUTES.update(APPOINTMENT_ROUTES)
