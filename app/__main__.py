@@ -22,6 +22,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.server.host
     port = args.port or settings.server.port
     workers = args.workers or settings.server.workers
+    settings = settings.served_at(host, port)
     loader = AppLoader(factory=partial(create_app, settings, embedded_worker=settings.worker.embedded))
     app = loader.load()
     install_watchdog(app)
