@@ -75,18 +75,14 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
-    from app.catalog import service as catalog
-
     if not args.demo:
         print("nothing to seed: pass --demo", file=sys.stderr)
         return 2
 
-    from app.identity import service as identity
+    from app import demo
 
     async def work(cache):
-        counts = await catalog.seed_demo(DEMO_DATA_DIR, cache=cache)
-        staff = await identity.seed_demo_staff(await catalog.department_ids_by_code())
-        return counts, staff
+        return await demo.seed(DEMO_DATA_DIR, cache=cache, settings=settings)
 
     counts, staff = asyncio.run(_with_db(settings, work))
     if counts is None:
@@ -98,7 +94,7 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
         for account in staff:
             print(
                 f"  {account['username']:<11} {account['password']}  roles={','.join(account['roles'])}"
-                f"  department_id={account['department_id']}"
+                f"  department={account.get('department_code') or '-'} (id {account['department_id']})"
             )
     return 0
 
