@@ -9,9 +9,10 @@ from app.core.logging import LOG_FORMAT, RedactingFormatter
 
 
 async def test_answers_carry_chinese_as_utf8_not_escapes(client):
-    response = await client.get("/api/v1/departments")
+    found = (await client.get("/api/v1/matters", params={"q": "居民身份证换领"})).json()["items"]
+    response = await client.get(f"/api/v1/matters/{found[0]['id']}")
     assert response.status_code == 200
-    assert "临江市公安局".encode() in response.content
+    assert "居民身份证换领".encode() in response.content and "临江市公安局".encode() in response.content
     assert b"\\u" not in response.content
 
 
