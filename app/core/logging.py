@@ -42,7 +42,7 @@ class RedactingFormatter(logging.Formatter):
         super().__init__(fmt)
         self.zone = ZoneInfo(timezone)
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's name)
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         # The host's zone is often UTC while people read the city's; the offset makes either unambiguous.
         return datetime.fromtimestamp(record.created, self.zone).isoformat(timespec="milliseconds")
 
