@@ -60,7 +60,7 @@ async def _generate(location: str, url: str, name: str) -> None:
         await command.migrate(name, no_input=True, offline=True)
 
 
-# The child's exit status when aerich cannot write a column change for SQLite (it cannot alter a column's type).
+# The child's exit status when aerich cannot write a column change for SQLite (a column's type or comment).
 SQLITE_MODIFY_UNSUPPORTED = 3
 # SQLite does not enforce VARCHAR lengths and has no column types to change, so the change is nothing to do there.
 SQLITE_NOTHING_TO_DO = {"upgrade": "SELECT 1;", "downgrade": "SELECT 1;"}
@@ -72,7 +72,8 @@ def _child(location: str, url: str, name: str) -> None:
     try:
         asyncio.run(_generate(location, url, name))
     except NotSupportError as exc:
-        if url.startswith("sqlite") and "Modify column" in str(exc):
+        # SQLite can neither alter a column's type nor keep a comment (an enum's states): nothing to do there.
+        if url.startswith("sqlite") and ("Modify column" in str(exc) or "Alter column comment" in str(exc)):
             sys.exit(SQLITE_MODIFY_UNSUPPORTED)
         raise
 
@@ -100,7 +101,7 @@ def main() -> int:
             # A fresh interpreter per dialect: aerich and Tortoise keep their state in globals.
             child = subprocess.run([sys.executable, __file__, "--child", scratch, url, name], cwd=ROOT)
             if child.returncode == SQLITE_MODIFY_UNSUPPORTED:
-                print(f"{dialect}: a column change SQLite has no use for; nothing to do there")
+                print(f"{dialect}: a column type or comment change SQLite has no use for; nothing to do there")
                 sql[dialect] = dict(SQLITE_NOTHING_TO_DO)
                 continue
             child.check_returncode()

@@ -277,10 +277,11 @@ PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32
 JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
 
 
-async def case_setup(client, cache) -> dict:
-    """A department with an online matter, its clerk, its approver, and a real-name citizen."""
+async def case_setup(client, cache, **matter_fields) -> dict:
+    """A department with an online matter (matter_fields change its guide), its clerk, its approver, and a
+    real-name citizen."""
     dep = await department(cache)
-    item = await matter(cache, department_id=dep["id"])
+    item = await matter(cache, department_id=dep["id"], **matter_fields)
     return {
         "department": dep,
         "matter": item,

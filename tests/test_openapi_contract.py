@@ -32,6 +32,7 @@ AUTOMATIC_METHODS = {"HEAD", "OPTIONS"}
 # Successes that carry no body on purpose.
 WITHOUT_CONTENT = {
     ("DELETE", "/api/v1/cases/{case_id}/materials/{file_id}"): "204: the file is gone",
+    ("DELETE", "/api/v1/cases/{case_id}/licences/{licence_id}"): "204: the licence no longer stands for it",
     ("POST", "/api/v1/pay/notify/wechat"): "WeChat Pay takes an empty 200 as received",
 }
 DOCUMENT_URN = "urn:govhall:openapi"

@@ -23,6 +23,21 @@ class InvalidForm(ValidationFailed):
     message = "申请表填写有误"
 
 
+class LicenceNotFound(NotFound):
+    code = "LICENCE_NOT_FOUND"
+    message = "电子证照库中没有申请人的这类证照，请上传材料"
+
+
+class LicenceNotAccepted(ValidationFailed):
+    code = "LICENCE_NOT_ACCEPTED"
+    message = "这项材料不能用电子证照代替，请上传材料"
+
+
+class LicenceExpired(ValidationFailed):
+    code = "LICENCE_EXPIRED"
+    message = "该电子证照已过有效期，请先办理换领或上传有效材料"
+
+
 class UnknownMaterial(ValidationFailed):
     code = "UNKNOWN_MATERIAL"
     message = "该事项没有这项材料"

@@ -129,6 +129,31 @@ class CaseFile(Model):
         indexes = (("case_id", "material_id"),)
 
 
+class CaseLicence(Model):
+    """An electronic licence (电子证照) chosen for one material of the case: it stands for that material's upload."""
+
+    id = fields.IntField(primary_key=True)
+    case: fields.ForeignKeyRelation[Case] = fields.ForeignKeyField(
+        "models.Case", related_name="licences", on_delete=fields.RESTRICT
+    )
+    material_id = fields.IntField()
+    licence_type = fields.CharField(max_length=32)
+    name = fields.CharField(max_length=64)
+    # An ID card's number is the holder's ID number: kept like one (encrypted; shown masked).
+    licence_no_encrypted = fields.TextField()
+    licence_no_masked = fields.CharField(max_length=64)
+    issuer = fields.CharField(max_length=128)
+    valid_from = fields.CharField(max_length=10)
+    valid_until = fields.CharField(max_length=10, null=True)
+    attached_by = fields.CharField(max_length=32)
+    attached_at = fields.DatetimeField(auto_now_add=True)
+    removed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "case_licence"
+        indexes = (("case_id", "material_id"),)
+
+
 class ReceiptCounter(Model):
     """The last receipt sequence given out per department and day."""
 

@@ -6,14 +6,17 @@ from pydantic import TypeAdapter, ValidationError
 from sanic import Blueprint, Request
 from sanic.response import raw
 
-from app.cases import service
+from app.cases import licences, service
 from app.cases.schemas import (
+    AttachedLicenceOut,
     CaseIn,
     CaseOut,
     CasePageOut,
     CaseQuery,
     CitizenActionIn,
     FormIn,
+    LicenceIn,
+    LicenceOut,
     LinkIn,
     MaterialFileOut,
     StaffCaseOut,
@@ -208,6 +211,54 @@ async def remove(request: Request, case_id: int, file_id: int):
     return raw(b"", status=204)
 
 
+@bp.post("/cases/<case_id:int>/licences")
+@doc(
+    "用电子证照代替一项材料（材料须标记 e_licence；取申请人本人的证照）",
+    tag="cases",
+    body=LicenceIn,
+    response=AttachedLicenceOut,
+    status=201,
+    errors=(400, 401, 403, 404, 409, 422, 503),
+    secured=True,
+)
+@citizen_required
+async def attach_licence(request: Request, case_id: int):
+    data = parse_body(request, LicenceIn)
+    attached = await service.attach_licence(
+        request.ctx.principal,
+        case_id,
+        material_id=data.material_id,
+        cipher=request.app.ctx.cipher,
+        licence_service=request.app.ctx.platforms.licences,
+        **_common(request),
+    )
+    return respond(AttachedLicenceOut, attached, status=201)
+
+
+@bp.delete("/cases/<case_id:int>/licences/<licence_id:int>")
+@doc("撤回已选的电子证照（草稿或补正中）", tag="cases", status=204, errors=(401, 404, 409), secured=True)
+@citizen_required
+async def detach_licence(request: Request, case_id: int, licence_id: int):
+    await service.remove_licence(request.ctx.principal, case_id, licence_id)
+    return raw(b"", status=204)
+
+
+@bp.get("/me/licences")
+@doc(
+    "我的电子证照（证照库中的身份证、户口簿、营业执照、结婚证；号码打码）",
+    tag="cases",
+    response=list[LicenceOut],
+    errors=(401, 403, 503),
+    secured=True,
+)
+@citizen_required
+async def my_licences(request: Request):
+    found = await licences.my_licences(
+        request.ctx.principal.id, cipher=request.app.ctx.cipher, licences=request.app.ctx.platforms.licences
+    )
+    return respond(list[LicenceOut], found)
+
+
 async def _citizen_move(request: Request, case_id: int, action: str):
     body = json_body(request)
     data = parse(CitizenActionIn, body if body is not None else {})
@@ -371,6 +422,7 @@ async def transition(request: Request, case_id: int):
             items=items,
             method=data.method,
             tracking_no=data.tracking_no,
+            pickup_hall_id=data.pickup_hall_id,
             cipher=request.app.ctx.cipher,
             **_common(request),
         ),

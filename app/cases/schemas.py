@@ -49,6 +49,8 @@ class TransitionIn(_Input):
     items: list[SupplementItemIn] | None = Field(None, max_length=50)
     method: Literal["pickup", "express"] | None = None
     tracking_no: str | None = Field(None, max_length=40, pattern=r"^[A-Za-z0-9-]*$")
+    # deliver by pickup: the hall where the citizen collects it (default: the case's hall, else the matter's first)
+    pickup_hall_id: StrictId | None = None
 
 
 class WindowFilingIn(_Input):
@@ -85,6 +87,32 @@ class MaterialFileOut(BaseModel):
     uploaded_at: str
 
 
+class LicenceIn(_Input):
+    material_id: StrictId
+
+
+class AttachedLicenceOut(BaseModel):
+    id: int
+    material_id: int
+    licence_type: str
+    name: str
+    licence_no_masked: str
+    issuer: str
+    valid_from: str
+    valid_until: str | None
+    attached_at: str | None
+
+
+class LicenceOut(BaseModel):
+    licence_type: str
+    name: str
+    licence_no_masked: str
+    issuer: str
+    valid_from: str
+    valid_until: str | None
+    valid: bool
+
+
 class CaseMaterialOut(BaseModel):
     id: int
     name: str
@@ -92,6 +120,7 @@ class CaseMaterialOut(BaseModel):
     form: MaterialForm
     e_licence: bool
     files: list[MaterialFileOut]
+    licences: list[AttachedLicenceOut]  # an electronic licence chosen for it stands for the upload
 
 
 class TimelineEntryOut(BaseModel):

@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from app.audit import service as audit
 from app.booking import service as booking
+from app.cases import licences
 from app.cases.errors import (
     CaseNotFound,
     FileTooLarge,
@@ -54,6 +55,7 @@ from app.core.timeutil import now as clock_now
 from app.core.timeutil import to_iso
 from app.core.workflow import Actor, allowed_actions, apply_move, may_make
 from app.identity import service as identity
+from app.platforms.licences import LicenceService
 
 YELLOW_AT = 0.8  # share of the time from acceptance to deadline after which a case turns yellow
 LIGHT_RANK = {"": 0, "green": 0, "yellow": 1, "red": 2}
@@ -168,6 +170,9 @@ async def case_view(
     by_material: dict[int, list[dict]] = {}
     for file in files:
         by_material.setdefault(file.material_id, []).append(_file_view(file))
+    licences_by_material: dict[int, list[dict]] = {}
+    for row in await licences.live_licences(case.id):
+        licences_by_material.setdefault(row.material_id, []).append(licences.attached_view(row))
     timeline = await CaseTimelineEntry.filter(case_id=case.id).order_by("id")
     view.update(
         {
@@ -185,6 +190,7 @@ async def case_view(
                     "form": m["form"],
                     "e_licence": m["e_licence"],
                     "files": by_material.get(m["id"], []),
+                    "licences": licences_by_material.get(m["id"], []),
                 }
                 for m in guide["materials"]
             ],
@@ -492,6 +498,36 @@ async def upload_material(
     return _file_view(file)
 
 
+async def attach_licence(
+    principal: Principal,
+    case_id: int,
+    *,
+    material_id: int,
+    cipher: FieldCipher,
+    licence_service: LicenceService,
+    cache: Cache,
+    guide_ttl: int,
+) -> dict:
+    """Choose the applicant's electronic licence for a material marked e_licence, instead of uploading it."""
+    case = await _case_for(principal, case_id)
+    if principal.is_staff:
+        raise CaseNotFound()
+    _require_editable(case)
+    guide = await _guide_of(case, cache, guide_ttl)
+    return await licences.attach(
+        principal, case, guide, material_id=material_id, cipher=cipher, licences=licence_service
+    )
+
+
+async def remove_licence(principal: Principal, case_id: int, licence_id: int) -> None:
+    """Take back a chosen licence while the case is still editable."""
+    case = await _case_for(principal, case_id)
+    if principal.is_staff:
+        raise CaseNotFound()
+    _require_editable(case)
+    await licences.detach(case, licence_id)
+
+
 async def remove_material(principal: Principal, case_id: int, file_id: int) -> None:
     """Take back an uploaded file while the case is still editable (the stored bytes stay for the record)."""
     case = await _case_for(principal, case_id)
@@ -579,6 +615,7 @@ async def transition(
     items: list[dict] | None = None,
     method: str | None = None,
     tracking_no: str | None = None,
+    pickup_hall_id: int | None = None,
     cipher: FieldCipher | None = None,
     cache: Cache,
     guide_ttl: int,
@@ -605,7 +642,14 @@ async def transition(
         at=at,
         note=note,
         expected_version=version,
-        inputs={"guide": guide, "items": items, "method": method, "tracking_no": tracking_no, "cipher": cipher},
+        inputs={
+            "guide": guide,
+            "items": items,
+            "method": method,
+            "tracking_no": tracking_no,
+            "pickup_hall_id": pickup_hall_id,
+            "cipher": cipher,
+        },
     )
     return await get_case(principal, case_id, cache=cache, guide_ttl=guide_ttl, now=at)
 

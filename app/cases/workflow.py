@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from app.cases.errors import MaterialsMissing, PaymentRequired, UnknownMaterial
 from app.cases.forms import check_form, reveal
-from app.cases.models import Case, CaseFile, CaseTimelineEntry, ReceiptCounter
+from app.cases.models import Case, CaseFile, CaseLicence, CaseTimelineEntry, ReceiptCounter
 from app.cases.models import CaseStatus as S
 from app.catalog import service as catalog
 from app.core import workdays, workflow
@@ -151,12 +151,27 @@ async def _deliver(ctx: MoveContext) -> Effect:
         raise ValidationFailed(details={"fields": [{"field": "tracking_no", "message": "快递寄送须填写运单号"}]})
     _require_payment_before(ctx, "delivery")
     tracking_no = (tracking_no or "").strip() if method == "express" else ""
+    hall_id = _pickup_hall(ctx) if method == "pickup" else None
     return _effect(
         ctx,
         changes={"delivery_method": method, "tracking_no": tracking_no},
-        details={"method": method, "tracking_no": tracking_no},
-        event={"method": method, "tracking_no": tracking_no},
+        details={"method": method, "tracking_no": tracking_no, "hall_id": hall_id},
+        # The hall goes with the event, so the citizen's message says where (and when) to collect.
+        event={"method": method, "tracking_no": tracking_no, "hall_id": hall_id},
     )
+
+
+def _pickup_hall(ctx: MoveContext) -> int | None:
+    """The hall a result is collected at: the one chosen, else the case's own, else the matter's first."""
+    case: Case = ctx.row
+    halls = list(ctx.inputs["guide"].get("hall_ids") or [])
+    chosen = ctx.inputs.get("pickup_hall_id")
+    if chosen is not None:
+        if chosen not in halls and chosen != case.hall_id:
+            message = "领取地点须为该事项的办理大厅"
+            raise ValidationFailed(details={"fields": [{"field": "pickup_hall_id", "message": message}]})
+        return chosen
+    return case.hall_id or (halls[0] if halls else None)
 
 
 def _from(*states: S) -> frozenset[S]:
@@ -213,14 +228,18 @@ def allowed_actions(status: S, *, actor_kind: str, roles: tuple[str, ...] = ()) 
 async def missing_materials(case: Case, guide: dict) -> list[dict]:
     """Required materials without a file, and supplement items without a file uploaded since the request."""
     files = list(await CaseFile.filter(case_id=case.id, removed_at__isnull=True).order_by("id"))
-    have = {file.material_id for file in files}
+    # A chosen electronic licence stands for its material's upload.
+    licences = list(await CaseLicence.filter(case_id=case.id, removed_at__isnull=True))
+    have = {file.material_id for file in files} | {licence.material_id for licence in licences}
     missing = [
         {"id": m["id"], "name": m["name"], "reason": "required"}
         for m in guide["materials"]
         if m["required"] and m["id"] not in have
     ]
     if case.status == S.SUPPLEMENT_REQUIRED and case.supplement_requested_at is not None:
-        fresh = {file.material_id for file in files if file.uploaded_at > case.supplement_requested_at}
+        fresh = {file.material_id for file in files if file.uploaded_at > case.supplement_requested_at} | {
+            licence.material_id for licence in licences if licence.attached_at > case.supplement_requested_at
+        }
         names = {m["id"]: m["name"] for m in guide["materials"]}
         listed = {m["id"] for m in missing}
         for item in case.supplement_items:

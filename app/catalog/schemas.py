@@ -113,8 +113,8 @@ class MatterCreate(GuideIn):
 
 class MatterUpdate(GuideIn):
     """A new version of the guide. A guide as GET answers it may be sent back as it is: what GET adds beyond the
-    guide (id, code, department_name, amount_fen, is_current, updated_at, the materials' ids) is read-only and
-    ignored; any other unknown field is still refused."""
+    guide (id, code, department_name, amount_fen, is_current, updated_at, the materials' ids and licence types) is
+    read-only and ignored; any other unknown field is still refused."""
 
     # The version the editor started from; a newer one in between answers 409 STALE_VERSION.
     version: StrictVersion | None = None
@@ -198,6 +198,9 @@ class MaterialOut(BaseModel):
     notes: str
     sample_url: str | None
     e_licence: bool
+    # id_card | household_register | business_licence | marriage_certificate: an electronic licence of the applicant
+    # stands for this material (no upload); null: it must be uploaded or brought.
+    licence_type: str | None = None
 
 
 class FeeOut(BaseModel):

@@ -18,6 +18,7 @@ from app.core.auth import SYSTEM, Principal
 from app.core.cache import Cache, get_json, set_json
 from app.core.errors import Conflict, Forbidden, StaleVersion
 from app.core.timeutil import to_iso
+from app.platforms.licences import licence_type_for
 
 ONLINE_DEPTH_MIN = 3  # 三级 and up: the matter can be applied for online
 
@@ -248,6 +249,8 @@ def _guide_view(matter: Matter, guide: MatterGuide, department: Department, mate
                 "notes": m.notes,
                 "sample_url": m.sample_url,
                 "e_licence": m.e_licence,
+                # The licence that stands for it: no upload when the applicant holds it (the guide says so).
+                "licence_type": licence_type_for(m.name) if m.e_licence else None,
             }
             for m in materials
         ],

@@ -117,6 +117,12 @@ class IdentitySection(_Section):
     certify_return_url: str
 
 
+class LicencesSection(_Section):
+    base_url: str
+    app_key: str = Field(min_length=1)
+    app_secret: str = Field(min_length=16, repr=False)
+
+
 class PlatformsSection(_Section):
     mode: Literal["sim", "live"]
     sim_keys_dir: str
@@ -219,6 +225,8 @@ SubscribeFieldType = Literal[
 class WeChatTemplate(_Section):
     template_id: str = Field(min_length=1)
     fields: dict[str, SubscribeFieldType] = Field(min_length=1, max_length=5)
+    # 长期订阅: a template WeChat lets government services send whenever needed, with no one-time credit spent.
+    long_term: bool = False
 
     @field_validator("fields")
     @classmethod
@@ -253,6 +261,7 @@ class NotificationsSection(_Section):
     max_attempts: int = Field(ge=1, le=50)
     backoff_base_seconds: float = Field(gt=0)
     backoff_max_seconds: float = Field(gt=0)
+    credits_kept_for_essentials: int = Field(ge=0, le=10)
 
 
 class PaymentsSection(_Section):
@@ -353,6 +362,7 @@ class Settings(_Section):
     identity: IdentitySection
     catalog: CatalogSection
     platforms: PlatformsSection
+    licences: LicencesSection
     wechat: WeChatSection
     alipay: AlipaySection
     wecom: WeComSection

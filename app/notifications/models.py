@@ -35,6 +35,7 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     REJECTED = "rejected"  # the platform refused it for good (no credit, bad user, bad data)
     DEAD = "dead"  # kept failing: staff may retry it
+    NO_CREDIT = "no_credit"  # not sent: the citizen holds no subscription for it (the inbox has the message)
 
 
 class Delivery(Model):

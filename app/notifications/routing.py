@@ -30,6 +30,9 @@ class Route:
     staff_text: Callable[[dict], str] | None = None
     # The push template's values in its field order, from the payload and the time of dispatch.
     values: Callable[[dict, str], list[object]] | None = None
+    # A progress note (已受理, 审查中) may not spend a one-time credit kept for what the citizen must act on or waits
+    # for (补正, 办结, 领取, 叫号): notifications.credits_kept_for_essentials.
+    progress: bool = False
 
 
 def _matter(p: dict) -> str:
@@ -47,7 +50,16 @@ def _items(p: dict) -> str:
 def _tracking(p: dict) -> str:
     if p.get("method") == "express":
         return f"已寄出，运单号 {p.get('tracking_no', '')}"
-    return "请到窗口领取"
+    return _pickup(p)
+
+
+def _pickup(p: dict) -> str:
+    """Where and when to collect a result: the hall, its address and opening hours."""
+    if not p.get("hall_name"):
+        return "已办好，请带身份证件到办理部门窗口领取"
+    where = p["hall_name"] + (f"（{p['hall_address']}）" if p.get("hall_address") else "")
+    when = f"，办公时间 {p['hall_opening_hours']}" if p.get("hall_opening_hours") else ""
+    return f"已办好，请带身份证件到{where}领取{when}"
 
 
 ROUTES: dict[str, Route] = {
@@ -56,6 +68,7 @@ ROUTES: dict[str, Route] = {
         lambda p: f"您的「{_matter(p)}」申请已提交，等待窗口预审。",
         "case_progress",
         staff_text=lambda p: f"新办件待预审：{_matter(p)}（办件号 {p['case_id']}）",
+        progress=True,
     ),
     "case.supplement_required": Route(
         "需要补正材料",
@@ -76,18 +89,33 @@ ROUTES: dict[str, Route] = {
             f"承诺办结时间 {str(p.get('deadline', ''))[:10]}。"
         ),
         "case_progress",
+        progress=True,
     ),
     "case.rejected": Route("申请不予受理", lambda p: f"您的「{_matter(p)}」申请不予受理{_note(p)}", "case_progress"),
-    "case.in_review": Route("审查中", lambda p: f"您的「{_matter(p)}」正在审查。", "case_progress"),
+    "case.in_review": Route("审查中", lambda p: f"您的「{_matter(p)}」正在审查。", "case_progress", progress=True),
     "case.suspended": Route(
-        "办理中止", lambda p: f"您的「{_matter(p)}」暂时中止办理，期间不计入办理时限{_note(p)}", "case_progress"
+        "办理中止",
+        lambda p: f"您的「{_matter(p)}」暂时中止办理，期间不计入办理时限{_note(p)}",
+        "case_progress",
+        progress=True,
     ),
     "case.approved": Route("准予许可", lambda p: f"您的「{_matter(p)}」已办结：准予许可。", "case_progress"),
     "case.denied": Route("不予许可", lambda p: f"您的「{_matter(p)}」已办结：不予许可{_note(p)}", "case_progress"),
     "case.delivered": Route(
-        "办理结果已送达", lambda p: f"您的「{_matter(p)}」办理结果{_tracking(p)}。", "case_progress"
+        "办理结果已送达",
+        lambda p: f"您的「{_matter(p)}」办理结果{_tracking(p)}。",
+        "case_progress",
+        values=lambda p, at: [
+            _matter(p),
+            p.get("receipt_no") or f"CASE{p.get('case_id', '')}",
+            "已寄出" if p.get("method") == "express" else "待领取",
+            at,
+            f"运单号 {p.get('tracking_no', '')}" if p.get("method") == "express" else _place(p),
+        ],
     ),
-    "case.withdrawn": Route("申请已撤回", lambda p: f"您的「{_matter(p)}」申请已撤回。", "case_progress"),
+    "case.withdrawn": Route(
+        "申请已撤回", lambda p: f"您的「{_matter(p)}」申请已撤回。", "case_progress", progress=True
+    ),
     "case.deadline_warning": Route(
         "办件临近时限",
         staff_text=lambda p: (
@@ -117,6 +145,7 @@ APPOINTMENT_ROUTES: dict[str, Route] = {
         lambda p: f"您已预约「{_matter(p)}」，{_when(p)} 在{_place(p)}办理，签到码 {p.get('code')}。",
         "appointment_booked",
         values=lambda p, at: [_matter(p), _place(p), _when(p), p.get("code"), "请按时到场并携带身份证件"],
+        progress=True,
     ),
     "appointment.reminder": Route(
         "预约提醒",
@@ -129,6 +158,7 @@ APPOINTMENT_ROUTES: dict[str, Route] = {
         lambda p: f"您预约的「{_matter(p)}」（{_when(p)}）已取消，名额已释放。",
         "appointment_cancelled",
         values=lambda p, at: [_matter(p), _when(p), p.get("reason") or "本人取消"],
+        progress=True,
     ),
     "queue.called": Route(
         "请到窗口办理",
@@ -146,12 +176,25 @@ def yuan(fen: int | None) -> str:
     return f"{fen // 100}.{fen % 100:02d}元"
 
 
+def _payment_alert(p: dict) -> str:
+    """The admins' WeChat Work text of a payments alert."""
+    if p.get("reason") == "refund_abnormal":
+        return (
+            f"退款异常：订单 {p.get('order_no')} 的退款 {p.get('refund_no')}（{yuan(p.get('amount_fen'))}）"
+            "滞留在银行（如用户银行卡已注销），款项仍冻结；请在管理后台改退到用户其他银行卡或商户账户线下处理"
+        )
+    return f"支付通知与订单不符（{p.get('reason')}）：订单 {p.get('order_no') or '未知'}，请核查" + (
+        f"（自上次告警以来共 {p['count']} 次）" if p.get("count", 1) > 1 else ""
+    )
+
+
 PAYMENT_ROUTES: dict[str, Route] = {
     "payment.succeeded": Route(
         "缴费成功",
         lambda p: f"您为「{_matter(p)}」缴纳的 {yuan(p.get('amount_fen'))} 已到账，订单号 {p.get('order_no')}。",
         "payment",
         values=lambda p, at: [_matter(p), yuan(p.get("amount_fen")), p.get("order_no"), "已支付", at],
+        progress=True,
     ),
     "payment.refunded": Route(
         "退款成功",
@@ -159,13 +202,7 @@ PAYMENT_ROUTES: dict[str, Route] = {
         "payment",
         values=lambda p, at: [_matter(p), yuan(p.get("amount_fen")), p.get("order_no"), "已退款", at],
     ),
-    "payment.mismatch": Route(
-        "支付异常",
-        staff_text=lambda p: (
-            f"支付通知与订单不符（{p.get('reason')}）：订单 {p.get('order_no') or '未知'}，请核查"
-            + (f"（自上次告警以来共 {p['count']} 次）" if p.get("count", 1) > 1 else "")
-        ),
-    ),
+    "payment.mismatch": Route("支付异常", staff_text=lambda p: _payment_alert(p)),
 }
 ROUTES.update(PAYMENT_ROUTES)
 

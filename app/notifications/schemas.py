@@ -73,4 +73,4 @@ class DeliveryPageOut(Page[DeliveryOut]):
 
 
 class DeliveryQuery(PageQuery):
-    status: Literal["pending", "sending", "sent", "rejected", "dead"] | None = None
+    status: Literal["pending", "sending", "sent", "rejected", "dead", "no_credit"] | None = None

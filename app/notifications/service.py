@@ -167,9 +167,10 @@ async def dispatch_events(*, settings, limit: int = 100, now: datetime | None = 
     return len(events)
 
 
-async def _spend_credit(citizen_id: int, template_id: str, connection) -> bool:
+async def _spend_credit(citizen_id: int, template_id: str, keep: int, connection) -> bool:
+    """Take one credit of the template, leaving at least `keep` of them; whether one was taken."""
     spent = (
-        await SubscriptionCredit.filter(citizen_id=citizen_id, template_id=template_id, remaining__gt=0)
+        await SubscriptionCredit.filter(citizen_id=citizen_id, template_id=template_id, remaining__gt=keep)
         .using_db(connection)
         .update(remaining=F("remaining") - 1)
     )
@@ -193,7 +194,9 @@ async def _dispatch_one(event: OutboxEvent, *, settings, at: datetime, connectio
             subject=subject,
             using_db=connection,
         )
-        await _plan_citizen_push(event, route.purpose, payload, settings=settings, at=at, connection=connection)
+        await _plan_citizen_push(
+            event, route.purpose, payload, progress=route.progress, settings=settings, at=at, connection=connection
+        )
     alert = settings.notifications.staff_alerts.get(event.kind)
     if route.staff_text is not None and alert is not None and (alert.roles or alert.all_departments):
         recipients = await identity.alert_recipients(
@@ -227,12 +230,16 @@ async def _with_names(payload: dict) -> dict:
         hall = await catalog.get_hall(payload["hall_id"])
         if hall:
             named["hall_name"] = hall["name"]
+            # Where and when: a pickup message tells the citizen the address and the opening hours.
+            named["hall_address"] = hall["address"]
+            named["hall_opening_hours"] = hall["opening_hours"]
     return named
 
 
 async def _plan_citizen_push(
-    event: OutboxEvent, purpose: str, payload: dict, *, settings, at: datetime, connection
+    event: OutboxEvent, purpose: str, payload: dict, *, progress: bool, settings, at: datetime, connection
 ) -> None:
+    """A push on the citizen's platform, if a subscription allows one; otherwise a delivery saying why not."""
     targets = await identity.push_targets(event.citizen_id)
     page = {
         "case": f"pages/case/detail?id={event.aggregate_id}",
@@ -241,38 +248,47 @@ async def _plan_citizen_push(
         "rating": f"pages/rating/detail?id={event.aggregate_id}",
     }.get(event.aggregate_type)
     values = template_values(event.kind, payload, to_iso(at))
+    # A progress note leaves this many credits of its template for what the citizen must act on or waits for.
+    keep = settings.notifications.credits_kept_for_essentials if progress else 0
     wechat = _wechat_templates(settings).get(purpose)
-    if targets["wechat_openid"] and wechat and await _spend_credit(event.citizen_id, wechat["template_id"], connection):
-        await _plan(
-            event,
-            channel="wechat",
-            recipient=targets["wechat_openid"],
-            purpose=purpose,
-            template_id=wechat["template_id"],
-            payload={"data": render(dict(wechat["fields"]), values), "page": page},
-            at=at,
-            connection=connection,
-        )
-        return
     alipay = _alipay_templates(settings).get(purpose)
-    # Alipay, like WeChat, delivers a subscribe message only to a user who subscribed to its template.
-    if (
-        targets["alipay_user_id"]
-        and alipay
-        and await _spend_credit(event.citizen_id, alipay["template_id"], connection)
-    ):
+    if targets["wechat_openid"] and wechat:
+        planned = {
+            "channel": "wechat",
+            "recipient": targets["wechat_openid"],
+            "template_id": wechat["template_id"],
+            "payload": {"data": render(dict(wechat["fields"]), values), "page": page},
+        }
+        if wechat.get("long_term") or await _spend_credit(event.citizen_id, wechat["template_id"], keep, connection):
+            await _plan(event, purpose=purpose, at=at, connection=connection, **planned)
+            return
+        unsent = planned
+    elif targets["alipay_user_id"] and alipay:
         keywords = int(alipay.get("keywords") or len(values))
         data = {f"keyword{i + 1}": fit(value, "thing") for i, value in enumerate(values[:keywords])}
-        await _plan(
-            event,
-            channel="alipay",
-            recipient=targets["alipay_user_id"],
-            purpose=purpose,
-            template_id=alipay["template_id"],
-            payload={"data": data, "page": page},
-            at=at,
-            connection=connection,
-        )
+        planned = {
+            "channel": "alipay",
+            "recipient": targets["alipay_user_id"],
+            "template_id": alipay["template_id"],
+            "payload": {"data": data, "page": page},
+        }
+        if await _spend_credit(event.citizen_id, alipay["template_id"], keep, connection):
+            await _plan(event, purpose=purpose, at=at, connection=connection, **planned)
+            return
+        unsent = planned
+    else:
+        return
+    # Not sent for want of a subscription (or one kept for an essential message): recorded, so nobody wonders
+    # whether it was lost; the inbox has the message either way.
+    await _plan(
+        event,
+        purpose=purpose,
+        at=at,
+        connection=connection,
+        status=DeliveryStatus.NO_CREDIT,
+        last_error="没有可用的订阅次数" if keep == 0 else "订阅次数留给须办理或等待的消息",
+        **unsent,
+    )
 
 
 async def _plan(
@@ -285,6 +301,8 @@ async def _plan(
     payload: dict[str, Any],
     at: datetime,
     connection,
+    status: DeliveryStatus = DeliveryStatus.PENDING,
+    last_error: str = "",
 ) -> None:
     await Delivery.create(
         event_id=event.id,
@@ -292,6 +310,8 @@ async def _plan(
         recipient=recipient,
         purpose=purpose,
         template_id=template_id,
+        status=status,
+        last_error=last_error,
         # Events are masked when written; a delivery is masked again, as it leaves for another company's servers.
         payload=mask_in(payload),
         dedupe_key=f"{event.id}:{channel}:{recipient}",

@@ -8,6 +8,11 @@ class PaymentNotFound(NotFound):
     message = "支付订单不存在"
 
 
+class RefundNotFound(NotFound):
+    code = "REFUND_NOT_FOUND"
+    message = "退款单不存在"
+
+
 class ChannelUnavailable(ValidationFailed):
     code = "CHANNEL_UNAVAILABLE"
     message = "请先用该渠道登录（微信或支付宝）再支付"

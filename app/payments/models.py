@@ -46,6 +46,9 @@ class RefundStatus(StrEnum):
     PROCESSING = "processing"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # WeChat Pay's 退款异常: the bank would not take the money back (the payer's card closed ...). Not final: the
+    # amount stays held until an admin sends it again (another card, or our bank account) and it succeeds.
+    ABNORMAL = "abnormal"
 
 
 class Refund(Model):

@@ -12,12 +12,21 @@ from app.core.errors import ValidationFailed
 from app.core.http import parse_body, parse_query, respond
 from app.core.openapi import NO_CONTENT, Raw, doc
 from app.payments import service
-from app.payments.schemas import PaymentIn, PaymentOut, ReconciliationOut, ReconciliationQuery, RefundIn, RefundOut
+from app.payments.schemas import (
+    AbnormalRetryIn,
+    PaymentIn,
+    PaymentOut,
+    ReconciliationOut,
+    ReconciliationQuery,
+    RefundIn,
+    RefundOut,
+)
 
 bp = Blueprint("payments", url_prefix="/api/v1")
 # What an order number can be (the column holds 32; WeChat Pay allows letters, digits, _ and -): anything else is
 # no order of ours, so the router answers 404 before any query.
 ORDER_NO_PATTERN = r"[A-Za-z0-9_-]{1,32}"
+REFUND_NO_PATTERN = r"[A-Za-z0-9]{1,32}"  # ours: R + the order number's digits and letters
 
 
 # The providers' callbacks speak the providers' formats, not ours.
@@ -159,6 +168,31 @@ async def refund(request: Request, order_no: str):
         platforms=request.app.ctx.platforms,
     )
     return respond(RefundOut, result, status=201)
+
+
+@bp.post(f"/admin/payments/refunds/<refund_no:{REFUND_NO_PATTERN}>/abnormal-retry")
+@doc(
+    "重发微信支付退款异常的退款：退到用户的另一张借记卡，或退到商户银行账户再由工作人员线下退给用户"
+    "（退款回到处理中；金额始终占用，不会被再次退款）",
+    tag="payments-admin",
+    body=AbnormalRetryIn,
+    response=RefundOut,
+    errors=(401, 403, 404, 409, 422, 502, 503),
+    secured=True,
+)
+@staff_required("admin")
+async def abnormal_retry(request: Request, refund_no: str):
+    data = parse_body(request, AbnormalRetryIn)
+    result = await service.retry_abnormal_refund(
+        refund_no,
+        to=data.to.upper(),
+        bank_type=data.bank_type or "",
+        bank_account=data.bank_account or "",
+        real_name=data.real_name or "",
+        actor=request.ctx.principal,
+        platforms=request.app.ctx.platforms,
+    )
+    return respond(RefundOut, result)
 
 
 @bp.get("/admin/reconciliations")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.http import PositiveFen
 from app.payments.models import RefundStatus
@@ -35,6 +35,28 @@ class RefundIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     amount_fen: PositiveFen
     reason: str = Field(min_length=1, max_length=80)
+
+
+class AbnormalRetryIn(BaseModel):
+    """Where a refund WeChat Pay called abnormal goes now: another debit card of the payer's (all three fields), or
+    the merchant's bank account, from which staff pay the citizen back by hand."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    to: Literal["user_bank_card", "merchant_bank_card"]
+    bank_type: str | None = Field(
+        None, pattern=r"^[A-Z]{2,10}_DEBIT$", description="WeChat Pay's bank type (ICBC_DEBIT)"
+    )
+    bank_account: str | None = Field(None, pattern=r"^[0-9]{12,30}$", description="The payer's debit card number")
+    real_name: str | None = Field(None, min_length=1, max_length=32, description="The card holder's name")
+
+    @model_validator(mode="after")
+    def _card_fields_go_with_the_payers_card(self) -> AbnormalRetryIn:
+        card = (self.bank_type, self.bank_account, self.real_name)
+        if self.to == "user_bank_card" and not all(card):
+            raise ValueError("user_bank_card needs bank_type, bank_account and real_name")
+        if self.to == "merchant_bank_card" and any(card):
+            raise ValueError("merchant_bank_card takes no card")
+        return self
 
 
 class RefundOut(BaseModel):

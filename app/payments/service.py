@@ -19,9 +19,16 @@ from app.core.cache import Cache
 from app.core.errors import Conflict, IllegalTransition, ValidationFailed
 from app.core.timeutil import CITY_TZ, to_iso
 from app.core.timeutil import now as clock_now
-from app.core.workflow import SYSTEM_ACTOR, apply_move
+from app.core.workflow import SYSTEM_ACTOR, Actor, apply_move
 from app.identity import service as identity
-from app.payments.errors import ChannelUnavailable, Mismatch, PaymentNotFound, RefundTooLarge, UnknownChannel
+from app.payments.errors import (
+    ChannelUnavailable,
+    Mismatch,
+    PaymentNotFound,
+    RefundNotFound,
+    RefundTooLarge,
+    UnknownChannel,
+)
 from app.payments.models import OrderStatus, PaymentOrder, ReconciliationReport, Refund, RefundStatus
 from app.payments.workflow import AGGREGATE, ORDER_TABLE, REFUND_TABLE
 from app.platforms.payment_types import (
@@ -30,9 +37,11 @@ from app.platforms.payment_types import (
     Notification,
     PaymentProvider,
     RefundState,
+    SignatureProbe,
     TradeState,
     Verdict,
 )
+from app.platforms.wechatpay import WeChatPayRefused
 
 log = logging.getLogger("app.payments")
 
@@ -59,7 +68,8 @@ def expected_merchant(settings, channel: str) -> str:
 async def _status_of(order: PaymentOrder) -> str:
     if order.status != OrderStatus.PAID:
         return order.status.value
-    if await Refund.exists(order_id=order.id, status=RefundStatus.PROCESSING):
+    # An abnormal refund is money on its way back too, only held up at the bank.
+    if await Refund.exists(order_id=order.id, status__in=(RefundStatus.PROCESSING, RefundStatus.ABNORMAL)):
         return "refunding"
     return "refunded" if order.refunded_fen >= order.amount_fen else "paid"
 
@@ -268,6 +278,8 @@ async def _verdict_on(
     """Accepted when recorded (or nothing to record); refused when no retry of it could ever be accepted."""
     try:
         notification = await provider.parse_notification(headers=headers, body=body)
+    except SignatureProbe:
+        return "refused"  # the provider checking that we verify: refused, and nothing to alert anyone of
     except BadNotification:
         await _alert("signature", order=None, details={"channel": channel}, cache=cache, settings=settings)
         return "refused"
@@ -363,15 +375,20 @@ def _refund_view(refund: Refund) -> dict:
     }
 
 
-async def _settle_refund(refund: Refund, state: RefundState) -> None:
-    """Record the provider's word on a refund once; a failed one gives its reserved amount back."""
+SETTLING_ACTIONS = {"succeeded": "succeed", "failed": "fail", "abnormal": "abnormal"}
+
+
+async def _settle_refund(refund: Refund, state: RefundState) -> bool:
+    """Record the provider's word on a refund once; a failed one gives its reserved amount back, an abnormal one
+    keeps it and alerts the admins. True when this call moved the refund."""
     if state.status == "processing":
-        return
-    action = "succeed" if state.status == "succeeded" else "fail"
+        return False
+    action = SETTLING_ACTIONS[state.status]
     try:
         await apply_move(REFUND_TABLE, refund, action, actor=SYSTEM_ACTOR, at=clock_now(), inputs={"state": state})
     except IllegalTransition:
-        return  # settled already, by the notification or by a query
+        return False  # settled already, by the notification or by a query (or a word that cannot move it)
+    return True
 
 
 async def admin_refund(order_no: str, *, amount_fen: int, reason: str, actor: Principal, platforms) -> dict:
@@ -391,6 +408,68 @@ async def admin_refund(order_no: str, *, amount_fen: int, reason: str, actor: Pr
         after={"refund_no": refund["refund_no"], "amount_fen": amount_fen},
     )
     return refund
+
+
+async def retry_abnormal_refund(
+    refund_no: str,
+    *,
+    to: str,
+    bank_type: str = "",
+    bank_account: str = "",
+    real_name: str = "",
+    actor: Principal,
+    platforms,
+) -> dict:
+    """An admin sends a refund the provider called abnormal again: to another card of the payer's, or to our bank
+    account (to be paid back by hand); it is processing again until the provider says how it ended."""
+    refund = await Refund.get_or_none(refund_no=refund_no).prefetch_related("order")
+    if refund is None:
+        raise RefundNotFound()
+    provider = provider_for(platforms, refund.order.channel)
+    retry = getattr(provider, "retry_abnormal_refund", None)
+    if retry is None or not refund.refund_id:
+        # Only WeChat Pay calls refunds abnormal, and always names its refund_id when it does.
+        raise IllegalTransition(details={"status": refund.status.value, "action": "retry", "allowed_actions": []})
+    # Processing first (audited; a second admin's retry is refused here): if the call's fate is unknown (a timeout),
+    # the sweep's query tells how it ended, as for any refund left processing.
+    await apply_move(
+        REFUND_TABLE,
+        refund,
+        "retry",
+        actor=Actor.of(actor, actor.roles),
+        at=clock_now(),
+        inputs={"to": to, "bank_type": bank_type},
+    )
+    try:
+        state = await retry(
+            order_no=refund.order.order_no,
+            refund_no=refund.refund_no,
+            refund_id=refund.refund_id,
+            to=to,
+            bank_type=bank_type,
+            bank_account=bank_account,
+            real_name=real_name,
+        )
+    except WeChatPayRefused:
+        # Refused for good (not abnormal there, a card it does not take): abnormal again, as it was.
+        abnormal = RefundState(
+            order_no=refund.order.order_no,
+            refund_no=refund.refund_no,
+            status="abnormal",
+            refund_fen=refund.amount_fen,
+            refund_id=refund.refund_id,
+        )
+        await apply_move(
+            REFUND_TABLE,
+            refund,
+            "abnormal",
+            actor=SYSTEM_ACTOR,
+            at=clock_now(),
+            inputs={"state": abnormal, "alert": False},
+        )
+        raise
+    await _settle_refund(refund, state)
+    return _refund_view(await Refund.get(id=refund.id))
 
 
 # ---- the worker's jobs ----
@@ -422,7 +501,10 @@ async def sweep(*, platforms, settings, cache: Cache, now: datetime | None = Non
 async def _settle_processing_refunds(asked_before: datetime, *, platforms, batch: int = 200) -> int:
     """Ask the provider what became of refunds still processing: their notification may never come."""
     settled = 0
-    processing = Refund.filter(status=RefundStatus.PROCESSING, created_at__lte=asked_before)
+    # Abnormal ones too: the merchant may have handled one in WeChat Pay's merchant platform, by hand.
+    processing = Refund.filter(
+        status__in=(RefundStatus.PROCESSING, RefundStatus.ABNORMAL), created_at__lte=asked_before
+    )
     for refund in await processing.prefetch_related("order").order_by("id").limit(batch):
         try:
             state = await provider_for(platforms, refund.order.channel).query_refund(
@@ -441,9 +523,7 @@ async def _settle_processing_refunds(asked_before: datetime, *, platforms, batch
                 once_key=f"refund:{refund.refund_no}:missing",
             )
             continue
-        if state.status != "processing":
-            await _settle_refund(refund, state)
-            settled += 1
+        settled += await _settle_refund(refund, state)
     return settled
 
 
@@ -511,10 +591,13 @@ async def reconcile(day: date, *, platforms) -> list[dict]:
                 channel=channel, status=OrderStatus.PAID, paid_at__gte=start, paid_at__lt=end
             )
         }
+        # WeChat Pay bills a refund on the day it accepted it, not the day it succeeded (a refund left processing
+        # overnight is still that first day's); Alipay's refunds are done when answered.
+        billed = "created_at" if channel == "wechat" else "finished_at"
         ours_refunds = {
             r.refund_no: r
             for r in await Refund.filter(
-                order__channel=channel, status=RefundStatus.SUCCEEDED, finished_at__gte=start, finished_at__lt=end
+                order__channel=channel, status=RefundStatus.SUCCEEDED, **{f"{billed}__gte": start, f"{billed}__lt": end}
             )
         }
         differences: list[dict] = []

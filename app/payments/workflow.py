@@ -3,7 +3,10 @@
 An order is pending until the provider's word makes it paid, or it expires and is closed; a payment may still land
 on an order closed meanwhile (the payer paid at the last moment). What the citizen sees as "refunding" or
 "refunded" is not a state of the order: a paid order holds its refunds' reserved amount (refunded_fen), and each
-refund moves from processing to succeeded or failed on the provider's word.
+refund moves from processing to succeeded or failed on the provider's word. WeChat Pay may also call a refund
+abnormal (the bank would not take the money back): that holds the amount and alerts the admins, and only an admin's
+retry (to another card of the payer's, or to our bank account) puts it back to processing; it never fails from there,
+so its amount is never given back to be refunded a second time.
 """
 
 from __future__ import annotations
@@ -107,8 +110,40 @@ def _settled(ctx: MoveContext) -> dict:
     return {"finished_at": ctx.at, "refund_id": ctx.inputs["state"].refund_id}
 
 
+async def _abnormal(ctx: MoveContext) -> Effect:
+    refund: Refund = ctx.row
+    order = await PaymentOrder.get(id=refund.order_id).using_db(ctx.connection)
+    # The reserved amount stays where it is: the money has left us and may still reach the payer.
+    changes = {"refund_id": ctx.inputs["state"].refund_id or refund.refund_id}
+    if not ctx.inputs.get("alert", True):
+        return Effect(changes=changes)  # a retry WeChat Pay refused: the admin who asked is told by the answer
+    return Effect(
+        changes=changes,
+        event=Event(
+            "payment.mismatch",  # the payments alert: WeChat Work to the admins (notifications.staff_alerts)
+            {
+                "reason": "refund_abnormal",
+                "order_no": order.order_no,
+                "refund_no": refund.refund_no,
+                "amount_fen": refund.amount_fen,
+            },
+            department_id=order.department_id,
+            aggregate_type=AGGREGATE,
+            aggregate_id=order.id,
+        ),
+    )
+
+
+async def _retry(ctx: MoveContext) -> Effect:
+    # What the audit row keeps of where the money went: the way and the bank, never the account or the name.
+    return Effect(audit={"to": ctx.inputs["to"], "bank_type": ctx.inputs.get("bank_type") or ""})
+
+
 REFUND_MOVES: tuple[Move, ...] = (
-    Move("succeed", frozenset({R.PROCESSING}), R.SUCCEEDED, _SYSTEM, effect=_succeed),
+    # An abnormal refund the provider then reports done (handled in WeChat Pay's merchant platform, or retried).
+    Move("succeed", frozenset({R.PROCESSING, R.ABNORMAL}), R.SUCCEEDED, _SYSTEM, effect=_succeed),
     Move("fail", frozenset({R.PROCESSING}), R.FAILED, _SYSTEM, effect=_fail),
+    Move("abnormal", frozenset({R.PROCESSING}), R.ABNORMAL, _SYSTEM, effect=_abnormal),
+    Move("retry", frozenset({R.ABNORMAL}), R.PROCESSING, frozenset({"admin"}), effect=_retry),
 )
 REFUND_TABLE = workflow.Table(name="payment_refund", model=Refund, moves=REFUND_MOVES, version_field=None)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from app.core.config import Settings
     from app.platforms.alipay import AlipayPlatform
     from app.platforms.alipay_pay import AlipayPayProvider
+    from app.platforms.licences import LicenceService
     from app.platforms.sms import SmsSender
     from app.platforms.wechat import WeChatPlatform
     from app.platforms.wechatpay import WeChatPayProvider
@@ -128,6 +129,7 @@ class Platforms:
     alipay_pay: AlipayPayProvider
     wechatpay: WeChatPayProvider
     sms: SmsSender
+    licences: LicenceService
 
     async def close(self) -> None:
         await self.wechat.close()
@@ -137,12 +139,14 @@ class Platforms:
         await self.alipay_pay.aclose()
         await self.wechatpay.aclose()
         await self.sms.close()
+        await self.licences.close()
 
 
 def build_platforms(settings: Settings, cache: Cache) -> Platforms:
     """The platform clients for these settings (sim mode points them at this app's /sim)."""
     from app.platforms.alipay import AlipayPlatform
     from app.platforms.alipay_pay import AlipayPayProvider
+    from app.platforms.licences import LicenceService
     from app.platforms.sms import build_sms_sender
     from app.platforms.wechat import WeChatPlatform
     from app.platforms.wechatpay import WeChatPayProvider
@@ -155,4 +159,5 @@ def build_platforms(settings: Settings, cache: Cache) -> Platforms:
         alipay_pay=AlipayPayProvider(settings, cache),
         wechatpay=WeChatPayProvider(settings, cache),
         sms=build_sms_sender(settings),
+        licences=LicenceService(settings),
     )

@@ -12,7 +12,9 @@ from typing import Any, Literal, Protocol
 from app.core.errors import AppError
 
 TradeStatus = Literal["pending", "paid", "closed", "refunded"]
-RefundStatus = Literal["processing", "succeeded", "failed"]
+# abnormal (WeChat Pay): accepted, but the bank could not pay it back (the payer's card closed ...): not final, the
+# money is still out of our hands until the merchant sends it again (another card, or our bank account).
+RefundStatus = Literal["processing", "succeeded", "failed", "abnormal"]
 # What became of a notification: recorded; refused for good (forged, junk, not ours: a retry cannot succeed); or not
 # recorded because of a failure on our side (the provider should try again later).
 Verdict = Literal["accepted", "refused", "retry"]
@@ -24,6 +26,10 @@ class BadNotification(AppError):
     status_code = 400
     code = "BAD_NOTIFICATION"
     message = "通知验签失败"
+
+
+class SignatureProbe(BadNotification):
+    """The provider's own wrongly signed notification, sent to check that we verify: refused, but no one's attack."""
 
 
 @dataclass(frozen=True)

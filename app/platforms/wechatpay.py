@@ -52,6 +52,7 @@ from app.platforms.payment_types import (
     Notification,
     RefundState,
     RefundStatus,
+    SignatureProbe,
     TradeState,
     TradeStatus,
     Verdict,
@@ -70,6 +71,8 @@ CURRENCY = "CNY"
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 # A notification signed longer ago (or further ahead) than this is refused: a replay, or a clock gone wrong.
 NOTIFICATION_MAX_AGE_SECONDS = 300
+# WeChat Pay signs some notifications wrongly on purpose, with a signature starting so, to see that merchants verify.
+SIGNATURE_PROBE_PREFIX = "WECHATPAY/SIGNTEST/"
 SIM_CERTIFICATE_NAME = "WeChat Pay simulator platform certificate"
 SIM_PUBLIC_KEY_ID_PREFIX = "PUB_KEY_ID_"
 
@@ -85,13 +88,15 @@ TRADE_STATUSES: dict[str, TradeStatus] = {
 REFUND_STATUSES: dict[str, RefundStatus] = {
     "SUCCESS": "succeeded",
     "PROCESSING": "processing",
-    "ABNORMAL": "failed",
+    # Not final (WeChat Pay: 退款异常): the bank refused the money (the payer's card closed ...); it waits for the
+    # merchant to send it again (apply-abnormal-refund) and is never a failure that gives the amount back.
+    "ABNORMAL": "abnormal",
     "CLOSED": "failed",
 }
 # What each refund notification says of its refund; its resource's refund_status must agree.
 REFUND_EVENTS: dict[str, RefundStatus] = {
     "REFUND.SUCCESS": "succeeded",
-    "REFUND.ABNORMAL": "failed",
+    "REFUND.ABNORMAL": "abnormal",
     "REFUND.CLOSED": "failed",
 }
 TRADE_EVENT = "TRANSACTION.SUCCESS"
@@ -101,6 +106,12 @@ TRANSIENT_CODES = frozenset(
 )
 ALREADY_CLOSED_CODES = frozenset({"ORDER_CLOSED", "ORDERCLOSED"})
 NO_BILL_CODES = frozenset({"NO_STATEMENT_EXIST"})
+# Where an abnormal refund may be sent again (发起异常退款): another debit card of the payer's (bank_type, bank_account
+# and real_name, the last two encrypted with WeChat Pay's public key), or the merchant's bank account, to be paid
+# back by hand.
+ABNORMAL_REFUND_TYPES = frozenset({"USER_BANK_CARD", "MERCHANT_BANK_CARD"})
+# WeChat Pay's refund_id (it goes into the path of apply-abnormal-refund).
+REFUND_ID = re.compile(r"[0-9A-Za-z]{1,32}")
 # A refund query answered 404 with one of these: WeChat Pay has no refund under that number, so none will ever move.
 REFUND_NOT_FOUND_CODES = frozenset({"RESOURCE_NOT_EXISTS", "NOT_FOUND"})
 # WeChat Pay's characters of an out_refund_no; wechatpayv3 puts it in the query's path as it is.
@@ -119,6 +130,10 @@ REFUSAL_MESSAGES = {
 
 # The trade bill (bill_type ALL): a header line, one line per payment or refund with every field prefixed by a
 # backtick, then a summary header and the summary line. Columns are found by name, so added columns do no harm.
+# WeChat Pay bills a payment on the day it succeeded and a refund on the day it was accepted, as records of their
+# own (a payment refunded the same day is two lines), a refund with its state when the bill was made (PROCESSING,
+# SUCCESS, ABNORMAL ...). The summary's 总交易单数 counts every record line, refunds included whatever their state:
+# the REFUND bill, which holds nothing but refunds, has the same 总交易单数 first in its summary.
 BILL_SUMMARY_FIRST = "总交易单数"
 BILL_ORDER_NO, BILL_TRANSACTION_ID, BILL_STATE = "商户订单号", "微信订单号", "交易状态"
 BILL_REFUND_NO, BILL_REFUND_STATE = "商户退款单号", "退款状态"
@@ -432,7 +447,7 @@ def notification_of(data: dict[str, Any]) -> Notification:
 
 def parse_trade_bill(text: str) -> list[BillRow]:
     """The paid and successfully refunded lines of WeChat Pay's trade bill; ValueError when it is malformed or cut
-    short (the summary's count of lines must match)."""
+    short (the summary's 总交易单数 must be the number of payment and refund lines, refunds in any state)."""
     lines = [line for line in text.lstrip("\ufeff").splitlines() if line.strip()]
     if not lines:
         raise ValueError("empty bill")
@@ -448,17 +463,25 @@ def parse_trade_bill(text: str) -> list[BillRow]:
     order_amount = column[next(name for name in BILL_ORDER_AMOUNT_COLUMNS if name in column)]
     refund_amount = column[next(name for name in BILL_REFUND_AMOUNT_COLUMNS if name in column)]
     rows: list[BillRow] = []
+    payments = refunds = 0
     for number, line in enumerate(lines[1:], start=2):
         if line.startswith(BILL_SUMMARY_FIRST):
             if number >= len(lines):
                 raise ValueError("bill summary header without its line")
-            if int(_bill_fields(lines[number])[0]) != number - 2:
-                raise ValueError("bill summary counts other lines than the bill has")
+            counted = int(_bill_fields(lines[number])[0])
+            if counted != payments + refunds:
+                raise ValueError(
+                    f"bill summary counts {counted} records; the bill has {payments} payments and {refunds} refunds"
+                )
             return rows
         fields = _bill_fields(line)
         if len(fields) != len(header):
             raise ValueError(f"bill line {number} has {len(fields)} fields, the header {len(header)}")
         state = fields[column[BILL_STATE]]
+        if state == "REFUND":
+            refunds += 1
+        else:
+            payments += 1  # paid, or paid and then revoked: the payment's record either way
         if state == "SUCCESS":
             rows.append(
                 BillRow(
@@ -606,6 +629,11 @@ class WeChatPayProvider:
         }
         if not all(wanted.values()):
             raise self._refuse("Wechatpay-* headers missing")
+        if wanted["Wechatpay-Signature"].startswith(SIGNATURE_PROBE_PREFIX):
+            # Refused like any signature that does not verify (that is what the probe checks), but expected: no
+            # operator needs to hear of it. Whoever copies the prefix gains nothing: the notification is refused.
+            log.info("wechatpay notification refused: WeChat Pay's signature probe")
+            raise SignatureProbe()
         timestamp = wanted["Wechatpay-Timestamp"]
         if (
             not (timestamp.isascii() and timestamp.isdigit())
@@ -692,6 +720,42 @@ class WeChatPayProvider:
                 found=False,
             )
         return _refund_answered("refund_query", self._ok("refund_query", (status, body)), order_no, refund_no)
+
+    async def retry_abnormal_refund(
+        self,
+        *,
+        order_no: str,
+        refund_no: str,
+        refund_id: str,
+        to: str,
+        bank_type: str = "",
+        bank_account: str = "",
+        real_name: str = "",
+    ) -> RefundState:
+        """Send an ABNORMAL refund again (apply-abnormal-refund): to another card of the payer's (USER_BANK_CARD; the
+        SDK encrypts account and name with WeChat Pay's public key) or to our bank account (MERCHANT_BANK_CARD)."""
+        if to not in ABNORMAL_REFUND_TYPES:
+            raise ValueError(f"an abnormal refund goes to one of {sorted(ABNORMAL_REFUND_TYPES)}")
+        if to == "USER_BANK_CARD" and not (bank_type and bank_account and real_name):
+            raise ValueError("a refund to the payer's card needs bank_type, bank_account and real_name")
+        if not REFUND_ID.fullmatch(refund_id) or not OUT_REFUND_NO.fullmatch(refund_no):
+            raise ValueError("refund_id is 1-32 letters or digits; the refund number 1-64 of 0-9 A-Z a-z _-|*@")
+        user_card = to == "USER_BANK_CARD"
+        answer = self._ok(
+            "abnormal_refund",
+            await self._call(
+                "abnormal_refund",
+                lambda sdk: sdk.abnormal_refund(
+                    refund_id=refund_id,
+                    out_refund_no=refund_no,
+                    type=to,
+                    bank_type=bank_type if user_card else None,
+                    bank_account=bank_account if user_card else None,
+                    real_name=real_name if user_card else None,
+                ),
+            ),
+        )
+        return _refund_answered("abnormal_refund", answer, order_no, refund_no)
 
     async def bill(self, day: date) -> list[BillRow]:
         """The trade bill of a Beijing day (ALL: payments and refunds), downloaded through the signed client."""

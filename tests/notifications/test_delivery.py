@@ -109,7 +109,7 @@ async def test_a_case_walked_through_yields_the_expected_messages_in_order(app, 
     pushed = await _sim_messages(client, citizen["openid"])
     assert len(pushed) == 5
     statuses = [next(v for k, v in _values(m).items() if k.startswith("phrase")) for m in pushed]
-    assert statuses == ["已提交", "已受理", "审查中", "准予许可", "已送达"]
+    assert statuses == ["已提交", "已受理", "审查中", "准予许可", "已寄出"]
     receipt = next(v for k, v in _values(pushed[1]).items() if k.startswith("character_string"))
     assert receipt == case["receipt_no"]
     # The department's clerk heard of the new case on WeChat Work, the approver did not.
@@ -137,7 +137,7 @@ def _content(message: dict) -> str:
     return message.get("content") or message.get("text", {}).get("content", "")
 
 
-async def test_no_credit_means_inbox_only_and_credits_are_spent_one_per_push(app, client, cache, settings):
+async def test_a_few_credits_go_to_the_result_not_to_the_early_steps(app, client, cache, settings):
     setup = await f.case_setup(client, cache)
     citizen = await _subscribed_citizen(client, settings, purposes=("case_progress",), times=2)
     setup["citizen"] = citizen
@@ -145,9 +145,54 @@ async def test_no_credit_means_inbox_only_and_credits_are_spent_one_per_push(app
     await drain(app, _quick(settings))
     inbox = (await client.get("/api/v1/me/messages", headers=citizen["headers"])).json()
     assert inbox["total"] == 5
-    assert len(await _sim_messages(client, citizen["openid"])) == 2
+    pushed = await _sim_messages(client, citizen["openid"])
+    statuses = [next(v for k, v in _values(m).items() if k.startswith("phrase")) for m in pushed]
+    # 已提交 spent one; 已受理 and 审查中 left the last for what the citizen waits for: 准予许可.
+    assert statuses == ["已提交", "准予许可"]
     credits = (await client.get("/api/v1/me/subscriptions", headers=citizen["headers"])).json()
     assert credits == [{"template_id": citizen["template_ids"][0], "remaining": 0}]
+    # What was not pushed is recorded as such, not lost without a trace.
+    unsent = await Delivery.filter(recipient=citizen["openid"], status=DeliveryStatus.NO_CREDIT).order_by("id")
+    assert len(unsent) == 3
+    assert all(row.last_error for row in unsent)
+
+
+async def test_long_term_templates_push_every_move_without_spending_credits(app, client, cache, settings):
+    templates = dict(settings.notifications.wechat_templates)
+    templates["case_progress"] = templates["case_progress"].model_copy(update={"long_term": True})
+    long_term = _quick(settings, wechat_templates=templates)
+    setup = await f.case_setup(client, cache)
+    citizen = await f.real_name_citizen(client)
+    setup["citizen"] = citizen
+    await _walk_a_case(client, setup)
+    await drain(app, long_term)
+    openid = await _openid(citizen["id"])
+    assert len(await _sim_messages(client, openid)) == 5
+    assert (await client.get("/api/v1/me/subscriptions", headers=citizen["headers"])).json() == []
+
+
+async def test_the_pickup_message_says_where_and_when(app, client, cache, settings):
+    hall = await f.hall(cache, name=f"临江市民中心{f.unique('')}", address="临江市江滨路 88 号")
+    setup = await f.case_setup(client, cache, hall_ids=[hall["id"]])
+    citizen = await _subscribed_citizen(client, settings, purposes=("case_progress",), times=10)
+    setup["citizen"] = citizen
+    clerk, approver = setup["clerk"], setup["approver"]
+    case = await f.submitted_case(client, setup)
+    case = (await client.get(f"/api/v1/staff/cases/{case['id']}", headers=clerk["headers"])).json()
+    case = await f.moved(client, case, clerk, "accept")
+    case = await f.moved(client, case, approver, "start_review")
+    case = await f.moved(client, case, approver, "approve")
+    elsewhere = await f.hall(cache)
+    wrong = await f.move(client, case, clerk, "deliver", method="pickup", pickup_hall_id=elsewhere["id"])
+    assert_error_shape(wrong, 422, "VALIDATION_FAILED")
+    await f.moved(client, case, clerk, "deliver", method="pickup")
+    await drain(app, _quick(settings))
+    latest = (await client.get("/api/v1/me/messages", headers=citizen["headers"])).json()["items"][0]
+    assert latest["title"] == "办理结果已送达"
+    assert hall["name"] in latest["body"] and "江滨路 88 号" in latest["body"]
+    assert hall["opening_hours"] in latest["body"]
+    pushed = (await _sim_messages(client, citizen["openid"]))[-1]
+    assert "待领取" in _values(pushed).values()
 
 
 async def test_subscriptions_take_at_most_three_known_templates(client, settings):
@@ -303,9 +348,12 @@ async def test_alipay_users_get_alipay_template_messages(app, client, cache, set
     assert catalogue["case_progress"]["template_id"] == template_id
     # The citizen taps 订阅 in Alipay (my.requestSubscribeMessage); the app sends Alipay's answer to us.
     user_id = (await identity.push_targets(citizen["id"]))["alipay_user_id"]
-    tapped = await client.post("/sim/alipay/subscribe", json={"user_id": user_id, "template_ids": [template_id]})
-    body = {"channel": "alipay", "results": tapped.json()["results"]}
-    assert (await client.post("/api/v1/me/subscriptions", headers=citizen["headers"], json=body)).status_code == 200
+    # Twice: a progress note (已提交) leaves the last credit for what the citizen waits for.
+    for _ in range(2):
+        tapped = await client.post("/sim/alipay/subscribe", json={"user_id": user_id, "template_ids": [template_id]})
+        body = {"channel": "alipay", "results": tapped.json()["results"]}
+        recorded = await client.post("/api/v1/me/subscriptions", headers=citizen["headers"], json=body)
+        assert recorded.status_code == 200
     await f.submitted_case(client, setup)
     await drain(app, _quick(settings))
     pushed = (await client.get("/sim/alipay/messages", params={"user_id": user_id})).json()["items"]
@@ -326,7 +374,9 @@ async def test_an_alipay_user_without_a_subscription_gets_no_push_but_the_inbox_
     await drain(app, _quick(settings))
     user_id = (await identity.push_targets(citizen["id"]))["alipay_user_id"]
     assert (await client.get("/sim/alipay/messages", params={"user_id": user_id})).json()["items"] == []
-    assert await Delivery.filter(recipient=user_id).count() == 0
+    # recorded as not sent for want of a subscription, never attempted
+    statuses = set(await Delivery.filter(recipient=user_id).values_list("status", flat=True))
+    assert statuses == {DeliveryStatus.NO_CREDIT}
     inbox = (await client.get("/api/v1/me/messages", headers=citizen["headers"])).json()
     assert inbox["total"] >= 1
 

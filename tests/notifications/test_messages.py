@@ -23,7 +23,11 @@ async def test_booking_and_cancelling_reach_the_citizen(app, client, cache, sett
     setup = await f.bookable_matter(cache)
     await f.schedule(cache, setup)
     citizen = await _subscribed_citizen(
-        client, settings, purposes=("appointment_booked", "appointment_cancelled"), times=1
+        # two each: a progress note leaves the last credit of its template for what the citizen waits for
+        client,
+        settings,
+        purposes=("appointment_booked", "appointment_cancelled"),
+        times=2,
     )
     slot = await f.open_slot(client, setup)
     booked = await client.post(
@@ -142,7 +146,7 @@ async def test_over_long_values_are_cut_to_the_limits_and_wechat_accepts_them(ap
         "optional": [],
         "clerk": await f.staff(client, "clerk", department_id=dep["id"]),
     }
-    citizen = await _subscribed_citizen(client, settings, purposes=("case_progress",), times=1)
+    citizen = await _subscribed_citizen(client, settings, purposes=("case_progress",), times=2)
     setup["citizen"] = citizen
     await f.submitted_case(client, setup)
     await drain(app, _quick(settings))

@@ -255,6 +255,37 @@ async def test_reconciliation_finds_a_planted_difference(app, client, cache):
     assert wechat["id"] in [r["id"] for r in listed]
 
 
+async def test_a_day_with_payments_and_refunds_reconciles_without_differences(app, client, cache, faults):
+    admin = await f.shared_staff(client, "admin")
+    orders = []
+    for _ in range(3):
+        setup = await f.fee_case_setup(client, cache)
+        orders.append(await _order(client, setup))
+        await client.post(SIM_PAY["wechat"], json={"order_no": orders[-1]["order_no"]})
+
+    async def refund(order, amount_fen: int) -> str:
+        asked = await client.post(
+            f"/api/v1/admin/payments/{order['order_no']}/refunds",
+            headers=admin["headers"],
+            json={"amount_fen": amount_fen, "reason": "对账测试"},
+        )
+        assert asked.status_code == 201, asked.text
+        return asked.json()["refund_no"]
+
+    refund_nos = [await refund(orders[0], 1250), await refund(orders[1], 250)]
+    await faults("wechatpay", 0, refund="abnormal")
+    abnormal_no = await refund(orders[2], 500)  # on the bill too, but no money back: neither side counts it
+    await _until_refund_is(abnormal_no, "abnormal")
+    ours = {o["order_no"] for o in orders} | set(refund_nos) | {abnormal_no}
+    report = next(
+        r
+        for r in await payments.reconcile(local_date(clock_now()), platforms=app.ctx.platforms)
+        if r["channel"] == "wechat"
+    )
+    assert [d for d in report["differences"] if ours & {d.get("order_no"), d.get("refund_no")}] == []
+    assert report["summary"]["bill_rows"] >= 5  # three payments and two refunds of ours at least
+
+
 async def test_a_genuine_notification_for_another_merchant_changes_nothing(app, client, cache, settings):
     from app.platforms.sim import wechatpay as sim_wechatpay
 
@@ -416,6 +447,52 @@ async def test_50_forged_notifications_alert_once_and_the_next_interval_tells_ho
     assert "共 51 次" in text
 
 
+async def test_wechat_pays_signature_probes_are_refused_without_alerting_but_forgeries_still_alert(
+    client, settings, clock
+):
+    from datetime import datetime
+
+    from app.core.models import OutboxEvent
+    from app.platforms.sim import wechatpay as sim_wechatpay
+
+    interval = settings.payments.alert_interval_seconds
+    # The start of an interval no other test alerts in (they take the next ones).
+    clock.set(datetime.fromtimestamp((int(clock.now().timestamp()) // interval + 100) * interval, UTC))
+    resource = {
+        "mchid": settings.wechatpay.mchid,
+        "out_trade_no": "GHPROBE",
+        "trade_state": "SUCCESS",
+        "amount": {"total": 1, "payer_total": 1},
+    }
+
+    async def signature_alerts() -> list[OutboxEvent]:
+        return [e for e in await OutboxEvent.filter(kind="payment.mismatch") if e.payload["reason"] == "signature"]
+
+    async def post(*, probe: bool):
+        headers, body = sim_wechatpay.signed_notification(
+            settings, event_type="TRANSACTION.SUCCESS", resource=resource, forged=not probe
+        )
+        if probe:
+            # WeChat Pay's probe: its real signature made wrong on purpose, behind the SIGNTEST prefix.
+            headers["Wechatpay-Signature"] = "WECHATPAY/SIGNTEST/" + headers["Wechatpay-Signature"]
+        return await client.post("/api/v1/pay/notify/wechat", content=body, headers=headers)
+
+    before = len(await signature_alerts())
+    for _ in range(3):
+        answer = await post(probe=True)
+        assert (answer.status_code, answer.json()) == (400, {"code": "FAIL", "message": "通知无效"})
+    assert len(await signature_alerts()) == before  # refused, and no operator is woken for it
+    assert (await post(probe=False)).status_code == 400
+    assert len(await signature_alerts()) == before + 1  # a forger's notification still alerts
+    # Next interval: probes again, then one forgery; its alert counts only itself, never the probes.
+    clock.advance(seconds=interval)
+    for _ in range(3):
+        assert (await post(probe=True)).status_code == 400
+    assert (await post(probe=False)).status_code == 400
+    alerts = await signature_alerts()
+    assert len(alerts) == before + 2 and alerts[-1].payload["count"] == 1
+
+
 async def test_a_forged_alipay_notification_is_answered_failure(client, cache):
     setup = await f.fee_case_setup(client, cache, channel="alipay")
     order = await _order(client, setup, "alipay")
@@ -544,6 +621,161 @@ async def test_a_processing_refund_the_provider_does_not_know_keeps_its_amount_a
     assert len(alerts) == 1 and alerts[0].payload["refund_no"] == ghost.refund_no
 
 
+async def _refund_status(refund_no: str) -> str:
+    return (await Refund.get(refund_no=refund_no)).status.value
+
+
+async def _until_refund_is(refund_no: str, status: str, seconds: float = 5.0) -> None:
+    """Wait for the notification the simulated WeChat Pay sends just after answering to move the refund."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while await _refund_status(refund_no) != status:
+        assert asyncio.get_running_loop().time() < deadline, f"the refund did not become {status} in time"
+        await asyncio.sleep(0.05)
+
+
+async def _abnormal_alerts(refund_no: str) -> list:
+    from app.core.models import OutboxEvent
+
+    return [
+        e
+        for e in await OutboxEvent.filter(kind="payment.mismatch")
+        if e.payload.get("reason") == "refund_abnormal" and e.payload.get("refund_no") == refund_no
+    ]
+
+
+def _retry(client, refund_no: str, headers: dict, **body):
+    return client.post(f"/api/v1/admin/payments/refunds/{refund_no}/abnormal-retry", headers=headers, json=body)
+
+
+CARD = {"bank_type": "ICBC_DEBIT", "bank_account": "6222020200112233445", "real_name": "张三"}
+
+
+async def test_an_abnormal_refund_keeps_its_amount_held_alerts_the_admins_and_is_sent_to_another_card(
+    app, client, cache, settings, faults
+):
+    from app.identity import service as identity
+    from app.notifications.models import Delivery
+    from tests.notifications.test_delivery import _quick, drain
+
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    admin = await f.shared_staff(client, "admin")
+    # WeChat Pay accepts the refund, then the bank sends the money back: the payer's card is closed.
+    await faults("wechatpay", 0, refund="abnormal")
+    asked = await client.post(
+        f"/api/v1/admin/payments/{order['order_no']}/refunds",
+        headers=admin["headers"],
+        json={"amount_fen": 1000, "reason": "多收的工本费"},
+    )
+    assert asked.status_code == 201 and asked.json()["status"] == "processing", asked.text
+    refund_no = asked.json()["refund_no"]
+    await _until_refund_is(refund_no, "abnormal")  # REFUND.ABNORMAL came
+
+    # The 10.00 stays held: only 2.50 of the 12.50 can still be refunded, and the citizen sees it on its way.
+    mine = (await client.get(f"/api/v1/payments/{order['order_no']}", headers=setup["citizen"]["headers"])).json()
+    assert (mine["status"], mine["refunded_fen"]) == ("refunding", 1000)
+    too_much = await client.post(
+        f"/api/v1/admin/payments/{order['order_no']}/refunds",
+        headers=admin["headers"],
+        json={"amount_fen": 251, "reason": "再退一次"},
+    )
+    assert_error_shape(too_much, 409, "REFUND_EXCEEDS_PAID")
+    assert too_much.json()["error"]["details"]["refundable_fen"] == 250
+    later = clock_now() + timedelta(seconds=settings.payments.query_after_seconds + 1)
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=later)
+    assert await _refund_status(refund_no) == "abnormal"  # the sweep's query agrees, and nothing is given back
+    assert (await PaymentOrder.get(order_no=order["order_no"])).refunded_fen == 1000
+    case = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=setup["citizen"]["headers"])).json()
+    assert case["paid"] is True
+
+    # The admins are told once, on WeChat Work.
+    [alert] = await _abnormal_alerts(refund_no)
+    assert (alert.payload["order_no"], alert.payload["amount_fen"]) == (order["order_no"], 1000)
+    await drain(app, _quick(settings))
+    admins = await identity.alert_recipients(department_id=None, roles=(), all_department_roles=("admin",))
+    sent = await Delivery.filter(event_id=alert.id, channel="wecom")
+    assert admin["username"] in admins and sorted(d.recipient for d in sent) == sorted(admins)
+    text = (await client.get("/sim/wecom/messages", params={"userid": admin["username"]})).json()["items"][-1]
+    assert "退款异常" in str(text) and refund_no in str(text)
+
+    # An admin sends it to another debit card of the payer's; WeChat Pay takes it and the money arrives.
+    await faults("wechatpay", 0)
+    retried = await _retry(client, refund_no, admin["headers"], to="user_bank_card", **CARD)
+    assert retried.status_code == 200, retried.text
+    assert (retried.json()["refund_no"], retried.json()["status"]) == (refund_no, "processing")
+    await _until_refund_is(refund_no, "succeeded")  # REFUND.SUCCESS came
+    refunded = (await client.get(f"/api/v1/payments/{order['order_no']}", headers=setup["citizen"]["headers"])).json()
+    assert (refunded["status"], refunded["refunded_fen"]) == ("paid", 1000)
+    assert_error_shape(
+        await _retry(client, refund_no, admin["headers"], to="merchant_bank_card"), 409, "ILLEGAL_TRANSITION"
+    )
+    from app.audit.models import AuditEntry
+
+    [entry] = await AuditEntry.filter(
+        action="payment_refund.retry", object_id=str((await Refund.get(refund_no=refund_no)).id)
+    )
+    assert entry.after["to"] == "USER_BANK_CARD" and "6222020200112233445" not in str(entry.after)
+    assert len(await _abnormal_alerts(refund_no)) == 1
+
+
+async def test_an_abnormal_refund_found_by_querying_is_paid_back_through_our_bank_account(
+    app, client, cache, settings, faults
+):
+    setup = await f.fee_case_setup(client, cache)
+    order = await _order(client, setup)
+    await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    admin, clerk = await f.shared_staff(client, "admin"), setup["clerk"]
+    # Abnormal, and its notification lost: the sweep's query is what finds it.
+    await faults("wechatpay", 0, refund="abnormal", notify="never")
+    asked = await client.post(
+        f"/api/v1/admin/payments/{order['order_no']}/refunds",
+        headers=admin["headers"],
+        json={"amount_fen": 1250, "reason": "办件未受理"},
+    )
+    refund_no = asked.json()["refund_no"]
+    assert_error_shape(
+        await _retry(client, refund_no, admin["headers"], to="merchant_bank_card"), 409, "ILLEGAL_TRANSITION"
+    )
+    later = clock_now() + timedelta(seconds=settings.payments.query_after_seconds + 1)
+    for _ in range(2):
+        await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=later)
+    assert await _refund_status(refund_no) == "abnormal"
+    assert len(await _abnormal_alerts(refund_no)) == 1  # once, however often it is asked about
+    assert (await PaymentOrder.get(order_no=order["order_no"])).refunded_fen == 1250
+
+    # Who may not, what is not there, and what is not a way to send it back.
+    assert_error_shape(await _retry(client, refund_no, clerk["headers"], to="merchant_bank_card"), 403, "FORBIDDEN")
+    assert_error_shape(
+        await _retry(client, "RNOSUCHREFUND", admin["headers"], to="merchant_bank_card"), 404, "REFUND_NOT_FOUND"
+    )
+    for body in ({"to": "user_bank_card"}, {"to": "merchant_bank_card", **CARD}, {"to": "cash"}):
+        assert_error_shape(await _retry(client, refund_no, admin["headers"], **body), 422, "VALIDATION_FAILED")
+    assert await _refund_status(refund_no) == "abnormal"
+    # A card WeChat Pay does not take: refused there, so the refund is abnormal again, as it was (no new alert).
+    refused = await _retry(
+        client, refund_no, admin["headers"], to="user_bank_card", **{**CARD, "bank_type": "XYZ_DEBIT"}
+    )
+    assert refused.status_code == 502, refused.text
+    assert await _refund_status(refund_no) == "abnormal" and len(await _abnormal_alerts(refund_no)) == 1
+    # Another card of the payer's that the bank sends back as well: abnormal again, and the admins are told again.
+    again = await _retry(client, refund_no, admin["headers"], to="user_bank_card", **CARD)
+    assert again.status_code == 200 and again.json()["status"] == "processing", again.text
+    await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=later)
+    assert await _refund_status(refund_no) == "abnormal" and len(await _abnormal_alerts(refund_no)) == 2
+    assert (await PaymentOrder.get(order_no=order["order_no"])).refunded_fen == 1250
+
+    # To our bank account, for staff to pay the citizen by hand; the query then finds it done.
+    retried = await _retry(client, refund_no, admin["headers"], to="merchant_bank_card")
+    assert retried.status_code == 200 and retried.json()["status"] == "processing", retried.text
+    assert (await payments.sweep(platforms=app.ctx.platforms, settings=settings, cache=cache, now=later)).get(
+        "refunds_settled"
+    ) == 1
+    assert await _refund_status(refund_no) == "succeeded"
+    case = (await client.get(f"/api/v1/cases/{setup['case']['id']}", headers=setup["citizen"]["headers"])).json()
+    assert case["paid"] is False  # all of it went back
+
+
 async def test_an_unsigned_notification_is_refused_as_not_genuine_not_as_a_server_error(client):
     answer = await client.post("/api/v1/pay/notify/wechat", json={"event_type": "", "id": "", "resource": {}})
     # Still "not received" in WeChat Pay's words (any 4xx or 5xx), but the sender's fault: refused for good, a 400.
@@ -587,11 +819,11 @@ async def test_an_alipay_user_of_either_id_mode_logs_in_pays_and_gets_a_message(
     else:
         assert alipay_id.startswith("2088") and len(alipay_id) == 16
     template_id = settings.notifications.alipay_templates["payment"].template_id
-    tapped = await client.post("/sim/alipay/subscribe", json={"user_id": alipay_id, "template_ids": [template_id]})
-    subscribed = {"channel": "alipay", "results": tapped.json()["results"]}
-    assert (
-        await client.post("/api/v1/me/subscriptions", headers=citizen["headers"], json=subscribed)
-    ).status_code == 200
+    for _ in range(2):  # a payment receipt is a progress note: it leaves one credit for what the citizen waits for
+        tapped = await client.post("/sim/alipay/subscribe", json={"user_id": alipay_id, "template_ids": [template_id]})
+        subscribed = {"channel": "alipay", "results": tapped.json()["results"]}
+        recorded = await client.post("/api/v1/me/subscriptions", headers=citizen["headers"], json=subscribed)
+        assert recorded.status_code == 200, recorded.text
 
     order = await _order(client, setup, "alipay")
     paid = await client.post(SIM_PAY["alipay"], json={"order_no": order["order_no"]})

@@ -16,7 +16,7 @@ import pytest
 from app.core.config import ConfigError
 from app.platforms import PlatformError, PlatformUnavailable
 from app.platforms.keys import ensure_sim_keys, generate_key_pair, rsa2_verify
-from app.platforms.payment_types import BadNotification, BillRow
+from app.platforms.payment_types import BadNotification, BillRow, SignatureProbe
 from app.platforms.sim.wechatpay import signed_notification, signed_trade_notification
 from app.platforms.wechatpay import (
     LIVE_API_BASE_URL,
@@ -328,7 +328,17 @@ def _tampered(body: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     "case",
-    ["forged", "tampered_body", "stale", "ahead", "unknown_serial", "other_apiv3_key", "no_signature", "not_utf8"],
+    [
+        "forged",
+        "tampered_body",
+        "stale",
+        "ahead",
+        "unknown_serial",
+        "other_apiv3_key",
+        "no_signature",
+        "not_utf8",
+        "signature_probe",
+    ],
 )
 async def test_parse_notification__refuses_what_is_not_wechat_pays(app, settings, case, caplog):
     now = int(time.time())
@@ -348,16 +358,33 @@ async def test_parse_notification__refuses_what_is_not_wechat_pays(app, settings
         del headers["Wechatpay-Signature"]
     elif case == "not_utf8":
         body = b"\xff" + body
+    elif case == "signature_probe":
+        headers["Wechatpay-Signature"] = "WECHATPAY/SIGNTEST/" + headers["Wechatpay-Signature"]
     with caplog.at_level(logging.INFO), pytest.raises(BadNotification):
         await app.ctx.platforms.wechatpay.parse_notification(headers=headers, body=body)
     assert "notification refused" in platform_log(caplog)
+
+
+async def test_parse_notification__a_signature_probe_is_told_apart(app, settings):
+    headers, body = signed_notification(
+        settings, event_type="TRANSACTION.SUCCESS", resource=transaction_resource(settings, "WXT0004")
+    )
+    headers["Wechatpay-Signature"] = "WECHATPAY/SIGNTEST/" + headers["Wechatpay-Signature"]
+    with pytest.raises(SignatureProbe):
+        await app.ctx.platforms.wechatpay.parse_notification(headers=headers, body=body)
+    headers, body = signed_notification(
+        settings, event_type="TRANSACTION.SUCCESS", resource=transaction_resource(settings, "WXT0004"), forged=True
+    )
+    with pytest.raises(BadNotification) as refused:
+        await app.ctx.platforms.wechatpay.parse_notification(headers=headers, body=body)
+    assert not isinstance(refused.value, SignatureProbe)  # a forgery is not taken for a probe
 
 
 @pytest.mark.parametrize(
     ("event_type", "refund_status", "status"),
     [
         ("REFUND.SUCCESS", "SUCCESS", "succeeded"),
-        ("REFUND.ABNORMAL", "ABNORMAL", "failed"),
+        ("REFUND.ABNORMAL", "ABNORMAL", "abnormal"),  # not final: the money is held up at the bank
         ("REFUND.CLOSED", "CLOSED", "failed"),
     ],
 )
@@ -552,6 +579,124 @@ async def test_query_refund__a_refund_answered_processing_and_never_notified_suc
     ]
 
 
+# ---- abnormal refunds (the bank would not take the money back) ----
+
+CARD = {"bank_type": "ICBC_DEBIT", "bank_account": "6222020200112233445", "real_name": "张三"}
+
+
+async def abnormal_refund(provider, client, receiver, faults, order_no: str):
+    """A paid order whose refund of 500 WeChat Pay accepts and then reports ABNORMAL."""
+    await create(provider, order_no, amount_fen=1250)
+    await sim_pay(client, order_no)
+    await faults("wechatpay", 0, refund="abnormal")
+    refund = await provider.refund(
+        order_no=order_no, refund_no="R" + order_no, refund_fen=500, total_fen=1250, reason=""
+    )
+    assert (refund.status, refund.refund_fen) == ("processing", 500)  # accepted; the bank answers later
+    return refund
+
+
+async def test_abnormal_refund__notified_and_queried_abnormal_then_sent_to_another_card(
+    provider, client, receiver, faults
+):
+    order_no = new_order_no()
+    refund = await abnormal_refund(provider, client, receiver, faults, order_no)
+    await receiver.wait_for(2)  # the payment's, then REFUND.ABNORMAL
+    notification = await provider.parse_notification(headers=receiver.received[1][0], body=receiver.received[1][1])
+    assert (notification.refund.refund_no, notification.refund.status) == ("R" + order_no, "abnormal")
+    state = await provider.query_refund(order_no=order_no, refund_no="R" + order_no)
+    assert (state.status, state.refund_id) == ("abnormal", refund.refund_id)
+    assert (await provider.query_refund(order_no=order_no, refund_no="R" + order_no)).status == "abnormal"  # stays
+
+    # While the bank still sends everything back, the other card fails as well (REFUND.ABNORMAL again).
+    again = await provider.retry_abnormal_refund(
+        order_no=order_no, refund_no="R" + order_no, refund_id=refund.refund_id, to="USER_BANK_CARD", **CARD
+    )
+    assert (again.status, again.refund_fen) == ("processing", 500)
+    assert (await provider.query_refund(order_no=order_no, refund_no="R" + order_no)).status == "abnormal"
+    await receiver.wait_for(3)
+    await faults("wechatpay", 0)
+    again = await provider.retry_abnormal_refund(
+        order_no=order_no, refund_no="R" + order_no, refund_id=refund.refund_id, to="USER_BANK_CARD", **CARD
+    )
+    assert (again.status, again.refund_fen) == ("processing", 500)
+    state = await provider.query_refund(order_no=order_no, refund_no="R" + order_no)
+    assert state.status == "succeeded" and state.raw["user_received_account"] == "ICBC借记卡3445"
+    await receiver.wait_for(4)
+    events = [
+        (await provider.parse_notification(headers=headers, body=body)).refund.status
+        for headers, body in receiver.received[1:]
+    ]
+    assert events == ["abnormal", "abnormal", "succeeded"]
+    with pytest.raises(WeChatPayRefused) as refused:  # no longer abnormal: nothing to send again
+        await provider.retry_abnormal_refund(
+            order_no=order_no, refund_no="R" + order_no, refund_id=refund.refund_id, to="MERCHANT_BANK_CARD"
+        )
+    assert refused.value.errcode == "INVALID_REQUEST"
+
+
+async def test_abnormal_refund__to_our_bank_account_with_the_platform_certificate(
+    settings, client, receiver, faults, make_wechatpay
+):
+    keys = wechatpay_keys(settings)
+    # A merchant that knows only the platform certificate: the SDK names its serial, the simulator decrypts with it.
+    provider = make_wechatpay(
+        with_changes(settings, wechatpay={"notify_url": receiver.url}),
+        keys=WeChatPayKeys(
+            merchant_private_key=keys.merchant_private_key, platform_certificate=keys.platform_certificate
+        ),
+    )
+    order_no = new_order_no()
+    refund = await abnormal_refund(provider, client, receiver, faults, order_no)
+    card = await provider.retry_abnormal_refund(
+        order_no=order_no, refund_no="R" + order_no, refund_id=refund.refund_id, to="USER_BANK_CARD", **CARD
+    )
+    assert card.status == "processing"
+
+    order_no = new_order_no()
+    refund = await abnormal_refund(provider, client, receiver, faults, order_no)
+    ours = await provider.retry_abnormal_refund(
+        order_no=order_no, refund_no="R" + order_no, refund_id=refund.refund_id, to="MERCHANT_BANK_CARD"
+    )
+    assert ours.status == "processing"
+    state = await provider.query_refund(order_no=order_no, refund_no="R" + order_no)
+    assert (state.status, state.raw["user_received_account"]) == ("succeeded", "商户银行账户")
+
+
+async def test_abnormal_refund__the_simulator_refuses_what_wechat_pay_would(
+    settings, provider, client, receiver, faults, stranger_keys, make_wechatpay
+):
+    order_no = new_order_no()
+    refund = await abnormal_refund(provider, client, receiver, faults, order_no)
+    retry = {"order_no": order_no, "refund_no": "R" + order_no}
+    with pytest.raises(WeChatPayRefused) as refused:  # another refund's id
+        await provider.retry_abnormal_refund(
+            **retry, refund_id="50300000000000000000000000009", to="MERCHANT_BANK_CARD"
+        )
+    assert refused.value.errcode == "RESOURCE_NOT_EXISTS"
+    with pytest.raises(WeChatPayRefused) as refused:  # a bank whose cards it does not take
+        await provider.retry_abnormal_refund(
+            **retry, refund_id=refund.refund_id, to="USER_BANK_CARD", **{**CARD, "bank_type": "XYZ_DEBIT"}
+        )
+    assert refused.value.errcode == "PARAM_ERROR"
+    keys = wechatpay_keys(settings)
+    # Account and name encrypted with a key that is not WeChat Pay's: it cannot read them.
+    careless = make_wechatpay(
+        settings,
+        keys=WeChatPayKeys(
+            merchant_private_key=keys.merchant_private_key,
+            platform_public_key=stranger_keys.public_pem,
+            platform_public_key_id=keys.platform_public_key_id,
+        ),
+    )
+    with pytest.raises(WeChatPayRefused) as refused:
+        await careless.retry_abnormal_refund(**retry, refund_id=refund.refund_id, to="USER_BANK_CARD", **CARD)
+    assert refused.value.errcode == "PARAM_ERROR"
+    with pytest.raises(ValueError):  # the payer's card without its details is never sent
+        await provider.retry_abnormal_refund(**retry, refund_id=refund.refund_id, to="USER_BANK_CARD")
+    assert (await provider.query_refund(**retry)).status == "abnormal"  # nothing of that moved it
+
+
 async def test_query_refund__a_refund_wechat_pay_does_not_have_is_failed(provider, client):
     order_no = new_order_no()
     await create(provider, order_no)
@@ -589,6 +734,30 @@ async def test_bill__lists_the_paid_order_and_the_refund(provider, client):
             refund_no="R" + order_no,
         ),
     ]
+
+
+async def test_bill__refunds_are_billed_when_accepted_in_their_state_and_counted_in_the_summary(
+    provider, client, faults
+):
+    order_no = new_order_no()
+    await create(provider, order_no, amount_fen=1250)
+    await sim_pay(client, order_no)
+    await provider.refund(order_no=order_no, refund_no="A" + order_no, refund_fen=100, total_fen=1250, reason="")
+    await faults("wechatpay", 0, refund="abnormal")
+    await provider.refund(order_no=order_no, refund_no="B" + order_no, refund_fen=200, total_fen=1250, reason="")
+    await faults("wechatpay", 0, refund="processing")
+    await provider.refund(order_no=order_no, refund_no="C" + order_no, refund_fen=300, total_fen=1250, reason="")
+    today = datetime.now(WECHATPAY_TIMEZONE).date()
+    # Three refund lines besides the payment's: the summary counts all four (parse_trade_bill checks it), and only
+    # the refund that succeeded is money back.
+    rows = [row for row in await provider.bill(today) if row.order_no == order_no]
+    assert [(row.status, row.amount_fen, row.refund_no) for row in rows] == [
+        ("paid", 1250, ""),
+        ("refunded", 100, "A" + order_no),
+    ]
+    await provider.query_refund(order_no=order_no, refund_no="C" + order_no)  # the processing one succeeds now
+    rows = [row for row in await provider.bill(today) if row.order_no == order_no]
+    assert [row.refund_no for row in rows if row.status == "refunded"] == ["A" + order_no, "C" + order_no]
 
 
 async def test_bill__a_day_without_business_is_empty(provider):
@@ -671,8 +840,10 @@ def test_parse_trade_bill__payments_and_successful_refunds_in_exact_fen():
         _bill_line(
             "REFUND", "GH1", "12.50", refund_no="RGH1b", refunded="1.00", refund_state="PROCESSING", asked="1.00"
         ),
+        _bill_line("REFUND", "GH2", "0.01", refund_no="RGH2", refunded="0.01", refund_state="ABNORMAL", asked="0.01"),
         _bill_line("REVOKED", "GH3", "3.00"),
     )
+    assert text.splitlines()[-1].startswith("`6,")  # 总交易单数: three payment records and three refund records
     assert parse_trade_bill(text) == [
         BillRow(order_no="GH1", transaction_id="4200000000000000000000000009", status="paid", amount_fen=1250),
         BillRow(order_no="GH2", transaction_id="4200000000000000000000000009", status="paid", amount_fen=1),
@@ -691,6 +862,12 @@ def test_parse_trade_bill__payments_and_successful_refunds_in_exact_fen():
     [
         "",
         _bill(_bill_line("SUCCESS", "GH1", "12.50"), count=2),  # the summary counts a line that is not there
+        # The summary leaves the refund out (总交易单数 counts refund records too): a line too many, so cut wrong.
+        _bill(
+            _bill_line("SUCCESS", "GH1", "12.50"),
+            _bill_line("REFUND", "GH1", "12.50", refund_no="RGH1", refunded="2.50", refund_state="SUCCESS"),
+            count=1,
+        ),
         _bill(_bill_line("SUCCESS", "GH1", "12.50")).split("总交易单数")[0],  # cut short: no summary
         _bill(_bill_line("SUCCESS", "GH1", "12.5.0")),
         _bill(_bill_line("SUCCESS", "GH1", "-1.00")),

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from sanic import Blueprint
 
-from app.platforms.sim import alipay, faults, sms, strict, wechat, wechatpay, wecom
+from app.platforms.sim import alipay, faults, licences, sms, strict, wechat, wechatpay, wecom
 from app.platforms.sim.wechat import sim_check_access_token
 
 __all__ = ["bp", "sim_check_access_token"]
 
 bp = Blueprint("sim", url_prefix="/sim")
-for _module in (faults, strict, wechat, wecom, alipay, wechatpay, sms):
+for _module in (faults, strict, wechat, wecom, alipay, wechatpay, sms, licences):
     _module.add_routes(bp)

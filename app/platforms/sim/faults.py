@@ -17,13 +17,15 @@ from app.core.http import parse_body
 from app.core.openapi import doc
 
 # The simulated platforms that take faults.
-SimPlatform = Literal["wechat", "alipay", "wecom", "wechatpay", "sms"]
+SimPlatform = Literal["wechat", "alipay", "wecom", "wechatpay", "sms", "licences"]
 SIM_PLATFORMS: tuple[str, ...] = get_args(SimPlatform)
 # How a payment platform's notifications go: sent twice, late (after delay_ms, in the background) or never.
 NotifyMode = Literal["twice", "late", "never"]
-# How the WeChat Pay simulator answers a new refund: PROCESSING, never notified, turning SUCCESS when next queried
-# (a refund whose notification is lost, for the payments sweep to settle).
-RefundMode = Literal["processing"]
+# How the WeChat Pay simulator answers a new refund: processing: PROCESSING, never notified, turning SUCCESS when
+# next queried (a refund whose notification is lost, for the payments sweep to settle); abnormal: accepted
+# (PROCESSING), then ABNORMAL, as when the payer's card is closed: REFUND.ABNORMAL is notified and queries say so
+# until the refund is sent again (apply-abnormal-refund).
+RefundMode = Literal["processing", "abnormal"]
 TAG = "simulator"
 
 
@@ -44,8 +46,9 @@ class FaultIn(BaseModel):
     )
     refund: RefundMode | None = Field(
         None,
-        description="WeChat Pay only: new refunds are answered PROCESSING with no "
-        "notification and succeed when next queried; absent: they "
+        description="WeChat Pay only: processing: new refunds are answered PROCESSING with no "
+        "notification and succeed when next queried; abnormal: they are answered PROCESSING, then end "
+        "ABNORMAL (REFUND.ABNORMAL notified) until sent again by apply-abnormal-refund; absent: they "
         "succeed at once",
     )
 
@@ -110,7 +113,8 @@ def _shown(fault: FaultIn) -> dict:
 
 
 @doc(
-    "让模拟平台出错、变慢、改变支付通知或让微信支付退款处理中（error_rate、delay_ms 为 0 且无 notify、refund 时清除）",
+    "让模拟平台出错、变慢、改变支付通知或让微信支付退款处理中、退款异常（error_rate、delay_ms 为 0 且无 notify、refund "
+    "时清除）",
     tag=TAG,
     body=FaultIn,
     response=FaultIn,

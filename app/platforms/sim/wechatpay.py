@@ -15,7 +15,11 @@ order's notify_url before the helper answers; or a forger's notification, the or
 POST /sim/faults with platform "wechatpay" (errors, delays; notify twice / late / never; refund processing). Refunds
 succeed at once and their notification follows in the background, after the answer, as WeChat Pay's does; under the
 refund fault "processing" a new refund is answered PROCESSING, never notified, and succeeds when it is next queried
-(GET /v3/refund/domestic/refunds/{out_refund_no}). WeChat Pay's own retries of an unanswered notification are not
+(GET /v3/refund/domestic/refunds/{out_refund_no}); under "abnormal" it is answered PROCESSING and is then ABNORMAL
+(REFUND.ABNORMAL notified, queries say so) until apply-abnormal-refund sends it again (another debit card of the
+payer's, its account and name decrypted with the key Wechatpay-Serial names, or the merchant's bank account), after
+which it succeeds and REFUND.SUCCESS follows (a card of the payer's while the fault still says abnormal: ABNORMAL
+again). WeChat Pay's own retries of an unanswered notification are not
 simulated: the payments domain's queries are what catch a lost one.
 """
 
@@ -38,6 +42,8 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict, Field
 from sanic import Blueprint, Request, Sanic
@@ -48,7 +54,7 @@ from app.core.config import Settings
 from app.core.errors import AppError, Conflict, NotFound
 from app.core.http import parse_body, parse_query
 from app.core.openapi import doc
-from app.platforms.keys import ensure_sim_keys, rsa2_sign, rsa2_verify
+from app.platforms.keys import ensure_sim_keys, load_private_key, rsa2_sign, rsa2_verify
 from app.platforms.sim import inbox
 from app.platforms.sim.faults import TAG, notify_fault, platform_fault, refund_fault
 from app.platforms.sim.strict import insecure_notify_url, is_strict
@@ -441,7 +447,7 @@ def _refund_answer(order: dict[str, Any], refund: dict[str, Any]) -> dict[str, A
         "transaction_id": order["transaction_id"],
         "out_trade_no": order["out_trade_no"],
         "channel": "ORIGINAL",
-        "user_received_account": "支付用户零钱",
+        "user_received_account": refund.get("user_received_account", "支付用户零钱"),
         "success_time": refund["success_time"],
         "create_time": refund["create_time"],
         "status": refund["status"],
@@ -471,7 +477,7 @@ def _refund_resource(order: dict[str, Any], refund: dict[str, Any]) -> dict[str,
         "refund_id": refund["refund_id"],
         "refund_status": refund["status"],
         "success_time": refund["success_time"],
-        "user_received_account": "支付用户零钱",
+        "user_received_account": refund.get("user_received_account", "支付用户零钱"),
         "amount": {
             "total": order["total"],
             "refund": refund["refund"],
@@ -702,43 +708,54 @@ async def _refund(call: ApiCall) -> tuple[int, dict[str, Any]]:
         ):
             raise ApiError(400, "INVALID_REQUEST", "退款单号已用于另一笔订单")
         now = _now()
-        processing = await refund_fault(call.cache, "wechatpay") == "processing"
+        mode = await refund_fault(call.cache, "wechatpay")
+        processing, abnormal = mode == "processing", mode == "abnormal"
         refund = {
             "refund_id": f"503{secrets.randbelow(10**26):026d}",
             "out_refund_no": out_refund_no,
             "refund": refund_fen,
             "reason": reason or "",
-            "status": "PROCESSING" if processing else "SUCCESS",
+            # Abnormal: the bank sends the money back at once (the payer's card is closed); the call itself was
+            # accepted, so its answer still says PROCESSING.
+            "status": "PROCESSING" if processing else "ABNORMAL" if abnormal else "SUCCESS",
             "create_time": rfc3339(now),
-            "success_time": None if processing else rfc3339(now),
+            "success_time": None if processing or abnormal else rfc3339(now),
+            "notify_url": notify_url or "",
+            "user_received_account": "支付用户零钱",
         }
         # Held from the refundable amount at once, processing or not, as WeChat Pay holds it.
         order["refunds"][out_refund_no] = refund
         order["refunded"] += refund_fen
         order["trade_state"] = "REFUND"
         await set_json(call.cache, key, order, ORDER_TTL_SECONDS)
-        if not processing:
-            await _add_bill_entry(
-                call.cache,
-                call.mchid,
-                now,
-                {"kind": "refund", "out_trade_no": out_trade_no, "out_refund_no": out_refund_no},
-            )
-    if notify_url and not processing:
-        await _notify(
-            call.app,
-            Delivery(
-                order_no=out_trade_no,
-                notify_url=notify_url,
-                event_type="REFUND.SUCCESS",
-                out_refund_no=out_refund_no,
-                body=notification_body(
-                    call.settings, event_type="REFUND.SUCCESS", resource=_refund_resource(order, refund)
-                ),
-            ),
-            wait=False,
+        # Billed on the day it was accepted, whatever becomes of it (the line shows its state when the bill is made).
+        await _add_bill_entry(
+            call.cache,
+            call.mchid,
+            now,
+            {"kind": "refund", "out_trade_no": out_trade_no, "out_refund_no": out_refund_no},
         )
-    return 200, _refund_answer(order, refund)
+    if not processing:
+        await _notify_refund(call, order, refund)
+    return 200, _refund_answer(order, {**refund, "status": "PROCESSING"} if abnormal else refund)
+
+
+async def _notify_refund(call: ApiCall, order: dict[str, Any], refund: dict[str, Any]) -> None:
+    """REFUND.SUCCESS or REFUND.ABNORMAL to the refund's notify_url (if it gave one), after the answer."""
+    if not refund.get("notify_url"):
+        return
+    event_type = f"REFUND.{refund['status']}"
+    await _notify(
+        call.app,
+        Delivery(
+            order_no=order["out_trade_no"],
+            notify_url=refund["notify_url"],
+            event_type=event_type,
+            out_refund_no=refund["out_refund_no"],
+            body=notification_body(call.settings, event_type=event_type, resource=_refund_resource(order, refund)),
+        ),
+        wait=False,
+    )
 
 
 async def _query_refund(call: ApiCall) -> tuple[int, dict[str, Any]]:
@@ -757,16 +774,96 @@ async def _query_refund(call: ApiCall) -> tuple[int, dict[str, Any]]:
         if refund["status"] == "PROCESSING":
             # The refund fault's open refund finishes now, so the query that looks is the one that finds it done;
             # its notification stays lost.
-            now = _now()
-            refund.update(status="SUCCESS", success_time=rfc3339(now))
+            refund.update(status="SUCCESS", success_time=rfc3339(_now()))
             await set_json(call.cache, key, order, ORDER_TTL_SECONDS)
-            await _add_bill_entry(
-                call.cache,
-                call.mchid,
-                now,
-                {"kind": "refund", "out_trade_no": out_trade_no, "out_refund_no": out_refund_no},
-            )
     return 200, _refund_answer(order, refund)
+
+
+# The banks whose debit cards an abnormal refund may go to (WeChat Pay's bank types).
+ABNORMAL_REFUND_BANKS = frozenset(
+    {
+        "CMB_DEBIT",
+        "COMM_DEBIT",
+        "ABC_DEBIT",
+        "CCB_DEBIT",
+        "ICBC_DEBIT",
+        "BOC_DEBIT",
+        "PAB_DEBIT",
+        "SPDB_DEBIT",
+        "CITIC_DEBIT",
+        "CEB_DEBIT",
+        "CMBC_DEBIT",
+        "CIB_DEBIT",
+        "GDB_DEBIT",
+        "PSBC_DEBIT",
+        "NBCB_DEBIT",
+    }
+)
+
+
+def _decrypted(request: Request, data: dict[str, Any], name: str) -> str:
+    """A sensitive field, decrypted with the private half of the key the request's Wechatpay-Serial names (the WeChat
+    Pay public key or the platform certificate): RSA-OAEP with SHA-1, base64; PARAM_ERROR when it does not decrypt."""
+    settings: Settings = request.app.ctx.settings
+    sim_keys = ensure_sim_keys(settings)
+    serial = request.headers.get("wechatpay-serial", "")
+    if serial == sim_public_key_id(sim_keys.wechatpay_public_key.public_pem):
+        private_pem = sim_keys.wechatpay_public_key.private_pem
+    elif serial.upper() == certificate_serial(sim_platform_certificate(settings)):
+        private_pem = sim_keys.wechatpay_platform.private_pem
+    else:
+        raise param_error("Wechatpay-Serial 须为加密敏感字段所用的微信支付公钥 ID 或平台证书序列号")
+    value = data.get(name)
+    try:
+        plain = load_private_key(private_pem).decrypt(
+            base64.b64decode(value, validate=True),
+            padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(), label=None),
+        )
+        return plain.decode("utf-8")
+    except (TypeError, ValueError, UnicodeDecodeError):
+        raise param_error(f"{name} 须用微信支付公钥（或平台证书）加密") from None
+
+
+async def _apply_abnormal_refund(call: ApiCall) -> tuple[int, dict[str, Any]]:
+    """发起异常退款: an ABNORMAL refund sent again, to another debit card of the payer's or to the merchant's bank
+    account; accepted as PROCESSING, it succeeds at once and REFUND.SUCCESS follows the answer (to the payer's card
+    under the refund fault "abnormal": ABNORMAL again, and REFUND.ABNORMAL)."""
+    refund_id = call.request.match_info.get("refund_id", "")
+    data = call.body()
+    out_refund_no, kind = data.get("out_refund_no"), data.get("type")
+    if not isinstance(out_refund_no, str) or not OUT_REFUND_NO.fullmatch(out_refund_no):
+        raise param_error("out_refund_no 须为 1-64 位数字、大小写字母或 _-|*@")
+    if kind not in ("USER_BANK_CARD", "MERCHANT_BANK_CARD"):
+        raise param_error("type 须为 USER_BANK_CARD 或 MERCHANT_BANK_CARD")
+    if kind == "USER_BANK_CARD":
+        if data.get("bank_type") not in ABNORMAL_REFUND_BANKS:
+            raise param_error("退款至用户银行卡须有 bank_type，且仅支持所列银行的借记卡")
+        account, name = _decrypted(call.request, data, "bank_account"), _decrypted(call.request, data, "real_name")
+        if not re.fullmatch(r"[0-9]{12,30}", account) or not name.strip():
+            raise param_error("bank_account 须为银行卡号，real_name 须为收款用户姓名")
+        received = f"{data['bank_type'].removesuffix('_DEBIT')}借记卡{account[-4:]}"
+    else:
+        received = "商户银行账户"
+    out_trade_no = await call.cache.get(_refund_key(call.mchid, out_refund_no))
+    if out_trade_no is None:
+        raise ApiError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
+    key = _order_key(call.mchid, out_trade_no)
+    async with _locked(call.cache, key):
+        order = await get_json(call.cache, key)
+        refund = order["refunds"].get(out_refund_no) if order is not None else None
+        if refund is None or refund["refund_id"] != refund_id:
+            raise ApiError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
+        if refund["status"] != "ABNORMAL":
+            raise ApiError(400, "INVALID_REQUEST", "退款单状态不是退款异常，不能发起异常退款")
+        # While the refund fault still says abnormal, the payer's other card fails too; our own account never does.
+        again = kind == "USER_BANK_CARD" and await refund_fault(call.cache, "wechatpay") == "abnormal"
+        if again:
+            refund.update(user_received_account=received)
+        else:
+            refund.update(status="SUCCESS", success_time=rfc3339(_now()), user_received_account=received)
+        await set_json(call.cache, key, order, ORDER_TTL_SECONDS)
+    await _notify_refund(call, order, refund)
+    return 200, _refund_answer(order, {**refund, "status": "PROCESSING", "success_time": None})
 
 
 def _yuan(fen: int) -> str:
@@ -788,7 +885,8 @@ def _bill_line(fields: list[str]) -> str:
 
 
 def trade_bill(orders: dict[str, dict[str, Any]], entries: list[dict[str, str]], kinds: tuple[str, ...]) -> str:
-    """The trade bill text of these entries, in WeChat Pay's format: header, lines, summary header, summary."""
+    """The trade bill text of these entries, in WeChat Pay's format: header, lines, summary header, summary (its
+    总交易单数 counting every line). A refund is on the day it was accepted, in the state it is in now."""
     lines, settled, refunded, fees, ordered, asked = [], 0, 0, 0, 0, 0
     for entry in entries:
         order = orders.get(entry["out_trade_no"])
@@ -839,7 +937,7 @@ def trade_bill(orders: dict[str, dict[str, Any]], entries: list[dict[str, str]],
             lines.append(
                 _bill_line(
                     [
-                        _bill_time(refund["success_time"]),
+                        _bill_time(refund["create_time"]),  # when it was accepted, not when it succeeded
                         *common,
                         "REFUND",
                         "OTHERS",
@@ -851,7 +949,7 @@ def trade_bill(orders: dict[str, dict[str, Any]], entries: list[dict[str, str]],
                         _yuan(amount),
                         "0.00",
                         "ORIGINAL",
-                        "SUCCESS",
+                        refund["status"],
                         order["description"],
                         "",
                         _fee(fee),
@@ -941,6 +1039,17 @@ async def api_refund(request: Request):
 )
 async def api_query_refund(request: Request, out_refund_no: str):
     return await _api(request, _query_refund)
+
+
+@doc(
+    "模拟微信支付发起异常退款（仅退款异常的退款；退至用户银行卡时解密 bank_account、real_name；受理为处理中，随即成功，"
+    "应答后发 REFUND.SUCCESS 通知）",
+    tag=TAG,
+    response=WeChatPayAnswer,
+    errors=(),
+)
+async def api_apply_abnormal_refund(request: Request, refund_id: str):
+    return await _api(request, _apply_abnormal_refund)
 
 
 @doc("模拟微信支付申请交易账单（当天的账单也给）", tag=TAG, response=WeChatPayAnswer, errors=())
@@ -1077,6 +1186,12 @@ def add_routes(bp: Blueprint) -> None:
         "/wechatpay/v3/refund/domestic/refunds/<out_refund_no:str>",
         methods=["GET"],
         name="sim_wechatpay_query_refund",
+    )
+    bp.add_route(
+        api_apply_abnormal_refund,
+        "/wechatpay/v3/refund/domestic/refunds/<refund_id:str>/apply-abnormal-refund",
+        methods=["POST"],
+        name="sim_wechatpay_apply_abnormal_refund",
     )
     bp.add_route(api_tradebill, "/wechatpay/v3/bill/tradebill", methods=["GET"], name="sim_wechatpay_tradebill")
     bp.add_route(
