@@ -22,6 +22,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.server.host
     port = args.port or settings.server.port
     workers = args.workers or settings.server.workers
+    settings = settings.served_at(host, port)
     loader = AppLoader(factory=partial(create_app, settings, embedded_worker=settings.worker.embedded))
     app = loader.load()
     install_watchdog(app)
@@ -74,18 +75,14 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
-    from app.catalog import service as catalog
-
     if not args.demo:
         print("nothing to seed: pass --demo", file=sys.stderr)
         return 2
 
-    from app.identity import service as identity
+    from app import demo
 
     async def work(cache):
-        counts = await catalog.seed_demo(DEMO_DATA_DIR, cache=cache)
-        staff = await identity.seed_demo_staff(await catalog.department_ids_by_code())
-        return counts, staff
+        return await demo.seed(DEMO_DATA_DIR, cache=cache, settings=settings)
 
     counts, staff = asyncio.run(_with_db(settings, work))
     if counts is None:
@@ -97,7 +94,7 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
         for account in staff:
             print(
                 f"  {account['username']:<11} {account['password']}  roles={','.join(account['roles'])}"
-                f"  department_id={account['department_id']}"
+                f"  department={account.get('department_code') or '-'} (id {account['department_id']})"
             )
     return 0
 
@@ -194,6 +191,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _without_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    return f"{scheme}{sep}{credentials.split(':', 1)[0]}{at}{host}" if at else url
+
+
+def what_is_missing(exc: BaseException, settings: Settings) -> str | None:
+    """One line naming what a command lacked (a platform, the database, its tables, a key file), or None."""
+    from tortoise.exceptions import OperationalError
+
+    from app.core.errors import is_dependency_failure
+    from app.platforms import PlatformUnavailable
+
+    if isinstance(exc, PlatformUnavailable):
+        if settings.platforms.mode == "sim":
+            base = settings.app.public_base_url.rstrip("/")
+            return (
+                f"error: the platform simulator at {base}/sim did not answer: it is served by `python -m app serve`; "
+                f"start the server first (or set app.public_base_url / APP_APP__PUBLIC_BASE_URL to where it runs)"
+            )
+        return f"error: a platform did not answer ({exc.message}); check the network and try again"
+    if is_dependency_failure(exc):
+        return (
+            f"error: the database ({_without_password(settings.database.url)}) or the cache "
+            f"({settings.cache.url or 'in-process'}) is not reachable; set APP_DATABASE__URL / APP_CACHE__URL"
+        )
+    if isinstance(exc, OperationalError) and ("no such table" in str(exc) or "does not exist" in str(exc)):
+        return (
+            f"error: the database ({_without_password(settings.database.url)}) has no tables yet: "
+            f"run `python -m app migrate`"
+        )
+    if isinstance(exc, FileNotFoundError):
+        return f"error: {exc.filename or exc} not found (a key or data file the configuration names)"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -201,7 +234,20 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    return args.handler(settings, args)
+    if args.command not in ("serve", "worker"):
+        from app.core.logging import configure_logging
+
+        # A one-shot command answers in its own words; only errors are logged (redacted), not a provider's retries.
+        configure_logging("ERROR", settings.app.timezone)
+    try:
+        return args.handler(settings, args)
+    except Exception as exc:
+        # What an operator can fix is one line naming it; anything else is our bug and keeps its traceback.
+        line = what_is_missing(exc, settings)
+        if line is None:
+            raise
+        print(line, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

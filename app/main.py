@@ -9,7 +9,7 @@ from app.core.config import Settings, get_settings
 from app.core.crypto import FieldCipher
 from app.core.db import close_db, init_db
 from app.core.errors import install_error_handler
-from app.core.http import install_request_context
+from app.core.http import dumps, install_request_context
 from app.core.logging import configure_logging
 from app.core.openapi import install_openapi
 from app.core.storage import build_storage
@@ -49,9 +49,9 @@ def create_app(
 ) -> Sanic:
     """Build the app; tests pass manage_resources=False and open the resources themselves."""
     settings = settings or get_settings()
-    configure_logging(settings.logging.level)
+    configure_logging(settings.logging.level, settings.app.timezone)
     passwords.configure(settings.security)
-    app = Sanic(name, configure_logging=False)
+    app = Sanic(name, configure_logging=False, dumps=dumps)
     app.ctx.settings = settings
     app.ctx.cipher = FieldCipher(settings.security.secret_key)
     app.config.REQUEST_MAX_SIZE = settings.server.max_body_bytes

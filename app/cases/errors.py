@@ -78,3 +78,8 @@ class PaymentRequired(Conflict):
 class NothingToPay(Conflict):
     code = "NOTHING_TO_PAY"
     message = "该办件无需缴费或已缴清"
+
+
+class SubmitBeforePaying(Conflict):
+    code = "CASE_NOT_SUBMITTED"
+    message = "办件须先提交，才能缴费"

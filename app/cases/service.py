@@ -23,6 +23,7 @@ from app.cases.errors import (
     NothingToPay,
     OnlineNotOffered,
     RoleNotAllowed,
+    SubmitBeforePaying,
     UnknownMaterial,
     UnsupportedFileType,
 )
@@ -39,6 +40,7 @@ from app.cases.workflow import (
     TABLE,
     actor_kinds,
     next_receipt_no,
+    waits_for_payment,
 )
 from app.catalog import service as catalog
 from app.core import outbox, workdays
@@ -155,7 +157,12 @@ async def case_view(
         "can_rate": (
             not viewer.is_staff and viewer.id == case.applicant_id and case.status in RATEABLE_STATES and not case.rated
         ),
-        "allowed_actions": allowed_actions(TABLE, case.status, _actor_kinds(viewer)),
+        # What the table allows now, less a move its payment guard would refuse (accept before the fee is paid).
+        "allowed_actions": [
+            action
+            for action in allowed_actions(TABLE, case.status, _actor_kinds(viewer))
+            if not waits_for_payment(case, guide, action)
+        ],
     }
     if summary:
         return view
@@ -850,6 +857,9 @@ PAYABLE_STATES = frozenset(
 async def payment_facts(principal: Principal, case_id: int, *, cache: Cache, guide_ttl: int) -> dict:
     """What a payment for this case needs (404 unless the caller may see it; 409 when nothing is due)."""
     case = await _case_for(principal, case_id)
+    if case.amount_fen > 0 and not case.paid and case.status == CaseStatus.DRAFT:
+        # The fee is owed once the case is filed: a draft may still change or be dropped.
+        raise SubmitBeforePaying(details={"amount_fen": case.amount_fen, "status": case.status.value})
     if case.amount_fen <= 0 or case.paid or case.status not in PAYABLE_STATES:
         raise NothingToPay(details={"amount_fen": case.amount_fen, "paid": case.paid, "status": case.status.value})
     guide = await _guide_of(case, cache, guide_ttl)

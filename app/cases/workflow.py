@@ -66,12 +66,21 @@ def _effect(
     )
 
 
+# The moves a matter's fee may hold back, by the guide's pay_before.
+PAYMENT_STEPS = {"accept": "acceptance", "deliver": "delivery"}
+
+
+def waits_for_payment(case: Case, guide: dict, action: str) -> bool:
+    """Whether this move waits for the unpaid fee (the matter asks for it before acceptance or before delivery)."""
+    step = PAYMENT_STEPS.get(action)
+    return step is not None and case.amount_fen > 0 and not case.paid and guide.get("pay_before") == step
+
+
 def _require_payment_before(ctx: MoveContext, step: str) -> None:
     """The matter may ask for the fee before acceptance or before delivery: that move waits for the payment."""
-    case: Case = ctx.row
     guide = ctx.inputs["guide"]
-    if case.amount_fen > 0 and not case.paid and guide.get("pay_before") == step:
-        raise PaymentRequired(details={"amount_fen": case.amount_fen, "pay_before": guide["pay_before"]})
+    if PAYMENT_STEPS.get(ctx.move.action) == step and waits_for_payment(ctx.row, guide, ctx.move.action):
+        raise PaymentRequired(details={"amount_fen": ctx.row.amount_fen, "pay_before": guide["pay_before"]})
 
 
 async def _plain(ctx: MoveContext) -> Effect:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from functools import cache
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
@@ -111,8 +112,32 @@ class MatterCreate(GuideIn):
 
 
 class MatterUpdate(GuideIn):
+    """A new version of the guide. A guide as GET answers it may be sent back as it is: what GET adds beyond the
+    guide (id, code, department_name, amount_fen, is_current, updated_at, the materials' ids and licence types) is
+    read-only and ignored; any other unknown field is still refused."""
+
     # The version the editor started from; a newer one in between answers 409 STALE_VERSION.
     version: StrictVersion | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ignore_read_only(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = {key: value for key, value in data.items() if key not in _read_only(MatterOut, MatterUpdate)}
+        if isinstance(data.get("materials"), list):
+            ignored = _read_only(MaterialOut, MaterialIn)
+            data["materials"] = [
+                {key: value for key, value in item.items() if key not in ignored} if isinstance(item, dict) else item
+                for item in data["materials"]
+            ]
+        return data
+
+
+@cache
+def _read_only(shown: type[BaseModel], accepted: type[BaseModel]) -> frozenset[str]:
+    """Fields an answer shows that a request does not take: computed by the server, ignored when sent back."""
+    return frozenset(shown.model_fields) - frozenset(accepted.model_fields)
 
 
 class ReferenceQuery(PageQuery):

@@ -8,8 +8,9 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.toml"
@@ -30,7 +31,17 @@ class _Section(BaseModel):
 class AppSection(_Section):
     env: Literal["development", "test", "production"]
     timezone: str
+    # Empty: the served address (Settings.served_at), so another port needs no second setting.
     public_base_url: str
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Asia/Shanghai") from None
+        return value
 
 
 class ServerSection(_Section):
@@ -365,9 +376,34 @@ class Settings(_Section):
     feedback: FeedbackSection
     stats: StatsSection
 
+    # True when app.public_base_url was left empty and so follows the address the server is served on.
+    _base_url_follows_server: bool = PrivateAttr(False)
+
     @property
     def is_production(self) -> bool:
         return self.app.env == "production"
+
+    def served_at(self, host: str, port: int) -> Settings:
+        """These settings for a server on host:port: an unset public_base_url follows that address."""
+        if not self._base_url_follows_server:
+            return self
+        served = self.model_copy(
+            update={
+                "server": self.server.model_copy(update={"host": host, "port": port}),
+                "app": self.app.model_copy(update={"public_base_url": base_url_of(host, port)}),
+            }
+        )
+        served._base_url_follows_server = True
+        return served
+
+
+def base_url_of(host: str, port: int) -> str:
+    """The URL this machine reaches a server bound to host:port at (a wildcard address is reached on loopback)."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 SECRET_KEYS = (("security", "secret_key"), ("wechat", "secret"), ("wecom", "corp_secret"), ("wechatpay", "apiv3_key"))
@@ -413,6 +449,10 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_first_error_line(exc)) from None
+    if not settings.app.public_base_url:
+        # Unset: the SDKs reach /sim (and the providers our notify routes) wherever this server is served.
+        settings._base_url_follows_server = True
+        settings = settings.served_at(settings.server.host, settings.server.port)
     if settings.platforms.mode == "live" or settings.is_production:
         for section, key in SECRET_KEYS:
             value = getattr(getattr(settings, section), key)

@@ -8,12 +8,13 @@ import re
 import time
 import uuid
 import weakref
-from functools import cache
+from functools import cache, partial
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
 from sanic import Request, Sanic
 from sanic.exceptions import BadRequest as SanicBadRequest
+from sanic.helpers import json_dumps
 from sanic.response import JSONResponse, json
 
 from app.core.auth import counted_buckets, uncount_rate
@@ -34,6 +35,9 @@ Item = TypeVar("Item")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 MAX_PAGE_SIZE = 100
+
+# Every JSON answer (routes, errors, /sim) as UTF-8 text: 办事指南, not \u529e\u4e8b... Given to Sanic(dumps=).
+dumps = partial(json_dumps, ensure_ascii=False)
 
 
 def install_request_context(app: Sanic, *, access_log_enabled: bool, max_in_flight: int) -> None:

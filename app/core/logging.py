@@ -6,6 +6,8 @@ import contextvars
 import logging
 import re
 import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from app.core.redaction import mask_personal_numbers
 
@@ -34,7 +36,15 @@ class RequestContextFilter(logging.Filter):
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats as usual, then masks what must never be logged."""
+    """Stamps each line in the city's zone with its offset, formats as usual, then masks what must never be logged."""
+
+    def __init__(self, fmt: str, timezone: str = "Asia/Shanghai") -> None:
+        super().__init__(fmt)
+        self.zone = ZoneInfo(timezone)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        # The host's zone is often UTC while people read the city's; the offset makes either unambiguous.
+        return datetime.fromtimestamp(record.created, self.zone).isoformat(timespec="milliseconds")
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
@@ -43,10 +53,10 @@ class RedactingFormatter(logging.Formatter):
 LOG_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s rid=%(request_id)s %(message)s"
 
 
-def configure_logging(level: str) -> None:
-    """Send every logger (ours, Sanic's, Tortoise's) through one redacting handler on stderr."""
+def configure_logging(level: str, timezone: str = "Asia/Shanghai") -> None:
+    """Send every logger (ours, Sanic's, Tortoise's) through one redacting handler on stderr, times in timezone."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter(LOG_FORMAT))
+    handler.setFormatter(RedactingFormatter(LOG_FORMAT, timezone))
     handler.addFilter(RequestContextFilter())
     root = logging.getLogger()
     for existing in list(root.handlers):

@@ -246,7 +246,10 @@ async def staff_me(request: Request):
 async def list_staff(request: Request):
     query = parse_query(request, StaffQuery)
     items, total = await service.list_staff(
-        department_id=query.department_id, active=query.active, offset=query.offset, limit=query.page_size
+        department_id=await service.department_of(query.department_id, query.department_code),
+        active=query.active,
+        offset=query.offset,
+        limit=query.page_size,
     )
     return respond(StaffPageOut, page_of(items, total, query.page, query.page_size))
 
@@ -272,7 +275,7 @@ async def create_staff(request: Request):
             password=body.password,
             roles=list(body.roles),
             name=body.name,
-            department_id=body.department_id,
+            department_id=await service.department_of(body.department_id, body.department_code),
             actor=principal.actor,
         ),
         status=201,

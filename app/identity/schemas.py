@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.core.http import Id, Page, PageQuery, StrictId
 
@@ -105,26 +105,42 @@ class StaffOut(BaseModel):
 RoleName = Literal["clerk", "approver", "dept_admin", "supervisor", "admin"]
 
 
-class StaffCreateIn(_Input):
+# A department as the CLI and the demo data name it (GA, RS ...): staff admin takes it instead of department_id.
+def _department_code():
+    return Field(None, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$", description="or department_id")
+
+
+class _OneDepartment(_Input):
+    @model_validator(mode="after")
+    def _id_or_code(self):
+        if self.department_code is not None and self.department_id is not None:
+            raise ValueError("give department_id or department_code, not both")
+        return self
+
+
+class StaffCreateIn(_OneDepartment):
     username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
     password: str = Field(min_length=1, max_length=256)
     name: str = Field(min_length=1, max_length=64)
     roles: list[RoleName] = Field(min_length=1, max_length=5)
     department_id: StrictId | None = None
+    department_code: str | None = _department_code()
 
 
-class StaffUpdateIn(_Input):
+class StaffUpdateIn(_OneDepartment):
     name: str | None = Field(None, min_length=1, max_length=64)
     roles: list[RoleName] | None = Field(None, min_length=1, max_length=5)
     department_id: StrictId | None = Field(
         None, description="send null to take the account out of its department (supervisors and admins only)"
     )
+    department_code: str | None = _department_code()
     is_active: StrictBool | None = Field(None, description="false closes the account; its sessions end at once")
     password: str | None = Field(None, min_length=1, max_length=256)
 
 
 class StaffQuery(PageQuery):
     department_id: Id | None = None
+    department_code: str | None = _department_code()
     active: bool | None = None
 
 

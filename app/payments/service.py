@@ -17,8 +17,8 @@ from app.core import outbox
 from app.core.auth import Principal
 from app.core.cache import Cache
 from app.core.errors import Conflict, IllegalTransition, ValidationFailed
+from app.core.timeutil import CITY_TZ, to_iso
 from app.core.timeutil import now as clock_now
-from app.core.timeutil import to_iso
 from app.core.workflow import SYSTEM_ACTOR, Actor, apply_move
 from app.identity import service as identity
 from app.payments.errors import (
@@ -93,8 +93,9 @@ async def order_view(order: PaymentOrder, *, with_checkout: bool = False) -> dic
 
 
 def _new_order_no(case_id: int, at: datetime) -> str:
-    # 2 + 12 + 8 + 6 = 28 characters of [0-9A-Za-z]: inside both providers' 32.
-    return f"GH{at:%y%m%d%H%M%S}{case_id % 10**8:08d}{secrets.token_hex(3)}"
+    # 2 + 12 + 8 + 6 = 28 characters of [0-9A-Za-z]: inside both providers' 32. The city's date and time, as its
+    # bills and people read them.
+    return f"GH{at.astimezone(CITY_TZ):%y%m%d%H%M%S}{case_id % 10**8:08d}{secrets.token_hex(3)}"
 
 
 # ---- ordering ----

@@ -11,7 +11,7 @@ from app.core.http import Id
 class StatsQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
     date_from: str | None = Field(
-        None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="first day (default: the first of this month)"
+        None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="first day (default: 30 days up to the last)"
     )
     date_to: str | None = Field(
         None, alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$", description="last day (default: today)"

@@ -21,6 +21,8 @@ from app.ratings import service as ratings
 from app.tickets import service as tickets
 
 MAX_PERIOD_DAYS = 366
+# A report without from: the 30 days that end with its last day.
+DEFAULT_PERIOD_DAYS = 30
 GROUPS = {
     "departments": ("department_id", "department_name"),
     "halls": ("hall_id", "hall_name"),
@@ -96,10 +98,12 @@ def appointment_figures(counts: dict | None) -> dict:
 
 
 def period_of(date_from: str | None, date_to: str | None, *, today: date) -> tuple[date, date]:
-    """The report's first and last day: this month so far unless given; 422 for a backwards or too long one."""
+    """The report's first and last day: the last DEFAULT_PERIOD_DAYS days unless given; 422 for a backwards or too
+    long one."""
     try:
         last = date.fromisoformat(date_to) if date_to else today
-        first = date.fromisoformat(date_from) if date_from else last.replace(day=1)
+        # Not "this month so far", which on the 1st is one day of figures.
+        first = date.fromisoformat(date_from) if date_from else last - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     except ValueError:
         raise ValidationFailed(details={"fields": [{"field": "from", "message": "日期无效"}]}) from None
     if first > last:

@@ -148,3 +148,26 @@ def test_live_mode_needs_alipay_key_files():
                 "APP_WECHATPAY__APIV3_KEY": "A7f3Kq9Zr2Lm8Xv4Bn6Tc1Wd5Hy0Pj3S",
             }
         )
+
+
+def test_unset_public_base_url_follows_the_served_address():
+    # Another port needs no second setting: the SDKs reach /sim where the server really is.
+    assert load_settings(environ={"APP_SERVER__PORT": "8201"}).app.public_base_url == "http://127.0.0.1:8201"
+    settings = load_settings(environ={})
+    assert settings.app.public_base_url == "http://127.0.0.1:8000"
+    # `serve --host 0.0.0.0 --port 8202`: reached on loopback from this machine.
+    served = settings.served_at("0.0.0.0", 8202)
+    assert (served.app.public_base_url, served.server.host, served.server.port) == (
+        "http://127.0.0.1:8202",
+        "0.0.0.0",
+        8202,
+    )
+    assert served.served_at("::1", 8203).app.public_base_url == "http://[::1]:8203"
+
+
+def test_explicit_public_base_url_is_kept_wherever_served():
+    settings = load_settings(
+        environ={"APP_APP__PUBLIC_BASE_URL": "https://hall.example.gov.cn", "APP_SERVER__PORT": "8201"}
+    )
+    assert settings.app.public_base_url == "https://hall.example.gov.cn"
+    assert settings.served_at("0.0.0.0", 9000).app.public_base_url == "https://hall.example.gov.cn"

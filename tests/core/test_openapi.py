@@ -120,7 +120,7 @@ async def test_every_documented_route_is_in_the_document_once(app, client):
     ]
     assert len(operation_ids) == len(set(operation_ids))
     for route in app.router.routes:
-        if route.path in ("openapi.json", "docs"):
+        if route.path in ("openapi.json", "docs") or route.path.startswith("docs/"):
             continue
         for method in route.methods - {"HEAD", "OPTIONS"}:  # sanic-ext answers those itself, for every path
             assert method.lower() in document["paths"].get(path_template(route.path), {}), (method, route.path)
@@ -130,3 +130,26 @@ async def test_docs_page_shows_the_same_document(client):
     page = await client.get("/docs")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert '"/openapi.json"' in page.text
+
+
+async def test_docs_page_loads_swagger_ui_from_this_server_not_a_cdn(client):
+    import re
+
+    page = (await client.get("/docs")).text
+    assert not re.search(r"(src|href)=\"(https?:)?//", page), "the page must work offline"
+    linked = re.findall(r"(?:src|href)=\"(/docs/[^\"]+)\"", page)
+    assert {"/docs/swagger-ui.css", "/docs/swagger-ui-bundle.js"} <= set(linked)
+    for path in linked:
+        asset = await client.get(path)
+        assert asset.status_code == 200 and asset.content, path
+        assert asset.headers["cache-control"] == "public, max-age=86400"
+    script = await client.get("/docs/swagger-ui-bundle.js")
+    assert script.headers["content-type"].startswith("text/javascript") and b"SwaggerUIBundle" in script.content
+    assert (await client.get("/docs/swagger-ui.css")).headers["content-type"].startswith("text/css")
+
+
+async def test_docs_assets_are_only_swagger_uis_files_and_not_in_the_document(client):
+    for path in ("/docs/index.html", "/docs/..%2Fconfig.toml", "/docs/swagger-editor.js"):
+        assert (await client.get(path)).status_code == 404, path
+    document = (await client.get("/openapi.json")).json()
+    assert not [path for path in document["paths"] if path.startswith("/docs")]

@@ -417,11 +417,11 @@ async def test_the_period_is_counted_in_the_citys_days(client, cache, settings, 
 # ---- the period and the cache ----
 
 
-async def test_the_report_needs_no_login_and_defaults_to_this_month(client, cache):
+async def test_the_report_needs_no_login_and_defaults_to_the_last_30_days(client, cache):
     department = await f.department(cache)
     today = local_date(datetime.now(UTC))
     body = await _report(client, "departments", department_id=department["id"])
-    assert body["from"] == today.replace(day=1).isoformat() and body["to"] == today.isoformat()
+    assert body["from"] == (today - timedelta(days=29)).isoformat() and body["to"] == today.isoformat()
     assert body["generated_at"] and [item["department_id"] for item in body["items"]] == [department["id"]]
     assert body["items"][0]["department_name"] == department["name"]
     assert (await _report(client, "departments", department_id=99_999_999))["items"] == []
