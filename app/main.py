@@ -16,6 +16,13 @@ from app.core.storage import build_storage
 from app.identity import passwords
 from app.platforms import build_platforms
 
+# The document's info, also used by scripts/export_openapi.py, which builds the same document without a server.
+API_INFO = {
+    "title": "临江市政务服务 API",
+    "version": "1.0.0",
+    "description": "掌上政务服务大厅：办事指南、预约取号、网上申办、办件进度、缴费、好差评与消息推送。",
+}
+
 
 async def start_resources(app: Sanic) -> None:
     """Open the database and the cache for this process."""
@@ -59,12 +66,7 @@ def create_app(
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.CORS = False
     app.config.HEALTH = False
-    install_openapi(
-        app,
-        title="临江市政务服务 API",
-        version="1.0.0",
-        description="掌上政务服务大厅：办事指南、预约取号、网上申办、办件进度、缴费、好差评与消息推送。",
-    )
+    install_openapi(app, **API_INFO)
 
     install_error_handler(app)
     install_request_context(
