@@ -1,4 +1,4 @@
-"""Write the TypeScript types of the API client (packages/api-client/src/schema.d.ts) from the backend's OpenAPI document.
+"""Write the API client's TypeScript types (packages/api-client/src/schema.d.ts) from the backend's OpenAPI document.
 
 No server is started: the document is built from the route table, as GET /openapi.json builds it. The settings are
 config.toml's own (the environment is ignored) with the simulator mounted, so the document is the same on every
@@ -48,7 +48,7 @@ def main() -> int:
     DOCUMENT_PATH.write_text(text, encoding="utf-8")
     print(f"wrote {DOCUMENT_PATH.relative_to(ROOT)}")
     if not GENERATOR.exists() or shutil.which("node") is None:
-        print("Node.js or node_modules missing (run npm ci): the TypeScript types were not regenerated", file=sys.stderr)
+        print("no Node.js or node_modules (npm ci): the TypeScript types were not regenerated", file=sys.stderr)
         return 1
     subprocess.run([str(GENERATOR), str(DOCUMENT_PATH), "-o", str(TYPES_PATH)], check=True, cwd=ROOT)
     TYPES_PATH.write_text(HEADER.format(digest=digest(text)) + TYPES_PATH.read_text(encoding="utf-8"), encoding="utf-8")
