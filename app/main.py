@@ -9,6 +9,7 @@ from app.core.config import Settings, get_settings
 from app.core.crypto import FieldCipher
 from app.core.db import close_db, init_db
 from app.core.errors import install_error_handler
+from app.core.frontends import install_frontends
 from app.core.http import install_request_context
 from app.core.logging import configure_logging
 from app.core.openapi import install_openapi
@@ -100,6 +101,8 @@ def create_app(
         from app.platforms.sim import bp as sim_bp
 
         app.blueprint(sim_bp)
+
+    install_frontends(app, settings)
 
     if manage_resources:
         app.before_server_start(start_resources)

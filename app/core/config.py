@@ -264,6 +264,11 @@ class StatsSection(_Section):
     computed_per_minute: int = Field(ge=1)
 
 
+class FrontendsSection(_Section):
+    console_dir: str = Field(min_length=1)
+    citizen_h5_dir: str = Field(min_length=1)
+
+
 class CatalogSection(_Section):
     cache_seconds: int = Field(ge=0)
 
@@ -343,6 +348,7 @@ class Settings(_Section):
     ratings: RatingsSection
     feedback: FeedbackSection
     stats: StatsSection
+    frontends: FrontendsSection
 
     @property
     def is_production(self) -> bool:
