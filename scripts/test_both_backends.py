@@ -14,7 +14,8 @@ import tempfile
 import time
 
 RUNS = (
-    ("embedded", []),
+    # The browser tests run once, in the PostgreSQL pass (the production shape the staff console is tested on).
+    ("embedded", ["-m", "not browser"]),
     # Tests marked backend_independent (platform protocol tests with no database or cache) ran in the first pass.
     ("postgres", ["-m", "not backend_independent"]),
 )

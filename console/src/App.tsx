@@ -25,6 +25,7 @@ export default function App() {
         {MENU.filter((item) => item.path !== '/').map((item) => (
           <Route key={item.path} path={item.path.slice(1)} element={<PlaceholderPage title={item.label} />} />
         ))}
+        <Route path="cases/:caseId" element={<PlaceholderPage title="办件详情" />} />
         <Route path="*" element={<PlaceholderPage title="页面不存在" />} />
       </Route>
       <Route path="/login" element={<Navigate to="/" replace />} />

@@ -3,7 +3,7 @@ import { ApiError, NetworkError, createClient, memoryTokenStore } from '@govhall
 import type { Transport, TransportRequest } from '@govhall/api-client';
 import { apiErrorText, loginErrorText } from '../src/session/errors';
 import { menusFor, roleLabel } from '../src/session/roles';
-import { sessionService } from '../src/session/session';
+import { departmentName, sessionService } from '../src/session/session';
 
 function scripted(...answers: Array<{ status: number; body: unknown }>) {
   const sent: TransportRequest[] = [];
@@ -99,5 +99,14 @@ describe('sessionService', () => {
     const service = sessionService(createClient({ baseUrl: '', transport: scripted().transport, tokens }));
     await service.logout();
     expect(tokens.get()).toBeNull();
+  });
+});
+
+describe('departmentName', () => {
+  it('names the department, and says 全市 for staff of none', async () => {
+    const { transport } = scripted({ status: 200, body: { items: [{ id: 2, code: 'RS', name: '临江市人力资源和社会保障局', short_name: '人社', phone: '' }], total: 1, page: 1, page_size: 100 } });
+    const client = createClient({ baseUrl: '', transport, tokens: memoryTokenStore('t') });
+    await expect(departmentName(client, 2)).resolves.toBe('临江市人力资源和社会保障局');
+    await expect(departmentName(client, null)).resolves.toBe('全市（不限部门）');
   });
 });

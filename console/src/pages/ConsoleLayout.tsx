@@ -3,7 +3,8 @@ import { Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { useSession } from '../session/SessionContext';
 import { menusFor, roleLabel } from '../session/roles';
 
-const { Header, Aside, Content } = Layout;
+// A plain <header>: TDesign's Layout.Header paints its own background over ours.
+const { Aside, Content } = Layout;
 
 export default function ConsoleLayout() {
   const { staff, logout } = useSession();
@@ -14,7 +15,7 @@ export default function ConsoleLayout() {
 
   return (
     <Layout className="console">
-      <Header className="console-header">
+      <header className="console-header">
         <span className="brand">临江市政务服务 · 工作台</span>
         <span className="who" data-testid="who">
           {staff.name}（{roleLabel(staff.roles)}）
@@ -22,7 +23,7 @@ export default function ConsoleLayout() {
         <Button variant="outline" onClick={() => logout().then(() => navigate('/login', { replace: true }))}>
           退出登录
         </Button>
-      </Header>
+      </header>
       <Layout>
         <Aside className="console-aside">
           <nav aria-label="主菜单">

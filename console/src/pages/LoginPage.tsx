@@ -15,6 +15,11 @@ export default function LoginPage() {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    // Checked here rather than by a disabled button: a greyed-out button says nothing of why (and fails contrast).
+    if (!username.trim() || !password) {
+      setError('请填写用户名和密码。');
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
@@ -46,7 +51,7 @@ export default function LoginPage() {
           <div role="alert" aria-live="assertive">
             {error && <Alert theme="error" message={error} className="login-error" />}
           </div>
-          <Button type="submit" theme="primary" size="large" block loading={busy} disabled={!username || !password}>
+          <Button type="submit" theme="primary" size="large" block loading={busy}>
             登录
           </Button>
         </form>

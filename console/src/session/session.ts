@@ -38,3 +38,10 @@ export function sessionService(client: ApiClient) {
 }
 
 export type SessionService = ReturnType<typeof sessionService>;
+
+/** The department's name for the header and home page; "全市" for staff of no department (supervisors, admins). */
+export async function departmentName(client: ApiClient, departmentId: number | null): Promise<string> {
+  if (departmentId === null) return '全市（不限部门）';
+  const page = await client.GET('/api/v1/departments', { query: { page_size: 100 } });
+  return page.items.find((department) => department.id === departmentId)?.name ?? `部门 ${departmentId}`;
+}
