@@ -54,9 +54,11 @@ def require(condition: bool, message: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: sync Playwright runs an event loop of its own while it is started, and the async
+# tests that follow in the same run need none to be running.
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Debian Chromium for the run."""
+    """One headless Debian Chromium per test module."""
     require(CHROMIUM.exists(), f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium fonts-noto-cjk)")
     require(AXE.exists(), f"{AXE} is missing: run `npm ci`")
     from playwright.sync_api import expect, sync_playwright
