@@ -93,7 +93,11 @@ def server(app, settings, tmp_path_factory):
     env = {
         "APP_DATABASE__URL": settings.database.url,
         "APP_CACHE__URL": settings.cache.url,
-        "APP_CACHE__KEY_PREFIX": settings.cache.key_prefix,
+        # A prefix of its own: it lives for the whole run beside the suite's app, sharing nothing in the cache.
+        "APP_CACHE__KEY_PREFIX": f"{settings.cache.key_prefix}browser:",
+        # No periodic jobs: on PostgreSQL it shares the run's database, and a worker of its own would drain the
+        # outbox that the notification tests drain with their workers.
+        "APP_WORKER__EMBEDDED": "false",
         # its own simulator: the H5 app's sim login calls this server's /sim
         "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "APP_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE": "1000",
