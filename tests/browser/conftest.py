@@ -1,7 +1,7 @@
 """Browser tests: Debian's Chromium, driven by Playwright, over the built front ends served by a real server.
 
 The server is `python -m app serve` on this run's backend (PostgreSQL + Redis in `make test`, the production shape;
-the embedded pass leaves the browser tests out, so they run once), serving console/dist at /console and the H5
+the embedded pass skips them, so they run once), serving console/dist at /console and the H5
 build at /m/. Every page a test visits is saved as a screenshot in var/screenshots/ and checked with axe-core (no
 serious or critical violation). A missing browser or build is a skip on a developer's machine and a failure under
 CI=true. The browser is Debian's /usr/bin/chromium (`make browser` installs it): Playwright never downloads one.
@@ -52,6 +52,17 @@ def require(condition: bool, message: str) -> None:
     if IN_CI:
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _browser_pass():
+    """scripts/test_both_backends.py runs the browser tests in its PostgreSQL pass only (TEST_BROWSER=0 elsewhere).
+
+    A skip rather than `-m "not browser"`: any -m makes the contract check (tests/test_openapi_contract.py) see a
+    partial run and skip its coverage test.
+    """
+    if os.environ.get("TEST_BROWSER") == "0":
+        pytest.skip("the browser tests run once, in the PostgreSQL pass of make test")
 
 
 # Per module, not per session: sync Playwright runs an event loop of its own while it is started, and the async
