@@ -4,7 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format test-embedded test-postgres install migrate seed migration lock clean bench
+.PHONY: run test lint format test-embedded test-postgres install migrate seed migration lock clean bench \
+	frontends miniprograms test-js browser api-client
+
+# The front ends (console/, miniprogram/, packages/) are one npm workspace; Node.js is optional for `make run`
+# (the server then answers /console and /m/ with how to build them) and required by `make test`.
+HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
+IN_CI := $(filter true 1,$(CI))
+NODE_STAMP := node_modules/.installed
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
@@ -15,16 +22,60 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-## run: install, migrate, load the demo city when the database is empty, serve on 127.0.0.1:8000
-run: install
+## run: install, build the front ends (when Node.js is present), migrate, load the demo city when the database is
+## empty, serve on 127.0.0.1:8000 (the staff console at /console, the citizen app at /m/)
+run: install frontends
 	$(PY) -m app migrate
 	$(PY) -m app seed --demo
 	$(PY) -m app serve
 
 ## test: the linter and formatter checks, then every test on the embedded default (SQLite + in-process cache)
 ## and on PostgreSQL + Redis, the two runs side by side (each printed whole when both are done)
-test: lint
+## Before them: the JS unit tests and every front-end build (console, H5, weapp, alipay), which the browser tests
+## (PostgreSQL pass) and the mini-program output checks (embedded pass) stand on.
+test: lint browser test-js
 	$(PY) scripts/test_both_backends.py
+
+$(NODE_STAMP): package.json package-lock.json packages/api-client/package.json console/package.json miniprogram/package.json
+	npm ci
+	touch $(NODE_STAMP)
+
+## frontends: npm ci, then the console (console/dist) and the citizen app's H5 build (miniprogram/dist/h5)
+frontends:
+ifeq ($(HAVE_NODE),yes)
+	$(MAKE) $(NODE_STAMP)
+	npm run build -w console
+	npm run build:h5 -w miniprogram
+else
+	@echo "Node.js not found: the front ends are not built (/console and /m/ answer how to build them)"
+endif
+
+## miniprograms: the WeChat and Alipay mini-programs (miniprogram/dist/weapp, dist/alipay; see README)
+miniprograms: $(NODE_STAMP)
+	npm run build:weapp -w miniprogram
+	npm run build:alipay -w miniprogram
+
+## test-js: the JS unit tests (vitest, after tsc) and every front-end build; Node.js is required under CI=true
+test-js:
+ifeq ($(HAVE_NODE),yes)
+	$(MAKE) $(NODE_STAMP)
+	npm test
+	$(MAKE) frontends miniprograms
+else ifneq ($(IN_CI),)
+	@echo "Node.js is required under CI=true (the front ends are built and tested)" >&2; exit 1
+else
+	@echo "Node.js not found: skipping the JS tests and the front-end builds (the browser tests will skip)"
+endif
+
+## browser: Debian's Chromium and CJK fonts for the browser tests (as root; Playwright never downloads a browser)
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+		apt-get install -y chromium fonts-noto-cjk || (apt-get update && apt-get install -y chromium fonts-noto-cjk); \
+	fi
+
+## api-client: regenerate packages/api-client/src/schema.d.ts from the backend's OpenAPI document
+api-client: install $(NODE_STAMP)
+	$(PY) scripts/export_openapi.py
 
 ## lint: ruff's checks (pyproject.toml [tool.ruff]); `make format` rewrites what the formatter would change
 lint: install
@@ -58,4 +109,4 @@ lock: install
 	$(PY) -m pip freeze --exclude-editable > requirements.lock
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules console/dist miniprogram/dist

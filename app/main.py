@@ -9,12 +9,20 @@ from app.core.config import Settings, get_settings
 from app.core.crypto import FieldCipher
 from app.core.db import close_db, init_db
 from app.core.errors import install_error_handler
+from app.core.frontends import install_frontends
 from app.core.http import dumps, install_request_context
 from app.core.logging import configure_logging
 from app.core.openapi import install_openapi
 from app.core.storage import build_storage
 from app.identity import passwords
 from app.platforms import build_platforms
+
+# The document's info, also used by scripts/export_openapi.py, which builds the same document without a server.
+API_INFO = {
+    "title": "临江市政务服务 API",
+    "version": "1.0.0",
+    "description": "掌上政务服务大厅：办事指南、预约取号、网上申办、办件进度、缴费、好差评与消息推送。",
+}
 
 
 async def start_resources(app: Sanic) -> None:
@@ -59,12 +67,7 @@ def create_app(
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.CORS = False
     app.config.HEALTH = False
-    install_openapi(
-        app,
-        title="临江市政务服务 API",
-        version="1.0.0",
-        description="掌上政务服务大厅：办事指南、预约取号、网上申办、办件进度、缴费、好差评与消息推送。",
-    )
+    install_openapi(app, **API_INFO)
 
     install_error_handler(app)
     install_request_context(
@@ -98,6 +101,8 @@ def create_app(
         from app.platforms.sim import bp as sim_bp
 
         app.blueprint(sim_bp)
+
+    install_frontends(app, settings)
 
     if manage_resources:
         app.before_server_start(start_resources)

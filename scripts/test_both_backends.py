@@ -26,9 +26,11 @@ def main() -> int:
     running = []
     for backend, args in RUNS:
         output = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        # The browser tests run once, in the PostgreSQL pass (the production shape the console is tested on).
+        browser = "1" if backend == "postgres" else "0"
         process = subprocess.Popen(
             [sys.executable, "-m", "pytest", *args, *extra],
-            env={**os.environ, "TEST_BACKEND": backend},
+            env={**os.environ, "TEST_BACKEND": backend, "TEST_BROWSER": browser},
             stdout=output,
             stderr=subprocess.STDOUT,
             text=True,

@@ -92,6 +92,14 @@ async def _check_redis() -> None:
         await client.aclose()
 
 
+def _fake_console_build(folder: Path) -> Path:
+    """A folder shaped like `vite build`'s output: index.html and one hashed asset."""
+    (folder / "assets").mkdir()
+    (folder / "index.html").write_text("<!doctype html><title>console</title>", encoding="utf-8")
+    (folder / "assets" / "index-abc123.js").write_text("console.log('built')", encoding="utf-8")
+    return folder
+
+
 @pytest.fixture(scope="session")
 async def settings(tmp_path_factory):
     """Settings of this test run, pointing at its own database and cache prefix."""
@@ -108,6 +116,10 @@ async def settings(tmp_path_factory):
             # uploads of this run in its own folder; a small limit keeps the too-large test cheap
             "APP_STORAGE__LOCAL_DIR": str(tmp_path_factory.mktemp("uploads")),
             "APP_STORAGE__MAX_UPLOAD_BYTES": "262144",
+            # a stand-in console build and no H5 build: tests/core/test_frontends.py serves both states; the
+            # browser tests start servers of their own on the real builds
+            "APP_FRONTENDS__CONSOLE_DIR": str(_fake_console_build(tmp_path_factory.mktemp("console"))),
+            "APP_FRONTENDS__CITIZEN_H5_DIR": str(tmp_path_factory.mktemp("h5") / "not-built"),
         }
     )
     database_name = f"govhall_test_{RUN_ID}"

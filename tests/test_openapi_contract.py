@@ -2,7 +2,7 @@
 schemas, and every response recorded while the suite ran (tests/openapi_recorder.py) is what the document says.
 
 Runs last (the recorder orders it). Excluded, each for its reason (EXCLUDED_PREFIXES, EXCLUDED_PATHS): the /sim
-platform simulator, /openapi.json and /docs.
+platform simulator, /openapi.json and /docs, and the built front ends at /console and /m/.
 """
 
 from __future__ import annotations
@@ -22,10 +22,15 @@ EXCLUDED_PREFIXES = {
     "/sim/": "the platform simulator stands in for the WeChat, WeChat Pay, WeChat Work and Alipay servers: it speaks "
     "their formats, not our contract, and is off in production",
     "/docs/": "Swagger UI's own files (CSS, script, icon) for the /docs page",
+    "/console/": "the staff console's static build (app/core/frontends.py): files and the single-page fallback, not "
+    "operations of the API; tests/core/test_frontends.py covers them",
+    "/m/": "the citizen app's H5 build, as /console/",
 }
 EXCLUDED_PATHS = {
     "/openapi.json": "the document itself",
     "/docs": "the HTML page that shows the document",
+    "/console": "the staff console's entry page (see /console/ above)",
+    "/m": "the citizen app's entry page (see /m/ above)",
 }
 # sanic-ext answers these for every path by itself; they are no operations of ours.
 AUTOMATIC_METHODS = {"HEAD", "OPTIONS"}

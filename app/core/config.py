@@ -294,6 +294,11 @@ class StatsSection(_Section):
     computed_per_minute: int = Field(ge=1)
 
 
+class FrontendsSection(_Section):
+    console_dir: str = Field(min_length=1)
+    citizen_h5_dir: str = Field(min_length=1)
+
+
 class CatalogSection(_Section):
     cache_seconds: int = Field(ge=0)
 
@@ -375,6 +380,7 @@ class Settings(_Section):
     ratings: RatingsSection
     feedback: FeedbackSection
     stats: StatsSection
+    frontends: FrontendsSection
 
     # True when app.public_base_url was left empty and so follows the address the server is served on.
     _base_url_follows_server: bool = PrivateAttr(False)

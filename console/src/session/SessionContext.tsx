@@ -1,0 +1,42 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import type { ReactNode } from 'react';
+import type { SessionService, Staff } from './session';
+
+interface SessionState {
+  /** undefined while the stored token is being checked. */
+  staff: Staff | null | undefined;
+  login(username: string, password: string): Promise<Staff>;
+  logout(): Promise<void>;
+}
+
+const SessionContext = createContext<SessionState | null>(null);
+
+export function SessionProvider({ service, children }: { service: SessionService; children: ReactNode }) {
+  const [staff, setStaff] = useState<Staff | null | undefined>(undefined);
+
+  useEffect(() => {
+    service.restore().then(setStaff, () => setStaff(null));
+  }, [service]);
+
+  const login = useCallback(
+    async (username: string, password: string) => {
+      const who = await service.login(username, password);
+      setStaff(who);
+      return who;
+    },
+    [service],
+  );
+  const logout = useCallback(async () => {
+    await service.logout();
+    setStaff(null);
+  }, [service]);
+
+  const value = useMemo(() => ({ staff, login, logout }), [staff, login, logout]);
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): SessionState {
+  const state = useContext(SessionContext);
+  if (!state) throw new Error('useSession outside SessionProvider');
+  return state;
+}

@@ -1,0 +1,39 @@
+/** The staff roles of the backend (app/identity/schemas.py RoleName) and the console's menus per role. */
+export type Role = 'clerk' | 'approver' | 'dept_admin' | 'supervisor' | 'admin';
+
+export const ROLE_NAMES: Record<Role, string> = {
+  clerk: '受理窗口',
+  approver: '审批人',
+  dept_admin: '部门管理员',
+  supervisor: '监督员',
+  admin: '系统管理员',
+};
+
+export interface MenuItem {
+  path: string;
+  label: string;
+  /** Who sees it; the same roles the backend's staff_required() lets through for the endpoints the page uses. */
+  roles: readonly Role[] | 'all';
+}
+
+// Mirrors the roles of the routes each page calls (CASE_STAFF_ROLES, QUEUE_ROLES, TICKET_STAFF_ROLES ...), so a
+// menu never leads to a page whose every call is 403. The pages themselves come with issue #14.
+export const MENU: readonly MenuItem[] = [
+  { path: '/', label: '首页', roles: 'all' },
+  { path: '/cases', label: '办件队列', roles: ['clerk', 'approver', 'dept_admin', 'supervisor', 'admin'] },
+  { path: '/window', label: '窗口叫号', roles: ['clerk', 'supervisor', 'admin'] },
+  { path: '/filing', label: '窗口收件', roles: ['clerk'] },
+  { path: '/tickets', label: '工单与整改', roles: ['clerk', 'approver', 'dept_admin', 'supervisor', 'admin'] },
+  { path: '/alerts', label: '消息提醒', roles: 'all' },
+  { path: '/admin/staff', label: '账号管理', roles: ['admin'] },
+];
+
+/** The menu items this staff member may open, in menu order. */
+export function menusFor(roles: readonly string[]): MenuItem[] {
+  return MENU.filter((item) => item.roles === 'all' || item.roles.some((role) => roles.includes(role)));
+}
+
+/** The roles as Chinese names, for the header ("受理窗口、审批人"); unknown roles are shown as they are. */
+export function roleLabel(roles: readonly string[]): string {
+  return roles.map((role) => ROLE_NAMES[role as Role] ?? role).join('、');
+}

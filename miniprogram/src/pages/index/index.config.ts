@@ -1,0 +1,3 @@
+export default definePageConfig({
+  navigationBarTitleText: '临江掌上办事',
+});
