@@ -17,6 +17,7 @@ from app.core.auth import Principal
 from app.core.crypto import FieldCipher
 from app.core.timeutil import now as clock_now
 from app.core.timeutil import to_iso
+from app.core.workdays import local_date
 from app.identity import service as identity
 from app.identity.id_number import mask_id_number
 from app.platforms.licences import Licence, LicenceService, licence_type_for
@@ -37,8 +38,6 @@ def is_valid(licence: Licence, today: date) -> bool:
 
 
 def _today() -> date:
-    from app.core.workdays import local_date
-
     return local_date(clock_now())
 
 
@@ -91,7 +90,7 @@ async def attach(
     licences: LicenceService,
 ) -> dict:
     """Choose the applicant's licence for a material marked e_licence; it counts as that material's upload."""
-    if principal.is_staff or case.applicant_id is None:
+    if case.applicant_id is None:
         raise CaseNotFound()
     material = next((m for m in guide["materials"] if m["id"] == material_id), None)
     if material is None:

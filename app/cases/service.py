@@ -426,10 +426,7 @@ async def update_form(
 ) -> dict:
     """Replace the form of a draft (or of a case sent back for supplements); a masked number sent back as shown
     keeps the number behind it."""
-    case = await _case_for(principal, case_id)
-    if principal.is_staff:
-        raise CaseNotFound()
-    _require_editable(case)
+    case = await _editable_case(principal, case_id)
     guide = await _guide_of(case, cache, guide_ttl)
     typed = keep_unchanged(form, case.form, case.form_secrets_encrypted, cipher=cipher)
     stored, sealed = seal(check_form(typed, guide["form_fields"], complete=False), guide["form_fields"], cipher=cipher)
@@ -440,6 +437,15 @@ async def update_form(
     if not updated:
         raise StaleVersion()
     return await get_case(principal, case_id, cache=cache, guide_ttl=guide_ttl)
+
+
+async def _editable_case(principal: Principal, case_id: int) -> Case:
+    """The citizen's (or their proxy's) case whose materials may still change: 404 for staff, 409 once sent."""
+    case = await _case_for(principal, case_id)
+    if principal.is_staff:
+        raise CaseNotFound()
+    _require_editable(case)
+    return case
 
 
 def _require_editable(case: Case) -> None:
@@ -466,10 +472,7 @@ async def upload_material(
     guide_ttl: int,
 ) -> dict:
     """Store one file for one material of the case's guide: PDF, JPEG or PNG by content, within the size limit."""
-    case = await _case_for(principal, case_id)
-    if principal.is_staff:
-        raise CaseNotFound()
-    _require_editable(case)
+    case = await _editable_case(principal, case_id)
     guide = await _guide_of(case, cache, guide_ttl)
     if material_id not in {m["id"] for m in guide["materials"]}:
         raise UnknownMaterial(details={"fields": [{"field": "material_id", "message": "该事项没有这项材料"}]})
@@ -509,10 +512,7 @@ async def attach_licence(
     guide_ttl: int,
 ) -> dict:
     """Choose the applicant's electronic licence for a material marked e_licence, instead of uploading it."""
-    case = await _case_for(principal, case_id)
-    if principal.is_staff:
-        raise CaseNotFound()
-    _require_editable(case)
+    case = await _editable_case(principal, case_id)
     guide = await _guide_of(case, cache, guide_ttl)
     return await licences.attach(
         principal, case, guide, material_id=material_id, cipher=cipher, licences=licence_service
@@ -521,19 +521,13 @@ async def attach_licence(
 
 async def remove_licence(principal: Principal, case_id: int, licence_id: int) -> None:
     """Take back a chosen licence while the case is still editable."""
-    case = await _case_for(principal, case_id)
-    if principal.is_staff:
-        raise CaseNotFound()
-    _require_editable(case)
+    case = await _editable_case(principal, case_id)
     await licences.detach(case, licence_id)
 
 
 async def remove_material(principal: Principal, case_id: int, file_id: int) -> None:
     """Take back an uploaded file while the case is still editable (the stored bytes stay for the record)."""
-    case = await _case_for(principal, case_id)
-    if principal.is_staff:
-        raise CaseNotFound()
-    _require_editable(case)
+    case = await _editable_case(principal, case_id)
     removed = await CaseFile.filter(id=file_id, case_id=case.id, removed_at__isnull=True).update(removed_at=clock_now())
     if not removed:
         raise MaterialFileNotFound()
