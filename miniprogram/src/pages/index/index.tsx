@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Text, View } from '@tarojs/components';
 import { Button, Cell, SearchBar } from '@nutui/nutui-react-taro';
+import PageShell from '../../components/PageShell';
 import platform from '../../platform';
 import { api } from '../../services/api';
 import { loadHome, searchMatters } from '../../services/catalog';
@@ -47,7 +48,7 @@ export default function Index() {
   }
 
   return (
-    <View className="home">
+    <PageShell className="home">
       <View className="home-header">
         <Text className="home-title">临江市掌上政务服务</Text>
         <Text className="home-who" data-testid="who">
@@ -103,6 +104,6 @@ export default function Index() {
           <Cell key={matter.id} title={matter.name} description={matter.bookable ? '可预约' : '网上办理'} />
         ))}
       </View>
-    </View>
+    </PageShell>
   );
 }
