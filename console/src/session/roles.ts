@@ -20,11 +20,22 @@ export interface MenuItem {
 // menu never leads to a page whose every call is 403. The pages themselves come with issue #14.
 export const MENU: readonly MenuItem[] = [
   { path: '/', label: '首页', roles: 'all' },
+  // routes/cases.tsx
   { path: '/cases', label: '办件队列', roles: ['clerk', 'approver', 'dept_admin', 'supervisor', 'admin'] },
-  { path: '/window', label: '窗口叫号', roles: ['clerk', 'supervisor', 'admin'] },
   { path: '/filing', label: '窗口收件', roles: ['clerk'] },
+  // routes/window.tsx
+  { path: '/window', label: '窗口叫号', roles: ['clerk', 'supervisor', 'admin'] },
   { path: '/tickets', label: '工单与整改', roles: ['clerk', 'approver', 'dept_admin', 'supervisor', 'admin'] },
   { path: '/alerts', label: '消息提醒', roles: 'all' },
+  // routes/supervision.tsx
+  { path: '/supervision', label: '监督看板', roles: ['supervisor', 'dept_admin', 'admin'] },
+  { path: '/admin/audit', label: '审计日志', roles: ['admin'] },
+  { path: '/admin/deliveries', label: '消息投递', roles: ['admin'] },
+  { path: '/admin/payments', label: '对账与退款', roles: ['admin'] },
+  // routes/admin.tsx
+  { path: '/admin/matters', label: '事项指南', roles: ['dept_admin', 'admin'] },
+  { path: '/admin/halls', label: '大厅与排班', roles: ['dept_admin', 'admin'] },
+  { path: '/admin/calendar', label: '工作日历', roles: ['dept_admin', 'admin'] },
   { path: '/admin/staff', label: '账号管理', roles: ['admin'] },
 ];
 
