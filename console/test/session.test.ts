@@ -21,7 +21,9 @@ const me = { id: 7, username: 'wangmin', name: '王敏', roles: ['clerk'], depar
 describe('menusFor', () => {
   it('gives a clerk the case queue, the window and filing but not account management', () => {
     const paths = menusFor(['clerk']).map((item) => item.path);
-    expect(paths).toEqual(['/', '/cases', '/window', '/filing', '/tickets', '/alerts']);
+    expect(paths).toEqual(['/', '/cases', '/filing', '/window', '/tickets', '/alerts']);
+    expect(paths).not.toContain('/admin/staff');
+    expect(paths).not.toContain('/supervision');
   });
 
   it('gives an approver no window and no filing', () => {
@@ -33,7 +35,22 @@ describe('menusFor', () => {
 
   it('joins the menus of several roles once each, in menu order', () => {
     const paths = menusFor(['admin', 'clerk']).map((item) => item.path);
-    expect(paths).toEqual(['/', '/cases', '/window', '/filing', '/tickets', '/alerts', '/admin/staff']);
+    expect(paths).toEqual([
+      '/',
+      '/cases',
+      '/filing',
+      '/window',
+      '/tickets',
+      '/alerts',
+      '/supervision',
+      '/admin/audit',
+      '/admin/deliveries',
+      '/admin/payments',
+      '/admin/matters',
+      '/admin/halls',
+      '/admin/calendar',
+      '/admin/staff',
+    ]);
   });
 
   it('gives an unknown role only what everyone sees', () => {
