@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError, NetworkError, createClient, memoryTokenStore } from '@govhall/api-client';
 import type { Transport, TransportRequest } from '@govhall/api-client';
 import { apiErrorText, loginErrorText } from '../src/session/errors';
-import { menusFor, roleLabel } from '../src/session/roles';
+import { mayOpen, menuItemOf, menusFor, roleLabel } from '../src/session/roles';
 import { departmentName, sessionService } from '../src/session/session';
 
 function scripted(...answers: Array<{ status: number; body: unknown }>) {
@@ -125,5 +125,19 @@ describe('departmentName', () => {
     const client = createClient({ baseUrl: '', transport, tokens: memoryTokenStore('t') });
     await expect(departmentName(client, 2)).resolves.toBe('临江市人力资源和社会保障局');
     await expect(departmentName(client, null)).resolves.toBe('全市（不限部门）');
+  });
+});
+
+describe('mayOpen', () => {
+  it('keeps a clerk out of account management and its sub-pages', () => {
+    expect(mayOpen('/admin/staff', ['clerk'])).toBe(false);
+    expect(mayOpen('/admin/staff/12', ['clerk'])).toBe(false);
+    expect(menuItemOf('/admin/staff/12')?.label).toBe('账号管理');
+  });
+
+  it('lets a clerk open a case and the pages everyone has', () => {
+    expect(mayOpen('/cases/7', ['clerk'])).toBe(true);
+    expect(mayOpen('/alerts', ['clerk'])).toBe(true);
+    expect(mayOpen('/', ['clerk'])).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 import { Button, Layout, Menu } from 'tdesign-react';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { useSession } from '../session/SessionContext';
-import { menusFor, roleLabel } from '../session/roles';
+import { mayOpen, menuItemOf, menusFor, roleLabel } from '../session/roles';
+import ForbiddenPage from './ForbiddenPage';
 
 // A plain <header>: TDesign's Layout.Header paints its own background over ours.
 const { Aside, Content } = Layout;
@@ -37,7 +38,7 @@ export default function ConsoleLayout() {
           </nav>
         </Aside>
         <Content className="console-content">
-          <Outlet />
+          {mayOpen(location.pathname, staff.roles) ? <Outlet /> : <ForbiddenPage item={menuItemOf(location.pathname)} />}
         </Content>
       </Layout>
     </Layout>

@@ -48,3 +48,15 @@ export function menusFor(roles: readonly string[]): MenuItem[] {
 export function roleLabel(roles: readonly string[]): string {
   return roles.map((role) => ROLE_NAMES[role as Role] ?? role).join('、');
 }
+
+/** The menu entry a path belongs to (the longest menu path it starts with), or undefined for pages outside the menu. */
+export function menuItemOf(pathname: string): MenuItem | undefined {
+  return MENU.filter((item) => item.path !== '/' && (pathname === item.path || pathname.startsWith(`${item.path}/`)))
+    .sort((a, b) => b.path.length - a.path.length)[0];
+}
+
+/** Whether these roles may open the page at this path (its menu entry's roles; pages outside the menu: yes). */
+export function mayOpen(pathname: string, roles: readonly string[]): boolean {
+  const item = menuItemOf(pathname);
+  return !item || item.roles === 'all' || item.roles.some((role) => roles.includes(role));
+}
