@@ -13,6 +13,10 @@ DEMO_DATA_DIR = PROJECT_ROOT / "data" / "demo"
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from app.core.metrics_setup import prepare_process
+
+    # Before prometheus_client is imported anywhere: its counters pick their storage (files or memory) at import.
+    prepare_process(settings.metrics, clear_gone=True)
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
 
@@ -55,6 +59,9 @@ async def _with_db(settings: Settings, work):
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from app.core.metrics_setup import prepare_process
+
+    prepare_process(settings.metrics, clear_gone=False)
     from app.worker import run_worker
 
     return run_worker(settings)

@@ -12,6 +12,7 @@ from app.core.errors import install_error_handler
 from app.core.frontends import install_frontends
 from app.core.http import dumps, install_request_context
 from app.core.logging import configure_logging
+from app.core.metrics import install_metrics
 from app.core.openapi import install_openapi
 from app.core.storage import build_storage
 from app.identity import passwords
@@ -57,7 +58,7 @@ def create_app(
 ) -> Sanic:
     """Build the app; tests pass manage_resources=False and open the resources themselves."""
     settings = settings or get_settings()
-    configure_logging(settings.logging.level, settings.app.timezone)
+    configure_logging(settings.logging.level, settings.app.timezone, settings.logging.format)
     passwords.configure(settings.security)
     app = Sanic(name, configure_logging=False, dumps=dumps)
     app.ctx.settings = settings
@@ -103,6 +104,10 @@ def create_app(
         app.blueprint(sim_bp)
 
     install_frontends(app, settings)
+    from app.core import outbox
+    from app.notifications import service as notifications
+
+    install_metrics(app, settings.metrics, outbox_backlog=outbox.backlog, delivery_counts=notifications.delivery_counts)
 
     if manage_resources:
         app.before_server_start(start_resources)

@@ -135,7 +135,7 @@ def configure_process(settings: Settings) -> None:
     """What a worker process sets up before its jobs, as the server does: the one redacting log handler."""
     from app.core.logging import configure_logging
 
-    configure_logging(settings.logging.level, settings.app.timezone)
+    configure_logging(settings.logging.level, settings.app.timezone, settings.logging.format)
 
 
 def run_worker(settings: Settings) -> int:

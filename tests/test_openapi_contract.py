@@ -31,6 +31,8 @@ EXCLUDED_PATHS = {
     "/docs": "the HTML page that shows the document",
     "/console": "the staff console's entry page (see /console/ above)",
     "/m": "the citizen app's entry page (see /m/ above)",
+    "/metrics": "Prometheus' text format for operators (allowed networks or a token), no operation of the API; "
+    "tests/core/test_metrics.py covers it",
 }
 # sanic-ext answers these for every path by itself; they are no operations of ours.
 AUTOMATIC_METHODS = {"HEAD", "OPTIONS"}

@@ -33,7 +33,7 @@ from app.booking.memos import memos
 from app.booking.models import Appointment, AppointmentStatus, QueueTicket, Slot
 from app.booking.slots import seat_key
 from app.booking.workflow import APPOINTMENT_TABLE, CITIZEN, citizen_actor, move_all
-from app.core import outbox, workdays
+from app.core import metrics, outbox, workdays
 from app.core.aggregates import figures_by
 from app.core.cache import Cache
 from app.core.config import BookingSection
@@ -167,6 +167,7 @@ async def book(
     # A slot this process has just seen full is refused before anything else: the release-morning crowd's
     # answer costs no round trip beyond the login check (nobody can book it, verified or not).
     if not idempotency_key and memos.is_full(slot_id):
+        metrics.SEAT_GATE_REFUSALS.labels("seen_full").inc()
         raise SlotFull()
     await _require_real_name(citizen_id, cache)
     if idempotency_key:
@@ -183,6 +184,7 @@ async def book(
 
     # The gate: refusals on a full slot end here without touching the database.
     if memos.is_full(slot_id):
+        metrics.SEAT_GATE_REFUSALS.labels("seen_full").inc()
         return await _refuse_full(citizen_id, idempotency_key)
     seats_left = await cache.decr_if_positive(seat_key(slot_id))
     if seats_left is None:
@@ -197,6 +199,7 @@ async def book(
     if seats_left is not None and seats_left < 0:
         if tuning.full_memo_seconds:
             memos.mark_full(slot_id, tuning.full_memo_seconds)
+        metrics.SEAT_GATE_REFUSALS.labels("no_seat_left").inc()
         return await _refuse_full(citizen_id, idempotency_key)
 
     holds_seat = seats_left is not None

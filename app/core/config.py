@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -85,6 +86,7 @@ class CacheSection(_Section):
 
 class LoggingSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+    format: Literal["text", "json"]
 
 
 class SecuritySection(_Section):
@@ -294,6 +296,23 @@ class StatsSection(_Section):
     computed_per_minute: int = Field(ge=1)
 
 
+class MetricsSection(_Section):
+    enabled: bool
+    multiproc_dir: str = Field(min_length=1)
+    token: str = Field(repr=False)
+    allow_networks: list[str]
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not an address or network (127.0.0.1/32, 10.0.0.0/8)") from None
+        return value
+
+
 class FrontendsSection(_Section):
     console_dir: str = Field(min_length=1)
     citizen_h5_dir: str = Field(min_length=1)
@@ -381,6 +400,7 @@ class Settings(_Section):
     feedback: FeedbackSection
     stats: StatsSection
     frontends: FrontendsSection
+    metrics: MetricsSection
 
     # True when app.public_base_url was left empty and so follows the address the server is served on.
     _base_url_follows_server: bool = PrivateAttr(False)

@@ -17,6 +17,7 @@ from sanic.exceptions import BadRequest as SanicBadRequest
 from sanic.helpers import json_dumps
 from sanic.response import JSONResponse, json
 
+from app.core import metrics
 from app.core.auth import counted_buckets, uncount_rate
 from app.core.errors import (
     RETRY_AFTER_SECONDS,
@@ -56,6 +57,7 @@ def install_request_context(app: Sanic, *, access_log_enabled: bool, max_in_flig
         counted_buckets.set([])
         check_path_parameters(request)
         if len(in_flight) >= request.app.ctx.max_in_flight:
+            metrics.SHED.inc()
             # Answer at once rather than queue without bound: the client retries, the ones in progress finish.
             return json(
                 error_body(ServiceUnavailable.code, "当前访问人数较多，请稍后再试", request.ctx.request_id),
@@ -73,10 +75,29 @@ def install_request_context(app: Sanic, *, access_log_enabled: bool, max_in_flig
         request_id = getattr(request.ctx, "request_id", None)
         if request_id and response is not None:
             response.headers["X-Request-ID"] = request_id
-        if access_log_enabled and response is not None:
-            elapsed_ms = (time.perf_counter() - getattr(request.ctx, "started_at", time.perf_counter())) * 1000
+        if response is None:
+            return
+        elapsed = time.perf_counter() - getattr(request.ctx, "started_at", time.perf_counter())
+        route = metrics.route_label(request)
+        metrics.observe_request(request.method, route, response.status, elapsed, len(in_flight))
+        if access_log_enabled:
             # The path only: query strings may carry personal data, and headers (tokens) are never logged.
-            access_log.info("%s %s %s %.1fms", request.method, request.path, response.status, elapsed_ms)
+            access_log.info(
+                "%s %s %s %.1fms",
+                request.method,
+                request.path,
+                response.status,
+                elapsed * 1000,
+                extra={
+                    "http": {
+                        "method": request.method,
+                        "route": route,
+                        "path": request.path,
+                        "status": response.status,
+                        "duration_ms": round(elapsed * 1000, 1),
+                    }
+                },
+            )
 
 
 # Ids are int4 columns on PostgreSQL (a few tables use int8: their routes say so with ctx_big_ids=True).

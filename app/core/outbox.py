@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from app.core.models import OutboxEvent
 from app.core.redaction import mask_in
-from app.core.timeutil import to_iso
+from app.core.timeutil import now, to_iso
 
 
 def event_view(event: OutboxEvent) -> dict:
@@ -88,3 +89,12 @@ async def undispatched(limit: int = 100) -> list[dict]:
     """Events nobody has delivered yet, oldest first."""
     rows = await OutboxEvent.filter(dispatched_at__isnull=True).order_by("id").limit(limit)
     return [event_view(row) for row in rows]
+
+
+async def backlog(at: datetime | None = None) -> dict[str, float]:
+    """How many events wait for the notifier, and how long the oldest has waited (seconds; 0 when none)."""
+    waiting = OutboxEvent.filter(dispatched_at__isnull=True)
+    count = await waiting.count()
+    oldest = await waiting.order_by("id").first().values_list("created_at", flat=True) if count else None
+    age = max(((at or now()) - oldest).total_seconds(), 0.0) if oldest else 0.0
+    return {"events": count, "oldest_age_seconds": age}

@@ -17,6 +17,7 @@ from typing import Any
 
 from tortoise import connections
 from tortoise.expressions import F, Q
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from app.catalog import service as catalog
@@ -468,6 +469,14 @@ async def list_deliveries(*, status: str | None, offset: int, limit: int) -> tup
     total = await query.count()
     rows = await query.order_by("-id").offset(offset).limit(limit)
     return [_delivery_view(row) for row in rows], total
+
+
+async def delivery_counts() -> dict[str, int]:
+    """Deliveries per status, every status named (0 when none), for /metrics."""
+    rows = await Delivery.all().group_by("status").annotate(n=Count("id")).values_list("status", "n")
+    counts = {status.value: 0 for status in DeliveryStatus}
+    counts.update({str(status): n for status, n in rows})
+    return counts
 
 
 async def retry_delivery(delivery_id: int, *, actor: Principal) -> dict:

@@ -13,7 +13,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from app.cases import service as cases
-from app.core import outbox
+from app.core import metrics, outbox
 from app.core.auth import Principal
 from app.core.cache import Cache
 from app.core.errors import Conflict, IllegalTransition, ValidationFailed
@@ -492,9 +492,14 @@ async def sweep(*, platforms, settings, cache: Cache, now: datetime | None = Non
         except Mismatch:
             continue
         except Exception:
+            metrics.PAYMENT_SWEEPS.labels("order_not_settled").inc()
             log.warning("payment sweep: order %s not settled this time", order.order_no, exc_info=True)
     counts["refunds_settled"] = await _settle_processing_refunds(stale, platforms=platforms)
     counts["refunded"] = await _refund_ended_cases(platforms=platforms, settings=settings, cache=cache)
+    metrics.PAYMENT_SWEEPS.labels("completed").inc()
+    for outcome, count in counts.items():
+        if count:
+            metrics.PAYMENT_SWEEP_SETTLED.labels(outcome).inc(count)
     return {k: v for k, v in counts.items() if v}
 
 

@@ -35,6 +35,8 @@ def test_environment_overrides_any_key_with_types_coerced():
         ({"APP_DATABASE__URL": "mysql://x"}, "database.url"),
         ({"APP_CACHE__URL": "memcached://x"}, "cache.url"),
         ({"APP_SERVER__COLOUR": "blue"}, "server.colour"),
+        ({"APP_LOGGING__FORMAT": "xml"}, "logging.format"),
+        ({"APP_METRICS__ALLOW_NETWORKS": '["10.0.0.0/33"]'}, "metrics.allow_networks"),
     ],
 )
 def test_bad_setting_stops_with_one_line_naming_the_key(environ, named_key):

@@ -79,3 +79,21 @@ def test_run_worker_configures_logging_before_its_jobs(monkeypatch):
     monkeypatch.setattr(worker.asyncio, "run", lambda coroutine: calls.append("jobs") or coroutine.close())
     worker.run_worker(get_settings())
     assert calls == ["logging", "jobs"]
+
+
+def test_json_lines_carry_the_request_fields_and_stay_redacted():
+    import json
+    import logging
+
+    from app.core.logging import LOG_FORMAT, JsonFormatter
+
+    record = logging.LogRecord(
+        "app.access", logging.INFO, __file__, 1, "GET %s 200", ("/x?id=11010119900307457X",), None
+    )
+    record.request_id = "rid-0001"
+    record.http = {"method": "GET", "route": "/x", "status": 200, "duration_ms": 1.5}
+    line = json.loads(JsonFormatter(LOG_FORMAT, "Asia/Shanghai").format(record))
+    assert line["request_id"] == "rid-0001"
+    assert (line["route"], line["status"], line["level"], line["logger"]) == ("/x", 200, "INFO", "app.access")
+    assert "11010119900307457X" not in line["message"]
+    assert line["time"].endswith("+08:00")
