@@ -165,6 +165,26 @@ def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from app.cases import service as cases
+    from app.core.crypto import cipher_from
+    from app.identity import service as identity
+
+    cipher = cipher_from(settings.security)
+
+    async def work(cache):
+        return {
+            **await identity.reseal_personal_numbers(cipher=cipher),
+            **await cases.reseal_personal_data(cipher=cipher),
+        }
+
+    changed = asyncio.run(_with_db(settings, work))
+    for table, rows in changed.items():
+        print(f"{table}: {rows} row(s) resealed under key {cipher.current_key_id}")
+    print("every stored value is sealed under security.secret_key; security.previous_secret_keys may now be emptied")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="City government service hall backend")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -195,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile = commands.add_parser("reconcile", help="compare both providers' bills of a day with our payments")
     reconcile.add_argument("--date", required=True, help="YYYY-MM-DD (city time)")
     reconcile.set_defaults(handler=_reconcile)
+    rotate = commands.add_parser(
+        "rotate-keys", help="reseal stored ID numbers and other sealed values under security.secret_key"
+    )
+    rotate.set_defaults(handler=_rotate_keys)
     return parser
 
 

@@ -6,7 +6,7 @@ from sanic import Sanic
 
 from app.core.cache import build_cache
 from app.core.config import Settings, get_settings
-from app.core.crypto import FieldCipher
+from app.core.crypto import cipher_from
 from app.core.db import close_db, init_db
 from app.core.errors import install_error_handler
 from app.core.frontends import install_frontends
@@ -62,7 +62,7 @@ def create_app(
     passwords.configure(settings.security)
     app = Sanic(name, configure_logging=False, dumps=dumps)
     app.ctx.settings = settings
-    app.ctx.cipher = FieldCipher(settings.security.secret_key)
+    app.ctx.cipher = cipher_from(settings.security)
     app.config.REQUEST_MAX_SIZE = settings.server.max_body_bytes
     app.config.ACCESS_LOG = False  # ours is app.access, without query strings
     app.config.FALLBACK_ERROR_FORMAT = "json"

@@ -958,3 +958,16 @@ async def figures(
     for group, counts in (await figures_by(key, overdue, {"cases_overdue_now": None}, only=only)).items():
         found.setdefault(group, {}).update(counts)
     return found
+
+
+async def reseal_personal_data(*, cipher: FieldCipher) -> dict[str, int]:
+    """Reseal cases' ID numbers, form secrets and licence numbers under the current key (rows changed per table)."""
+    from app.cases.forms import SECRETS_CONTEXT
+    from app.cases.models import CaseLicence
+    from app.core.sealing import reseal_rows
+
+    columns = {"id_number_encrypted": identity.ID_NUMBER, "form_secrets_encrypted": SECRETS_CONTEXT}
+    return {
+        "case": await reseal_rows(Case, columns, cipher=cipher),
+        "case_licence": await reseal_rows(CaseLicence, {"licence_no_encrypted": licences.LICENCE_NO}, cipher=cipher),
+    }

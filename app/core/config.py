@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 import tomllib
@@ -91,6 +92,8 @@ class LoggingSection(_Section):
 
 class SecuritySection(_Section):
     secret_key: str = Field(min_length=32)
+    previous_secret_keys: list[str]
+    lookup_secret: str = Field(repr=False)
     token_ttl_seconds: int = Field(ge=60)
     token_memo_seconds: float = Field(ge=0, le=60)
     staff_max_failed_logins: int = Field(ge=1, le=100)
@@ -99,6 +102,22 @@ class SecuritySection(_Section):
     password_time_cost: int = Field(ge=1, le=100)
     password_memory_cost: int = Field(ge=8, le=4_194_304)
     password_parallelism: int = Field(ge=1, le=64)
+
+    @field_validator("previous_secret_keys")
+    @classmethod
+    def _previous_keys(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if any(len(key) < 32 for key in value):
+            raise ValueError("every previous key has at least 32 characters, as secret_key")
+        if info.data.get("secret_key") in value:
+            raise ValueError("must not hold the current secret_key")
+        return value
+
+    @field_validator("lookup_secret")
+    @classmethod
+    def _lookup_secret(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("must have at least 32 characters (or be empty: secret_key)")
+        return value
 
     @field_validator("password_parallelism")
     @classmethod
@@ -432,7 +451,13 @@ def base_url_of(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
-SECRET_KEYS = (("security", "secret_key"), ("wechat", "secret"), ("wecom", "corp_secret"), ("wechatpay", "apiv3_key"))
+SECRET_KEYS = (
+    ("security", "secret_key"),
+    ("security", "lookup_secret"),
+    ("wechat", "secret"),
+    ("wecom", "corp_secret"),
+    ("wechatpay", "apiv3_key"),
+)
 
 
 def _apply_env(data: dict, environ: dict[str, str]) -> dict:
@@ -445,8 +470,20 @@ def _apply_env(data: dict, environ: dict[str, str]) -> dict:
         data.setdefault(section, {})
         if not isinstance(data[section], dict):
             raise ConfigError(f"config: {name} overrides {section!r}, which is not a section")
-        data[section][key] = value
+        data[section][key] = _list_or_text(value)
     return data
+
+
+def _list_or_text(value: str):
+    """A list written as JSON (APP_METRICS__ALLOW_NETWORKS='["10.0.0.0/8"]'); any other value stays text."""
+    if value.lstrip().startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(parsed, list):
+            return parsed
+    return value
 
 
 def _first_error_line(error: ValidationError) -> str:
@@ -457,6 +494,8 @@ def _first_error_line(error: ValidationError) -> str:
         return f"config: {key} is missing"
     if kind == "extra_forbidden":
         return f"config: {key} is not a known setting"
+    if any(word in key for word in ("secret", "token", "password")):
+        return f"config: {key}: {first['msg']}"  # never echo a secret into a log or a terminal
     return f"config: {key}: {first['msg']} (got {first.get('input')!r})"
 
 
@@ -475,6 +514,12 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_first_error_line(exc)) from None
+    if settings.security.previous_secret_keys and not settings.security.lookup_secret:
+        # The lookup hashes were keyed with the old secret_key: without it named here, no citizen is found by ID.
+        raise ConfigError(
+            "config: security.lookup_secret must be set when previous_secret_keys are (to the secret_key the stored "
+            "lookup hashes were made with, usually the oldest; docs/OPERATIONS.md)"
+        )
     if not settings.app.public_base_url:
         # Unset: the SDKs reach /sim (and the providers our notify routes) wherever this server is served.
         settings._base_url_follows_server = True

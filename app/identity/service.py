@@ -200,6 +200,17 @@ async def own_details(citizen_id: int, *, cipher: FieldCipher) -> dict:
     }
 
 
+async def reseal_personal_numbers(*, cipher: FieldCipher) -> dict[str, int]:
+    """Reseal citizens' and verifications' ID and phone numbers under the current key (rows changed per table)."""
+    from app.core.sealing import reseal_rows
+
+    columns = {"id_number_encrypted": ID_NUMBER, "phone_encrypted": PHONE}
+    return {
+        "citizen": await reseal_rows(Citizen, columns, cipher=cipher),
+        "identity_verification": await reseal_rows(IdentityVerification, columns, cipher=cipher),
+    }
+
+
 def describe_id_number(raw: str, *, cipher: FieldCipher) -> dict:
     """A typed-in ID number checked (422 when invalid) and turned into its hash, masked and encrypted forms."""
     number = normalise_id_number(raw)

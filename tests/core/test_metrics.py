@@ -44,7 +44,7 @@ async def test_requests_are_counted_by_route_pattern_and_status(client):
     assert sample(after, "govhall_http_requests_total", method="GET", route=route, status="200") == found_before + 3
     assert sample(after, "govhall_http_requests_total", method="GET", route=route, status="404") == missing_before + 1
     # the pattern, never an id: one series per route, and no citizen's number in a label
-    assert f"/api/v1/matters/{matter_id}\"" not in after
+    assert f'/api/v1/matters/{matter_id}"' not in after
     assert sample(after, "govhall_http_request_duration_seconds_count", method="GET", route=route) >= 4
     assert "govhall_http_requests_in_flight" in after
 

@@ -46,7 +46,7 @@ async def test_a_claim_binds_nothing_until_wechat_confirms_the_person(client, ca
     raw = (await Citizen.filter(id=citizen["id"]).values())[0]
     stored = " ".join(str(value) for value in raw.values())
     assert number not in stored and number[6:14] not in stored and phone not in stored
-    assert raw["id_number_encrypted"].startswith("v1:")
+    assert raw["id_number_encrypted"].startswith("v2:")
     assert number not in caplog.text and phone not in caplog.text
 
 
