@@ -64,6 +64,7 @@ def create_app(
     app.ctx.settings = settings
     app.ctx.cipher = cipher_from(settings.security)
     app.config.REQUEST_MAX_SIZE = settings.server.max_body_bytes
+    app.config.PROXIES_COUNT = settings.server.proxies_count
     app.config.ACCESS_LOG = False  # ours is app.access, without query strings
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.CORS = False

@@ -53,6 +53,7 @@ class ServerSection(_Section):
     max_body_bytes: int = Field(ge=1024)
     access_log: bool
     max_in_flight: int = Field(ge=1, le=100_000)
+    proxies_count: int = Field(ge=0, le=5)
 
 
 class DatabaseSection(_Section):

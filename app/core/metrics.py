@@ -100,7 +100,8 @@ def may_scrape(request: Request, settings: MetricsSection) -> bool:
         if header.lower().startswith("bearer ") and hmac.compare_digest(header[7:].strip(), settings.token):
             return True
     try:
-        address = ipaddress.ip_address(request.ip)
+        # behind the load balancer (server.proxies_count) the client's address, else the connection's peer
+        address = ipaddress.ip_address(getattr(request, "remote_addr", "") or request.ip)
     except ValueError:
         return False
     if address.version == 6 and address.ipv4_mapped is not None:

@@ -129,3 +129,26 @@ def test_metrics_is_outside_the_api_document(app):
 
     document = build_document(app, title="t", version="1", description="d")
     assert "/metrics" not in document["paths"]
+
+
+def test_behind_the_load_balancer_the_clients_address_counts_not_the_balancers():
+    # with server.proxies_count set, Sanic's remote_addr is the client's from X-Forwarded-For
+    outside = SimpleNamespace(ip="127.0.0.1", remote_addr="203.0.113.9", headers={})
+    assert may_scrape(outside, SimpleNamespace(token="", allow_networks=["127.0.0.1/32"])) is False
+
+
+async def test_a_forwarded_address_counts_only_when_the_proxies_are_configured(app, client):
+    settings = app.ctx.settings
+    app.ctx.settings = settings.model_copy(
+        update={"metrics": settings.metrics.model_copy(update={"allow_networks": ["203.0.113.0/24"]})}
+    )
+    forwarded = {"X-Forwarded-For": "203.0.113.9"}
+    try:
+        # proxies_count = 0: a client cannot name its own address
+        assert_error_shape(await client.get("/metrics", headers=forwarded), 404, "NOT_FOUND")
+        app.config.PROXIES_COUNT = 1
+        assert (await client.get("/metrics", headers=forwarded)).status_code == 200
+        assert_error_shape(await client.get("/metrics"), 404, "NOT_FOUND")
+    finally:
+        app.config.PROXIES_COUNT = 0
+        app.ctx.settings = settings
