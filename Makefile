@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format test-embedded test-postgres install migrate seed migration lock clean bench \
-	frontends miniprograms test-js browser api-client
+	frontends miniprograms test-js browser nginx cluster api-client
 
 # The front ends (console/, miniprogram/, packages/) are one npm workspace; Node.js is optional for `make run`
 # (the server then answers /console and /m/ with how to build them) and required by `make test`.
@@ -33,7 +33,7 @@ run: install frontends
 ## and on PostgreSQL + Redis, the two runs side by side (each printed whole when both are done)
 ## Before them: the JS unit tests and every front-end build (console, H5, weapp, alipay), which the browser tests
 ## (PostgreSQL pass) and the mini-program output checks (embedded pass) stand on.
-test: lint browser test-js
+test: lint browser nginx test-js
 	$(PY) scripts/test_both_backends.py
 
 $(NODE_STAMP): package.json package-lock.json packages/api-client/package.json console/package.json miniprogram/package.json
@@ -72,6 +72,16 @@ browser:
 	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
 		apt-get install -y chromium fonts-noto-cjk || (apt-get update && apt-get install -y chromium fonts-noto-cjk); \
 	fi
+
+## nginx: Debian's nginx for the local cluster (scripts/cluster.py) and its tests (run by the script, not as a service)
+nginx:
+	@if [ ! -x /usr/sbin/nginx ]; then \
+		apt-get install -y nginx || (apt-get update && apt-get install -y nginx); \
+	fi
+
+## cluster: nginx in front of two app nodes and two workers on loopback, over PostgreSQL and Redis (Ctrl-C stops it)
+cluster: install nginx
+	$(PY) scripts/cluster.py
 
 ## api-client: regenerate packages/api-client/src/schema.d.ts from the backend's OpenAPI document
 api-client: install $(NODE_STAMP)

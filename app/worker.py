@@ -36,7 +36,7 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def all_jobs(settings: Settings, cache: Cache, platforms=None) -> list[Job]:
+def all_jobs(settings: Settings, cache: Cache, platforms=None, *, me: str | None = None) -> list[Job]:
     """Every domain's jobs that must run on a timer (the notifier only when there are platform clients)."""
     from app.booking import service as booking
     from app.cases import service as cases
@@ -68,7 +68,7 @@ def all_jobs(settings: Settings, cache: Cache, platforms=None) -> list[Job]:
     if platforms is not None:
         from app.payments import service as payments
 
-        me = worker_id()
+        me = me or worker_id()
         jobs.append(
             Job(
                 "notify",
@@ -104,6 +104,8 @@ async def run_jobs(
     due = {job.name: 0.0 for job in jobs}
     while not stop.is_set():
         for job in jobs:
+            if stop.is_set():
+                break  # a stopping worker finishes the job in hand and starts no other
             if clock() >= due[job.name]:
                 try:
                     result = await job.run()
@@ -131,6 +133,18 @@ def install_embedded(app) -> None:
         await app.cancel_task("periodic-jobs", raise_exception=False)
 
 
+async def _return_leases(me: str) -> None:
+    """What this worker leased and did not finish goes back at once, not when its lease runs out."""
+    from app.notifications import service as notifications
+
+    try:
+        returned = await notifications.release_leases(me)
+        if returned:
+            log.info("returned %d delivery lease(s)", returned)
+    except Exception:  # the database may be what failed: the leases then run out by themselves
+        log.warning("could not return this worker's leases; they run out by themselves", exc_info=True)
+
+
 def configure_process(settings: Settings) -> None:
     """What a worker process sets up before its jobs, as the server does: the one redacting log handler."""
     from app.core.logging import configure_logging
@@ -155,10 +169,12 @@ def run_worker(settings: Settings) -> int:
         await init_db(settings)
         cache = build_cache(settings.cache)
         platforms = build_platforms(settings, cache)
+        me = worker_id()
         try:
             log.info("worker started")
-            await run_jobs(all_jobs(settings, cache, platforms), stop)
+            await run_jobs(all_jobs(settings, cache, platforms, me=me), stop)
         finally:
+            await _return_leases(me)
             await platforms.close()
             await cache.close()
             await close_db()

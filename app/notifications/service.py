@@ -355,6 +355,13 @@ async def _claim_deliveries(worker_id: str, *, limit: int, lease_seconds: int, a
     return list(await Delivery.filter(id__in=ids, claimed_by=worker_id).order_by("id")) if ids else []
 
 
+async def release_leases(worker_id: str, *, now: datetime | None = None) -> int:
+    """A stopping worker's unfinished claims, due again at once for another worker; how many."""
+    return await Delivery.filter(status=DeliveryStatus.SENDING, claimed_by=worker_id).update(
+        status=DeliveryStatus.PENDING, claimed_until=None, claimed_by="", next_attempt_at=now or clock_now()
+    )
+
+
 def _backoff(attempts: int, *, base: float, cap: float) -> float:
     # Exponential with full jitter: retries of many deliveries spread out instead of hammering a platform together.
     return random.uniform(base / 2, min(cap, base * 2 ** max(0, attempts - 1)))

@@ -46,3 +46,18 @@ async def test_every_periodic_job_is_listed_and_runs(app, settings):
     }
     for job in all_jobs(settings, app.ctx.cache):
         await job.run()  # each job works against the real database without arguments
+
+
+async def test_a_stopping_worker_starts_no_further_job():
+    stop = asyncio.Event()
+    runs: list[str] = []
+
+    async def first():
+        runs.append("first")
+        stop.set()  # SIGTERM arrives while this job runs
+
+    async def second():
+        runs.append("second")
+
+    await asyncio.wait_for(run_jobs([Job("first", 60, first), Job("second", 60, second)], stop), timeout=5)
+    assert runs == ["first"]

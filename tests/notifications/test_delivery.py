@@ -431,3 +431,33 @@ async def test_deadline_lights_alert_approvers_and_admins_and_red_also_superviso
     assert ["红灯" in text for text in await alerts(setup["approver"])] == [False, True]
     assert len(await alerts(supervisor)) == 1 and "红灯" in (await alerts(supervisor))[0]
     assert await alerts(setup["clerk"]) == []
+
+
+async def test_a_stopping_worker_returns_its_leases_and_keeps_others(app, client, cache, settings):
+    from datetime import timedelta
+
+    from app.core.timeutil import now as clock_now
+
+    at = clock_now()
+    rows = []
+    for number, owner in enumerate(("worker-stopping", "worker-stopping", "worker-staying")):
+        rows.append(
+            await Delivery.create(
+                event_id=0,
+                channel="wechat",
+                recipient=f"lease-test-{owner}-{number}",
+                purpose="case_progress",
+                dedupe_key=f"lease-test:{at.timestamp()}:{number}",
+                status=DeliveryStatus.SENDING,
+                next_attempt_at=at,
+                claimed_until=at + timedelta(minutes=5),
+                claimed_by=owner,
+            )
+        )
+    assert await notifications.release_leases("worker-stopping", now=at) == 2
+    returned = await Delivery.filter(id__in=[rows[0].id, rows[1].id])
+    assert {(row.status, row.claimed_by, row.claimed_until) for row in returned} == {(DeliveryStatus.PENDING, "", None)}
+    assert all(row.next_attempt_at <= at for row in returned)
+    kept = await Delivery.get(id=rows[2].id)
+    assert (kept.status, kept.claimed_by) == (DeliveryStatus.SENDING, "worker-staying")
+    await Delivery.filter(id__in=[row.id for row in rows]).delete()
