@@ -137,6 +137,38 @@ return redis.call('INCRBY', KEYS[1], ARGV[1])
 """
 
 
+SENTINEL_SCHEME = "redis+sentinel://"
+
+
+def _through_sentinel(
+    url: str, *, max_connections: int, connect_timeout_seconds: float, command_timeout_seconds: float
+) -> redis.Redis:
+    """A client of the master that Sentinel names now (and again after a failover):
+    redis+sentinel://[:password@]host:port[,host:port...]/service[/db]."""
+    from redis.asyncio.sentinel import Sentinel
+
+    auth, _, rest = url.removeprefix(SENTINEL_SCHEME).rpartition("@")
+    hosts, _, path = rest.partition("/")
+    service, _, db = path.partition("/")
+    password = auth.partition(":")[2] or None
+    timeouts = {"socket_timeout": command_timeout_seconds, "socket_connect_timeout": connect_timeout_seconds}
+    sentinel = Sentinel(
+        [(host.rpartition(":")[0], int(host.rpartition(":")[2])) for host in hosts.split(",")],
+        sentinel_kwargs=timeouts,
+        password=password,
+        **timeouts,
+    )
+    # redis.asyncio has no blocking Sentinel pool: past max_connections a command fails (503), it does not wait.
+    return sentinel.master_for(
+        service,
+        db=int(db or 0),
+        decode_responses=True,
+        max_connections=max_connections,
+        health_check_interval=30,
+        retry=Retry(NoBackoff(), 1),
+    )
+
+
 class RedisCache:
     """Redis through redis.asyncio; every key carries the deployment prefix."""
 
@@ -151,6 +183,16 @@ class RedisCache:
         command_timeout_seconds: float = 2,
     ) -> None:
         self._prefix = key_prefix
+        if url.startswith(SENTINEL_SCHEME):
+            self._client = _through_sentinel(
+                url,
+                max_connections=max_connections,
+                connect_timeout_seconds=connect_timeout_seconds,
+                command_timeout_seconds=command_timeout_seconds,
+            )
+            self._decr_if_positive = self._client.register_script(_DECR_IF_POSITIVE)
+            self._incr_if_exists = self._client.register_script(_INCR_IF_EXISTS)
+            return
         # A blocking pool: past max_connections a request waits up to pool_timeout_seconds for a connection instead
         # of failing at once (redis-py's default pool raises), and a Redis that is down or hangs fails in bounded time:
         # one retry (a pooled connection the server dropped), not redis-py's default three with backoff.

@@ -81,8 +81,12 @@ class CacheSection(_Section):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
-        if value and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must be empty (in-process cache) or start with redis://")
+        if value and not value.startswith(("redis://", "rediss://", "unix://", "redis+sentinel://")):
+            raise ValueError("must be empty (in-process cache) or start with redis:// (redis+sentinel:// for Sentinel)")
+        if value.startswith("redis+sentinel://"):
+            hosts, _, path = value.removeprefix("redis+sentinel://").rpartition("@")[2].partition("/")
+            if not hosts or not path.split("/")[0]:
+                raise ValueError("a Sentinel URL is redis+sentinel://[:password@]host:port[,host:port]/service[/db]")
         return value
 
 
