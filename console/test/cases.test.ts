@@ -144,7 +144,7 @@ describe('a lost race (STALE_VERSION)', () => {
 
   it('reloads the case, says what changed, and keeps what the clerk typed', async () => {
     const seen = aCase();
-    const fresh = aCase({ version: 4, status: 'accepted', timeline: [...seen.timeline, entry('accept', 'accepted', '李四', '材料齐全')] });
+    const fresh = aCase({ version: 4, status: 'accepted', timeline: [...seen.timeline, entry('accept', 'accepted', 'clerk', '材料齐全')] });
     const { api, sent } = scripted(
       { status: 409, body: { error: { code: 'STALE_VERSION', message: '办件已被他人更新', request_id: 'r' } } },
       { status: 200, body: fresh },
@@ -156,7 +156,7 @@ describe('a lost race (STALE_VERSION)', () => {
     if (outcome.kind !== 'stale') return;
     expect(outcome.case.status).toBe('accepted');
     expect(outcome.changes[0]).toBe('状态已由「待受理」变为「已受理」');
-    expect(outcome.changes[1]).toContain('李四：受理（材料齐全）');
+    expect(outcome.changes[1]).toContain('受理人员：受理（材料齐全）');
     const drafts = { request_supplement: draft };
     expect(draftsAfter(drafts, 'request_supplement', outcome)).toEqual({ request_supplement: draft });
   });

@@ -34,6 +34,33 @@ export const ACTION_NAMES: Record<string, string> = {
   deliver: '送达',
 };
 
+/** A timeline entry's move: the staff actions and the citizen's and system's own. */
+export const STEP_NAMES: Record<string, string> = {
+  ...ACTION_NAMES,
+  create: '新建申请',
+  submit: '提交申请',
+  withdraw: '撤回申请',
+  file_at_window: '窗口收件',
+  link: '关联到小程序账号',
+};
+
+export const ACTOR_NAMES: Record<string, string> = {
+  applicant: '申请人',
+  proxy: '代办人',
+  clerk: '受理人员',
+  approver: '审批人',
+  dept_admin: '部门管理员',
+  supervisor: '监督员',
+  admin: '系统管理员',
+  system: '系统',
+};
+
+/** "2026-12-01 09:30 受理人员：受理（材料齐全）" */
+export function describeStep(entry: { at: string; action: string; actor: string; note: string }): string {
+  const what = STEP_NAMES[entry.action] ?? entry.action;
+  return `${formatTime(entry.at)} ${ACTOR_NAMES[entry.actor] ?? entry.actor}：${what}${entry.note ? `（${entry.note}）` : ''}`;
+}
+
 // ---- the queue ----
 
 export interface QueueFilters {
@@ -176,10 +203,7 @@ export function changesSince(seen: StaffCase, fresh: StaffCase): string[] {
   if (seen.status !== fresh.status) {
     changes.push(`状态已由「${STATUS_NAMES[seen.status] ?? seen.status}」变为「${STATUS_NAMES[fresh.status] ?? fresh.status}」`);
   }
-  for (const entry of fresh.timeline.slice(seen.timeline.length)) {
-    const what = ACTION_NAMES[entry.action] ?? entry.action;
-    changes.push(`${formatTime(entry.at)} ${entry.actor}：${what}${entry.note ? `（${entry.note}）` : ''}`);
-  }
+  for (const entry of fresh.timeline.slice(seen.timeline.length)) changes.push(describeStep(entry));
   if (changes.length === 0) changes.push('办件已被他人更新。');
   return changes;
 }

@@ -5,7 +5,9 @@ import { Link, useParams } from 'react-router-dom';
 import { useCaseDesk } from '../../cases/hooks';
 import {
   ACTION_NAMES,
+  ACTOR_NAMES,
   LIGHT_NAMES,
+  STEP_NAMES,
   STATUS_NAMES,
   actionSpec,
   draftProblems,
@@ -132,8 +134,9 @@ export default function CaseDeskPage() {
             <ol className="timeline" data-testid="timeline">
               {current.timeline.map((entry, index) => (
                 <li key={index}>
-                  <time>{formatTime(entry.at)}</time> {entry.actor}：{ACTION_NAMES[entry.action] ?? entry.action}
-                  （{STATUS_NAMES[entry.to] ?? entry.to}）{entry.note && <span className="note">{entry.note}</span>}
+                  <time>{formatTime(entry.at)}</time> {ACTOR_NAMES[entry.actor] ?? entry.actor}：
+                  {STEP_NAMES[entry.action] ?? entry.action} → {STATUS_NAMES[entry.to] ?? entry.to}
+                  {entry.note && <span className="note">{entry.note}</span>}
                 </li>
               ))}
             </ol>

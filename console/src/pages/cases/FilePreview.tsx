@@ -73,7 +73,8 @@ function PdfPages({ blob, name }: { blob: Blob; name: string }) {
   return (
     <div className="pdf-preview">
       {error ? <Alert theme="error" message={error} /> : <p className="preview-note">PDF，共 {pages || '…'} 页</p>}
-      <div ref={holder} className="pdf-pages" data-testid="pdf-pages" />
+      {/* Focusable: a clerk scrolls the pages with the keyboard too. */}
+      <div ref={holder} className="pdf-pages" data-testid="pdf-pages" tabIndex={0} role="region" aria-label={`${name} 页面`} />
     </div>
   );
 }
@@ -96,7 +97,7 @@ function ImageViewer({ blob, name }: { blob: Blob; name: string }) {
         <Button size="small" variant="outline" onClick={() => { setZoom(1); setRotation(0); }}>复原</Button>
         <span className="preview-note" data-testid="image-state">{Math.round(zoom * 100)}% · {rotation}°</span>
       </div>
-      <div className="image-stage">
+      <div className="image-stage" tabIndex={0} role="region" aria-label={`${name} 图像`}>
         {url && (
           <img
             src={url}
