@@ -270,7 +270,7 @@ function ActionFields({
                     items[index] = { ...item, materialId: Number(value) || null };
                     edit({ items });
                   }}
-                  style={{ width: 200 }}
+                  style={{ width: '100%' }}
                 />
               </label>
               <label className="field grow">
@@ -285,8 +285,8 @@ function ActionFields({
                   placeholder="如：复印件不清晰，请重新扫描"
                 />
               </label>
-              <Button variant="text" theme="danger" onClick={() => edit({ items: draft.items.filter((_, i) => i !== index) })}>
-                删除第 {index + 1} 项
+              <Button variant="text" theme="danger" aria-label={`删除第 ${index + 1} 项`} onClick={() => edit({ items: draft.items.filter((_, i) => i !== index) })}>
+                删除
               </Button>
             </div>
           ))}
