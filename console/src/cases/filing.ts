@@ -38,6 +38,8 @@ export function useWindowFiling(departmentId: number | null | undefined) {
   }, [draft.matterId]);
 
   function edit(change: Partial<FilingDraft>) {
+    // What was missing is said again on the next submit; stale complaints about fields now filled only confuse.
+    setProblems([]);
     setDraft((current) => ({
       ...current,
       ...change,
