@@ -167,7 +167,7 @@ def _second_page(desktop):
 
 def _choose(page, label: str, option: str) -> None:
     """Pick an option of a TDesign Select by its label."""
-    page.get_by_label(label).click()
+    page.get_by_label(label, exact=True).click()
     page.locator(".t-select-option:visible", has_text=option).first.click()
 
 
@@ -184,6 +184,8 @@ def test_clerk_previews_requests_a_supplement_accepts_and_an_approver_approves(s
     expect(page.get_by_test_id("count-green")).to_have_text(re.compile(r"^\d+$"))
     visit(page, "console-cases-queue")
 
+    _choose(page, "状态", "待受理")
+    expect(page.get_by_role("button", name="清除筛选")).to_be_visible()
     page.get_by_label("受理编号或申请人").fill(citizen["name"])
     page.get_by_role("button", name="查询").click()
     row_link = page.get_by_role("link", name=f"未受理（第 {case['id']} 号）")
