@@ -20,6 +20,7 @@ from app.cases.schemas import (
     LinkIn,
     MaterialFileOut,
     StaffCaseOut,
+    StaffCasePageOut,
     StaffCaseQuery,
     TransitionIn,
     WindowFilingIn,
@@ -325,9 +326,9 @@ async def link(request: Request):
 
 @bp.get("/staff/cases")
 @doc(
-    "本部门办件（督查人员：全部部门），时限最近的在前",
+    "本部门办件（督查人员：全部部门），时限最近的在前；按状态、亮灯、受理编号或申请人姓名筛选，附各灯数量",
     tag="cases-staff",
-    response=CasePageOut,
+    response=StaffCasePageOut,
     errors=(401, 403, 422),
     secured=True,
     query=StaffCaseQuery,
@@ -335,16 +336,18 @@ async def link(request: Request):
 @staff_required(*CASE_STAFF_ROLES)
 async def staff_cases(request: Request):
     query = parse_query(request, StaffCaseQuery)
-    items, total = await service.list_for_staff(
+    items, total, light_counts = await service.list_for_staff(
         request.ctx.principal,
         status=query.status,
         light=query.light,
         department_id=query.department_id,
+        search=query.q,
         offset=query.offset,
         limit=query.page_size,
         **_common(request),
     )
-    return respond(CasePageOut, page_of(items, total, query.page, query.page_size))
+    page = page_of(items, total, query.page, query.page_size)
+    return respond(StaffCasePageOut, {**page, "light_counts": light_counts})
 
 
 @bp.get("/staff/cases/<case_id:int>")

@@ -75,6 +75,7 @@ class StaffCaseQuery(PageQuery):
     status: CaseStatus | None = None
     light: Light | None = None
     department_id: Id | None = None
+    q: str | None = Field(None, max_length=32, description="receipt number or applicant name (part of either)")
 
 
 class MaterialFileOut(BaseModel):
@@ -119,6 +120,7 @@ class CaseMaterialOut(BaseModel):
     required: bool
     form: MaterialForm
     e_licence: bool
+    copies: int  # paper copies the guide version asks for (0: none)
     files: list[MaterialFileOut]
     licences: list[AttachedLicenceOut]  # an electronic licence chosen for it stands for the upload
 
@@ -184,3 +186,15 @@ class StaffCaseOut(CaseOut):
 
 class CasePageOut(Page[CaseSummaryOut]):
     """A page of cases."""
+
+
+class LightCountsOut(BaseModel):
+    green: int
+    yellow: int
+    red: int
+
+
+class StaffCasePageOut(Page[CaseSummaryOut]):
+    """A page of a staff queue, with the running cases per light of the same scope, status and search."""
+
+    light_counts: LightCountsOut

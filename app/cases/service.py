@@ -189,6 +189,7 @@ async def case_view(
                     "required": m["required"],
                     "form": m["form"],
                     "e_licence": m["e_licence"],
+                    "copies": m.get("copies", 1),
                     "files": by_material.get(m["id"], []),
                     "licences": licences_by_material.get(m["id"], []),
                 }
@@ -298,9 +299,13 @@ async def list_for_staff(
     limit: int,
     cache: Cache,
     guide_ttl: int,
+    search: str | None = None,
     now: datetime | None = None,
-) -> tuple[list[dict], int]:
-    """Cases of the staff member's department (every department for supervisors), oldest deadline first."""
+) -> tuple[list[dict], int, dict[str, int]]:
+    """Cases of the staff member's department (every department for supervisors), oldest deadline first.
+
+    Also answers how many running cases of the same scope, status and search show each light.
+    """
     at = now or clock_now()
     query = Case.exclude(status=CaseStatus.DRAFT)
     if staff.sees_all_departments:
@@ -310,13 +315,19 @@ async def list_for_staff(
         query = query.filter(department_id=staff.department_id)
     if status:
         query = query.filter(status=status)
+    if search and search.strip():
+        term = search.strip()
+        query = query.filter(Q(receipt_no__icontains=term) | Q(applicant_name__icontains=term))
+    # Lights are a matter of the clock, not of a column: the running cases are lit in memory (a department's running
+    # cases are hundreds, not millions).
+    running = list(await query.filter(status__in=list(CLOCK_STATES)).order_by("deadline_at", "id"))
+    light_counts = {"green": 0, "yellow": 0, "red": 0}
+    for case in running:
+        lit = light_of(case, at)
+        if lit in light_counts:
+            light_counts[lit] += 1
     if light:
-        # Lights are a matter of the clock, not of a column: filter the running cases in memory.
-        running = [
-            case
-            for case in await query.filter(status__in=list(CLOCK_STATES)).order_by("deadline_at", "id")
-            if light_of(case, at) == light
-        ]
+        running = [case for case in running if light_of(case, at) == light]
         total = len(running)
         rows = running[offset : offset + limit]
     else:
@@ -334,7 +345,7 @@ async def list_for_staff(
     items = [
         await case_view(case, viewer=staff, cache=cache, guide_ttl=guide_ttl, now=at, summary=True) for case in rows
     ]
-    return items, total
+    return items, total, light_counts
 
 
 # ---- drafts, forms and materials ----

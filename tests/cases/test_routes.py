@@ -495,6 +495,46 @@ async def test_staff_list_puts_the_nearest_deadline_first_and_filters_by_light(c
     assert bad.status_code == 422
 
 
+async def test_staff_list_counts_lights_and_finds_by_receipt_number_or_applicant_name(client, cache):
+    setup = await f.case_setup(client, cache)
+    clerk = setup["clerk"]
+    accepted = await f.moved(
+        client, await _staff_view(client, (await f.submitted_case(client, setup))["id"], clerk), clerk, "accept"
+    )
+    waiting = await f.submitted_case(client, setup)
+    listed = (await client.get("/api/v1/staff/cases", headers=clerk["headers"])).json()
+    assert listed["light_counts"] == {"green": 1, "yellow": 0, "red": 0}
+
+    by_receipt = await client.get(
+        "/api/v1/staff/cases", params={"q": accepted["receipt_no"][-6:]}, headers=clerk["headers"]
+    )
+    assert [c["id"] for c in by_receipt.json()["items"]] == [accepted["id"]]
+    name = waiting["applicant_name"]
+    by_name = (await client.get("/api/v1/staff/cases", params={"q": name[:1]}, headers=clerk["headers"])).json()
+    assert {accepted["id"], waiting["id"]} <= {c["id"] for c in by_name["items"]}
+    nobody = (await client.get("/api/v1/staff/cases", params={"q": "查无此人"}, headers=clerk["headers"])).json()
+    assert (nobody["items"], nobody["total"], nobody["light_counts"]) == ([], 0, {"green": 0, "yellow": 0, "red": 0})
+
+    # Another department's clerk finds nothing by the same receipt number, and its lights count none of them.
+    foreign_clerk = await f.staff(client, "clerk", department_id=(await f.department(cache))["id"])
+    foreign = (
+        await client.get("/api/v1/staff/cases", params={"q": accepted["receipt_no"]}, headers=foreign_clerk["headers"])
+    ).json()
+    assert (foreign["items"], foreign["light_counts"]["green"]) == ([], 0)
+    too_long = await client.get("/api/v1/staff/cases", params={"q": "x" * 33}, headers=clerk["headers"])
+    assert_error_shape(too_long, 422, "VALIDATION_FAILED")
+
+
+async def test_staff_case_materials_name_the_copies_the_guide_asks_for(client, cache):
+    setup = await f.case_setup(client, cache)
+    case = await _staff_view(client, (await f.submitted_case(client, setup))["id"], setup["clerk"])
+    assert [(m["name"], m["copies"]) for m in case["materials"]] == [
+        ("居民身份证", 1),
+        ("申请表", 2),
+        ("其他证明材料", 0),
+    ]
+
+
 # ---- window filing and linking ----
 
 
