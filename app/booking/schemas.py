@@ -197,6 +197,7 @@ class ServingOut(BaseModel):
     number: str
     window: int | None
     called_at: str | None
+    recalls: int = Field(0, description="times recalled: the hall's screen announces the number again when it grows")
 
 
 class QueueOut(BaseModel):
