@@ -7,6 +7,7 @@ import { alertLink, alertService } from './alerts';
 import type { Alert } from './alerts';
 import { useUnreadAlerts } from './UnreadAlerts';
 import './alerts.css';
+import '../window/controls.css';
 
 const when = (iso: string) =>
   new Date(iso).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false, dateStyle: 'short', timeStyle: 'short' });

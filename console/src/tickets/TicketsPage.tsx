@@ -5,6 +5,7 @@ import { LIGHT_NAMES, STATUS_NAMES, TICKET_ACTIONS, actionsOf, lightOf, owedStep
 import type { Light, Ticket, TicketAction, TicketFilter } from './tickets';
 import { useTickets } from './useTickets';
 import './tickets.css';
+import '../window/controls.css';
 
 const LIGHT_THEME: Record<Light, 'success' | 'warning' | 'danger' | 'default'> = {
   green: 'success',

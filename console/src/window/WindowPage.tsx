@@ -5,6 +5,7 @@ import { queueService, statusName, windowNumbers } from './queue';
 import type { HallAppointment } from './queue';
 import { useWindowDesk } from './useWindowDesk';
 import './window.css';
+import '../window/controls.css';
 
 const time = (iso: string) => iso.slice(11, 16);
 
@@ -74,8 +75,8 @@ export default function WindowPage() {
             }}
           >
             <label className="field">
-              <span id="code-label">预约码</span>
-              <Input aria-labelledby="code-label" value={code} onChange={(value) => setCode(String(value))} placeholder="如 7K3Q9M" maxlength={12} />
+              <span>预约码</span>
+              <Input name="code" value={code} onChange={(value) => setCode(String(value))} placeholder="如 7K3Q9M" maxlength={12} />
             </label>
             <Button type="submit" disabled={!place.hallId || !code.trim() || desk.busy}>
               签到取号
@@ -84,7 +85,7 @@ export default function WindowPage() {
         </section>
 
         <section className="panel serving-panel" aria-labelledby="serving-title">
-          <h2 id="serving-title">{place.window ? `${place.window} 号窗口` : '我的窗口'}</h2>
+          <h2 id="serving-title">{place.window ? `${place.window} 号窗口` : '本窗口'}</h2>
           <div className="serving-number" data-testid="my-number" aria-live="polite">
             {current ? current.number : '—'}
           </div>
