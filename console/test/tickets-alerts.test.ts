@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, createClient, memoryTokenStore } from '@govhall/api-client';
 import type { Transport, TransportRequest } from '@govhall/api-client';
-import { actionsOf, lightOf, owedStep, ticketErrorText, ticketService } from '../src/tickets/tickets';
+import { actionsOf, entryText, lightOf, owedStep, ticketErrorText, ticketService } from '../src/tickets/tickets';
 import type { Ticket } from '../src/tickets/tickets';
 import { alertLink, alertService, badgeText, unreadStore } from '../src/alerts/alerts';
 
@@ -71,6 +71,13 @@ describe('ticket lights and steps', () => {
   it('offers only the actions the backend allows and the console has a form for', () => {
     expect(actionsOf(ticket({ allowed_actions: ['reply', 'close', 'assign', 'void'] }))).toEqual(['reply', 'close']);
     expect(actionsOf(ticket({ allowed_actions: [] }))).toEqual([]);
+  });
+});
+
+describe('ticket log', () => {
+  it('says who did what in Chinese, with the note', () => {
+    expect(entryText({ actor: 'department', action: 'reply', note: '需要本人到场' })).toBe('承办部门 答复：需要本人到场');
+    expect(entryText({ actor: 'citizen', action: 'file', note: '' })).toBe('群众 提交');
   });
 });
 

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { Alert, Button, Select, Table, Tag, Textarea } from 'tdesign-react';
 import { api } from '../api';
-import { LIGHT_NAMES, STATUS_NAMES, TICKET_ACTIONS, actionsOf, lightOf, owedStep, ticketService } from './tickets';
+import { LIGHT_NAMES, STATUS_NAMES, TICKET_ACTIONS, actionsOf, entryText, lightOf, owedStep, ticketService } from './tickets';
 import type { Light, Ticket, TicketAction, TicketFilter } from './tickets';
 import { useTickets } from './useTickets';
 import './tickets.css';
@@ -87,8 +87,7 @@ function TicketDetail({ ticket, busy, act, close }: { ticket: Ticket; busy: bool
       <ol className="ticket-log">
         {(ticket.entries ?? []).map((entry, index) => (
           <li key={index}>
-            <span className="hint">{when(entry.at)}</span> {entry.actor}：{entry.action}
-            {entry.note ? `：${entry.note}` : ''}
+            <span className="hint">{when(entry.at)}</span> {entryText(entry)}
           </li>
         ))}
       </ol>
@@ -157,6 +156,7 @@ export default function TicketsPage() {
               current: desk.filter.page ?? 1,
               pageSize: 20,
               total: desk.total,
+              showPageSize: false,
               onCurrentChange: (page: number) => set({ page }),
             }}
             columns={[

@@ -102,3 +102,26 @@ export function ticketErrorText(error: unknown): string {
       return apiErrorText(error);
   }
 }
+
+const ACTOR_NAMES: Record<string, string> = { citizen: '群众', department: '承办部门', supervisor: '监督员', system: '系统' };
+const ENTRY_NAMES: Record<string, string> = {
+  file: '提交',
+  reply: '答复',
+  confirm: '确认已解决',
+  reopen: '认为未解决，重开',
+  assign: '转办',
+  callback: '回访',
+  fix: '整改',
+  rate_fix: '评价整改',
+  close: '关闭',
+  void: '作废',
+  escalate: '升级督办',
+  lapse: '逾期未回应，自动结束',
+};
+
+/** One line of the ticket's log in Chinese: "承办部门 答复：……". */
+export function entryText(entry: { actor: string; action: string; note: string }): string {
+  const who = ACTOR_NAMES[entry.actor] ?? entry.actor;
+  const what = ENTRY_NAMES[entry.action] ?? entry.action;
+  return entry.note ? `${who} ${what}：${entry.note}` : `${who} ${what}`;
+}

@@ -20,7 +20,7 @@ export default function HallScreenPage() {
         <h1>{screen.hall ? screen.hall.name : '政务服务大厅'} · 叫号</h1>
         {screen.canSpeak ? (
           screen.soundOn ? (
-            <span className="sound-state">🔊 语音播报已开启</span>
+            <span className="sound-state">语音播报已开启</span>
           ) : (
             <button type="button" className="sound-button" onClick={screen.enableSound}>
               开启语音播报
