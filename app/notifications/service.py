@@ -213,13 +213,15 @@ async def _dispatch_one(event: OutboxEvent, *, settings, at: datetime, connectio
         )
         text = f"【{route.title}】{route.staff_text(payload)}"
         # Kept for the console whoever WeChat Work reaches (nobody, when no one has it): no alert is only a push.
-        await StaffAlert.create(
+        await StaffAlert.get_or_create(
             event_id=event.id,
-            kind=event.kind,
-            title=route.title,
-            text=mask_personal_numbers(text)[:500],
-            department_id=event.department_id,
-            subject=subject,
+            defaults={
+                "kind": event.kind,
+                "title": route.title,
+                "text": mask_personal_numbers(text)[:500],
+                "department_id": event.department_id,
+                "subject": subject,
+            },
             using_db=connection,
         )
         for userid in recipients:
