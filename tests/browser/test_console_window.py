@@ -178,6 +178,11 @@ def test_window_clerk_calls_and_the_hall_screen_shows_and_says_it(server, deskto
         expect(page.get_by_test_id("desk-notice")).to_contain_text(f"{called} 号已过号")
         expect(tv.get_by_test_id("serving-row").filter(has_text=called)).to_have_count(0, timeout=5000)
         visit(page, "console-window-skipped")
+
+        # A wrong address on the TV says so instead of waiting for a network that is fine.
+        tv.goto(f"{base}/console/halls/999999/screen")
+        expect(tv.get_by_role("heading", name="没有这个大厅")).to_be_visible()
+        visit(tv, "console-hall-screen-unknown")
     finally:
         tv_context.close()
 

@@ -13,6 +13,16 @@ export default function HallScreenPage() {
   const screen = useHallScreen(service, hallId);
   const { queue } = screen;
   const latest = screen.recent[0];
+  if (screen.missing) {
+    return (
+      <main className="hall-screen">
+        <h1>没有这个大厅</h1>
+        <p className="screen-empty" role="alert">
+          叫号屏地址中的大厅编号（{hallId}）不存在。请在工作台“窗口叫号”页点击“打开本大厅叫号屏”获取正确地址。
+        </p>
+      </main>
+    );
+  }
 
   return (
     <main className="hall-screen">
@@ -78,6 +88,18 @@ export default function HallScreenPage() {
               </p>
             ) : null}
           </section>
+          {screen.recent.length > 1 ? (
+            <section aria-labelledby="recent-heading" className="screen-recent">
+              <h2 id="recent-heading">刚刚叫号</h2>
+              <ul>
+                {screen.recent.slice(1).map((item, index) => (
+                  <li key={`${item.number}-${index}`}>
+                    {item.number} → {item.window ? `${item.window} 号窗口` : '窗口'}
+                  </li>
+                ))}
+              </ul>
+            </section>
+          ) : null}
           {queue?.average_wait_minutes != null ? (
             <p className="screen-split">今日平均等候约 {Math.round(queue.average_wait_minutes)} 分钟</p>
           ) : null}

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { ApiError } from '@govhall/api-client';
 import type { Hall, Queue, QueueService } from './queue';
 import { announcementsBetween, recentCalls, speak, speechText } from './screen';
 import type { Announcement } from './screen';
@@ -14,6 +15,7 @@ export function useHallScreen(service: QueueService, hallId: number) {
   const [hall, setHall] = useState<Hall | null>(null);
   const [recent, setRecent] = useState<Announcement[]>([]);
   const [offline, setOffline] = useState(false);
+  const [missing, setMissing] = useState(false);
   const [soundOn, setSoundOn] = useState(false);
   const soundRef = useRef(false);
   const lastRef = useRef<Queue | null>(null);
@@ -41,8 +43,11 @@ export function useHallScreen(service: QueueService, hallId: number) {
           setRecent((history) => recentCalls(history, found));
           if (soundRef.current) found.forEach((item) => speak(speechText(item)));
         }
-      } catch {
-        if (!stopped) setOffline(true);
+      } catch (error) {
+        if (stopped) return;
+        // A wrong address on the TV is not a network failure: it will not fix itself, so say which it is.
+        if (error instanceof ApiError && error.status === 404) setMissing(true);
+        else setOffline(true);
       } finally {
         if (!stopped) timer = setTimeout(poll, POLL_MS);
       }
@@ -61,5 +66,5 @@ export function useHallScreen(service: QueueService, hallId: number) {
     speak('语音播报已开启');
   };
 
-  return { queue, hall, recent, offline, soundOn, canSpeak, enableSound };
+  return { queue, hall, recent, offline, missing, soundOn, canSpeak, enableSound };
 }
