@@ -101,7 +101,7 @@ export function useWindowDesk(service: QueueService) {
         action === 'recall'
           ? `已重新叫 ${answer.number} 号到 ${answer.window} 号窗口。`
           : action === 'skip'
-            ? `${answer.number} 号已过号。群众稍后到来可在下方“重新叫号”。`
+            ? `${answer.number} 号已过号。群众稍后到来可点“重新叫号”。`
             : `${answer.number} 号已办结。`,
     );
     if (done) setCurrent(done);
