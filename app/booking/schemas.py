@@ -194,6 +194,7 @@ class HallAppointmentPageOut(Page[HallAppointmentOut]):
 
 
 class ServingOut(BaseModel):
+    id: int = Field(description="the queue ticket: a window clerk who reloads the console finds the number again")
     number: str
     window: int | None
     called_at: str | None

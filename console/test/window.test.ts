@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, createClient, memoryTokenStore } from '@govhall/api-client';
 import type { Transport, TransportRequest } from '@govhall/api-client';
-import { queueErrorText, queueService, statusName, windowNumbers } from '../src/window/queue';
+import { queueErrorText, queueService, servingAt, statusName, windowNumbers } from '../src/window/queue';
 import type { Queue } from '../src/window/queue';
 import { announcementsBetween, recentCalls, speak, speechText } from '../src/window/screen';
 
@@ -12,7 +12,7 @@ function queue(serving: Array<[string, number, number?]>, waiting = 3): Queue {
     waiting,
     waiting_appointments: 1,
     waiting_walk_ins: waiting - 1,
-    serving: serving.map(([number, window, recalls]) => ({ number, window, called_at: '2026-12-01T01:00:00Z', recalls: recalls ?? 0 })),
+    serving: serving.map(([number, window, recalls], index) => ({ id: index + 1, number, window, called_at: '2026-12-01T01:00:00Z', recalls: recalls ?? 0 })),
     queue_served: 0,
     queue_skipped: 0,
     average_wait_minutes: null,
@@ -124,5 +124,13 @@ describe('queue errors and names', () => {
     expect(statusName('skipped')).toBe('已过号');
     expect(windowNumbers({ windows: 3 })).toEqual([1, 2, 3]);
     expect(windowNumbers(undefined)).toEqual([]);
+  });
+});
+
+describe('servingAt', () => {
+  it('finds the number my window is serving after a reload, and none for an idle window', () => {
+    const now = queue([['A001', 1], ['B004', 3]]);
+    expect(servingAt(now, 3)).toMatchObject({ id: 2, number: 'B004', status: 'called', window: 3, hall_id: 1 });
+    expect(servingAt(now, 2)).toBeNull();
   });
 });

@@ -545,7 +545,7 @@ async def test_the_screen_sees_a_recalled_number_by_its_recall_count(client, cac
         await client.post(f"/api/v1/staff/halls/{hall_id}/call-next", json={"window": 3}, headers=clerk["headers"])
     ).json()
     serving = (await client.get(f"/api/v1/halls/{hall_id}/queue")).json()["serving"]
-    assert [(s["number"], s["window"], s["recalls"]) for s in serving] == [("B001", 3, 0)]
+    assert [(s["id"], s["number"], s["window"], s["recalls"]) for s in serving] == [(called["id"], "B001", 3, 0)]
     recalled = await client.post(
         f"/api/v1/staff/queue-tickets/{called['id']}/recall", json={"window": 1}, headers=clerk["headers"]
     )

@@ -174,6 +174,9 @@ def test_window_clerk_calls_and_the_hall_screen_shows_and_says_it(server, deskto
         page.get_by_role("button", name="重新叫号").click()
         expect(page.get_by_test_id("desk-notice")).to_contain_text(f"已重新叫 {called} 号")
         _wait_for(lambda: _spoken(tv).count(sentence) > said_once)
+        # A reload keeps the hall, the window and the number being served there.
+        page.reload()
+        expect(page.get_by_test_id("my-number")).to_have_text(called)
         page.get_by_role("button", name="过号").click()
         expect(page.get_by_test_id("desk-notice")).to_contain_text(f"{called} 号已过号")
         expect(tv.get_by_test_id("serving-row").filter(has_text=called)).to_have_count(0, timeout=5000)

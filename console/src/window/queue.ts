@@ -79,3 +79,24 @@ export function statusName(status: string | null | undefined): string {
 export function windowNumbers(hall: Pick<Hall, 'windows'> | undefined): number[] {
   return Array.from({ length: hall?.windows ?? 0 }, (_, index) => index + 1);
 }
+
+/**
+ * The number my window is serving, from the hall's queue: after a reload the clerk can still recall, skip or finish
+ * it (the desk keeps no state of its own on the server).
+ */
+export function servingAt(queue: Pick<Queue, 'hall_id' | 'serving'>, window: number): QueueTicket | null {
+  const entry = queue.serving.find((item) => item.window === window);
+  if (!entry) return null;
+  return {
+    id: entry.id,
+    number: entry.number,
+    hall_id: queue.hall_id,
+    kind: entry.number.startsWith('A') ? 'appointment' : 'walk_in',
+    status: 'called',
+    window,
+    ahead: 0,
+    issued_at: '',
+    called_at: entry.called_at,
+    finished_at: null,
+  };
+}

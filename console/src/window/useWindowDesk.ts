@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Hall, HallAppointment, QueueAction, QueueService, QueueTicket } from './queue';
-import { queueErrorText } from './queue';
+import { queueErrorText, servingAt } from './queue';
 
 const PLACE_KEY = 'govhall.console.window';
 
@@ -59,6 +59,16 @@ export function useWindowDesk(service: QueueService) {
     setAppointments([]);
     void reload();
   }, [reload]);
+
+  // After a reload, the number still called at my window is mine again.
+  useEffect(() => {
+    const { hallId, window: mine } = place;
+    if (!hallId || !mine) return;
+    service.queue(hallId).then(
+      (queue) => setCurrent((was) => was ?? servingAt(queue, mine)),
+      () => undefined,
+    );
+  }, [service, place]);
 
   async function run<T>(work: () => Promise<T>, success: (value: T) => string): Promise<T | null> {
     setBusy(true);
