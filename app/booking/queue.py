@@ -338,7 +338,16 @@ async def queue_status(*, hall_id: int, now: datetime | None = None) -> dict:
         "waiting": appointments + walk_ins,
         "waiting_appointments": appointments,
         "waiting_walk_ins": walk_ins,
-        "serving": [{"number": t.number, "window": t.window, "called_at": to_iso(t.called_at)} for t in serving],
+        "serving": [
+            {
+                "id": t.id,
+                "number": t.number,
+                "window": t.window,
+                "called_at": to_iso(t.called_at),
+                "recalls": t.recalls,
+            }
+            for t in serving
+        ],
         **queue_times(times),
     }
 

@@ -194,9 +194,11 @@ class HallAppointmentPageOut(Page[HallAppointmentOut]):
 
 
 class ServingOut(BaseModel):
+    id: int = Field(description="the queue ticket: a window clerk who reloads the console finds the number again")
     number: str
     window: int | None
     called_at: str | None
+    recalls: int = Field(0, description="times recalled: the hall's screen announces the number again when it grows")
 
 
 class QueueOut(BaseModel):

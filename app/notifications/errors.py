@@ -15,3 +15,8 @@ class MessageNotFound(NotFound):
 
 class DeliveryNotRetryable(Conflict):
     message = "只有失败终止的推送可以重试"
+
+
+class AlertNotFound(NotFound):
+    code = "ALERT_NOT_FOUND"
+    message = "提醒不存在"

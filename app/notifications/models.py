@@ -76,3 +76,37 @@ class SubscriptionCredit(Model):
     class Meta:
         table = "subscription_credit"
         unique_together = (("citizen_id", "template_id"),)
+
+
+class StaffAlert(Model):
+    """What WeChat Work told (or would have told) staff of an event, kept so the console lists it too: a clerk
+    without WeChat Work, or with it unconfigured, misses nothing. Seen by the event's department (all: supervisors,
+    admins), read per staff member."""
+
+    id = fields.BigIntField(primary_key=True)
+    event_id = fields.BigIntField(unique=True)
+    kind = fields.CharField(max_length=48)
+    title = fields.CharField(max_length=64)
+    text = fields.CharField(max_length=500)
+    department_id = fields.IntField(null=True)
+    # What the alert is about, for the console to open: {"type": "case", "id": 12}.
+    subject = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "staff_alert"
+        indexes = (("department_id", "id"),)
+
+
+class StaffAlertRead(Model):
+    """That one staff member read one alert."""
+
+    id = fields.BigIntField(primary_key=True)
+    alert_id = fields.BigIntField()
+    staff_id = fields.IntField()
+    read_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "staff_alert_read"
+        unique_together = (("alert_id", "staff_id"),)
+        indexes = (("staff_id", "alert_id"),)

@@ -9,6 +9,11 @@ from app.core.http import page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
 from app.notifications import service
 from app.notifications.schemas import (
+    AlertCountOut,
+    AlertOut,
+    AlertPageOut,
+    AlertQuery,
+    AlertsReadOut,
     CreditOut,
     DeliveryOut,
     DeliveryPageOut,
@@ -114,3 +119,51 @@ async def deliveries(request: Request):
 @staff_required(*OPERATOR_ROLES)
 async def retry(request: Request, delivery_id: int):
     return respond(DeliveryOut, await service.retry_delivery(delivery_id, actor=request.ctx.principal))
+
+
+# ---- staff alerts: the console's copy of what WeChat Work tells staff ----
+
+
+@bp.get("/staff/alerts")
+@doc(
+    "工作提醒（企业微信推送的同一内容：本部门的；监督员、管理员为全部），含未读数",
+    tag="notifications-staff",
+    response=AlertPageOut,
+    errors=(401, 403, 422),
+    secured=True,
+    query=AlertQuery,
+)
+@staff_required()
+async def alerts(request: Request):
+    query = parse_query(request, AlertQuery)
+    items, total, unread = await service.list_alerts(
+        request.ctx.principal, unread_only=query.unread, offset=query.offset, limit=query.page_size
+    )
+    return respond(AlertPageOut, {**page_of(items, total, query.page, query.page_size), "unread": unread})
+
+
+@bp.get("/staff/alerts/unread-count")
+@doc(
+    "未读工作提醒数（控制台菜单角标）",
+    tag="notifications-staff",
+    response=AlertCountOut,
+    errors=(401, 403),
+    secured=True,
+)
+@staff_required()
+async def alert_count(request: Request):
+    return respond(AlertCountOut, {"unread": await service.unread_alert_count(request.ctx.principal)})
+
+
+@bp.post("/staff/alerts/read-all")
+@doc("全部工作提醒标为已读", tag="notifications-staff", response=AlertsReadOut, errors=(401, 403), secured=True)
+@staff_required()
+async def read_all_alerts(request: Request):
+    return respond(AlertsReadOut, await service.read_all_alerts(request.ctx.principal))
+
+
+@bp.post("/staff/alerts/<alert_id:int>/read", ctx_big_ids=True)
+@doc("标记一条工作提醒已读", tag="notifications-staff", response=AlertOut, errors=(401, 403, 404), secured=True)
+@staff_required()
+async def read_alert(request: Request, alert_id: int):
+    return respond(AlertOut, await service.read_alert(request.ctx.principal, alert_id))

@@ -74,3 +74,35 @@ class DeliveryPageOut(Page[DeliveryOut]):
 
 class DeliveryQuery(PageQuery):
     status: Literal["pending", "sending", "sent", "rejected", "dead", "no_credit"] | None = None
+
+
+class AlertOut(BaseModel):
+    """A staff alert: what WeChat Work was (or would have been) told, as the console lists it."""
+
+    id: int
+    kind: str = Field(description="the event: case.submitted, case.deadline_warning, case.overdue, rating.bad, ...")
+    title: str
+    text: str = Field(description="the WeChat Work text, ID and mobile numbers masked")
+    department_id: int | None
+    subject: dict[str, Any] = Field(description='what it is about: {"type": "case", "id": 12}')
+    created_at: str
+    read: bool = Field(description="read by the calling staff member")
+
+
+class AlertPageOut(Page[AlertOut]):
+    """A page of alerts, with how many of all of them the calling staff member has not read."""
+
+    unread: int
+
+
+class AlertQuery(PageQuery):
+    unread: bool = Field(False, description="true: only the unread ones")
+
+
+class AlertCountOut(BaseModel):
+    unread: int
+
+
+class AlertsReadOut(BaseModel):
+    marked: int = Field(description="how many alerts were marked read by this call")
+    unread: int

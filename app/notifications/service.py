@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise import connections
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
@@ -29,8 +29,15 @@ from app.core.redaction import mask_in, mask_personal_numbers
 from app.core.timeutil import now as clock_now
 from app.core.timeutil import to_iso
 from app.identity import service as identity
-from app.notifications.errors import DeliveryNotFound, DeliveryNotRetryable, MessageNotFound
-from app.notifications.models import Delivery, DeliveryStatus, InboxMessage, SubscriptionCredit
+from app.notifications.errors import AlertNotFound, DeliveryNotFound, DeliveryNotRetryable, MessageNotFound
+from app.notifications.models import (
+    Delivery,
+    DeliveryStatus,
+    InboxMessage,
+    StaffAlert,
+    StaffAlertRead,
+    SubscriptionCredit,
+)
 from app.notifications.routing import route_for, template_values
 from app.notifications.templates import fit, render
 from app.platforms import MessageRejected
@@ -206,6 +213,18 @@ async def _dispatch_one(event: OutboxEvent, *, settings, at: datetime, connectio
             all_department_roles=tuple(alert.all_departments),
         )
         text = f"【{route.title}】{route.staff_text(payload)}"
+        # Kept for the console whoever WeChat Work reaches (nobody, when no one has it): no alert is only a push.
+        await StaffAlert.get_or_create(
+            event_id=event.id,
+            defaults={
+                "kind": event.kind,
+                "title": route.title,
+                "text": mask_personal_numbers(text)[:500],
+                "department_id": event.department_id,
+                "subject": subject,
+            },
+            using_db=connection,
+        )
         for userid in recipients:
             await _plan(
                 event,
@@ -502,3 +521,76 @@ async def retry_delivery(delivery_id: int, *, actor: Principal) -> dict:
         actor=actor.actor, staff_id=actor.id, action="delivery.retry", object_type="delivery", object_id=delivery_id
     )
     return _delivery_view(await Delivery.get(id=delivery_id))
+
+
+# ---- staff alerts (the console's copy of the WeChat Work alerts) ----
+
+
+def _visible_alerts(staff: Principal):
+    """The alerts of the staff member's department; supervisors and admins see every department's."""
+    if staff.sees_all_departments:
+        return StaffAlert.all()
+    if staff.department_id is None:
+        return StaffAlert.filter(department_id=-1)  # no department, not all-seeing: nothing (ids are positive)
+    return StaffAlert.filter(department_id=staff.department_id)
+
+
+async def _read_ids(staff_id: int, alert_ids: list[int]) -> set[int]:
+    if not alert_ids:
+        return set()
+    rows = await StaffAlertRead.filter(staff_id=staff_id, alert_id__in=alert_ids).values_list("alert_id", flat=True)
+    return set(rows)
+
+
+def _alert_view(alert: StaffAlert, read: bool) -> dict:
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "title": alert.title,
+        "text": alert.text,
+        "department_id": alert.department_id,
+        "subject": alert.subject or {},
+        "created_at": to_iso(alert.created_at),
+        "read": read,
+    }
+
+
+def _read_by(staff_id: int) -> Subquery:
+    return Subquery(StaffAlertRead.filter(staff_id=staff_id).values("alert_id"))
+
+
+async def unread_alert_count(staff: Principal) -> int:
+    """How many alerts the staff member may see and has not read."""
+    return await _visible_alerts(staff).exclude(id__in=_read_by(staff.id)).count()
+
+
+async def list_alerts(staff: Principal, *, unread_only: bool, offset: int, limit: int) -> tuple[list[dict], int, int]:
+    """The staff member's alerts, newest first, with the total and the unread count."""
+    rows = _visible_alerts(staff)
+    if unread_only:
+        rows = rows.exclude(id__in=_read_by(staff.id))
+    total = await rows.count()
+    alerts = await rows.order_by("-id").offset(offset).limit(limit)
+    read = await _read_ids(staff.id, [alert.id for alert in alerts])
+    return [_alert_view(alert, alert.id in read) for alert in alerts], total, await unread_alert_count(staff)
+
+
+async def read_alert(staff: Principal, alert_id: int) -> dict:
+    """Mark one alert read for this staff member; another department's alert is not found."""
+    alert = await _visible_alerts(staff).get_or_none(id=alert_id)
+    if alert is None:
+        raise AlertNotFound()
+    async with in_transaction() as connection:
+        if not await StaffAlertRead.filter(alert_id=alert.id, staff_id=staff.id).using_db(connection).exists():
+            await StaffAlertRead.create(alert_id=alert.id, staff_id=staff.id, using_db=connection)
+    return _alert_view(alert, True)
+
+
+async def read_all_alerts(staff: Principal) -> dict:
+    """Mark every alert the staff member may see read; how many were marked, and the unread left (0)."""
+    ids = await _visible_alerts(staff).exclude(id__in=_read_by(staff.id)).values_list("id", flat=True)
+    marked = 0
+    for alert_id in ids:
+        _, created = await StaffAlertRead.get_or_create(alert_id=alert_id, staff_id=staff.id)
+        marked += int(created)
+    return {"marked": marked, "unread": await unread_alert_count(staff)}

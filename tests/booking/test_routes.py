@@ -533,3 +533,22 @@ async def test_a_closed_schedule_refuses_bookings_on_already_released_slots(clie
         409,
         "BOOKING_CLOSED",
     )
+
+
+async def test_the_screen_sees_a_recalled_number_by_its_recall_count(client, cache, clock):
+    setup = await factories.bookable_matter(cache, windows=3)
+    clock.set(datetime.fromisoformat("2026-09-21T10:00:00+08:00"))  # a Monday morning: the hall is open
+    hall_id = setup["hall"]["id"]
+    assert (await client.post(f"/api/v1/halls/{hall_id}/tickets", json={})).status_code == 201
+    clerk = await factories.staff(client, "clerk", department_id=setup["department"]["id"])
+    called = (
+        await client.post(f"/api/v1/staff/halls/{hall_id}/call-next", json={"window": 3}, headers=clerk["headers"])
+    ).json()
+    serving = (await client.get(f"/api/v1/halls/{hall_id}/queue")).json()["serving"]
+    assert [(s["id"], s["number"], s["window"], s["recalls"]) for s in serving] == [(called["id"], "B001", 3, 0)]
+    recalled = await client.post(
+        f"/api/v1/staff/queue-tickets/{called['id']}/recall", json={"window": 1}, headers=clerk["headers"]
+    )
+    assert recalled.status_code == 200, recalled.text
+    serving = (await client.get(f"/api/v1/halls/{hall_id}/queue")).json()["serving"]
+    assert [(s["number"], s["window"], s["recalls"]) for s in serving] == [("B001", 1, 1)]
