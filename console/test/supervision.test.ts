@@ -6,6 +6,7 @@ import {
   HALL_COLUMNS,
   WEEKLY_COLUMNS,
   cellText,
+  hasFigures,
   rankingChartOption,
   ranked,
   tableRows,
@@ -57,6 +58,13 @@ describe('rankings', () => {
     expect(option.series[0].data).toEqual([null, 90, 97.5]);
     const rows = tableRows(DEPARTMENT_COLUMNS, order, (row) => Number(row.department_id));
     expect(rows.map((row) => row.satisfaction_rate)).toEqual(['97.5%', '90.0%', '—']);
+    expect(hasFigures(option)).toBe(true);
+  });
+
+  it('has nothing to draw when no place has the figure, but zero counts are drawn', () => {
+    const unrated = [{ department_id: 2, department_name: '民政局', satisfaction_rate: null, complaints: 0 }];
+    expect(hasFigures(rankingChartOption(unrated, 'department_name', DEPARTMENT_COLUMNS[1]))).toBe(false);
+    expect(hasFigures(rankingChartOption(unrated, 'department_name', DEPARTMENT_COLUMNS[6]))).toBe(true);
   });
 
   it('counts stay counts: no-shows per hall', () => {

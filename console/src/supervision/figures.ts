@@ -132,3 +132,8 @@ export function rankingChartOption(rows: Row[], nameKey: string, column: Column)
 export function chartLabel(title: string, from: string, to: string): string {
   return `${title}图表（${from} 至 ${to}），数据见下方表格`;
 }
+
+/** Whether a chart has anything to draw: a period without ratings has no satisfaction to rank, only its table. */
+export function hasFigures(option: { series: Array<{ data: Array<number | null> }> }): boolean {
+  return option.series.some((series) => series.data.some((value) => typeof value === 'number'));
+}

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Alert, Button, Table } from 'tdesign-react';
 import { api } from '../../api';
 import { apiErrorText } from '../../session/errors';
-import type { Column, Row } from '../../supervision/figures';
+import { hasFigures, type Column, type Row } from '../../supervision/figures';
 import { downloadExport, exportUrl, type FileFormat, type ReportName } from '../../supervision/download';
 import type { Period } from '../../supervision/period';
 import EChart from '../../supervision/EChart';
@@ -10,7 +10,7 @@ import EChart from '../../supervision/EChart';
 interface Props {
   id: string;
   title: string;
-  chart: object;
+  chart: { series: Array<{ data: Array<number | null> }> };
   chartLabel: string;
   columns: Column[];
   rows: Row[];
@@ -53,7 +53,11 @@ export default function FigureSection({ id, title, chart, chartLabel, columns, r
       </div>
       {note && <p className="figure-note">{note}</p>}
       {message && <Alert theme={message.theme} message={message.text} />}
-      {rows.length ? <EChart option={chart} label={chartLabel} /> : <p>本期没有数据。</p>}
+      {hasFigures(chart) ? (
+        <EChart option={chart} label={chartLabel} />
+      ) : (
+        <p className="figure-empty">本期没有可画图的数据（如尚无评价），各项计数见下表。</p>
+      )}
       <Table
         rowKey="key"
         size="small"

@@ -132,10 +132,10 @@ export default function SupervisionPage() {
           ))}
         </Radio.Group>
         <label>
-          从 <input type="date" value={draft.from} onChange={(event) => chooseDay('from', event.target.value)} />
+          开始日期 <input type="date" value={draft.from} onChange={(event) => chooseDay('from', event.target.value)} />
         </label>
         <label>
-          至 <input type="date" value={draft.to} onChange={(event) => chooseDay('to', event.target.value)} />
+          结束日期 <input type="date" value={draft.to} onChange={(event) => chooseDay('to', event.target.value)} />
         </label>
       </fieldset>
       {problem && <Alert theme="warning" message={problem} />}
@@ -143,7 +143,7 @@ export default function SupervisionPage() {
       {!data && !error && <Loading text="正在统计…" />}
       {data && figures && (
         <>
-          <div className="late-cases">
+          <div>
             <LateCases light="red" cases={data.red} total={data.redTotal} />
             <LateCases light="yellow" cases={data.yellow} total={data.yellowTotal} />
           </div>
