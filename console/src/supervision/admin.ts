@@ -135,7 +135,7 @@ export function auditQuery(filters: AuditFilters, page: number) {
 export function refundErrorText(code: string, fallback: string): string {
   switch (code) {
     case 'PAYMENT_NOT_FOUND':
-      return '找不到这个支付订单，请核对订单号（可在办件详情的缴费记录中查看）。';
+      return '找不到这个支付订单，请核对订单号（以 GH 开头，见办事人的缴费记录或对账明细）。';
     case 'REFUND_EXCEEDS_PAID':
       return '退款金额超过了该订单尚可退的金额，请减少金额。';
     case 'REFUND_NOT_FOUND':

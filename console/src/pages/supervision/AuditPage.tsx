@@ -83,7 +83,14 @@ export default function AuditPage() {
                 <ul className="changes">
                   {changes.map((change) => (
                     <li key={change.field}>
-                      <code>{change.field}</code>：<del>{change.before}</del> → <ins>{change.after}</ins>
+                      <code>{change.field}</code>：
+                      {change.before === '（无）' ? (
+                        <ins>{change.after}</ins>
+                      ) : (
+                        <>
+                          <del>{change.before}</del> → <ins>{change.after}</ins>
+                        </>
+                      )}
                     </li>
                   ))}
                 </ul>
