@@ -76,6 +76,7 @@ def create_app(
         app, access_log_enabled=settings.server.access_log, max_in_flight=settings.server.max_in_flight
     )
 
+    from app.audit.routes import bp as audit_bp
     from app.booking.routes import bp as booking_bp
     from app.cases.routes import bp as cases_bp
     from app.catalog.routes import bp as catalog_bp
@@ -86,6 +87,7 @@ def create_app(
     from app.payments.routes import bp as payments_bp
     from app.ratings.routes import bp as ratings_bp
     from app.stats.routes import bp as stats_bp
+    from app.stats.routes import staff_bp as staff_stats_bp
     from app.tickets.routes import bp as tickets_bp
 
     app.blueprint(health_bp)
@@ -99,6 +101,8 @@ def create_app(
     app.blueprint(ratings_bp)
     app.blueprint(tickets_bp)
     app.blueprint(stats_bp)
+    app.blueprint(staff_stats_bp)
+    app.blueprint(audit_bp)
     if settings.platforms.mode == "sim":
         from app.platforms.sim import bp as sim_bp
 

@@ -982,3 +982,24 @@ async def reseal_personal_data(*, cipher: FieldCipher) -> dict[str, int]:
         "case": await reseal_rows(Case, columns, cipher=cipher),
         "case_licence": await reseal_rows(CaseLicence, {"licence_no_encrypted": licences.LICENCE_NO}, cipher=cipher),
     }
+
+
+async def accepted_and_decided(*, start: datetime, end: datetime, department_id: int | None = None) -> list[dict]:
+    """The moments of the cases accepted or decided in [start, end) (of one department or all): acceptance, decision
+    (decided ones only) and deadline, for the supervisors' weekly series."""
+    query = Case.filter(accepted_at__isnull=False).filter(
+        Q(accepted_at__gte=start, accepted_at__lt=end)
+        | Q(ended_at__gte=start, ended_at__lt=end, status__in=list(DECIDED_STATES))
+    )
+    if department_id is not None:
+        query = query.filter(department_id=department_id)
+    rows = await query.values("accepted_at", "ended_at", "deadline_at", "status")
+    decided = {state.value for state in DECIDED_STATES}
+    return [
+        {
+            "accepted_at": row["accepted_at"],
+            "decided_at": row["ended_at"] if str(getattr(row["status"], "value", row["status"])) in decided else None,
+            "deadline_at": row["deadline_at"],
+        }
+        for row in rows
+    ]

@@ -9,7 +9,7 @@ from sanic.response import raw
 
 from app.core.auth import citizen_required, staff_required
 from app.core.errors import ValidationFailed
-from app.core.http import parse_body, parse_query, respond
+from app.core.http import page_of, parse_body, parse_query, respond
 from app.core.openapi import NO_CONTENT, Raw, doc
 from app.payments import service
 from app.payments.schemas import (
@@ -20,6 +20,8 @@ from app.payments.schemas import (
     ReconciliationQuery,
     RefundIn,
     RefundOut,
+    RefundPageOut,
+    RefundQuery,
 )
 
 bp = Blueprint("payments", url_prefix="/api/v1")
@@ -212,3 +214,19 @@ async def reconciliations(request: Request):
     except ValueError:
         raise ValidationFailed(details={"fields": [{"field": "date", "message": "日期无效"}]}) from None
     return respond(list[ReconciliationOut], await service.reports_for(day))
+
+
+@bp.get("/admin/refunds")
+@doc(
+    "退款记录（可按状态筛选，如退款异常 abnormal）",
+    tag="payments-admin",
+    response=RefundPageOut,
+    errors=(401, 403, 422),
+    secured=True,
+    query=RefundQuery,
+)
+@staff_required("admin")
+async def refunds(request: Request):
+    query = parse_query(request, RefundQuery)
+    items, total = await service.list_refunds(status=query.status, offset=query.offset, limit=query.page_size)
+    return respond(RefundPageOut, page_of(items, total, query.page, query.page_size))

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.core.http import PositiveFen
+from app.core.http import Page, PageQuery, PositiveFen
 from app.payments.models import RefundStatus
 
 PaymentChannel = Literal["wechat", "alipay"]
@@ -80,3 +80,17 @@ class ReconciliationOut(BaseModel):
 class ReconciliationQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class RefundListItemOut(RefundOut):
+    order_no: str
+    case_id: int
+    channel: PaymentChannel
+
+
+class RefundPageOut(Page[RefundListItemOut]):
+    pass
+
+
+class RefundQuery(PageQuery):
+    status: RefundStatus | None = None

@@ -683,3 +683,16 @@ def report_view(report: ReconciliationReport) -> dict:
 async def reports_for(day: date) -> list[dict]:
     """The reconciliation reports of a day, newest first."""
     return [report_view(r) for r in await ReconciliationReport.filter(day=day).order_by("-id")]
+
+
+async def list_refunds(*, status: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
+    """Refunds newest first (one status or all), with their order, for the administrators' refund desk."""
+    query = Refund.all()
+    if status:
+        query = query.filter(status=status)
+    total = await query.count()
+    rows = await query.order_by("-id").offset(offset).limit(limit).prefetch_related("order")
+    return [
+        {**_refund_view(r), "order_no": r.order.order_no, "case_id": r.order.case_id, "channel": r.order.channel}
+        for r in rows
+    ], total

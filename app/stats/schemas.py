@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
@@ -90,3 +92,29 @@ DepartmentReport = TypedDict(
 )
 HallReport = TypedDict("HallReport", {"from": str, "to": str, "generated_at": str, "items": list[HallFigures]})
 MatterReport = TypedDict("MatterReport", {"from": str, "to": str, "generated_at": str, "items": list[MatterFigures]})
+
+
+class StaffStatsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    date_from: str | None = Field(None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="first day")
+    date_to: str | None = Field(None, alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$", description="last day")
+    department_id: Id | None = Field(None, description="one department (a department administrator: only their own)")
+
+
+class ExportQuery(StaffStatsQuery):
+    report: Literal["departments", "halls", "weekly"]
+    format: Literal["csv", "xlsx"] = "csv"
+
+
+class WeekFigures(BaseModel):
+    week_start: str = Field(description="the Monday of the week (the city's days)")
+    accepted: int = Field(description="cases accepted in the week")
+    decided: int = Field(description="cases approved or denied in the week (after acceptance)")
+    on_time: int = Field(description="of those, decided by their deadline")
+    overdue: int = Field(description="of those, decided after their deadline")
+
+
+WeeklyReport = TypedDict(
+    "WeeklyReport",
+    {"from": str, "to": str, "department_id": int | None, "generated_at": str, "weeks": list[WeekFigures]},
+)

@@ -5,19 +5,24 @@ aggregates."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 from datetime import UTC, date, datetime, time, timedelta
+
+from openpyxl import Workbook
 
 from app.booking import service as booking
 from app.cases import service as cases
 from app.catalog import service as catalog
 from app.core import workdays
-from app.core.auth import limit_rate
+from app.core.auth import Principal, limit_rate
 from app.core.cache import Cache, shared_load
 from app.core.errors import ValidationFailed
 from app.core.timeutil import CITY_TZ, as_utc, to_iso
 from app.core.timeutil import now as clock_now
 from app.ratings import service as ratings
+from app.stats.errors import DepartmentNotFound
 from app.tickets import service as tickets
 
 MAX_PERIOD_DAYS = 366
@@ -217,3 +222,153 @@ async def _compute(
             item.update(booking.queue_times(by_queue.get(place["id"])))
         items.append(item)
     return {"from": first.isoformat(), "to": last.isoformat(), "generated_at": to_iso(at), "items": items}
+
+
+# ---- the supervisors' dashboard: weekly series and exports ----
+
+SUPERVISION_ROLES = ("supervisor", "dept_admin", "admin")
+
+
+def department_scope(staff: Principal, department_id: int | None) -> int | None:
+    """The department a staff member's figures cover: any or all for supervisors and admins, only their own for a
+    department administrator (another department's answers 404, as the house does for what is not yours)."""
+    if staff.sees_all_departments:
+        return department_id
+    if department_id is not None and department_id != staff.department_id:
+        raise DepartmentNotFound()
+    return staff.department_id
+
+
+def week_of(day: date) -> date:
+    """The Monday of the day's week."""
+    return day - timedelta(days=day.weekday())
+
+
+async def weekly(
+    staff: Principal,
+    *,
+    date_from: str | None,
+    date_to: str | None,
+    department_id: int | None,
+    now: datetime | None = None,
+) -> dict:
+    """Cases accepted, decided, decided on time and decided late per week (Monday to Sunday, the city's days) of the
+    period, for the departments the staff member covers."""
+    at = now or clock_now()
+    scope = department_scope(staff, department_id)
+    first, last = period_of(date_from, date_to, today=workdays.local_date(at))
+    start = datetime.combine(first, time(0), tzinfo=CITY_TZ).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=CITY_TZ).astimezone(UTC)
+    weeks: dict[date, dict] = {}
+    monday = week_of(first)
+    while monday <= last:
+        weeks[monday] = {"week_start": monday.isoformat(), "accepted": 0, "decided": 0, "on_time": 0, "overdue": 0}
+        monday += timedelta(days=7)
+
+    def inside(moment: datetime | None) -> bool:
+        return moment is not None and start <= as_utc(moment) < end
+
+    for row in await cases.accepted_and_decided(start=start, end=end, department_id=scope):
+        if inside(row["accepted_at"]):
+            weeks[week_of(workdays.local_date(row["accepted_at"]))]["accepted"] += 1
+        if inside(row["decided_at"]):
+            week = weeks[week_of(workdays.local_date(row["decided_at"]))]
+            week["decided"] += 1
+            on_time = row["deadline_at"] is not None and as_utc(row["decided_at"]) <= as_utc(row["deadline_at"])
+            week["on_time" if on_time else "overdue"] += 1
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "department_id": scope,
+        "generated_at": to_iso(at),
+        "weeks": list(weeks.values()),
+    }
+
+
+# What each export holds, column by column: the key in the report's rows and its Chinese heading. The console's
+# tables name the same columns (console/src/supervision/figures.ts).
+EXPORT_COLUMNS = {
+    "departments": [
+        ("department_name", "部门"),
+        ("satisfaction_rate", "满意率"),
+        ("total_ratings", "评价数"),
+        ("bad_ratings", "差评数"),
+        ("rectifications", "整改数"),
+        ("fix_on_time_rate", "整改按时率"),
+        ("complaints", "投诉数"),
+        ("cases_decided", "办结数"),
+        ("cases_on_time_rate", "按时办结率"),
+        ("cases_overdue_now", "当前超期"),
+    ],
+    "halls": [
+        ("hall_name", "大厅"),
+        ("satisfaction_rate", "满意率"),
+        ("total_ratings", "评价数"),
+        ("bad_ratings", "差评数"),
+        ("rectifications", "整改数"),
+        ("complaints", "投诉数"),
+        ("appointments_due", "到期预约"),
+        ("no_shows", "爽约数"),
+        ("no_show_rate", "爽约率"),
+    ],
+    "weekly": [
+        ("week_start", "周（周一）"),
+        ("accepted", "受理"),
+        ("decided", "办结"),
+        ("on_time", "按时办结"),
+        ("overdue", "超期办结"),
+    ],
+}
+
+
+async def export_rows(
+    staff: Principal,
+    report_name: str,
+    *,
+    date_from: str | None,
+    date_to: str | None,
+    department_id: int | None,
+    cache: Cache,
+    cache_seconds: int,
+    catalog_ttl: int,
+) -> tuple[dict, list[dict]]:
+    """The report an export writes ({from, to}) and its rows: the same figures as GET /api/v1/stats/... and the
+    weekly series (a department administrator's departments report holds their own department only)."""
+    if report_name == "weekly":
+        found = await weekly(staff, date_from=date_from, date_to=date_to, department_id=department_id)
+        return found, found["weeks"]
+    only_id = department_scope(staff, department_id) if report_name == "departments" else None
+    found = await report(
+        report_name,
+        date_from=date_from,
+        date_to=date_to,
+        only_id=only_id,
+        cache=cache,
+        cache_seconds=cache_seconds,
+        catalog_ttl=catalog_ttl,
+    )
+    return found, found["items"]
+
+
+def export_file(report_name: str, found: dict, rows: list[dict], file_format: str) -> tuple[bytes, str, str]:
+    """(content, content type, file name) of a report as CSV (UTF-8 with BOM, so Excel reads the Chinese) or XLSX."""
+    columns = EXPORT_COLUMNS[report_name]
+    table = [[heading for _, heading in columns]] + [[row.get(key) for key, _ in columns] for row in rows]
+    name = f"{report_name}-{found['from']}-{found['to']}"
+    if file_format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        for line in table:
+            writer.writerow(["" if value is None else value for value in line])
+        return ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", f"{name}.csv"
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = report_name
+    for line in table:
+        sheet.append(line)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue(), XLSX_TYPE, f"{name}.xlsx"
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -866,3 +866,26 @@ async def test_wechat_pay_refuses_an_http_notify_url_when_the_simulator_acts_as_
     finally:
         await client.post("/sim/strict", json={"on": False})
     assert (await _order(client, setup))["order_no"]
+
+
+async def test_admins_list_refunds_by_status_with_their_order(client, cache):
+    setup = await f.fee_case_setup(client, cache, amount_fen=800)
+    order = await _order(client, setup)
+    await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    admin = await f.shared_staff(client, "admin")
+    made = await client.post(
+        f"/api/v1/admin/payments/{order['order_no']}/refunds",
+        headers=admin["headers"],
+        json={"amount_fen": 300, "reason": "部分退费"},
+    )
+    assert made.status_code == 201, made.text
+    # Newest first: the refund just made is on the first page.
+    listed = await client.get("/api/v1/admin/refunds", headers=admin["headers"], params={"status": "succeeded"})
+    assert {item["status"] for item in listed.json()["items"]} == {"succeeded"}
+    ours = [item for item in listed.json()["items"] if item["refund_no"] == made.json()["refund_no"]]
+    assert ours == [{**made.json(), "order_no": order["order_no"], "case_id": setup["case"]["id"], "channel": "wechat"}]
+    abnormal = await client.get("/api/v1/admin/refunds", headers=admin["headers"], params={"status": "abnormal"})
+    assert made.json()["refund_no"] not in [item["refund_no"] for item in abnormal.json()["items"]]
+    assert (await client.get("/api/v1/admin/refunds", headers=setup["clerk"]["headers"])).status_code == 403
+    bad = await client.get("/api/v1/admin/refunds", headers=admin["headers"], params={"status": "lost"})
+    assert_error_shape(bad, 422, "VALIDATION_FAILED")
