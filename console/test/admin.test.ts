@@ -30,6 +30,9 @@ describe('diffGuide', () => {
       { field: '材料', before: '', after: '户口簿（必交，1 份）' },
       { field: '收费', before: '免费', after: '工本费 ¥10.50' },
     ]);
+    expect(guideProblems(draft)).toEqual(['收费的事项要选择缴费时点（受理前或送达前）。']);
+    expect(guideProblems({ ...draft, pay_before: 'acceptance' })).toEqual([]);
+    expect(diffGuide(published, { ...draft, pay_before: 'acceptance' })).toContainEqual({ field: '缴费时点', before: '不收费', after: '受理前缴费' });
   });
 
   it('shows a removed material and a material no longer required', () => {

@@ -17,6 +17,9 @@ export function fenOf(typed: string): number | null {
   return Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
 }
 
+/** When a charged matter is paid (app/catalog/models.py PayBefore). */
+export const PAY_BEFORE: Record<string, string> = { acceptance: '受理前缴费', delivery: '送达前缴费' };
+
 export interface GuideChange {
   /** What changed, in the words of the guide ("材料", "承诺时限"). */
   field: string;
@@ -34,6 +37,7 @@ const SCALARS: Array<[keyof Guide, string, (value: never) => string]> = [
   ['max_visits', '最多跑动次数', (visits: number) => `${visits} 次`],
   ['bookable', '可预约', (bookable: boolean) => (bookable ? '是' : '否')],
   ['contact_phone', '咨询电话', String],
+  ['pay_before', '缴费时点', (when: string | null) => PAY_BEFORE[when ?? ''] ?? '不收费'],
 ];
 
 function materialText(material: Material): string {
@@ -92,6 +96,9 @@ export function guideProblems(draft: Guide): string[] {
   if (!draft.name.trim()) problems.push('事项名称不能为空。');
   if (draft.promised_days > draft.legal_days) problems.push('承诺时限不能超过法定时限。');
   if (draft.materials.some((material) => !material.name.trim())) problems.push('每项材料都要有名称。');
+  const charged = draft.fees.some((fee) => fee.amount_fen > 0);
+  if (charged && !draft.pay_before) problems.push('收费的事项要选择缴费时点（受理前或送达前）。');
+  if (!charged && draft.pay_before) problems.push('免费事项不设缴费时点，请把缴费时点改为“不收费”。');
   if (draft.bookable && draft.hall_ids.length === 0) problems.push('可预约的事项至少要选一个办理大厅。');
   return problems;
 }

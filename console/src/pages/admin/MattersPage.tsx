@@ -1,7 +1,7 @@
 import { useState } from 'react';
-import { Alert, Button, Checkbox, Input, InputNumber, MessagePlugin, Table, Tag, Textarea } from 'tdesign-react';
+import { Alert, Button, Checkbox, Input, InputNumber, MessagePlugin, Select, Table, Tag, Textarea } from 'tdesign-react';
 import { api } from '../../api';
-import { diffGuide, fenOf, guideBody, guideProblems, newMaterial, yuan, type Guide } from '../../admin/guide';
+import { PAY_BEFORE, diffGuide, fenOf, guideBody, guideProblems, newMaterial, yuan, type Guide } from '../../admin/guide';
 import { apiErrorText } from '../../session/errors';
 import { useSession } from '../../session/SessionContext';
 import { useLoad } from './useLoad';
@@ -10,9 +10,14 @@ import { useLoad } from './useLoad';
 export default function MattersPage() {
   const { staff } = useSession();
   const ownDepartment = staff && !staff.roles.includes('admin') ? staff.department_id : null;
+  const [search, setSearch] = useState('');
+  const [page, setPage] = useState(1);
   const matters = useLoad(
-    () => api.GET('/api/v1/matters', { query: { page_size: 100, ...(ownDepartment ? { department_id: ownDepartment } : {}) } }),
-    [ownDepartment],
+    () =>
+      api.GET('/api/v1/matters', {
+        query: { page, page_size: 20, ...(ownDepartment ? { department_id: ownDepartment } : {}), ...(search.trim() ? { q: search.trim() } : {}) },
+      }),
+    [ownDepartment, page, search],
   );
   const [editing, setEditing] = useState<number | null>(null);
 
@@ -23,12 +28,17 @@ export default function MattersPage() {
       <p className="page-lead">
         此处的指南就是群众在“掌上政务”看到的指南。修改后发布为新版本，已受理的办件仍按其受理时的版本办理。
       </p>
+      <label className="field-inline search">
+        <span>查找事项</span>
+        <Input value={search} clearable placeholder="事项名称或关键词" onChange={(value) => { setSearch(String(value)); setPage(1); }} style={{ width: 280 }} />
+      </label>
       {matters.error && <Alert theme="error" message={matters.error} />}
       <Table
         rowKey="id"
         loading={!matters.data && !matters.error}
         data={matters.data?.items ?? []}
-        empty="本部门还没有事项"
+        empty={search ? '没有符合条件的事项' : '本部门还没有事项'}
+        pagination={{ current: page, pageSize: 20, total: matters.data?.total ?? 0, showPageSize: false, onCurrentChange: setPage }}
         columns={[
           { colKey: 'code', title: '事项编码', width: 160 },
           { colKey: 'name', title: '事项名称' },
@@ -210,6 +220,15 @@ function GuideEditor({ matterId, onClose }: { matterId: number; onClose(): void 
         </label>
         <Button onClick={addFee}>添加收费</Button>
       </div>
+      <label className="field-inline">
+        <span>缴费时点</span>
+        <Select
+          style={{ width: 180 }}
+          value={guide.pay_before ?? ''}
+          onChange={(value) => change({ pay_before: (String(value) || null) as Guide['pay_before'] })}
+          options={[{ label: '不收费', value: '' }, ...Object.entries(PAY_BEFORE).map(([value, label]) => ({ label, value }))]}
+        />
+      </label>
 
       <h2>办理大厅</h2>
       <div className="checks">

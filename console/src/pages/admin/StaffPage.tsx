@@ -13,7 +13,12 @@ const EMPTY: StaffForm = { username: '', name: '', password: '', roles: ['clerk'
 
 /** 账号管理 (admin): open accounts, change roles and department, reset passwords, close accounts. */
 export default function StaffPage() {
-  const accounts = useLoad(() => api.GET('/api/v1/admin/staff', { query: { page_size: 100 } }), []);
+  const [search, setSearch] = useState('');
+  const [page, setPage] = useState(1);
+  const accounts = useLoad(
+    () => api.GET('/api/v1/admin/staff', { query: { page, page_size: 20, ...(search.trim() ? { q: search.trim() } : {}) } }),
+    [page, search],
+  );
   const departments = useLoad(() => api.GET('/api/v1/departments', { query: { page_size: 100 } }), []);
   const [form, setForm] = useState<StaffForm | null>(null);
   const [editing, setEditing] = useState<Account | null>(null);
@@ -77,11 +82,17 @@ export default function StaffPage() {
         <Button theme="primary" onClick={() => open(null)}>开通账号</Button>
       </div>
       <p className="page-lead">修改角色、部门、密码或停用账号后，此人的登录立即失效。</p>
+      <label className="field-inline search">
+        <span>查找账号</span>
+        <Input value={search} clearable placeholder="用户名或姓名" onChange={(value) => { setSearch(String(value)); setPage(1); }} style={{ width: 260 }} />
+      </label>
       {accounts.error && <Alert theme="error" message={accounts.error} />}
       <Table
         rowKey="id"
         loading={!accounts.data && !accounts.error}
         data={accounts.data?.items ?? []}
+        empty="没有符合条件的账号"
+        pagination={{ current: page, pageSize: 20, total: accounts.data?.total ?? 0, showPageSize: false, onCurrentChange: setPage }}
         columns={[
           { colKey: 'username', title: '用户名', width: 150 },
           { colKey: 'name', title: '姓名', width: 110 },
