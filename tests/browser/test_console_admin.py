@@ -90,7 +90,7 @@ def test_dept_admin__adds_a_material_and_publishes__citizen_sees_it__earlier_cas
     expect(page.get_by_role("row")).to_have_count(2)
     visit(page, "console-admin-matters")
 
-    page.get_by_role("button", name=f"编辑「{guide['name']}」").click()
+    page.get_by_role("button", name=f"编辑指南「{guide['name']}」").click()
     expect(page.get_by_role("heading", name=f"编辑指南：{guide['name']}")).to_be_visible()
     expect(page.get_by_text("尚未修改。")).to_be_visible()
     page.get_by_label("新增材料名称").fill("户口簿")
@@ -177,8 +177,9 @@ def test_admin__closes_an_account__that_persons_open_console_session_ends(server
         visit(page, "console-admin-staff")
         page.get_by_role("button", name=f"停用「{name}」").click()
         expect(page.get_by_text("停用后此人立即退出工作台")).to_be_visible()
+        page.wait_for_timeout(400)  # the dialog's opening animation, for a readable screenshot
         visit(page, "console-admin-staff-close")
-        page.get_by_role("dialog").get_by_role("button", name="停用").click()
+        page.get_by_role("button", name="停用", exact=True).click()
         expect(row).to_contain_text("已停用")
 
         # the closed account's next action in its open console lands on the login page, which says why

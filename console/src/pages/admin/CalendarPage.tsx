@@ -75,14 +75,12 @@ export default function CalendarPage() {
               {week.map((cell, d) =>
                 cell ? (
                   <td key={d} className={`day ${cell.kind}`}>
-                    <button
-                      type="button"
-                      aria-label={`${cell.date} ${cell.isWorkday ? '工作日' : '休息日'}${cell.note ? `，${cell.note}` : ''}`}
-                      onClick={() => { setChosen(cell); setNote(cell.note); setProblem(null); }}
-                    >
-                      <span className="num">{cell.day}</span>
-                      {KIND_MARK[cell.kind] && <span className="mark">{KIND_MARK[cell.kind]}</span>}
-                      {cell.note && <span className="note">{cell.note}</span>}
+                    <button type="button" onClick={() => { setChosen(cell); setNote(cell.note); setProblem(null); }}>
+                      {/* the full date and the kind of day for screen readers; the cell shows the day number */}
+                      <span className="sr-only">{`${cell.date} ${cell.isWorkday ? '工作日' : '休息日'}${cell.note ? `，${cell.note}` : ''}`}</span>
+                      <span className="num" aria-hidden="true">{cell.day}</span>
+                      {KIND_MARK[cell.kind] && <span className="mark" aria-hidden="true">{KIND_MARK[cell.kind]}</span>}
+                      {cell.note && <span className="note" aria-hidden="true">{cell.note}</span>}
                     </button>
                   </td>
                 ) : (

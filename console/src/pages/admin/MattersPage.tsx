@@ -49,7 +49,7 @@ export default function MattersPage() {
             title: '操作',
             width: 120,
             cell: ({ row }) => (
-              <Button variant="text" theme="primary" onClick={() => setEditing(row.id)} aria-label={`编辑「${row.name}」`}>
+              <Button variant="text" theme="primary" onClick={() => setEditing(row.id)} aria-label={`编辑指南「${row.name}」`}>
                 编辑指南
               </Button>
             ),
@@ -104,6 +104,8 @@ function GuideEditor({ matterId, onClose }: { matterId: number; onClose(): void 
   }
 
   async function publish() {
+    // Not a disabled button: a greyed-out button says nothing of why (and fails contrast).
+    if (changes.length === 0) return setProblem('尚未修改任何内容，无需发布新版本。');
     const problems = guideProblems(guide);
     if (problems.length) return setProblem(problems.join(''));
     setBusy(true);
@@ -273,7 +275,7 @@ function GuideEditor({ matterId, onClose }: { matterId: number; onClose(): void 
       </label>
       <div role="alert" aria-live="polite">{problem && <Alert theme="error" message={problem} />}</div>
       <div className="actions">
-        <Button theme="primary" loading={busy} disabled={changes.length === 0} onClick={publish}>
+        <Button theme="primary" loading={busy} onClick={publish}>
           发布新版本
         </Button>
         {draft && <Button variant="outline" onClick={() => setDraft(null)}>放弃修改</Button>}

@@ -111,7 +111,7 @@ export default function StaffPage() {
             cell: ({ row }) => (
               <span className="row-actions">
                 <Button variant="text" theme="primary" aria-label={`修改「${row.name}」`} onClick={() => open(row)}>修改</Button>
-                <Button variant="text" theme="primary" aria-label={`重置「${row.name}」的密码`} onClick={() => resetPassword(row)}>重置密码</Button>
+                <Button variant="text" theme="primary" aria-label={`重置密码「${row.name}」`} onClick={() => resetPassword(row)}>重置密码</Button>
                 {row.is_active ? (
                   <Button variant="text" theme="danger" aria-label={`停用「${row.name}」`} onClick={() => setClosing(row)}>停用</Button>
                 ) : (
