@@ -148,6 +148,8 @@ def test_admin__a_holiday_added_in_the_calendar_moves_a_new_cases_deadline(serve
         page.get_by_label("说明（如：国庆节、春节调休）").fill("临时休假")
         page.get_by_role("button", name="设为节假日（休）").click()
         expect(grid.get_by_role("button", name=f"{holiday.isoformat()} 休息日，临时休假")).to_be_visible()
+        expect(page.get_by_label("说明（如：国庆节、春节调休）")).to_be_hidden()
+        page.wait_for_timeout(400)  # the dialog's closing fade, for a readable screenshot
         visit(page, "console-admin-calendar")
 
         after = _file_at_window(clerk, guide)
