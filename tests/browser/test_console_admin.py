@@ -16,7 +16,12 @@ from tests.factories import id_number
 
 pytestmark = pytest.mark.browser
 
-ADMIN_PAGES = {"/admin/matters": "事项指南", "/admin/halls": "大厅与排班", "/admin/calendar": "工作日历", "/admin/staff": "账号管理"}
+ADMIN_PAGES = {
+    "/admin/matters": "事项指南",
+    "/admin/halls": "大厅与排班",
+    "/admin/calendar": "工作日历",
+    "/admin/staff": "账号管理",
+}
 
 
 def _log_in(page, base: str, username: str) -> None:
