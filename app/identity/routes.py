@@ -248,6 +248,7 @@ async def list_staff(request: Request):
     items, total = await service.list_staff(
         department_id=await service.department_of(query.department_id, query.department_code),
         active=query.active,
+        q=query.q,
         offset=query.offset,
         limit=query.page_size,
     )

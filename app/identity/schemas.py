@@ -139,6 +139,7 @@ class StaffUpdateIn(_OneDepartment):
 
 
 class StaffQuery(PageQuery):
+    q: str | None = Field(None, min_length=1, max_length=50, description="part of the username or the name")
     department_id: Id | None = None
     department_code: str | None = _department_code()
     active: bool | None = None

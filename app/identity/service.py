@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from app.audit import service as audit
@@ -573,10 +573,12 @@ async def create_staff(
 
 
 async def list_staff(
-    *, department_id: int | None, active: bool | None, offset: int, limit: int
+    *, department_id: int | None, active: bool | None, offset: int, limit: int, q: str | None = None
 ) -> tuple[list[dict], int]:
-    """Staff accounts for the administrators, by username."""
+    """Staff accounts for the administrators, by username; q finds a part of the username or the name."""
     query = Staff.all()
+    if q:
+        query = query.filter(Q(username__icontains=q) | Q(name__icontains=q))
     if department_id is not None:
         query = query.filter(department_id=department_id)
     if active is not None:

@@ -287,6 +287,17 @@ async def test_an_admin_opens_staff_accounts_and_only_an_admin(client, cache):
         await client.get("/api/v1/admin/staff", params={"department_id": department["id"]}, headers=admin["headers"])
     ).json()
     assert [item["username"] for item in listed["items"]] == [username] and listed["total"] == 1
+    # an admin finds an account by a part of its username or its name, across departments
+    for part in (username[-6:].upper(), "王窗"):
+        found = (await client.get("/api/v1/admin/staff", params={"q": part}, headers=admin["headers"])).json()
+        assert username in [item["username"] for item in found["items"]], part
+    nobody = (await client.get("/api/v1/admin/staff", params={"q": "无此人zz"}, headers=admin["headers"])).json()
+    assert nobody == {**nobody, "items": [], "total": 0}
+    assert_error_shape(
+        await client.get("/api/v1/admin/staff", params={"q": "x" * 51}, headers=admin["headers"]),
+        422,
+        "VALIDATION_FAILED",
+    )
 
     assert_error_shape(
         await client.post("/api/v1/admin/staff", json=body, headers=admin["headers"]), 409, "STAFF_EXISTS"

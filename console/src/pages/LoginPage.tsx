@@ -4,6 +4,7 @@ import { Alert, Button, Card, Input } from 'tdesign-react';
 import { useNavigate } from 'react-router-dom';
 import { useSession } from '../session/SessionContext';
 import { loginErrorText } from '../session/errors';
+import { takeSessionEndedNotice } from '../session/ended';
 
 export default function LoginPage() {
   const { login } = useSession();
@@ -11,6 +12,7 @@ export default function LoginPage() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [ended] = useState(() => takeSessionEndedNotice());
   const [busy, setBusy] = useState(false);
 
   async function submit(event: FormEvent) {
@@ -49,6 +51,7 @@ export default function LoginPage() {
             <Input name="password" type="password" value={password} onChange={(value) => setPassword(String(value))} autocomplete="current-password" size="large" />
           </label>
           <div role="alert" aria-live="assertive">
+            {ended && !error && <Alert theme="warning" message={ended} className="login-error" />}
             {error && <Alert theme="error" message={error} className="login-error" />}
           </div>
           <Button type="submit" theme="primary" size="large" block loading={busy}>

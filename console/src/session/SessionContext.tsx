@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { SessionService, Staff } from './session';
+import { SESSION_ENDED_EVENT, rememberSessionEnded } from './ended';
 
 interface SessionState {
   /** undefined while the stored token is being checked. */
@@ -17,6 +18,16 @@ export function SessionProvider({ service, children }: { service: SessionService
   useEffect(() => {
     service.restore().then(setStaff, () => setStaff(null));
   }, [service]);
+
+  // The server refused the token (account closed, roles changed, expired): back to the login page, which says why.
+  useEffect(() => {
+    const ended = () => {
+      rememberSessionEnded();
+      setStaff((current) => (current ? null : current));
+    };
+    window.addEventListener(SESSION_ENDED_EVENT, ended);
+    return () => window.removeEventListener(SESSION_ENDED_EVENT, ended);
+  }, []);
 
   const login = useCallback(
     async (username: string, password: string) => {

@@ -35,7 +35,8 @@ export const MENU: readonly MenuItem[] = [
   // routes/admin.tsx
   { path: '/admin/matters', label: '事项指南', roles: ['dept_admin', 'admin'] },
   { path: '/admin/halls', label: '大厅与排班', roles: ['dept_admin', 'admin'] },
-  { path: '/admin/calendar', label: '工作日历', roles: ['dept_admin', 'admin'] },
+  // The calendar is the whole city's (app/core/calendar_routes.py: admin only).
+  { path: '/admin/calendar', label: '工作日历', roles: ['admin'] },
   { path: '/admin/staff', label: '账号管理', roles: ['admin'] },
 ];
 
