@@ -57,3 +57,22 @@ export function materialForm(material: Pick<Material, 'form' | 'copies'>): strin
   const form = MATERIAL_FORMS[material.form] ?? material.form;
   return material.copies > 0 ? `${form} ${material.copies} 份` : form;
 }
+
+const guideMemo = new Map<number, Promise<Guide>>();
+
+/** Matter names for lists that carry only matter ids (appointments), each guide asked once per session. */
+export async function matterNames(client: ApiClient, ids: number[]): Promise<Map<number, string>> {
+  const unique = [...new Set(ids)];
+  const guides = await Promise.all(
+    unique.map((id) => {
+      let pending = guideMemo.get(id);
+      if (!pending) {
+        pending = loadGuide(client, id);
+        guideMemo.set(id, pending);
+        pending.catch(() => guideMemo.delete(id));
+      }
+      return pending.then((guide) => guide.name).catch(() => '预约事项');
+    }),
+  );
+  return new Map(unique.map((id, index) => [id, guides[index]]));
+}
