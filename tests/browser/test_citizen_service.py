@@ -40,6 +40,44 @@ def day_label(iso_date: str) -> str:
     return f"{day.month}月{day.day}日 {WEEKDAYS[day.weekday()]}"
 
 
+def settled(page) -> None:
+    """Wait for Taro's page slide to end (the shown page is 'stationed'): clicks and screenshots land where they should."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.taro_router > .taro_page.taro_page_show')]"
+        ".every(p => p.classList.contains('taro_page_stationed'))"
+    )
+
+
+def unzoom(page) -> None:
+    """Chromium's phone emulation zooms in on its own (a focused input, taps in a row) and keeps the zoom across
+    reloads, after which its clicks land beside their target: back to scale 1, as a person would pinch."""
+    session = page.context.new_cdp_session(page)
+    session.send("Emulation.resetPageScaleFactor")
+    session.detach()
+
+
+def press(locator) -> None:
+    """Scroll the control to the middle of the screen, then click it. Playwright's own scrolling inside Taro's page
+    container (a scrolling box on a body that does not scroll) leaves it clicking where the control was before."""
+    unzoom(locator.page)
+    locator.evaluate("element => element.scrollIntoView({block: 'center'})")
+    locator.click()
+
+
+def tap(page, text: str) -> None:
+    """Click a NutUI button (a Taro view on H5, not a <button>) by its text, once the page stands still."""
+    settled(page)
+    press(page.locator("taro-button-core", has_text=text))
+
+
+def open_page(page, url: str) -> None:
+    """Open an app URL as a fresh load: a hash change alone stacks another page over the ones already open."""
+    page.goto(url)
+    page.reload()
+    settled(page)
+    unzoom(page)
+
+
 def stored(page, key: str) -> str:
     """A value the app keeps through Taro's storage."""
     return json.loads(page.evaluate(f"() => localStorage.getItem('{key}')"))["data"]
@@ -157,14 +195,14 @@ def bookable(server, new_staff):
 
 
 def slot_button(page, slot: dict):
-    return page.locator(f'[data-testid=slot][aria-label^="{slot["start"][11:16]}至{slot["end"][11:16]}"]')
+    return page.locator("[data-testid=slot]", has_text=f"{slot['start'][11:16]}-{slot['end'][11:16]}")
 
 
 def open_booking_day(page, base: str, bookable: dict, slot: dict) -> None:
-    page.goto(f"{base}/m/#/pages-service/book/index?matter_id={bookable['matter']['id']}")
-    page.locator(".svc-chip", has_text=bookable["hall"]["name"]).click()
-    page.locator(".svc-chip", has_text=day_label(slot["date"])).click()
-    slot_button(page, slot).click()
+    open_page(page, f"{base}/m/#/pages-service/book/index?matter_id={bookable['matter']['id']}")
+    press(page.locator(".svc-chip", has_text=bookable["hall"]["name"]))
+    press(page.locator(".svc-chip", has_text=day_label(slot["date"])))
+    press(slot_button(page, slot))
 
 
 def test_citizen__finds_a_social_security_matter_books_cancels_and_takes_a_number(server, phone, bookable, new_staff):
@@ -172,6 +210,7 @@ def test_citizen__finds_a_social_security_matter_books_cancels_and_takes_a_numbe
     visited: list[tuple[str, str]] = []
 
     def seen(name: str) -> None:
+        settled(page)
         visited.append((name, page.url))
         visit(page, name)
 
@@ -185,7 +224,7 @@ def test_citizen__finds_a_social_security_matter_books_cancels_and_takes_a_numbe
 
     # search 社保 -> the guide
     page.get_by_role("textbox", name="搜索事项，如 社保、户籍、公积金").fill("社保")
-    page.locator("taro-button-core", has_text="搜索").click()
+    tap(page, "搜索")
     results = page.get_by_label("搜索结果")
     expect(results.get_by_text("社会保障卡申领")).to_be_visible()
     seen("m-service-search")
@@ -199,13 +238,13 @@ def test_citizen__finds_a_social_security_matter_books_cancels_and_takes_a_numbe
     seen("m-guide")
 
     # book the first open slot after today
-    page.locator("taro-button-core", has_text="预约办理").click()
+    tap(page, "预约办理")
     first, full, third = bookable["slots"][:3]
-    page.locator(".svc-chip", has_text=bookable["hall"]["name"]).click()
-    page.locator(".svc-chip", has_text=day_label(first["date"])).click()
-    slot_button(page, first).click()
+    press(page.locator(".svc-chip", has_text=bookable["hall"]["name"]))
+    press(page.locator(".svc-chip", has_text=day_label(first["date"])))
+    press(slot_button(page, first))
     seen("m-book")
-    page.locator("taro-button-core", has_text="确认预约").click()
+    tap(page, "确认预约")
     expect(page.get_by_text("预约成功")).to_be_visible()
     mine = httpx.get(f"{base}/api/v1/appointments", headers=me).json()["items"]
     assert [a["slot"]["id"] for a in mine] == [first["id"]]
@@ -217,7 +256,7 @@ def test_citizen__finds_a_social_security_matter_books_cancels_and_takes_a_numbe
     # a slot the page showed free fills before the citizen confirms: SLOT_FULL explained, the slot greyed out
     open_booking_day(page, base, bookable, full)
     fill(base, full)
-    page.locator("taro-button-core", has_text="确认预约").click()
+    tap(page, "确认预约")
     expect(page.get_by_role("alert")).to_contain_text("该时段已约满")
     expect(page.get_by_role("alert")).to_contain_text("请选择同一天的其他时段")
     expect(slot_button(page, full)).to_contain_text("已约满")
@@ -228,13 +267,13 @@ def test_citizen__finds_a_social_security_matter_books_cancels_and_takes_a_numbe
         f"{base}/api/v1/appointments", headers=me, json={"slot_id": third["id"], "matter_id": third["matter_id"]}
     )
     assert second.status_code == 201, second.text
-    page.goto(f"{base}/m/#/pages-service/appointments/index")
+    open_page(page, f"{base}/m/#/pages-service/appointments/index")
     expect(page.get_by_test_id("appointment")).to_have_count(2)
     seen("m-appointments")
-    page.get_by_test_id("appointment").filter(has_text=day_label(first["date"])).click()
-    page.locator("taro-button-core", has_text="取消预约").click()
-    page.locator("taro-button-core", has_text="确认取消预约").click()
-    expect(page.get_by_text("预约已取消")).to_be_visible()
+    press(page.get_by_test_id("appointment").filter(has_text=day_label(first["date"])))
+    tap(page, "取消预约")
+    tap(page, "确认取消预约")
+    expect(page.get_by_role("status")).to_contain_text("预约已取消")
     expect(page.get_by_text("已取消", exact=True)).to_be_visible()
     seen("m-appointment-cancelled")
     statuses = {a["id"]: a["status"] for a in httpx.get(f"{base}/api/v1/appointments", headers=me).json()["items"]}
@@ -244,8 +283,8 @@ def test_citizen__finds_a_social_security_matter_books_cancels_and_takes_a_numbe
     hall = always_open_hall(server)
     for _ in range(2):
         assert httpx.post(f"{base}/api/v1/halls/{hall['id']}/tickets").status_code == 201
-    page.goto(f"{base}/m/#/pages-service/queue/index?hall_id={hall['id']}")
-    page.locator("taro-button-core", has_text=f"在{hall['name']}取号").click()
+    open_page(page, f"{base}/m/#/pages-service/queue/index?hall_id={hall['id']}")
+    tap(page, f"在{hall['name']}取号")
     ticket = page.get_by_test_id("ticket")
     expect(ticket).to_contain_text("前面还有 2 人")
     seen("m-queue")
@@ -259,7 +298,6 @@ def test_citizen__finds_a_social_security_matter_books_cancels_and_takes_a_numbe
     # every page again in elder mode
     page.evaluate(f"() => localStorage.setItem('govhall.elder', {json.dumps(ELDER_ON)})")
     for name, url in visited:
-        page.goto(url)
-        page.reload()
+        open_page(page, url)
         expect(page.locator(".page-shell.elder")).to_be_visible()
         visit(page, f"{name}-elder")

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import Taro, { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import { Button } from '@nutui/nutui-react-taro';
+import { FOCUSABLE } from '../../components/a11y';
 import PageShell from '../../components/PageShell';
 import QrCode from '../../components/QrCode';
 import Refusal from '../../components/Refusal';
@@ -65,7 +66,7 @@ export default function AppointmentPage() {
 
   return (
     <PageShell className="svc">
-      <View className="svc-head">
+      <View className="svc-head" {...FOCUSABLE}>
         <Text className="svc-head-title">{matterName || '预约详情'}</Text>
         {item && <Text className="svc-head-sub">{slotLabel(item.slot)}</Text>}
       </View>

@@ -2,6 +2,7 @@ import { useCallback, useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import { Button } from '@nutui/nutui-react-taro';
+import { FOCUSABLE } from '../../components/a11y';
 import PageShell from '../../components/PageShell';
 import Refusal from '../../components/Refusal';
 import { api } from '../../services/api';
@@ -33,7 +34,7 @@ export default function AppointmentsPage() {
 
   return (
     <PageShell className="svc">
-      <View className="svc-head">
+      <View className="svc-head" {...FOCUSABLE}>
         <Text className="svc-head-title">我的预约</Text>
         <Text className="svc-head-sub">到厅后出示预约码签到，按时段先后叫号</Text>
       </View>
@@ -63,7 +64,7 @@ export default function AppointmentsPage() {
           key={item.id}
           className="svc-item"
           role="link"
-          aria-label={`${names.get(item.matter_id) ?? '预约事项'}，${slotLabel(item.slot)}，${appointmentStatusLabel(item.status)}`}
+          {...FOCUSABLE}
           data-testid="appointment"
           onClick={() => Taro.navigateTo({ url: `/pages-service/appointment/index?id=${item.id}` })}
         >

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import Taro, { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import { Button } from '@nutui/nutui-react-taro';
+import { FOCUSABLE } from '../../components/a11y';
 import PageShell from '../../components/PageShell';
 import Refusal from '../../components/Refusal';
 import { api } from '../../services/api';
@@ -76,7 +77,7 @@ export default function BookPage() {
 
   return (
     <PageShell className="svc">
-      <View className="svc-head">
+      <View className="svc-head" {...FOCUSABLE}>
         <Text className="svc-head-title">{guide ? guide.name : '预约办理'}</Text>
         <Text className="svc-head-sub">选择大厅、日期和时段，到时凭预约码签到</Text>
       </View>
@@ -113,6 +114,7 @@ export default function BookPage() {
                 <View
                   key={group.hallId}
                   role="button"
+                  {...FOCUSABLE}
                   aria-pressed={group.hallId === hall.hallId}
                   className={`svc-chip ${group.hallId === hall.hallId ? 'on' : ''}`}
                   onClick={() => {
@@ -137,6 +139,7 @@ export default function BookPage() {
                 <View
                   key={d.date}
                   role="button"
+                  {...FOCUSABLE}
                   aria-pressed={d.date === day?.date}
                   className={`svc-chip ${d.date === day?.date ? 'on' : d.remaining === 0 ? 'off' : ''}`}
                   onClick={() => {
@@ -159,9 +162,9 @@ export default function BookPage() {
                   <View
                     key={slot.id}
                     role="button"
+                  {...FOCUSABLE}
                     aria-disabled={slot.remaining <= 0}
                     aria-pressed={chosen?.id === slot.id}
-                    aria-label={`${clockOf(slot.start)}至${clockOf(slot.end)}，${seatsText(slot)}`}
                     data-testid="slot"
                     className={`svc-chip ${chosen?.id === slot.id ? 'on' : slot.remaining <= 0 ? 'off' : ''}`}
                     onClick={() => choose(slot)}
@@ -176,6 +179,11 @@ export default function BookPage() {
             </View>
           )}
 
+          <View className="svc-bar">
+            <Button type="primary" disabled={!chosen || busy} loading={busy} onClick={() => void confirm()}>
+              {chosen ? `确认预约 ${slotLabel(chosen)}` : '请选择时段'}
+            </Button>
+          </View>
           <View className="svc-notice">
             <Text className="svc-notice-title">预约须知</Text>
             <Text>请携带办事指南所列材料，在预约时段开始前 30 分钟内到大厅签到取号。</Text>
@@ -184,11 +192,6 @@ export default function BookPage() {
         </>
       )}
 
-      <View className="svc-bar">
-        <Button type="primary" disabled={!chosen || busy} loading={busy} onClick={() => void confirm()}>
-          {chosen ? `确认预约 ${slotLabel(chosen)}` : '请选择时段'}
-        </Button>
-      </View>
     </PageShell>
   );
 }

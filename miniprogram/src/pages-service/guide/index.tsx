@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import Taro, { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import { Button } from '@nutui/nutui-react-taro';
+import { FOCUSABLE } from '../../components/a11y';
 import PageShell from '../../components/PageShell';
 import { api } from '../../services/api';
 import { loadHalls } from '../../services/booking';
@@ -57,7 +58,7 @@ export default function GuidePage() {
 
   return (
     <PageShell className="svc">
-      <View className="svc-head">
+      <View className="svc-head" {...FOCUSABLE}>
         <Text className="svc-head-title">{guide.name}</Text>
         <Text className="svc-head-sub">
           {guide.department_name} · 事项编码 {guide.code}
@@ -66,11 +67,11 @@ export default function GuidePage() {
 
       <View className="svc-facts" aria-label="办理时限与收费">
         <View className="svc-fact">
-          <Text className="svc-fact-value">{guide.promised_days} 个工作日</Text>
+          <Text className="svc-fact-value">{guide.promised_days === 0 ? '即办' : `${guide.promised_days} 个工作日`}</Text>
           <Text className="svc-fact-label">承诺办结时限</Text>
         </View>
         <View className="svc-fact">
-          <Text className="svc-fact-value">{guide.legal_days} 个工作日</Text>
+          <Text className="svc-fact-value">{guide.legal_days === 0 ? '即办' : `${guide.legal_days} 个工作日`}</Text>
           <Text className="svc-fact-label">法定办结时限</Text>
         </View>
         <View className="svc-fact">
@@ -83,6 +84,21 @@ export default function GuidePage() {
         </View>
       </View>
 
+
+      <View className="svc-bar">
+        {guide.bookable && (
+          <Button
+            type="primary"
+            fill="outline"
+            onClick={() => Taro.navigateTo({ url: `/pages-service/book/index?matter_id=${guide.id}` })}
+          >
+            预约办理
+          </Button>
+        )}
+        <Button type="primary" onClick={() => Taro.navigateTo({ url: `/pages-cases/apply/index?matter_id=${guide.id}` })}>
+          在线申请
+        </Button>
+      </View>
       {guide.conditions && (
         <View className="svc-card">
           <Text className="svc-card-title">办理条件</Text>
@@ -161,20 +177,6 @@ export default function GuidePage() {
         </View>
       )}
 
-      <View className="svc-bar">
-        {guide.bookable && (
-          <Button
-            type="primary"
-            fill="outline"
-            onClick={() => Taro.navigateTo({ url: `/pages-service/book/index?matter_id=${guide.id}` })}
-          >
-            预约办理
-          </Button>
-        )}
-        <Button type="primary" onClick={() => Taro.navigateTo({ url: `/pages-cases/apply/index?matter_id=${guide.id}` })}>
-          在线申请
-        </Button>
-      </View>
     </PageShell>
   );
 }

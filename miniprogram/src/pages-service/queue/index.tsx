@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { useRouter } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import { Button } from '@nutui/nutui-react-taro';
+import { FOCUSABLE } from '../../components/a11y';
 import PageShell from '../../components/PageShell';
 import Refusal from '../../components/Refusal';
 import { usePolling } from '../../hooks/usePolling';
@@ -56,7 +57,7 @@ export default function QueuePage() {
 
   return (
     <PageShell className="svc">
-      <View className="svc-head">
+      <View className="svc-head" {...FOCUSABLE}>
         <Text className="svc-head-title">排队取号</Text>
         <Text className="svc-head-sub">大厅开放时间内可在手机上取号，叫号时会通知您</Text>
       </View>

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import { Button, Cell, SearchBar } from '@nutui/nutui-react-taro';
+import { FOCUSABLE } from '../../components/a11y';
 import PageShell from '../../components/PageShell';
 import platform from '../../platform';
 import { api } from '../../services/api';
@@ -147,7 +148,7 @@ export default function Index() {
       )}
       <View className="home-entries">
         {ENTRIES.map((entry) => (
-          <View key={entry.url} className="home-entry" role="link" onClick={() => void Taro.navigateTo({ url: entry.url })}>
+          <View key={entry.url} className="home-entry" role="link" {...FOCUSABLE} onClick={() => void Taro.navigateTo({ url: entry.url })}>
             <Text>{entry.label}</Text>
           </View>
         ))}
@@ -178,6 +179,7 @@ export default function Index() {
             <View
               key={item.id}
               role="button"
+              {...FOCUSABLE}
               aria-pressed={theme?.id === item.id}
               className={`home-theme ${theme?.id === item.id ? 'on' : ''}`}
               onClick={() => void pickTheme(item)}
