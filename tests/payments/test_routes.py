@@ -866,3 +866,21 @@ async def test_wechat_pay_refuses_an_http_notify_url_when_the_simulator_acts_as_
     finally:
         await client.post("/sim/strict", json={"on": False})
     assert (await _order(client, setup))["order_no"]
+
+
+async def test_can_pay_tells_the_citizen_when_the_fee_is_owed(client, cache):
+    setup = await f.fee_case_setup(client, cache)
+    citizen, case_id = setup["citizen"], setup["case"]["id"]
+    assert setup["case"]["can_pay"] is True  # submitted with the fee unpaid
+    draft = await f.draft(client, setup)
+    assert draft["can_pay"] is False  # a draft owes nothing yet (CASE_NOT_SUBMITTED)
+    clerk_view = (await client.get(f"/api/v1/staff/cases/{case_id}", headers=setup["clerk"]["headers"])).json()
+    assert clerk_view["can_pay"] is False  # staff never pay
+    other = await f.real_name_citizen(client)
+    assert (await client.get(f"/api/v1/cases/{case_id}", headers=other["headers"])).status_code == 404
+    order = await _order(client, setup)
+    await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    paid = (await client.get(f"/api/v1/cases/{case_id}", headers=citizen["headers"])).json()
+    assert (paid["paid"], paid["can_pay"]) == (True, False)  # NOTHING_TO_PAY once paid
+    listed = (await client.get("/api/v1/cases", headers=citizen["headers"])).json()["items"]
+    assert {item["id"]: item["can_pay"] for item in listed}[case_id] is False
