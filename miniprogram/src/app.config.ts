@@ -1,5 +1,8 @@
 export default defineAppConfig({
-  pages: ['pages/index/index'],
+  pages: ['pages/index/index', 'pages/cases/index', 'pages/inbox/index'],
+  subPackages: [
+    { root: 'pages-cases/', pages: ['apply/index', 'detail/index', 'link/index', 'rate/index', 'feedback/index', 'feedback/detail/index'] },
+  ],
   window: {
     backgroundTextStyle: 'light',
     navigationBarBackgroundColor: '#1a56c4',
