@@ -36,14 +36,17 @@ export function h5Adapter(deps: {
   simMode: boolean;
   storage: Storage;
   newOpenid: () => string;
+  /** An Alipay user id for the simulator (2088 and 12 digits, as Alipay's are). */
+  newAlipayUserId?: () => string;
   fetchImpl?: typeof fetch;
   pickFile?: () => Promise<File | null>;
 }): PlatformAdapter {
   const channel = (): PayChannel => (deps.storage.get(SIM_CHANNEL_KEY) === 'alipay' ? 'alipay' : 'wechat');
+  const newAlipayUserId = deps.newAlipayUserId ?? (() => `2088${String(Math.floor(Math.random() * 1e12)).padStart(12, '0')}`);
   function keptId(key: string): string {
     let id = deps.storage.get(key);
     if (!id) {
-      id = deps.newOpenid();
+      id = key === SIM_ALIPAY_USER_KEY ? newAlipayUserId() : deps.newOpenid();
       deps.storage.set(key, id);
     }
     return id;

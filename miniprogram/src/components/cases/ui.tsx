@@ -5,6 +5,21 @@ import { LIGHT_TEXT, STATUS_TEXT } from '../../services/cases';
 import type { Case } from '../../services/cases';
 import './cases.scss';
 
+/**
+ * Spread on a View that acts (role link, radio, checkbox, switch): Taro's View takes no tabIndex in its types, yet
+ * keyboard users must reach it (and axe wants Taro's scrolling page to hold something focusable).
+ */
+export const FOCUSABLE = { tabIndex: 0 } as Record<string, unknown>;
+
+/** A navigation control that looks like an outline button and is a focusable link. */
+export function LinkButton({ text, onClick, testId }: { text: string; onClick: () => void; testId?: string }) {
+  return (
+    <View className="cz-link-button" role="link" {...FOCUSABLE} data-testid={testId} onClick={onClick}>
+      {text}
+    </View>
+  );
+}
+
 /** A white card with a heading. */
 export function Section({ title, extra, children, label }: PropsWithChildren<{ title?: string; extra?: ReactNode; label?: string }>) {
   return (

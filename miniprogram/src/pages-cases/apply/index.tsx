@@ -4,7 +4,7 @@ import { Input, Picker, Text, View } from '@tarojs/components';
 import { Button } from '@nutui/nutui-react-taro';
 import PageShell from '../../components/PageShell';
 import MaterialList from '../../components/cases/MaterialList';
-import { Empty, Field, Notice, Section } from '../../components/cases/ui';
+import { Empty, Field, Notice, Section, FOCUSABLE } from '../../components/cases/ui';
 import platform from '../../platform';
 import { api } from '../../services/api';
 import {
@@ -160,14 +160,14 @@ export default function Apply() {
       {!item && matter && (
         <Section title="为谁办理">
           <View className="cz-chips" role="radiogroup" aria-label="申请人">
-            <View className={`cz-chip${forWhom === null ? ' cz-chip-on' : ''}`} role="radio" aria-checked={forWhom === null} onClick={() => setForWhom(null)}>
+            <View className={`cz-chip${forWhom === null ? ' cz-chip-on' : ''}`} role="radio" {...FOCUSABLE} aria-checked={forWhom === null} onClick={() => setForWhom(null)}>
               本人
             </View>
             {grants.map((grant) => (
               <View
                 key={grant.id}
                 className={`cz-chip${forWhom === grant.principal.id ? ' cz-chip-on' : ''}`}
-                role="radio"
+                role="radio" {...FOCUSABLE}
                 aria-checked={forWhom === grant.principal.id}
                 onClick={() => setForWhom(grant.principal.id)}
               >
@@ -175,7 +175,7 @@ export default function Apply() {
               </View>
             ))}
           </View>
-          {grants.length === 0 && <Text className="cz-field-hint">如需替家人办理，请先让家人在“我的—代办授权”中授权给您。</Text>}
+          {grants.length === 0 && <Text className="cz-field-hint">如需替家人办理，请先让家人在“我的 › 代办授权”中授权给您。</Text>}
           <Button type="primary" block loading={busy} onClick={() => void start()}>
             开始填写申请
           </Button>
@@ -208,7 +208,7 @@ export default function Apply() {
           <Section>
             <View className="cz-switch-row">
               <Text>接收办理进度通知（微信/支付宝消息）</Text>
-              <View className={`cz-chip${notify ? ' cz-chip-on' : ''}`} role="switch" aria-checked={notify} aria-label="接收办理进度通知" onClick={() => setNotify(!notify)}>
+              <View className={`cz-chip${notify ? ' cz-chip-on' : ''}`} role="switch" {...FOCUSABLE} aria-checked={notify} aria-label="接收办理进度通知" onClick={() => setNotify(!notify)}>
                 {notify ? '接收' : '不接收'}
               </View>
             </View>

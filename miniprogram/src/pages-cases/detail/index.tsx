@@ -4,7 +4,7 @@ import { Text, View } from '@tarojs/components';
 import { Button } from '@nutui/nutui-react-taro';
 import PageShell from '../../components/PageShell';
 import MaterialList from '../../components/cases/MaterialList';
-import { Empty, LightBadge, Notice, Row, Section, StatusTag } from '../../components/cases/ui';
+import { Empty, FOCUSABLE, LightBadge, LinkButton, Notice, Row, Section, StatusTag } from '../../components/cases/ui';
 import platform from '../../platform';
 import type { PayChannel } from '../../platform/types';
 import { api } from '../../services/api';
@@ -126,9 +126,7 @@ export default function Detail() {
             未找到该办件
           </Text>
           <Text className="cz-card-meta">该办件不存在，或不是您本人（或您代办）的申请。窗口办理的办件可在“我的办件”中用受理编号关联。</Text>
-          <Button type="primary" onClick={() => Taro.redirectTo({ url: '/pages/cases/index' })}>
-            查看我的办件
-          </Button>
+          <LinkButton text="查看我的办件" onClick={() => Taro.redirectTo({ url: '/pages/cases/index' })} />
         </Section>
       </PageShell>
     );
@@ -179,7 +177,7 @@ export default function Detail() {
             <Section title={`缴费 ${yuan(item.amount_fen)}`}>
               <View className="cz-chips" role="radiogroup" aria-label="支付方式">
                 {platform.payChannels().map((option) => (
-                  <View key={option} className={`cz-chip${channel === option ? ' cz-chip-on' : ''}`} role="radio" aria-checked={channel === option} onClick={() => setChannel(option)}>
+                  <View key={option} className={`cz-chip${channel === option ? ' cz-chip-on' : ''}`} role="radio" {...FOCUSABLE} aria-checked={channel === option} onClick={() => setChannel(option)}>
                     {CHANNEL_TEXT[option]}
                   </View>
                 ))}
@@ -208,9 +206,7 @@ export default function Detail() {
                   <Row label="整改工单" value={`${ticketStatusText(rating.ticket.status)}`} testId="rectification" />
                   {rating.ticket.due_at && <Row label="回访期限" value={shortTime(rating.ticket.due_at)} />}
                   {rating.ticket.reply && <Row label="整改情况" value={rating.ticket.reply} />}
-                  <Button size="small" fill="outline" type="primary" onClick={() => Taro.navigateTo({ url: `/pages-cases/rate/index?case_id=${item.id}` })}>
-                    查看整改进度
-                  </Button>
+                  <LinkButton text="查看整改进度" onClick={() => Taro.navigateTo({ url: `/pages-cases/rate/index?case_id=${item.id}` })} />
                 </>
               )}
             </Section>
@@ -230,9 +226,8 @@ export default function Detail() {
             </View>
           </Section>
           <View className="cz-links">
-            <Button size="small" fill="outline" type="primary" onClick={() => Taro.navigateTo({ url: `/pages-cases/feedback/index?case_id=${item.id}` })}>
-              咨询或投诉
-            </Button>
+            <LinkButton text="我的办件" onClick={() => Taro.navigateTo({ url: '/pages/cases/index' })} />
+            <LinkButton text="就此办件咨询或投诉" onClick={() => Taro.navigateTo({ url: `/pages-cases/feedback/index?case_id=${item.id}` })} />
           </View>
         </>
       )}

@@ -3,7 +3,7 @@ import Taro, { useDidShow, useRouter } from '@tarojs/taro';
 import { Text, Textarea, View } from '@tarojs/components';
 import { Button } from '@nutui/nutui-react-taro';
 import PageShell from '../../components/PageShell';
-import { Empty, Field, Notice, Section } from '../../components/cases/ui';
+import { Empty, Field, Notice, Section, FOCUSABLE } from '../../components/cases/ui';
 import { api } from '../../services/api';
 import { shortTime } from '../../services/cases';
 import { describeFailure } from '../../services/errors';
@@ -54,7 +54,7 @@ export default function Feedback() {
       <Section title="我要反映">
         <View className="cz-chips" role="radiogroup" aria-label="类型">
           {(Object.keys(KIND_TEXT) as FeedbackKind[]).map((option) => (
-            <View key={option} className={`cz-chip${kind === option ? ' cz-chip-on' : ''}`} role="radio" aria-checked={kind === option} onClick={() => setKind(option)}>
+            <View key={option} className={`cz-chip${kind === option ? ' cz-chip-on' : ''}`} role="radio" {...FOCUSABLE} aria-checked={kind === option} onClick={() => setKind(option)}>
               {KIND_TEXT[option]}
             </View>
           ))}
@@ -71,7 +71,7 @@ export default function Feedback() {
       <Section title="我的反映">
         {!loading && tickets.length === 0 && <Empty text="还没有提交过咨询、投诉或建议" />}
         {tickets.map((ticket) => (
-          <View key={ticket.id} className="cz-card" role="link" aria-label={`${ticket.kind_name} #${ticket.id}，查看详情`} onClick={() => Taro.navigateTo({ url: `/pages-cases/feedback/detail/index?id=${ticket.id}` })}>
+          <View key={ticket.id} className="cz-card" role="link" {...FOCUSABLE} onClick={() => Taro.navigateTo({ url: `/pages-cases/feedback/detail/index?id=${ticket.id}` })}>
             <View className="cz-card-head">
               <Text className="cz-card-title">
                 {ticket.kind_name} #{ticket.id}

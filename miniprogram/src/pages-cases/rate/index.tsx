@@ -1,9 +1,9 @@
 import { useState } from 'react';
-import { useRouter } from '@tarojs/taro';
+import Taro, { useRouter } from '@tarojs/taro';
 import { Text, Textarea, View } from '@tarojs/components';
 import { Button } from '@nutui/nutui-react-taro';
 import PageShell from '../../components/PageShell';
-import { Field, Notice, Row, Section } from '../../components/cases/ui';
+import { FOCUSABLE, Field, LinkButton, Notice, Row, Section } from '../../components/cases/ui';
 import { api } from '../../services/api';
 import { loadCase, shortTime } from '../../services/cases';
 import type { Case } from '../../services/cases';
@@ -16,7 +16,7 @@ function Scores({ score, onChange, label }: { score: number; onChange: (score: n
   return (
     <View className="cz-chips" role="radiogroup" aria-label={label}>
       {[5, 4, 3, 2, 1].map((level) => (
-        <View key={level} className={`cz-chip${score === level ? ' cz-chip-on' : ''}`} role="radio" aria-checked={score === level} onClick={() => onChange(level)}>
+        <View key={level} className={`cz-chip${score === level ? ' cz-chip-on' : ''}`} role="radio" {...FOCUSABLE} aria-checked={score === level} onClick={() => onChange(level)}>
           {SCORE_TEXT[level]}
         </View>
       ))}
@@ -106,7 +106,7 @@ export default function Rate() {
                 <View
                   key={tag}
                   className={`cz-chip${tags.includes(tag) ? ' cz-chip-on' : ''}`}
-                  role="checkbox"
+                  role="checkbox" {...FOCUSABLE}
                   aria-checked={tags.includes(tag)}
                   onClick={() => setTags((now) => (now.includes(tag) ? now.filter((t) => t !== tag) : [...now, tag]))}
                 >
@@ -124,6 +124,9 @@ export default function Rate() {
           </Button>
         </Section>
       )}
+      <View className="cz-links">
+        <LinkButton text="返回办件详情" onClick={() => Taro.redirectTo({ url: `/pages-cases/detail/index?id=${caseId}` })} />
+      </View>
     </PageShell>
   );
 }

@@ -1,9 +1,8 @@
 import { useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { Button } from '@nutui/nutui-react-taro';
 import PageShell from '../../components/PageShell';
-import { Empty, LightBadge, Notice, Section, StatusTag } from '../../components/cases/ui';
+import { Empty, FOCUSABLE, LightBadge, LinkButton, Notice, Section, StatusTag } from '../../components/cases/ui';
 import { api } from '../../services/api';
 import { listCases, shortTime, yuan } from '../../services/cases';
 import type { CaseSummary } from '../../services/cases';
@@ -23,15 +22,9 @@ export default function MyCases() {
         <Text className="cz-header-sub">在线申请和关联的窗口办件，红黄绿灯提示办理时限</Text>
       </View>
       <View className="cz-links">
-        <Button size="small" type="primary" fill="outline" onClick={() => Taro.navigateTo({ url: '/pages-cases/link/index' })}>
-          关联窗口办件
-        </Button>
-        <Button size="small" type="primary" fill="outline" onClick={() => Taro.navigateTo({ url: '/pages/inbox/index' })}>
-          消息
-        </Button>
-        <Button size="small" type="primary" fill="outline" onClick={() => Taro.navigateTo({ url: '/pages-cases/feedback/index' })}>
-          咨询投诉
-        </Button>
+        <LinkButton text="关联窗口办件" onClick={() => Taro.navigateTo({ url: '/pages-cases/link/index' })} />
+        <LinkButton text="我的消息" onClick={() => Taro.navigateTo({ url: '/pages/inbox/index' })} />
+        <LinkButton text="咨询投诉" onClick={() => Taro.navigateTo({ url: '/pages-cases/feedback/index' })} />
       </View>
       {failure && <Notice text={failure.text} onRetry={failure.retry ? () => void reload() : undefined} />}
       <Section title={`办件（${cases.length}）`}>
@@ -41,8 +34,7 @@ export default function MyCases() {
           <View
             key={item.id}
             className="cz-card"
-            role="link"
-            aria-label={`${item.matter_name}，查看详情`}
+            role="link" {...FOCUSABLE}
             data-testid={`case-${item.id}`}
             onClick={() => Taro.navigateTo({ url: `/pages-cases/detail/index?id=${item.id}` })}
           >

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import Taro from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
 import PageShell from '../../components/PageShell';
-import { Empty, Notice, Section } from '../../components/cases/ui';
+import { Empty, FOCUSABLE, LinkButton, Notice, Section } from '../../components/cases/ui';
 import { api } from '../../services/api';
 import { shortTime } from '../../services/cases';
 import { loadInbox, markRead, messageLink } from '../../services/inbox';
@@ -40,6 +40,10 @@ export default function Inbox() {
           {unread ? `${unread} 条未读` : '没有未读消息'}
         </Text>
       </View>
+      <View className="cz-links">
+        <LinkButton text="我的办件" onClick={() => Taro.navigateTo({ url: '/pages/cases/index' })} />
+        <LinkButton text="我的咨询投诉" onClick={() => Taro.navigateTo({ url: '/pages-cases/feedback/index' })} />
+      </View>
       {failure && <Notice text={failure.text} onRetry={failure.retry ? () => void reload() : undefined} />}
       <Section title="办理进度与通知">
         {loading && <Empty text="正在加载…" />}
@@ -48,13 +52,12 @@ export default function Inbox() {
           <View
             key={message.id}
             className="cz-card"
-            role="link"
-            aria-label={`${message.read ? '' : '未读，'}${message.title}`}
+            role="link" {...FOCUSABLE}
             onClick={() => void open(message)}
           >
             <View className="cz-card-head">
               <Text className="cz-card-title">{message.title}</Text>
-              {!message.read && <View className="cz-unread" aria-hidden="true" />}
+              {!message.read && <Text className="cz-unread">未读</Text>}
             </View>
             <Text className="cz-card-meta">{message.body}</Text>
             <Text className="cz-step-meta">

@@ -1,10 +1,10 @@
 import { useState } from 'react';
-import { useRouter } from '@tarojs/taro';
+import Taro, { useRouter } from '@tarojs/taro';
 import { Text, Textarea, View } from '@tarojs/components';
 import { Button } from '@nutui/nutui-react-taro';
 import { ApiError } from '@govhall/api-client';
 import PageShell from '../../../components/PageShell';
-import { Field, Notice, Row, Section } from '../../../components/cases/ui';
+import { Field, LinkButton, Notice, Row, Section } from '../../../components/cases/ui';
 import { api } from '../../../services/api';
 import { shortTime } from '../../../services/cases';
 import { describeFailure } from '../../../services/errors';
@@ -84,6 +84,9 @@ export default function FeedbackDetail() {
           {error && <Notice text={error} />}
         </>
       )}
+      <View className="cz-links">
+        <LinkButton text="我的咨询投诉" onClick={() => Taro.redirectTo({ url: '/pages-cases/feedback/index' })} />
+      </View>
     </PageShell>
   );
 }
