@@ -265,3 +265,12 @@ describe('H5 as the Alipay entry', () => {
     expect(JSON.parse(sent[2].body!)).toEqual({ user_id: userId, template_ids: ['A'] });
   });
 });
+
+describe('ticket states', () => {
+  it('a bad rating’s open ticket waits for the call-back; feedback just waits', async () => {
+    const { ticketStatusText } = await import('../src/services/ratings');
+    expect(ticketStatusText('open', 'rectification')).toBe('待回访整改');
+    expect(ticketStatusText('open', 'consult')).toBe('待处理');
+    expect(ticketStatusText('fixed', 'rectification')).toBe('已整改，待您评价');
+  });
+});

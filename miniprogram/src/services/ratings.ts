@@ -34,7 +34,9 @@ export const TICKET_STATUS_TEXT: Record<string, string> = {
   closed: '已办结',
 };
 
-export function ticketStatusText(status: string): string {
+/** A ticket's state in words; a rectification waits for the department's call-back first. */
+export function ticketStatusText(status: string, kind?: string): string {
+  if (kind === 'rectification' && status === 'open') return '待回访整改';
   return TICKET_STATUS_TEXT[status] ?? status;
 }
 

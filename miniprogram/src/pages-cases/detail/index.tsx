@@ -29,7 +29,21 @@ import type { Rating } from '../../services/ratings';
 import { AFTER_PAYING, subscribe, templateIdsFor } from '../../services/subscribe';
 import { useCitizenLoad } from '../../hooks/useCitizenLoad';
 
-const ACTOR_TEXT: Record<string, string> = { citizen: '申请人', staff: '工作人员', system: '系统' };
+/** Who made a move, as the timeline names them (the server's actor roles). */
+const SUBMITTED_TEXT = '申请已提交，请留意办理进度通知';
+
+const ACTOR_TEXT: Record<string, string> = {
+  applicant: '申请人',
+  citizen: '申请人',
+  proxy: '代办人',
+  clerk: '受理窗口',
+  approver: '审批人员',
+  dept_admin: '部门管理员',
+  supervisor: '督查人员',
+  admin: '管理员',
+  staff: '工作人员',
+  system: '系统',
+};
 
 export default function Detail() {
   const { params } = useRouter();
@@ -43,13 +57,15 @@ export default function Detail() {
   const [missing, setMissing] = useState<{ id: number; name: string }[]>([]);
   const [busy, setBusy] = useState<CaseButton | null>(null);
   const [notice, setNotice] = useState<{ tone: 'ok' | 'error' | 'info'; text: string } | null>(
-    params.submitted ? { tone: 'ok', text: '申请已提交，请留意办理进度通知' } : null,
+    params.submitted ? { tone: 'ok', text: SUBMITTED_TEXT } : null,
   );
 
   async function refresh() {
     const found = Number.isInteger(caseId) && caseId > 0 ? await loadCase(api, caseId) : null;
     setItem(found);
     if (!found) return;
+    // "submitted" greets the applicant arriving from the form; once staff moved the case it is old news.
+    if (found.status !== 'submitted') setNotice((now) => (now?.text === SUBMITTED_TEXT ? null : now));
     if (found.rated) setRating(await ratingOfCase(api, found.id));
     if (found.status === 'supplement_required' && !matter) {
       setMatter(await loadMatter(api, found.matter_id));
@@ -203,7 +219,7 @@ export default function Detail() {
               <Row label="评价" value={`${SCORE_TEXT[rating.score]}${rating.comment ? `：${rating.comment}` : ''}`} testId="my-rating" />
               {rating.ticket && (
                 <>
-                  <Row label="整改工单" value={`${ticketStatusText(rating.ticket.status)}`} testId="rectification" />
+                  <Row label="整改工单" value={`${ticketStatusText(rating.ticket.status, rating.ticket.kind)}`} testId="rectification" />
                   {rating.ticket.due_at && <Row label="回访期限" value={shortTime(rating.ticket.due_at)} />}
                   {rating.ticket.reply && <Row label="整改情况" value={rating.ticket.reply} />}
                   <LinkButton text="查看整改进度" onClick={() => Taro.navigateTo({ url: `/pages-cases/rate/index?case_id=${item.id}` })} />

@@ -88,7 +88,7 @@ export default function Rate() {
       {ticket && (
         <Section title="整改工单" label="整改工单">
           <Row label="工单编号" value={`#${ticket.id}`} />
-          <Row label="状态" value={ticketStatusText(ticket.status)} testId="ticket-status" />
+          <Row label="状态" value={ticketStatusText(ticket.status, ticket.kind)} testId="ticket-status" />
           {ticket.callback_due_at && <Row label="回访期限" value={shortTime(ticket.callback_due_at)} />}
           {ticket.called_back_at && <Row label="已回访" value={shortTime(ticket.called_back_at)} />}
           {ticket.fix_due_at && <Row label="整改期限" value={shortTime(ticket.fix_due_at)} />}
