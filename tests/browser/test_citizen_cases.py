@@ -264,6 +264,27 @@ def test_citizen__applies_follows_pays_rates_and_reads_the_inbox(server, phone, 
     assert sum(c["remaining"] for c in credits) >= 1, "the tap on submit subscribed to no progress message"
     shot(page, "m-case-submitted")
 
+    # ---- the clerk asks for the form again; the citizen uploads it and sends the supplement ----
+    move(
+        api,
+        hall_setup["clerk"],
+        case_id,
+        "request_supplement",
+        items=[{"material_id": by_name["申请表"], "reason": "申请表缺少本人签名"}],
+    )
+    page.reload()
+    expect(here(page).get_by_test_id("status")).to_have_text("待补正")
+    expect(here(page).get_by_text("· 申请表：申请表缺少本人签名")).to_be_visible()
+    supplement_row = here(page).get_by_test_id(f"material-{by_name['申请表']}")
+    with page.expect_file_chooser() as chooser:
+        supplement_row.locator("taro-button-core", has_text="重新上传").click()
+    chooser.value.set_files({"name": "申请表-已签名.pdf", "mimeType": "application/pdf", "buffer": f.PDF_BYTES})
+    expect(supplement_row.get_by_text("申请表-已签名.pdf", exact=False)).to_be_visible()
+    shot(page, "m-case-supplement")
+    button(page, "补正材料").click()
+    expect(here(page).get_by_test_id("case-notice")).to_have_text("补正材料已提交，请等待工作人员审核")
+    expect(here(page).get_by_test_id("status")).to_have_text("已提交")
+
     accepted = move(api, hall_setup["clerk"], case_id, "accept")
     page.reload()
     expect(here(page).get_by_test_id("status")).to_have_text("已受理")

@@ -138,7 +138,7 @@ export default function Detail() {
           <Text className="cz-header-title">办件详情</Text>
         </View>
         <Section>
-          <Text className="cz-big-state" data-testid="not-found">
+          <Text className="cz-big-state cz-big-neutral" data-testid="not-found">
             未找到该办件
           </Text>
           <Text className="cz-card-meta">该办件不存在，或不是您本人（或您代办）的申请。窗口办理的办件可在“我的办件”中用受理编号关联。</Text>

@@ -7,6 +7,7 @@ import { api } from '../../services/api';
 import { listCases, shortTime, yuan } from '../../services/cases';
 import type { CaseSummary } from '../../services/cases';
 import { useCitizenLoad } from '../../hooks/useCitizenLoad';
+import './index.scss';
 
 export default function MyCases() {
   const [cases, setCases] = useState<CaseSummary[]>([]);
@@ -48,7 +49,7 @@ export default function MyCases() {
             </Text>
             <LightBadge light={item.light} />
             {(item.can_pay || item.can_rate || item.status === 'supplement_required') && (
-              <Text className="cz-field-error">
+              <Text className="cz-case-todo">
                 {[item.status === 'supplement_required' && '待补正材料', item.can_pay && `待缴费 ${yuan(item.amount_fen)}`, item.can_rate && '待评价']
                   .filter(Boolean)
                   .join(' · ')}

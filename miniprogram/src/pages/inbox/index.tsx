@@ -8,6 +8,7 @@ import { shortTime } from '../../services/cases';
 import { loadInbox, markRead, messageLink } from '../../services/inbox';
 import type { Message } from '../../services/inbox';
 import { useCitizenLoad } from '../../hooks/useCitizenLoad';
+import './index.scss';
 
 export default function Inbox() {
   const [messages, setMessages] = useState<Message[]>([]);
