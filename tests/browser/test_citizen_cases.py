@@ -274,14 +274,14 @@ def test_citizen__applies_follows_pays_rates_and_reads_the_inbox(server, phone, 
     )
     page.reload()
     expect(here(page).get_by_test_id("status")).to_have_text("待补正")
-    expect(here(page).get_by_text("· 申请表：申请表缺少本人签名")).to_be_visible()
+    expect(here(page).get_by_text("补正要求：申请表缺少本人签名")).to_be_visible()
     supplement_row = here(page).get_by_test_id(f"material-{by_name['申请表']}")
     with page.expect_file_chooser() as chooser:
         supplement_row.locator("taro-button-core", has_text="重新上传").click()
     chooser.value.set_files({"name": "申请表-已签名.pdf", "mimeType": "application/pdf", "buffer": f.PDF_BYTES})
     expect(supplement_row.get_by_text("申请表-已签名.pdf", exact=False)).to_be_visible()
     shot(page, "m-case-supplement")
-    button(page, "补正材料").click()
+    button(page, "提交补正材料").click()
     expect(here(page).get_by_test_id("case-notice")).to_have_text("补正材料已提交，请等待工作人员审核")
     expect(here(page).get_by_test_id("status")).to_have_text("已提交")
 

@@ -187,7 +187,7 @@ export type CaseButton = 'continue' | 'supplement' | 'withdraw' | 'pay' | 'rate'
 
 export const BUTTON_TEXT: Record<CaseButton, string> = {
   continue: '继续填写并提交',
-  supplement: '补正材料',
+  supplement: '提交补正材料',
   pay: '缴费',
   rate: '评价',
   withdraw: '撤回申请',

@@ -173,7 +173,7 @@ export default function Detail() {
           </Section>
           {item.status === 'supplement_required' && (
             <Section title="需要补正的材料">
-              {items.map((i, index) => (
+              {items.filter((i) => i.materialId === null).map((i, index) => (
                 <Text key={index} className="cz-field-error">
                   · {i.name}：{i.reason}
                 </Text>
