@@ -361,6 +361,21 @@ def test_citizen__applies_follows_pays_rates_and_reads_the_inbox(server, phone, 
     here(page).get_by_role("link", name=re.compile("咨询 #")).first.dispatch_event("click")  # see the rating above
     expect(here(page).get_by_text("尚未答复")).to_be_visible()
     visit_both(page, "m-feedback-detail", lambda: here(page).get_by_text("尚未答复"))
+    # the department answers; the citizen confirms it solved the question
+    ticket = api.call("GET", "/api/v1/feedback", citizen["token"])["items"][0]
+    api.call(
+        "POST",
+        f"/api/v1/staff/tickets/{ticket['id']}/reply",
+        hall_setup["clerk"],
+        json={"content": "补办的社保卡领取后即可在银行网点激活"},
+    )
+    page.reload()
+    expect(here(page).get_by_text("补办的社保卡领取后即可在银行网点激活")).to_be_visible()
+    expect(here(page).get_by_test_id("ticket-status")).to_have_text("已答复，待您确认")
+    shot(page, "m-feedback-replied")
+    button(page, "已解决，确认答复").dispatch_event("click")  # see the rating above
+    expect(here(page).get_by_test_id("ticket-status")).to_have_text("已办结")
+    expect(button(page, "已解决，确认答复")).to_have_count(0)
 
     page.goto(f"{base}/pages-cases/link/index")
     expect(button(page, "关联并查看")).to_be_visible()
