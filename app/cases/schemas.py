@@ -164,6 +164,7 @@ class CaseSummaryOut(BaseModel):
     ended_at: str | None
     rated: bool  # rated by the citizen, or defaulted after the rating period
     can_rate: bool  # the viewer may rate it now: its applicant, ended, not yet rated
+    can_pay: bool  # the viewer may pay its fee now: owed (filed, unpaid, still running), not staff
     allowed_actions: list[str]
 
 

@@ -15,11 +15,17 @@ declare namespace NodeJS {
   }
 }
 
-/** Alipay's global (my.getAuthCode); present only in the Alipay mini-program. */
+/** Alipay's global (my.*); present only in the Alipay mini-program. */
 declare const my: {
   getAuthCode(options: {
     scopes: string | string[];
     success: (result: { authCode: string }) => void;
+    fail: (error: unknown) => void;
+  }): void;
+  tradePay(options: { tradeNO: string; success: (result: { resultCode: string }) => void; fail: (error: unknown) => void }): void;
+  requestSubscribeMessage(options: {
+    entityIds: string[];
+    success: (result: { [entityId: string]: unknown; result?: { subscribeEntityIds?: string[]; unsubscribedEntityIds?: string[] } }) => void;
     fail: (error: unknown) => void;
   }): void;
 };

@@ -889,3 +889,21 @@ async def test_admins_list_refunds_by_status_with_their_order(client, cache):
     assert (await client.get("/api/v1/admin/refunds", headers=setup["clerk"]["headers"])).status_code == 403
     bad = await client.get("/api/v1/admin/refunds", headers=admin["headers"], params={"status": "lost"})
     assert_error_shape(bad, 422, "VALIDATION_FAILED")
+
+
+async def test_can_pay_tells_the_citizen_when_the_fee_is_owed(client, cache):
+    setup = await f.fee_case_setup(client, cache)
+    citizen, case_id = setup["citizen"], setup["case"]["id"]
+    assert setup["case"]["can_pay"] is True  # submitted with the fee unpaid
+    draft = await f.draft(client, setup)
+    assert draft["can_pay"] is False  # a draft owes nothing yet (CASE_NOT_SUBMITTED)
+    clerk_view = (await client.get(f"/api/v1/staff/cases/{case_id}", headers=setup["clerk"]["headers"])).json()
+    assert clerk_view["can_pay"] is False  # staff never pay
+    other = await f.real_name_citizen(client)
+    assert (await client.get(f"/api/v1/cases/{case_id}", headers=other["headers"])).status_code == 404
+    order = await _order(client, setup)
+    await client.post(SIM_PAY["wechat"], json={"order_no": order["order_no"]})
+    paid = (await client.get(f"/api/v1/cases/{case_id}", headers=citizen["headers"])).json()
+    assert (paid["paid"], paid["can_pay"]) == (True, False)  # NOTHING_TO_PAY once paid
+    listed = (await client.get("/api/v1/cases", headers=citizen["headers"])).json()["items"]
+    assert {item["id"]: item["can_pay"] for item in listed}[case_id] is False

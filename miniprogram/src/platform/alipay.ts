@@ -1,6 +1,8 @@
-import type { PlatformAdapter } from './types';
+import type { PayOutcome, PickedFile, PlatformAdapter, UploadRequest } from './types';
 import type { TaroRequest } from './taroTransport';
 import { taroTransport } from './taroTransport';
+import { typeOfName } from './files';
+import { parseText } from './weapp';
 
 /** my.getAuthCode as a promise: the silent auth_base scope is enough to identify the user (user_id). */
 export function getAuthCode(): Promise<string> {
@@ -9,14 +11,106 @@ export function getAuthCode(): Promise<string> {
   );
 }
 
-/** Alipay: my.getAuthCode's auth code, exchanged at POST /api/v1/auth/alipay. */
-export function alipayAdapter(deps: { authCode: () => Promise<string>; request: TaroRequest }): PlatformAdapter {
+/** my.tradePay as a promise of its resultCode. */
+export function tradePay(tradeNO: string): Promise<{ resultCode: string }> {
+  return new Promise((resolve, reject) => my.tradePay({ tradeNO, success: resolve, fail: reject }));
+}
+
+/** my.requestSubscribeMessage as a promise of its answer. */
+export function requestSubscribeMessage(entityIds: string[]): Promise<AlipaySubscribeAnswer> {
+  return new Promise((resolve, reject) => my.requestSubscribeMessage({ entityIds, success: resolve, fail: reject }));
+}
+
+export interface AlipaySubscribeAnswer {
+  [entityId: string]: unknown;
+  result?: { subscribeEntityIds?: string[]; unsubscribedEntityIds?: string[] };
+}
+
+/**
+ * my.tradePay's resultCode: 9000 paid; 8000 (processing) and 6004 (result unknown) mean "ask the server", which
+ * learns the truth from Alipay; 6001 the user left the cashier; anything else did not pay.
+ */
+export function alipayOutcome(resultCode: string): PayOutcome {
+  if (resultCode === '9000') return { kind: 'paid' };
+  if (resultCode === '8000' || resultCode === '6004') return { kind: 'ask_server' };
+  if (resultCode === '6001') return { kind: 'cancelled' };
+  if (resultCode === '6002') return { kind: 'failed', reason: '网络连接出错，请检查网络后重新支付' };
+  return { kind: 'failed', reason: `支付宝支付未完成（${resultCode}），请重新支付` };
+}
+
+/** Alipay's subscribe answer in the server's words: each template accepted or rejected. */
+export function alipaySubscribeResults(templateIds: string[], answer: AlipaySubscribeAnswer): Record<string, string> {
+  const accepted = new Set(answer.result?.subscribeEntityIds ?? []);
+  return Object.fromEntries(
+    templateIds.map((id) => {
+      const own = answer[id];
+      if (typeof own === 'string') return [id, own];
+      return [id, accepted.has(id) ? 'accept' : 'reject'];
+    }),
+  );
+}
+
+export interface AlipayDeps {
+  authCode: () => Promise<string>;
+  request: TaroRequest;
+  tradePay?: (tradeNO: string) => Promise<{ resultCode: string }>;
+  requestSubscribeMessage?: (entityIds: string[]) => Promise<AlipaySubscribeAnswer>;
+  chooseImage?: (options: { count: number }) => Promise<{ tempFiles?: { path: string; size: number }[]; tempFilePaths: string[] }>;
+  uploadFile?: (options: Record<string, unknown>) => Promise<{ statusCode: number; data: string }>;
+}
+
+function missing(name: string): never {
+  throw new Error(`${name} is not available on this platform`);
+}
+
+/** Alipay: my.getAuthCode's auth code, exchanged at POST /api/v1/auth/alipay; my.tradePay; subscribe messages. */
+export function alipayAdapter(deps: AlipayDeps): PlatformAdapter {
   return {
     name: 'alipay',
     transport: taroTransport(deps.request),
     async login(client) {
       const authCode = await deps.authCode();
       return client.POST('/api/v1/auth/alipay', { body: { auth_code: authCode }, auth: false });
+    },
+    payChannels: () => ['alipay'],
+    async pay(order) {
+      const tradeNo = order.pay_params?.trade_no;
+      if (typeof tradeNo !== 'string' || !tradeNo) return { kind: 'failed', reason: '支付参数缺少交易号，请稍后重试' };
+      try {
+        const { resultCode } = await (deps.tradePay ?? missing('my.tradePay'))(tradeNo);
+        return alipayOutcome(String(resultCode));
+      } catch {
+        return { kind: 'ask_server' };
+      }
+    },
+    subscribeChannel: 'alipay',
+    async requestSubscribe(templateIds) {
+      const answer = await (deps.requestSubscribeMessage ?? missing('my.requestSubscribeMessage'))(templateIds);
+      return alipaySubscribeResults(templateIds, answer);
+    },
+    async chooseFile(): Promise<PickedFile | null> {
+      // Alipay mini-programs pick photos (a scan or a photo of the paper); PDFs are uploaded from WeChat or H5.
+      try {
+        const picked = await (deps.chooseImage ?? missing('my.chooseImage'))({ count: 1 });
+        const path = picked.tempFilePaths[0];
+        if (!path) return null;
+        const name = path.split('/').pop() ?? 'photo.jpg';
+        return { path, name, size: picked.tempFiles?.[0]?.size ?? 0, type: typeOfName(name) || 'image/jpeg' };
+      } catch {
+        return null;
+      }
+    },
+    async upload(request: UploadRequest) {
+      const answer = await (deps.uploadFile ?? missing('my.uploadFile'))({
+        url: request.url,
+        filePath: request.file.path,
+        name: 'file',
+        fileName: 'file',
+        fileType: 'image',
+        formData: request.fields,
+        header: request.headers,
+      });
+      return { status: answer.statusCode, body: parseText(answer.data) };
     },
   };
 }

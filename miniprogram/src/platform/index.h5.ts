@@ -1,6 +1,26 @@
 import Taro from '@tarojs/taro';
 import { h5Adapter } from './h5';
 
+/** A file from the browser's own picker (an <input type="file"> clicked for the user's tap). */
+function pickFile(): Promise<File | null> {
+  return new Promise((resolve) => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.accept = '.pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png';
+    input.style.display = 'none';
+    input.addEventListener('change', () => {
+      resolve(input.files?.[0] ?? null);
+      input.remove();
+    });
+    input.addEventListener('cancel', () => {
+      resolve(null);
+      input.remove();
+    });
+    document.body.appendChild(input);
+    input.click();
+  });
+}
+
 export default h5Adapter({
   simMode: SIM_MODE,
   storage: {
@@ -8,4 +28,5 @@ export default h5Adapter({
     set: (key, value) => Taro.setStorageSync(key, value),
   },
   newOpenid: () => `h5-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
+  pickFile,
 });

@@ -1,5 +1,13 @@
 import Taro from '@tarojs/taro';
 import type { TaroRequest } from './taroTransport';
 import { weappAdapter } from './weapp';
+import type { WeappDeps } from './weapp';
 
-export default weappAdapter({ login: () => Taro.login(), request: Taro.request as unknown as TaroRequest });
+export default weappAdapter({
+  login: () => Taro.login(),
+  request: Taro.request as unknown as TaroRequest,
+  requestPayment: Taro.requestPayment as unknown as WeappDeps['requestPayment'],
+  requestSubscribeMessage: Taro.requestSubscribeMessage as unknown as WeappDeps['requestSubscribeMessage'],
+  chooseMessageFile: Taro.chooseMessageFile as unknown as WeappDeps['chooseMessageFile'],
+  uploadFile: Taro.uploadFile as unknown as WeappDeps['uploadFile'],
+});

@@ -1,9 +1,48 @@
-import type { PlatformAdapter } from './types';
+import type { PayOutcome, PickedFile, PlatformAdapter, UploadRequest } from './types';
 import type { TaroRequest } from './taroTransport';
 import { taroTransport } from './taroTransport';
+import { typeOfName } from './files';
 
-/** WeChat: wx.login's code, exchanged at POST /api/v1/auth/wechat. */
-export function weappAdapter(deps: { login: () => Promise<{ code: string }>; request: TaroRequest }): PlatformAdapter {
+/** The five fields wx.requestPayment takes, exactly as POST /cases/{id}/payments hands them over. */
+export const WECHAT_PAY_FIELDS = ['timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] as const;
+
+export interface WeappDeps {
+  login: () => Promise<{ code: string }>;
+  request: TaroRequest;
+  requestPayment?: (params: Record<string, string>) => Promise<unknown>;
+  requestSubscribeMessage?: (options: { tmplIds: string[] }) => Promise<Record<string, string>>;
+  chooseMessageFile?: (options: { count: number; type: 'file'; extension: string[] }) => Promise<{ tempFiles: { path: string; name: string; size: number }[] }>;
+  uploadFile?: (options: { url: string; filePath: string; name: string; formData: Record<string, string>; header: Record<string, string> }) => Promise<{ statusCode: number; data: string }>;
+}
+
+function errMsg(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'errMsg' in error ? String((error as { errMsg: unknown }).errMsg) : String(error);
+}
+
+function missing(name: string): never {
+  throw new Error(`${name} is not available on this platform`);
+}
+
+/** wx.requestPayment's answer: success says paid (the server confirms), "fail cancel" is the user closing it. */
+export async function wechatPay(requestPayment: NonNullable<WeappDeps['requestPayment']>, payParams: Record<string, unknown> | null): Promise<PayOutcome> {
+  const params: Record<string, string> = {};
+  for (const field of WECHAT_PAY_FIELDS) {
+    const value = payParams?.[field];
+    if (typeof value !== 'string' || !value) return { kind: 'failed', reason: `支付参数缺少 ${field}，请稍后重试` };
+    params[field] = value;
+  }
+  try {
+    await requestPayment(params);
+    return { kind: 'paid' };
+  } catch (error) {
+    const message = errMsg(error);
+    if (/cancel/i.test(message)) return { kind: 'cancelled' };
+    return { kind: 'failed', reason: '微信支付未完成，请稍后重试' };
+  }
+}
+
+/** WeChat: wx.login's code, exchanged at POST /api/v1/auth/wechat; wx.requestPayment; subscribe messages. */
+export function weappAdapter(deps: WeappDeps): PlatformAdapter {
   return {
     name: 'weapp',
     transport: taroTransport(deps.request),
@@ -11,5 +50,43 @@ export function weappAdapter(deps: { login: () => Promise<{ code: string }>; req
       const { code } = await deps.login();
       return client.POST('/api/v1/auth/wechat', { body: { code }, auth: false });
     },
+    payChannels: () => ['wechat'],
+    pay: (order) => wechatPay(deps.requestPayment ?? missing('wx.requestPayment'), order.pay_params),
+    subscribeChannel: 'wechat',
+    async requestSubscribe(templateIds) {
+      const answer = await (deps.requestSubscribeMessage ?? missing('wx.requestSubscribeMessage'))({ tmplIds: templateIds });
+      // The answer also carries errMsg: only the template ids' own results go to the server.
+      return Object.fromEntries(templateIds.filter((id) => typeof answer[id] === 'string').map((id) => [id, answer[id]]));
+    },
+    async chooseFile(): Promise<PickedFile | null> {
+      try {
+        const { tempFiles } = await (deps.chooseMessageFile ?? missing('wx.chooseMessageFile'))({ count: 1, type: 'file', extension: ['pdf', 'jpg', 'jpeg', 'png'] });
+        const [file] = tempFiles;
+        return file ? { path: file.path, name: file.name, size: file.size, type: typeOfName(file.name) } : null;
+      } catch (error) {
+        if (/cancel/i.test(errMsg(error))) return null;
+        throw error;
+      }
+    },
+    async upload(request: UploadRequest) {
+      const answer = await (deps.uploadFile ?? missing('wx.uploadFile'))({
+        url: request.url,
+        filePath: request.file.path,
+        name: 'file',
+        formData: request.fields,
+        header: request.headers,
+      });
+      return { status: answer.statusCode, body: parseText(answer.data) };
+    },
   };
+}
+
+/** An upload's answer is text on mini-programs: JSON when it parses, else the text itself. */
+export function parseText(data: unknown): unknown {
+  if (typeof data !== 'string') return data;
+  try {
+    return JSON.parse(data);
+  } catch {
+    return data;
+  }
 }
