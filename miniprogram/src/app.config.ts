@@ -1,9 +1,26 @@
 export default defineAppConfig({
-  pages: ['pages/index/index'],
+  pages: ['pages/index/index', 'pages/cases/index', 'pages/me/index'],
+  subPackages: [
+    // 我的: real-name binding, proxy grants, the public figures (a subpackage: WeChat's 2 MB main-package limit).
+    { root: 'pages-me', pages: ['identity/index', 'proxies/index', 'figures/index'] },
+  ],
   window: {
     backgroundTextStyle: 'light',
     navigationBarBackgroundColor: '#1a56c4',
     navigationBarTitleText: '临江掌上办事',
     navigationBarTextStyle: 'white',
+  },
+  // H5: pages appear at once instead of sliding in (no motion to follow, and screenshots of a settled page).
+  animation: false,
+  tabBar: {
+    color: '#4a4f57',
+    selectedColor: '#1a56c4',
+    backgroundColor: '#ffffff',
+    borderStyle: 'black',
+    list: [
+      { pagePath: 'pages/index/index', text: '首页' },
+      { pagePath: 'pages/cases/index', text: '我的办件' },
+      { pagePath: 'pages/me/index', text: '我的' },
+    ],
   },
 });

@@ -15,11 +15,21 @@ declare namespace NodeJS {
   }
 }
 
-/** Alipay's global (my.getAuthCode); present only in the Alipay mini-program. */
+/** Taro replaces process.env.TARO_ENV at build time, so a branch for another platform is dropped from the bundle. */
+declare const process: { env: NodeJS.ProcessEnv };
+
+/** Alipay's global (my.getAuthCode, my.startAPVerify); present only in the Alipay mini-program. */
 declare const my: {
   getAuthCode(options: {
     scopes: string | string[];
     success: (result: { authCode: string }) => void;
+    fail: (error: unknown) => void;
+  }): void;
+  /** Alipay's face verification (实人认证) of a certify_id the server started. */
+  startAPVerify(options: {
+    url: string;
+    certifyId: string;
+    success: (result: { resultStatus: string | number }) => void;
     fail: (error: unknown) => void;
   }): void;
 };

@@ -1,5 +1,5 @@
 import Taro from '@tarojs/taro';
-import { alipayAdapter, getAuthCode } from './alipay';
+import { alipayAdapter, getAuthCode, startAPVerify } from './alipay';
 import type { TaroRequest } from './taroTransport';
 
-export default alipayAdapter({ authCode: getAuthCode, request: Taro.request as unknown as TaroRequest });
+export default alipayAdapter({ authCode: getAuthCode, request: Taro.request as unknown as TaroRequest, startAPVerify });

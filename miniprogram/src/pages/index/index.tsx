@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Text, View } from '@tarojs/components';
 import { Button, Cell, SearchBar } from '@nutui/nutui-react-taro';
+import ElderSwitch from '../../components/ElderSwitch';
 import PageShell from '../../components/PageShell';
 import platform from '../../platform';
 import { api } from '../../services/api';
@@ -50,7 +51,10 @@ export default function Index() {
   return (
     <PageShell className="home">
       <View className="home-header">
-        <Text className="home-title">临江市掌上政务服务</Text>
+        <View className="home-header-row">
+          <Text className="home-title">临江市掌上政务服务</Text>
+          <ElderSwitch />
+        </View>
         <Text className="home-who" data-testid="who">
           {citizen ? `${greeting(citizen)} · 已登录` : loading ? '正在登录…' : '未登录'}
         </Text>
