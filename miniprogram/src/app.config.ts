@@ -10,8 +10,9 @@ export default defineAppConfig({
     navigationBarTitleText: '临江掌上办事',
     navigationBarTextStyle: 'white',
   },
-  // H5: pages appear at once instead of sliding in (no motion to follow, and screenshots of a settled page).
-  animation: false,
+  // H5 only (an app.json does not know the key): pages appear at once instead of sliding in (no motion to follow,
+  // and screenshots of a settled page).
+  ...(process.env.TARO_ENV === 'h5' ? { animation: false } : {}),
   tabBar: {
     color: '#4a4f57',
     selectedColor: '#1a56c4',
