@@ -115,9 +115,23 @@ def test_citizen__binds_a_real_name_uses_elder_mode_grants_a_proxy_and_reads_the
     page.get_by_role("button", name="下一步：开始核验").click()
     expect(page.get_by_text("身份证号码应为 18 位，最后一位可以是数字或 X")).to_be_visible()
     visit(page, "m-identity")
-    page.get_by_label("姓名", exact=True).fill("李华")
+
+    # A name WeChat does not hold for this person: refused at the platform's check, explained, back to the form.
+    page.get_by_label("姓名", exact=True).fill("李明")
     page.get_by_label("身份证号码", exact=True).fill(number)
     page.get_by_label("手机号码", exact=True).fill(mobile)
+    page.get_by_role("button", name="下一步：开始核验").click()
+    expect(page.get_by_text(f"短信验证码已发送至 {mobile[:3]}****{mobile[-4:]}")).to_be_visible()
+    page.get_by_label("短信验证码", exact=True).fill(texted_code(http, mobile))
+    page.get_by_role("button", name="前往微信授权并完成认证").click()
+    page.locator(".taro-modal__foot").get_by_text("同意", exact=True).click()
+    expect(page.get_by_test_id("identity-failure")).to_have_text(
+        "姓名与您账号的实名信息不一致，请核对后重试。本次认证已结束，请核对后重新提交"
+    )
+    expect(page.get_by_text("1 填写身份信息")).to_be_visible()
+    visit(page, "m-identity-mismatch")
+
+    page.get_by_label("姓名", exact=True).fill("李华")
     page.get_by_role("button", name="下一步：开始核验").click()
 
     expect(page.get_by_text(f"短信验证码已发送至 {mobile[:3]}****{mobile[-4:]}")).to_be_visible()
