@@ -23,7 +23,7 @@ ELDER_MIN_LINE_HEIGHT = 1.3
 # Every element of the shown page that holds text of its own: the smallest font size and line height among them.
 MEASURE_TEXT = """() => {
   const shell = [...document.querySelectorAll('.page-shell')].find((el) => el.getClientRects().length > 0);
-  let font = Infinity, lineHeight = Infinity, where = '';
+  let font = Infinity, lineHeight = Infinity, where = '', lineWhere = '';
   for (const el of [shell, ...shell.querySelectorAll('*')]) {
     const ownText = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
     if (!ownText || el.getClientRects().length === 0) continue;
@@ -31,9 +31,9 @@ MEASURE_TEXT = """() => {
     const size = parseFloat(style.fontSize);
     const ratio = style.lineHeight === 'normal' ? 1.2 : parseFloat(style.lineHeight) / size;
     if (size < font) { font = size; where = el.className + ': ' + el.textContent.trim().slice(0, 20); }
-    lineHeight = Math.min(lineHeight, ratio);
+    if (ratio < lineHeight) { lineHeight = ratio; lineWhere = el.className + ': ' + el.textContent.trim().slice(0, 20); }
   }
-  return {font, lineHeight, where, shellFont: parseFloat(getComputedStyle(shell).fontSize)};
+  return {font, lineHeight, where, lineWhere, shellFont: parseFloat(getComputedStyle(shell).fontSize)};
 }"""
 
 
@@ -87,7 +87,7 @@ def text_sizes(page) -> dict:
 def assert_elder_text(page) -> None:
     sizes = text_sizes(page)
     assert sizes["font"] >= ELDER_MIN_FONT_PX, f"elder mode text of {sizes['font']} px at {sizes['where']}"
-    assert sizes["lineHeight"] >= ELDER_MIN_LINE_HEIGHT, f"elder mode line height {sizes['lineHeight']:.2f}"
+    assert sizes["lineHeight"] >= ELDER_MIN_LINE_HEIGHT, f"elder mode line height {sizes['lineHeight']:.2f} at {sizes['lineWhere']}"
 
 
 def elder_switch(page):
@@ -165,6 +165,16 @@ def test_citizen__binds_a_real_name_uses_elder_mode_grants_a_proxy_and_reads_the
     expect(page.get_by_test_id("login-state").locator("visible=true")).to_have_text("已登录（微信）")
     expect(elder_switch(page)).to_have_attribute("aria-checked", "true")
     assert_elder_text(page)
+
+    # 首页 in elder mode: the same switch is there, on, and the common services come before the themes.
+    page.goto(f"{server['base']}/m/#/pages/index/index")
+    expect(elder_switch(page)).to_have_attribute("aria-checked", "true")
+    common = page.get_by_text("常办事项", exact=True).locator("visible=true")
+    themes = page.get_by_text("主题服务", exact=True).locator("visible=true")
+    expect(common).to_be_visible()
+    assert common.bounding_box()["y"] < themes.bounding_box()["y"], "elder mode puts the common services first"
+    assert_elder_text(page)
+    visit(page, "m-home-elder")
 
     page.goto(f"{server['base']}/m/#/pages-me/identity/index")
     expect(page.get_by_test_id("identity-done")).to_be_visible()

@@ -1,8 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Text, View } from '@tarojs/components';
-import { Button, Cell, SearchBar } from '@nutui/nutui-react-taro';
+import { Cell, SearchBar } from '@nutui/nutui-react-taro';
+import ActionButton from '../../components/ActionButton';
 import ElderSwitch from '../../components/ElderSwitch';
 import PageShell from '../../components/PageShell';
+import { useElderMode } from '../../hooks/useElderMode';
 import platform from '../../platform';
 import { api } from '../../services/api';
 import { loadHome, searchMatters } from '../../services/catalog';
@@ -20,6 +22,7 @@ export default function Index() {
   const [results, setResults] = useState<MatterSummary[] | null>(null);
   const [failure, setFailure] = useState<{ text: string; retry: boolean } | null>(null);
   const [loading, setLoading] = useState(true);
+  const [elder] = useElderMode();
 
   const load = useCallback(async () => {
     setLoading(true);
@@ -48,6 +51,27 @@ export default function Index() {
     }
   }
 
+  const themesSection = (
+    <View key="themes" className="home-section">
+      <Text className="home-section-title">主题服务</Text>
+      <View className="home-themes">
+        {themes.map((theme) => (
+          <View key={theme.id} className="home-theme">
+            <Text>{theme.name}</Text>
+          </View>
+        ))}
+      </View>
+    </View>
+  );
+  const commonSection = (
+    <View key="common" className="home-section" data-testid="home-common">
+      <Text className="home-section-title">常办事项</Text>
+      {matters.map((matter) => (
+        <Cell key={matter.id} title={matter.name} description={matter.bookable ? '可预约' : '网上办理'} />
+      ))}
+    </View>
+  );
+
   return (
     <PageShell className="home">
       <View className="home-header">
@@ -67,18 +91,18 @@ export default function Index() {
         onSearch={(value: string) => void search(value)}
         onClear={() => setResults(null)}
         rightIn={
-          <Button size="small" type="primary" onClick={() => void search(words)}>
+          <ActionButton size="small" type="primary" onClick={() => void search(words)}>
             搜索
-          </Button>
+          </ActionButton>
         }
       />
       {failure && (
         <View className="home-failure" role="alert">
           <Text>{failure.text}</Text>
           {failure.retry && (
-            <Button size="small" type="primary" onClick={() => void load()}>
+            <ActionButton size="small" type="primary" onClick={() => void load()}>
               重试
-            </Button>
+            </ActionButton>
           )}
         </View>
       )}
@@ -92,22 +116,8 @@ export default function Index() {
           )}
         </View>
       )}
-      <View className="home-section">
-        <Text className="home-section-title">主题服务</Text>
-        <View className="home-themes">
-          {themes.map((theme) => (
-            <View key={theme.id} className="home-theme">
-              <Text>{theme.name}</Text>
-            </View>
-          ))}
-        </View>
-      </View>
-      <View className="home-section">
-        <Text className="home-section-title">常办事项</Text>
-        {matters.map((matter) => (
-          <Cell key={matter.id} title={matter.name} description={matter.bookable ? '可预约' : '网上办理'} />
-        ))}
-      </View>
+      {/* Elder mode (MIIT 2021): the common services come first. */}
+      {elder ? [commonSection, themesSection] : [themesSection, commonSection]}
     </PageShell>
   );
 }
