@@ -214,13 +214,15 @@ def test_citizen__binds_a_real_name_uses_elder_mode_grants_a_proxy_and_reads_the
     expect(page.get_by_test_id("figures-place").first).to_contain_text("满意率")
     assert_elder_text(page)
     visit(page, "m-figures-elder")
-    page.get_by_role("button", name="按大厅").click()
+    # ActionButton is a real button to the keyboard too: focused and pressed with Enter
+    page.get_by_role("button", name="按大厅").press("Enter")
+    expect(page.get_by_role("button", name="按大厅")).to_have_attribute("aria-pressed", "true")
     expect(page.get_by_test_id("figures-place").first).to_contain_text("预约守约率")
     visit(page, "m-figures-halls-elder")
 
     # Off again, from the same switch, and remembered off.
     page.goto(f"{server['base']}/m/#/pages/me/index")
-    elder_switch(page).click()
+    elder_switch(page).press("Space")
     expect(elder_switch(page)).to_have_attribute("aria-checked", "false")
     page.reload()
     expect(elder_switch(page)).to_have_attribute("aria-checked", "false")
