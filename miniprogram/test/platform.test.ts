@@ -22,6 +22,9 @@ function recording(answer: (request: TransportRequest) => { status: number; body
   return { transport, sent };
 }
 
+// The WeChat deps a login test does not reach (the real-name consent page).
+const noNavigation = { navigateToMiniProgram: async () => ({}), onAppShow: () => {}, offAppShow: () => {} };
+
 function okRequest(statusCode: number, data: unknown): TaroRequest {
   return vi.fn(async () => ({ statusCode, data }));
 }
@@ -54,7 +57,7 @@ describe('taroTransport', () => {
 describe('platform logins', () => {
   it('weapp: the wx.login code goes to /api/v1/auth/wechat without a token', async () => {
     const { transport, sent } = recording(() => ({ status: 200, body: login }));
-    const adapter = weappAdapter({ login: async () => ({ code: 'wx-code' }), request: okRequest(200, '') });
+    const adapter = weappAdapter({ ...noNavigation, login: async () => ({ code: 'wx-code' }), request: okRequest(200, '') });
     const client = createClient({ baseUrl: 'https://api', transport, tokens: memoryTokenStore('old') });
     await expect(adapter.login(client)).resolves.toEqual(login);
     expect(sent[0].url).toBe('https://api/api/v1/auth/wechat');
@@ -76,7 +79,7 @@ describe('platform logins', () => {
     const { transport, sent } = recording((request) =>
       request.url.endsWith('/sim/wechat/code') ? { status: 200, body: { code: 'sim-code' } } : { status: 200, body: login },
     );
-    const adapter = h5Adapter({ simMode: true, storage, newOpenid: () => 'h5-abc' });
+    const adapter = h5Adapter({ simMode: true, storage, newOpenid: () => 'h5-abc', askConsent: async () => true });
     const client = createClient({ baseUrl: '', transport, tokens: memoryTokenStore() });
     await adapter.login(client);
     await adapter.login(client);
@@ -89,7 +92,7 @@ describe('platform logins', () => {
   });
 
   it('h5 outside sim mode refuses to log in, saying where to go instead', async () => {
-    const adapter = h5Adapter({ simMode: false, storage: { get: () => null, set: () => {} }, newOpenid: () => 'x' });
+    const adapter = h5Adapter({ simMode: false, storage: { get: () => null, set: () => {} }, newOpenid: () => 'x', askConsent: async () => true });
     const client = createClient({ baseUrl: '', transport: recording(() => ({ status: 500, body: null })).transport, tokens: memoryTokenStore() });
     const error = await adapter.login(client).catch((e) => e);
     expect(error).toBeInstanceOf(LoginUnavailable);
@@ -101,7 +104,7 @@ describe('session', () => {
   it('logs in through the platform when there is no token and keeps the token', async () => {
     const tokens = memoryTokenStore();
     const client = createClient({ baseUrl: '', transport: recording(() => ({ status: 500, body: null })).transport, tokens });
-    const platform = weappAdapter({ login: async () => ({ code: 'c' }), request: okRequest(200, '') });
+    const platform = weappAdapter({ ...noNavigation, login: async () => ({ code: 'c' }), request: okRequest(200, '') });
     platform.login = vi.fn(async () => login);
     await expect(ensureLogin(client, platform)).resolves.toEqual(citizen);
     expect(tokens.get()).toBe('tok');
@@ -117,7 +120,7 @@ describe('session', () => {
         : { status: 200, body: { ...citizen, name: '李华', real_name_verified: true } };
     });
     const tokens = memoryTokenStore('expired');
-    const platform = weappAdapter({ login: async () => ({ code: 'c' }), request: okRequest(200, '') });
+    const platform = weappAdapter({ ...noNavigation, login: async () => ({ code: 'c' }), request: okRequest(200, '') });
     const client = createClient({ baseUrl: '', transport, tokens, relogin: async () => (await platform.login(client)).token });
     const who = await ensureLogin(client, platform);
     expect(greeting(who)).toBe('李华，您好');

@@ -15,6 +15,9 @@ declare namespace NodeJS {
   }
 }
 
+/** Taro replaces process.env.TARO_ENV at build time, so a branch for another platform is dropped from the bundle. */
+declare const process: { env: NodeJS.ProcessEnv };
+
 /** Alipay's global (my.*); present only in the Alipay mini-program. */
 declare const my: {
   getAuthCode(options: {
@@ -26,6 +29,13 @@ declare const my: {
   requestSubscribeMessage(options: {
     entityIds: string[];
     success: (result: { [entityId: string]: unknown; result?: { subscribeEntityIds?: string[]; unsubscribedEntityIds?: string[] } }) => void;
+    fail: (error: unknown) => void;
+  }): void;
+  /** Alipay's face verification (实人认证) of a certify_id the server started. */
+  startAPVerify(options: {
+    url: string;
+    certifyId: string;
+    success: (result: { resultStatus: string | number }) => void;
     fail: (error: unknown) => void;
   }): void;
 };

@@ -1,4 +1,5 @@
-import type { PayOutcome, PickedFile, PlatformAdapter, UploadRequest } from './types';
+import type { PayOutcome, PickedFile, PlatformAdapter, UploadRequest, Verification } from './types';
+import { RealNameCancelled } from './types';
 import type { TaroRequest } from './taroTransport';
 import { taroTransport } from './taroTransport';
 import { typeOfName } from './files';
@@ -57,13 +58,38 @@ export interface AlipayDeps {
   requestSubscribeMessage?: (entityIds: string[]) => Promise<AlipaySubscribeAnswer>;
   chooseImage?: (options: { count: number }) => Promise<{ tempFiles?: { path: string; size: number }[]; tempFilePaths: string[] }>;
   uploadFile?: (options: Record<string, unknown>) => Promise<{ statusCode: number; data: string }>;
+  startAPVerify?: (options: { url: string; certifyId: string }) => Promise<string>;
+}
+
+/** my.startAPVerify as a promise of its resultStatus ('9000' done, '6001' cancelled, '4000' failed). */
+export function startAPVerify(options: { url: string; certifyId: string }): Promise<string> {
+  return new Promise((resolve, reject) =>
+    my.startAPVerify({ ...options, success: (result) => resolve(String(result.resultStatus)), fail: reject }),
+  );
+}
+
+/**
+ * Alipay's face verification of a started verification. '9000' means the scan finished (passed or not: the server
+ * asks Alipay which, at confirm); cancelling or failing to open it is RealNameCancelled.
+ */
+export async function faceVerify(start: (options: { url: string; certifyId: string }) => Promise<string>, target: NonNullable<Verification['alipay']>): Promise<void> {
+  if (!target.certify_url || !target.certify_id) throw new RealNameCancelled('支付宝未能发起刷脸认证，请稍后重试');
+  let status: string;
+  try {
+    status = await start({ url: target.certify_url, certifyId: target.certify_id });
+  } catch {
+    throw new RealNameCancelled('未能打开支付宝刷脸认证，请稍后重试');
+  }
+  if (status === '6001') throw new RealNameCancelled('您取消了刷脸认证，认证未完成，可以重新发起');
+  // '4000' and others: the scan ended; Alipay's query (at confirm) says whether it passed and why not.
 }
 
 function missing(name: string): never {
   throw new Error(`${name} is not available on this platform`);
 }
 
-/** Alipay: my.getAuthCode's auth code, exchanged at POST /api/v1/auth/alipay; my.tradePay; subscribe messages. */
+/** Alipay: my.getAuthCode's auth code, exchanged at POST /api/v1/auth/alipay; my.tradePay; subscribe messages;
+ * face verification by my.startAPVerify. */
 export function alipayAdapter(deps: AlipayDeps): PlatformAdapter {
   return {
     name: 'alipay',
@@ -111,6 +137,11 @@ export function alipayAdapter(deps: AlipayDeps): PlatformAdapter {
         header: request.headers,
       });
       return { status: answer.statusCode, body: parseText(answer.data) };
+    },
+    async verifyRealName(_client, verification) {
+      if (!verification.alipay) throw new RealNameCancelled('请在微信小程序中完成实名授权');
+      await faceVerify(deps.startAPVerify ?? startAPVerify, verification.alipay);
+      return {};
     },
   };
 }

@@ -1,6 +1,7 @@
 import { fetchTransport, parseBody } from '@govhall/api-client';
 import type { ApiClient } from '@govhall/api-client';
 import type { PayChannel, PickedFile, PlatformAdapter, UploadRequest } from './types';
+import { RealNameCancelled } from './types';
 
 export const SIM_OPENID_KEY = 'govhall.sim.openid';
 export const SIM_ALIPAY_USER_KEY = 'govhall.sim.alipay_user_id';
@@ -27,6 +28,9 @@ async function simPost(client: ApiClient, path: string, body: unknown): Promise<
   return post(path, { body, auth: false });
 }
 
+/** What the simulated consent page asks; the person's answer decides whether a consent code is issued. */
+export const SIM_CONSENT_TEXT = '演示环境：模拟微信「实名信息校验」授权页。同意后，微信将核对您填写的姓名、身份证号与微信支付实名信息是否一致。';
+
 /**
  * H5 (a browser): in sim mode the simulator plays WeChat (or Alipay, when the browser was set to), so a code from
  * /sim is exchanged at /api/v1/auth/wechat (/alipay) like the mini-program's. The ids are kept in storage, so the
@@ -40,6 +44,8 @@ export function h5Adapter(deps: {
   newAlipayUserId?: () => string;
   fetchImpl?: typeof fetch;
   pickFile?: () => Promise<File | null>;
+  /** Asks the person to agree to the simulated consent page (Taro.showModal on the page); true when they did. */
+  askConsent?: (text: string) => Promise<boolean>;
 }): PlatformAdapter {
   const channel = (): PayChannel => (deps.storage.get(SIM_CHANNEL_KEY) === 'alipay' ? 'alipay' : 'wechat');
   const newAlipayUserId = deps.newAlipayUserId ?? (() => `2088${String(Math.floor(Math.random() * 1e12)).padStart(12, '0')}`);
@@ -98,6 +104,20 @@ export function h5Adapter(deps: {
       form.append('file', request.file.blob, request.file.name);
       const response = await (deps.fetchImpl ?? fetch)(request.url, { method: 'POST', headers: request.headers, body: form });
       return { status: response.status, body: parseBody(await response.text()) };
+    },
+    async verifyRealName(client, verification) {
+      const openid = deps.storage.get(SIM_OPENID_KEY);
+      if (!deps.simMode || !openid) throw new LoginUnavailable();
+      if (!verification.wechat) throw new RealNameCancelled('网页版只能用微信实名信息校验，请在支付宝小程序中刷脸认证');
+      if (!deps.askConsent || !(await deps.askConsent(SIM_CONSENT_TEXT))) throw new RealNameCancelled();
+      const { code } = await client.POST('/sim/wechat/real-name/consent', { body: { openid }, auth: false });
+      return { code };
+    },
+    async simTextedCode(client, phone) {
+      if (!deps.simMode) return null;
+      const { items } = (await client.GET('/sim/sms/messages', { query: { phone }, auth: false })) as { items: { text?: string }[] };
+      const last = items[items.length - 1]?.text ?? '';
+      return /[0-9]{6}/.exec(last)?.[0] ?? null;
     },
   };
 }

@@ -1,5 +1,5 @@
 import Taro from '@tarojs/taro';
-import { alipayAdapter, getAuthCode, requestSubscribeMessage, tradePay } from './alipay';
+import { alipayAdapter, getAuthCode, requestSubscribeMessage, startAPVerify, tradePay } from './alipay';
 import type { AlipayDeps } from './alipay';
 import type { TaroRequest } from './taroTransport';
 
@@ -10,4 +10,5 @@ export default alipayAdapter({
   requestSubscribeMessage,
   chooseImage: Taro.chooseImage as unknown as AlipayDeps['chooseImage'],
   uploadFile: Taro.uploadFile as unknown as AlipayDeps['uploadFile'],
+  startAPVerify,
 });

@@ -29,4 +29,8 @@ export default h5Adapter({
   },
   newOpenid: () => `h5-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
   pickFile,
+  askConsent: async (text) => {
+    const answer = await Taro.showModal({ title: '微信实名授权（模拟）', content: text, confirmText: '同意', cancelText: '不同意' });
+    return answer.confirm;
+  },
 });

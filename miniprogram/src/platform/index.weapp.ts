@@ -1,7 +1,7 @@
 import Taro from '@tarojs/taro';
 import type { TaroRequest } from './taroTransport';
-import { weappAdapter } from './weapp';
 import type { WeappDeps } from './weapp';
+import { weappAdapter } from './weapp';
 
 export default weappAdapter({
   login: () => Taro.login(),
@@ -10,4 +10,7 @@ export default weappAdapter({
   requestSubscribeMessage: Taro.requestSubscribeMessage as unknown as WeappDeps['requestSubscribeMessage'],
   chooseMessageFile: Taro.chooseMessageFile as unknown as WeappDeps['chooseMessageFile'],
   uploadFile: Taro.uploadFile as unknown as WeappDeps['uploadFile'],
+  navigateToMiniProgram: (options) => Taro.navigateToMiniProgram(options),
+  onAppShow: Taro.onAppShow as unknown as WeappDeps['onAppShow'],
+  offAppShow: Taro.offAppShow as unknown as WeappDeps['offAppShow'],
 });

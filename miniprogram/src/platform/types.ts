@@ -28,7 +28,22 @@ export interface UploadRequest {
   headers: Record<string, string>;
 }
 
-/** What differs per TARO_ENV: requests, login, paying, subscribe messages, choosing and uploading files. */
+export type Verification = Schema<'VerificationOut'>;
+
+/** What the platform hands back once the person passed its real-name step: WeChat's consent code, or nothing. */
+export interface RealNameProof {
+  code?: string;
+}
+
+/** The person left the platform's real-name step without finishing it (closed the consent page, the face scan). */
+export class RealNameCancelled extends Error {
+  constructor(message = '您没有完成平台的实名授权，认证未完成，可以重新发起') {
+    super(message);
+    this.name = 'RealNameCancelled';
+  }
+}
+
+/** What differs per TARO_ENV: requests, login, real-name proof, paying, subscribe messages, choosing and uploading files. */
 export interface PlatformAdapter {
   readonly name: 'weapp' | 'alipay' | 'h5';
   readonly transport: Transport;
@@ -46,4 +61,11 @@ export interface PlatformAdapter {
   chooseFile(): Promise<PickedFile | null>;
   /** Sends one multipart upload; the answer's status and parsed JSON body. */
   upload(request: UploadRequest): Promise<{ status: number; body: unknown }>;
+  /**
+   * The platform's own real-name step for a started verification: WeChat's consent mini-program (its code comes
+   * back), Alipay's face verification. Throws RealNameCancelled when the person backs out.
+   */
+  verifyRealName(client: ApiClient, verification: Verification): Promise<RealNameProof>;
+  /** Simulator only (H5 demo): the code texted to this phone, so a demo can be finished without a handset. */
+  simTextedCode?(client: ApiClient, phone: string): Promise<string | null>;
 }

@@ -1,4 +1,5 @@
-import type { PayOutcome, PickedFile, PlatformAdapter, UploadRequest } from './types';
+import type { PayOutcome, PickedFile, PlatformAdapter, UploadRequest, Verification } from './types';
+import { RealNameCancelled } from './types';
 import type { TaroRequest } from './taroTransport';
 import { taroTransport } from './taroTransport';
 import { typeOfName } from './files';
@@ -13,6 +14,36 @@ export interface WeappDeps {
   requestSubscribeMessage?: (options: { tmplIds: string[] }) => Promise<Record<string, string>>;
   chooseMessageFile?: (options: { count: number; type: 'file'; extension: string[] }) => Promise<{ tempFiles: { path: string; name: string; size: number }[] }>;
   uploadFile?: (options: { url: string; filePath: string; name: string; formData: Record<string, string>; header: Record<string, string> }) => Promise<{ statusCode: number; data: string }>;
+  navigateToMiniProgram?: (options: { appId: string; path: string }) => Promise<unknown>;
+  onAppShow?: (listener: (info: AppShowInfo) => void) => void;
+  offAppShow?: (listener: (info: AppShowInfo) => void) => void;
+}
+
+/** What wx.onAppShow reports when the person comes back from another mini-program. */
+export interface AppShowInfo {
+  referrerInfo?: { appId?: string; extraData?: { code?: string } | null };
+}
+
+type ConsentDeps = Required<Pick<WeappDeps, 'navigateToMiniProgram' | 'onAppShow' | 'offAppShow'>>;
+
+/**
+ * WeChat's 城市服务实名信息校验: the consent mini-program is opened; when the person agrees, WeChat returns to us
+ * with extraData.code (read in wx.onAppShow's referrerInfo); coming back without one means they did not agree.
+ */
+export function wechatConsent(deps: ConsentDeps, target: NonNullable<Verification['wechat']>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const listener = (info: AppShowInfo) => {
+      deps.offAppShow(listener);
+      const code = info.referrerInfo?.appId === target.appid ? info.referrerInfo?.extraData?.code : undefined;
+      if (code) resolve(code);
+      else reject(new RealNameCancelled());
+    };
+    deps.onAppShow(listener);
+    deps.navigateToMiniProgram({ appId: target.appid, path: target.path }).catch(() => {
+      deps.offAppShow(listener);
+      reject(new RealNameCancelled('未能打开微信实名授权页，请稍后重试'));
+    });
+  });
 }
 
 function errMsg(error: unknown): string {
@@ -41,7 +72,8 @@ export async function wechatPay(requestPayment: NonNullable<WeappDeps['requestPa
   }
 }
 
-/** WeChat: wx.login's code, exchanged at POST /api/v1/auth/wechat; wx.requestPayment; subscribe messages. */
+/** WeChat: wx.login's code, exchanged at POST /api/v1/auth/wechat; wx.requestPayment; subscribe messages; the
+ * real-name consent mini-program. */
 export function weappAdapter(deps: WeappDeps): PlatformAdapter {
   return {
     name: 'weapp',
@@ -77,6 +109,15 @@ export function weappAdapter(deps: WeappDeps): PlatformAdapter {
         header: request.headers,
       });
       return { status: answer.statusCode, body: parseText(answer.data) };
+    },
+    async verifyRealName(_client, verification) {
+      if (!verification.wechat) throw new RealNameCancelled('请在支付宝小程序中完成刷脸认证');
+      const consent: ConsentDeps = {
+        navigateToMiniProgram: deps.navigateToMiniProgram ?? missing('wx.navigateToMiniProgram'),
+        onAppShow: deps.onAppShow ?? missing('wx.onAppShow'),
+        offAppShow: deps.offAppShow ?? missing('wx.offAppShow'),
+      };
+      return { code: await wechatConsent(consent, verification.wechat) };
     },
   };
 }

@@ -1,24 +1,14 @@
 import Taro from '@tarojs/taro';
+import { createElderMode } from './elderMode';
 
-/** Elder mode (适老化): one switch, remembered in storage, read by every page through PageShell. */
-const KEY = 'govhall.elder';
-type Listener = (on: boolean) => void;
-const listeners = new Set<Listener>();
+// On H5 <html> carries the class too; mini-programs have no document (everything a page draws is inside PageShell).
+const root = process.env.TARO_ENV === 'h5' && typeof document !== 'undefined' ? document.documentElement.classList : null;
 
-export function isElderMode(): boolean {
-  try {
-    return Taro.getStorageSync(KEY) === '1';
-  } catch {
-    return false;
-  }
-}
+const elderMode = createElderMode(
+  { get: (key) => Taro.getStorageSync(key), set: (key, value) => Taro.setStorageSync(key, value) },
+  root,
+);
 
-export function setElderMode(on: boolean): void {
-  Taro.setStorageSync(KEY, on ? '1' : '0');
-  listeners.forEach((listener) => listener(on));
-}
-
-export function onElderModeChange(listener: Listener): () => void {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
-}
+export const isElderMode = elderMode.isOn;
+export const setElderMode = elderMode.set;
+export const onElderModeChange = elderMode.subscribe;

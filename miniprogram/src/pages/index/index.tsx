@@ -1,9 +1,12 @@
 import { useCallback, useEffect, useState } from 'react';
 import Taro, { useDidShow } from '@tarojs/taro';
 import { Text, View } from '@tarojs/components';
-import { Button, Cell, SearchBar } from '@nutui/nutui-react-taro';
+import { Cell, SearchBar } from '@nutui/nutui-react-taro';
+import ActionButton from '../../components/ActionButton';
+import ElderSwitch from '../../components/ElderSwitch';
 import { FOCUSABLE } from '../../components/a11y';
 import PageShell from '../../components/PageShell';
+import { useElderMode } from '../../hooks/useElderMode';
 import platform from '../../platform';
 import { api } from '../../services/api';
 import { myAppointments } from '../../services/booking';
@@ -48,6 +51,7 @@ export default function Index() {
   const [todos, setTodos] = useState<Todo[] | null>(null);
   const [failure, setFailure] = useState<{ text: string; retry: boolean } | null>(null);
   const [loading, setLoading] = useState(true);
+  const [elder] = useElderMode();
 
   const loadTodos = useCallback(async () => {
     try {
@@ -105,10 +109,49 @@ export default function Index() {
     }
   }
 
+  const themesSection = (
+        <View key="themes" className="home-section">
+          <Text className="home-section-title">主题服务</Text>
+          <View className="home-themes">
+            {themes.map((item) => (
+              <View
+                key={item.id}
+                role="button"
+                {...FOCUSABLE}
+                aria-pressed={theme?.id === item.id}
+                className={`home-theme ${theme?.id === item.id ? 'on' : ''}`}
+                onClick={() => void pickTheme(item)}
+              >
+                <Text>{item.name}</Text>
+              </View>
+            ))}
+          </View>
+          {theme && (
+            <View className="home-theme-matters" aria-label={`${theme.name}事项`}>
+              <Text className="home-section-title">{theme.name}（{themeMatters.length}）</Text>
+              {themeMatters.map((matter) => (
+                <MatterCell key={matter.id} matter={matter} />
+              ))}
+            </View>
+          )}
+        </View>
+  );
+  const commonSection = (
+        <View key="common" className="home-section" data-testid="home-common">
+          <Text className="home-section-title">常办事项</Text>
+          {matters.map((matter) => (
+            <MatterCell key={matter.id} matter={matter} />
+          ))}
+        </View>
+  );
+
   return (
     <PageShell className="home">
       <View className="home-header">
-        <Text className="home-title">临江市掌上政务服务</Text>
+        <View className="home-header-row">
+          <Text className="home-title">临江市掌上政务服务</Text>
+          <ElderSwitch />
+        </View>
         <Text className="home-who" data-testid="who">
           {citizen ? `${greeting(citizen)} · 已登录` : loading ? '正在登录…' : '未登录'}
         </Text>
@@ -121,18 +164,18 @@ export default function Index() {
         onSearch={(value: string) => void search(value)}
         onClear={() => setResults(null)}
         rightIn={
-          <Button size="small" type="primary" onClick={() => void search(words)}>
+          <ActionButton size="small" type="primary" onClick={() => void search(words)}>
             搜索
-          </Button>
+          </ActionButton>
         }
       />
       {failure && (
         <View className="home-failure" role="alert">
           <Text>{failure.text}</Text>
           {failure.retry && (
-            <Button size="small" type="primary" onClick={() => void load()}>
+            <ActionButton size="small" type="primary" onClick={() => void load()}>
               重试
-            </Button>
+            </ActionButton>
           )}
         </View>
       )}
@@ -172,37 +215,8 @@ export default function Index() {
           )}
         </View>
       )}
-      <View className="home-section">
-        <Text className="home-section-title">主题服务</Text>
-        <View className="home-themes">
-          {themes.map((item) => (
-            <View
-              key={item.id}
-              role="button"
-              {...FOCUSABLE}
-              aria-pressed={theme?.id === item.id}
-              className={`home-theme ${theme?.id === item.id ? 'on' : ''}`}
-              onClick={() => void pickTheme(item)}
-            >
-              <Text>{item.name}</Text>
-            </View>
-          ))}
-        </View>
-        {theme && (
-          <View className="home-theme-matters" aria-label={`${theme.name}事项`}>
-            <Text className="home-section-title">{theme.name}（{themeMatters.length}）</Text>
-            {themeMatters.map((matter) => (
-              <MatterCell key={matter.id} matter={matter} />
-            ))}
-          </View>
-        )}
-      </View>
-      <View className="home-section">
-        <Text className="home-section-title">常办事项</Text>
-        {matters.map((matter) => (
-          <MatterCell key={matter.id} matter={matter} />
-        ))}
-      </View>
+      {/* Elder mode (MIIT 2021): the common services come first. */}
+      {elder ? [commonSection, themesSection] : [themesSection, commonSection]}
     </PageShell>
   );
 }
