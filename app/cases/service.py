@@ -158,9 +158,7 @@ async def case_view(
             not viewer.is_staff and viewer.id == case.applicant_id and case.status in RATEABLE_STATES and not case.rated
         ),
         # The viewer may start a payment now: the fee is owed (filed, not paid, not ended) and they are no staff.
-        "can_pay": (
-            not viewer.is_staff and case.amount_fen > 0 and not case.paid and case.status in PAYABLE_STATES
-        ),
+        "can_pay": (not viewer.is_staff and case.amount_fen > 0 and not case.paid and case.status in PAYABLE_STATES),
         # What the table allows now, less a move its payment guard would refuse (accept before the fee is paid).
         "allowed_actions": [
             action

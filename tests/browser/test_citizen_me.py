@@ -31,7 +31,9 @@ MEASURE_TEXT = """() => {
     const size = parseFloat(style.fontSize);
     const ratio = style.lineHeight === 'normal' ? 1.2 : parseFloat(style.lineHeight) / size;
     if (size < font) { font = size; where = el.className + ': ' + el.textContent.trim().slice(0, 20); }
-    if (ratio < lineHeight) { lineHeight = ratio; lineWhere = el.className + ': ' + el.textContent.trim().slice(0, 20); }
+    if (ratio < lineHeight) {
+      lineHeight = ratio; lineWhere = el.className + ': ' + el.textContent.trim().slice(0, 20);
+    }
   }
   return {font, lineHeight, where, lineWhere, shellFont: parseFloat(getComputedStyle(shell).fontSize)};
 }"""
@@ -61,7 +63,10 @@ def real_name_citizen_by_api(http: httpx.Client, name: str, number: str) -> None
     code = http.post("/sim/wechat/code", json={"openid": openid}).json()["code"]
     token = http.post("/api/v1/auth/wechat", json={"code": code}).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
-    assert http.post("/sim/wechat/real-name", json={"openid": openid, "real_name": name, "id_number": number}).status_code == 200
+    assert (
+        http.post("/sim/wechat/real-name", json={"openid": openid, "real_name": name, "id_number": number}).status_code
+        == 200
+    )
     phone = new_phone()
     claim = http.put("/api/v1/me/identity", headers=headers, json={"name": name, "id_number": number, "phone": phone})
     assert claim.status_code == 202, claim.text
@@ -77,7 +82,9 @@ def real_name_citizen_by_api(http: httpx.Client, name: str, number: str) -> None
 
 def stored(page, key: str):
     """A value the app kept with Taro.setStorageSync (H5 wraps it as {"data": value} in localStorage)."""
-    return page.evaluate("(key) => { const raw = localStorage.getItem(key); return raw ? JSON.parse(raw).data : null; }", key)
+    return page.evaluate(
+        "(key) => { const raw = localStorage.getItem(key); return raw ? JSON.parse(raw).data : null; }", key
+    )
 
 
 def text_sizes(page) -> dict:
@@ -87,7 +94,9 @@ def text_sizes(page) -> dict:
 def assert_elder_text(page) -> None:
     sizes = text_sizes(page)
     assert sizes["font"] >= ELDER_MIN_FONT_PX, f"elder mode text of {sizes['font']} px at {sizes['where']}"
-    assert sizes["lineHeight"] >= ELDER_MIN_LINE_HEIGHT, f"elder mode line height {sizes['lineHeight']:.2f} at {sizes['lineWhere']}"
+    assert sizes["lineHeight"] >= ELDER_MIN_LINE_HEIGHT, (
+        f"elder mode line height {sizes['lineHeight']:.2f} at {sizes['lineWhere']}"
+    )
 
 
 def elder_switch(page):

@@ -41,7 +41,7 @@ def day_label(iso_date: str) -> str:
 
 
 def settled(page) -> None:
-    """Wait for Taro's page slide to end (the shown page is 'stationed'): clicks and screenshots land where they should."""
+    """Wait for Taro's page slide to end (the shown page is 'stationed'): clicks and screenshots land right."""
     page.wait_for_function(
         "() => [...document.querySelectorAll('.taro_router > .taro_page.taro_page_show')]"
         ".every(p => p.classList.contains('taro_page_stationed'))"
