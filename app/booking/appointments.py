@@ -387,6 +387,24 @@ async def suspended_until(citizen_id: int, *, now: datetime | None = None) -> da
     return suspension_end(list(ended), now=now)
 
 
+async def booking_standing(citizen_id: int, *, now: datetime | None = None) -> dict:
+    """What the citizen's no-shows mean for booking: how many count now, how many suspend, until when if suspended."""
+    now = as_utc(now)
+    recent = await Appointment.filter(
+        Q(status=AppointmentStatus.NO_SHOW) | Q(status=AppointmentStatus.BOOKED, end_at__lte=now),
+        citizen_id=citizen_id,
+        end_at__gte=now - NO_SHOW_WINDOW,
+    ).count()
+    until = await suspended_until(citizen_id, now=now)
+    return {
+        "recent_no_shows": recent,
+        "no_shows_to_suspend": NO_SHOWS_TO_SUSPEND,
+        "window_days": NO_SHOW_WINDOW.days,
+        "suspension_days": SUSPENSION.days,
+        "suspended_until": to_iso(until) if until else None,
+    }
+
+
 async def service_facts(*, citizen_id: int, appointment_id: int) -> dict:
     """Where and when the citizen's appointment was served (404 for anyone else's): for its rating."""
     appointment = await own_appointment(citizen_id, appointment_id)

@@ -15,6 +15,7 @@ from app.booking.schemas import (
     AppointmentOut,
     AppointmentPageOut,
     AppointmentQuery,
+    BookingStandingOut,
     CallNextIn,
     CheckInIn,
     CheckInOut,
@@ -133,6 +134,19 @@ async def self_check_in(request: Request, appointment_id: int):
     return respond(
         CheckInOut, await service.self_check_in(citizen_id=request.ctx.principal.id, appointment_id=appointment_id)
     )
+
+
+@bp.get("/me/booking-standing")
+@doc(
+    "我的预约信用：近期爽约次数，以及是否被暂停预约、暂停到何时",
+    tag="appointments",
+    response=BookingStandingOut,
+    errors=(401, 403),
+    secured=True,
+)
+@citizen_required
+async def my_booking_standing(request: Request):
+    return respond(BookingStandingOut, await service.booking_standing(request.ctx.principal.id))
 
 
 @bp.get("/me/queue-tickets")

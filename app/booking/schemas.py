@@ -98,6 +98,14 @@ class AppointmentIn(_Input):
     matter_id: StrictId
 
 
+class BookingStandingOut(BaseModel):
+    recent_no_shows: int = Field(description="爽约次数（最近 window_days 天内）")
+    no_shows_to_suspend: int = Field(description="达到此次数即暂停预约")
+    window_days: int
+    suspension_days: int
+    suspended_until: str | None = Field(description="暂停预约至（城市时间 ISO 8601）；未暂停为 null")
+
+
 class QueueTicketOut(BaseModel):
     """A number of the hall queue (A: by appointment, B: walk-in)."""
 

@@ -6,7 +6,7 @@ import {
   dayLabel,
   explainBookingError,
   groupSlots,
-  hasNoShows,
+  standingNotice,
   seatsText,
   slotLabel,
   ticketStatusText,
@@ -158,8 +158,17 @@ describe('appointments and tickets', () => {
       appointment(4, 'booked', '2026-12-01T09:45:00+08:00', '2026-12-01T10:15:00+08:00'),
     ];
     expect(upcomingAppointments(list, now).map((a) => a.id)).toEqual([4, 1]);
-    expect(hasNoShows(list)).toBe(false);
-    expect(hasNoShows([...list, appointment(5, 'no_show', '2026-11-01T09:00:00+08:00', '2026-11-01T09:30:00+08:00')])).toBe(true);
+  });
+
+  it('says what no-shows mean: nothing without any, the count and the rule, the suspension and its end', () => {
+    const standing = { recent_no_shows: 0, no_shows_to_suspend: 3, window_days: 90, suspension_days: 30, suspended_until: null };
+    expect(standingNotice(standing)).toBeNull();
+    const some = standingNotice({ ...standing, recent_no_shows: 2 });
+    expect(some?.title).toBe('近 90 天预约未到场 2 次');
+    expect(some?.text).toContain('累计 3 次预约未到场，将暂停网上预约 30 天');
+    const suspended = standingNotice({ ...standing, recent_no_shows: 3, suspended_until: '2026-10-23T10:00:00+08:00' });
+    expect(suspended?.title).toBe('网上预约已暂停至 10月23日 10:00');
+    expect(suspended?.text).toContain('仍可到大厅现场取号');
   });
 
   it('a ticket says the people ahead, then the window it is called to', () => {

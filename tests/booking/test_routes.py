@@ -506,7 +506,7 @@ async def test_editing_a_schedule_is_for_its_departments_admin(client, cache):
     assert_error_shape(
         await client.put(url, json=_rules(capacity=9), headers=outsider["headers"]), 404, "SCHEDULE_NOT_FOUND"
     )
-    assert_error_shape(await client.put(url, json=_rules(capacity=9), headers=clerk["headers"]), 403, "FORBIDDEN")
+    assert_error_shape(await client.put(url, json=_rules(capacity=9), headers=supervisor["headers"]), 403, "FORBIDDEN")
     assert_error_shape(await client.put(url, json=_rules(capacity=9)), 401, "UNAUTHORIZED")
     assert_error_shape(
         await client.put("/api/v1/admin/schedules/999999", json=_rules(), headers=admin["headers"]),
@@ -552,3 +552,19 @@ async def test_the_screen_sees_a_recalled_number_by_its_recall_count(client, cac
     assert recalled.status_code == 200, recalled.text
     serving = (await client.get(f"/api/v1/halls/{hall_id}/queue")).json()["serving"]
     assert [(s["number"], s["window"], s["recalls"]) for s in serving] == [("B001", 1, 1)]
+
+
+async def test_my_booking_standing_is_mine_and_for_citizens_only(client, cache):
+    citizen = await factories.real_name_citizen(client)
+    answer = await client.get("/api/v1/me/booking-standing", headers=citizen["headers"])
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "recent_no_shows": 0,
+        "no_shows_to_suspend": 3,
+        "window_days": 90,
+        "suspension_days": 30,
+        "suspended_until": None,
+    }
+    assert_error_shape(await client.get("/api/v1/me/booking-standing"), 401, "UNAUTHORIZED")
+    supervisor = await factories.staff(client, "supervisor")
+    assert_error_shape(await client.get("/api/v1/me/booking-standing", headers=supervisor["headers"]), 403, "FORBIDDEN")

@@ -588,3 +588,20 @@ async def test_a_make_up_day_set_by_an_admin_is_drawn_by_the_slots_job(cache):
         assert await drawn.count() == 3
     finally:
         await calendar.delete_calendar_day(saturday, actor=factories.SYSTEM)
+
+
+async def test_booking_standing_tells_the_no_shows_and_the_suspension(client, cache, tuning):
+    citizen = await _no_shows(client, cache, tuning, ["2026-09-21", "2026-09-22", "2026-09-23"])
+    standing = await booking.booking_standing(citizen["id"], now=at("2026-09-28", "08:00"))
+    assert standing == {
+        "recent_no_shows": 3,
+        "no_shows_to_suspend": 3,
+        "window_days": 90,
+        "suspension_days": 30,
+        "suspended_until": "2026-10-23T10:00:00+08:00",
+    }
+    # once the suspension is over the no-shows still count, but booking is open
+    later = await booking.booking_standing(citizen["id"], now=at("2026-10-24", "08:00"))
+    assert (later["recent_no_shows"], later["suspended_until"]) == (3, None)
+    # past the 90-day window nothing counts any more
+    assert (await booking.booking_standing(citizen["id"], now=at("2027-01-10", "08:00")))["recent_no_shows"] == 0

@@ -6,6 +6,7 @@ export type Slot = Schema<'SlotOut'>;
 export type Hall = Schema<'HallOut'>;
 export type Appointment = Schema<'AppointmentOut'>;
 export type QueueTicket = Schema<'QueueTicketOut'>;
+export type BookingStanding = Schema<'BookingStandingOut'>;
 
 const WEEKDAYS = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
 
@@ -211,9 +212,26 @@ export function upcomingAppointments(appointments: Appointment[], now: Date): Ap
     .sort((a, b) => a.slot.start.localeCompare(b.slot.start));
 }
 
-/** Whether the citizen has no-shows on record: the page reminds them what repeated no-shows lead to. */
-export function hasNoShows(appointments: Appointment[]): boolean {
-  return appointments.some((appointment) => appointment.status === 'no_show');
+/**
+ * What "my appointments" says of the citizen's no-shows (GET /me/booking-standing): the suspension and its end when
+ * suspended, the count and what it leads to when there are some, nothing otherwise.
+ */
+export function standingNotice(standing: BookingStanding): { title: string; text: string } | null {
+  const rule = `${standing.window_days} 天内累计 ${standing.no_shows_to_suspend} 次预约未到场，将暂停网上预约 ${standing.suspension_days} 天`;
+  if (standing.suspended_until) {
+    const [, month, day] = standing.suspended_until.slice(0, 10).split('-');
+    return {
+      title: `网上预约已暂停至 ${Number(month)}月${Number(day)}日 ${clockOf(standing.suspended_until)}`,
+      text: `${rule}。暂停期间仍可到大厅现场取号办理。`,
+    };
+  }
+  if (standing.recent_no_shows > 0) {
+    return {
+      title: `近 ${standing.window_days} 天预约未到场 ${standing.recent_no_shows} 次`,
+      text: `${rule}（暂停期间仍可到大厅现场取号）。不能前往时请在截止时间前取消。`,
+    };
+  }
+  return null;
 }
 
 /** What the ticket page says of a number: people ahead, the window it is called to, or that it is over. */
@@ -264,6 +282,10 @@ export function appointmentById(client: ApiClient, id: number): Promise<Appointm
 
 export function cancelAppointment(client: ApiClient, id: number): Promise<Appointment> {
   return client.POST('/api/v1/appointments/{appointment_id}/cancel', { path: { appointment_id: id } });
+}
+
+export function myBookingStanding(client: ApiClient): Promise<BookingStanding> {
+  return client.GET('/api/v1/me/booking-standing');
 }
 
 export function myQueueTickets(client: ApiClient): Promise<QueueTicket[]> {

@@ -6,8 +6,16 @@ import { FOCUSABLE } from '../../components/a11y';
 import PageShell from '../../components/PageShell';
 import Refusal from '../../components/Refusal';
 import { api } from '../../services/api';
-import { appointmentStatusLabel, explainBookingError, hasNoShows, loadHalls, myAppointments, slotLabel } from '../../services/booking';
-import type { Appointment, Explanation } from '../../services/booking';
+import {
+  appointmentStatusLabel,
+  explainBookingError,
+  loadHalls,
+  myAppointments,
+  myBookingStanding,
+  slotLabel,
+  standingNotice,
+} from '../../services/booking';
+import type { Appointment, BookingStanding, Explanation } from '../../services/booking';
 import { matterNames } from '../../services/catalog';
 import '../service.scss';
 
@@ -16,11 +24,13 @@ export default function AppointmentsPage() {
   const [names, setNames] = useState<Map<number, string>>(new Map());
   const [hallNames, setHallNames] = useState<Map<number, string>>(new Map());
   const [refusal, setRefusal] = useState<Explanation | null>(null);
+  const [standing, setStanding] = useState<BookingStanding | null>(null);
 
   const load = useCallback(async () => {
     setRefusal(null);
     try {
-      const [list, halls] = await Promise.all([myAppointments(api), loadHalls(api)]);
+      const [list, halls, mine] = await Promise.all([myAppointments(api), loadHalls(api), myBookingStanding(api)]);
+      setStanding(mine);
       setNames(await matterNames(api, list.map((a) => a.matter_id)));
       setHallNames(new Map(halls.map((hall) => [hall.id, hall.name])));
       setItems(list);
@@ -31,6 +41,8 @@ export default function AppointmentsPage() {
 
   // Shown again after a cancel on the detail page: the list follows.
   useDidShow(() => void load());
+
+  const notice = standing ? standingNotice(standing) : null;
 
   return (
     <PageShell className="svc">
@@ -47,10 +59,10 @@ export default function AppointmentsPage() {
           )}
         </Refusal>
       )}
-      {items && hasNoShows(items) && (
-        <View className="svc-notice" role="note">
-          <Text className="svc-notice-title">您有预约未到场的记录</Text>
-          <Text>90 天内累计 3 次预约未到场，将暂停网上预约 30 天（暂停期间仍可到大厅现场取号）。不能前往时请在截止时间前取消。</Text>
+      {notice && (
+        <View className="svc-notice" role="note" data-testid="standing">
+          <Text className="svc-notice-title">{notice.title}</Text>
+          <Text>{notice.text}</Text>
         </View>
       )}
       {items === null && !refusal && <View className="svc-empty">正在加载…</View>}
