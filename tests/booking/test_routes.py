@@ -506,7 +506,7 @@ async def test_editing_a_schedule_is_for_its_departments_admin(client, cache):
     assert_error_shape(
         await client.put(url, json=_rules(capacity=9), headers=outsider["headers"]), 404, "SCHEDULE_NOT_FOUND"
     )
-    assert_error_shape(await client.put(url, json=_rules(capacity=9), headers=supervisor["headers"]), 403, "FORBIDDEN")
+    assert_error_shape(await client.put(url, json=_rules(capacity=9), headers=clerk["headers"]), 403, "FORBIDDEN")
     assert_error_shape(await client.put(url, json=_rules(capacity=9)), 401, "UNAUTHORIZED")
     assert_error_shape(
         await client.put("/api/v1/admin/schedules/999999", json=_rules(), headers=admin["headers"]),
