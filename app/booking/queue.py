@@ -30,6 +30,7 @@ from app.booking.models import (
     QueueTicket,
     QueueTicketKind,
     QueueTicketStatus,
+    Schedule,
 )
 from app.booking.workflow import APPOINTMENT_TABLE, CLERK_ACTOR, QUEUE_TICKET_TABLE, citizen_actor, sources_of
 from app.catalog import service as catalog
@@ -216,10 +217,39 @@ async def _finish(queue_ticket: QueueTicket, now: datetime, connection, *, quiet
 
 
 def _check_window(hall: dict, window: int) -> None:
+    listed = {w["number"]: w for w in hall.get("service_windows") or []}
+    if listed:
+        # The hall's windows are set up: only an open one of them calls.
+        if window not in listed:
+            raise ValidationFailed(details={"fields": [{"field": "window", "message": f"该大厅没有 {window} 号窗口"}]})
+        if not listed[window]["open"]:
+            raise ValidationFailed(details={"fields": [{"field": "window", "message": f"{window} 号窗口已关闭"}]})
+        return
     if window > hall["windows"]:
         raise ValidationFailed(
             details={"fields": [{"field": "window", "message": f"该大厅只有 {hall['windows']} 个窗口"}]}
         )
+
+
+async def hall_activity(hall_id: int, *, window: int | None = None, now: datetime | None = None) -> dict:
+    """What stands in the way of closing a hall's window or the hall: numbers waiting in its queue today, numbers
+    being served (at this window, when given) and appointments still to come (booked or checked in)."""
+    now = as_utc(now)
+    day = workdays.local_date(now)
+    today = QueueTicket.filter(hall_id=hall_id, day=day)
+    serving = today.filter(status=QueueTicketStatus.CALLED)
+    if window is not None:
+        serving = serving.filter(window=window)
+    return {
+        "waiting": await today.filter(status=QueueTicketStatus.WAITING).count(),
+        "serving": await serving.count(),
+        "future_appointments": await Appointment.filter(
+            hall_id=hall_id,
+            status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN],
+            end_at__gt=now,
+        ).count(),
+        "schedules": await Schedule.filter(hall_id=hall_id, active=True).count(),
+    }
 
 
 async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -> dict:

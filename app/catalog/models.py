@@ -52,11 +52,38 @@ class Hall(Model):
     # from opening_hours (app/catalog/hours.py), so halls created before the column keep working.
     opening_periods = fields.JSONField(null=True)
     phone = fields.CharField(max_length=32, default="")
+    # How many windows, while the hall has no HallWindow rows (halls from before them); with rows, their count.
     windows = fields.IntField(default=1)
+    # The department that runs the hall: its department admins edit it and its windows. NULL: the city's admins only.
+    # A plain column (SQLite cannot add a foreign key to an existing table); checked by the service.
+    department_id = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    service_windows: fields.ReverseRelation[HallWindow]
 
     class Meta:
         table = "hall"
+
+
+class HallWindow(Model):
+    """One service window of a hall (窗口): its number is what the queue calls to; closed windows call nobody."""
+
+    id = fields.IntField(primary_key=True)
+    hall: fields.ForeignKeyRelation[Hall] = fields.ForeignKeyField(
+        "models.Hall", related_name="service_windows", on_delete=fields.CASCADE
+    )
+    number = fields.IntField()
+    name = fields.CharField(max_length=32, default="")
+    # The department it serves (NULL: every department, a 综合窗口) and, when not empty, only these matters.
+    department_id = fields.IntField(null=True)
+    matter_ids = fields.JSONField(default=list)
+    open = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "hall_window"
+        unique_together = (("hall", "number"),)
+        ordering = ["number"]
 
 
 class Theme(Model):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from sanic import Blueprint, Request
 
+from app.catalog import halls as hall_admin
 from app.catalog import service
 from app.catalog.schemas import (
     DepartmentPageOut,
     GuideQuery,
+    HallIn,
+    HallOut,
     HallPageOut,
     MatterCreate,
     MatterOut,
@@ -17,6 +20,8 @@ from app.catalog.schemas import (
     ReferenceQuery,
     ThemePageOut,
     VersionPageOut,
+    WindowIn,
+    WindowOut,
 )
 from app.core.auth import staff_required
 from app.core.http import page_of, parse_body, parse_query, respond
@@ -122,3 +127,119 @@ async def update_matter(request: Request, matter_id: int):
     return respond(
         MatterOut, await service.update_matter(matter_id, data, actor=request.ctx.principal, **_cache_args(request))
     )
+
+
+# ---- halls and their windows (a department admin: the halls their department runs; an admin: every hall) ----
+
+
+@bp.get("/admin/halls")
+@doc(
+    "本部门管理的大厅及其窗口（系统管理员：全部）",
+    tag="catalog-admin",
+    response=HallPageOut,
+    errors=(401, 403, 422),
+    secured=True,
+    query=ReferenceQuery,
+)
+@staff_required("dept_admin", "admin")
+async def admin_halls(request: Request):
+    query = parse_query(request, ReferenceQuery)
+    return respond(HallPageOut, _paged(await hall_admin.list_admin_halls(actor=request.ctx.principal), query))
+
+
+@bp.post("/admin/halls")
+@doc(
+    "新建大厅",
+    tag="catalog-admin",
+    body=HallIn,
+    response=HallOut,
+    status=201,
+    errors=(400, 401, 403, 409, 422),
+    secured=True,
+)
+@staff_required("dept_admin", "admin")
+async def create_hall(request: Request):
+    data = parse_body(request, HallIn)
+    hall = await hall_admin.create_hall(data, actor=request.ctx.principal, cache=request.app.ctx.cache)
+    return respond(HallOut, hall, status=201)
+
+
+@bp.put("/admin/halls/<hall_id:int>")
+@doc(
+    "修改大厅（名称、地址、办公时间……）",
+    tag="catalog-admin",
+    body=HallIn,
+    response=HallOut,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
+@staff_required("dept_admin", "admin")
+async def update_hall(request: Request, hall_id: int):
+    data = parse_body(request, HallIn)
+    hall = await hall_admin.update_hall(hall_id, data, actor=request.ctx.principal, cache=request.app.ctx.cache)
+    return respond(HallOut, hall)
+
+
+@bp.delete("/admin/halls/<hall_id:int>")
+@doc(
+    "删除大厅（仍有预约、排队、排班或事项在用时 409 HALL_IN_USE）",
+    tag="catalog-admin",
+    response=HallOut,
+    errors=(401, 403, 404, 409),
+    secured=True,
+)
+@staff_required("dept_admin", "admin")
+async def delete_hall(request: Request, hall_id: int):
+    hall = await hall_admin.delete_hall(hall_id, actor=request.ctx.principal, cache=request.app.ctx.cache)
+    return respond(HallOut, hall)
+
+
+@bp.post("/admin/halls/<hall_id:int>/windows")
+@doc(
+    "为大厅新增窗口",
+    tag="catalog-admin",
+    body=WindowIn,
+    response=WindowOut,
+    status=201,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
+@staff_required("dept_admin", "admin")
+async def create_window(request: Request, hall_id: int):
+    data = parse_body(request, WindowIn)
+    window = await hall_admin.create_window(hall_id, data, actor=request.ctx.principal, cache=request.app.ctx.cache)
+    return respond(WindowOut, window, status=201)
+
+
+@bp.put("/admin/halls/<hall_id:int>/windows/<window_id:int>")
+@doc(
+    "修改窗口（编号、名称、服务部门与事项、开放或关闭；正在服务或仍有人排队时 409 WINDOW_BUSY）",
+    tag="catalog-admin",
+    body=WindowIn,
+    response=WindowOut,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
+@staff_required("dept_admin", "admin")
+async def update_window(request: Request, hall_id: int, window_id: int):
+    data = parse_body(request, WindowIn)
+    window = await hall_admin.update_window(
+        hall_id, window_id, data, actor=request.ctx.principal, cache=request.app.ctx.cache
+    )
+    return respond(WindowOut, window)
+
+
+@bp.delete("/admin/halls/<hall_id:int>/windows/<window_id:int>")
+@doc(
+    "删除窗口（正在服务或仍有人排队时 409 WINDOW_BUSY）",
+    tag="catalog-admin",
+    response=WindowOut,
+    errors=(401, 403, 404, 409),
+    secured=True,
+)
+@staff_required("dept_admin", "admin")
+async def delete_window(request: Request, hall_id: int, window_id: int):
+    window = await hall_admin.delete_window(
+        hall_id, window_id, actor=request.ctx.principal, cache=request.app.ctx.cache
+    )
+    return respond(WindowOut, window)

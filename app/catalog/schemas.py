@@ -193,6 +193,42 @@ class OpeningPeriodIn(BaseModel):
         return self
 
 
+class HallIn(_Input):
+    """A hall as its department admin (or an admin) writes it; every edit sends all of it."""
+
+    code: str = Field(pattern=r"^[A-Za-z0-9-]{2,16}$")
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    district: Annotated[str, Field(min_length=1, max_length=32)]
+    address: Annotated[str, Field(min_length=1, max_length=128)]
+    opening_hours: str = Field("", max_length=128)
+    # Empty: walk-in numbers follow what opening_hours says (Monday to Friday 09:00-17:00 when it says nothing).
+    opening_periods: list[OpeningPeriodIn] = Field(default_factory=list, max_length=14)
+    phone: str = Field("", max_length=32)
+    # The department that runs it; a department admin's own (the default for them). null: the city's (admins only).
+    department_id: StrictId | None = None
+
+
+class WindowIn(_Input):
+    """A service window: its number (what the queue calls to), name, whom it serves, and whether it is open."""
+
+    number: StrictInt = Field(ge=1, le=999)
+    name: str = Field("", max_length=32)
+    # The department it serves (null: every department, 综合窗口) and, when not empty, only these matters.
+    department_id: StrictId | None = None
+    matter_ids: list[StrictId] = Field(default_factory=list, max_length=100)
+    open: StrictBool = True
+
+
+class WindowOut(BaseModel):
+    id: int
+    hall_id: int
+    number: int
+    name: str
+    department_id: int | None
+    matter_ids: list[int]
+    open: bool
+
+
 class HallOut(BaseModel):
     id: int
     code: str
@@ -204,7 +240,11 @@ class HallOut(BaseModel):
         default_factory=list, description="when walk-in numbers are issued (read from opening_hours unless set)"
     )
     phone: str
-    windows: int
+    windows: int = Field(description="how many windows (with service_windows: their count)")
+    department_id: int | None = Field(None, description="the department that runs the hall (null: the city)")
+    service_windows: list[WindowOut] = Field(
+        default_factory=list, description="the hall's windows by number (none listed for a hall not yet set up)"
+    )
 
 
 class ThemeOut(BaseModel):

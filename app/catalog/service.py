@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 from app.audit import service as audit
 from app.catalog import hours
 from app.catalog.errors import GuideVersionNotFound, MatterNotFound, UnknownReference
-from app.catalog.models import Department, GuideMaterial, Hall, Matter, MatterGuide, Theme
+from app.catalog.models import Department, GuideMaterial, Hall, HallWindow, Matter, MatterGuide, Theme
 from app.catalog.schemas import GuideIn, MatterCreate, MatterUpdate, OpeningPeriodIn
 from app.core.aggregates import figures_by
 from app.core.auth import SYSTEM, Principal
@@ -42,7 +42,20 @@ def department_view(department: Department) -> dict:
     }
 
 
-def hall_view(hall: Hall) -> dict:
+def window_view(window: HallWindow) -> dict:
+    return {
+        "id": window.id,
+        "hall_id": window.hall_id,
+        "number": window.number,
+        "name": window.name,
+        "department_id": window.department_id,
+        "matter_ids": list(window.matter_ids),
+        "open": window.open,
+    }
+
+
+def hall_view(hall: Hall, windows: list[HallWindow] | None = None) -> dict:
+    windows = sorted(windows or [], key=lambda w: w.number)
     return {
         "id": hall.id,
         "code": hall.code,
@@ -52,8 +65,19 @@ def hall_view(hall: Hall) -> dict:
         "opening_hours": hall.opening_hours,
         "opening_periods": hours.effective_periods(hall.opening_periods, hall.opening_hours),
         "phone": hall.phone,
-        "windows": hall.windows,
+        "windows": len(windows) if windows else hall.windows,
+        "department_id": hall.department_id,
+        "service_windows": [window_view(w) for w in windows],
     }
+
+
+async def windows_by_hall(hall_ids: list[int] | None = None) -> dict[int, list[HallWindow]]:
+    """The windows of these halls (all halls when None), by hall id."""
+    query = HallWindow.all() if hall_ids is None else HallWindow.filter(hall_id__in=hall_ids)
+    found: dict[int, list[HallWindow]] = {}
+    for window in await query.order_by("hall_id", "number"):
+        found.setdefault(window.hall_id, []).append(window)
+    return found
 
 
 def hall_is_open(hall: dict, at: datetime) -> bool:
@@ -93,7 +117,8 @@ async def list_halls(*, cache: Cache, ttl: int) -> list[dict]:
     """Every service hall, by code."""
 
     async def load():
-        return [hall_view(h) for h in await Hall.all().order_by("id")]
+        windows = await windows_by_hall()
+        return [hall_view(h, windows.get(h.id)) for h in await Hall.all().order_by("id")]
 
     return await _cached_list(cache, "catalog:halls", ttl, load)
 
@@ -124,6 +149,7 @@ async def create_hall(
     opening_periods: list[dict] | None = None,
     phone: str = "",
     windows: int = 1,
+    department_id: int | None = None,
     cache: Cache,
 ) -> dict:
     """Add a service hall (without opening_periods, walk-in numbers follow what opening_hours says)."""
@@ -137,6 +163,7 @@ async def create_hall(
         opening_periods=[OpeningPeriodIn.model_validate(p).model_dump() for p in opening_periods or []] or None,
         phone=phone,
         windows=windows,
+        department_id=department_id,
     )
     await cache.delete("catalog:halls")
     return hall_view(hall)
@@ -163,7 +190,9 @@ async def get_department(department_id: int) -> dict | None:
 async def get_hall(hall_id: int) -> dict | None:
     """One hall, or None."""
     hall = await Hall.get_or_none(id=hall_id)
-    return None if hall is None else hall_view(hall)
+    if hall is None:
+        return None
+    return hall_view(hall, await HallWindow.filter(hall_id=hall_id).order_by("number"))
 
 
 async def require_matter(matter_id: int) -> dict:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+import chinese_calendar
 from tortoise.transactions import in_transaction
 
 from app.audit import service as audit
 from app.core import workdays
 from app.core.auth import Principal
 from app.core.models import WorkCalendarDay
+
+# chinesecalendar names a holiday in English ("National Day"); its Holiday enum carries the Chinese name.
+_HOLIDAY_NAMES = {holiday.value: holiday.chinese for holiday in chinese_calendar.Holiday}
 
 
 def _calendar_view(day: date) -> dict:
@@ -72,3 +76,29 @@ async def list_calendar(year: int) -> list[dict]:
     """The admin's overrides in a year."""
     rows = await WorkCalendarDay.filter(day__gte=date(year, 1, 1), day__lte=date(year, 12, 31)).order_by("day")
     return [{"date": r.day.isoformat(), "is_workday": r.is_workday, "note": r.note, "source": "admin"} for r in rows]
+
+
+def statutory_days(year: int) -> list[dict]:
+    """The year's statutory holidays and 调休 make-up working days as chinesecalendar publishes them (a holiday's
+    weekend days included), by date; [] for a year it has no data for. The admin's overrides are not in it."""
+    found = []
+    day = date(year, 1, 1)
+    while day.year == year:
+        try:
+            on_holiday, holiday = chinese_calendar.get_holiday_detail(day)
+        except NotImplementedError:
+            return []
+        if holiday is not None:
+            # A holiday's rest days (its weekend days included), or a weekend day worked for it: 调休上班.
+            kind = "holiday" if on_holiday else "makeup" if day.weekday() >= 5 else None
+            if kind:
+                found.append(
+                    {
+                        "date": day.isoformat(),
+                        "is_workday": kind == "makeup",
+                        "kind": kind,
+                        "name": _HOLIDAY_NAMES.get(holiday, holiday),
+                    }
+                )
+        day += timedelta(days=1)
+    return found

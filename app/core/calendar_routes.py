@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sanic import Blueprint, Request
@@ -27,6 +28,13 @@ class CalendarDayOut(BaseModel):
     is_workday: bool
     note: str
     source: str
+
+
+class StatutoryDayOut(BaseModel):
+    date: str
+    is_workday: bool
+    kind: Literal["holiday", "makeup"] = Field(description="holiday: a statutory rest day; makeup: 调休上班")
+    name: str = Field(description="the holiday, in Chinese (国庆节)")
 
 
 class CalendarQuery(BaseModel):
@@ -65,6 +73,21 @@ async def calendar_day(request: Request, day: str):
 async def calendar(request: Request):
     query = parse_query(request, CalendarQuery)
     return respond(list[CalendarDayOut], await service.list_calendar(query.year))
+
+
+@bp.get("/admin/calendar/statutory")
+@doc(
+    "某年的法定节假日与调休上班日（国家公布的数据，不含管理员设定）",
+    tag="booking-admin",
+    response=list[StatutoryDayOut],
+    errors=(401, 403, 422),
+    secured=True,
+    query=CalendarQuery,
+)
+@staff_required("admin")
+async def statutory_days(request: Request):
+    query = parse_query(request, CalendarQuery)
+    return respond(list[StatutoryDayOut], service.statutory_days(query.year))
 
 
 @bp.put("/admin/calendar/<day:str>")

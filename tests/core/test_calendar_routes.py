@@ -40,3 +40,28 @@ async def test_calendar_editing_is_for_admins_and_needs_a_date(client, admin_hea
         "VALIDATION_FAILED",
     )
     assert_error_shape(await client.get("/api/v1/calendar/tomorrow"), 422, "VALIDATION_FAILED")
+
+
+async def test_statutory_days_name_the_holidays_and_make_up_days_of_a_year(client, admin_headers, cache):
+    days = await client.get("/api/v1/admin/calendar/statutory", params={"year": 2026}, headers=admin_headers)
+    assert days.status_code == 200, days.text
+    by_date = {day["date"]: day for day in days.json()}
+    assert by_date["2026-10-01"] == {"date": "2026-10-01", "is_workday": False, "kind": "holiday", "name": "国庆节"}
+    # 调休: a Saturday worked for the National Day week.
+    assert by_date["2026-10-10"] == {"date": "2026-10-10", "is_workday": True, "kind": "makeup", "name": "国庆节"}
+    assert "2026-10-12" not in by_date  # an ordinary Monday
+    assert all(day["is_workday"] == (day["kind"] == "makeup") for day in days.json())
+    # A year the package has no data for: nothing, not a guess.
+    none = await client.get("/api/v1/admin/calendar/statutory", params={"year": 2099}, headers=admin_headers)
+    assert none.json() == []
+    dept_admin = await factories.staff(client, "dept_admin", department_id=(await factories.department(cache))["id"])
+    assert_error_shape(
+        await client.get("/api/v1/admin/calendar/statutory", params={"year": 2026}, headers=dept_admin["headers"]),
+        403,
+        "FORBIDDEN",
+    )
+    assert_error_shape(
+        await client.get("/api/v1/admin/calendar/statutory", params={"year": 1900}, headers=admin_headers),
+        422,
+        "VALIDATION_FAILED",
+    )
