@@ -1,6 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { diffGuide, fenOf, guideBody, guideProblems, newMaterial, yuan, type Guide } from '../src/admin/guide';
-import { monthGrid, proposedChange } from '../src/admin/calendar';
+import {
+  cleanField,
+  diffGuide,
+  fenOf,
+  formFieldProblems,
+  formFieldText,
+  formFieldsOf,
+  guideBody,
+  guideProblems,
+  moveField,
+  newFieldName,
+  newMaterial,
+  optionsOf,
+  yuan,
+  type FormField,
+  type Guide,
+} from '../src/admin/guide';
+import { dayLabel, monthGrid, proposedChange } from '../src/admin/calendar';
+import { hallBody, hallFormProblems, nextWindowNumber, servesText, windowBody, windowNumberProblem, type Hall } from '../src/admin/halls';
 import { staffFormProblems, strongEnough, temporaryPassword } from '../src/admin/staff';
 import { SESSION_ENDED_TEXT, rememberSessionEnded, takeSessionEndedNotice } from '../src/session/ended';
 
@@ -135,5 +152,102 @@ describe('session ended notice', () => {
     rememberSessionEnded(storage);
     expect(takeSessionEndedNotice(storage)).toBe(SESSION_ENDED_TEXT);
     expect(takeSessionEndedNotice(storage)).toBeNull();
+  });
+});
+
+describe('form fields of the guide', () => {
+  const withFields = (fields: FormField[]) => ({ ...published, form_fields: fields as unknown as Guide['form_fields'] });
+  const reason = formFieldsOf(published)[0];
+
+  it('shows an added select field with its options, and a field made required', () => {
+    const added: FormField = { name: newFieldName(formFieldsOf(published)), label: '申请方式', type: 'select', required: true, options: optionsOf('本人，代办、本人') };
+    expect(added.name).toBe('field_2');
+    expect(added.options).toEqual(['本人', '代办']);
+    expect(diffGuide(published, withFields([reason, added]))).toEqual([
+      { field: '申请表字段', before: '', after: '申请方式（单选，必填，选项：本人/代办）' },
+    ]);
+    expect(diffGuide(published, withFields([{ ...reason, required: true }]))).toEqual([
+      { field: '申请表字段', before: '', after: '失业原因（文字，必填）' },
+      { field: '申请表字段', before: '失业原因（文字，选填）', after: '' },
+    ]);
+  });
+
+  it('shows a removed field and a new order', () => {
+    const date: FormField = { name: 'since', label: '失业日期', type: 'date', required: true };
+    const two = withFields([reason, date]);
+    expect(diffGuide(two, withFields([]))).toEqual([
+      { field: '申请表字段', before: '失业原因（文字，选填）', after: '' },
+      { field: '申请表字段', before: '失业日期（日期，必填）', after: '' },
+    ]);
+    const swapped = moveField(formFieldsOf(two), 1, -1);
+    expect(swapped.map((f) => f.name)).toEqual(['since', 'reason']);
+    expect(moveField(swapped, 0, -1)).toEqual(swapped);
+    expect(diffGuide(two, withFields(swapped))).toEqual([{ field: '申请表字段顺序', before: '失业原因 → 失业日期', after: '失业日期 → 失业原因' }]);
+  });
+
+  it('explains a select without options, a blank or repeated label, and sends clean fields', () => {
+    const broken: FormField[] = [
+      { name: 'a', label: '方式', type: 'select', options: [] },
+      { name: 'b', label: ' ', type: 'text' },
+      { name: 'c', label: '方式', type: 'number' },
+    ];
+    expect(formFieldProblems(broken)).toEqual(['每个申请表字段都要有名称。', '申请表字段名称不能重复。', '单选字段「方式」至少要有一个选项。']);
+    expect(guideProblems(withFields(broken))).toContain('单选字段「方式」至少要有一个选项。');
+    // A type changed away from select drops its options; a pre-fill that no longer fits the type is dropped.
+    expect(cleanField({ name: 'x', label: ' 证件号 ', type: 'text', options: ['a'], prefill: 'id_number' })).toEqual({ name: 'x', label: '证件号', type: 'text', required: false });
+    expect(cleanField({ name: 'p', label: '手机', type: 'phone', required: true, prefill: 'phone' })).toMatchObject({ prefill: 'phone' });
+    expect(formFieldText({ name: 'p', label: '手机', type: 'phone', required: true, prefill: 'phone' })).toBe('手机（手机号码，必填，自动填入申请人手机号）');
+    expect(guideBody(withFields([{ ...reason, options: ['x'] } as FormField]), '').form_fields).toEqual([{ name: 'reason', label: '失业原因', type: 'text', required: false }]);
+  });
+});
+
+describe('monthGrid with the statutory days', () => {
+  it('draws 国庆节 and its make-up Saturday from the published data, the admin overriding', () => {
+    const statutory = [
+      { date: '2026-10-01', is_workday: false, kind: 'holiday' as const, name: '国庆节' },
+      { date: '2026-10-03', is_workday: false, kind: 'holiday' as const, name: '国庆节' },
+      { date: '2026-10-10', is_workday: true, kind: 'makeup' as const, name: '国庆节' },
+    ];
+    const all = monthGrid(2026, 10, [{ date: '2026-10-03', is_workday: true, note: '加班受理', source: 'admin' }], statutory)
+      .flat()
+      .filter((cell) => cell !== null);
+    expect(all[0]).toMatchObject({ kind: 'statutoryHoliday', isWorkday: false, note: '国庆节' });
+    expect(all[2]).toMatchObject({ kind: 'makeup', isWorkday: true, note: '加班受理' });
+    expect(all[9]).toMatchObject({ kind: 'statutoryMakeup', isWorkday: true, note: '国庆节调休' });
+    expect(dayLabel(all[0]!)).toBe('2026-10-01 休息日，法定节假日（国家公布）：国庆节');
+    expect(dayLabel(all[9]!)).toBe('2026-10-10 工作日，调休上班日（国家公布）：国庆节调休');
+    expect(dayLabel(all[4]!)).toBe('2026-10-05 工作日');
+    expect(proposedChange(all[0]!).label).toBe('设为调休上班（班）');
+  });
+});
+
+describe('halls and windows', () => {
+  const hall = {
+    id: 7, code: 'JB-01', name: '江北便民中心', district: '江北区', address: '滨江路1号', opening_hours: '周一至周五 09:00-17:00',
+    opening_periods: [{ weekdays: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' }], phone: '', windows: 2, department_id: 3,
+    service_windows: [
+      { id: 1, hall_id: 7, number: 1, name: '综合窗口', department_id: null, matter_ids: [], open: true },
+      { id: 2, hall_id: 7, number: 4, name: '公积金', department_id: 3, matter_ids: [11, 12], open: false },
+    ],
+  } as Hall;
+
+  it('keeps the opening periods unless the hours text changed', () => {
+    const form = { code: 'JB-01', name: '江北便民中心', district: '江北区', address: '滨江路1号', openingHours: '周一至周五 09:00-17:00', phone: '' };
+    expect(hallBody(form, hall, 3).opening_periods).toEqual(hall.opening_periods);
+    expect(hallBody({ ...form, openingHours: '周一至周六 09:00-12:00' }, hall, 3).opening_periods).toEqual([]);
+    expect(hallFormProblems(form)).toEqual([]);
+    expect(hallFormProblems({ ...form, code: '中', address: ' ' })).toEqual(['大厅编码为 2-16 位字母、数字或 -。', '请填写地址。']);
+  });
+
+  it('numbers, describes and reopens windows', () => {
+    const windows = hall.service_windows!;
+    expect(nextWindowNumber(windows)).toBe(5);
+    expect(nextWindowNumber([])).toBe(1);
+    expect(windowNumberProblem(4, windows)).toBe('4 号窗口已存在。');
+    expect(windowNumberProblem(4, windows, windows[1])).toBeNull();
+    expect(windowNumberProblem(0, windows)).toBe('窗口编号为 1-999 的整数。');
+    expect(servesText(windows[0], () => '')).toBe('综合窗口（所有部门）');
+    expect(servesText(windows[1], () => '公积金中心')).toBe('公积金中心 · 限 2 个事项');
+    expect(windowBody(windows[1], { open: true })).toEqual({ number: 4, name: '公积金', department_id: 3, matter_ids: [11, 12], open: true });
   });
 });

@@ -1,23 +1,30 @@
 import { useState } from 'react';
 import { Alert, Button, Dialog, Input, MessagePlugin, Select } from 'tdesign-react';
 import { api } from '../../api';
-import { monthGrid, proposedChange, type DayCell } from '../../admin/calendar';
+import { DAY_KINDS, dayLabel, monthGrid, proposedChange, type DayCell, type DayKind } from '../../admin/calendar';
 import { apiErrorText } from '../../session/errors';
 import { useLoad } from './useLoad';
 
 const WEEKDAYS = ['一', '二', '三', '四', '五', '六', '日'];
-const KIND_MARK: Record<DayCell['kind'], string> = { holiday: '休', makeup: '班', weekend: '', weekday: '' };
+const LEGEND: DayKind[] = ['statutoryHoliday', 'statutoryMakeup', 'holiday', 'makeup'];
 
 /** 工作日历: holidays and 调休 make-up days per year;办件时限 and appointments count working days by it. */
 export default function CalendarPage() {
   const today = new Date();
   const [year, setYear] = useState(today.getFullYear());
   const [month, setMonth] = useState(today.getMonth() + 1);
-  const days = useLoad(() => api.GET('/api/v1/admin/calendar', { query: { year } }), [year]);
+  const days = useLoad(async () => {
+    const [overrides, statutory] = await Promise.all([
+      api.GET('/api/v1/admin/calendar', { query: { year } }),
+      api.GET('/api/v1/admin/calendar/statutory', { query: { year } }),
+    ]);
+    return { overrides, statutory };
+  }, [year]);
   const [chosen, setChosen] = useState<DayCell | null>(null);
   const [note, setNote] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
-  const weeks = monthGrid(year, month, days.data ?? []);
+  const weeks = monthGrid(year, month, days.data?.overrides ?? [], days.data?.statutory ?? []);
+  const noStatutoryData = days.data !== null && days.data.statutory.length === 0;
   const years = Array.from({ length: 8 }, (_, i) => today.getFullYear() - 2 + i);
 
   function step(by: number) {
@@ -77,9 +84,9 @@ export default function CalendarPage() {
                   <td key={d} className={`day ${cell.kind}`}>
                     <button type="button" onClick={() => { setChosen(cell); setNote(cell.note); setProblem(null); }}>
                       {/* the full date and the kind of day for screen readers; the cell shows the day number */}
-                      <span className="sr-only">{`${cell.date} ${cell.isWorkday ? '工作日' : '休息日'}${cell.note ? `，${cell.note}` : ''}`}</span>
+                      <span className="sr-only">{dayLabel(cell)}</span>
                       <span className="num" aria-hidden="true">{cell.day}</span>
-                      {KIND_MARK[cell.kind] && <span className="mark" aria-hidden="true">{KIND_MARK[cell.kind]}</span>}
+                      {DAY_KINDS[cell.kind].mark && <span className={`mark ${cell.kind}`} aria-hidden="true">{DAY_KINDS[cell.kind].mark}</span>}
                       {cell.note && <span className="note" aria-hidden="true">{cell.note}</span>}
                     </button>
                   </td>
@@ -91,7 +98,17 @@ export default function CalendarPage() {
           ))}
         </tbody>
       </table>
-      <p className="legend"><span className="mark holiday">休</span> 节假日（本处设定） <span className="mark makeup">班</span> 调休上班 · 灰色为周末</p>
+      {noStatutoryData && (
+        <Alert theme="warning" message={`国家尚未公布 ${year} 年的节假日安排：未设定的日子按周一至周五上班计算，请在公布后核对或在此设定。`} />
+      )}
+      <ul className="legend" aria-label="图例">
+        {LEGEND.map((kind) => (
+          <li key={kind}>
+            <span className={`mark ${kind}`}>{DAY_KINDS[kind].mark}</span> {DAY_KINDS[kind].meaning}
+          </li>
+        ))}
+        <li>灰底无标记：周末</li>
+      </ul>
       <Dialog
         visible={chosen !== null}
         header={chosen ? `${chosen.date}（${chosen.isWorkday ? '工作日' : '休息日'}）` : ''}
@@ -109,6 +126,9 @@ export default function CalendarPage() {
           )
         }
       >
+        {chosen && (chosen.kind === 'statutoryHoliday' || chosen.kind === 'statutoryMakeup') && (
+          <p>此日为{DAY_KINDS[chosen.kind].meaning}：{chosen.note}。如需例外，可在此另行设定。</p>
+        )}
         {chosen && chosen.kind !== 'holiday' && chosen.kind !== 'makeup' && (
           <label className="field">
             <span>说明（如：国庆节、春节调休）</span>

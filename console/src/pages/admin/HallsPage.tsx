@@ -4,6 +4,7 @@ import { api } from '../../api';
 import { apiErrorText } from '../../session/errors';
 import { useSession } from '../../session/SessionContext';
 import { useLoad } from './useLoad';
+import HallsEditor from './HallsEditor';
 
 const WEEKDAY_NAMES = ['', '一', '二', '三', '四', '五', '六', '日'];
 
@@ -63,17 +64,7 @@ export default function HallsPage() {
   return (
     <section>
       <h1>大厅与排班</h1>
-      <h2>大厅</h2>
-      <Table
-        rowKey="id"
-        data={halls}
-        columns={[
-          { colKey: 'name', title: '大厅', width: 220 },
-          { colKey: 'address', title: '地址' },
-          { colKey: 'opening_hours', title: '办公时间' },
-          { colKey: 'windows', title: '窗口数', width: 90 },
-        ]}
-      />
+      <HallsEditor allHalls={halls} matters={matters} onChanged={loaded.reload} />
       <h2>预约排班（号源模板）</h2>
       <Table
         rowKey="id"

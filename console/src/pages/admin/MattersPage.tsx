@@ -1,7 +1,25 @@
 import { useState } from 'react';
 import { Alert, Button, Checkbox, Input, InputNumber, MessagePlugin, Select, Table, Tag, Textarea } from 'tdesign-react';
 import { api } from '../../api';
-import { PAY_BEFORE, diffGuide, fenOf, guideBody, guideProblems, newMaterial, yuan, type Guide } from '../../admin/guide';
+import {
+  FIELD_TYPES,
+  PAY_BEFORE,
+  PREFILL_NAMES,
+  PREFILL_TYPES,
+  diffGuide,
+  fenOf,
+  formFieldsOf,
+  guideBody,
+  guideProblems,
+  moveField,
+  newFieldName,
+  newMaterial,
+  optionsOf,
+  yuan,
+  type FieldType,
+  type FormField,
+  type Guide,
+} from '../../admin/guide';
 import { apiErrorText } from '../../session/errors';
 import { useSession } from '../../session/SessionContext';
 import { useLoad } from './useLoad';
@@ -245,10 +263,7 @@ function GuideEditor({ matterId, onClose }: { matterId: number; onClose(): void 
         ))}
       </div>
 
-      <h2>申请表字段</h2>
-      <p className="muted">
-        {guide.form_fields.length ? guide.form_fields.map((field) => String(field.label)).join('、') : '无需填写申请表'}
-      </p>
+      <FormFieldsEditor fields={formFieldsOf(guide)} onChange={(fields) => change({ form_fields: fields as unknown as Guide['form_fields'] })} />
 
       <h2>与已发布版本的差异</h2>
       {changes.length === 0 ? (
@@ -291,5 +306,136 @@ function GuideEditor({ matterId, onClose }: { matterId: number; onClose(): void 
         ))}
       </ul>
     </section>
+  );
+}
+
+const TYPE_OPTIONS = Object.entries(FIELD_TYPES).map(([value, label]) => ({ label, value }));
+
+/** 申请表字段: what the citizen fills in when applying; part of the guide version, published with it. */
+function FormFieldsEditor({ fields, onChange }: { fields: FormField[]; onChange(fields: FormField[]): void }) {
+  const [label, setLabel] = useState('');
+  const [type, setType] = useState<FieldType>('text');
+  const [required, setRequired] = useState(true);
+  const [options, setOptions] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const update = (index: number, patch: Partial<FormField>) => onChange(fields.map((field, i) => (i === index ? { ...field, ...patch } : field)));
+
+  function add() {
+    const text = label.trim();
+    if (!text) return setProblem('请先填写新字段的名称（如：失业原因）。');
+    if (fields.some((field) => field.label.trim() === text)) return setProblem(`已有名为「${text}」的字段。`);
+    const choices = optionsOf(options);
+    if (type === 'select' && choices.length === 0) return setProblem('单选字段要填写选项，用逗号或换行分开。');
+    const field: FormField = { name: newFieldName(fields), label: text, type, required };
+    if (type === 'select') field.options = choices;
+    onChange([...fields, field]);
+    setLabel('');
+    setOptions('');
+    setProblem(null);
+  }
+
+  return (
+    <>
+      <h2>申请表字段</h2>
+      <p className="muted">群众在线申请时填写的内容，随指南一起发布为新版本；已提交的办件仍按原版本的字段。</p>
+      <Table
+        rowKey="name"
+        data={fields}
+        empty="无需填写申请表"
+        columns={[
+          { colKey: 'order', title: '顺序', width: 70, cell: ({ rowIndex }) => rowIndex + 1 },
+          {
+            colKey: 'label',
+            title: '字段名称',
+            cell: ({ row, rowIndex }) => (
+              <Input value={row.label} maxlength={32} aria-label={`第 ${rowIndex + 1} 个字段的名称`} onChange={(value) => update(rowIndex, { label: String(value) })} />
+            ),
+          },
+          {
+            colKey: 'type',
+            title: '类型',
+            width: 150,
+            cell: ({ row, rowIndex }) => (
+              <Select
+                value={row.type}
+                options={TYPE_OPTIONS}
+                aria-label={`「${row.label}」的类型`}
+                onChange={(value) => {
+                  const next = String(value) as FieldType;
+                  update(rowIndex, {
+                    type: next,
+                    options: next === 'select' ? row.options ?? [] : undefined,
+                    prefill: row.prefill && PREFILL_TYPES[row.prefill] === next ? row.prefill : undefined,
+                  });
+                }}
+              />
+            ),
+          },
+          {
+            colKey: 'required',
+            title: '必填',
+            width: 70,
+            cell: ({ row, rowIndex }) => (
+              <Checkbox checked={Boolean(row.required)} aria-label={`「${row.label}」必填`} onChange={(checked) => update(rowIndex, { required: Boolean(checked) })} />
+            ),
+          },
+          {
+            colKey: 'options',
+            title: '选项 / 说明',
+            cell: ({ row, rowIndex }) =>
+              row.type === 'select' ? (
+                <Input
+                  value={(row.options ?? []).join('，')}
+                  aria-label={`「${row.label}」的选项（逗号分开）`}
+                  onChange={(value) => update(rowIndex, { options: optionsOf(String(value)) })}
+                />
+              ) : row.prefill ? (
+                `自动填入${PREFILL_NAMES[row.prefill]}`
+              ) : (
+                '—'
+              ),
+          },
+          {
+            colKey: 'actions',
+            title: '操作',
+            width: 200,
+            cell: ({ row, rowIndex }) => (
+              <span className="row-actions">
+                <Button variant="text" aria-label={`上移「${row.label}」`} onClick={() => onChange(moveField(fields, rowIndex, -1))}>
+                  上移
+                </Button>
+                <Button variant="text" aria-label={`下移「${row.label}」`} onClick={() => onChange(moveField(fields, rowIndex, 1))}>
+                  下移
+                </Button>
+                <Button variant="text" theme="danger" aria-label={`删除字段「${row.label}」`} onClick={() => onChange(fields.filter((_, i) => i !== rowIndex))}>
+                  删除
+                </Button>
+              </span>
+            ),
+          },
+        ]}
+      />
+      <div className="inline-form">
+        <label className="field">
+          <span>新字段名称</span>
+          <Input value={label} maxlength={32} onChange={(value) => setLabel(String(value))} placeholder="如：失业原因" />
+        </label>
+        <label className="field">
+          <span>字段类型</span>
+          <Select value={type} options={TYPE_OPTIONS} onChange={(value) => setType(String(value) as FieldType)} style={{ width: 150 }} />
+        </label>
+        {type === 'select' && (
+          <label className="field">
+            <span>选项（逗号或换行分开）</span>
+            <Input value={options} onChange={(value) => setOptions(String(value))} placeholder="如：本人，代办" />
+          </label>
+        )}
+        <Checkbox checked={required} onChange={(checked) => setRequired(Boolean(checked))}>
+          必填
+        </Checkbox>
+        <Button onClick={add}>添加字段</Button>
+      </div>
+      <div role="alert" aria-live="polite">{problem && <Alert theme="error" message={problem} />}</div>
+    </>
   );
 }
