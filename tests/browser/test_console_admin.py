@@ -152,7 +152,9 @@ def test_admin__a_holiday_added_in_the_calendar_moves_a_new_cases_deadline(serve
         grid.get_by_role("button", name=f"{holiday.isoformat()} 工作日").click()
         page.get_by_label("说明（如：国庆节、春节调休）").fill("临时休假")
         page.get_by_role("button", name="设为节假日（休）").click()
-        expect(grid.get_by_role("button", name=f"{holiday.isoformat()} 休息日，临时休假")).to_be_visible()
+        expect(
+            grid.get_by_role("button", name=f"{holiday.isoformat()} 休息日，本处设定的休息日：临时休假")
+        ).to_be_visible()
         expect(page.get_by_label("说明（如：国庆节、春节调休）")).to_be_hidden()
         page.wait_for_timeout(400)  # the dialog's closing fade, for a readable screenshot
         visit(page, "console-admin-calendar")
@@ -210,6 +212,123 @@ def test_admin__halls_and_schedules_page(server, desktop, new_staff):
     page.get_by_role("button", name="新建排班").click()
     expect(page.get_by_role("alert").filter(has_text="请选择大厅和事项")).to_be_visible()
     visit(page, "console-admin-halls")
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick an option of a TDesign Select by its label."""
+    page.get_by_label(label, exact=True).click()
+    page.locator(".t-select-option:visible", has_text=option).first.click()
+
+
+def test_dept_admin__adds_a_hall_and_its_window__the_citizens_hall_list_shows_it(server, desktop, new_staff):
+    username = new_staff("部门管理员壬", "dept_admin")
+    suffix = uuid.uuid4().hex[:6]
+    name = f"测试便民中心{suffix}"
+    page = desktop
+    _log_in(page, server["base"], username)
+    page.get_by_role("navigation", name="主菜单").get_by_text("大厅与排班", exact=True).click()
+    expect(page.get_by_role("heading", name="本部门管理的大厅与窗口")).to_be_visible()
+    page.get_by_role("button", name="新建大厅").click()
+    # what is missing is said before anything is sent
+    page.get_by_role("button", name="新建大厅").click()
+    expect(page.get_by_role("alert").filter(has_text="请填写大厅名称")).to_be_visible()
+    page.get_by_label("大厅编码", exact=True).fill(f"BT-{suffix}")
+    page.get_by_label("大厅名称", exact=True).fill(name)
+    page.get_by_label("所在区县", exact=True).fill("江北区")
+    page.get_by_label("地址", exact=True).fill("临江市江北区测试路8号")
+    page.get_by_label("办公时间", exact=True).fill("周一至周五 09:00-17:00")
+    page.get_by_role("button", name="新建大厅").click()
+    expect(page.get_by_role("heading", name=f"编辑大厅：{name}")).to_be_visible()
+
+    page.get_by_label("窗口名称", exact=True).fill("社保综合窗口")
+    page.get_by_role("button", name="添加窗口").click()
+    windows = page.locator("table").filter(has_text="社保综合窗口")
+    expect(windows).to_contain_text("1 号")
+    expect(windows).to_contain_text("开放")
+    page.get_by_label("窗口名称", exact=True).fill("备用窗口")
+    page.get_by_role("button", name="添加窗口").click()
+    expect(page.locator("table").filter(has_text="备用窗口")).to_contain_text("2 号")
+    page.get_by_role("button", name="关闭 2 号窗口").click()
+    expect(page.locator("table").filter(has_text="备用窗口")).to_contain_text("已关闭")
+    visit(page, "console-admin-hall-windows")
+
+    halls = httpx.get(f"{server['base']}/api/v1/halls", params={"page_size": 100}).json()["items"]
+    hall = next(item for item in halls if item["name"] == name)
+    assert hall["address"] == "临江市江北区测试路8号"
+    assert [(w["number"], w["name"], w["open"]) for w in hall["service_windows"]] == [
+        (1, "社保综合窗口", True),
+        (2, "备用窗口", False),
+    ]
+    assert hall["windows"] == 2
+    # Another department's admin does not find it.
+    other = _api(server, new_staff("部门管理员癸", "dept_admin", department="GA"))
+    assert other.delete(f"/api/v1/admin/halls/{hall['id']}").status_code == 404
+
+
+def test_dept_admin__adds_form_fields_and_publishes__the_citizens_guide_asks_for_them(server, desktop, new_staff):
+    admin = _api(server, new_staff("管理员子", "admin", department=""))
+    guide = _new_matter(admin, _department_id(admin, "RS"))
+    page = desktop
+    _log_in(page, server["base"], new_staff("部门管理员丑", "dept_admin"))
+    page.get_by_role("navigation", name="主菜单").get_by_text("事项指南", exact=True).click()
+    page.get_by_label("查找事项").fill(guide["name"])
+    page.get_by_role("button", name=f"编辑指南「{guide['name']}」").click()
+    expect(page.get_by_role("heading", name="申请表字段")).to_be_visible()
+    expect(page.get_by_text("无需填写申请表")).to_be_visible()
+
+    page.get_by_label("新字段名称").fill("失业原因")
+    page.get_by_role("button", name="添加字段").click()
+    page.get_by_label("新字段名称").fill("申请方式")
+    _choose(page, "字段类型", "单选")
+    # a select without options is explained, not added
+    page.get_by_role("button", name="添加字段").click()
+    expect(page.get_by_role("alert").filter(has_text="单选字段要填写选项")).to_be_visible()
+    page.get_by_label("选项（逗号或换行分开）").fill("本人，代办")
+    page.get_by_role("button", name="添加字段").click()
+    page.get_by_role("button", name="上移「申请方式」").click()
+    diff = page.get_by_role("table", name="与已发布版本的差异")
+    expect(diff).to_contain_text("申请方式（单选，必填，选项：本人/代办）")
+    expect(diff).to_contain_text("失业原因（文字，必填）")
+    expect(page.get_by_label("第 1 个字段的名称")).to_have_value("申请方式")
+    page.get_by_label("修改说明（群众可见的版本记录）").fill("增加申请表")
+    visit(page, "console-admin-guide-form-fields")
+    page.get_by_role("button", name="发布新版本").click()
+    expect(page.get_by_text("当前发布第 2 版")).to_be_visible()
+
+    citizen_guide = httpx.get(f"{server['base']}/api/v1/matters/{guide['id']}").json()
+    assert citizen_guide["version"] == 2
+    fields = citizen_guide["form_fields"]
+    assert [(f["label"], f["type"], f["required"]) for f in fields] == [
+        ("申请方式", "select", True),
+        ("失业原因", "text", True),
+    ]
+    assert fields[0]["options"] == ["本人", "代办"]
+    # the published version is what the editor diffs against now
+    page.get_by_role("button", name="删除字段「失业原因」").click()
+    expect(diff).to_contain_text("失业原因（文字，必填）")
+    expect(diff).not_to_contain_text("申请方式")
+
+
+def test_admin__the_calendar_shows_the_statutory_national_day_and_its_make_up_saturday(server, desktop, new_staff):
+    page = desktop
+    _log_in(page, server["base"], new_staff("管理员寅", "admin", department=""))
+    page.get_by_role("navigation", name="主菜单").get_by_text("工作日历", exact=True).click()
+    expect(page.get_by_role("heading", name="工作日历")).to_be_visible()
+    _choose(page, "年份", "2026 年")
+    _choose(page, "月份", "10 月")
+    grid = page.get_by_role("table", name="2026 年 10 月")
+    national_day = grid.get_by_role("button", name="2026-10-01 休息日，法定节假日（国家公布）：国庆节")
+    expect(national_day).to_be_visible()
+    expect(national_day).to_contain_text("法定休")
+    make_up = grid.get_by_role("button", name="2026-10-10 工作日，调休上班日（国家公布）：国庆节调休")
+    expect(make_up).to_contain_text("调休班")
+    expect(grid.get_by_role("button", name="2026-10-12 工作日")).not_to_contain_text("法定")
+    legend = page.get_by_role("list", name="图例")
+    expect(legend).to_contain_text("法定节假日（国家公布）")
+    expect(legend).to_contain_text("调休上班日（国家公布）")
+    visit(page, "console-admin-calendar-statutory")
+    national_day.click()
+    expect(page.get_by_text("此日为法定节假日（国家公布）：国庆节")).to_be_visible()
 
 
 def test_clerk__cannot_open_any_admin_page(server, desktop, new_staff):

@@ -39,12 +39,12 @@ def _token(server, username: str) -> dict:
     return {"Authorization": f"Bearer {answer.json()['token']}"}
 
 
-def _red_case(server, clerk: str) -> dict:
-    """A window-filed case of the clerk's department (公安局), its deadline moved into the past: red."""
+def _red_case(server, clerk: str, code: str = "GA") -> dict:
+    """A window-filed case of the clerk's department (公安局 unless told), its deadline moved into the past: red."""
     headers = _token(server, clerk)
     base = server["base"]
     departments = httpx.get(f"{base}/api/v1/departments", params={"page_size": 100}).json()["items"]
-    police = next(item for item in departments if item["code"] == "GA")
+    police = next(item for item in departments if item["code"] == code)
     matter_id = httpx.get(f"{base}/api/v1/matters", params={"department_id": police["id"]}).json()["items"][0]["id"]
     guide = httpx.get(f"{base}/api/v1/matters/{matter_id}").json()
     number = id_number()
@@ -176,6 +176,36 @@ def test_supervisor__sees_another_departments_red_case_and_figures_that_match_th
     link.click()
     expect(page).to_have_url(re.compile(rf"/console/cases/{case['id']}$"))
     expect(page.get_by_role("alert").filter(has_text="无权访问")).to_have_count(0)
+
+
+def test_dept_admin__the_dashboard_shows_their_own_department_only(server, desktop, new_staff):
+    own = _red_case(server, new_staff("冯进", "clerk", department="GA"))
+    other = _red_case(server, new_staff("陈进", "clerk", department="RS"), code="RS")
+    dept_admin = new_staff("卫管", "dept_admin", department="GA")
+    page = desktop
+    _log_in(page, server, dept_admin)
+    page.get_by_role("navigation", name="主菜单").get_by_text("监督看板", exact=True).click()
+    expect(page.get_by_role("heading", name="监督看板（本部门）")).to_be_visible()
+    red = page.get_by_test_id("red-cases")
+    expect(red.get_by_role("link", name=own["receipt_no"])).to_be_visible()
+    expect(red.get_by_role("link", name=other["receipt_no"])).to_have_count(0)
+    expect(red).not_to_contain_text(other["department_name"])
+    departments = page.get_by_test_id("departments")
+    expect(departments.locator("tbody tr")).to_have_count(1)
+    assert list(_table_cells(departments)) == [own["department_name"]]
+    weekly = page.get_by_test_id("weekly")
+    expect(weekly.get_by_role("img")).to_have_attribute("aria-label", re.compile("图表.*数据见下方表格"))
+    visit(page, "console-supervision-dashboard-dept-admin")
+
+    # What the page loaded is all the API gives this account: another department's figures are not found.
+    headers = _token(server, dept_admin)
+    refused = httpx.get(
+        f"{server['base']}/api/v1/staff/stats/weekly", params={"department_id": other["department_id"]}, headers=headers
+    )
+    assert refused.status_code == 404 and refused.json()["error"]["code"] == "DEPARTMENT_NOT_FOUND"
+    mine = httpx.get(f"{server['base']}/api/v1/staff/cases", params={"light": "red", "page_size": 100}, headers=headers)
+    assert {item["id"] for item in mine.json()["items"]} >= {own["id"]}
+    assert other["id"] not in {item["id"] for item in mine.json()["items"]}
 
 
 def test_admin__audit_log_dead_letters_and_payments_pages(server, desktop, new_staff):

@@ -348,7 +348,11 @@ function FormFieldsEditor({ fields, onChange }: { fields: FormField[]; onChange(
             colKey: 'label',
             title: '字段名称',
             cell: ({ row, rowIndex }) => (
-              <Input value={row.label} maxlength={32} aria-label={`第 ${rowIndex + 1} 个字段的名称`} onChange={(value) => update(rowIndex, { label: String(value) })} />
+              <label>
+                {/* TDesign puts an aria-label on its wrapper, not the input: a label around it names the input */}
+                <span className="sr-only">{`第 ${rowIndex + 1} 个字段的名称`}</span>
+                <Input value={row.label} maxlength={32} onChange={(value) => update(rowIndex, { label: String(value) })} />
+              </label>
             ),
           },
           {
@@ -356,10 +360,11 @@ function FormFieldsEditor({ fields, onChange }: { fields: FormField[]; onChange(
             title: '类型',
             width: 150,
             cell: ({ row, rowIndex }) => (
+              <label>
+              <span className="sr-only">{`「${row.label}」的类型`}</span>
               <Select
                 value={row.type}
                 options={TYPE_OPTIONS}
-                aria-label={`「${row.label}」的类型`}
                 onChange={(value) => {
                   const next = String(value) as FieldType;
                   update(rowIndex, {
@@ -369,6 +374,7 @@ function FormFieldsEditor({ fields, onChange }: { fields: FormField[]; onChange(
                   });
                 }}
               />
+              </label>
             ),
           },
           {
@@ -384,11 +390,11 @@ function FormFieldsEditor({ fields, onChange }: { fields: FormField[]; onChange(
             title: '选项 / 说明',
             cell: ({ row, rowIndex }) =>
               row.type === 'select' ? (
-                <Input
-                  value={(row.options ?? []).join('，')}
-                  aria-label={`「${row.label}」的选项（逗号分开）`}
-                  onChange={(value) => update(rowIndex, { options: optionsOf(String(value)) })}
-                />
+                <label>
+                  <span className="sr-only">{`「${row.label}」的选项（逗号分开）`}</span>
+                  {/* read when the field is left: tidied on every key, a typed comma would vanish */}
+                  <Input defaultValue={(row.options ?? []).join('，')} onBlur={(value) => update(rowIndex, { options: optionsOf(String(value)) })} />
+                </label>
               ) : row.prefill ? (
                 `自动填入${PREFILL_NAMES[row.prefill]}`
               ) : (
