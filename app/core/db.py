@@ -7,12 +7,15 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.core.config import PROJECT_ROOT, Settings
 
 log = logging.getLogger("app.db")
 
 APP_LABEL = "models"
+# The connection alias of database.read_replica_url, when set.
+REPLICA = "replica"
 # Every domain's models module; a new domain adds its own here.
 MODEL_MODULES = [
     "app.core.models",
@@ -63,17 +66,20 @@ def _connection(url: str, pool_max: int, *, connect_timeout: float = 3, command_
     }
 
 
-def tortoise_config(settings: Settings, database_url: str | None = None) -> dict:
-    """The Tortoise/aerich configuration for these settings."""
+def tortoise_config(settings: Settings, database_url: str | None = None, *, with_replica: bool = False) -> dict:
+    """The Tortoise/aerich configuration for these settings (with_replica: also database.read_replica_url's
+    connection, under REPLICA, when one is set; migrations never need it)."""
+    database = settings.database
+    timeouts = {
+        "connect_timeout": database.connect_timeout_seconds,
+        "command_timeout": database.command_timeout_seconds,
+    }
+    connections_config = {"default": _connection(database_url or database.url, database.pool_max, **timeouts)}
+    if with_replica and database.read_replica_url:
+        # No model names it as its default: only a query given this connection (using_db) reads there.
+        connections_config[REPLICA] = _connection(database.read_replica_url, database.pool_max, **timeouts)
     return {
-        "connections": {
-            "default": _connection(
-                database_url or settings.database.url,
-                settings.database.pool_max,
-                connect_timeout=settings.database.connect_timeout_seconds,
-                command_timeout=settings.database.command_timeout_seconds,
-            )
-        },
+        "connections": connections_config,
         "apps": {
             APP_LABEL: {"models": [*MODEL_MODULES, "aerich.models"], "default_connection": "default"},
         },
@@ -85,9 +91,17 @@ def tortoise_config(settings: Settings, database_url: str | None = None) -> dict
 async def init_db(settings: Settings, database_url: str | None = None) -> None:
     """Open the ORM's connections for every task of this process."""
     # Global fallback: the server's request tasks do not inherit the start-up task's context.
-    await Tortoise.init(config=tortoise_config(settings, database_url), _enable_global_fallback=True)
+    await Tortoise.init(config=tortoise_config(settings, database_url, with_replica=True), _enable_global_fallback=True)
     # Connect now rather than inside the first request, so a bad URL stops start-up and no request pays for it.
+    # Not the replica: the statistics read the primary while it is away (core/replica.py), so it may start later.
     await ping_db()
+
+
+def read_replica(settings: Settings) -> BaseDBAsyncClient | None:
+    """The read replica's connection when database.read_replica_url is set (init_db opened it), else None."""
+    if not settings.database.read_replica_url:
+        return None
+    return connections.get(REPLICA)
 
 
 async def close_db() -> None:
