@@ -32,7 +32,7 @@ async def start_resources(app: Sanic) -> None:
     settings: Settings = app.ctx.settings
     await init_db(settings)
     # Chosen once: the statistics read here (the read replica when configured, else the primary).
-    app.ctx.stats_reads = ReadReplica(read_replica(settings))
+    app.ctx.stats_reads = ReadReplica(read_replica())
     app.ctx.cache = build_cache(settings.cache)
     app.ctx.platforms = build_platforms(settings, app.ctx.cache)
     app.ctx.storage = build_storage(settings.storage)

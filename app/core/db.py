@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -66,20 +67,17 @@ def _connection(url: str, pool_max: int, *, connect_timeout: float = 3, command_
     }
 
 
-def tortoise_config(settings: Settings, database_url: str | None = None, *, with_replica: bool = False) -> dict:
-    """The Tortoise/aerich configuration for these settings (with_replica: also database.read_replica_url's
-    connection, under REPLICA, when one is set; migrations never need it)."""
-    database = settings.database
-    timeouts = {
-        "connect_timeout": database.connect_timeout_seconds,
-        "command_timeout": database.command_timeout_seconds,
-    }
-    connections_config = {"default": _connection(database_url or database.url, database.pool_max, **timeouts)}
-    if with_replica and database.read_replica_url:
-        # No model names it as its default: only a query given this connection (using_db) reads there.
-        connections_config[REPLICA] = _connection(database.read_replica_url, database.pool_max, **timeouts)
+def tortoise_config(settings: Settings, database_url: str | None = None) -> dict:
+    """The Tortoise/aerich configuration for these settings."""
     return {
-        "connections": connections_config,
+        "connections": {
+            "default": _connection(
+                database_url or settings.database.url,
+                settings.database.pool_max,
+                connect_timeout=settings.database.connect_timeout_seconds,
+                command_timeout=settings.database.command_timeout_seconds,
+            )
+        },
         "apps": {
             APP_LABEL: {"models": [*MODEL_MODULES, "aerich.models"], "default_connection": "default"},
         },
@@ -88,24 +86,48 @@ def tortoise_config(settings: Settings, database_url: str | None = None, *, with
     }
 
 
+# database.read_replica_url's client, when set (init_db makes it, close_db closes it).
+_replica: BaseDBAsyncClient | None = None
+
+
 async def init_db(settings: Settings, database_url: str | None = None) -> None:
     """Open the ORM's connections for every task of this process."""
+    global _replica
     # Global fallback: the server's request tasks do not inherit the start-up task's context.
-    await Tortoise.init(config=tortoise_config(settings, database_url, with_replica=True), _enable_global_fallback=True)
+    await Tortoise.init(config=tortoise_config(settings, database_url), _enable_global_fallback=True)
     # Connect now rather than inside the first request, so a bad URL stops start-up and no request pays for it.
-    # Not the replica: the statistics read the primary while it is away (core/replica.py), so it may start later.
     await ping_db()
+    if settings.database.read_replica_url:
+        _replica = _replica_client(settings)
 
 
-def read_replica(settings: Settings) -> BaseDBAsyncClient | None:
-    """The read replica's connection when database.read_replica_url is set (init_db opened it), else None."""
-    if not settings.database.read_replica_url:
-        return None
-    return connections.get(REPLICA)
+def _replica_client(settings: Settings) -> BaseDBAsyncClient:
+    """A client of the read replica, outside Tortoise's own connections: with a second one there, every
+    in_transaction() that names none (all of ours) would refuse to guess. Only a query given it (using_db) reads
+    there. It connects at its first query, not here: the statistics read the primary while the replica is away
+    (core/replica.py), so it may start after this process."""
+    database = settings.database
+    config = _connection(
+        database.read_replica_url,
+        database.pool_max,
+        connect_timeout=database.connect_timeout_seconds,
+        command_timeout=database.command_timeout_seconds,
+    )
+    client_class = importlib.import_module(config["engine"]).client_class
+    return client_class(connection_name=REPLICA, **config["credentials"])
+
+
+def read_replica() -> BaseDBAsyncClient | None:
+    """The read replica's client when database.read_replica_url is set and init_db ran, else None."""
+    return _replica
 
 
 async def close_db() -> None:
-    """Close the ORM's connections."""
+    """Close the ORM's connections (and the read replica's)."""
+    global _replica
+    if _replica is not None:
+        replica, _replica = _replica, None
+        await replica.close()
     await connections.close_all()
 
 
