@@ -3,16 +3,18 @@ replica is gone. The test starts its own PostgreSQL primary and a streaming repl
 on free ports, migrates and seeds the primary with the app's own commands, and serves the app over both.
 
 The proof that the figures come from the replica: with the replica's WAL replay paused, a complaint written through
-the app is in the primary but not in the published figures; once replay resumes it is. With the replica stopped, the
-figures are answered (200, from the primary: they count what the paused replica never saw), a log line and
-govhall_db_replica_fallbacks_total say so.
+the app is in the primary but not in the published figures (nor in the supervisors' export); once replay resumes it
+is. With the replica stopped, the figures are answered (200, from the primary: they count what the paused replica
+never saw), and a log line and govhall_db_replica_fallbacks_total say so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import glob
+import io
 import os
 import shutil
 import subprocess
@@ -199,7 +201,7 @@ async def test_the_statistics_read_the_replica_and_the_primary_when_it_is_gone(p
     process = serve(env, log_path, "--port", str(port))
     base = f"http://127.0.0.1:{port}"
     try:
-        _app_command(env, "seed", "--demo")
+        seeded = _app_command(env, "seed", "--demo")
         wait_until_healthy(base, process, log_path)
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             matter = (await client.get("/api/v1/matters")).json()["items"][0]
@@ -208,6 +210,11 @@ async def test_the_statistics_read_the_replica_and_the_primary_when_it_is_gone(p
             code = (await client.post("/sim/wechat/code", json={"openid": openid})).json()["code"]
             token = (await client.post("/api/v1/auth/wechat", json={"code": code})).json()["token"]
             citizen = {"Authorization": f"Bearer {token}"}
+            # the seed prints each demo account's one-time password: "  supervisor  <password>  roles=supervisor ..."
+            password = next(line.split()[1] for line in seeded.splitlines() if line.split()[:1] == ["supervisor"])
+            login = await client.post("/api/v1/auth/staff", json={"username": "supervisor", "password": password})
+            assert login.status_code == 200, login.text
+            supervisor = {"Authorization": f"Bearer {login.json()['token']}"}
 
             async def complain() -> None:
                 body = {"kind": "complaint", "content": "窗口排队太久", "matter_id": matter["id"]}
@@ -218,6 +225,14 @@ async def test_the_statistics_read_the_replica_and_the_primary_when_it_is_gone(p
                 answer = await client.get("/api/v1/stats/departments", params={"department_id": department_id})
                 assert answer.status_code == 200, answer.text
                 return answer.json()["items"][0]["complaints"]
+
+            async def exported_complaints() -> int:
+                # the supervisors' export: the same figures, read where the public ones are
+                params = {"report": "departments", "format": "csv", "department_id": department_id}
+                answer = await client.get("/api/v1/staff/stats/export", params=params, headers=supervisor)
+                assert answer.status_code == 200, answer.text
+                heading, row = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+                return int(row[heading.index("投诉数")])
 
             async def complaints_in_primary() -> int:
                 async with _connected(primary_url) as conn:
@@ -240,11 +255,13 @@ async def test_the_statistics_read_the_replica_and_the_primary_when_it_is_gone(p
             await complain()
             assert await complaints_in_primary() == 2
             assert await published_complaints() == 1
+            assert await exported_complaints() == 1
 
             async with _connected(replica_url) as conn:
                 await conn.execute("SELECT pg_wal_replay_resume()")
             await _replayed(primary_url, replica_url)
             assert await published_complaints() == 2
+            assert await exported_complaints() == 2
 
             # Paused again and a third complaint, then the replica stops: the figures come from the primary.
             async with _connected(replica_url) as conn:
@@ -254,6 +271,7 @@ async def test_the_statistics_read_the_replica_and_the_primary_when_it_is_gone(p
             assert await published_complaints() == 3
             # and the next ones too, without trying the stopped replica again at once
             assert await published_complaints() == 3
+            assert await exported_complaints() == 3
 
             scraped = (await client.get("/metrics")).text
         fallbacks = {
