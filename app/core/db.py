@@ -15,7 +15,7 @@ from app.core.config import PROJECT_ROOT, Settings
 log = logging.getLogger("app.db")
 
 APP_LABEL = "models"
-# The connection alias of database.read_replica_url, when set.
+# The name the read replica's client goes by (database.read_replica_url; in its log lines).
 REPLICA = "replica"
 # Every domain's models module; a new domain adds its own here.
 MODEL_MODULES = [
