@@ -166,6 +166,16 @@ async def _replayed(primary_url: str, replica_url: str) -> None:
             await asyncio.sleep(0.1)
 
 
+async def _pause_replay(replica_url: str) -> None:
+    """Pause the replica's WAL replay, and wait until it is paused: what the primary writes next stays unseen."""
+    async with _connected(replica_url) as conn:
+        await conn.execute("SELECT pg_wal_replay_pause()")
+        deadline = time.monotonic() + REPLAY_BOUND_SECONDS
+        while await conn.fetchval("SELECT pg_get_wal_replay_pause_state()") != "paused":
+            assert time.monotonic() < deadline, "the replica never paused its replay"
+            await asyncio.sleep(0.1)
+
+
 @contextlib.asynccontextmanager
 async def _connected(url: str):
     conn = await asyncpg.connect(url, timeout=10)
@@ -246,12 +256,7 @@ async def test_the_statistics_read_the_replica_and_the_primary_when_it_is_gone(p
             assert await published_complaints() == 1
 
             # Replay paused: the primary has the second complaint, the replica (and so the figures) not yet.
-            async with _connected(replica_url) as conn:
-                await conn.execute("SELECT pg_wal_replay_pause()")
-                deadline = time.monotonic() + REPLAY_BOUND_SECONDS
-                while await conn.fetchval("SELECT pg_get_wal_replay_pause_state()") != "paused":
-                    assert time.monotonic() < deadline, "the replica never paused its replay"
-                    await asyncio.sleep(0.1)
+            await _pause_replay(replica_url)
             await complain()
             assert await complaints_in_primary() == 2
             assert await published_complaints() == 1
@@ -264,8 +269,7 @@ async def test_the_statistics_read_the_replica_and_the_primary_when_it_is_gone(p
             assert await exported_complaints() == 2
 
             # Paused again and a third complaint, then the replica stops: the figures come from the primary.
-            async with _connected(replica_url) as conn:
-                await conn.execute("SELECT pg_wal_replay_pause()")
+            await _pause_replay(replica_url)
             await complain()
             replica.stop()
             assert await published_complaints() == 3
