@@ -7,13 +7,14 @@ from sanic import Sanic
 from app.core.cache import build_cache
 from app.core.config import Settings, get_settings
 from app.core.crypto import cipher_from
-from app.core.db import close_db, init_db
+from app.core.db import close_db, init_db, read_replica
 from app.core.errors import install_error_handler
 from app.core.frontends import install_frontends
 from app.core.http import dumps, install_request_context
 from app.core.logging import configure_logging
 from app.core.metrics import install_metrics
 from app.core.openapi import install_openapi
+from app.core.replica import ReadReplica
 from app.core.storage import build_storage
 from app.identity import passwords
 from app.platforms import build_platforms
@@ -30,6 +31,8 @@ async def start_resources(app: Sanic) -> None:
     """Open the database and the cache for this process."""
     settings: Settings = app.ctx.settings
     await init_db(settings)
+    # Chosen once: the statistics read here (the read replica when configured, else the primary).
+    app.ctx.stats_reads = ReadReplica(read_replica())
     app.ctx.cache = build_cache(settings.cache)
     app.ctx.platforms = build_platforms(settings, app.ctx.cache)
     app.ctx.storage = build_storage(settings.storage)

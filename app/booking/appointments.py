@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -418,13 +419,20 @@ async def service_facts(*, citizen_id: int, appointment_id: int) -> dict:
     }
 
 
-async def figures(*, start: datetime, end: datetime, only: int | list[int] | None = None) -> dict[int, dict]:
-    """Per hall (or only some): appointments due in [start, end) that were served or missed, and how many missed."""
+async def figures(
+    *,
+    start: datetime,
+    end: datetime,
+    only: int | list[int] | None = None,
+    connection: BaseDBAsyncClient | None = None,
+) -> dict[int, dict]:
+    """Per hall (or only some): appointments due in [start, end) that were served or missed, and how many missed
+    (read on connection: None, the primary)."""
     due = Appointment.filter(
         start_at__gte=start,
         start_at__lt=end,
         status__in=[AppointmentStatus.CHECKED_IN, AppointmentStatus.DONE, AppointmentStatus.NO_SHOW],
-    )
+    ).using_db(connection)
     return await figures_by(
         "hall_id", due, {"appointments_due": None, "no_shows": Q(status=AppointmentStatus.NO_SHOW)}, only=only
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q, RawSQL
 from tortoise.transactions import in_transaction
 
@@ -383,10 +384,16 @@ async def queue_status(*, hall_id: int, now: datetime | None = None) -> dict:
 
 
 async def queue_figures(
-    *, start: datetime | None = None, end: datetime | None = None, day: date | None = None, only=None
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    day: date | None = None,
+    only=None,
+    connection: BaseDBAsyncClient | None = None,
 ) -> dict[int, dict]:
     """Per hall (or only some): numbers served or skipped, on a day or taken in [start, end), and the total minutes
-    served numbers waited (taken -> first called) and were served (called -> finished)."""
+    served numbers waited (taken -> first called) and were served (called -> finished) (read on connection: None,
+    the primary)."""
     rows = (
         QueueTicket.filter(day=day)
         if day is not None
@@ -397,7 +404,7 @@ async def queue_figures(
     )
     return await figures_by(
         "hall_id",
-        rows.filter(status__in=[QueueTicketStatus.DONE, QueueTicketStatus.SKIPPED]),
+        rows.filter(status__in=[QueueTicketStatus.DONE, QueueTicketStatus.SKIPPED]).using_db(connection),
         {
             "queue_served": Q(status=QueueTicketStatus.DONE),
             "queue_skipped": Q(status=QueueTicketStatus.SKIPPED),

@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q, RawSQL
 from tortoise.transactions import in_transaction
 
@@ -948,14 +949,21 @@ DECIDED_STATES = (CaseStatus.APPROVED, CaseStatus.DENIED, CaseStatus.DELIVERED)
 
 
 async def figures(
-    *, key: str, start: datetime, end: datetime, only: int | list[int] | None = None, now: datetime | None = None
+    *,
+    key: str,
+    start: datetime,
+    end: datetime,
+    only: int | list[int] | None = None,
+    now: datetime | None = None,
+    connection: BaseDBAsyncClient | None = None,
 ) -> dict[int, dict]:
     """Per department_id, hall_id or matter_id (or only some): cases decided in [start, end), their days from
-    acceptance to decision, how many were decided by their deadline, and how many are overdue now."""
+    acceptance to decision, how many were decided by their deadline, and how many are overdue now (read on
+    connection: None, the primary)."""
     at = now or clock_now()
     decided = Case.filter(
         ended_at__gte=start, ended_at__lt=end, accepted_at__isnull=False, status__in=list(DECIDED_STATES)
-    )
+    ).using_db(connection)
     found = await figures_by(
         key,
         decided,
@@ -967,7 +975,9 @@ async def figures(
         only=only,
     )
     # Red now, whatever the period: a suspended case's clock stands still, so it is not counted.
-    overdue = Case.filter(status__in=[CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW], deadline_at__lt=at)
+    overdue = Case.filter(status__in=[CaseStatus.ACCEPTED, CaseStatus.IN_REVIEW], deadline_at__lt=at).using_db(
+        connection
+    )
     for group, counts in (await figures_by(key, overdue, {"cases_overdue_now": None}, only=only)).items():
         found.setdefault(group, {}).update(counts)
     return found
@@ -986,16 +996,18 @@ async def reseal_personal_data(*, cipher: FieldCipher) -> dict[str, int]:
     }
 
 
-async def accepted_and_decided(*, start: datetime, end: datetime, department_id: int | None = None) -> list[dict]:
+async def accepted_and_decided(
+    *, start: datetime, end: datetime, department_id: int | None = None, connection: BaseDBAsyncClient | None = None
+) -> list[dict]:
     """The moments of the cases accepted or decided in [start, end) (of one department or all): acceptance, decision
-    (decided ones only) and deadline, for the supervisors' weekly series."""
+    (decided ones only) and deadline, for the supervisors' weekly series (read on connection: None, the primary)."""
     query = Case.filter(accepted_at__isnull=False).filter(
         Q(accepted_at__gte=start, accepted_at__lt=end)
         | Q(ended_at__gte=start, ended_at__lt=end, status__in=list(DECIDED_STATES))
     )
     if department_id is not None:
         query = query.filter(department_id=department_id)
-    rows = await query.values("accepted_at", "ended_at", "deadline_at", "status")
+    rows = await query.using_db(connection).values("accepted_at", "ended_at", "deadline_at", "status")
     decided = {state.value for state in DECIDED_STATES}
     return [
         {

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Case, F, Q, When
 from tortoise.transactions import in_transaction
 
@@ -540,11 +541,13 @@ async def seed_demo(data_dir: Path, *, cache: Cache) -> dict[str, int] | None:
 # ---- figures for the published statistics ----
 
 
-async def figures(*, key: str, only: int | list[int] | None = None) -> dict[int, dict]:
+async def figures(
+    *, key: str, only: int | list[int] | None = None, connection: BaseDBAsyncClient | None = None
+) -> dict[int, dict]:
     """Per department_id or hall_id (or only some): its matters, and how many can be applied for online and need no
-    visit at all, by each matter's current guide."""
+    visit at all, by each matter's current guide (read on connection: None, the primary)."""
     column = {"department_id": "matter__department_id", "hall_id": "matter__halls__id"}[key]
-    current = MatterGuide.filter(version=F("matter__current_version"))
+    current = MatterGuide.filter(version=F("matter__current_version")).using_db(connection)
     return await figures_by(
         column,
         current,

@@ -58,6 +58,8 @@ class ServerSection(_Section):
 
 class DatabaseSection(_Section):
     url: str
+    # A streaming replica of url that the public statistics read from (empty: none, everything on url).
+    read_replica_url: str = ""
     pool_max: int = Field(ge=1, le=200)
     connect_timeout_seconds: float = Field(gt=0, le=60)
     command_timeout_seconds: float = Field(gt=0, le=600)
@@ -67,6 +69,18 @@ class DatabaseSection(_Section):
     def _known_scheme(cls, value: str) -> str:
         if not value.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise ValueError("must start with sqlite:// or postgres://")
+        return value
+
+    @field_validator("read_replica_url")
+    @classmethod
+    def _replica_of_postgres(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            return value
+        if not value.startswith(("postgres://", "postgresql://")):
+            raise ValueError("must be empty or a postgres:// URL (a streaming replica of database.url)")
+        # A replica of SQLite does not exist: a second file would be another database, not a copy of this one.
+        if str(info.data.get("url", "")).startswith("sqlite://"):
+            raise ValueError("needs a postgres:// database.url (SQLite has no replicas)")
         return value
 
 

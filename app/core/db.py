@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.core.config import PROJECT_ROOT, Settings
 
 log = logging.getLogger("app.db")
 
 APP_LABEL = "models"
+# The name the read replica's client goes by (database.read_replica_url; in its log lines).
+REPLICA = "replica"
 # Every domain's models module; a new domain adds its own here.
 MODEL_MODULES = [
     "app.core.models",
@@ -82,16 +86,48 @@ def tortoise_config(settings: Settings, database_url: str | None = None) -> dict
     }
 
 
+# database.read_replica_url's client, when set (init_db makes it, close_db closes it).
+_replica: BaseDBAsyncClient | None = None
+
+
 async def init_db(settings: Settings, database_url: str | None = None) -> None:
     """Open the ORM's connections for every task of this process."""
+    global _replica
     # Global fallback: the server's request tasks do not inherit the start-up task's context.
     await Tortoise.init(config=tortoise_config(settings, database_url), _enable_global_fallback=True)
     # Connect now rather than inside the first request, so a bad URL stops start-up and no request pays for it.
     await ping_db()
+    if settings.database.read_replica_url:
+        _replica = _replica_client(settings)
+
+
+def _replica_client(settings: Settings) -> BaseDBAsyncClient:
+    """A client of the read replica, outside Tortoise's own connections: with a second one there, every
+    in_transaction() that names none (all of ours) would refuse to guess. Only a query given it (using_db) reads
+    there. It connects at its first query, not here: the statistics read the primary while the replica is away
+    (core/replica.py), so it may start after this process."""
+    database = settings.database
+    config = _connection(
+        database.read_replica_url,
+        database.pool_max,
+        connect_timeout=database.connect_timeout_seconds,
+        command_timeout=database.command_timeout_seconds,
+    )
+    client_class = importlib.import_module(config["engine"]).client_class
+    return client_class(connection_name=REPLICA, **config["credentials"])
+
+
+def read_replica() -> BaseDBAsyncClient | None:
+    """The read replica's client when database.read_replica_url is set and init_db ran, else None."""
+    return _replica
 
 
 async def close_db() -> None:
-    """Close the ORM's connections."""
+    """Close the ORM's connections (and the read replica's)."""
+    global _replica
+    if _replica is not None:
+        replica, _replica = _replica, None
+        await replica.close()
     await connections.close_all()
 
 

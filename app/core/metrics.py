@@ -52,8 +52,24 @@ PAYMENT_SWEEP_SETTLED = Counter(
 DB_POOL = Gauge(
     "govhall_db_pool_connections", "Database pool connections by state", ["state"], multiprocess_mode="livesum"
 )
+REPLICA_FALLBACKS = Counter(
+    "govhall_db_replica_fallbacks_total",
+    "Reads meant for the read replica that the primary answered, because the replica failed (failed) or had "
+    "failed moments before (skipped)",
+    ["reason"],
+)
 
-_COUNTED = (REQUESTS, LATENCY, IN_FLIGHT, SHED, SEAT_GATE_REFUSALS, PAYMENT_SWEEPS, PAYMENT_SWEEP_SETTLED, DB_POOL)
+_COUNTED = (
+    REQUESTS,
+    LATENCY,
+    IN_FLIGHT,
+    SHED,
+    SEAT_GATE_REFUSALS,
+    PAYMENT_SWEEPS,
+    PAYMENT_SWEEP_SETTLED,
+    DB_POOL,
+    REPLICA_FALLBACKS,
+)
 
 # Read at scrape time from the database, the same for every node: the outbox's backlog, deliveries per status.
 OutboxBacklog = Callable[[], Awaitable[dict[str, float]]]

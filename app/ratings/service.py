@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
@@ -368,10 +369,21 @@ async def apply_defaults(*, settings, now: datetime | None = None) -> int:
 # ---- figures for the published statistics ----
 
 
-async def figures(*, key: str, start: datetime, end: datetime, only: int | list[int] | None = None) -> dict[int, dict]:
+async def figures(
+    *,
+    key: str,
+    start: datetime,
+    end: datetime,
+    only: int | list[int] | None = None,
+    connection: BaseDBAsyncClient | None = None,
+) -> dict[int, dict]:
     """Per department_id, hall_id or matter_id (or only some), ratings given in [start, end): by level, defaulted
-    and voided apart."""
-    period = Rating.filter(rated_at__gte=as_utc(start), rated_at__lt=as_utc(end)).filter(**only_filter(key, only))
+    and voided apart (read on connection: None, the primary)."""
+    period = (
+        Rating.filter(rated_at__gte=as_utc(start), rated_at__lt=as_utc(end))
+        .filter(**only_filter(key, only))
+        .using_db(connection)
+    )
     rows = (
         await period.annotate(n=Count("id"))
         .group_by(key, "score", "is_default", "appeal_status")

@@ -37,6 +37,7 @@ async def _report(request: Request, group: str):
         cache=request.app.ctx.cache,
         cache_seconds=settings.stats.cache_seconds,
         catalog_ttl=settings.catalog.cache_seconds,
+        reads=request.app.ctx.stats_reads,
         caller=client_ip(request),
         computed_per_minute=settings.stats.computed_per_minute,
     )
@@ -93,7 +94,11 @@ SPREADSHEET = Raw(
 async def weekly(request: Request):
     query = parse_query(request, StaffStatsQuery)
     found = await service.weekly(
-        request.ctx.principal, date_from=query.date_from, date_to=query.date_to, department_id=query.department_id
+        request.ctx.principal,
+        date_from=query.date_from,
+        date_to=query.date_to,
+        department_id=query.department_id,
+        reads=request.app.ctx.stats_reads,
     )
     return respond(WeeklyReport, found)
 
@@ -120,6 +125,7 @@ async def export(request: Request):
         cache=request.app.ctx.cache,
         cache_seconds=settings.stats.cache_seconds,
         catalog_ttl=settings.catalog.cache_seconds,
+        reads=request.app.ctx.stats_reads,
     )
     content, content_type, file_name = service.export_file(query.report, found, rows, query.format)
     return raw(

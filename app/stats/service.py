@@ -11,6 +11,7 @@ import json
 from datetime import UTC, date, datetime, time, timedelta
 
 from openpyxl import Workbook
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.booking import service as booking
 from app.cases import service as cases
@@ -19,6 +20,7 @@ from app.core import workdays
 from app.core.auth import Principal, limit_rate
 from app.core.cache import Cache, shared_load
 from app.core.errors import ValidationFailed
+from app.core.replica import PRIMARY_ONLY, ReadReplica
 from app.core.timeutil import CITY_TZ, as_utc, to_iso
 from app.core.timeutil import now as clock_now
 from app.ratings import service as ratings
@@ -128,20 +130,22 @@ async def report(
     cache_seconds: int,
     catalog_ttl: int,
     department_id: int | None = None,
+    reads: ReadReplica = PRIMARY_ONLY,
     caller: str | None = None,
     computed_per_minute: int = 0,
     now: datetime | None = None,
 ) -> dict:
     """The public report of one grouping (departments, halls, or one department's matters) for a period, cached
-    briefly; only_id narrows it to one department, hall or matter."""
+    briefly; only_id narrows it to one department, hall or matter. Its counts are read where reads says (the read
+    replica, or the primary when there is none or it cannot answer)."""
     at = now or clock_now()
     first, last = period_of(date_from, date_to, today=workdays.local_date(at))
     if group == "matters" and only_id is None and department_id is None:
         raise ValidationFailed(details={"fields": [{"field": "department_id", "message": "请指定部门或事项"}]})
-    scope = {"only_id": only_id, "department_id": department_id if group == "matters" else None}
+    scope = {"only_id": only_id, "department_id": department_id if group == "matters" else None, "reads": reads}
     if not cache_seconds or now is not None:
         return await _compute(group, first, last, **scope, cache=cache, catalog_ttl=catalog_ttl, at=at)
-    cache_key = f"stats:{group}:{first}:{last}:{only_id or ''}:{scope['department_id'] or ''}"
+    cache_key = f"stats:{group}:{first}:{last}:{only_id or ''}:{department_id if group == 'matters' else ''}"
     cached = await cache.get(cache_key)
     if cached is not None:
         return json.loads(cached)
@@ -183,11 +187,14 @@ async def _compute(
     *,
     only_id: int | None,
     department_id: int | None,
+    reads: ReadReplica,
     cache: Cache,
     catalog_ttl: int,
     at: datetime,
 ) -> dict:
     key_name, label = GROUPS[group]
+    # The places from the catalog on the primary (departments and halls are its cached lists, shared with every
+    # other reader, which a lagging replica must not fill); their counts below from where reads says.
     places = await _places(group, only_id, department_id, cache=cache, catalog_ttl=catalog_ttl)
     # A department's matters are counted by their own ids, not over every matter of the city.
     only = [place["id"] for place in places] if group == "matters" else only_id
@@ -196,16 +203,22 @@ async def _compute(
     start = datetime.combine(first, time(0), tzinfo=CITY_TZ).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=CITY_TZ).astimezone(UTC)
     by_rating, by_ticket, by_case, by_matter, by_appointment, by_queue = {}, {}, {}, {}, {}, {}
-    if places:
+
+    async def counts(connection: BaseDBAsyncClient | None) -> tuple[dict, ...]:
         # Independent scans: on PostgreSQL each takes its own pooled connection and they run side by side.
-        by_rating, by_ticket, by_case, by_matter, by_appointment, by_queue = await asyncio.gather(
-            ratings.figures(key=key_name, start=start, end=end, only=only),
-            tickets.figures(key=key_name, start=start, end=end, only=only, now=at),
-            cases.figures(key=key_name, start=start, end=end, only=only, now=as_utc(at)),
-            catalog.figures(key=key_name, only=only) if group != "matters" else _nothing(),
-            booking.figures(start=start, end=end, only=only) if group == "halls" else _nothing(),
-            booking.queue_figures(start=start, end=end, only=only) if group == "halls" else _nothing(),
+        return await asyncio.gather(
+            ratings.figures(key=key_name, start=start, end=end, only=only, connection=connection),
+            tickets.figures(key=key_name, start=start, end=end, only=only, now=at, connection=connection),
+            cases.figures(key=key_name, start=start, end=end, only=only, now=as_utc(at), connection=connection),
+            catalog.figures(key=key_name, only=only, connection=connection) if group != "matters" else _nothing(),
+            booking.figures(start=start, end=end, only=only, connection=connection) if group == "halls" else _nothing(),
+            booking.queue_figures(start=start, end=end, only=only, connection=connection)
+            if group == "halls"
+            else _nothing(),
         )
+
+    if places:
+        by_rating, by_ticket, by_case, by_matter, by_appointment, by_queue = await reads.run(f"stats {group}", counts)
     items = []
     for place in places:
         item = {
@@ -250,10 +263,11 @@ async def weekly(
     date_from: str | None,
     date_to: str | None,
     department_id: int | None,
+    reads: ReadReplica = PRIMARY_ONLY,
     now: datetime | None = None,
 ) -> dict:
     """Cases accepted, decided, decided on time and decided late per week (Monday to Sunday, the city's days) of the
-    period, for the departments the staff member covers."""
+    period, for the departments the staff member covers (read where reads says, as the public report)."""
     at = now or clock_now()
     scope = department_scope(staff, department_id)
     first, last = period_of(date_from, date_to, today=workdays.local_date(at))
@@ -268,7 +282,10 @@ async def weekly(
     def inside(moment: datetime | None) -> bool:
         return moment is not None and start <= as_utc(moment) < end
 
-    for row in await cases.accepted_and_decided(start=start, end=end, department_id=scope):
+    async def moments(connection: BaseDBAsyncClient | None) -> list[dict]:
+        return await cases.accepted_and_decided(start=start, end=end, department_id=scope, connection=connection)
+
+    for row in await reads.run("stats weekly", moments):
         if inside(row["accepted_at"]):
             weeks[week_of(workdays.local_date(row["accepted_at"]))]["accepted"] += 1
         if inside(row["decided_at"]):
@@ -331,11 +348,12 @@ async def export_rows(
     cache: Cache,
     cache_seconds: int,
     catalog_ttl: int,
+    reads: ReadReplica = PRIMARY_ONLY,
 ) -> tuple[dict, list[dict]]:
     """The report an export writes ({from, to}) and its rows: the same figures as GET /api/v1/stats/... and the
     weekly series (a department administrator's departments report holds their own department only)."""
     if report_name == "weekly":
-        found = await weekly(staff, date_from=date_from, date_to=date_to, department_id=department_id)
+        found = await weekly(staff, date_from=date_from, date_to=date_to, department_id=department_id, reads=reads)
         return found, found["weeks"]
     only_id = department_scope(staff, department_id) if report_name == "departments" else None
     found = await report(
@@ -346,6 +364,7 @@ async def export_rows(
         cache=cache,
         cache_seconds=cache_seconds,
         catalog_ttl=catalog_ttl,
+        reads=reads,
     )
     return found, found["items"]
 

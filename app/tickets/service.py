@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -523,16 +524,22 @@ async def close_unanswered(*, now: datetime | None = None, batch: int = 500) -> 
 
 
 async def figures(
-    *, key: str, start: datetime, end: datetime, only: int | list[int] | None = None, now: datetime | None = None
+    *,
+    key: str,
+    start: datetime,
+    end: datetime,
+    only: int | list[int] | None = None,
+    now: datetime | None = None,
+    connection: BaseDBAsyncClient | None = None,
 ) -> dict[int, dict]:
     """Per department_id, hall_id or matter_id (or only some), tickets opened in [start, end): rectification on
-    time, complaints, reopens."""
+    time, complaints, reopens (read on connection: None, the primary)."""
     at, start, end = as_utc(now or clock_now()), as_utc(start), as_utc(end)
     rect = Q(kind=TicketKind.RECTIFICATION, voided=False)
     feedback = Q(kind__in=list(FEEDBACK))
     return await figures_by(
         key,
-        ServiceTicket.filter(created_at__gte=start, created_at__lt=end),
+        ServiceTicket.filter(created_at__gte=start, created_at__lt=end).using_db(connection),
         {
             "rectifications": rect,
             # A step counts once it was done or its deadline passed; on time when done by the deadline.

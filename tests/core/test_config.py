@@ -14,6 +14,17 @@ def test_defaults_are_the_embedded_set_up():
     assert settings.server.port == 8000
 
 
+def test_no_read_replica_unless_one_is_named():
+    assert load_settings(environ={}).database.read_replica_url == ""
+    settings = load_settings(
+        environ={
+            "APP_DATABASE__URL": "postgres://u@db:5432/hall",
+            "APP_DATABASE__READ_REPLICA_URL": "postgres://u@replica:5432/hall",
+        }
+    )
+    assert settings.database.read_replica_url == "postgres://u@replica:5432/hall"
+
+
 def test_environment_overrides_any_key_with_types_coerced():
     settings = load_settings(
         environ={
@@ -37,6 +48,9 @@ def test_environment_overrides_any_key_with_types_coerced():
         ({"APP_SERVER__COLOUR": "blue"}, "server.colour"),
         ({"APP_LOGGING__FORMAT": "xml"}, "logging.format"),
         ({"APP_METRICS__ALLOW_NETWORKS": '["10.0.0.0/33"]'}, "metrics.allow_networks"),
+        # a replica is a PostgreSQL streaming replica of a PostgreSQL primary
+        ({"APP_DATABASE__READ_REPLICA_URL": "sqlite://var/copy.sqlite3"}, "database.read_replica_url"),
+        ({"APP_DATABASE__READ_REPLICA_URL": "postgres://u@replica:5432/hall"}, "database.read_replica_url"),
     ],
 )
 def test_bad_setting_stops_with_one_line_naming_the_key(environ, named_key):
