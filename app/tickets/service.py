@@ -153,6 +153,9 @@ async def _visible(principal: Principal, ticket_id: int) -> ServiceTicket:
 
 async def _full_view(ticket: ServiceTicket, viewer: Principal, at: datetime) -> dict:
     entries = list(await TicketEntry.filter(ticket_id=ticket.id).order_by("id"))
+    if not viewer.is_staff:
+        # Who inside the department holds the ticket is the department's business, not a step the citizen waits on.
+        entries = [entry for entry in entries if entry.action != "assign_staff"]
     return (await _named([ticket_view(ticket, viewer=viewer, at=at, entries=entries)]))[0]
 
 

@@ -57,6 +57,7 @@ async def test_the_department_admin_gives_a_ticket_to_a_clerk_audited_and_logged
     # The citizen's view says nothing of who inside the department holds it.
     mine = (await client.get(f"/api/v1/feedback/{ticket['id']}", headers=setup["citizen"]["headers"])).json()
     assert "assignee_staff_id" not in mine and "assignee_name" not in mine
+    assert "assign_staff" not in [e["action"] for e in mine["entries"]]
 
 
 async def test_a_supervisor_may_assign_and_a_department_change_clears_the_assignee(client, cache, settings):
