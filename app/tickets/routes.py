@@ -255,4 +255,13 @@ async def assignees(request: Request, ticket_id: int):
 @staff_required(*TICKET_STAFF_ROLES)
 async def assign_staff(request: Request, ticket_id: int):
     data = parse_body(request, AssignStaffIn)
-    return await _act(request, ticket_id, "assign_staff", assignee_staff_id=data.staff_id, version=data.version)
+    return respond(
+        TicketOut,
+        await service.assign_staff(
+            request.ctx.principal,
+            ticket_id,
+            staff_id=data.staff_id,
+            version=data.version,
+            settings=request.app.ctx.settings,
+        ),
+    )

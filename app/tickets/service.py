@@ -463,6 +463,23 @@ async def act(
     return await get_ticket(principal, ticket_id, now=at)
 
 
+async def assign_staff(
+    principal: Principal, ticket_id: int, *, staff_id: int, version: int | None, settings, now: datetime | None = None
+) -> dict:
+    """Give the ticket to one staff member of its department (the assign_staff move); the staff log names them."""
+    names = await identity.staff_names([staff_id])
+    return await act(
+        principal,
+        ticket_id,
+        "assign_staff",
+        note=names.get(staff_id, ""),
+        version=version,
+        assignee_staff_id=staff_id,
+        settings=settings,
+        now=now,
+    )
+
+
 async def _log(
     ticket: ServiceTicket,
     action: str,

@@ -43,7 +43,9 @@ async def test_the_department_admin_gives_a_ticket_to_a_clerk_audited_and_logged
     assert given["assignee_name"] == setup["clerk"]["name"]
     assert given["status"] == "open" and given["version"] == seen["version"] + 1
     assert (
-        given["entries"][-1]["action"] == "assign_staff" and given["entries"][-1]["actor_id"] == f"staff:{admin['id']}"
+        given["entries"][-1]["action"] == "assign_staff"
+        and given["entries"][-1]["actor_id"] == f"staff:{admin['id']}"
+        and given["entries"][-1]["note"] == setup["clerk"]["name"]
     )
     # The queue names the assignee too.
     queue = await client.get("/api/v1/staff/tickets", headers=setup["clerk"]["headers"], params={"page_size": 100})

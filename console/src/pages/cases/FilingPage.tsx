@@ -98,9 +98,12 @@ export default function FilingPage() {
                       >
                         {material.name}（{material.required ? '必需' : '选交'}，{FORM_NAMES[material.form] ?? material.form} {material.copies} 份）
                       </Checkbox>
-                      <label className="scan-pick">
-                        <span>扫描件</span>
+                      <label className={`scan-pick${locked && slot?.status !== 'failed' ? ' disabled' : ''}`}>
+                        <span className="scan-button" aria-hidden="true">
+                          {slot ? '更换扫描件' : '选择扫描件'}
+                        </span>
                         <input
+                          className="scan-input"
                           type="file"
                           accept={SCAN_ACCEPT}
                           disabled={locked && slot?.status !== 'failed'}
