@@ -51,14 +51,26 @@ async def test_a_clerk_stores_scans_for_a_window_case_and_the_upload_is_audited(
     assert (pdf["content_type"], png["content_type"]) == ("application/pdf", "image/png")
     assert pdf["file_name"] == "身份证.pdf" and png["size_bytes"] == len(f.PNG_BYTES)
 
+    # Over HTTP too: the console's call.
+    over_http = await client.post(
+        f"/api/v1/staff/cases/{case['id']}/materials",
+        headers=setup["clerk"]["headers"],
+        data={"material_id": str(setup["optional"][0])},
+        files={"file": ("其他.jpg", f.JPEG_BYTES)},
+    )
+    assert over_http.status_code == 201, over_http.text
+    jpeg = over_http.json()
+    assert jpeg["content_type"] == "image/jpeg" and jpeg["material_id"] == setup["optional"][0]
+
     view = await service.get_case(clerk, case["id"], cache=cache, guide_ttl=60)
     files = {m["id"]: [x["id"] for x in m["files"]] for m in view["materials"]}
     assert files[setup["required"][0]] == [pdf["id"]] and files[setup["required"][1]] == [png["id"]]
+    assert files[setup["optional"][0]] == [jpeg["id"]]
     data, file = await service.read_material(clerk, case["id"], pdf["id"], storage=app.ctx.storage)
     assert data == f.PDF_BYTES and file["id"] == pdf["id"]
 
     trail = [e for e in await audit.entries_for("case", case["id"]) if e["action"] == "case.upload_material"]
-    assert [e["after"]["file_id"] for e in trail] == [pdf["id"], png["id"]]
+    assert [e["after"]["file_id"] for e in trail] == [pdf["id"], png["id"], jpeg["id"]]
     assert all(e["staff_id"] == clerk.id for e in trail)
     assert trail[0]["after"]["material_id"] == setup["required"][0] and trail[0]["after"]["status"] == "accepted"
 
