@@ -532,7 +532,7 @@ async def upload_material_at_window(
         max_bytes=max_bytes,
         cache=cache,
         guide_ttl=guide_ttl,
-        audited=True,
+        at_window=True,
     )
 
 
@@ -547,7 +547,7 @@ async def _store_material(
     max_bytes: int,
     cache: Cache,
     guide_ttl: int,
-    audited: bool = False,
+    at_window: bool = False,
 ) -> dict:
     guide = await _guide_of(case, cache, guide_ttl)
     if material_id not in {m["id"] for m in guide["materials"]}:
@@ -562,6 +562,14 @@ async def _store_material(
     await storage.put(key, data, content_type)
     try:
         async with in_transaction() as connection:
+            status = case.status
+            if at_window:
+                # The window's scan lands only while the case still takes materials: re-read under a row lock
+                # (PostgreSQL), so a move to review waits for this upload or this upload sees the move.
+                locked = await Case.select_for_update().using_db(connection).get(id=case.id)
+                status = locked.status
+                if status not in STAFF_MATERIAL_STATES:
+                    raise MaterialsClosed(details={"status": status.value})
             file = await CaseFile.create(
                 case_id=case.id,
                 material_id=material_id,
@@ -573,7 +581,7 @@ async def _store_material(
                 uploaded_by=principal.actor,
                 using_db=connection,
             )
-            if audited:
+            if at_window:
                 await audit.record(
                     actor=principal.actor,
                     staff_id=principal.id,
@@ -586,7 +594,7 @@ async def _store_material(
                         "content_type": content_type,
                         "size_bytes": len(data),
                         "sha256": file.sha256,
-                        "status": case.status.value,
+                        "status": status.value,
                     },
                     connection=connection,
                 )

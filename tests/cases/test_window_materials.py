@@ -141,6 +141,35 @@ async def test_illegal_state_twins_once_review_starts_and_for_a_draft(app, clien
     assert not [e for e in await audit.entries_for("case", case["id"]) if e["action"] == "case.upload_material"]
 
 
+async def test_a_move_to_review_between_the_check_and_the_write_stores_nothing(app, client, cache, tmp_path):
+    """The state is read again, locked, in the file's transaction: a case that left the window meanwhile gets 409
+    and neither a file row nor stored bytes nor an audit entry."""
+    from app.cases.models import Case, CaseFile
+    from app.core.storage import LocalStorage
+
+    setup = await f.case_setup(client, cache)
+    case = await _filed(client, setup)
+    as_read = await Case.get(id=case["id"])  # accepted, as the first check saw it
+    await f.moved(client, case, setup["approver"], "start_review")
+    storage = LocalStorage(tmp_path)
+    with pytest.raises(MaterialsClosed):
+        await service._store_material(
+            _staff(setup["clerk"], "clerk"),
+            as_read,
+            material_id=setup["required"][0],
+            data=f.PDF_BYTES,
+            file_name="scan.pdf",
+            storage=storage,
+            max_bytes=1024 * 1024,
+            cache=cache,
+            guide_ttl=60,
+            at_window=True,
+        )
+    assert await CaseFile.filter(case_id=case["id"]).count() == 0
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert not [e for e in await audit.entries_for("case", case["id"]) if e["action"] == "case.upload_material"]
+
+
 async def test_a_supplement_case_takes_window_scans_too(app, client, cache):
     setup = await f.case_setup(client, cache)
     case = await f.submitted_case(client, setup)
