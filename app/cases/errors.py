@@ -60,6 +60,11 @@ class NotEditable(Conflict):
     message = "办件已提交，不能再修改材料或表单"
 
 
+class MaterialsClosed(Conflict):
+    code = "MATERIALS_CLOSED"
+    message = "办件已进入审查或已办结，窗口不能再收材料"
+
+
 class RoleNotAllowed(Forbidden):
     code = "ROLE_NOT_ALLOWED"
     message = "您的岗位不能办理该操作"

@@ -172,6 +172,11 @@ async def update_form(request: Request, case_id: int):
 )
 @citizen_required
 async def upload(request: Request, case_id: int):
+    return await _upload(request, case_id, service.upload_material)
+
+
+async def _upload(request: Request, case_id: int, store):
+    """The multipart material_id and file, checked, handed to the service's store (citizen's or window's)."""
     upload_file = request.files.get("file") if request.files else None
     raw_material = request.form.get("material_id") if request.form else None
     fields = []
@@ -183,7 +188,7 @@ async def upload(request: Request, case_id: int):
     if fields:
         raise ValidationFailed(details={"fields": fields})
     settings = request.app.ctx.settings
-    stored = await service.upload_material(
+    stored = await store(
         request.ctx.principal,
         case_id,
         material_id=material_id,
@@ -372,6 +377,21 @@ async def staff_case(request: Request, case_id: int):
 async def staff_download(request: Request, case_id: int, file_id: int):
     data, file = await service.read_material(request.ctx.principal, case_id, file_id, storage=request.app.ctx.storage)
     return _file_response(data, file)
+
+
+@bp.post("/staff/cases/<case_id:int>/materials")
+@doc(
+    "窗口收材料：本部门窗口人员为已收件、补正中或已受理的办件上传扫描件（multipart：material_id、file；PDF/JPEG/PNG）",
+    tag="cases-staff",
+    body=MATERIAL_UPLOAD,
+    response=MaterialFileOut,
+    status=201,
+    errors=(400, 401, 403, 404, 409, 413, 415, 422),
+    secured=True,
+)
+@staff_required("clerk")
+async def staff_upload(request: Request, case_id: int):
+    return await _upload(request, case_id, service.upload_material_at_window)
 
 
 @bp.post("/staff/cases")

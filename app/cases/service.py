@@ -19,6 +19,7 @@ from app.cases.errors import (
     CaseNotFound,
     FileTooLarge,
     MaterialFileNotFound,
+    MaterialsClosed,
     MaterialsMissing,
     NotEditable,
     NothingToPay,
@@ -38,6 +39,7 @@ from app.cases.workflow import (
     EDITABLE_STATES,
     ENDED_STATES,
     STAFF,
+    STAFF_MATERIAL_STATES,
     TABLE,
     actor_kinds,
     next_receipt_no,
@@ -487,6 +489,67 @@ async def upload_material(
 ) -> dict:
     """Store one file for one material of the case's guide: PDF, JPEG or PNG by content, within the size limit."""
     case = await _editable_case(principal, case_id)
+    return await _store_material(
+        principal,
+        case,
+        material_id=material_id,
+        data=data,
+        file_name=file_name,
+        storage=storage,
+        max_bytes=max_bytes,
+        cache=cache,
+        guide_ttl=guide_ttl,
+    )
+
+
+async def upload_material_at_window(
+    clerk: Principal,
+    case_id: int,
+    *,
+    material_id: int,
+    data: bytes,
+    file_name: str,
+    storage: Storage,
+    max_bytes: int,
+    cache: Cache,
+    guide_ttl: int,
+) -> dict:
+    """A clerk of the case's department stores a file scanned at the window for one material, while the window is
+    still taking in materials (submitted, supplement_required, accepted; 409 MATERIALS_CLOSED once review starts).
+    Staff who may not see the case get its 404; others of its department, or clerks' peers of other roles, 403.
+    The upload is audited (case.upload_material), in the file row's transaction."""
+    case = await _case_for(clerk, case_id)
+    if not clerk.is_staff or not clerk.has_role("clerk") or clerk.department_id != case.department_id:
+        raise RoleNotAllowed("只有本部门的窗口人员能为办件收材料")
+    if case.status not in STAFF_MATERIAL_STATES:
+        raise MaterialsClosed(details={"status": case.status.value})
+    return await _store_material(
+        clerk,
+        case,
+        material_id=material_id,
+        data=data,
+        file_name=file_name,
+        storage=storage,
+        max_bytes=max_bytes,
+        cache=cache,
+        guide_ttl=guide_ttl,
+        at_window=True,
+    )
+
+
+async def _store_material(
+    principal: Principal,
+    case: Case,
+    *,
+    material_id: int,
+    data: bytes,
+    file_name: str,
+    storage: Storage,
+    max_bytes: int,
+    cache: Cache,
+    guide_ttl: int,
+    at_window: bool = False,
+) -> dict:
     guide = await _guide_of(case, cache, guide_ttl)
     if material_id not in {m["id"] for m in guide["materials"]}:
         raise UnknownMaterial(details={"fields": [{"field": "material_id", "message": "该事项没有这项材料"}]})
@@ -499,16 +562,43 @@ async def upload_material(
     key = f"cases/{case.id}/{uuid.uuid4().hex}.{extension}"
     await storage.put(key, data, content_type)
     try:
-        file = await CaseFile.create(
-            case_id=case.id,
-            material_id=material_id,
-            storage_key=key,
-            content_type=content_type,
-            size_bytes=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            file_name=_clean_file_name(file_name, extension),
-            uploaded_by=principal.actor,
-        )
+        async with in_transaction() as connection:
+            status = case.status
+            if at_window:
+                # The window's scan lands only while the case still takes materials: re-read under a row lock
+                # (PostgreSQL), so a move to review waits for this upload or this upload sees the move.
+                locked = await Case.select_for_update().using_db(connection).get(id=case.id)
+                status = locked.status
+                if status not in STAFF_MATERIAL_STATES:
+                    raise MaterialsClosed(details={"status": status.value})
+            file = await CaseFile.create(
+                case_id=case.id,
+                material_id=material_id,
+                storage_key=key,
+                content_type=content_type,
+                size_bytes=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                file_name=_clean_file_name(file_name, extension),
+                uploaded_by=principal.actor,
+                using_db=connection,
+            )
+            if at_window:
+                await audit.record(
+                    actor=principal.actor,
+                    staff_id=principal.id,
+                    action="case.upload_material",
+                    object_type=AGGREGATE,
+                    object_id=case.id,
+                    after={
+                        "file_id": file.id,
+                        "material_id": material_id,
+                        "content_type": content_type,
+                        "size_bytes": len(data),
+                        "sha256": file.sha256,
+                        "status": status.value,
+                    },
+                    connection=connection,
+                )
     except BaseException:
         await storage.delete(key)  # no orphan file when the row could not be written
         raise

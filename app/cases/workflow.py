@@ -28,6 +28,8 @@ AGGREGATE = "case"
 CLOCK_STATES = frozenset({S.ACCEPTED, S.IN_REVIEW, S.SUSPENDED})
 # States in which the citizen may still change the form and the uploaded files.
 EDITABLE_STATES = frozenset({S.DRAFT, S.SUPPLEMENT_REQUIRED})
+# States in which the window may still take in (scan) materials for the case: until review starts.
+STAFF_MATERIAL_STATES = frozenset({S.SUBMITTED, S.SUPPLEMENT_REQUIRED, S.ACCEPTED})
 ENDED_STATES = frozenset({S.REJECTED, S.APPROVED, S.DENIED, S.DELIVERED, S.WITHDRAWN})
 
 

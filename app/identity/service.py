@@ -788,6 +788,21 @@ async def seed_demo_staff(department_ids_by_code: dict[str, int]) -> list[dict] 
     return created
 
 
+async def department_members(department_id: int | None, roles: tuple[str, ...]) -> list[dict]:
+    """Active staff of the department holding one of roles ({id, name, roles}), by name: who may be given its work."""
+    if department_id is None:
+        return []
+    members = await Staff.filter(is_active=True, department_id=department_id).order_by("name", "id")
+    return [{"id": m.id, "name": m.name, "roles": list(m.roles)} for m in members if set(m.roles).intersection(roles)]
+
+
+async def staff_names(staff_ids: list[int]) -> dict[int, str]:
+    """The names of these staff accounts (closed ones too: a record keeps who it named)."""
+    if not staff_ids:
+        return {}
+    return {row["id"]: row["name"] for row in await Staff.filter(id__in=staff_ids).values("id", "name")}
+
+
 async def alert_recipients(
     *, department_id: int | None, roles: tuple[str, ...], all_department_roles: tuple[str, ...] = ()
 ) -> list[str]:

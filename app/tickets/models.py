@@ -31,6 +31,8 @@ class ServiceTicket(Model):
     citizen_id = fields.IntField(null=True, db_index=True)
     # The department that must answer; NULL: the supervisors' queue until a supervisor assigns it.
     department_id = fields.IntField(null=True, db_index=True)
+    # The staff member of the department the ticket is given to (by its dept_admin or a supervisor); NULL: anyone's.
+    assignee_staff_id = fields.IntField(null=True, db_index=True)
     matter_id = fields.IntField(null=True)
     case_id = fields.IntField(null=True)
     hall_id = fields.IntField(null=True)

@@ -9,7 +9,9 @@ from app.core.http import idempotency_key, page_of, parse_body, parse_query, res
 from app.core.openapi import doc
 from app.tickets import service
 from app.tickets.schemas import (
+    AssigneeOut,
     AssignIn,
+    AssignStaffIn,
     CloseIn,
     FeedbackIn,
     FeedbackQuery,
@@ -226,3 +228,40 @@ async def close(request: Request, ticket_id: int):
 async def assign(request: Request, ticket_id: int):
     data = parse_body(request, AssignIn)
     return await _act(request, ticket_id, "assign", department_id=data.department_id, version=data.version)
+
+
+@bp.get("/staff/tickets/<ticket_id:int>/assignees")
+@doc(
+    "可指派的本部门工作人员（部门管理员、效能监察可用）",
+    tag="feedback-staff",
+    response=list[AssigneeOut],
+    errors=(401, 403, 404),
+    secured=True,
+)
+@staff_required(*TICKET_STAFF_ROLES)
+async def assignees(request: Request, ticket_id: int):
+    return respond(list[AssigneeOut], await service.assignees(request.ctx.principal, ticket_id))
+
+
+@bp.post("/staff/tickets/<ticket_id:int>/assign-staff")
+@doc(
+    "把工单指派给本部门的一名工作人员（本部门管理员或效能监察；待答复、待回访或待整改时）",
+    tag="feedback-staff",
+    body=AssignStaffIn,
+    response=TicketOut,
+    errors=(400, 401, 403, 404, 409, 422),
+    secured=True,
+)
+@staff_required(*TICKET_STAFF_ROLES)
+async def assign_staff(request: Request, ticket_id: int):
+    data = parse_body(request, AssignStaffIn)
+    return respond(
+        TicketOut,
+        await service.assign_staff(
+            request.ctx.principal,
+            ticket_id,
+            staff_id=data.staff_id,
+            version=data.version,
+            settings=request.app.ctx.settings,
+        ),
+    )

@@ -49,6 +49,18 @@ class AssignIn(BaseModel):
     version: StrictVersion | None = None
 
 
+class AssignStaffIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    staff_id: StrictId = Field(description="an active clerk, approver or dept_admin of the ticket's department")
+    version: StrictVersion | None = None
+
+
+class AssigneeOut(BaseModel):
+    id: int
+    name: str
+    roles: list[str]
+
+
 class FeedbackQuery(PageQuery):
     status: TicketStatusName | None = None
 
@@ -112,6 +124,8 @@ class TicketOut(BaseModel):
     voided: bool
     allowed_actions: list[str]
     citizen_id: int | None = Field(None, description="staff only")
+    assignee_staff_id: int | None = Field(None, description="staff only: the staff member the ticket is given to")
+    assignee_name: str | None = Field(None, description="staff only: their name")
     entries: list[TicketEntryOut] = omitted("one ticket's view only: its log, oldest first")
 
 

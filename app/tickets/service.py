@@ -24,12 +24,14 @@ from app.core.errors import StaleVersion
 from app.core.timeutil import as_utc, to_iso
 from app.core.timeutil import now as clock_now
 from app.core.workflow import SYSTEM_ACTOR, Actor, apply_move
+from app.identity import service as identity
 from app.tickets.errors import SubjectMismatch, TicketNotFound, TicketRoleNotAllowed
 from app.tickets.models import ServiceTicket, TicketEntry, TicketKind, TicketStatus
 from app.tickets.workflow import (
     AGGREGATE,
     CITIZEN,
     DEPARTMENT,
+    DEPARTMENT_ADMIN,
     DEPARTMENT_ROLES,
     FEEDBACK,
     KIND_NAMES,
@@ -38,6 +40,7 @@ from app.tickets.workflow import (
     SYSTEM,
     TABLE,
     allowed_actions,
+    assignee_candidates,
     event_payload,
     find_move,
     moves_named,
@@ -63,6 +66,8 @@ def _actor_kinds(ticket: ServiceTicket, principal: Principal) -> tuple[str, ...]
         and principal.has_role(*DEPARTMENT_ROLES)
     ):
         kinds.append(DEPARTMENT)
+        if principal.has_role("dept_admin"):
+            kinds.append(DEPARTMENT_ADMIN)
     return tuple(kinds)
 
 
@@ -117,12 +122,18 @@ def ticket_view(
         "closed_at": to_iso(ticket.closed_at),
         "close_reason": ticket.close_reason,
         "voided": ticket.voided,
-        "allowed_actions": allowed_actions(ticket.kind, ticket.status, _actor_kinds(ticket, viewer))
+        "allowed_actions": [
+            action
+            for action in allowed_actions(ticket.kind, ticket.status, _actor_kinds(ticket, viewer))
+            # Nobody to give it to while no department holds it (unrouted feedback: a supervisor assigns it first).
+            if not (action == "assign_staff" and ticket.department_id is None)
+        ]
         if viewer is not None
         else [],
     }
     if for_staff:
         view["citizen_id"] = ticket.citizen_id
+        view["assignee_staff_id"] = ticket.assignee_staff_id
     if entries is not None:
         view["entries"] = [_entry_view(entry, for_staff=for_staff) for entry in entries]
     return view
@@ -143,7 +154,28 @@ async def _visible(principal: Principal, ticket_id: int) -> ServiceTicket:
 
 async def _full_view(ticket: ServiceTicket, viewer: Principal, at: datetime) -> dict:
     entries = list(await TicketEntry.filter(ticket_id=ticket.id).order_by("id"))
-    return ticket_view(ticket, viewer=viewer, at=at, entries=entries)
+    if not viewer.is_staff:
+        # Who inside the department holds the ticket is the department's business, not a step the citizen waits on.
+        entries = [entry for entry in entries if entry.action != "assign_staff"]
+    return (await _named([ticket_view(ticket, viewer=viewer, at=at, entries=entries)]))[0]
+
+
+async def _named(views: list[dict]) -> list[dict]:
+    """Staff views with the name of the staff member each ticket is given to."""
+    ids = [view["assignee_staff_id"] for view in views if view.get("assignee_staff_id")]
+    names = await identity.staff_names(ids)
+    for view in views:
+        if "assignee_staff_id" in view:
+            view["assignee_name"] = names.get(view["assignee_staff_id"]) if view["assignee_staff_id"] else None
+    return views
+
+
+async def assignees(principal: Principal, ticket_id: int) -> list[dict]:
+    """Who the caller may give this ticket to (404 unless they may see it; 403 unless they may assign it)."""
+    ticket = await _visible(principal, ticket_id)
+    if not any(move.admits(_actor_kinds(ticket, principal)) for move in moves_named("assign_staff", ticket.kind)):
+        raise TicketRoleNotAllowed()
+    return await assignee_candidates(ticket.department_id)
 
 
 async def get_ticket(
@@ -233,7 +265,7 @@ async def list_for_staff(
             .offset(max(0, offset - owing))
             .limit(limit - len(rows))
         )
-    return [ticket_view(row, viewer=staff, at=at) for row in rows], total
+    return await _named([ticket_view(row, viewer=staff, at=at) for row in rows]), total
 
 
 # ---- filing ----
@@ -400,6 +432,7 @@ async def act(
     version: int | None = None,
     score: int | None = None,
     department_id: int | None = None,
+    assignee_staff_id: int | None = None,
     settings,
     feedback_only: bool = False,
     now: datetime | None = None,
@@ -421,9 +454,31 @@ async def act(
         at=at,
         note=note,
         expected_version=version,
-        inputs={"settings": settings, "score": score, "department_id": department_id},
+        inputs={
+            "settings": settings,
+            "score": score,
+            "department_id": department_id,
+            "assignee_staff_id": assignee_staff_id,
+        },
     )
     return await get_ticket(principal, ticket_id, now=at)
+
+
+async def assign_staff(
+    principal: Principal, ticket_id: int, *, staff_id: int, version: int | None, settings, now: datetime | None = None
+) -> dict:
+    """Give the ticket to one staff member of its department (the assign_staff move); the staff log names them."""
+    names = await identity.staff_names([staff_id])
+    return await act(
+        principal,
+        ticket_id,
+        "assign_staff",
+        note=names.get(staff_id, ""),
+        version=version,
+        assignee_staff_id=staff_id,
+        settings=settings,
+        now=now,
+    )
 
 
 async def _log(

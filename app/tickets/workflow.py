@@ -13,6 +13,7 @@ from app.core import workdays, workflow
 from app.core.errors import ValidationFailed
 from app.core.timeutil import as_utc, to_iso
 from app.core.workflow import Effect, Event, Move, MoveContext
+from app.identity import service as identity
 from app.tickets.errors import NoteRequired
 from app.tickets.models import ServiceTicket, TicketEntry
 from app.tickets.models import TicketKind as K
@@ -21,6 +22,7 @@ from app.tickets.models import TicketStatus as S
 CITIZEN = "citizen"  # the citizen who filed the feedback or gave the rating
 DEPARTMENT = "department"  # staff of the ticket's department
 SUPERVISOR = "supervisor"  # 效能监察: every department
+DEPARTMENT_ADMIN = "department_admin"  # the dept_admin of the ticket's department: gives its tickets to its staff
 SYSTEM = workflow.SYSTEM  # another rule of the service (a rating voided on appeal, the answer window)
 DEPARTMENT_ROLES = ("clerk", "approver", "dept_admin")
 FEEDBACK = frozenset({K.CONSULT, K.COMPLAINT, K.SUGGESTION})
@@ -114,10 +116,33 @@ async def _assign(ctx: MoveContext) -> Effect:
         raise ValidationFailed(details={"fields": [{"field": "department_id", "message": "部门不存在"}]})
     return _effect(
         ctx,
-        {"department_id": department_id},
+        # Another department's ticket now: whoever it was given to there no longer holds it.
+        {"department_id": department_id, "assignee_staff_id": None},
         "feedback.created",
         {"reply_due": to_iso(ctx.row.first_due_at)},
         audit={"department_id": department_id},
+    )
+
+
+async def assignee_candidates(department_id: int | None) -> list[dict]:
+    """Who a ticket of this department may be given to: its active clerks, approvers and department admins."""
+    return await identity.department_members(department_id, DEPARTMENT_ROLES)
+
+
+async def _assign_staff(ctx: MoveContext) -> Effect:
+    ticket: ServiceTicket = ctx.row
+    staff_id = ctx.inputs.get("assignee_staff_id")
+    candidates = {member["id"]: member for member in await assignee_candidates(ticket.department_id)}
+    if staff_id not in candidates:
+        raise ValidationFailed(
+            "只能指派给本部门在岗的工作人员",
+            details={"fields": [{"field": "staff_id", "message": "不是该工单所属部门在岗的工作人员"}]},
+        )
+    # The state stays: the ticket waits for the same step, now from one named person.
+    return Effect(
+        changes={"assignee_staff_id": staff_id},
+        timeline={"at": ctx.at},
+        audit={"assignee_staff_id": staff_id, "previous_assignee_staff_id": ticket.assignee_staff_id},
     )
 
 
@@ -181,6 +206,16 @@ MOVES: tuple[Move, ...] = (
     Move("confirm", _(S.REPLIED), S.CLOSED, _(CITIZEN), kinds=FEEDBACK, effect=_confirm),
     Move("reopen", _(S.REPLIED), S.OPEN, _(CITIZEN), kinds=FEEDBACK, note_required=True, effect=_reopen),
     Move("assign", _(S.OPEN), S.OPEN, _(SUPERVISOR), kinds=FEEDBACK, effect=_assign),
+    # Giving the ticket to one staff member of its department, while the department owes a step (same state).
+    Move("assign_staff", _(S.OPEN), S.OPEN, _(DEPARTMENT_ADMIN, SUPERVISOR), kinds=ALL_KINDS, effect=_assign_staff),
+    Move(
+        "assign_staff",
+        _(S.CALLED_BACK),
+        S.CALLED_BACK,
+        _(DEPARTMENT_ADMIN, SUPERVISOR),
+        kinds=RECTIFICATION,
+        effect=_assign_staff,
+    ),
     Move(
         "callback", _(S.OPEN), S.CALLED_BACK, _(DEPARTMENT), kinds=RECTIFICATION, note_required=True, effect=_callback
     ),

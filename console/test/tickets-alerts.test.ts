@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, createClient, memoryTokenStore } from '@govhall/api-client';
 import type { Transport, TransportRequest } from '@govhall/api-client';
-import { actionsOf, entryText, lightOf, owedStep, ticketErrorText, ticketService } from '../src/tickets/tickets';
+import { actionsOf, assigneeLabel, entryText, lightOf, mayAssign, owedStep, ticketErrorText, ticketService } from '../src/tickets/tickets';
 import type { Ticket } from '../src/tickets/tickets';
 import { alertLink, alertService, badgeText, unreadStore } from '../src/alerts/alerts';
 
@@ -98,6 +98,33 @@ describe('ticket actions', () => {
   it('explains a conflict and keeps the next step clear', () => {
     expect(ticketErrorText(new ApiError(409, 'STALE_VERSION', 'x'))).toContain('您填写的内容仍保留');
     expect(ticketErrorText(new ApiError(403, 'ROLE_NOT_ALLOWED', '您的岗位不能办理该工单操作'))).toContain('监督员');
+  });
+});
+
+describe('assigning a ticket to a staff member', () => {
+  it('is offered when the backend allows assign_staff, and never as a note form', () => {
+    expect(mayAssign(ticket({ allowed_actions: ['reply', 'assign_staff'] }))).toBe(true);
+    expect(mayAssign(ticket())).toBe(false);
+    expect(actionsOf(ticket({ allowed_actions: ['reply', 'assign_staff'] }))).toEqual(['reply']);
+  });
+
+  it('lists the department staff and assigns with the ticket version', async () => {
+    const people = [{ id: 8, name: '李四', roles: ['clerk'] }];
+    const { client, sent } = recording({ status: 200, body: people }, { status: 200, body: ticket({ version: 4 }) });
+    const service = ticketService(client);
+    expect(await service.assignees(ticket())).toEqual(people);
+    await service.assign(ticket(), 8);
+    expect(sent.map((r) => [r.method, r.url, r.body ? JSON.parse(r.body) : null])).toEqual([
+      ['GET', '/api/v1/staff/tickets/5/assignees', null],
+      ['POST', '/api/v1/staff/tickets/5/assign-staff', { staff_id: 8, version: 3 }],
+    ]);
+    expect(assigneeLabel({ id: 9, name: '王五', roles: ['approver', 'dept_admin'] })).toBe('王五（审批、部门管理员）');
+  });
+
+  it('names the assignment in the log and explains a refused assignee', () => {
+    expect(entryText({ actor: 'department_admin', action: 'assign_staff', note: '' })).toBe('部门管理员 指派承办人');
+    const refused = new ApiError(422, 'VALIDATION_FAILED', 'x', null, { fields: [{ field: 'staff_id', message: 'y' }] });
+    expect(ticketErrorText(refused)).toContain('本部门在岗');
   });
 });
 

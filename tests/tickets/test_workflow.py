@@ -16,7 +16,19 @@ from tests import factories as f
 
 KINDS = [kind.value for kind in TicketKind]
 STATES = [state.value for state in TicketStatus]
-ACTIONS = ["reply", "confirm", "reopen", "assign", "callback", "fix", "rate_fix", "close", "void", "lapse"]
+ACTIONS = [
+    "reply",
+    "confirm",
+    "reopen",
+    "assign",
+    "assign_staff",
+    "callback",
+    "fix",
+    "rate_fix",
+    "close",
+    "void",
+    "lapse",
+]
 FEEDBACK = ("consult", "complaint", "suggestion")
 
 # The rules, written out by hand from the domain: (action, kind, from) -> (to, who).
@@ -26,6 +38,10 @@ for _kind in FEEDBACK:
     EXPECTED[("confirm", _kind, "replied")] = ("closed", "citizen")
     EXPECTED[("reopen", _kind, "replied")] = ("open", "citizen")
     EXPECTED[("assign", _kind, "open")] = ("open", "supervisor")
+# Giving the ticket to one person of its department while the department owes a step; the state stays.
+for _kind in KINDS:
+    EXPECTED[("assign_staff", _kind, "open")] = ("open", "department_admin|supervisor")
+EXPECTED[("assign_staff", "rectification", "called_back")] = ("called_back", "department_admin|supervisor")
 EXPECTED[("callback", "rectification", "open")] = ("called_back", "department")
 EXPECTED[("fix", "rectification", "called_back")] = ("fixed", "department")
 EXPECTED[("rate_fix", "rectification", "fixed")] = ("closed", "citizen")
@@ -74,7 +90,7 @@ def test_closed_is_final_and_steps_that_need_words_require_a_note():
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("state", STATES)
 def test_allowed_actions_follow_the_table_for_each_actor(kind, state):
-    for actor in ("citizen", "department", "supervisor", "system"):
+    for actor in ("citizen", "department", "department_admin", "supervisor", "system"):
         expected = [
             action
             for action in ACTIONS
@@ -100,6 +116,8 @@ async def _people(client, cache) -> dict:
         "clerk": Principal(kind="staff", id=800_001, roles=("clerk",), department_id=dep["id"]),
         "outsider": Principal(kind="staff", id=800_002, roles=("dept_admin",), department_id=other["id"]),
         "supervisor": Principal(kind="staff", id=800_003, roles=("supervisor",)),
+        # A real account of the department, to be given tickets (assign_staff checks it is active there).
+        "member": await f.staff(client, "clerk", department_id=dep["id"]),
     }
 
 
@@ -140,6 +158,7 @@ def _actor_for(people: dict, action: str, kind: str) -> Principal:
         "reopen": "citizen",
         "rate_fix": "citizen",
         "assign": "supervisor",
+        "assign_staff": "supervisor",
         "close": "supervisor",
     }.get(action, "clerk")
     return people[who]
@@ -150,6 +169,7 @@ def _arguments(people: dict, action: str) -> dict:
         "note": "说明",
         "score": 4 if action == "rate_fix" else None,
         "department_id": people["other"]["id"] if action == "assign" else None,
+        "assignee_staff_id": people["member"]["id"] if action == "assign_staff" else None,
     }
 
 
@@ -218,6 +238,7 @@ async def test_the_wrong_actor_is_refused_before_the_state_is_looked_at(app, cli
         (people["clerk"], replied_complaint, "confirm"),  # nor the department confirm for him
         (people["clerk"], replied_complaint, "reopen"),
         (people["clerk"], open_complaint, "assign"),  # assigning is the supervisors'
+        (people["clerk"], open_complaint, "assign_staff"),  # giving it to someone: the dept_admin's or theirs
         (people["clerk"], replied_complaint, "close"),  # a department never closes
         (people["supervisor"], replied_complaint, "confirm"),
         (people["supervisor"], open_rectification, "callback"),  # the department calls back, not the supervisor

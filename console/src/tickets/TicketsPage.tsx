@@ -1,8 +1,20 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Alert, Button, Select, Table, Tag, Textarea } from 'tdesign-react';
 import { api } from '../api';
-import { LIGHT_NAMES, STATUS_NAMES, TICKET_ACTIONS, actionsOf, entryText, lightOf, owedStep, ticketService } from './tickets';
-import type { Light, Ticket, TicketAction, TicketFilter } from './tickets';
+import {
+  LIGHT_NAMES,
+  STATUS_NAMES,
+  TICKET_ACTIONS,
+  actionsOf,
+  assigneeLabel,
+  entryText,
+  lightOf,
+  mayAssign,
+  owedStep,
+  ticketErrorText,
+  ticketService,
+} from './tickets';
+import type { Assignee, Light, Ticket, TicketAction, TicketFilter, TicketService } from './tickets';
 import { useTickets } from './useTickets';
 import './tickets.css';
 import '../window/controls.css';
@@ -47,7 +59,73 @@ function ActionForm({ action, busy, onSubmit }: { action: TicketAction; busy: bo
   );
 }
 
-function TicketDetail({ ticket, busy, act, close }: { ticket: Ticket; busy: boolean; act: (a: TicketAction, note: string) => Promise<boolean>; close: () => void }) {
+/** 指派承办人: the department's staff to choose from, loaded when the form shows. */
+function AssignForm({
+  ticket,
+  service,
+  busy,
+  onAssign,
+}: {
+  ticket: Ticket;
+  service: TicketService;
+  busy: boolean;
+  onAssign: (staffId: number, name: string) => Promise<boolean>;
+}) {
+  const [people, setPeople] = useState<Assignee[]>([]);
+  const [chosen, setChosen] = useState<number | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    service
+      .assignees(ticket)
+      .then((found) => live && setPeople(found))
+      .catch((failure) => live && setError(ticketErrorText(failure)));
+    return () => {
+      live = false;
+    };
+  }, [service, ticket]);
+  const person = people.find((someone) => someone.id === chosen);
+  return (
+    <form
+      className="ticket-action ticket-assign"
+      aria-label="指派承办人"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (person) void onAssign(person.id, person.name).then((ok) => ok && setChosen(undefined));
+      }}
+    >
+      <span id="assignee-label">指派承办人（本部门工作人员）</span>
+      {error ? <Alert theme="error" message={error} /> : null}
+      <Select
+        aria-labelledby="assignee-label"
+        value={chosen}
+        placeholder={people.length ? '请选择承办人' : '正在载入本部门人员…'}
+        style={{ width: 320 }}
+        options={people.map((someone) => ({ label: assigneeLabel(someone), value: someone.id }))}
+        onChange={(value) => setChosen(value ? Number(value) : undefined)}
+      />
+      <Button type="submit" theme="primary" disabled={busy || !person}>
+        指派
+      </Button>
+    </form>
+  );
+}
+
+function TicketDetail({
+  ticket,
+  busy,
+  act,
+  assign,
+  service,
+  close,
+}: {
+  ticket: Ticket;
+  busy: boolean;
+  act: (a: TicketAction, note: string) => Promise<boolean>;
+  assign: (staffId: number, name: string) => Promise<boolean>;
+  service: TicketService;
+  close: () => void;
+}) {
   const step = owedStep(ticket);
   const actions = actionsOf(ticket);
   return (
@@ -65,6 +143,8 @@ function TicketDetail({ ticket, busy, act, close }: { ticket: Ticket; busy: bool
         <dd>
           {STATUS_NAMES[ticket.status]} <LightTag ticket={ticket} />
         </dd>
+        <dt>承办人</dt>
+        <dd data-testid="ticket-assignee">{ticket.assignee_name ?? '未指派（本部门均可办理）'}</dd>
         <dt>群众诉求</dt>
         <dd className="ticket-content">{ticket.content}</dd>
         <dt>当前时限</dt>
@@ -78,9 +158,10 @@ function TicketDetail({ ticket, busy, act, close }: { ticket: Ticket; busy: bool
           </>
         ) : null}
       </dl>
+      {mayAssign(ticket) ? <AssignForm ticket={ticket} service={service} busy={busy} onAssign={assign} /> : null}
       {actions.length ? (
         actions.map((action) => <ActionForm key={action} action={action} busy={busy} onSubmit={(note) => act(action, note)} />)
-      ) : (
+      ) : mayAssign(ticket) ? null : (
         <p className="hint">当前没有您可办理的操作（等待群众确认或评价，或已关闭）。</p>
       )}
       <h3>处理记录</h3>
@@ -107,7 +188,14 @@ export default function TicketsPage() {
       <div role="alert">{desk.error ? <Alert theme="error" message={desk.error} className="desk-notice" /> : null}</div>
       <div role="status">{desk.done ? <Alert theme="success" message={desk.done} className="desk-notice" /> : null}</div>
       {desk.opened ? (
-        <TicketDetail ticket={desk.opened} busy={desk.busy} act={desk.act} close={() => desk.setOpened(null)} />
+        <TicketDetail
+          ticket={desk.opened}
+          busy={desk.busy}
+          act={desk.act}
+          assign={desk.assign}
+          service={service}
+          close={() => desk.setOpened(null)}
+        />
       ) : (
         <>
           <div className="ticket-filters">
@@ -182,6 +270,7 @@ export default function TicketsPage() {
                 ),
               },
               { colKey: 'status', title: '状态', width: 90, cell: ({ row }) => STATUS_NAMES[row.status] },
+              { colKey: 'assignee_name', title: '承办人', width: 110, cell: ({ row }) => row.assignee_name ?? '—' },
               { colKey: 'light', title: '时限', width: 100, cell: ({ row }) => <LightTag ticket={row} /> },
               {
                 colKey: 'due',

@@ -3,6 +3,7 @@ import type { ApiClient, Schema } from '@govhall/api-client';
 import { apiErrorText } from '../session/errors';
 
 export type Ticket = Schema<'TicketOut'>;
+export type Assignee = Schema<'AssigneeOut'>;
 /** The staff actions the console offers, each taking a note (reply text, call-back record, fix record, reason). */
 export type TicketAction = 'reply' | 'callback' | 'fix' | 'close';
 export type Light = 'green' | 'yellow' | 'red' | 'none';
@@ -56,6 +57,19 @@ export function actionsOf(ticket: Ticket): TicketAction[] {
   return (Object.keys(TICKET_ACTIONS) as TicketAction[]).filter((action) => ticket.allowed_actions.includes(action));
 }
 
+/** Whether this staff member may give the ticket to someone of its department now (its dept_admin, a supervisor). */
+export function mayAssign(ticket: Ticket): boolean {
+  return ticket.allowed_actions.includes('assign_staff');
+}
+
+const ROLE_NAMES: Record<string, string> = { clerk: '窗口受理', approver: '审批', dept_admin: '部门管理员' };
+
+/** A choice of the assign form: "李四（窗口受理）". */
+export function assigneeLabel(assignee: Assignee): string {
+  const roles = assignee.roles.map((role) => ROLE_NAMES[role] ?? role).join('、');
+  return roles ? `${assignee.name}（${roles}）` : assignee.name;
+}
+
 export interface TicketFilter {
   kind?: 'consult' | 'complaint' | 'suggestion' | 'rectification' | 'feedback';
   status?: Ticket['status'];
@@ -69,6 +83,13 @@ export function ticketService(client: ApiClient) {
   return {
     list: (filter: TicketFilter) => client.GET('/api/v1/staff/tickets', { query: { page_size: 20, ...filter } }),
     get: (id: number): Promise<Ticket> => client.GET('/api/v1/staff/tickets/{ticket_id}', { path: { ticket_id: id } }),
+    assignees: (ticket: Ticket): Promise<Assignee[]> =>
+      client.GET('/api/v1/staff/tickets/{ticket_id}/assignees', { path: { ticket_id: ticket.id } }),
+    assign: (ticket: Ticket, staffId: number): Promise<Ticket> =>
+      client.POST('/api/v1/staff/tickets/{ticket_id}/assign-staff', {
+        path: { ticket_id: ticket.id },
+        body: { staff_id: staffId, version: ticket.version },
+      }),
     act(ticket: Ticket, action: TicketAction, note: string): Promise<Ticket> {
       const path = { ticket_id: ticket.id };
       const version = ticket.version;
@@ -96,20 +117,30 @@ export function ticketErrorText(error: unknown): string {
       return `${error.message}。请由本部门受理人员或监督员办理。`;
     case 'TICKET_NOT_FOUND':
       return '工单不存在，或不属于您的部门。';
-    case 'VALIDATION_FAILED':
+    case 'VALIDATION_FAILED': {
+      const fields = (error.details?.fields ?? []) as { field?: string }[];
+      if (fields.some((field) => field.field === 'staff_id')) return '只能指派给本部门在岗的工作人员，请重新选择。';
       return '内容不能为空，且不超过 1000 字。';
+    }
     default:
       return apiErrorText(error);
   }
 }
 
-const ACTOR_NAMES: Record<string, string> = { citizen: '群众', department: '承办部门', supervisor: '监督员', system: '系统' };
+const ACTOR_NAMES: Record<string, string> = {
+  citizen: '群众',
+  department: '承办部门',
+  department_admin: '部门管理员',
+  supervisor: '监督员',
+  system: '系统',
+};
 const ENTRY_NAMES: Record<string, string> = {
   file: '提交',
   reply: '答复',
   confirm: '确认已解决',
   reopen: '认为未解决，重开',
   assign: '转办',
+  assign_staff: '指派承办人',
   callback: '回访',
   fix: '整改',
   rate_fix: '评价整改',

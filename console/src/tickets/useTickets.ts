@@ -38,14 +38,21 @@ export function useTickets(service: TicketService) {
   };
 
   /** Runs the action; true when it went through (the form may then be cleared). */
-  const act = async (action: TicketAction, note: string): Promise<boolean> => {
+  const act = (action: TicketAction, note: string): Promise<boolean> =>
+    run((ticket) => service.act(ticket, action, note.trim()), '已提交。');
+
+  /** Gives the opened ticket to this staff member of its department; true when it went through. */
+  const assign = (staffId: number, name: string): Promise<boolean> =>
+    run((ticket) => service.assign(ticket, staffId), `已指派给 ${name}。`);
+
+  const run = async (send: (ticket: Ticket) => Promise<Ticket>, doneText: string): Promise<boolean> => {
     if (!opened) return false;
     setBusy(true);
     setError(null);
     try {
-      const updated = await service.act(opened, action, note.trim());
+      const updated = await send(opened);
       setOpened(await service.get(updated.id));
-      setDone('已提交。');
+      setDone(doneText);
       void load();
       return true;
     } catch (failure) {
@@ -60,5 +67,5 @@ export function useTickets(service: TicketService) {
     }
   };
 
-  return { filter, setFilter, items, total, opened, setOpened, open, act, error, done, busy };
+  return { filter, setFilter, items, total, opened, setOpened, open, act, assign, error, done, busy };
 }

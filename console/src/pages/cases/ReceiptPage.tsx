@@ -4,6 +4,8 @@ import { Alert, Button } from 'tdesign-react';
 import { Link, useParams } from 'react-router-dom';
 import { api } from '../../api';
 import { caseErrorText, formatDay, formatTime, type StaffCase } from '../../cases/service';
+import { receivedMaterials } from '../../cases/receipt';
+import { formatBytes } from '../../cases/uploads';
 
 /** The printable acceptance receipt of a window-filed case (print CSS leaves only the receipt on paper). */
 export default function ReceiptPage() {
@@ -36,6 +38,31 @@ export default function ReceiptPage() {
           <dt>受理时间</dt><dd>{formatTime(filed.accepted_at)}</dd>
           <dt>承诺办结</dt><dd data-testid="promised">{formatDay(filed.deadline)} 前（{filed.promised_days} 个工作日）</dd>
         </dl>
+        <section className="receipt-received">
+          <h2>收取材料</h2>
+          <table className="receipt-materials" data-testid="receipt-materials">
+            <thead>
+              <tr><th scope="col">材料</th><th scope="col">纸质件</th><th scope="col">扫描件</th></tr>
+            </thead>
+            <tbody>
+              {receivedMaterials(filed).map((row) => (
+                <tr key={row.id}>
+                  <td>{row.name}</td>
+                  <td>{row.checked ? '已核验' : '未收'}</td>
+                  <td>
+                    {row.files.length === 0
+                      ? '—'
+                      : row.files.map((file) => (
+                          <div key={file.id}>
+                            {file.file_name}（{file.content_type === 'application/pdf' ? 'PDF' : '图片'}，{formatBytes(file.size_bytes)}）
+                          </div>
+                        ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
         <section className="receipt-follow">
           <h2>如何查询办理进度</h2>
           <ol>
