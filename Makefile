@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format test-embedded test-postgres install migrate seed migration lock clean bench \
-	frontends miniprograms test-js browser nginx cluster api-client
+	frontends miniprograms test-js browser nginx cluster api-client bench-reads
 
 # The front ends (console/, miniprogram/, packages/) are one npm workspace; Node.js is optional for `make run`
 # (the server then answers /console and /m/ with how to build them) and required by `make test`.
@@ -113,6 +113,11 @@ migration: install
 ## bench: the booking benchmark on PostgreSQL + Redis (needs wrk: apt-get install wrk); see docs/PERFORMANCE.md
 bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+## bench-reads: the citizen reads (case, my cases, inbox, guide, search) against the bare endpoint; needs wrk too;
+## BENCH_ARGS="--workers 2 --scale 100 --explain" for two workers on a city's year of data, with the query plans
+bench-reads: install
+	$(PY) bench/citizen_reads.py $(BENCH_ARGS)
 
 ## lock: record the exact versions installed, after changing pyproject.toml
 lock: install

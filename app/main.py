@@ -63,6 +63,9 @@ def create_app(
     settings = settings or get_settings()
     configure_logging(settings.logging.level, settings.app.timezone, settings.logging.format)
     passwords.configure(settings.security)
+    from app.catalog.service import memo as catalog_memo
+
+    catalog_memo.configure(settings.catalog.memo_seconds)
     app = Sanic(name, configure_logging=False, dumps=dumps)
     app.ctx.settings = settings
     app.ctx.cipher = cipher_from(settings.security)

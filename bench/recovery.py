@@ -21,7 +21,7 @@ import uuid
 
 import asyncpg
 import httpx
-from run import (
+from common import (
     APP_PORT,
     OUT,
     POSTGRES_ADMIN_URL,

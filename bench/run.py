@@ -15,119 +15,40 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
-import signal
-import subprocess
 import sys
 import time
 import uuid
 from datetime import date
-from pathlib import Path
 
 import asyncpg
 import httpx
-import redis.asyncio as redis_async
+from common import (  # noqa: F401  (crowd.py and recovery.py import some of these from here)
+    APP_PORT,
+    BARE_PORT,
+    BENCH,
+    OUT,
+    POSTGRES_ADMIN_URL,
+    PYTHON,
+    REDIS_URL,
+    ROOT,
+    app_env,
+    cli,
+    create_scratch,
+    drop_scratch,
+    log,
+    require_wrk,
+    row,
+    run_wrk,
+    serve,
+    start,
+    stop,
+    wait_ready,
+    wait_served,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT / "bench"
-OUT = BENCH / "out"
-PYTHON = sys.executable
-APP_PORT = 8100
-BARE_PORT = 8101
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SLOTS = 10
 SEATS_PER_SLOT = 10
 ADMIN_PASSWORD = "Bench-admin-password-1"
-
-sys.path.insert(0, str(ROOT))
-
-
-def require_wrk() -> str:
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        sys.exit(
-            "bench: wrk is not installed. On Debian/Ubuntu: sudo apt-get install wrk "
-            "(macOS: brew install wrk), then run this again."
-        )
-    return wrk
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
-
-
-# ---- the servers ----
-
-
-def app_env(database_url: str, prefix: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "APP_DATABASE__URL": database_url,
-            "APP_CACHE__URL": REDIS_URL,
-            "APP_CACHE__KEY_PREFIX": prefix,
-            "APP_SERVER__ACCESS_LOG": "false",
-            "APP_LOGGING__LEVEL": "WARNING",
-            "APP_WORKER__EMBEDDED": "false",
-            "APP_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE": "100000000",
-            "APP_DATABASE__POOL_MAX": "20",
-            "APP_APP__PUBLIC_BASE_URL": f"http://127.0.0.1:{APP_PORT}",
-        }
-    )
-    return env
-
-
-def start(command: list[str], env: dict[str, str], name: str) -> subprocess.Popen:
-    log_file = open(OUT / f"{name}.log", "w")
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-async def wait_ready(url: str, process: subprocess.Popen, name: str) -> None:
-    async with httpx.AsyncClient(timeout=2) as http:
-        for _ in range(150):
-            if process.poll() is not None:
-                sys.exit(f"bench: {name} exited; see bench/out/{name}.log")
-            try:
-                if (await http.get(url)).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.2)
-    sys.exit(f"bench: {name} did not start; see bench/out/{name}.log")
-
-
-async def drop_scratch(database: str, prefix: str) -> None:
-    """Drop a benchmark's scratch database and its Redis keys."""
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    await admin.close()
-    client = redis_async.Redis.from_url(REDIS_URL)
-    async for key in client.scan_iter(match=prefix + "*", count=1000):
-        await client.delete(key)
-    await client.aclose()
-
-
-# ---- the data ----
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([PYTHON, "-m", "app", *args], cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"bench: python -m app {' '.join(args)} failed:\n{done.stderr}")
-    return done.stdout
 
 
 async def build_data(env: dict[str, str], citizens: int) -> dict:
@@ -210,32 +131,6 @@ async def build_data(env: dict[str, str], citizens: int) -> dict:
     return {"matter_id": matter_id, "hall_id": hall["id"], "day": target_day, "slot_ids": [s["id"] for s in day_slots]}
 
 
-# ---- wrk ----
-
-
-def run_wrk(wrk: str, url: str, script: str, args: list[str], threads: int, connections: int, duration: int) -> dict:
-    command = [
-        wrk,
-        f"-t{threads}",
-        f"-c{connections}",
-        f"-d{duration}s",
-        "--timeout",
-        "5s",
-        "-s",
-        str(BENCH / script),
-        url,
-    ]
-    if args:
-        command += ["--", *args]
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "BENCH_DIR": str(BENCH)})
-    line = next((out for out in done.stdout.splitlines() if out.startswith("WRK_RESULT ")), None)
-    if line is None:
-        sys.exit(f"bench: wrk gave no result:\n{done.stdout}\n{done.stderr}")
-    result = json.loads(line[len("WRK_RESULT ") :])
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    return result
-
-
 async def check_flash_crowd(database_url: str, data: dict, result: dict) -> list[str]:
     problems = []
     conn = await asyncpg.connect(database_url)
@@ -276,13 +171,6 @@ async def check_flash_crowd(database_url: str, data: dict, result: dict) -> list
     return problems
 
 
-def row(name: str, result: dict, bare: dict | None) -> str:
-    ratio = f"{result['rps'] / bare['rps']:.2f}" if bare else "1.00"
-    return (
-        f"{name:<34} {result['rps']:>9.0f} {result['p50_us'] / 1000:>8.2f} {result['p99_us'] / 1000:>8.2f} {ratio:>7}"
-    )
-
-
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=1)
@@ -294,25 +182,13 @@ async def main() -> int:
     args = parser.parse_args()
     wrk = require_wrk()
     OUT.mkdir(exist_ok=True)
-    run_id = uuid.uuid4().hex[:8]
-    database = f"govhall_bench_{run_id}"
-    prefix = f"bench:{run_id}:"
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    await admin.close()
-    database_url = f"{POSTGRES_ADMIN_URL.rpartition('/')[0]}/{database}"
+    database, prefix, database_url = await create_scratch("bench")
     env = app_env(database_url, prefix)
     app_server = bare_server = None
     try:
         cli(env, "migrate")
-        app_server = start(
-            [PYTHON, "-m", "app", "serve", "--port", str(APP_PORT), "--workers", str(args.workers)], env, "app"
-        )
-        bare_server = start(
-            [PYTHON, str(BENCH / "bare_app.py"), "--port", str(BARE_PORT), "--workers", str(args.workers)], env, "bare"
-        )
-        await wait_ready(f"http://127.0.0.1:{APP_PORT}/healthz", app_server, "app")
-        await wait_ready(f"http://127.0.0.1:{BARE_PORT}/", bare_server, "bare")
+        app_server, bare_server = serve(env, args.workers)
+        await wait_served(app_server, bare_server)
         data = await build_data(env, args.citizens)
         log(f"data ready: matter {data['matter_id']}, {SLOTS} slots x {SEATS_PER_SLOT} seats on {data['day']}")
         common = {"threads": args.threads, "connections": args.connections, "duration": args.duration}

@@ -105,6 +105,8 @@ class CaseTimelineEntry(Model):
 
     class Meta:
         table = "case_timeline"
+        # A case's detail reads its own moves in order: without this, every read scanned the whole timeline.
+        indexes = (("case_id", "id"),)
 
 
 class CaseFile(Model):

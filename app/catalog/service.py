@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cachetools import TTLCache
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Case, F, Q, When
 from tortoise.transactions import in_transaction
@@ -28,6 +29,30 @@ ONLINE_DEPTH_MIN = 3  # 三级 and up: the matter can be applied for online
 
 def _guide_key(matter_id: int, version: int | None) -> str:
     return f"catalog:guide:{matter_id}:{'current' if version is None else f'v{version}'}"
+
+
+class CatalogMemo:
+    """What one process remembers of the catalogue for catalog.memo_seconds: guides and search answers, the reads
+    citizens make most. The cache and the database stay the truth: an edit in this process forgets at once, the
+    other processes within memo_seconds. Off (0) until configure() is called (create_app does)."""
+
+    GUIDES = 4096
+    SEARCHES = 1024
+
+    def __init__(self) -> None:
+        self.configure(0)
+
+    def configure(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.guides: TTLCache = TTLCache(self.GUIDES, seconds or 1)
+        self.searches: TTLCache = TTLCache(self.SEARCHES, seconds or 1)
+
+    def forget(self) -> None:
+        self.guides.clear()
+        self.searches.clear()
+
+
+memo = CatalogMemo()
 
 
 # ---- reference lists ----
@@ -230,7 +255,26 @@ async def search_matters(
     offset: int = 0,
     limit: int = 20,
 ) -> tuple[list[dict], int]:
-    """Matters matching every keyword of q (name, conditions, materials, themes) and the filters; name hits first."""
+    """Matters matching every keyword of q (name, conditions, materials, themes) and the filters; name hits first.
+    Each process remembers an answer for catalog.memo_seconds (the same few words are asked again and again)."""
+    key = (q, department_id, theme, audience, bookable, offset, limit)
+    if memo.seconds and (found := memo.searches.get(key)) is not None:
+        return found
+    found = await _search_matters(q, department_id, theme, audience, bookable, offset, limit)
+    if memo.seconds:
+        memo.searches[key] = found
+    return found
+
+
+async def _search_matters(
+    q: str | None,
+    department_id: int | None,
+    theme: str | None,
+    audience: str | None,
+    bookable: bool | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict], int]:
     query = Matter.all()
     terms = [term for term in (q or "").split() if term]
     for term in terms:
@@ -321,8 +365,13 @@ def _guide_view(matter: Matter, guide: MatterGuide, department: Department, mate
 async def get_guide(matter_id: int, version: int | None = None, *, cache: Cache, ttl: int) -> dict:
     """The guide of a matter: the current version, or an older one by number."""
     key = _guide_key(matter_id, version)
+    remember = bool(ttl and memo.seconds)
+    if remember and (found := memo.guides.get(key)) is not None:
+        return found
     cached = await get_json(cache, key)
     if cached is not None:
+        if remember:
+            memo.guides[key] = cached
         return cached
     matter = await Matter.get_or_none(id=matter_id)
     if matter is None:
@@ -339,6 +388,8 @@ async def get_guide(matter_id: int, version: int | None = None, *, cache: Cache,
         view["is_current"] = version == matter.current_version
     if ttl:
         await set_json(cache, key, view, ttl)
+        if memo.seconds:
+            memo.guides[key] = view
     return view
 
 
@@ -468,6 +519,7 @@ async def create_matter(data: MatterCreate, *, actor: Principal, cache: Cache, t
             after={"version": 1, "guide_id": guide.id},
             connection=connection,
         )
+    memo.forget()
     return await get_guide(matter.id, cache=cache, ttl=ttl)
 
 
@@ -505,6 +557,7 @@ async def update_matter(matter_id: int, data: MatterUpdate, *, actor: Principal,
             connection=connection,
         )
     await cache.delete(_guide_key(matter_id, None))
+    memo.forget()
     return await get_guide(matter_id, cache=cache, ttl=ttl)
 
 

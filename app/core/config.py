@@ -358,6 +358,7 @@ class FrontendsSection(_Section):
 
 class CatalogSection(_Section):
     cache_seconds: int = Field(ge=0)
+    memo_seconds: float = Field(ge=0, le=60)
 
 
 class BookingSection(_Section):

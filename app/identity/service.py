@@ -756,6 +756,12 @@ async def is_proxy_for(proxy_id: int, principal_id: int, matter_id: int) -> bool
     return await ProxyGrant.exists(proxy_id=proxy_id, principal_id=principal_id, matter_id=matter_id, revoked_at=None)
 
 
+async def grants_held(proxy_id: int) -> list[tuple[int, int]]:
+    """(principal, matter) of every grant this proxy holds now."""
+    rows = await ProxyGrant.filter(proxy_id=proxy_id, revoked_at=None).values_list("principal_id", "matter_id")
+    return [(principal_id, matter_id) for principal_id, matter_id in rows]
+
+
 async def principals_for(proxy_id: int, matter_id: int | None = None) -> list[int]:
     """The citizens this proxy currently acts for (on one matter, or any)."""
     query = ProxyGrant.filter(proxy_id=proxy_id, revoked_at=None)

@@ -234,6 +234,46 @@ async def test_proxy_files_for_the_grantor_and_loses_sight_when_the_grant_is_rev
     assert (await client.get(f"/api/v1/cases/{case['id']}", headers=principal["headers"])).status_code == 200
 
 
+async def test_my_cases_are_paged_in_the_database_with_the_proxy_cases_of_standing_grants(client, cache):
+    setup = await f.case_setup(client, cache)
+    principal, proxy = setup["citizen"], await f.real_name_citizen(client, "赵六")
+    own = [(await f.draft(client, setup, proxy))["id"] for _ in range(3)]
+    grant = await client.post(
+        "/api/v1/me/proxies",
+        headers=principal["headers"],
+        json={"matter_id": setup["matter"]["id"], "name": "赵六", "id_number": proxy["id_number"]},
+    )
+    assert grant.status_code == 201, grant.text
+    for_principal = [(await f.draft(client, setup, proxy, on_behalf_of=principal["id"]))["id"] for _ in range(2)]
+    newest_first = sorted(own + for_principal, reverse=True)
+
+    async def page(number: int, **params) -> dict:
+        answer = await client.get(
+            "/api/v1/cases", headers=proxy["headers"], params={"page": number, "page_size": 2, **params}
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    pages = [await page(number) for number in (1, 2, 3, 4)]
+    assert [[c["id"] for c in p["items"]] for p in pages] == [
+        newest_first[0:2],
+        newest_first[2:4],
+        newest_first[4:],
+        [],
+    ]
+    assert [p["total"] for p in pages] == [5, 5, 5, 5]
+    assert (await page(1, status="submitted"))["total"] == 0
+
+    revoked = await client.post(f"/api/v1/me/proxies/{grant.json()['id']}/revoke", headers=principal["headers"])
+    assert revoked.status_code == 200, revoked.text
+    after = [await page(number) for number in (1, 2)]
+    assert [c["id"] for p in after for c in p["items"]] == sorted(own, reverse=True)
+    assert [p["total"] for p in after] == [3, 3]
+    # The grantor sees the cases filed in their name either way.
+    theirs = (await client.get("/api/v1/cases", headers=principal["headers"])).json()
+    assert set(for_principal) <= {c["id"] for c in theirs["items"]}
+
+
 # ---- the workflow ----
 
 

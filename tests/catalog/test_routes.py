@@ -336,3 +336,26 @@ async def test_new_department_shows_up_despite_the_cached_list(client, cache):
     await factories.department(cache)
     after = (await client.get("/api/v1/departments")).json()["total"]
     assert after == before + 1
+
+
+async def test_search_answers_and_guides_remembered_by_the_process_follow_an_edit_at_once(client, cache):
+    from app.catalog.service import memo
+
+    assert memo.seconds > 0  # create_app switched the memo on (catalog.memo_seconds)
+    word = factories.unique("独有词")
+    before = (await client.get("/api/v1/matters", params={"q": word})).json()
+    assert before["total"] == 0 and before["items"] == []
+    created = await factories.matter(cache, name=f"测试{word}")
+    found = (await client.get("/api/v1/matters", params={"q": word})).json()
+    assert [item["id"] for item in found["items"]] == [created["id"]] and found["total"] == 1
+    # The same answer again comes from the memo; the guide read fills it too.
+    assert (await client.get("/api/v1/matters", params={"q": word})).json() == found
+    assert (await client.get(f"/api/v1/matters/{created['id']}")).json()["name"] == f"测试{word}"
+
+    admin = await factories.staff(client, "admin")
+    payload = factories.guide_payload(created["department_id"], name=f"改名{word}", version=created["version"])
+    updated = await client.put(f"/api/v1/admin/matters/{created['id']}", json=payload, headers=admin["headers"])
+    assert updated.status_code == 200, updated.text
+    assert (await client.get(f"/api/v1/matters/{created['id']}")).json()["name"] == f"改名{word}"
+    renamed = (await client.get("/api/v1/matters", params={"q": f"改名{word}"})).json()
+    assert [item["id"] for item in renamed["items"]] == [created["id"]]
