@@ -196,6 +196,20 @@ async def get_hall(hall_id: int) -> dict | None:
     return hall_view(hall, await HallWindow.filter(hall_id=hall_id).order_by("number"))
 
 
+async def hall_windows(hall_id: int) -> list[dict]:
+    """A hall's service windows (as hall_view lists them), by number; empty when it has none set up."""
+    return [window_view(w) for w in await HallWindow.filter(hall_id=hall_id).order_by("number")]
+
+
+async def matter_departments(*, department_ids=(), matter_ids=()) -> dict[int, int]:
+    """Matter id -> its department's id, for every matter of these departments and for these matters (one query)."""
+    department_ids, matter_ids = sorted(set(department_ids)), sorted(set(matter_ids))
+    if not department_ids and not matter_ids:
+        return {}
+    wanted = Q(department_id__in=department_ids or [0]) | Q(id__in=matter_ids or [0])
+    return dict(await Matter.filter(wanted).values_list("id", "department_id"))
+
+
 async def require_matter(matter_id: int) -> dict:
     """A matter's summary, or 404 MATTER_NOT_FOUND."""
     matter = await Matter.get_or_none(id=matter_id)
