@@ -536,19 +536,37 @@ async def seed_demo(data_dir: Path, *, cache: Cache) -> dict[str, int] | None:
     departments = {}
     for item in _read(data_dir, "departments.json"):
         departments[item["code"]] = await create_department(**item, cache=cache)
-    halls = {}
+    halls, windows = {}, {}
     for item in _read(data_dir, "halls.json"):
-        halls[item["code"]] = await create_hall(**item, cache=cache)
+        item = dict(item)
+        windows[item["code"]] = item.pop("service_windows", [])
+        department = item.pop("department", None)
+        item["department_id"] = departments[department]["id"] if department else None
+        halls[item["code"]] = await create_hall(**item, windows=len(windows[item["code"]]), cache=cache)
     themes = _read(data_dir, "themes.json")
     for item in themes:
         await create_theme(**item, cache=cache)
     matters = _read(data_dir, "matters.json")
+    matter_ids: dict[str, int] = {}
     for item in matters:
         item = dict(item)
         item["department_id"] = departments[item.pop("department")]["id"]
         item["hall_ids"] = [halls[code]["id"] for code in item.pop("halls")]
         item["change_note"] = "初始版本"
-        await create_matter(MatterCreate.model_validate(item), actor=SYSTEM, cache=cache, ttl=0)
+        created = await create_matter(MatterCreate.model_validate(item), actor=SYSTEM, cache=cache, ttl=0)
+        matter_ids[created["code"]] = created["id"]
+    # The windows last: a window may serve only some matters.
+    for code, hall_windows in windows.items():
+        for window in hall_windows:
+            await HallWindow.create(
+                hall_id=halls[code]["id"],
+                number=window["number"],
+                name=window["name"],
+                department_id=departments[window["department"]]["id"] if window["department"] else None,
+                matter_ids=[matter_ids[m] for m in window["matters"]],
+                open=window["open"],
+            )
+    await cache.delete("catalog:halls")
     return {"departments": len(departments), "halls": len(halls), "themes": len(themes), "matters": len(matters)}
 
 
