@@ -3,7 +3,8 @@ skipping and recalling, the queue's state and its times, a citizen's own numbers
 
 A queue ticket is a number in a hall's queue, not a feedback ticket (app/tickets). Walk-in numbers are issued only
 while the hall is open (its catalogue opening periods on the city's working days). A citizen's number is pushed when
-it is called (queue.called) and once when three numbers are ahead of it (queue.near).
+it is called (queue.called) and once when three numbers are ahead of it (queue.near). In a hall with windows set
+up, a window calls only the numbers it serves (its department's matters, its listed matters; a general window any).
 """
 
 from __future__ import annotations
