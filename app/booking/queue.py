@@ -325,6 +325,29 @@ async def hall_activity(hall_id: int, *, window: int | None = None, now: datetim
     }
 
 
+async def _unserved(waiting, routes: dict[int, _Serves]) -> int:
+    if not routes:
+        return await waiting.count()
+    every = list(routes.values())
+    if any(serves.matters is None for serves in every):
+        return 0
+    served = _Serves(frozenset().union(*(s.matters for s in every)), unmatched=any(s.unmatched for s in every))
+    return await waiting.count() - await served.narrow(waiting).count()
+
+
+async def waiting_only_for(hall_id: int, window: int, *, now: datetime | None = None) -> int:
+    """How many numbers wait today that this window of the hall serves and no other open window would: closing it
+    would leave them waiting for nobody."""
+    windows = await catalog.hall_windows(hall_id)
+    waiting = QueueTicket.filter(
+        hall_id=hall_id, day=workdays.local_date(as_utc(now)), status=QueueTicketStatus.WAITING
+    )
+    if not await waiting.exists():
+        return 0
+    others = [w for w in windows if w["number"] != window]
+    return await _unserved(waiting, await _routes(others)) - await _unserved(waiting, await _routes(windows))
+
+
 async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -> dict:
     """Finish what this window was serving and call the next number it serves: appointments first, then in order.
     A hall's window calls only the numbers it serves (its department's, its matters; a general window any)."""
