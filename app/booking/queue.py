@@ -3,11 +3,13 @@ skipping and recalling, the queue's state and its times, a citizen's own numbers
 
 A queue ticket is a number in a hall's queue, not a feedback ticket (app/tickets). Walk-in numbers are issued only
 while the hall is open (its catalogue opening periods on the city's working days). A citizen's number is pushed when
-it is called (queue.called) and once when three numbers are ahead of it (queue.near).
+it is called (queue.called) and once when three numbers are ahead of it (queue.near). In a hall with windows set
+up, a window calls only the numbers it serves (its department's matters, its listed matters; a general window any).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -49,8 +51,78 @@ APPOINTMENT_PREFIX = "A"
 WALK_IN_PREFIX = "B"
 
 
-async def _ahead(queue_ticket: QueueTicket) -> int:
-    waiting = QueueTicket.filter(hall_id=queue_ticket.hall_id, day=queue_ticket.day, status=QueueTicketStatus.WAITING)
+@dataclass(frozen=True)
+class _Serves:
+    """Which waiting numbers a window (or several) may call: `matters` None, any; else numbers of these matters, and
+    numbers taken without a matter when `unmatched`."""
+
+    matters: frozenset[int] | None
+    unmatched: bool = True
+
+    def takes(self, matter_id: int | None) -> bool:
+        if self.matters is None:
+            return True
+        return self.unmatched if matter_id is None else matter_id in self.matters
+
+    def narrow(self, query):
+        """The query (of queue tickets) kept to the numbers served here."""
+        if self.matters is None:
+            return query
+        served = Q(matter_id__in=sorted(self.matters) or [0])
+        return query.filter((served | Q(matter_id__isnull=True)) if self.unmatched else served)
+
+
+ANY = _Serves(None)
+
+
+async def _routes(windows: list[dict]) -> dict[int, _Serves]:
+    """What each open window of a hall may call, by number (empty: the hall has no windows set up, or none open).
+
+    A general window (no department, no matters) calls any number; a department's window only numbers of that
+    department's matters, and a window listing matters only those (of its department, when it names one). A number
+    taken without a matter goes to a general window, or to any window while the hall has no general one open."""
+    open_windows = [w for w in windows if w["open"]]
+    general = any(w["department_id"] is None and not w["matter_ids"] for w in open_windows)
+    # Matter -> department through the catalogue, once for the whole hall: this request's only look-up.
+    departments = await catalog.matter_departments(
+        department_ids={w["department_id"] for w in open_windows if w["department_id"] and not w["matter_ids"]},
+        matter_ids={m for w in open_windows if w["department_id"] for m in w["matter_ids"]},
+    )
+    routes = {}
+    for w in open_windows:
+        if w["department_id"] is None and not w["matter_ids"]:
+            routes[w["number"]] = ANY
+        elif not w["matter_ids"]:
+            matters = frozenset(m for m, d in departments.items() if d == w["department_id"])
+            routes[w["number"]] = _Serves(matters, unmatched=not general)
+        elif w["department_id"] is None:
+            routes[w["number"]] = _Serves(frozenset(w["matter_ids"]), unmatched=not general)
+        else:
+            matters = frozenset(m for m in w["matter_ids"] if departments.get(m) == w["department_id"])
+            routes[w["number"]] = _Serves(matters, unmatched=not general)
+    return routes
+
+
+async def _hall_routes(hall_id: int) -> dict[int, _Serves]:
+    return await _routes(await catalog.hall_windows(hall_id))
+
+
+def _servers_of(routes: dict[int, _Serves], matter_id: int | None) -> _Serves:
+    """The numbers that the open windows able to serve this matter call: those can be called before it. Hall-wide
+    when a general window serves it, the hall has no windows set up, or no open window serves it (it waits for one
+    to open: counted as if any window could)."""
+    able = [serves for serves in routes.values() if serves.takes(matter_id)]
+    if not able or any(serves.matters is None for serves in able):
+        return ANY
+    return _Serves(frozenset().union(*(s.matters for s in able)), unmatched=any(s.unmatched for s in able))
+
+
+async def _ahead(queue_ticket: QueueTicket, routes: dict[int, _Serves] | None = None) -> int:
+    if routes is None:
+        routes = await _hall_routes(queue_ticket.hall_id)
+    waiting = _servers_of(routes, queue_ticket.matter_id).narrow(
+        QueueTicket.filter(hall_id=queue_ticket.hall_id, day=queue_ticket.day, status=QueueTicketStatus.WAITING)
+    )
     if queue_ticket.prefix == APPOINTMENT_PREFIX:
         return await waiting.filter(prefix=APPOINTMENT_PREFIX, seq__lt=queue_ticket.seq).count()
     return await waiting.filter(
@@ -58,8 +130,8 @@ async def _ahead(queue_ticket: QueueTicket) -> int:
     ).count()
 
 
-async def queue_ticket_view(queue_ticket: QueueTicket) -> dict:
-    ahead = await _ahead(queue_ticket) if queue_ticket.status == QueueTicketStatus.WAITING else 0
+async def queue_ticket_view(queue_ticket: QueueTicket, routes: dict[int, _Serves] | None = None) -> dict:
+    ahead = await _ahead(queue_ticket, routes) if queue_ticket.status == QueueTicketStatus.WAITING else 0
     return {
         "id": queue_ticket.id,
         "number": queue_ticket.number,
@@ -253,10 +325,37 @@ async def hall_activity(hall_id: int, *, window: int | None = None, now: datetim
     }
 
 
+async def _unserved(waiting, routes: dict[int, _Serves]) -> int:
+    if not routes:
+        return await waiting.count()
+    every = list(routes.values())
+    if any(serves.matters is None for serves in every):
+        return 0
+    served = _Serves(frozenset().union(*(s.matters for s in every)), unmatched=any(s.unmatched for s in every))
+    return await waiting.count() - await served.narrow(waiting).count()
+
+
+async def waiting_only_for(hall_id: int, window: int, *, now: datetime | None = None) -> int:
+    """How many numbers wait today that this window of the hall serves and no other open window would: closing it
+    would leave them waiting for nobody."""
+    windows = await catalog.hall_windows(hall_id)
+    waiting = QueueTicket.filter(
+        hall_id=hall_id, day=workdays.local_date(as_utc(now)), status=QueueTicketStatus.WAITING
+    )
+    if not await waiting.exists():
+        return 0
+    others = [w for w in windows if w["number"] != window]
+    return await _unserved(waiting, await _routes(others)) - await _unserved(waiting, await _routes(windows))
+
+
 async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -> dict:
-    """Finish what this window was serving and call the next number: appointments first, then in order."""
+    """Finish what this window was serving and call the next number it serves: appointments first, then in order.
+    A hall's window calls only the numbers it serves (its department's, its matters; a general window any)."""
     now = as_utc(now)
-    _check_window(await _require_hall(hall_id), window)
+    hall = await _require_hall(hall_id)
+    _check_window(hall, window)
+    routes = await _routes(hall["service_windows"])
+    serves = routes.get(window, ANY)
     day = workdays.local_date(now)
     async with in_transaction() as connection:
         for serving in await QueueTicket.filter(
@@ -264,14 +363,16 @@ async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -
         ).using_db(connection):
             await _finish(serving, now, connection)
     callable_states = sources_of(QUEUE_TICKET_TABLE, "call")
+    waiting = QueueTicket.filter(hall_id=hall_id, day=day, status__in=callable_states)
     while True:
-        candidate = (
-            await QueueTicket.filter(hall_id=hall_id, day=day, status__in=callable_states)
-            .order_by("prefix", "seq")
-            .first()
-        )
+        candidate = await serves.narrow(waiting).order_by("prefix", "seq").first()
         if candidate is None:
-            raise QueueEmpty()
+            others = 0 if serves.matters is None else await waiting.count()
+            if others:
+                raise QueueEmpty(
+                    f"没有本窗口可办理的等候号（大厅还有 {others} 人在等其他窗口）", details={"waiting_in_hall": others}
+                )
+            raise QueueEmpty(details={"waiting_in_hall": 0})
         try:
             # Two windows may pick the same number; the move's conditional UPDATE lets exactly one have it, and
             # records queue.called in its transaction.
@@ -280,36 +381,53 @@ async def call_next(*, hall_id: int, window: int, now: datetime | None = None) -
             )
         except IllegalTransition:
             continue  # the other window has it: the next number
-        await _tell_the_one_near(hall_id, day, now)
-        return await queue_ticket_view(candidate)
+        await _tell_the_near(hall_id, day, now, routes)
+        return await queue_ticket_view(candidate, routes)
 
 
-async def _tell_the_one_near(hall_id: int, day: date, now: datetime) -> None:
-    # Numbers are called in (prefix, seq) order, so the waiting number in position NEAR has exactly NEAR ahead.
-    near = (
-        await QueueTicket.filter(hall_id=hall_id, day=day, status=QueueTicketStatus.WAITING)
-        .order_by("prefix", "seq")
-        .offset(NEAR)
-        .first()
-    )
-    if near is None or near.citizen_id is None or near.near_notified_at is not None:
-        return
-    async with in_transaction() as connection:
-        # The conditional UPDATE: two windows calling at once tell the citizen once.
-        marked = (
-            await QueueTicket.filter(id=near.id, near_notified_at__isnull=True)
-            .using_db(connection)
-            .update(near_notified_at=now)
-        )
-        if marked:
-            await outbox.emit(
-                "queue.near",
-                aggregate_type=QUEUE_TICKET_TABLE.name,
-                aggregate_id=near.id,
-                connection=connection,
-                payload={"ticket_id": near.id, "hall_id": hall_id, "number": near.number, "ahead": NEAR},
-                citizen_id=near.citizen_id,
+async def _near_ones(hall_id: int, day: date, routes: dict[int, _Serves]) -> list[dict]:
+    """The citizens' waiting numbers with exactly NEAR ahead that were not told yet."""
+    waiting = QueueTicket.filter(hall_id=hall_id, day=day, status=QueueTicketStatus.WAITING).order_by("prefix", "seq")
+    fields = ("id", "number", "matter_id", "citizen_id", "near_notified_at")
+    if all(serves.matters is None for serves in routes.values()):
+        # Every window calls any number, in (prefix, seq) order: the number in position NEAR has exactly NEAR ahead.
+        rows = await waiting.offset(NEAR).limit(1).values(*fields)
+        return [r for r in rows if r["citizen_id"] is not None and r["near_notified_at"] is None]
+    # Windows serving some matters only: each number counts those ahead that the windows able to serve it call.
+    rows = await waiting.values(*fields)
+    near = []
+    for index, row in enumerate(rows):
+        if row["citizen_id"] is None or row["near_notified_at"] is not None or index < NEAR:
+            continue
+        serves = _servers_of(routes, row["matter_id"])
+        ahead = 0
+        for earlier in rows[:index]:
+            ahead += serves.takes(earlier["matter_id"])
+            if ahead > NEAR:
+                break
+        if ahead == NEAR:
+            near.append(row)
+    return near
+
+
+async def _tell_the_near(hall_id: int, day: date, now: datetime, routes: dict[int, _Serves]) -> None:
+    for near in await _near_ones(hall_id, day, routes):
+        async with in_transaction() as connection:
+            # The conditional UPDATE: two windows calling at once tell the citizen once.
+            marked = (
+                await QueueTicket.filter(id=near["id"], near_notified_at__isnull=True)
+                .using_db(connection)
+                .update(near_notified_at=now)
             )
+            if marked:
+                await outbox.emit(
+                    "queue.near",
+                    aggregate_type=QUEUE_TICKET_TABLE.name,
+                    aggregate_id=near["id"],
+                    connection=connection,
+                    payload={"ticket_id": near["id"], "hall_id": hall_id, "number": near["number"], "ahead": NEAR},
+                    citizen_id=near["citizen_id"],
+                )
 
 
 async def _ticket(ticket_id: int) -> QueueTicket:
@@ -350,7 +468,13 @@ async def recall_queue_ticket(*, ticket_id: int, window: int | None = None, now:
 async def my_queue_tickets(*, citizen_id: int, now: datetime | None = None) -> list[dict]:
     """The citizen's numbers of today (taken in the app or issued at check-in), with how many are ahead."""
     day = workdays.local_date(as_utc(now))
-    return [await queue_ticket_view(t) for t in await QueueTicket.filter(citizen_id=citizen_id, day=day).order_by("id")]
+    routes: dict[int, dict[int, _Serves]] = {}  # by hall: looked up once for this answer
+    views = []
+    for t in await QueueTicket.filter(citizen_id=citizen_id, day=day).order_by("id"):
+        if t.status == QueueTicketStatus.WAITING and t.hall_id not in routes:
+            routes[t.hall_id] = await _hall_routes(t.hall_id)
+        views.append(await queue_ticket_view(t, routes.get(t.hall_id)))
+    return views
 
 
 async def queue_status(*, hall_id: int, now: datetime | None = None) -> dict:

@@ -36,6 +36,7 @@ from app.booking.queue import (
     self_check_in,
     skip_queue_ticket,
     take_walk_in_queue_ticket,
+    waiting_only_for,
 )
 from app.booking.slots import (
     DEFAULT_LISTING_DAYS,
@@ -87,5 +88,6 @@ __all__ = [
     "suspended_until",
     "suspension_end",
     "take_walk_in_queue_ticket",
+    "waiting_only_for",
     "update_schedule",
 ]

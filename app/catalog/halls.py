@@ -208,6 +208,13 @@ async def _refuse_if_busy(hall_id: int, window: HallWindow, *, doing: str) -> No
             f"还有 {activity['waiting']} 人在排队，{window.number} 号是大厅最后一个开放的窗口，不能{doing}",
             details={"window": window.number, "serving": 0, "waiting": activity["waiting"]},
         )
+    # Windows call only what they serve: numbers no other open window would call are waiting for this one.
+    only_here = await booking.waiting_only_for(hall_id, window.number) if activity["waiting"] else 0
+    if only_here:
+        raise WindowBusy(
+            f"还有 {only_here} 人在等只有 {window.number} 号窗口能办的事项，不能{doing}",
+            details={"window": window.number, "serving": 0, "waiting": only_here},
+        )
 
 
 async def create_window(hall_id: int, data: WindowIn, *, actor: Principal, cache: Cache) -> dict:

@@ -221,6 +221,20 @@ async def get_hall(hall_id: int) -> dict | None:
     return hall_view(hall, await HallWindow.filter(hall_id=hall_id).order_by("number"))
 
 
+async def hall_windows(hall_id: int) -> list[dict]:
+    """A hall's service windows (as hall_view lists them), by number; empty when it has none set up."""
+    return [window_view(w) for w in await HallWindow.filter(hall_id=hall_id).order_by("number")]
+
+
+async def matter_departments(*, department_ids=(), matter_ids=()) -> dict[int, int]:
+    """Matter id -> its department's id, for every matter of these departments and for these matters (one query)."""
+    department_ids, matter_ids = sorted(set(department_ids)), sorted(set(matter_ids))
+    if not department_ids and not matter_ids:
+        return {}
+    wanted = Q(department_id__in=department_ids or [0]) | Q(id__in=matter_ids or [0])
+    return dict(await Matter.filter(wanted).values_list("id", "department_id"))
+
+
 async def require_matter(matter_id: int) -> dict:
     """A matter's summary, or 404 MATTER_NOT_FOUND."""
     matter = await Matter.get_or_none(id=matter_id)
@@ -575,19 +589,37 @@ async def seed_demo(data_dir: Path, *, cache: Cache) -> dict[str, int] | None:
     departments = {}
     for item in _read(data_dir, "departments.json"):
         departments[item["code"]] = await create_department(**item, cache=cache)
-    halls = {}
+    halls, windows = {}, {}
     for item in _read(data_dir, "halls.json"):
-        halls[item["code"]] = await create_hall(**item, cache=cache)
+        item = dict(item)
+        windows[item["code"]] = item.pop("service_windows", [])
+        department = item.pop("department", None)
+        item["department_id"] = departments[department]["id"] if department else None
+        halls[item["code"]] = await create_hall(**item, windows=len(windows[item["code"]]), cache=cache)
     themes = _read(data_dir, "themes.json")
     for item in themes:
         await create_theme(**item, cache=cache)
     matters = _read(data_dir, "matters.json")
+    matter_ids: dict[str, int] = {}
     for item in matters:
         item = dict(item)
         item["department_id"] = departments[item.pop("department")]["id"]
         item["hall_ids"] = [halls[code]["id"] for code in item.pop("halls")]
         item["change_note"] = "初始版本"
-        await create_matter(MatterCreate.model_validate(item), actor=SYSTEM, cache=cache, ttl=0)
+        created = await create_matter(MatterCreate.model_validate(item), actor=SYSTEM, cache=cache, ttl=0)
+        matter_ids[created["code"]] = created["id"]
+    # The windows last: a window may serve only some matters.
+    for code, hall_windows in windows.items():
+        for window in hall_windows:
+            await HallWindow.create(
+                hall_id=halls[code]["id"],
+                number=window["number"],
+                name=window["name"],
+                department_id=departments[window["department"]]["id"] if window["department"] else None,
+                matter_ids=[matter_ids[m] for m in window["matters"]],
+                open=window["open"],
+            )
+    await cache.delete("catalog:halls")
     return {"departments": len(departments), "halls": len(halls), "themes": len(themes), "matters": len(matters)}
 
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, createClient, memoryTokenStore } from '@govhall/api-client';
 import type { Transport, TransportRequest } from '@govhall/api-client';
-import { queueErrorText, queueService, servingAt, statusName, windowNumbers } from '../src/window/queue';
+import { queueErrorText, queueService, servingAt, statusName, windowChoices, windowNumbers } from '../src/window/queue';
 import type { Queue } from '../src/window/queue';
 import { announcementsBetween, recentCalls, speak, speechText } from '../src/window/screen';
 
@@ -114,6 +114,9 @@ describe('queue service', () => {
 describe('queue errors and names', () => {
   it('explains each code with the next step', () => {
     expect(queueErrorText(new ApiError(409, 'QUEUE_EMPTY', '当前没有等候的号'))).toContain('有群众签到或取号后再叫号');
+    // Others wait, but not for this window: said apart from an empty hall.
+    const forOthers = new ApiError(409, 'QUEUE_EMPTY', '没有本窗口可办理的等候号', null, { waiting_in_hall: 4 });
+    expect(queueErrorText(forOthers)).toContain('大厅还有 4 人在等其他窗口');
     expect(queueErrorText(new ApiError(404, 'APPOINTMENT_NOT_FOUND', '预约不存在'))).toContain('核对');
     expect(queueErrorText(new ApiError(409, 'CHECKIN_NOT_OPEN', '只能在预约当天签到'))).toContain('只能在预约当天签到');
     expect(queueErrorText(new ApiError(409, 'ILLEGAL_TRANSITION', 'x'))).toContain('刷新');
@@ -124,6 +127,32 @@ describe('queue errors and names', () => {
     expect(statusName('skipped')).toBe('已过号');
     expect(windowNumbers({ windows: 3 })).toEqual([1, 2, 3]);
     expect(windowNumbers(undefined)).toEqual([]);
+  });
+
+  it("lists a hall's own windows with whom they serve, a closed one not selectable", () => {
+    const window = (number: number, name: string, department_id: number | null, matter_ids: number[], open = true) => ({
+      id: number,
+      hall_id: 1,
+      number,
+      name,
+      department_id,
+      matter_ids,
+      open,
+    });
+    const hall = {
+      windows: 3,
+      service_windows: [window(1, '综合受理窗口', null, []), window(3, '出入境窗口', 7, [4]), window(5, '帮办代办窗口', null, [], false)],
+    };
+    expect(windowChoices(hall, (id) => (id === 7 ? '公安' : '?'))).toEqual([
+      { value: 1, label: '1 号窗口 · 综合受理窗口 · 综合窗口（所有部门）', disabled: false },
+      { value: 3, label: '3 号窗口 · 出入境窗口 · 公安 · 限 1 个事项', disabled: false },
+      { value: 5, label: '5 号窗口 · 帮办代办窗口 · 综合窗口（所有部门）（已关闭）', disabled: true },
+    ]);
+    // A hall without windows set up: numbered by its count.
+    expect(windowChoices({ windows: 2, service_windows: [] }, () => '')).toEqual([
+      { value: 1, label: '1 号窗口', disabled: false },
+      { value: 2, label: '2 号窗口', disabled: false },
+    ]);
   });
 });
 

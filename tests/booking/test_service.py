@@ -19,6 +19,9 @@ from app.booking.errors import (
     SlotFull,
     SlotNotFound,
 )
+from app.catalog import halls as hall_admin
+from app.catalog.schemas import WindowIn
+from app.core.auth import STAFF, Principal
 from app.core.models import OutboxEvent
 from app.core.timeutil import CITY_TZ
 from tests import factories
@@ -446,6 +449,28 @@ async def test_check_in_and_calling_order_appointments_first_then_by_number(clie
     ]
     with pytest.raises(QueueEmpty):
         await booking.call_next(hall_id=hall_id, window=1, now=MONDAY)
+
+
+async def test_a_department_window_calls_its_appointments_first_and_leaves_other_departments_numbers(
+    client, cache, tuning
+):
+    setup = await ready(cache, capacity=2)
+    hall_id = setup["hall"]["id"]
+    other = await factories.matter(cache, hall_ids=[hall_id])  # another department's matter at this hall
+    admin = Principal(kind=STAFF, id=1, roles=("admin",), name="测试管理员")
+    for number, department_id in ((1, setup["department"]["id"]), (2, None)):
+        window = WindowIn.model_validate({"number": number, "department_id": department_id})
+        await hall_admin.create_window(hall_id, window, actor=admin, cache=cache)
+    (first,) = await _booked_today(client, cache, tuning, setup, 1)
+    await booking.take_walk_in_queue_ticket(hall_id=hall_id, matter_id=other["id"], now=MONDAY)  # B001
+    await booking.take_walk_in_queue_ticket(hall_id=hall_id, matter_id=setup["matter"]["id"], now=MONDAY)  # B002
+    checked = await booking.check_in_by_code(code=first["code"], now=MONDAY)  # A001
+    assert (checked["ticket"]["number"], checked["ticket"]["ahead"]) == ("A001", 0)
+    called = [(await booking.call_next(hall_id=hall_id, window=1, now=MONDAY))["number"] for _ in range(2)]
+    assert called == ["A001", "B002"]
+    with pytest.raises(QueueEmpty):
+        await booking.call_next(hall_id=hall_id, window=1, now=MONDAY)
+    assert (await booking.call_next(hall_id=hall_id, window=2, now=MONDAY))["number"] == "B001"
 
 
 async def test_check_in_only_on_the_day_and_self_check_in_from_30_minutes_before(client, cache, tuning):

@@ -301,3 +301,32 @@ async def test_service_refuses_to_remove_a_busy_window_or_a_hall_in_use(cache, c
     with pytest.raises(HallInUse) as refused:
         await hall_admin.delete_hall(hall["id"], actor=actor, cache=cache)
     assert refused.value.details["waiting"] == 1
+
+
+async def test_a_window_is_not_closed_while_numbers_wait_that_only_it_serves(cache, clock):
+    clock.set(MONDAY_MORNING)
+    from app.booking import service as booking
+
+    police = await factories.department(cache)
+    social = await factories.department(cache)
+    actor = dept_admin(police["id"])
+    hall = await hall_admin.create_hall(HallIn.model_validate(hall_body()), actor=actor, cache=cache)
+    windows = {}
+    for number, department in ((1, police), (2, social)):
+        body = WindowIn.model_validate(window_body(number, department_id=department["id"]))
+        windows[number] = await hall_admin.create_window(hall["id"], body, actor=actor, cache=cache)
+    matter = await factories.matter(cache, department_id=police["id"])
+    await booking.take_walk_in_queue_ticket(hall_id=hall["id"], matter_id=matter["id"])
+    # Window 2 is open, but it calls no 公安 number: the one waiting waits for window 1.
+    closing = WindowIn.model_validate(window_body(1, department_id=police["id"], open=False))
+    with pytest.raises(WindowBusy) as refused:
+        await hall_admin.update_window(hall["id"], windows[1]["id"], closing, actor=actor, cache=cache)
+    assert refused.value.details == {"window": 1, "serving": 0, "waiting": 1}
+    with pytest.raises(WindowBusy):
+        await hall_admin.delete_window(hall["id"], windows[1]["id"], actor=actor, cache=cache)
+    # Window 2 serves nobody who waits: it closes. With a general window open, window 1 may close too.
+    closing_two = WindowIn.model_validate(window_body(2, department_id=social["id"], open=False))
+    await hall_admin.update_window(hall["id"], windows[2]["id"], closing_two, actor=actor, cache=cache)
+    await hall_admin.create_window(hall["id"], WindowIn.model_validate(window_body(3)), actor=actor, cache=cache)
+    closed = await hall_admin.update_window(hall["id"], windows[1]["id"], closing, actor=actor, cache=cache)
+    assert closed["open"] is False

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { Alert, Button, Input, Select, Table, Tag } from 'tdesign-react';
 import { api } from '../api';
-import { queueService, statusName, windowNumbers } from './queue';
+import { queueService, statusName, windowChoices } from './queue';
 import type { HallAppointment } from './queue';
 import { useWindowDesk } from './useWindowDesk';
 import './window.css';
@@ -39,9 +39,9 @@ export default function WindowPage() {
             value={place.window ?? undefined}
             placeholder="请选择窗口"
             disabled={!hall}
-            options={windowNumbers(hall).map((n) => ({ label: `${n} 号窗口`, value: n }))}
+            options={windowChoices(hall, desk.departmentName)}
             onChange={(value) => desk.choose({ window: Number(value) })}
-            style={{ width: 160 }}
+            style={{ width: 360 }}
           />
         </label>
         {place.hallId ? (

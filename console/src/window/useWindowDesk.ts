@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { Hall, HallAppointment, QueueAction, QueueService, QueueTicket } from './queue';
+import type { Department, Hall, HallAppointment, QueueAction, QueueService, QueueTicket } from './queue';
 import { queueErrorText, servingAt } from './queue';
 
 const PLACE_KEY = 'govhall.console.window';
@@ -26,6 +26,7 @@ export interface Notice {
 /** The window desk: which hall and window I sit at (remembered), the day's appointments, and my current number. */
 export function useWindowDesk(service: QueueService) {
   const [halls, setHalls] = useState<Hall[]>([]);
+  const [departments, setDepartments] = useState<Department[]>([]);
   const [place, setPlace] = useState<Place>(rememberedPlace);
   const [appointments, setAppointments] = useState<HallAppointment[]>([]);
   const [current, setCurrent] = useState<QueueTicket | null>(null);
@@ -34,6 +35,8 @@ export function useWindowDesk(service: QueueService) {
 
   useEffect(() => {
     service.halls().then(setHalls, (error) => setNotice({ tone: 'error', text: queueErrorText(error) }));
+    // Only to name whom a window serves: without them the window still shows its number and name.
+    service.departments().then(setDepartments, () => undefined);
   }, [service]);
 
   const choose = useCallback((next: Partial<Place>) => {
@@ -118,5 +121,9 @@ export function useWindowDesk(service: QueueService) {
   };
 
   const hall = halls.find((item) => item.id === place.hallId);
-  return { halls, hall, place, choose, appointments, current, notice, busy, checkIn, callNext, act, reload };
+  const departmentName = (id: number) => {
+    const found = departments.find((item) => item.id === id);
+    return found ? found.short_name || found.name : `部门 ${id}`;
+  };
+  return { halls, hall, departmentName, place, choose, appointments, current, notice, busy, checkIn, callNext, act, reload };
 }
