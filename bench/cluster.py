@@ -444,7 +444,7 @@ async def main() -> int:
         print(f"flash crowd answers at one node: {r['node_flash']['statuses']} codes: {r['node_flash']['codes']}")
         print(
             f"pushes: {pushes['pushes_sent']} sent for {pushes['appointments']} appointments, by worker "
-            f"{pushes['by_worker']}, all settled {pushes['settled_in_s']}s after the last flash crowd"
+            f"{pushes['by_worker']}, all settled {pushes['settled_in_s']}s after the last flash crowd's checks"
         )
         print(
             "checks: "
