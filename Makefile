@@ -119,6 +119,11 @@ bench: install
 bench-reads: install
 	$(PY) bench/citizen_reads.py $(BENCH_ARGS)
 
+## bench-cluster: the booking benchmark through nginx in front of two app nodes and at one node directly (needs nginx)
+.PHONY: bench-cluster
+bench-cluster: install nginx
+	$(PY) bench/cluster.py $(BENCH_ARGS)
+
 ## lock: record the exact versions installed, after changing pyproject.toml
 lock: install
 	$(PY) -m pip freeze --exclude-editable > requirements.lock
