@@ -52,6 +52,7 @@ from run import (
     cli,
     drop_scratch,
     log,
+    real_name_citizen,
     require_wrk,
     run_wrk,
     start,
@@ -113,45 +114,6 @@ async def bookable_matter(http: httpx.AsyncClient, admin: dict, department_id: i
     day_slots = [s for s in slots if s["date"] == day]
     assert len(day_slots) == SLOTS, day_slots
     return {"matter_id": matter_id, "hall_id": hall_id, "day": day, "slot_ids": [s["id"] for s in day_slots]}
-
-
-async def real_name_citizen(http: httpx.AsyncClient, index: int, template_id: str) -> str:
-    """A WeChat login whose real name WeChat confirmed (claim, SMS code, consent, confirm), as the mini-program
-    does it, with three credits of the booking push (one per flash crowd it may win, and the one a progress note
-    leaves for essentials); its token."""
-    from app.identity.id_number import check_digit
-
-    openid = "o" + uuid.uuid4().hex[:27]
-    code = (await http.post("/sim/wechat/code", json={"openid": openid})).json()["code"]
-    login = await http.post("/api/v1/auth/wechat", json={"code": code})
-    login.raise_for_status()
-    token = login.json()["token"]
-    headers = {"Authorization": f"Bearer {token}"}
-    # Unique per index (as bench/run.py): the birth year carries index // 1000, the sequence number index % 1000.
-    first17 = f"110101{1950 + index // 1000 % 50}{(index // 50) % 12 + 1:02d}01{index % 1000:03d}"
-    number, phone = first17 + check_digit(first17), f"139{index:08d}"
-    registered = await http.post(
-        "/sim/wechat/real-name", json={"openid": openid, "real_name": "压测", "id_number": number}
-    )
-    registered.raise_for_status()
-    claim = await http.put(
-        "/api/v1/me/identity", headers=headers, json={"name": "压测", "id_number": number, "phone": phone}
-    )
-    claim.raise_for_status()
-    texts = (await http.get("/sim/sms/messages", params={"phone": phone})).json()["items"]
-    body = {"sms_code": re.search(r"[0-9]{6}", texts[-1]["text"]).group(0)}
-    body["code"] = (await http.post("/sim/wechat/real-name/consent", json={"openid": openid})).json()["code"]
-    verification = claim.json()["verification"]["id"]
-    confirmed = await http.post(f"/api/v1/me/identity/verifications/{verification}/confirm", headers=headers, json=body)
-    confirmed.raise_for_status()
-    for _ in range(3):
-        granted = await http.post(
-            "/api/v1/me/subscriptions",
-            headers=headers,
-            json={"channel": "wechat", "results": {template_id: "accept"}},
-        )
-        granted.raise_for_status()
-    return token
 
 
 async def build_data(env: dict[str, str], base: str, citizens: int) -> tuple[dict, dict, str]:
