@@ -104,6 +104,12 @@ def _log_in(page, base: str, username: str) -> None:
 def _choose(page, label: str, option: str) -> None:
     page.get_by_role("textbox", name=label).click()
     page.locator(".t-select-option", has_text=option).first.click()
+    _dropdown_closed(page)
+
+
+def _dropdown_closed(page) -> None:
+    # The closing dropdown fades out over the page; a screenshot taken before it has gone shows it half drawn.
+    expect(page.locator(".t-select-option:visible")).to_have_count(0)
 
 
 def _spoken(page) -> list[str]:
@@ -148,6 +154,7 @@ def test_window_clerk_calls_and_the_hall_screen_shows_and_says_it(server, deskto
         page.get_by_role("textbox", name="我的窗口").click()
         expect(page.locator(".t-select-option", has_text="已关闭").first).to_have_class(re.compile("t-is-disabled"))
         page.locator(".t-select-option", has_text=re.compile(rf"^{window} 号窗口 · ")).first.click()
+        _dropdown_closed(page)
         expect(page.get_by_role("textbox", name="我的窗口")).to_have_value(re.compile(rf"^{window} 号窗口 · .*人社"))
         expect(page.get_by_role("table")).to_contain_text(day["booked"][0]["name"])
         visit(page, "console-window-desk")
