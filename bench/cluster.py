@@ -49,6 +49,7 @@ from run import (
     SEATS_PER_SLOT,
     SLOTS,
     app_env,
+    bookable_matter,
     cli,
     drop_scratch,
     log,
@@ -70,50 +71,6 @@ SETTLE_SECONDS = 120
 
 
 # ---- the data ----
-
-
-async def bookable_matter(http: httpx.AsyncClient, admin: dict, department_id: int, hall_id: int, name: str) -> dict:
-    """A bookable matter with ten 30-minute slots of ten seats on every day, already released: the day released last."""
-    matter = await http.post(
-        "/api/v1/admin/matters",
-        headers=admin,
-        json={
-            "code": f"BENCH-{uuid.uuid4().hex[:6]}",
-            "name": name,
-            "department_id": department_id,
-            "kind": "public_service",
-            "audience": "citizen",
-            "legal_days": 20,
-            "promised_days": 5,
-            "max_visits": 1,
-            "online_depth": 3,
-            "hall_ids": [hall_id],
-            "bookable": True,
-        },
-    )
-    matter.raise_for_status()
-    matter_id = matter.json()["id"]
-    schedule = await http.post(
-        "/api/v1/admin/schedules",
-        headers=admin,
-        json={
-            "hall_id": hall_id,
-            "matter_id": matter_id,
-            "weekdays": [1, 2, 3, 4, 5, 6, 7],
-            "ranges": [{"start": "08:00", "end": "13:00"}],
-            "slot_minutes": 30,
-            "capacity": SEATS_PER_SLOT,
-            "release_days": 5,
-            "release_time": "00:00",
-            "booking_closes_minutes": 0,
-        },
-    )
-    schedule.raise_for_status()
-    slots = (await http.get(f"/api/v1/matters/{matter_id}/slots", params={"hall_id": hall_id})).json()
-    day = max(s["date"] for s in slots)
-    day_slots = [s for s in slots if s["date"] == day]
-    assert len(day_slots) == SLOTS, day_slots
-    return {"matter_id": matter_id, "hall_id": hall_id, "day": day, "slot_ids": [s["id"] for s in day_slots]}
 
 
 async def build_data(env: dict[str, str], base: str, citizens: int) -> tuple[dict, dict, str]:

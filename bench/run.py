@@ -52,6 +52,50 @@ SEATS_PER_SLOT = 10
 ADMIN_PASSWORD = "Bench-admin-password-1"
 
 
+async def bookable_matter(http: httpx.AsyncClient, admin: dict, department_id: int, hall_id: int, name: str) -> dict:
+    """A bookable matter with ten 30-minute slots of ten seats on every day, already released: the day released last."""
+    matter = await http.post(
+        "/api/v1/admin/matters",
+        headers=admin,
+        json={
+            "code": f"BENCH-{uuid.uuid4().hex[:6]}",
+            "name": name,
+            "department_id": department_id,
+            "kind": "public_service",
+            "audience": "citizen",
+            "legal_days": 20,
+            "promised_days": 5,
+            "max_visits": 1,
+            "online_depth": 3,
+            "hall_ids": [hall_id],
+            "bookable": True,
+        },
+    )
+    matter.raise_for_status()
+    matter_id = matter.json()["id"]
+    schedule = await http.post(
+        "/api/v1/admin/schedules",
+        headers=admin,
+        json={
+            "hall_id": hall_id,
+            "matter_id": matter_id,
+            "weekdays": [1, 2, 3, 4, 5, 6, 7],
+            "ranges": [{"start": "08:00", "end": "13:00"}],
+            "slot_minutes": 30,
+            "capacity": SEATS_PER_SLOT,
+            "release_days": 5,
+            "release_time": "00:00",
+            "booking_closes_minutes": 0,
+        },
+    )
+    schedule.raise_for_status()
+    slots = (await http.get(f"/api/v1/matters/{matter_id}/slots", params={"hall_id": hall_id})).json()
+    day = max(s["date"] for s in slots)
+    day_slots = [s for s in slots if s["date"] == day]
+    assert len(day_slots) == SLOTS, day_slots
+    return {"matter_id": matter_id, "hall_id": hall_id, "day": day, "slot_ids": [s["id"] for s in day_slots]}
+
+
 async def build_data(env: dict[str, str], citizens: int) -> dict:
     cli(env, "migrate")
     cli(env, "seed", "--demo")
@@ -65,46 +109,7 @@ async def build_data(env: dict[str, str], citizens: int) -> dict:
         admin = {"Authorization": f"Bearer {token}"}
         department = (await http.get("/api/v1/departments")).json()["items"][0]
         hall = (await http.get("/api/v1/halls")).json()["items"][0]
-        matter = await http.post(
-            "/api/v1/admin/matters",
-            headers=admin,
-            json={
-                "code": f"BENCH-{uuid.uuid4().hex[:6]}",
-                "name": "压测预约事项",
-                "department_id": department["id"],
-                "kind": "public_service",
-                "audience": "citizen",
-                "legal_days": 20,
-                "promised_days": 5,
-                "max_visits": 1,
-                "online_depth": 3,
-                "hall_ids": [hall["id"]],
-                "bookable": True,
-            },
-        )
-        matter.raise_for_status()
-        matter_id = matter.json()["id"]
-        # Ten 30-minute slots of ten seats on every working day; already released (release at 00:00).
-        schedule = await http.post(
-            "/api/v1/admin/schedules",
-            headers=admin,
-            json={
-                "hall_id": hall["id"],
-                "matter_id": matter_id,
-                "weekdays": [1, 2, 3, 4, 5, 6, 7],
-                "ranges": [{"start": "08:00", "end": "13:00"}],
-                "slot_minutes": 30,
-                "capacity": SEATS_PER_SLOT,
-                "release_days": 5,
-                "release_time": "00:00",
-                "booking_closes_minutes": 0,
-            },
-        )
-        schedule.raise_for_status()
-        slots = (await http.get(f"/api/v1/matters/{matter_id}/slots", params={"hall_id": hall["id"]})).json()
-        target_day = max(s["date"] for s in slots)  # the day released last: a whole day of open slots
-        day_slots = [s for s in slots if s["date"] == target_day]
-        assert len(day_slots) == SLOTS, day_slots
+        data = await bookable_matter(http, admin, department["id"], hall["id"], "压测预约事项")
 
         semaphore = asyncio.Semaphore(32)
 
@@ -116,8 +121,8 @@ async def build_data(env: dict[str, str], citizens: int) -> dict:
         tokens = await asyncio.gather(*(citizen(i) for i in range(citizens)))
         log(f"{citizens} real-name citizens in {time.perf_counter() - started:.1f}s")
     (OUT / "tokens.txt").write_text("\n".join(tokens) + "\n")
-    (OUT / "slots.txt").write_text("\n".join(str(s["id"]) for s in day_slots) + "\n")
-    return {"matter_id": matter_id, "hall_id": hall["id"], "day": target_day, "slot_ids": [s["id"] for s in day_slots]}
+    (OUT / "slots.txt").write_text("\n".join(str(i) for i in data["slot_ids"]) + "\n")
+    return data
 
 
 async def check_flash_crowd(database_url: str, data: dict, result: dict) -> list[str]:
