@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sanic import Sanic
 
 from app.core.cache import build_cache
 from app.core.config import Settings, get_settings
 from app.core.crypto import cipher_from
-from app.core.db import close_db, init_db, read_replica
+from app.core.db import close_db, dialect, init_db, own_connection, read_replica
 from app.core.errors import install_error_handler
 from app.core.frontends import install_frontends
 from app.core.http import dumps, install_request_context
@@ -16,6 +18,7 @@ from app.core.metrics import install_metrics
 from app.core.openapi import install_openapi
 from app.core.replica import ReadReplica
 from app.core.storage import build_storage
+from app.core.view_memo import ChangeListener, citizen_views
 from app.identity import passwords
 from app.platforms import build_platforms
 
@@ -36,10 +39,25 @@ async def start_resources(app: Sanic) -> None:
     app.ctx.cache = build_cache(settings.cache)
     app.ctx.platforms = build_platforms(settings, app.ctx.cache)
     app.ctx.storage = build_storage(settings.storage)
+    await start_change_listener(app, settings)
+
+
+async def start_change_listener(app: Sanic, settings: Settings) -> None:
+    """Remember citizens' reads only where every change is heard of: PostgreSQL, through a listening connection."""
+    seconds = settings.server.citizen_memo_seconds if dialect() == "postgres" else 0
+    citizen_views.configure(seconds)
+    app.ctx.change_listener = None
+    if seconds:
+        app.ctx.change_listener = ChangeListener(partial(own_connection, settings))
+        await app.ctx.change_listener.start()
 
 
 async def stop_resources(app: Sanic) -> None:
     """Close what start_resources opened."""
+    listener = getattr(app.ctx, "change_listener", None)
+    if listener is not None:
+        await listener.stop()
+        citizen_views.configure(0)
     storage = getattr(app.ctx, "storage", None)
     if storage is not None:
         await storage.close()

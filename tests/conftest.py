@@ -113,6 +113,10 @@ async def settings(tmp_path_factory):
             # every test logs in from 127.0.0.1; the rate-limit test lowers this for itself
             "APP_SECURITY__LOGIN_ATTEMPTS_PER_MINUTE": "1000000",
             "APP_STATS__COMPUTED_PER_MINUTE": "1000000",
+            # A staff move and the citizen's next read follow each other within microseconds here, closer than
+            # PostgreSQL's change notice may arrive: the suite reads the database; tests/core/test_view_memo.py
+            # turns the citizen memo on and waits for the notices.
+            "APP_SERVER__CITIZEN_MEMO_SECONDS": "0",
             # uploads of this run in its own folder; a small limit keeps the too-large test cheap
             "APP_STORAGE__LOCAL_DIR": str(tmp_path_factory.mktemp("uploads")),
             "APP_STORAGE__MAX_UPLOAD_BYTES": "262144",

@@ -29,6 +29,7 @@ from app.core.auth import citizen_required, staff_required
 from app.core.errors import ValidationFailed
 from app.core.http import Id, idempotency_key, json_body, page_of, parse, parse_body, parse_query, respond
 from app.core.openapi import FILE, Raw, doc
+from app.core.view_memo import per_citizen
 
 bp = Blueprint("cases", url_prefix="/api/v1")
 
@@ -119,6 +120,7 @@ async def create(request: Request):
 @bp.get("/cases")
 @doc("我的办件", tag="cases", response=CasePageOut, errors=(401, 422), secured=True, query=CaseQuery)
 @citizen_required
+@per_citizen
 async def my_cases(request: Request):
     query = parse_query(request, CaseQuery)
     principal = request.ctx.principal
@@ -136,6 +138,7 @@ async def my_cases(request: Request):
 @bp.get("/cases/<case_id:int>")
 @doc("办件详情：状态、时限、红黄绿灯、进度", tag="cases", response=CaseOut, errors=(401, 404), secured=True)
 @citizen_required
+@per_citizen
 async def my_case(request: Request, case_id: int):
     return respond(CaseOut, await service.get_case(request.ctx.principal, case_id, **_common(request)))
 

@@ -176,7 +176,9 @@ async def case_view(
     for file in files:
         by_material.setdefault(file.material_id, []).append(_file_view(file))
     licences_by_material: dict[int, list[dict]] = {}
-    for row in await licences.live_licences(case.id):
+    # Licences attach only to e_licence materials: a guide without one has nothing to look up.
+    has_licences = any(m["e_licence"] for m in guide["materials"])
+    for row in await licences.live_licences(case.id) if has_licences else ():
         licences_by_material.setdefault(row.material_id, []).append(licences.attached_view(row))
     timeline = await CaseTimelineEntry.filter(case_id=case.id).order_by("id")
     view.update(

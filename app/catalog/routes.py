@@ -26,8 +26,11 @@ from app.catalog.schemas import (
 from app.core.auth import staff_required
 from app.core.http import page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
+from app.core.view_memo import remembered
 
 bp = Blueprint("catalog", url_prefix="/api/v1")
+# The owner of the remembered public answers (guides, search): everyone.
+PUBLIC = "public"
 
 
 def _cache_args(request: Request) -> dict:
@@ -61,6 +64,7 @@ async def themes(request: Request):
 
 @bp.get("/matters")
 @doc("搜索事项", tag="catalog", response=MatterPageOut, query=MatterQuery)
+@remembered(service.memo.answers, lambda request: PUBLIC)
 async def matters(request: Request):
     query = parse_query(request, MatterQuery)
     items, total = await service.search_matters(
@@ -83,6 +87,7 @@ async def matters(request: Request):
     errors=(404, 422),
     query=GuideQuery,
 )
+@remembered(service.memo.answers, lambda request: PUBLIC)
 async def matter_guide(request: Request, matter_id: int):
     query = parse_query(request, GuideQuery)
     return respond(MatterOut, await service.get_guide(matter_id, query.version, **_cache_args(request)))

@@ -22,6 +22,7 @@ from app.core.auth import SYSTEM, Principal
 from app.core.cache import Cache, get_json, set_json
 from app.core.errors import Conflict, Forbidden, StaleVersion
 from app.core.timeutil import to_iso
+from app.core.view_memo import ViewMemo
 from app.platforms.licences import licence_type_for
 
 ONLINE_DEPTH_MIN = 3  # 三级 and up: the matter can be applied for online
@@ -40,16 +41,20 @@ class CatalogMemo:
     SEARCHES = 1024
 
     def __init__(self) -> None:
+        # The JSON bodies of the public guide and search answers, so a remembered one is not shaped and encoded again.
+        self.answers = ViewMemo(self.GUIDES + self.SEARCHES, needs_listener=False)
         self.configure(0)
 
     def configure(self, seconds: float) -> None:
         self.seconds = seconds
         self.guides: TTLCache = TTLCache(self.GUIDES, seconds or 1)
         self.searches: TTLCache = TTLCache(self.SEARCHES, seconds or 1)
+        self.answers.configure(seconds)
 
     def forget(self) -> None:
         self.guides.clear()
         self.searches.clear()
+        self.answers.forget_all()
 
 
 memo = CatalogMemo()

@@ -54,6 +54,7 @@ class ServerSection(_Section):
     access_log: bool
     max_in_flight: int = Field(ge=1, le=100_000)
     proxies_count: int = Field(ge=0, le=5)
+    citizen_memo_seconds: float = Field(ge=0, le=60)
 
 
 class DatabaseSection(_Section):

@@ -125,6 +125,23 @@ def _replica_client(settings: Settings) -> BaseDBAsyncClient:
     return client_class(connection_name=REPLICA, **config["credentials"])
 
 
+async def own_connection(settings: Settings):
+    """A PostgreSQL connection of its own, outside the pool, on the primary (the change listener keeps one)."""
+    import asyncpg
+
+    credentials = _connection(settings.database.url, 1, connect_timeout=settings.database.connect_timeout_seconds)[
+        "credentials"
+    ]
+    return await asyncpg.connect(
+        host=credentials["host"],
+        port=credentials["port"],
+        user=credentials["user"],
+        password=credentials["password"] or None,
+        database=credentials["database"],
+        timeout=credentials["timeout"],
+    )
+
+
 def read_replica() -> BaseDBAsyncClient | None:
     """The read replica's client when database.read_replica_url is set and init_db ran, else None."""
     return _replica

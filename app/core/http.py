@@ -29,6 +29,7 @@ from app.core.errors import (
     error_body,
 )
 from app.core.logging import request_id_var
+from app.core.view_memo import forget_after_write
 
 access_log = logging.getLogger("app.access")
 Schema = TypeVar("Schema", bound=BaseModel)
@@ -70,6 +71,7 @@ def install_request_context(app: Sanic, *, access_log_enabled: bool, max_in_flig
     @app.on_response(priority=100)
     async def _finish(request: Request, response) -> None:
         in_flight.discard(request)
+        forget_after_write(request)
         if getattr(request.ctx, "dependency_failed", False):
             await uncount_rate(request.app.ctx.cache, counted_buckets.get() or [])
         request_id = getattr(request.ctx, "request_id", None)

@@ -7,6 +7,7 @@ from sanic import Blueprint, Request
 from app.core.auth import citizen_required, staff_required
 from app.core.http import page_of, parse_body, parse_query, respond
 from app.core.openapi import doc
+from app.core.view_memo import per_citizen
 from app.notifications import service
 from app.notifications.schemas import (
     AlertCountOut,
@@ -41,6 +42,7 @@ OPERATOR_ROLES = ("admin", "supervisor")
     query=MessageQuery,
 )
 @citizen_required
+@per_citizen
 async def messages(request: Request):
     query = parse_query(request, MessageQuery)
     items, total, unread = await service.inbox(
