@@ -13,7 +13,10 @@ at --scale 1, 300 citizens, 3,000 cases, 10,000 timeline rows and 30,000 message
 30,000 citizens, 300,000 cases, 1,000,000 timeline rows and 3,000,000 messages. Every citizen, measured or not, has
 about 10 cases and 100 messages, spread over the whole table. --explain prints EXPLAIN (ANALYZE, BUFFERS) of every
 SQL statement each read runs (captured from Tortoise's query log, run in this process against the loaded data).
-Results go to bench/out/citizen_reads-<workers>w-<scale>x.json; docs/PERFORMANCE.md has the figures.
+Before each read is measured, every one of its requests is made once against each server (a warm-up, as a server
+that has been serving has answered them before). --citizen-memo-seconds sets the app's server.citizen_memo_seconds
+(default: the configuration's; 0 measures every citizen read going to the database).
+Results go to bench/out/citizen_reads-<workers>w-<scale>x[-memo<N>].json; docs/PERFORMANCE.md has the figures.
 """
 
 from __future__ import annotations
@@ -169,6 +172,20 @@ async def request_files(database_url: str, logins: list[dict]) -> dict[str, list
     }
 
 
+async def warm_up(base_url: str, lines: list[str]) -> None:
+    """Every request of a read once (16 at a time), as a server that has been serving has answered them."""
+    gate = asyncio.Semaphore(16)
+
+    async def one(http: httpx.AsyncClient, line: str) -> None:
+        token, _, path = line.partition("\t")
+        headers = {} if token == "-" else {"Authorization": f"Bearer {token}"}
+        async with gate:
+            (await http.get(path, headers=headers)).raise_for_status()
+
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        await asyncio.gather(*(one(http, line) for line in lines))
+
+
 class _Queries(logging.Handler):
     """Collects the SQL Tortoise sends (its debug log line carries the query and its values)."""
 
@@ -244,12 +261,17 @@ async def main() -> int:
     parser.add_argument("--measured", type=int, default=64, help="citizens whose reads wrk rotates through")
     parser.add_argument("--explain", action="store_true", help="print the query plans of each read")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database and Redis keys")
+    parser.add_argument(
+        "--citizen-memo-seconds", type=float, default=None, help="server.citizen_memo_seconds of the app (0: off)"
+    )
     args = parser.parse_args()
     wrk = require_wrk()
     OUT.mkdir(exist_ok=True)
     counts = {name: count * args.scale for name, count in BASE.items()}
     database, prefix, database_url = await create_scratch("bench_reads")
     env = app_env(database_url, prefix)
+    if args.citizen_memo_seconds is not None:
+        env["APP_SERVER__CITIZEN_MEMO_SECONDS"] = str(args.citizen_memo_seconds)
     app_server = bare_server = None
     try:
         cli(env, "migrate")
@@ -266,7 +288,9 @@ async def main() -> int:
             path = OUT / f"reads-{name.replace(' ', '-')}.txt"
             path.write_text("\n".join(reads[name]) + "\n")
             script_args = [str(path), str(args.threads)]
-            log(f"{name}: bare, then the app ({len(reads[name])} different requests)")
+            log(f"{name}: bare, then the app ({len(reads[name])} different requests), each warmed up first")
+            await warm_up(f"http://127.0.0.1:{BARE_PORT}", reads[name])
+            await warm_up(f"http://127.0.0.1:{APP_PORT}", reads[name])
             bare = run_wrk(wrk, f"http://127.0.0.1:{BARE_PORT}", "citizen_reads.lua", script_args, **common)
             app = run_wrk(wrk, f"http://127.0.0.1:{APP_PORT}", "citizen_reads.lua", script_args, **common)
             results[name] = {"bare": bare, "app": app, "ratio": app["rps"] / bare["rps"]}
@@ -294,7 +318,8 @@ async def main() -> int:
                 print(f"\n### {name}\n")
                 for statement in statements:
                     print(f"{statement['sql']}\n-- values: {statement['values']}\n{statement['plan']}\n")
-        (OUT / f"citizen_reads-{args.workers}w-{args.scale}x.json").write_text(
+        memo = "" if args.citizen_memo_seconds is None else f"-memo{args.citizen_memo_seconds:g}"
+        (OUT / f"citizen_reads-{args.workers}w-{args.scale}x{memo}.json").write_text(
             json.dumps(
                 {
                     "workers": args.workers,
@@ -304,6 +329,7 @@ async def main() -> int:
                     "connections": args.connections,
                     "duration_s": args.duration,
                     "date": date.today().isoformat(),
+                    "citizen_memo_seconds": args.citizen_memo_seconds,
                     "results": results,
                     "plans": plans,
                     "problems": problems,
