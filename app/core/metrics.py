@@ -59,6 +59,11 @@ REPLICA_FALLBACKS = Counter(
     "failed moments before (skipped)",
     ["reason"],
 )
+CITIZEN_MEMO_LISTENING = Gauge(
+    "govhall_citizen_memo_listening",
+    "Server processes hearing PostgreSQL's change notices, so answering citizens' repeated reads from memory",
+    multiprocess_mode="livesum",
+)
 
 _COUNTED = (
     REQUESTS,
@@ -70,6 +75,7 @@ _COUNTED = (
     PAYMENT_SWEEP_SETTLED,
     DB_POOL,
     REPLICA_FALLBACKS,
+    CITIZEN_MEMO_LISTENING,
 )
 
 # Read at scrape time from the database, the same for every node: the outbox's backlog, deliveries per status.

@@ -20,6 +20,8 @@ from cachetools import TTLCache
 from sanic import Request
 from sanic.response import HTTPResponse
 
+from app.core import metrics
+
 log = logging.getLogger("app.view_memo")
 
 CHANNEL = "govhall_citizen_changed"
@@ -167,6 +169,7 @@ class ChangeListener:
         # Anything remembered before now may have missed a notice: start empty.
         self.memo.forget_all()
         self.memo.listening = True
+        metrics.CITIZEN_MEMO_LISTENING.set(1)
         return True
 
     async def _keep_listening(self) -> None:
@@ -179,6 +182,7 @@ class ChangeListener:
 
     async def _drop(self) -> None:
         self.memo.listening = False
+        metrics.CITIZEN_MEMO_LISTENING.set(0)
         self.memo.forget_all()
         connection, self.connection = self.connection, None
         if connection is not None and not connection.is_closed():
@@ -197,5 +201,6 @@ class ChangeListener:
     def _terminated(self, _connection) -> None:
         log.warning("citizen memo off: the change listener's connection was lost")
         self.memo.listening = False
+        metrics.CITIZEN_MEMO_LISTENING.set(0)
         self.memo.forget_all()
         self.lost.set()

@@ -13,6 +13,7 @@ from app.core.db import own_connection
 from app.core.view_memo import ChangeListener, ViewMemo, citizen_views
 from tests import factories as f
 from tests.conftest import BACKEND
+from tests.core.test_metrics import sample, scrape
 
 # PostgreSQL's notice of a change arrives in milliseconds; a loaded two-core machine gets a margin. A bound on
 # behaviour, not a speed target.
@@ -212,6 +213,7 @@ async def test_a_lost_listening_connection_turns_the_memo_off_until_it_listens_a
     path = f"/api/v1/cases/{case['id']}"
     await client.get(path, headers=citizen["headers"])
     assert await remembered_body(citizen, path) is not None
+    assert sample(await scrape(client), "govhall_citizen_memo_listening") == 1
     listening_pid = remembering.connection.get_server_pid()
 
     admin = await asyncpg.connect(settings.database.url)
@@ -224,6 +226,7 @@ async def test_a_lost_listening_connection_turns_the_memo_off_until_it_listens_a
         assert time.monotonic() - started < NOTICE_BOUND_SECONDS
         await asyncio.sleep(0.01)
     assert await remembered_body(citizen, path) is None
+    assert sample(await scrape(client), "govhall_citizen_memo_listening") == 0  # what an operator sees
     # Meanwhile every read goes to the database, and a change is seen at once.
     accepted = await f.moved(client, case, setup["clerk"], "accept")
     assert (await client.get(path, headers=citizen["headers"])).json()["version"] == accepted["version"]
