@@ -35,7 +35,7 @@ from app.booking.schemas import (
     WalkInIn,
 )
 from app.core.auth import citizen_required, client_ip, limit_rate, staff_required
-from app.core.http import idempotency_key, page_of, parse_body, parse_query, respond
+from app.core.http import idempotency_key, page_of, parse_body, parse_query, respond, respond_remembered
 from app.core.openapi import doc
 
 bp = Blueprint("booking", url_prefix="/api/v1")
@@ -50,7 +50,8 @@ QUEUE_ROLES = ("clerk", "supervisor", "admin")
 @doc("事项的可预约时段（含剩余名额）", tag="booking", response=list[SlotOut], errors=(404, 422), query=SlotQuery)
 async def slots(request: Request, matter_id: int):
     query = parse_query(request, SlotQuery)
-    return respond(
+    # The listing is remembered for booking.listing_cache_seconds: its body is encoded once, not per request.
+    return respond_remembered(
         list[SlotOut],
         await service.list_slots(
             matter_id=matter_id,

@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 import weakref
+from collections import OrderedDict
 from functools import cache, partial
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, Validati
 from sanic import Request, Sanic
 from sanic.exceptions import BadRequest as SanicBadRequest
 from sanic.helpers import json_dumps
-from sanic.response import JSONResponse, json
+from sanic.response import HTTPResponse, JSONResponse, json
 
 from app.core import metrics
 from app.core.auth import counted_buckets, uncount_rate
@@ -257,6 +258,24 @@ def respond(shape: Any, data: Any, *, status: int = 200, headers: dict[str, str]
     adapter = response_adapter(shape)
     body = adapter.dump_python(adapter.validate_python(data), mode="json", by_alias=True, exclude_unset=True)
     return json(body, status=status, headers=headers)
+
+
+# Bodies of results that a memo hands out many times (the same object each time, never changed once handed out), by
+# that object's identity; the entry holds the object, so its id cannot be reused while the body is kept.
+_REMEMBERED_BODIES = 256
+_remembered_bodies: OrderedDict[int, tuple[Any, bytes]] = OrderedDict()
+
+
+def respond_remembered(shape: Any, data: Any) -> HTTPResponse:
+    """respond() for a result a memo hands out again and again: shaped and encoded once per object, not per request."""
+    entry = _remembered_bodies.get(id(data))
+    if entry is not None and entry[0] is data:
+        return HTTPResponse(entry[1], content_type="application/json")
+    response = respond(shape, data)
+    _remembered_bodies[id(data)] = (data, response.body)
+    if len(_remembered_bodies) > _REMEMBERED_BODIES:
+        _remembered_bodies.popitem(last=False)
+    return response
 
 
 class PageQuery(BaseModel):

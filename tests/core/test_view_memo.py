@@ -255,3 +255,21 @@ async def test_a_guide_edit_is_answered_at_once_by_the_process_that_made_it(clie
     assert renamed.status_code == 200, renamed.text
     assert memo.answers.get("public", (path, "")) is None
     assert (await client.get(path)).json()["name"] == "新名称的事项"
+
+
+def test_a_remembered_result_is_encoded_once_and_a_new_one_again():
+    """The slot listing a process remembers is answered many times: its body is shaped once per object."""
+    from pydantic import BaseModel
+
+    from app.core.http import respond_remembered
+
+    class Seat(BaseModel):
+        id: int
+        remaining: int
+
+    listing = [{"id": 1, "remaining": 3}]
+    first = respond_remembered(list[Seat], listing)
+    assert respond_remembered(list[Seat], listing).body is first.body  # the same bytes, not encoded again
+    reloaded = [{"id": 1, "remaining": 2}]  # the memo expired or a booking dropped it: a new object
+    assert respond_remembered(list[Seat], reloaded).body == b'[{"id":1,"remaining":2}]'
+    assert respond_remembered(list[Seat], listing).body == b'[{"id":1,"remaining":3}]'
