@@ -42,7 +42,7 @@ class CatalogMemo:
 
     def __init__(self) -> None:
         # The JSON bodies of the public guide and search answers, so a remembered one is not shaped and encoded again.
-        self.answers = ViewMemo(self.GUIDES + self.SEARCHES, needs_listener=False)
+        self.answers = ViewMemo(16 * 1024 * 1024, needs_listener=False)
         self.configure(0)
 
     def configure(self, seconds: float) -> None:

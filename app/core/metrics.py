@@ -179,6 +179,26 @@ async def queue_figures(outbox_backlog: OutboxBacklog, delivery_counts: Delivery
     ]
 
 
+def replica_figures(configured: bool, lag_seconds: float | None) -> list[GaugeMetricFamily]:
+    """Whether the read replica answers, and how far its replay is behind; nothing when none is configured."""
+    if not configured:
+        return []
+    figures = [
+        GaugeMetricFamily(
+            "govhall_db_replica_up", "Whether the read replica answered this scrape", value=int(lag_seconds is not None)
+        )
+    ]
+    if lag_seconds is not None:
+        figures.append(
+            GaugeMetricFamily(
+                "govhall_db_replica_lag_seconds",
+                "Age of the last transaction the read replica replayed while received WAL waits (0: caught up)",
+                value=lag_seconds,
+            )
+        )
+    return figures
+
+
 async def render(figures: list[GaugeMetricFamily]) -> bytes:
     """The node's metrics in Prometheus' text format, with figures read for this scrape."""
     registry = CollectorRegistry()
@@ -204,6 +224,9 @@ def install_metrics(
             # To the public it does not exist: nothing to probe.
             raise NotFound()
         figures = await queue_figures(outbox_backlog, delivery_counts)
+        replica = getattr(request.app.ctx, "stats_reads", None)
+        if replica is not None and replica.connection is not None:
+            figures += replica_figures(True, await replica.lag_seconds())
         return raw(await render(figures), content_type=CONTENT_TYPE_LATEST)
 
     @app.after_server_stop

@@ -65,6 +65,27 @@ class ReadReplica:
             )
             return await read(None)
 
+    async def lag_seconds(self) -> float | None:
+        """How far the replica's replay is behind the WAL it has received (0 when caught up), for /metrics; None
+        without a replica, or when it cannot answer (then this process skips it, as a failed read would)."""
+        if self.connection is None or self._clock() < self._skip_until:
+            return None
+        try:
+            rows = await self.connection.execute_query_dict(LAG_SQL)
+        except Exception as exc:
+            if not is_replica_failure(exc):
+                raise
+            self._skip_until = self._clock() + RETRY_AFTER_SECONDS
+            return None
+        return float(rows[0]["lag"] or 0) if rows else None
+
+
+# The age of the last replayed transaction while WAL waits to be replayed; 0 once all that arrived is replayed (an
+# idle primary sends no new transactions, and that is no lag).
+LAG_SQL = (
+    "SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0 "
+    "ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END AS lag"
+)
 
 # No replica: every read on the primary.
 PRIMARY_ONLY = ReadReplica(None)

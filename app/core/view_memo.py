@@ -32,15 +32,19 @@ Stamp = tuple[int, int]
 class ViewMemo:
     """Bodies by (owner, request) for `seconds`; a body read before its owner was last forgotten is never kept."""
 
-    def __init__(self, entries: int = 20_000, *, needs_listener: bool) -> None:
-        self.entries = entries
+    # Owners indexed at most (each with the keys of their bodies) before the index starts again.
+    OWNERS = 100_000
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024, *, needs_listener: bool) -> None:
+        self.max_bytes = max_bytes
         self.needs_listener = needs_listener
         self.configure(0)
 
     def configure(self, seconds: float) -> None:
         """Forget everything and remember for `seconds` from now on (0: never)."""
         self.seconds = seconds
-        self.bodies: TTLCache = TTLCache(self.entries, seconds or 1)
+        # Bounded by the bodies' bytes: the least recently stored go first when full.
+        self.bodies: TTLCache = TTLCache(self.max_bytes, seconds or 1, getsizeof=len)
         self.keys_by_owner: dict[Hashable, set] = {}
         self.generations: dict[Hashable, int] = {}
         self.epoch = 0
@@ -61,19 +65,19 @@ class ViewMemo:
         return self.bodies.get((owner, key))
 
     def put(self, owner: Hashable, key: Hashable, stamp: Stamp, body: bytes) -> None:
-        if not self.serving or stamp != self.stamp(owner):
+        if not self.serving or stamp != self.stamp(owner) or len(body) > self.max_bytes // 16:
             return
         self.bodies[(owner, key)] = body
         keys = self.keys_by_owner.setdefault(owner, set())
         keys.add(key)
-        if len(self.keys_by_owner) > self.entries:
+        if len(self.keys_by_owner) > self.OWNERS:
             # Owners whose bodies all expired or were evicted: start the index again rather than let it grow.
             self.forget_all()
 
     def forget(self, owner: Hashable) -> None:
         """Drop the owner's bodies, and refuse any body of theirs whose read began before now."""
         self.generations[owner] = self.generations.get(owner, 0) + 1
-        if len(self.generations) > 10 * self.entries:
+        if len(self.generations) > self.OWNERS:
             self.forget_all()
             return
         for key in self.keys_by_owner.pop(owner, ()):

@@ -185,6 +185,16 @@ async def _connected(url: str):
         await conn.close()
 
 
+async def _replica_figures(client: httpx.AsyncClient) -> dict[str, float]:
+    """The replica's gauges in a scrape of /metrics."""
+    text = (await client.get("/metrics")).text
+    return {
+        line.split(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(("govhall_db_replica_up ", "govhall_db_replica_lag_seconds "))
+    }
+
+
 async def test_the_statistics_read_the_replica_and_the_primary_when_it_is_gone(primary_and_replica, settings, tmp_path):
     primary, replica = primary_and_replica
     async with _connected(primary.url("postgres")) as conn:
@@ -261,12 +271,19 @@ async def test_the_statistics_read_the_replica_and_the_primary_when_it_is_gone(p
             assert await complaints_in_primary() == 2
             assert await published_complaints() == 1
             assert await exported_complaints() == 1
+            # what an operator sees meanwhile: the replica answers, and its replay is behind
+            behind = await _replica_figures(client)
+            assert behind["govhall_db_replica_up"] == 1 and behind["govhall_db_replica_lag_seconds"] > 0, behind
 
             async with _connected(replica_url) as conn:
                 await conn.execute("SELECT pg_wal_replay_resume()")
             await _replayed(primary_url, replica_url)
             assert await published_complaints() == 2
             assert await exported_complaints() == 2
+            deadline = time.monotonic() + REPLAY_BOUND_SECONDS
+            while (await _replica_figures(client))["govhall_db_replica_lag_seconds"] != 0:  # caught up: no lag
+                assert time.monotonic() < deadline, "the replica's lag stayed above 0 after it caught up"
+                await asyncio.sleep(0.2)
 
             # Paused again and a third complaint, then the replica stops: the figures come from the primary.
             await _pause_replay(replica_url)
@@ -278,6 +295,8 @@ async def test_the_statistics_read_the_replica_and_the_primary_when_it_is_gone(p
             assert await exported_complaints() == 3
 
             scraped = (await client.get("/metrics")).text
+            gone = await _replica_figures(client)
+            assert gone["govhall_db_replica_up"] == 0 and "govhall_db_replica_lag_seconds" not in gone, gone
         fallbacks = {
             line.split("{", 1)[1].split("}", 1)[0]: float(line.rsplit(" ", 1)[1])
             for line in scraped.splitlines()
