@@ -13,8 +13,9 @@ at --scale 1, 300 citizens, 3,000 cases, 10,000 timeline rows and 30,000 message
 30,000 citizens, 300,000 cases, 1,000,000 timeline rows and 3,000,000 messages. Every citizen, measured or not, has
 about 10 cases and 100 messages, spread over the whole table. --explain prints EXPLAIN (ANALYZE, BUFFERS) of every
 SQL statement each read runs (captured from Tortoise's query log, run in this process against the loaded data).
-Before each read is measured, every one of its requests is made once against each server (a warm-up, as a server
-that has been serving has answered them before). --citizen-memo-seconds sets the app's server.citizen_memo_seconds
+Before each read is measured, every one of its requests is made once against each server, then the same wrk load
+runs for 3 s unmeasured (a warm-up: every server process has answered them before, as in a server that has been
+serving). --citizen-memo-seconds sets the app's server.citizen_memo_seconds
 (default: the configuration's; 0 measures every citizen read going to the database).
 Results go to bench/out/citizen_reads-<workers>w-<scale>x[-memo<N>].json; docs/PERFORMANCE.md has the figures.
 """
@@ -53,6 +54,7 @@ from common import (
 # At --scale 1; --scale 100 multiplies every count.
 BASE = {"citizens": 300, "cases": 3_000, "timeline": 10_000, "messages": 30_000}
 WORDS = ["社保", "户口", "身份", "公积", "医保", "居住", "出生", "护照"]
+WARM_UP_SECONDS = 3
 READS = ("case detail", "my cases", "my inbox", "matter guide", "search")
 
 LOAD_SQL = [
@@ -282,6 +284,7 @@ async def main() -> int:
         await load_city(database_url, counts, [login["id"] for login in logins])
         reads = await request_files(database_url, logins)
         common = {"threads": args.threads, "connections": args.connections, "duration": args.duration}
+        warm = {**common, "duration": WARM_UP_SECONDS}
         results: dict[str, dict] = {}
         problems = []
         for name in READS:
@@ -289,8 +292,11 @@ async def main() -> int:
             path.write_text("\n".join(reads[name]) + "\n")
             script_args = [str(path), str(args.threads)]
             log(f"{name}: bare, then the app ({len(reads[name])} different requests), each warmed up first")
-            await warm_up(f"http://127.0.0.1:{BARE_PORT}", reads[name])
-            await warm_up(f"http://127.0.0.1:{APP_PORT}", reads[name])
+            for port in (BARE_PORT, APP_PORT):
+                await warm_up(f"http://127.0.0.1:{port}", reads[name])
+                # and a short load, so that every server process (not only the one a connection landed on) has
+                # answered them: what is measured is a server that has been serving
+                run_wrk(wrk, f"http://127.0.0.1:{port}", "citizen_reads.lua", script_args, **warm)
             bare = run_wrk(wrk, f"http://127.0.0.1:{BARE_PORT}", "citizen_reads.lua", script_args, **common)
             app = run_wrk(wrk, f"http://127.0.0.1:{APP_PORT}", "citizen_reads.lua", script_args, **common)
             results[name] = {"bare": bare, "app": app, "ratio": app["rps"] / bare["rps"]}
