@@ -293,6 +293,18 @@ async def case_setup(client, cache, **matter_fields) -> dict:
     }
 
 
+async def granted_proxy(client, setup: dict, name: str = "王五") -> tuple[dict, dict]:
+    """Another real-name citizen whom setup's citizen lets file and follow setup's matter for them: (proxy, grant)."""
+    proxy = await real_name_citizen(client, name)
+    response = await client.post(
+        "/api/v1/me/proxies",
+        headers=setup["citizen"]["headers"],
+        json={"matter_id": setup["matter"]["id"], "name": name, "id_number": proxy["id_number"]},
+    )
+    assert response.status_code == 201, response.text
+    return proxy, response.json()
+
+
 async def draft(client, setup: dict, citizen: dict | None = None, **body) -> dict:
     """A draft case with the form filled in."""
     citizen = citizen or setup["citizen"]

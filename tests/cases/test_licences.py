@@ -122,13 +122,7 @@ async def test_a_licence_the_holder_lacks_or_that_expired_is_refused_with_the_ne
 
 async def test_a_proxy_chooses_the_applicants_licence(client, cache):
     setup = await f.case_setup(client, cache)
-    principal, proxy = setup["citizen"], await f.real_name_citizen(client, "王五")
-    grant = await client.post(
-        "/api/v1/me/proxies",
-        headers=principal["headers"],
-        json={"matter_id": setup["matter"]["id"], "name": "王五", "id_number": proxy["id_number"]},
-    )
-    assert grant.status_code == 201, grant.text
+    principal, (proxy, _) = setup["citizen"], await f.granted_proxy(client, setup, "王五")
     case = await f.draft(client, setup, proxy, on_behalf_of=principal["id"])
     attached = await _attach(client, case, _material(setup, "居民身份证")["id"], proxy)
     assert attached.status_code == 201, attached.text

@@ -198,13 +198,7 @@ async def test_a_draft_is_pre_filled_with_the_applicants_own_identity(client, ca
 
 async def test_a_proxys_draft_is_pre_filled_with_the_applicants_identity_and_shown_masked(client, cache):
     setup = await _setup(client, cache)
-    principal, proxy = setup["citizen"], await f.real_name_citizen(client, "王五")
-    grant = await client.post(
-        "/api/v1/me/proxies",
-        headers=principal["headers"],
-        json={"matter_id": setup["matter"]["id"], "name": "王五", "id_number": proxy["id_number"]},
-    )
-    assert grant.status_code == 201, grant.text
+    principal, (proxy, _) = setup["citizen"], await f.granted_proxy(client, setup, "王五")
     case = await f.draft(
         client, setup, proxy, on_behalf_of=principal["id"], form={"elder_id": (elder := f.id_number())}
     )

@@ -182,20 +182,14 @@ async def test_a_citizens_own_write_is_seen_at_once_without_waiting_for_the_noti
 @postgres_only
 async def test_a_revoked_grant_ends_the_proxys_remembered_view(client, cache, remembering):
     setup = await f.case_setup(client, cache)
-    principal, proxy = setup["citizen"], await f.real_name_citizen(client, "王五")
-    grant = await client.post(
-        "/api/v1/me/proxies",
-        headers=principal["headers"],
-        json={"matter_id": setup["matter"]["id"], "name": "王五", "id_number": proxy["id_number"]},
-    )
-    assert grant.status_code == 201, grant.text
+    principal, (proxy, grant) = setup["citizen"], await f.granted_proxy(client, setup, "王五")
     case = await f.draft(client, setup, proxy, on_behalf_of=principal["id"])
     path = f"/api/v1/cases/{case['id']}"
     assert (await client.get(path, headers=proxy["headers"])).status_code == 200
     assert [c["id"] for c in (await client.get("/api/v1/cases", headers=proxy["headers"])).json()["items"]] == [
         case["id"]
     ]
-    revoked = await client.post(f"/api/v1/me/proxies/{grant.json()['id']}/revoke", headers=principal["headers"])
+    revoked = await client.post(f"/api/v1/me/proxies/{grant['id']}/revoke", headers=principal["headers"])
     assert revoked.status_code == 200
     await until_forgotten(proxy, path)
     await until_forgotten(proxy, "/api/v1/cases")

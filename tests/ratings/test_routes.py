@@ -175,13 +175,7 @@ async def test_applicant_rates_every_kind_of_finished_case_and_sees_only_own_rat
 
 async def test_a_proxy_cannot_rate_in_the_applicants_name_and_the_applicant_still_can(client, cache):
     setup = await f.case_setup(client, cache)
-    principal, proxy = setup["citizen"], await f.real_name_citizen(client, "王五")
-    grant = await client.post(
-        "/api/v1/me/proxies",
-        headers=principal["headers"],
-        json={"matter_id": setup["matter"]["id"], "name": "王五", "id_number": proxy["id_number"]},
-    )
-    assert grant.status_code == 201, grant.text
+    principal, (proxy, grant) = setup["citizen"], await f.granted_proxy(client, setup, "王五")
 
     async def filed_by_proxy() -> dict:
         case = await f.draft(client, setup, proxy, on_behalf_of=principal["id"])
@@ -204,7 +198,7 @@ async def test_a_proxy_cannot_rate_in_the_applicants_name_and_the_applicant_stil
     rated = (await client.get(f"/api/v1/cases/{first['id']}", headers=principal["headers"])).json()
     assert rated["can_rate"] is False and rated["rated"] is True
 
-    revoked = await client.post(f"/api/v1/me/proxies/{grant.json()['id']}/revoke", headers=principal["headers"])
+    revoked = await client.post(f"/api/v1/me/proxies/{grant['id']}/revoke", headers=principal["headers"])
     assert revoked.status_code == 200, revoked.text
     assert_error_shape(await post_rating(client, proxy, case_id=second["id"], score=5), 404, "CASE_NOT_FOUND")
     assert (await f.rated(client, principal, case_id=second["id"], score=5))["case_id"] == second["id"]
