@@ -83,6 +83,11 @@ class QueueTicketNotFound(NotFound):
     message = "排队号不存在"
 
 
+class MatterNotServedHere(Conflict):
+    code = "MATTER_NOT_SERVED_HERE"
+    message = "本大厅没有办理该事项的窗口"
+
+
 class HallClosed(Conflict):
     code = "HALL_CLOSED"
     message = "大厅不在办公时间，暂停取号"

@@ -23,6 +23,7 @@ from app.booking.errors import (
     CheckInNotOpen,
     HallClosed,
     HallNotFound,
+    MatterNotServedHere,
     QueueEmpty,
     QueueTicketNotFound,
 )
@@ -246,6 +247,19 @@ async def _require_hall(hall_id: int) -> dict:
     return hall
 
 
+async def _require_served_here(hall: dict, matter_id: int) -> None:
+    """A number for a matter that no window of the hall handles, open or closed, would never be called: refused."""
+    windows = await catalog.hall_windows(hall["id"])
+    if not windows:
+        return  # no windows set up: any window takes any number
+    routes = await _routes([{**window, "open": True} for window in windows])
+    if not any(serves.takes(matter_id) for serves in routes.values()):
+        raise MatterNotServedHere(
+            f"{hall['name']}没有办理该事项的窗口，请到办事指南所列的其他大厅取号",
+            details={"hall_id": hall["id"], "matter_id": matter_id},
+        )
+
+
 async def take_walk_in_queue_ticket(
     *, hall_id: int, matter_id: int | None, citizen_id: int | None = None, now: datetime | None = None
 ) -> dict:
@@ -262,6 +276,7 @@ async def take_walk_in_queue_ticket(
         )
     if matter_id is not None:
         await catalog.require_matter(matter_id)
+        await _require_served_here(hall, matter_id)
     async with in_transaction() as connection:
         queue_ticket = await _issue_queue_ticket(
             connection,

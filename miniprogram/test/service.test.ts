@@ -106,6 +106,7 @@ describe('refusals explained', () => {
     ['CANCEL_CLOSED', 409, 'none'],
     ['APPOINTMENT_STATE_CONFLICT', 409, 'retry'],
     ['HALL_CLOSED', 409, 'later'],
+    ['MATTER_NOT_SERVED_HERE', 409, 'none'],
     ['RATE_LIMITED', 429, 'later'],
     ['CHECKIN_NOT_OPEN', 409, 'later'],
   ] as const;

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from app.booking import service as booking
-from app.booking.errors import QueueEmpty
+from app.booking.errors import MatterNotServedHere, QueueEmpty
 from app.catalog import halls as hall_admin
 from app.catalog.schemas import WindowIn
 from app.core.auth import STAFF, Principal
@@ -187,3 +187,46 @@ async def test_call_next_over_http_says_when_the_others_wait_for_other_windows(c
         await client.post(path, json={"window": 1}, headers=clerk["headers"]), 409, "QUEUE_EMPTY"
     )
     assert error["details"] == {"waiting_in_hall": 0}
+
+
+async def test_no_number_is_given_for_a_matter_no_window_of_the_hall_handles(cache):
+    d = await two_departments(cache)
+    hall = await hall_with_windows(cache, {"number": 1, "department_id": d["ga_dept"]})
+    with pytest.raises(MatterNotServedHere) as refused:
+        await take(hall, d["rs"])  # 人社's matter: it would wait for a window that does not exist here
+    assert refused.value.details == {"hall_id": hall["id"], "matter_id": d["rs"]}
+    assert hall["name"] in refused.value.message
+    assert (await booking.queue_status(hall_id=hall["id"], now=MONDAY))["waiting"] == 0
+    assert (await take(hall, d["ga2"]))["number"] == "B001"
+    assert (await take(hall, None))["number"] == "B002"  # no matter named: the clerk sorts it out
+
+
+async def test_a_closed_window_still_counts_as_handling_its_matters(cache):
+    d = await two_departments(cache)
+    hall = await hall_with_windows(
+        cache, {"number": 1, "department_id": d["ga_dept"]}, {"number": 2, "department_id": d["rs_dept"], "open": False}
+    )
+    assert (await take(hall, d["rs"]))["number"] == "B001"  # it waits for window 2 to open
+
+
+async def test_a_hall_without_windows_set_up_takes_every_matter(cache):
+    d = await two_departments(cache)
+    hall = await factories.hall(cache)
+    assert (await take(hall, d["rs"]))["number"] == "B001"
+
+
+async def test_the_app_and_the_kiosk_are_told_the_hall_does_not_handle_the_matter(client, cache, clock):
+    clock.set(MONDAY)
+    d = await two_departments(cache)
+    hall = await hall_with_windows(cache, {"number": 1, "department_id": d["ga_dept"]})
+    citizen = await factories.real_name_citizen(client)
+    mine = await client.post(
+        "/api/v1/me/queue-tickets", json={"hall_id": hall["id"], "matter_id": d["rs"]}, headers=citizen["headers"]
+    )
+    error = assert_error_shape(mine, 409, "MATTER_NOT_SERVED_HERE")
+    assert error["details"] == {"hall_id": hall["id"], "matter_id": d["rs"]}
+    assert (await client.get("/api/v1/me/queue-tickets", headers=citizen["headers"])).json() == []
+    kiosk = await client.post(f"/api/v1/halls/{hall['id']}/tickets", json={"matter_id": d["rs"]})
+    assert_error_shape(kiosk, 409, "MATTER_NOT_SERVED_HERE")
+    served = await client.post(f"/api/v1/halls/{hall['id']}/tickets", json={"matter_id": d["ga"]})
+    assert served.status_code == 201, served.text

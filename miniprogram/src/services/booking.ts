@@ -179,6 +179,13 @@ export function explainBookingError(error: unknown): Explanation {
         next: '请在大厅开放时间内取号，或先网上预约。',
         action: 'later',
       };
+    case 'MATTER_NOT_SERVED_HERE':
+      return {
+        title: '本大厅不办理该事项',
+        text: error.message,
+        next: '请查看办事指南里的受理大厅，到那里取号或网上预约。',
+        action: 'none',
+      };
     case 'HALL_NOT_FOUND':
       return { title: '大厅不存在', text: '没有找到这个大厅。', next: '请返回重新选择大厅。', action: 'none' };
     case 'MATTER_NOT_FOUND':
