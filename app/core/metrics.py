@@ -179,10 +179,8 @@ async def queue_figures(outbox_backlog: OutboxBacklog, delivery_counts: Delivery
     ]
 
 
-def replica_figures(configured: bool, lag_seconds: float | None) -> list[GaugeMetricFamily]:
-    """Whether the read replica answers, and how far its replay is behind; nothing when none is configured."""
-    if not configured:
-        return []
+def replica_figures(lag_seconds: float | None) -> list[GaugeMetricFamily]:
+    """Whether the configured read replica answers (lag_seconds None: it did not), and how far its replay is behind."""
     figures = [
         GaugeMetricFamily(
             "govhall_db_replica_up", "Whether the read replica answered this scrape", value=int(lag_seconds is not None)
@@ -226,7 +224,7 @@ def install_metrics(
         figures = await queue_figures(outbox_backlog, delivery_counts)
         replica = getattr(request.app.ctx, "stats_reads", None)
         if replica is not None and replica.connection is not None:
-            figures += replica_figures(True, await replica.lag_seconds())
+            figures += replica_figures(await replica.lag_seconds())
         return raw(await render(figures), content_type=CONTENT_TYPE_LATEST)
 
     @app.after_server_stop

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from app.core.db import own_connection
-from app.core.view_memo import ChangeListener, ViewMemo, citizen_views
+from app.core.view_memo import CHANNEL, ChangeListener, ViewMemo, citizen_views
 from tests import factories as f
 from tests.conftest import BACKEND
 from tests.core.test_metrics import sample, scrape
@@ -95,36 +95,39 @@ async def remembering(app, settings):
     citizen_views.configure(0)
 
 
-async def remembered_body(citizen: dict, path: str) -> bytes | None:
+def remembered_body(citizen: dict, path: str) -> bytes | None:
     return citizen_views.bodies.get((citizen["id"], (path, "")))
 
 
-async def until_forgotten(citizen: dict, path: str) -> float:
-    """Seconds until the citizen's remembered answer for path is gone (fails past the bound)."""
+async def until_forgotten(citizen: dict, path: str) -> None:
+    """Wait until the citizen's remembered answer for path is gone (fails past the bound)."""
     started = time.monotonic()
-    while await remembered_body(citizen, path) is not None:
+    while remembered_body(citizen, path) is not None:
         assert time.monotonic() - started < NOTICE_BOUND_SECONDS, f"{path} still remembered"
         await asyncio.sleep(0.01)
-    return time.monotonic() - started
+
+
+async def submitted_case(client, cache) -> tuple[dict, dict, dict, str]:
+    """A department's setup, its citizen, their submitted case and the case's path."""
+    setup = await f.case_setup(client, cache)
+    case = await f.submitted_case(client, setup)
+    return setup, setup["citizen"], case, f"/api/v1/cases/{case['id']}"
 
 
 @postgres_only
 async def test_a_staff_move_is_seen_by_the_citizen_once_the_notice_arrives(client, cache, remembering):
-    setup = await f.case_setup(client, cache)
-    citizen = setup["citizen"]
-    case = await f.submitted_case(client, setup)
-    path = f"/api/v1/cases/{case['id']}"
+    setup, citizen, case, path = await submitted_case(client, cache)
     first = await client.get(path, headers=citizen["headers"])
     again = await client.get(path, headers=citizen["headers"])
     assert again.status_code == 200 and again.content == first.content
-    assert await remembered_body(citizen, path) == first.content
-    assert await remembered_body(citizen, "/api/v1/cases") is None
+    assert remembered_body(citizen, path) == first.content
+    assert remembered_body(citizen, "/api/v1/cases") is None
     listed = await client.get("/api/v1/cases", headers=citizen["headers"])
-    assert await remembered_body(citizen, "/api/v1/cases") == listed.content
+    assert remembered_body(citizen, "/api/v1/cases") == listed.content
 
     accepted = await f.moved(client, case, setup["clerk"], "accept")
     await until_forgotten(citizen, path)
-    assert await remembered_body(citizen, "/api/v1/cases") is None  # every answer of theirs, not just that case
+    assert remembered_body(citizen, "/api/v1/cases") is None  # every answer of theirs, not just that case
     seen = (await client.get(path, headers=citizen["headers"])).json()
     assert seen["status"] == accepted["status"] != "submitted"
     assert [entry["action"] for entry in seen["timeline"]][-1] == "accept"
@@ -135,13 +138,10 @@ async def test_a_staff_move_is_seen_by_the_citizen_once_the_notice_arrives(clien
 @postgres_only
 async def test_a_change_written_by_another_process_is_heard_of(client, cache, settings, remembering):
     """A worker or another node writes with its own connection: the trigger tells every listener."""
-    setup = await f.case_setup(client, cache)
-    citizen = setup["citizen"]
-    case = await f.submitted_case(client, setup)
-    path = f"/api/v1/cases/{case['id']}"
+    setup, citizen, case, path = await submitted_case(client, cache)
     assert (await client.get(path, headers=citizen["headers"])).json()["paid"] is False
     assert (await client.get("/api/v1/me/messages", headers=citizen["headers"])).json()["total"] == 0
-    assert await remembered_body(citizen, path) is not None
+    assert remembered_body(citizen, path) is not None
 
     other = await own_connection(settings)
     try:
@@ -171,7 +171,7 @@ async def test_a_citizens_own_write_is_seen_at_once_without_waiting_for_the_noti
     path = f"/api/v1/cases/{case['id']}"
     assert (await client.get(path, headers=citizen["headers"])).json()["form"] == {"reason": "办理需要"}
     # Notices are not heard for a moment: the process's own forgetting must be enough for the writer.
-    await remembering.connection.remove_listener("govhall_citizen_changed", remembering._notified)
+    await remembering.connection.remove_listener(CHANNEL, remembering._notified)
     edited = await client.put(
         f"{path}/form", json={"form": {"reason": "补办"}, "version": case["version"]}, headers=citizen["headers"]
     )
@@ -201,12 +201,9 @@ async def test_a_revoked_grant_ends_the_proxys_remembered_view(client, cache, re
 async def test_a_lost_listening_connection_turns_the_memo_off_until_it_listens_again(
     client, cache, settings, remembering
 ):
-    setup = await f.case_setup(client, cache)
-    citizen = setup["citizen"]
-    case = await f.submitted_case(client, setup)
-    path = f"/api/v1/cases/{case['id']}"
+    setup, citizen, case, path = await submitted_case(client, cache)
     await client.get(path, headers=citizen["headers"])
-    assert await remembered_body(citizen, path) is not None
+    assert remembered_body(citizen, path) is not None
     assert sample(await scrape(client), "govhall_citizen_memo_listening") == 1
     listening_pid = remembering.connection.get_server_pid()
 
@@ -219,18 +216,18 @@ async def test_a_lost_listening_connection_turns_the_memo_off_until_it_listens_a
     while citizen_views.serving:  # the connection's loss is noticed
         assert time.monotonic() - started < NOTICE_BOUND_SECONDS
         await asyncio.sleep(0.01)
-    assert await remembered_body(citizen, path) is None
+    assert remembered_body(citizen, path) is None
     assert sample(await scrape(client), "govhall_citizen_memo_listening") == 0  # what an operator sees
     # Meanwhile every read goes to the database, and a change is seen at once.
     accepted = await f.moved(client, case, setup["clerk"], "accept")
     assert (await client.get(path, headers=citizen["headers"])).json()["version"] == accepted["version"]
-    assert await remembered_body(citizen, path) is None
+    assert remembered_body(citizen, path) is None
     while not citizen_views.serving:  # listening again on a new connection
         assert time.monotonic() - started < 5 * NOTICE_BOUND_SECONDS
         await asyncio.sleep(0.05)
     assert remembering.connection.get_server_pid() != listening_pid
     await client.get(path, headers=citizen["headers"])
-    assert await remembered_body(citizen, path) is not None
+    assert remembered_body(citizen, path) is not None
 
 
 # ---- the public answers ----
