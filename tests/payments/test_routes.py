@@ -466,7 +466,9 @@ async def test_wechat_pays_signature_probes_are_refused_without_alerting_but_for
     }
 
     async def signature_alerts() -> list[OutboxEvent]:
-        return [e for e in await OutboxEvent.filter(kind="payment.mismatch") if e.payload["reason"] == "signature"]
+        # by id: alerts[-1] must be the newest (PostgreSQL returns rows in no set order without it)
+        events = await OutboxEvent.filter(kind="payment.mismatch").order_by("id")
+        return [e for e in events if e.payload["reason"] == "signature"]
 
     async def post(*, probe: bool):
         headers, body = sim_wechatpay.signed_notification(
